@@ -1,0 +1,49 @@
+# shuanglian — the two commands: `make demo` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export SHUANGLIAN_HOME ?= $(CURDIR)/var
+DEMO := demo
+
+.PHONY: install demo demo-data test test-deps lint bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dense]'
+
+# Loads the demo data (idempotent: re-running updates, never duplicates) and serves it.
+demo-data: install
+	$(BIN)/shuanglian init
+	$(BIN)/shuanglian import patents $(DEMO)/patents_cnipa_sample.csv --institution "中国科学院沈阳自动化研究所"
+	$(BIN)/shuanglian import patents $(DEMO)/patents_uspto_sample.xml --institution "NVIDIA Corporation"
+	$(BIN)/shuanglian import patents $(DEMO)/patents_drones.csv --format csv --mapping $(DEMO)/patents_drones.mapping.json
+	$(BIN)/shuanglian import enterprises $(DEMO)/enterprises_2002_sample.csv
+	$(BIN)/shuanglian import demands $(DEMO)/demands.csv
+	$(BIN)/shuanglian index build
+
+demo: demo-data
+	$(BIN)/shuanglian serve --port $${SHUANGLIAN_PORT:-8000}
+
+test-deps: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dense,test,bench]'
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+	  || echo "could not install Debian's chromium: browser tests will fail"; fi
+
+# Every test, on SQLite and on PostgreSQL (tests create and drop their own databases).
+test: test-deps
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint: test-deps
+	$(BIN)/ruff check shuanglian tests benchmarks
+	$(BIN)/ruff format --check shuanglian tests benchmarks
+	$(BIN)/mypy shuanglian
+
+bench: test-deps
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,56 @@
+"""One settings table for the whole platform, read from the environment and `.env`.
+
+Each field's description doubles as documentation: the README's configuration table is
+checked against this class by a test.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Platform settings; every name is read as `SHUANGLIAN_<NAME>`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SHUANGLIAN_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    home: Path = Field(
+        default=Path("./var"),
+        description="Data folder: the SQLite file, indexes and uploads live here.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default is a SQLite file `shuanglian.db` under the home. "
+        "PostgreSQL: `postgresql+psycopg://user@host:5432/name`.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `shuanglian serve` binds.")
+    port: int = Field(default=8000, description="Port `shuanglian serve` listens on.")
+    secret_key: str = Field(
+        default="change-me-in-production",
+        description="Key that signs session cookies and CSRF tokens.",
+    )
+    import_batch_size: int = Field(
+        default=2000, description="Rows written per transaction by the importers."
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The URL actually used: the configured one, or the SQLite file under `home`."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'shuanglian.db').resolve()}"
+
+    @property
+    def index_dir(self) -> Path:
+        """Where the matching engine keeps its on-disk indexes."""
+        return self.home / "index"
+
+
+def get_settings() -> Settings:
+    """Read settings now (never cached at import time, so tests can isolate)."""
+    return Settings()

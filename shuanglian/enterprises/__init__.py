@@ -1,0 +1,1 @@
+"""Enterprises (the industry chain), their technical demands and importers."""

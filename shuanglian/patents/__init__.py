@@ -1,0 +1,1 @@
+"""Patents and the institutions that hold them: models, numbers, importers, API."""

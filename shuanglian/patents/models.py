@@ -1,0 +1,68 @@
+"""Tables for institutions and their patents."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shuanglian.db import Base, TimestampMixin
+
+PATENT_TYPES = ("invention", "utility_model", "design")
+PATENT_TYPE_ZH = {"invention": "发明", "utility_model": "实用新型", "design": "外观设计"}
+
+
+class Institution(TimestampMixin, Base):
+    """A university, research institute or other holder of stock patents."""
+
+    __tablename__ = "institutions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(30), default="university")
+    region: Mapped[str | None] = mapped_column(String(100))
+
+    patents: Mapped[list[Patent]] = relationship(back_populates="institution")
+
+
+class Patent(TimestampMixin, Base):
+    """One patent or application, keyed by its normalised application number.
+
+    Text fields keep the original; `search_text` holds the Simplified, width-folded title and
+    abstract that search and matching read.
+    """
+
+    __tablename__ = "patents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Upsert key: office code + serial without check digit or punctuation (CN202223220665).
+    application_key: Mapped[str] = mapped_column(String(40), unique=True)
+    # Display form as the office writes it (CN202223220665.2).
+    application_number: Mapped[str] = mapped_column(String(40))
+    publication_number: Mapped[str | None] = mapped_column(String(40), index=True)
+    patent_type: Mapped[str | None] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(Text)
+    abstract: Mapped[str | None] = mapped_column(Text)
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    claims_count: Mapped[int | None] = mapped_column(Integer)
+    applicants: Mapped[list[str]] = mapped_column(JSON, default=list)
+    inventors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    main_ipc: Mapped[str | None] = mapped_column(String(20), index=True)
+    ipc_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    cpc_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    legal_status: Mapped[str | None] = mapped_column(String(60))
+    filing_date: Mapped[date | None] = mapped_column(Date)
+    publication_date: Mapped[date | None] = mapped_column(Date)
+    grant_date: Mapped[date | None] = mapped_column(Date)
+    expiry_date: Mapped[date | None] = mapped_column(Date)
+    transfer_count: Mapped[int | None] = mapped_column(Integer)
+    licence_count: Mapped[int | None] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(8), default="zh")
+    source_file: Mapped[str | None] = mapped_column(String(500))
+    source_row: Mapped[int | None] = mapped_column(Integer)
+    institution_id: Mapped[int | None] = mapped_column(
+        ForeignKey("institutions.id", ondelete="SET NULL"), index=True
+    )
+
+    institution: Mapped[Institution | None] = relationship(back_populates="patents")

@@ -42,11 +42,18 @@ class TimestampMixin:
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
     # WAL lets readers (the web) keep working while an import writes; foreign keys are off
     # by default in SQLite and we rely on them.
+    # pysqlite's own transaction handling skips BEGIN and breaks SAVEPOINT; we take over and
+    # emit BEGIN ourselves in `_sqlite_begin` (SQLAlchemy's documented recipe).
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
+    conn.exec_driver_sql("BEGIN")
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -56,6 +63,7 @@ def make_engine(settings: Settings) -> Engine:
         settings.home.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True)
 

@@ -17,9 +17,9 @@ install: $(BIN)/python
 # Loads the demo data (idempotent: re-running updates, never duplicates) and serves it.
 demo-data: install
 	$(BIN)/shuanglian init
-	$(BIN)/shuanglian import patents $(DEMO)/patents_cnipa_sample.csv --institution "中国科学院沈阳自动化研究所"
-	$(BIN)/shuanglian import patents $(DEMO)/patents_uspto_sample.xml --institution "NVIDIA Corporation"
-	$(BIN)/shuanglian import patents $(DEMO)/patents_drones.csv --format csv --mapping $(DEMO)/patents_drones.mapping.json
+	$(BIN)/shuanglian import patents $(DEMO)/patents_cnipa_sample.csv --institution "中科大数据研究院"
+	$(BIN)/shuanglian import patents $(DEMO)/patents_uspto_sample.xml
+	$(BIN)/shuanglian import patents $(DEMO)/patents_nvidia.csv --format csv --mapping $(DEMO)/patents_nvidia.mapping.json --institution "NVIDIA Corporation"
 	$(BIN)/shuanglian import enterprises $(DEMO)/enterprises_2002_sample.csv
 	$(BIN)/shuanglian import demands $(DEMO)/demands.csv
 	$(BIN)/shuanglian index build

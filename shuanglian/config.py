@@ -34,6 +34,10 @@ class Settings(BaseSettings):
         default="change-me-in-production",
         description="Key that signs session cookies and CSRF tokens.",
     )
+    cookie_secure: bool = Field(
+        default=False,
+        description="Mark session cookies Secure (set true when served behind HTTPS).",
+    )
     import_batch_size: int = Field(
         default=2000, description="Rows written per transaction by the importers."
     )

@@ -16,10 +16,9 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
+import shuanglian.models  # noqa: F401  (registers every table on Base.metadata)
 from shuanglian.config import Settings
 from shuanglian.db import Base, make_engine
-
-import shuanglian.models  # noqa: F401  (registers every table on Base.metadata)
 
 PG_ADMIN_URL = os.environ.get(
     "SHUANGLIAN_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -37,7 +36,7 @@ def _create_pg_database() -> tuple[str, str]:
     name = f"shuanglian_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0'))
+        conn.execute(text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0"))
     admin.dispose()
     return name, PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
 
@@ -79,8 +78,9 @@ def db_session(db_engine: Engine) -> Iterator[Session]:
     """A session whose work is rolled back after the test (commits become savepoints)."""
     connection = db_engine.connect()
     outer = connection.begin()
-    session = Session(bind=connection, join_transaction_mode="create_savepoint",
-                      expire_on_commit=False)
+    session = Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
     try:
         yield session
     finally:

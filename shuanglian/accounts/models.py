@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, String
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shuanglian.db import Base, TimestampMixin
+from shuanglian.db import Base, TimestampMixin, utcnow
 
 ROLES = ("admin", "institution_staff", "enterprise_user", "tech_manager", "pilot_platform")
 
@@ -28,3 +30,34 @@ class User(TimestampMixin, Base):
         ForeignKey("enterprises.id", ondelete="SET NULL")
     )
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Institution staff may be limited to one college (学院) of their institution; None = all.
+    college: Mapped[str | None] = mapped_column(String(100))
+
+
+class ApiToken(TimestampMixin, Base):
+    """A bearer token for programmatic clients; only its SHA-256 is stored, never the token."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # First characters of the token, shown in lists so a person can tell tokens apart.
+    prefix: Mapped[str] = mapped_column(String(12))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AuditEvent(Base):
+    """Who did what to which object, for the admin's audit log."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(60))
+    object_type: Mapped[str | None] = mapped_column(String(40))
+    object_id: Mapped[int | None] = mapped_column()
+    detail: Mapped[str | None] = mapped_column(Text)

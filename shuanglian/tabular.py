@@ -1,0 +1,357 @@
+"""Streaming reader for the tables people upload: .csv / .tsv / .txt and .xlsx.
+
+Every importer (patents, enterprises, demands) reads through `read_table`, so the rules for
+encodings, row numbers and hostile cells live in one place:
+
+* Row numbers are what a person sees: the header is row 1 of the file or sheet; in a CSV a
+  record's number is the physical line it starts on, so a cell with line breaks does not shift
+  the numbers of the rows after it.
+* Encodings: UTF-8 (with or without BOM), UTF-16 with BOM (Excel's "Unicode text"), and the
+  Chinese legacy encodings GBK / GB18030 that Excel on a Chinese Windows writes. A sample is
+  decoded strictly; charset-normalizer only arbitrates when UTF-8 fails.
+* Formulas in .xlsx are returned as their literal text (`=HYPERLINK(...)`) and never evaluated;
+  the workbook is opened with `data_only=False` for exactly that reason.
+* Nothing is held in memory beyond one row (openpyxl `read_only=True`, `csv` over the file).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import sys
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from shuanglian.errors import ImportFailed
+from shuanglian.text.normalize import clean_cell
+
+Row = tuple[int, dict[str, str]]
+
+TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".tab")
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+_SAMPLE_BYTES = 256 * 1024
+_DELIMITERS = (",", "\t", ";", "|")
+# Chinese legacy encodings all decode as GB18030, their superset; decoding with the superset
+# accepts the rare characters a GBK-labelled file contains anyway.
+_CHINESE_LEGACY = {"gb2312", "gbk", "gb18030", "hz", "cp936", "euc_cn"}
+
+
+def read_table(
+    path: Path, *, delimiter: str | None = None, sheet: str | None = None
+) -> tuple[list[str], Iterator[Row]]:
+    """(header, rows): rows yield (row number as a person sees it, {header: cleaned cell text}).
+
+    The header is read now (so missing columns fail before any row is processed); the rows are
+    a generator that keeps the file open until it is exhausted or closed.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ImportFailed(f"找不到文件 {path.name}（file not found）")
+    with path.open("rb") as fh:
+        head = fh.read(_SAMPLE_BYTES)
+    if not head.strip():
+        raise ImportFailed(f"文件 {path.name} 是空的（the file is empty）")
+    kind = _sniff_kind(path, head)
+    if kind == "xlsx":
+        return _read_xlsx(path, sheet=sheet)
+    return _read_text(path, head, delimiter=delimiter)
+
+
+def require_columns(header: list[str], required: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """Map canonical field -> actual header (aliases allowed); ImportFailed naming missing ones.
+
+    Matching ignores case, surrounding spaces, full-/half-width brackets and inner spaces, so
+    `申请（专利权）人` finds `申请(专利权)人`. The first alias present wins.
+    """
+    by_key = {}
+    for name in header:
+        by_key.setdefault(_header_key(name), name)
+    found: dict[str, str] = {}
+    missing: list[str] = []
+    for field, aliases in required.items():
+        for alias in aliases:
+            actual = by_key.get(_header_key(alias))
+            if actual is not None:
+                found[field] = actual
+                break
+        else:
+            missing.append(" / ".join(aliases) if aliases else field)
+    if missing:
+        raise ImportFailed(
+            "缺少必需的列："
+            + "；".join(missing)
+            + f"（missing required columns: {'; '.join(missing)}）"
+        )
+    return found
+
+
+def find_columns(header: list[str], optional: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """Like `require_columns` but only returns the fields whose column is present."""
+    found: dict[str, str] = {}
+    for field, aliases in optional.items():
+        try:
+            found.update(require_columns(header, {field: aliases}))
+        except ImportFailed:
+            continue
+    return found
+
+
+def _header_key(name: str) -> str:
+    folded = name.strip().lower().replace("（", "(").replace("）", ")").replace("\ufeff", "")
+    return "".join(folded.split()).replace("_", "").replace("-", "")
+
+
+# --------------------------------------------------------------------------- kind sniffing
+
+
+def _sniff_kind(path: Path, head: bytes) -> str:
+    """'xlsx' or 'text'; ImportFailed for files that are no table at all."""
+    name = path.name
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if head.startswith(b"%PDF"):
+        raise ImportFailed(f"{name} 是 PDF 文件，不是表格（a PDF, not a spreadsheet or CSV）")
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ImportFailed(
+            f"{name} 是旧版 .xls 格式，请在 Excel 中另存为 .xlsx 或 CSV"
+            "（old .xls format: save it as .xlsx or CSV）"
+        )
+    if path.suffix.lower() in XLSX_SUFFIXES:
+        raise ImportFailed(f"{name} 不是有效的 .xlsx 文件（not a valid .xlsx workbook）")
+    return "text"
+
+
+# --------------------------------------------------------------------------- text (CSV/TSV)
+
+
+def detect_encoding(head: bytes, *, name: str = "file") -> str:
+    """The codec that decodes this sample strictly; ImportFailed when none does."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if b"\x00" in head:
+        raise ImportFailed(
+            f"{name} 含有二进制内容，不是文本表格（binary content: not a CSV or text table）"
+        )
+    if _decodes(head, "utf-8"):
+        return "utf-8"
+    guess = _charset_guess(head)
+    if guess in _CHINESE_LEGACY or guess is None:
+        if _decodes(head, "gb18030"):
+            return "gb18030"
+    elif _decodes(head, guess):
+        return guess
+    raise ImportFailed(
+        f"无法识别 {name} 的文字编码，请另存为 UTF-8 CSV"
+        "（unreadable text encoding: save the file as UTF-8 CSV）"
+    )
+
+
+def _charset_guess(head: bytes) -> str | None:
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(head[:65536]).best()
+    if best is None:
+        return None
+    return codecs.lookup(best.encoding).name.replace("-", "_") if best.encoding else None
+
+
+def _decodes(sample: bytes, encoding: str) -> bool:
+    # Incremental decoding with final=False tolerates a multi-byte character cut at the end
+    # of the sample.
+    try:
+        codecs.getincrementaldecoder(encoding)(errors="strict").decode(sample, final=False)
+    except (UnicodeDecodeError, LookupError):
+        return False
+    return True
+
+
+def _sniff_delimiter(first_line: str) -> str:
+    counts = {d: first_line.count(d) for d in _DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _read_text(
+    path: Path, head: bytes, *, delimiter: str | None
+) -> tuple[list[str], Iterator[Row]]:
+    encoding = detect_encoding(head, name=path.name)
+    # The csv module refuses fields above 128 KiB by default; an abstract or claims cell can
+    # legitimately be larger, and a hostile one is still bounded by the importer's checks.
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    fh = path.open("r", encoding=encoding, errors="strict", newline="")
+    try:
+        if delimiter is None:
+            if path.suffix.lower() in (".tsv", ".tab"):
+                delimiter = "\t"
+            else:
+                sample = head.decode(encoding, errors="ignore")
+                delimiter = _sniff_delimiter(sample.lstrip("\ufeff").split("\n", 1)[0])
+        reader = csv.reader(fh, delimiter=delimiter)
+        records = _numbered_records(reader, path.name)
+        header_record = next(records, None)
+        if header_record is None:
+            raise ImportFailed(f"文件 {path.name} 是空的（the file is empty）")
+        header = _make_header(header_record[1], path.name)
+    except BaseException:
+        fh.close()
+        raise
+    return header, _rows_from_records(records, header, close=fh.close)
+
+
+def _numbered_records(reader: Any, name: str) -> Iterator[tuple[int, list[str]]]:
+    """(first physical line of the record, cells), skipping blank lines."""
+    last_line = 0
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except UnicodeDecodeError as exc:
+            raise ImportFailed(
+                f"{name} 第 {last_line + 1} 行附近的文字编码有误，请另存为 UTF-8 CSV"
+                f"（encoding error near line {last_line + 1}: save the file as UTF-8 CSV）"
+            ) from exc
+        except csv.Error as exc:
+            raise ImportFailed(
+                f"{name} 第 {last_line + 1} 行不是有效的 CSV：{exc}"
+                f"（line {last_line + 1} is not valid CSV: {exc}）"
+            ) from exc
+        start = last_line + 1
+        last_line = reader.line_num
+        if any(cell.strip() for cell in record):
+            yield start, record
+
+
+# --------------------------------------------------------------------------- xlsx
+
+
+def _read_xlsx(path: Path, *, sheet: str | None) -> tuple[list[str], Iterator[Row]]:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=False)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise ImportFailed(
+            f"{path.name} 不是有效的 Excel 工作簿（not a valid .xlsx workbook）"
+        ) from exc
+    except Exception as exc:  # openpyxl raises its own InvalidFileException and parse errors
+        raise ImportFailed(
+            f"{path.name} 不是有效的 Excel 工作簿（not a valid .xlsx workbook: {exc}）"
+        ) from exc
+    try:
+        if sheet is not None:
+            if sheet not in wb.sheetnames:
+                raise ImportFailed(
+                    f"工作簿中没有名为“{sheet}”的工作表，现有：{'、'.join(wb.sheetnames)}"
+                    f"（no sheet named {sheet!r}; sheets: {', '.join(wb.sheetnames)}）"
+                )
+            ws = wb[sheet]
+        else:
+            ws = wb.worksheets[0]
+        records = _xlsx_records(ws)
+        header_record = next(records, None)
+        if header_record is None:
+            raise ImportFailed(f"文件 {path.name} 是空的（the workbook sheet is empty）")
+        header = _make_header(header_record[1], path.name)
+    except BaseException:
+        wb.close()
+        raise
+    return header, _rows_from_records(records, header, close=wb.close)
+
+
+def _xlsx_records(ws) -> Iterator[tuple[int, list[str]]]:  # type: ignore[no-untyped-def]
+    """(sheet row number, cell texts) for every non-empty row."""
+    for cells in ws.iter_rows():
+        row_number = None
+        texts = []
+        for cell in cells:
+            if row_number is None and getattr(cell, "row", None) is not None:
+                row_number = cell.row
+            texts.append(_xlsx_cell_text(cell.value))
+        if row_number is None or not any(texts):
+            continue
+        yield row_number, texts
+
+
+def _xlsx_cell_text(value: object) -> str:
+    """A cell as text: integral floats without `.0`, dates ISO, formulas as written."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat(" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+# --------------------------------------------------------------------------- shared
+
+
+def _make_header(cells: list[str], name: str) -> list[str]:
+    """Clean header names; duplicates get ` (2)`, ` (3)`; blank names are kept as `列N`."""
+    cleaned = [clean_cell(c).lstrip("\ufeff") for c in cells]
+    while cleaned and not cleaned[-1]:
+        cleaned.pop()
+    if not any(cleaned):
+        raise ImportFailed(f"{name} 没有表头行（no header row）")
+    header: list[str] = []
+    seen: set[str] = set()
+    for index, cell in enumerate(cleaned, start=1):
+        base = cell or f"列{index}"
+        candidate, n = base, 1
+        while candidate in seen:
+            n += 1
+            candidate = f"{base} ({n})"
+        seen.add(candidate)
+        header.append(candidate)
+    return header
+
+
+def _rows_from_records(
+    records: Iterable[tuple[int, list[str]]], header: list[str], *, close: Callable[[], object]
+) -> Iterator[Row]:
+    """Zip each record with the header; short rows are padded, extra cells dropped."""
+    width = len(header)
+    try:
+        for number, cells in records:
+            values = [clean_cell(c) for c in cells[:width]]
+            if len(values) < width:
+                values.extend([""] * (width - len(values)))
+            yield number, dict(zip(header, values, strict=True))
+    finally:
+        close()
+
+
+def table_preview(path: Path, *, limit: int = 5) -> tuple[list[str], list[Row]]:
+    """The header and the first `limit` rows (format detection and upload previews)."""
+    header, rows = read_table(path)
+    preview: list[Row] = []
+    try:
+        for item in rows:
+            preview.append(item)
+            if len(preview) >= limit:
+                break
+    finally:
+        close = getattr(rows, "close", None)
+        if close:
+            close()
+    return header, preview
+
+
+__all__ = [
+    "Row",
+    "detect_encoding",
+    "find_columns",
+    "read_table",
+    "require_columns",
+    "table_preview",
+]

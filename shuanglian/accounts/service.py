@@ -1,23 +1,62 @@
-"""Account services (written by the lead for `shuanglian users create`; extend, don't replace)."""
+"""Account services: users, passwords, API tokens and the audit log."""
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+import hashlib
+import secrets
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from shuanglian.accounts.models import ROLES, User
-from shuanglian.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
-from shuanglian.enterprises.models import Enterprise
+from shuanglian.accounts import permissions as perm
+from shuanglian.accounts.models import ROLES, ApiToken, AuditEvent, User
+from shuanglian.accounts.passwords import check_password_strength, hash_password, verify_password
+from shuanglian.db import utcnow
 from shuanglian.errors import DomainError, NotFound
-from shuanglian.patents.models import Institution
 
-ROLE_NAMES_ZH = {
-    "admin": "管理员",
-    "institution_staff": "高校院所工作人员",
-    "enterprise_user": "企业用户",
-    "tech_manager": "技术经理人",
-    "pilot_platform": "中试平台",
-}
+TOKEN_PREFIX = "slk_"
+
+# A fixed hash to verify against when the username does not exist, so that a login for an
+# unknown name costs the same time as one for a known name (no username probing by timing).
+_DUMMY_HASH = hash_password("not-a-real-password-0")
+
+
+def record_audit(
+    session: Session,
+    *,
+    user_id: int | None,
+    action: str,
+    object_type: str | None = None,
+    object_id: int | None = None,
+    detail: str | None = None,
+) -> AuditEvent:
+    """Append one audit event (flushed, committed with the caller's unit of work)."""
+    event = AuditEvent(
+        user_id=user_id, action=action, object_type=object_type, object_id=object_id, detail=detail
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def list_audit_events(session: Session, *, offset: int = 0, limit: int = 50) -> list[AuditEvent]:
+    """Most recent audit events first."""
+    stmt = select(AuditEvent).order_by(AuditEvent.id.desc()).offset(offset).limit(limit)
+    return list(session.scalars(stmt))
+
+
+def get_user(session: Session, *, user_id: int) -> User:
+    """The user with this id, or NotFound."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"用户 {user_id} 不存在 (no such user)")
+    return user
+
+
+def get_user_by_username(session: Session, *, username: str) -> User | None:
+    """Case-insensitive lookup by login name."""
+    stmt = select(User).where(func.lower(User.username) == username.strip().lower())
+    return session.scalars(stmt).first()
 
 
 def create_user(
@@ -26,79 +65,193 @@ def create_user(
     username: str,
     password: str,
     role: str,
-    institution_name: str | None = None,
-    enterprise_ref: str | None = None,
-    email: str | None = None,
     display_name: str | None = None,
+    email: str | None = None,
+    institution_id: int | None = None,
+    enterprise_id: int | None = None,
+    college: str | None = None,
+    actor: User | None = None,
 ) -> User:
-    """Create a user with an argon2 hash; staff need an institution, enterprise users an enterprise."""
+    """Create a user after validating name, role, org link and password strength."""
     username = username.strip()
     if not username or len(username) > 80:
-        raise DomainError(
-            "用户名不能为空且不超过 80 个字符 (username: 1–80 characters)", field="username"
-        )
+        raise DomainError("用户名须为 1–80 个字符 (1–80 characters)", field="username")
     if role not in ROLES:
-        raise DomainError(
-            f"未知角色 {role!r}，可选: {', '.join(ROLES)} (unknown role)", field="role"
-        )
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise DomainError(
-            f"密码至少 {MIN_PASSWORD_LENGTH} 位 (password needs ≥ {MIN_PASSWORD_LENGTH} characters)",
-            field="password",
-        )
-    if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise DomainError(f"用户名已存在: {username} (username taken)", field="username")
-
-    institution_id = None
-    if institution_name:
-        inst = session.scalar(
-            select(Institution).where(Institution.name == institution_name.strip())
-        )
-        if inst is None:
-            inst = Institution(name=institution_name.strip())
-            session.add(inst)
-            session.flush()
-        institution_id = inst.id
-    elif role == "institution_staff":
-        raise DomainError(
-            "高校院所用户需指定 --institution (staff need an institution)", field="institution"
-        )
-
-    enterprise_id = None
-    if enterprise_ref:
-        ref = enterprise_ref.strip()
-        ent = session.scalar(
-            select(Enterprise).where(
-                or_(Enterprise.credit_code == ref.upper(), Enterprise.name == ref)
-            )
-        )
-        if ent is None:
-            raise NotFound(f"找不到企业: {ref} (enterprise not found)", field="enterprise")
-        enterprise_id = ent.id
-    elif role == "enterprise_user":
-        raise DomainError(
-            "企业用户需指定 --enterprise (enterprise users need an enterprise)", field="enterprise"
-        )
-
+        raise DomainError(f"未知角色 {role!r} (unknown role)", field="role")
+    if role == perm.INSTITUTION_STAFF and institution_id is None:
+        raise DomainError("机构工作人员须关联机构 (choose an institution)", field="institution_id")
+    if role == perm.ENTERPRISE_USER and enterprise_id is None:
+        raise DomainError("企业用户须关联企业 (choose an enterprise)", field="enterprise_id")
+    if get_user_by_username(session, username=username) is not None:
+        raise DomainError("用户名已被使用 (username taken)", field="username")
+    check_password_strength(password)
     user = User(
         username=username,
         password_hash=hash_password(password),
         role=role,
-        email=email,
-        display_name=display_name or username,
-        institution_id=institution_id,
-        enterprise_id=enterprise_id,
+        display_name=display_name or None,
+        email=email or None,
+        institution_id=institution_id if role == perm.INSTITUTION_STAFF else None,
+        enterprise_id=enterprise_id if role == perm.ENTERPRISE_USER else None,
+        college=college or None,
+        is_active=True,
     )
     session.add(user)
     session.flush()
+    record_audit(
+        session,
+        user_id=actor.id if actor else None,
+        action="user.create",
+        object_type="user",
+        object_id=user.id,
+        detail=f"{username} ({role})",
+    )
     return user
 
 
 def authenticate(session: Session, *, username: str, password: str) -> User | None:
-    """The active user whose password matches, else None (same answer for unknown users)."""
-    user = session.scalar(select(User).where(User.username == username.strip()))
-    if user is None or not user.is_active:
-        # Hash anyway so response time does not reveal whether the user exists.
-        verify_password(hash_password("timing-equaliser"), password)
+    """The active user whose password matches, else None (same cost either way)."""
+    user = get_user_by_username(session, username=username)
+    if user is None:
+        verify_password(_DUMMY_HASH, password)
         return None
-    return user if verify_password(user.password_hash, password) else None
+    if not verify_password(user.password_hash, password) or not user.is_active:
+        return None
+    return user
+
+
+def session_version(user: User) -> str:
+    """A short fingerprint of the password hash; changing the password ends old sessions."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def change_password(
+    session: Session, *, user: User, current_password: str, new_password: str
+) -> User:
+    """Change one's own password after checking the current one."""
+    if not verify_password(user.password_hash, current_password):
+        raise DomainError("当前密码不正确 (current password is wrong)", field="current_password")
+    check_password_strength(new_password, field="new_password")
+    user.password_hash = hash_password(new_password)
+    session.flush()
+    record_audit(
+        session,
+        user_id=user.id,
+        action="user.password_change",
+        object_type="user",
+        object_id=user.id,
+    )
+    return user
+
+
+def reset_password(
+    session: Session, *, actor: User | None, user_id: int, new_password: str
+) -> User:
+    """Admin sets a new password for another user (e.g. one who forgot theirs)."""
+    perm.require_role(actor, perm.ADMIN)
+    user = get_user(session, user_id=user_id)
+    check_password_strength(new_password, field="new_password")
+    user.password_hash = hash_password(new_password)
+    session.flush()
+    record_audit(
+        session,
+        user_id=actor.id if actor else None,
+        action="user.password_reset",
+        object_type="user",
+        object_id=user.id,
+    )
+    return user
+
+
+def set_user_active(session: Session, *, actor: User | None, user_id: int, active: bool) -> User:
+    """Admin enables or disables a login."""
+    actor = perm.require_role(actor, perm.ADMIN)
+    user = get_user(session, user_id=user_id)
+    if user.id == actor.id and not active:
+        raise DomainError("不能停用自己的账号 (cannot disable yourself)", field="active")
+    user.is_active = active
+    session.flush()
+    record_audit(
+        session,
+        user_id=actor.id,
+        action="user.enable" if active else "user.disable",
+        object_type="user",
+        object_id=user.id,
+    )
+    return user
+
+
+def list_users(
+    session: Session, *, actor: User | None, offset: int = 0, limit: int = 50
+) -> tuple[list[User], int]:
+    """All users for the admin, by id, with the total count."""
+    perm.require_role(actor, perm.ADMIN)
+    total = session.scalar(select(func.count()).select_from(User)) or 0
+    stmt = select(User).order_by(User.id).offset(offset).limit(limit)
+    return list(session.scalars(stmt)), total
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_api_token(session: Session, *, user: User, name: str) -> tuple[ApiToken, str]:
+    """Issue a token for `user`; the plain token is returned once and never stored."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise DomainError("令牌名称须为 1–100 个字符 (name 1–100 characters)", field="name")
+    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=name, token_hash=_token_hash(plain), prefix=plain[:12])
+    session.add(token)
+    session.flush()
+    record_audit(
+        session,
+        user_id=user.id,
+        action="token.create",
+        object_type="api_token",
+        object_id=token.id,
+        detail=name,
+    )
+    return token, plain
+
+
+def list_api_tokens(session: Session, *, user: User) -> list[ApiToken]:
+    """The user's tokens that are not revoked, newest first."""
+    stmt = (
+        select(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False))
+        .order_by(ApiToken.id.desc())
+    )
+    return list(session.scalars(stmt))
+
+
+def revoke_api_token(session: Session, *, user: User, token_id: int) -> ApiToken:
+    """Revoke one of the user's own tokens (admin may revoke any)."""
+    token = session.get(ApiToken, token_id)
+    if token is None or (token.user_id != user.id and user.role != perm.ADMIN):
+        raise NotFound("令牌不存在 (no such token)")
+    token.revoked = True
+    session.flush()
+    record_audit(
+        session, user_id=user.id, action="token.revoke", object_type="api_token", object_id=token.id
+    )
+    return token
+
+
+def user_for_token(session: Session, *, token: str) -> User | None:
+    """The active user owning this unrevoked token, else None; stamps `last_used_at`."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    row = session.scalars(
+        select(ApiToken).where(
+            ApiToken.token_hash == _token_hash(token), ApiToken.revoked.is_(False)
+        )
+    ).first()
+    if row is None:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        return None
+    row.last_used_at = utcnow()
+    session.flush()
+    return user

@@ -1,0 +1,63 @@
+"""Who may see and change what in the inventory: the permission checks every service calls.
+
+Institution staff act only on their own institution; reviewers are named per level (college or
+institution) in `ReviewerAssignment`; enterprise users see only what was pushed to them.
+Admins (platform operators) may act everywhere.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shuanglian.accounts.models import User
+from shuanglian.errors import PermissionDenied
+from shuanglian.inventory.models import InventoryItem, ReviewerAssignment
+
+
+def is_admin(actor: User) -> bool:
+    """Platform operators (and local bureaus configured as admins) see every institution."""
+    return actor.role == "admin"
+
+
+def require_admin(actor: User) -> None:
+    """Refuse anyone but an admin (platform-wide jobs such as push rounds and sync)."""
+    if not is_admin(actor):
+        raise PermissionDenied("只有平台管理员可以执行此操作 (admin only)")
+
+
+def require_institution(actor: User, institution_id: int) -> None:
+    """Refuse unless the actor is an admin or belongs to this institution."""
+    if is_admin(actor):
+        return
+    if actor.institution_id is not None and actor.institution_id == institution_id:
+        return
+    raise PermissionDenied("只能查看和修改本单位的专利 (only your own institution's patents)")
+
+
+def require_enterprise(actor: User, enterprise_id: int) -> None:
+    """Refuse unless the actor is an admin or a user of this enterprise."""
+    if is_admin(actor):
+        return
+    if actor.enterprise_id is not None and actor.enterprise_id == enterprise_id:
+        return
+    raise PermissionDenied("只能查看推送给本企业的专利 (only patents pushed to your enterprise)")
+
+
+def review_levels(session: Session, *, actor: User, item: InventoryItem) -> set[str]:
+    """The review levels ("college", "institution") the actor holds for this item."""
+    if is_admin(actor):
+        return {"college", "institution"}
+    rows = session.scalars(
+        select(ReviewerAssignment).where(
+            ReviewerAssignment.user_id == actor.id,
+            ReviewerAssignment.institution_id == item.institution_id,
+        )
+    )
+    levels: set[str] = set()
+    for row in rows:
+        if row.level == "institution":
+            levels.add("institution")
+        elif row.level == "college" and row.college_id == item.college_id:
+            levels.add("college")
+    return levels

@@ -2,6 +2,16 @@
 
 from shuanglian.accounts.models import User
 from shuanglian.enterprises.models import Demand, Enterprise
+from shuanglian.inventory import models as inventory_models
 from shuanglian.patents.models import Institution, Patent
+from shuanglian.supermarket import models as supermarket_models
 
-__all__ = ["Demand", "Enterprise", "Institution", "Patent", "User"]
+__all__ = [
+    "inventory_models",
+    "supermarket_models",
+    "Demand",
+    "Enterprise",
+    "Institution",
+    "Patent",
+    "User",
+]

@@ -133,22 +133,45 @@ def detect_encoding(head: bytes, *, name: str = "file") -> str:
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    if b"\x00" in head:
+    if _looks_binary(head):
         raise ImportFailed(
             f"{name} 含有二进制内容，不是文本表格（binary content: not a CSV or text table）"
         )
     if _decodes(head, "utf-8"):
         return "utf-8"
+    # charset-normalizer mistakes short GBK samples for Thai or Cyrillic code pages, so a
+    # sample that decodes as GB18030 into mostly CJK characters is taken as Chinese first.
+    if _mostly_cjk(head):
+        return "gb18030"
     guess = _charset_guess(head)
-    if guess in _CHINESE_LEGACY or guess is None:
-        if _decodes(head, "gb18030"):
-            return "gb18030"
-    elif _decodes(head, guess):
+    if guess is not None and guess not in _CHINESE_LEGACY and _decodes(head, guess):
         return guess
     raise ImportFailed(
         f"无法识别 {name} 的文字编码，请另存为 UTF-8 CSV"
         "（unreadable text encoding: save the file as UTF-8 CSV）"
     )
+
+
+def _looks_binary(head: bytes) -> bool:
+    """More than 2% C0 control bytes (other than tab/CR/LF) means this is no text table."""
+    controls = sum(1 for b in head if b < 0x20 and b not in (0x09, 0x0A, 0x0D))
+    return controls > max(8, len(head) // 50)
+
+
+def _mostly_cjk(head: bytes) -> bool:
+    try:
+        text = codecs.getincrementaldecoder("gb18030")(errors="strict").decode(head, final=False)
+    except UnicodeDecodeError:
+        return False
+    wide = [ch for ch in text if ord(ch) > 0x7F]
+    if not wide:
+        return False
+    cjk = sum(
+        1
+        for ch in wide
+        if "\u4e00" <= ch <= "\u9fff" or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef"
+    )
+    return cjk >= 0.8 * len(wide)
 
 
 def _charset_guess(head: bytes) -> str | None:

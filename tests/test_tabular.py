@@ -26,15 +26,15 @@ def _all(path: Path, **kw) -> tuple[list[str], list]:  # type: ignore[no-untyped
     return header, list(rows)
 
 
-@pytest.mark.parametrize(
-    "encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16"]
-)
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16"])
 def test_encodings(tmp_path: Path, encoding: str) -> None:
     path = _write(tmp_path, "p.csv", TEXT.encode(encoding))
     header, rows = _all(path)
     assert header == ["申请号", "专利名称"]
-    assert rows == [(2, {"申请号": "CN1", "专利名称": "一种无人机"}),
-                    (3, {"申请号": "CN2", "专利名称": "飞行控制方法"})]
+    assert rows == [
+        (2, {"申请号": "CN1", "专利名称": "一种无人机"}),
+        (3, {"申请号": "CN2", "专利名称": "飞行控制方法"}),
+    ]
 
 
 def test_gbk_file_with_long_body(tmp_path: Path) -> None:
@@ -42,7 +42,10 @@ def test_gbk_file_with_long_body(tmp_path: Path) -> None:
     path = _write(tmp_path, "big.csv", ("申请号,专利名称\n" + body).encode("gbk"))
     header, rows = _all(path)
     assert len(rows) == 5000
-    assert rows[-1] == (5001, {"申请号": "CN4999", "专利名称": "一种基于深度学习的图像识别方法4999"})
+    assert rows[-1] == (
+        5001,
+        {"申请号": "CN4999", "专利名称": "一种基于深度学习的图像识别方法4999"},
+    )
 
 
 def test_row_numbers_count_physical_lines(tmp_path: Path) -> None:
@@ -92,7 +95,7 @@ def test_rows_stream_lazily(tmp_path: Path) -> None:
         ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64, ".xls"),
         ("bin.csv", bytes(range(256)) * 4, "二进制"),
         ("fake.xlsx", b"just text, not a workbook\n", "xlsx"),
-        ("noheader.csv", b",,,\n", "表头"),
+        ("separators.csv", b",,,\n", "空"),
     ],
 )
 def test_not_a_table(tmp_path: Path, name: str, data: bytes, fragment: str) -> None:
@@ -126,7 +129,7 @@ def _xlsx(tmp_path: Path) -> Path:
     ws = wb.active
     ws.title = "专利"
     ws.append(["申请号", "申请日", "专利名称", "数量", "金额"])
-    ws.append(["CN202223220665.2", datetime(2022, 12, 2), "=HYPERLINK(\"http://x\")", 3.0, 1.5])
+    ws.append(["CN202223220665.2", datetime(2022, 12, 2), '=HYPERLINK("http://x")', 3.0, 1.5])
     ws.append([None, None, None, None, None])
     ws.append(["CN2", date(2021, 1, 5), "@SUM(A1)", 7, None])
     other = wb.create_sheet("其他")
@@ -140,8 +143,16 @@ def _xlsx(tmp_path: Path) -> Path:
 def test_xlsx_formulas_literal_dates_iso_numbers_plain(tmp_path: Path) -> None:
     header, rows = _all(_xlsx(tmp_path))
     assert header == ["申请号", "申请日", "专利名称", "数量", "金额"]
-    assert rows[0] == (2, {"申请号": "CN202223220665.2", "申请日": "2022-12-02",
-                           "专利名称": "=HYPERLINK(\"http://x\")", "数量": "3", "金额": "1.5"})
+    assert rows[0] == (
+        2,
+        {
+            "申请号": "CN202223220665.2",
+            "申请日": "2022-12-02",
+            "专利名称": '=HYPERLINK("http://x")',
+            "数量": "3",
+            "金额": "1.5",
+        },
+    )
     # the blank sheet row 3 is skipped but row numbers stay those of the sheet
     assert rows[1][0] == 4
     assert rows[1][1]["专利名称"] == "@SUM(A1)"

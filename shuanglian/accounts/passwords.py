@@ -30,6 +30,11 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+def needs_rehash(password_hash: str) -> bool:
+    """True when the hash was made with weaker parameters than today's defaults."""
+    return _hasher().check_needs_rehash(password_hash)
+
+
 def check_password_strength(password: str, *, field: str = "password") -> None:
     """Reject passwords a person could guess quickly; message says what to change."""
     if len(password) < MIN_PASSWORD_LENGTH:

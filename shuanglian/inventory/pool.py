@@ -30,7 +30,8 @@ def enter_pool(session: Session, *, actor: User | None, patent: Patent) -> PoolE
         raise DomainError("专利没有所属单位，不能入库 (patent has no institution)")
     if is_lapsed(patent.legal_status):
         raise DomainError(
-            f"专利法律状态为“{patent.legal_status}”，已失效，不能入库 (lapsed patents cannot be pooled)"
+            f"专利法律状态为“{patent.legal_status}”，已失效，不能入库 "
+            "(lapsed patents cannot be pooled)"
         )
     entry = session.scalar(select(PoolEntry).where(PoolEntry.patent_id == patent.id))
     before = snapshot(entry) if entry is not None else None

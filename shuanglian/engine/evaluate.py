@@ -1,0 +1,134 @@
+"""Evaluate the engine on BEIR-format suites (contract: DESIGN.md "Contracts").
+
+A suite folder holds `corpus.jsonl`, `queries.jsonl`, `qrels/test.tsv` and an optional
+`suite.json` (`name`, `direction`). Each suite is indexed from scratch (in memory; the same
+code path as a saved index), every query retrieves its top 100, and ir-measures computes
+nDCG@10 (graded), R@10, RR@10 and R@100 — mean over the queries in the qrels.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from shuanglian.engine.fusion import FusionParams, load_params
+from shuanglian.engine.matcher import Matcher
+from shuanglian.engine.records import Record
+
+METRICS: tuple[str, ...] = ("nDCG@10", "R@10", "RR@10", "R@100")
+RUN_DEPTH = 100
+RUN_TAG = "shuanglian"
+
+
+class SuiteError(ValueError):
+    """A suite folder that is missing files or has unreadable rows."""
+
+
+def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    if not path.exists():
+        raise SuiteError(f"评测集缺少文件 (suite file missing): {path}")
+    with path.open(encoding="utf-8") as fh:
+        for n, line in enumerate(fh, start=1):
+            if line.strip():
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise SuiteError(f"{path}:{n}: JSON 无法解析 (bad JSON): {exc}") from exc
+
+
+def record_from_beir(row: dict[str, Any]) -> Record:
+    """A corpus or query row as a Record: title, text, metadata.ipc, metadata.industry."""
+    meta = row.get("metadata") or {}
+    ipc = meta.get("ipc") or ()
+    if isinstance(ipc, str):
+        ipc = [c for c in ipc.replace(",", ";").split(";") if c.strip()]
+    industry = meta.get("industry") or meta.get("industry_code")
+    return Record(
+        id=str(row["_id"]),
+        title=str(row.get("title") or ""),
+        text=str(row.get("text") or ""),
+        ipc=tuple(str(c) for c in ipc),
+        industry=str(industry) if industry else None,
+    )
+
+
+def read_qrels(path: Path) -> dict[str, dict[str, int]]:
+    """qrels/test.tsv (header `query-id corpus-id score`) as {qid: {docid: grade}}."""
+    if not path.exists():
+        raise SuiteError(f"评测集缺少文件 (suite file missing): {path}")
+    qrels: dict[str, dict[str, int]] = {}
+    with path.open(encoding="utf-8") as fh:
+        for row in csv.reader(fh, delimiter="\t"):
+            if not row or row[0] == "query-id":
+                continue
+            qrels.setdefault(row[0], {})[row[1]] = int(float(row[2]))
+    return qrels
+
+
+def suite_info(path: Path) -> dict[str, str]:
+    """name and direction of a suite (suite.json; the folder name when it has no name)."""
+    meta_file = path / "suite.json"
+    meta = json.loads(meta_file.read_text(encoding="utf-8")) if meta_file.exists() else {}
+    return {"name": str(meta.get("name") or path.name), "direction": str(meta.get("direction", ""))}
+
+
+def run_suite(
+    path: Path, *, params: FusionParams | None = None, signals: Sequence[str] | None = None
+) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, int]]]:
+    """(run {qid: {docid: score}}, qrels) for one suite folder."""
+    qrels = read_qrels(path / "qrels" / "test.tsv")
+    matcher = Matcher.build(
+        (record_from_beir(r) for r in _jsonl(path / "corpus.jsonl")), params=params or load_params()
+    )
+    queries = [record_from_beir(r) for r in _jsonl(path / "queries.jsonl")]
+    queries = [q for q in queries if q.id in qrels]
+    hits = matcher.search_many(queries, top=RUN_DEPTH, signals=signals)
+    run = {q.id: {h.doc_id: h.score for h in hs} for q, hs in zip(queries, hits, strict=True)}
+    return run, qrels
+
+
+def score_run(
+    run: dict[str, dict[str, float]], qrels: dict[str, dict[str, int]]
+) -> dict[str, float]:
+    """Mean nDCG@10, R@10, RR@10, R@100 over the queries of `qrels` (ir-measures)."""
+    import ir_measures
+
+    measures = [ir_measures.parse_measure(m) for m in METRICS]
+    # A query with no results still counts (as zero): ir-measures would skip it otherwise.
+    full_run = {qid: run.get(qid) or {"__none__": 0.0} for qid in qrels}
+    agg = ir_measures.calc_aggregate(measures, qrels, full_run)
+    return {m: round(float(agg[ir_measures.parse_measure(m)]), 4) for m in METRICS}
+
+
+def write_trec(run: dict[str, dict[str, float]], path: Path, *, tag: str = RUN_TAG) -> None:
+    """A TREC run file: `qid Q0 docid rank score tag`, best first, top 100 per query."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as fh:
+        for qid, docs in run.items():
+            ranked = sorted(docs.items(), key=lambda kv: -kv[1])[:RUN_DEPTH]
+            for rank, (doc, score) in enumerate(ranked, start=1):
+                fh.write(f"{qid} Q0 {doc} {rank} {score:.6f} {tag}\n")
+
+
+def evaluate_suites(
+    paths: Sequence[Path | str],
+    *,
+    run_dir: Path | None = None,
+    signals: Sequence[str] | None = None,
+    params: FusionParams | None = None,
+) -> dict[str, list[dict[str, Any]]]:
+    """`{"suites": [{"name", "direction", "metrics": {...}}]}` for each suite folder."""
+    out: list[dict[str, Any]] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.is_dir():
+            raise SuiteError(f"评测集目录不存在 (suite folder not found): {path}")
+        info = suite_info(path)
+        run, qrels = run_suite(path, params=params, signals=signals)
+        if run_dir is not None:
+            write_trec(run, Path(run_dir) / f"{info['name']}.trec")
+        out.append({**info, "metrics": score_run(run, qrels)})
+    return {"suites": out}

@@ -1,0 +1,86 @@
+"""Fusion parameters and the fusion itself: a weighted sum of per-query max-normalised scores.
+
+Why max-normalisation and a weighted sum: each signal lives on its own scale (BM25 is
+unbounded and grows with query length, IPC cosine is in [0, 1]); dividing by the query's best
+score puts them on [0, 1] without any corpus statistics, so the same few weights transfer to
+other corpora and to queries of any length. A signal that is silent for a query (no IPC on
+either side, no industry) is all zeros and adds nothing, so it cannot hurt.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+SIGNALS: tuple[str, ...] = ("bm25", "ipc", "prior", "dense")
+PARAMS_FILE = Path(__file__).with_name("fusion_params.json")
+
+
+@dataclass(frozen=True)
+class FusionParams:
+    """Every tunable number of the engine, with the values read from fusion_params.json."""
+
+    k1: float = 1.2
+    b: float = 0.75
+    title_weight: int = 1
+    ipc_levels: tuple[str, ...] = ("subclass", "group", "subgroup")
+    weights: dict[str, float] = field(
+        default_factory=lambda: {"bm25": 1.0, "ipc": 0.5, "prior": 0.1, "dense": 0.5}
+    )
+    rerank_depth: int = 100
+    bigrams: bool = False
+    phrases: bool = True
+    comment: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        """The JSON form stored beside an index and in fusion_params.json."""
+        data = asdict(self)
+        data["ipc_levels"] = list(self.ipc_levels)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> FusionParams:
+        """Parse the JSON form; unknown keys are ignored so old files keep loading."""
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        if "ipc_levels" in known:
+            known["ipc_levels"] = tuple(known["ipc_levels"])  # type: ignore[arg-type]
+        if "weights" in known:
+            weights = {s: 0.0 for s in SIGNALS}
+            weights.update({str(k): float(v) for k, v in dict(known["weights"]).items()})  # type: ignore[call-overload]
+            known["weights"] = weights
+        return cls(**known)  # type: ignore[arg-type]
+
+
+def load_params(path: Path | None = None) -> FusionParams:
+    """The tuned parameters (fusion_params.json beside this module unless a path is given)."""
+    target = path or PARAMS_FILE
+    if not target.exists():
+        return FusionParams()
+    return FusionParams.from_json(json.loads(target.read_text(encoding="utf-8")))
+
+
+def normalise_max(scores: np.ndarray) -> np.ndarray:
+    """Scores divided by their maximum (rows independently for 2-D); all-zero rows stay zero."""
+    arr = np.asarray(scores, dtype=np.float32)
+    if arr.ndim == 1:
+        top = float(arr.max(initial=0.0))
+        return arr / top if top > 0 else np.zeros_like(arr)
+    top = arr.max(axis=1, keepdims=True, initial=0.0)
+    top[top <= 0] = 1.0
+    return np.maximum(arr, 0.0) / top
+
+
+def active_weights(params: FusionParams, signals: tuple[str, ...] | list[str] | None) -> dict[str, float]:
+    """The weights in use: all of them, or only the requested signals (each at its weight,
+    or 1.0 when a single signal is asked for alone, so `--signals ipc` ranks by IPC)."""
+    if not signals:
+        return dict(params.weights)
+    unknown = [s for s in signals if s not in SIGNALS]
+    if unknown:
+        raise ValueError(f"未知信号 (unknown signals): {unknown}; 可选 (choose from) {SIGNALS}")
+    if len(signals) == 1:
+        return {s: (1.0 if s == signals[0] else 0.0) for s in SIGNALS}
+    return {s: (params.weights.get(s, 0.0) if s in signals else 0.0) for s in SIGNALS}

@@ -1,0 +1,555 @@
+"""The in-memory index and its search: BM25 + IPC + industry prior (+ dense rerank), fused.
+
+A `Matcher` indexes one side (all patents, or all enterprises) and answers queries from the
+other side, or from the same side; queries and documents are the same `Record` type, so both
+directions use one representation. Documents live in segments: the main one built at
+`Matcher.build`, small delta segments from `add`, and tombstones from `remove`; scores of all
+segments use the main segment's corpus statistics so a delta never needs a rebuild.
+
+Scoring a query touches no Python loop over documents: BM25 is one sparse product over the
+rows of the query's terms, IPC one sparse matrix-vector product, top-k an argpartition.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from shuanglian.engine import sparse
+from shuanglian.engine.fusion import FusionParams, active_weights, load_params, normalise_max
+from shuanglian.engine.ipc import LEVELS, ipc_tokens
+from shuanglian.engine.prior import IndustryLink, industry_key
+from shuanglian.engine.records import Explanation, Hit, Record, TermMatch
+from shuanglian.engine.records import IndustryLink as LinkReason
+from shuanglian.text.tokenize import tokenize
+
+# Queries scored together in `search_many`; bounds the dense score block (chunk × docs floats).
+_BATCH = 64
+# Terms and links listed per explanation: enough to read, small enough for a push list.
+_EXPLAIN_TERMS = 8
+_EXPLAIN_LINKS = 3
+
+
+@dataclass
+class Segment:
+    """An immutable block of documents: BM25 matrix (terms × docs), IPC counts (docs × IPC
+    tokens), industry codes and ids. Vocabulary rows/columns index the matcher's vocabularies."""
+
+    ids: list[str]
+    bm25: sp.csr_matrix
+    ipc: sp.csr_matrix
+    industry: list[str]
+    # Folder name once saved (index.save_index reuses saved segments instead of rewriting).
+    key: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def record_terms(record: Record, *, params: FusionParams) -> list[str]:
+    """Tokens of a record with the title repeated `title_weight` times (a cheap BM25F)."""
+    opts = {"bigrams": params.bigrams, "phrases": params.phrases}
+    title = tokenize(record.title, **opts)
+    return title * max(params.title_weight, 0) + tokenize(record.text, **opts)
+
+
+def _ipc_counts(
+    docs_ipc: Sequence[Sequence[str]], vocab: dict[str, int], *, grow: bool
+) -> sp.csr_matrix:
+    rows: list[int] = []
+    cols: list[int] = []
+    for d, codes in enumerate(docs_ipc):
+        for tok in ipc_tokens(codes, levels=LEVELS):
+            idx = vocab.get(tok)
+            if idx is None:
+                if not grow:
+                    continue
+                idx = vocab[tok] = len(vocab)
+            rows.append(d)
+            cols.append(idx)
+    data = np.ones(len(rows), dtype=np.float32)
+    mat = sp.csr_matrix((data, (rows, cols)), shape=(len(docs_ipc), len(vocab)))
+    mat.sum_duplicates()
+    return mat
+
+
+def _ipc_level_mask(terms: Sequence[str], levels: Sequence[str]) -> np.ndarray:
+    # Token shape tells its level: 'H04' class, 'H04N' subclass, 'H04N5' main group,
+    # 'H04N5/232' subgroup.
+    def level(tok: str) -> str:
+        if "/" in tok:
+            return "subgroup"
+        return "class" if len(tok) == 3 else "subclass" if len(tok) == 4 else "group"
+
+    return np.array([level(t) in levels for t in terms], dtype=bool)
+
+
+@dataclass
+class Matcher:
+    """Searchable index over one side; build with `Matcher.build`, load with `index.load_index`."""
+
+    params: FusionParams
+    terms: list[str]
+    idf: np.ndarray
+    avgdl: float
+    n_main: int
+    ipc_terms: list[str]
+    segments: list[Segment]
+    # Positions (over all segments, in order) of removed or replaced documents.
+    tombstones: set[int] = field(default_factory=set)
+    link: IndustryLink | None = None
+    _vocab: dict[str, int] | None = field(default=None, repr=False)
+    _ipc_vocab: dict[str, int] | None = field(default=None, repr=False)
+    _cache: dict[str, object] = field(default_factory=dict, repr=False)
+
+    # ----------------------------------------------------------------- construction
+    @classmethod
+    def build(
+        cls,
+        records: Iterable[Record],
+        *,
+        params: FusionParams | None = None,
+        link: IndustryLink | None = None,
+    ) -> Matcher:
+        """Index `records` (ids must be unique; a repeated id keeps the last record)."""
+        params = params or load_params()
+        by_id: dict[str, Record] = {}
+        for rec in records:
+            by_id[str(rec.id)] = rec
+        recs = list(by_id.values())
+        tokens = [
+            record_terms(r, params=params)
+            for r in recs
+        ]
+        bm25, terms, avgdl = sparse.build_main(tokens, k1=params.k1, b=params.b)
+        df = np.diff(bm25.indptr)
+        ipc_vocab: dict[str, int] = {}
+        ipc = _ipc_counts([r.ipc for r in recs], ipc_vocab, grow=True)
+        ipc_terms = sorted(ipc_vocab, key=ipc_vocab.__getitem__)
+        seg = Segment(
+            ids=[str(r.id) for r in recs],
+            bm25=bm25,
+            ipc=ipc,
+            industry=[industry_key(r.industry) or "" for r in recs],
+        )
+        return cls(
+            params=params,
+            terms=terms,
+            idf=sparse.bm25_idf(df, len(recs)),
+            avgdl=avgdl,
+            n_main=len(recs),
+            ipc_terms=ipc_terms,
+            segments=[seg],
+            link=link,
+        )
+
+    # ----------------------------------------------------------------- bookkeeping
+    @property
+    def vocab(self) -> dict[str, int]:
+        """Term → BM25 row (built lazily: a loaded index may never need it)."""
+        if self._vocab is None:
+            self._vocab = {t: i for i, t in enumerate(self.terms)}
+        return self._vocab
+
+    @property
+    def ipc_vocab(self) -> dict[str, int]:
+        """IPC token → column."""
+        if self._ipc_vocab is None:
+            self._ipc_vocab = {t: i for i, t in enumerate(self.ipc_terms)}
+        return self._ipc_vocab
+
+    def _all_ids(self) -> list[str]:
+        cached = self._cache.get("ids")
+        if cached is None:
+            cached = [i for seg in self.segments for i in seg.ids]
+            self._cache["ids"] = cached
+        return cached  # type: ignore[return-value]
+
+    def _positions(self) -> dict[str, int]:
+        cached = self._cache.get("pos")
+        if cached is None:
+            # A replaced id appears again in a newer segment: the last position is the live one.
+            cached = {doc_id: p for p, doc_id in enumerate(self._all_ids())}
+            self._cache["pos"] = cached
+        return cached  # type: ignore[return-value]
+
+    def _dead_mask(self) -> np.ndarray:
+        cached = self._cache.get("dead")
+        if cached is None:
+            cached = np.zeros(len(self._all_ids()), dtype=bool)
+            if self.tombstones:
+                cached[np.fromiter(self.tombstones, dtype=np.int64)] = True
+            self._cache["dead"] = cached
+        return cached  # type: ignore[return-value]
+
+    def _invalidate(self) -> None:
+        self._cache = {}
+
+    def __len__(self) -> int:
+        return int((~self._dead_mask()).sum())
+
+    def __contains__(self, doc_id: object) -> bool:
+        pos = self._positions().get(str(doc_id))
+        return pos is not None and not self._dead_mask()[pos]
+
+    def doc_ids(self) -> list[str]:
+        """Ids of live documents, in index order."""
+        dead = self._dead_mask()
+        return [d for d, gone in zip(self._all_ids(), dead, strict=True) if not gone]
+
+    # ----------------------------------------------------------------- incremental updates
+    def add(self, records: Iterable[Record]) -> None:
+        """Index more records as a delta segment (an existing id is replaced)."""
+        recs = list({str(r.id): r for r in records}.values())
+        if not recs:
+            return
+        existing = self._positions()
+        replaced = {existing[str(r.id)] for r in recs if str(r.id) in existing}
+        tokens = [
+            record_terms(r, params=self.params)
+            for r in recs
+        ]
+        vocab = self.vocab
+        bm25, new_terms = sparse.build_delta(
+            tokens,
+            vocab=vocab,
+            idf=self.idf,
+            n_docs_total=self.n_main + sum(len(s) for s in self.segments[1:]) + len(recs),
+            avgdl=self.avgdl,
+            k1=self.params.k1,
+            b=self.params.b,
+        )
+        self.terms.extend(new_terms)
+        ipc_vocab = self.ipc_vocab
+        n_ipc_before = len(ipc_vocab)
+        ipc = _ipc_counts([r.ipc for r in recs], ipc_vocab, grow=True)
+        self.ipc_terms.extend(sorted(
+            (t for t, i in ipc_vocab.items() if i >= n_ipc_before), key=ipc_vocab.__getitem__
+        ))
+        self.segments.append(Segment(
+            ids=[str(r.id) for r in recs],
+            bm25=bm25,
+            ipc=ipc,
+            industry=[industry_key(r.industry) or "" for r in recs],
+        ))
+        # Older copies of replaced ids become dead; the new copy is live.
+        self.tombstones |= replaced
+        self._invalidate()
+
+    def remove(self, ids: Iterable[str]) -> int:
+        """Tombstone documents; returns how many live ones were removed."""
+        positions = self._positions()
+        live = {positions[str(i)] for i in ids if str(i) in self}
+        self.tombstones |= live
+        self._invalidate()
+        return len(live)
+
+    def compact(self) -> Matcher:
+        """One segment with dead documents dropped (statistics stay frozen until a rebuild)."""
+        dead = self._dead_mask()
+        n_terms = len(self.terms)
+        n_ipc = len(self.ipc_terms)
+        bm25 = sp.hstack([sparse.pad_rows(s.bm25, n_terms) for s in self.segments]).tocsc()
+        ipc = sp.vstack([_pad_cols(s.ipc, n_ipc) for s in self.segments]).tocsr()
+        keep = np.flatnonzero(~dead)
+        ids = [self._all_ids()[k] for k in keep]
+        industry = [i for s in self.segments for i in s.industry]
+        seg = Segment(
+            ids=ids,
+            bm25=bm25[:, keep].tocsr(),
+            ipc=ipc[keep],
+            industry=[industry[k] for k in keep],
+        )
+        seg.bm25.sort_indices()
+        return Matcher(
+            params=self.params,
+            terms=list(self.terms),
+            idf=self.idf,
+            avgdl=self.avgdl,
+            n_main=self.n_main,
+            ipc_terms=list(self.ipc_terms),
+            segments=[seg],
+            link=self.link,
+        )
+
+    # ----------------------------------------------------------------- signals
+    def _ipc_matrix(self) -> sp.csr_matrix:
+        """docs × IPC tokens, sublinear tf × idf at the configured levels, rows L2-normalised."""
+        cached = self._cache.get("ipc_w")
+        if cached is None:
+            n_ipc = len(self.ipc_terms)
+            counts = sp.vstack([_pad_cols(s.ipc, n_ipc) for s in self.segments]).tocsr()
+            mask = _ipc_level_mask(self.ipc_terms, self.params.ipc_levels)
+            df = np.bincount(counts.indices, minlength=n_ipc).astype(np.float64)
+            n = max(counts.shape[0], 1)
+            idf = (np.log((n + 1) / (df + 1)) + 1.0) * mask
+            weighted = counts.copy()
+            weighted.data = (1.0 + np.log(weighted.data)) * idf[weighted.indices]
+            weighted.eliminate_zeros()
+            norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
+            norms[norms == 0] = 1.0
+            cached = (sp.diags(1.0 / norms) @ weighted).tocsr().astype(np.float32)
+            self._cache["ipc_idf"] = idf.astype(np.float32)
+            self._cache["ipc_w"] = cached
+        return cached  # type: ignore[return-value]
+
+    def _query_ipc(self, queries: Sequence[Record]) -> sp.csr_matrix:
+        self._ipc_matrix()
+        idf: np.ndarray = self._cache["ipc_idf"]  # type: ignore[assignment]
+        counts = _ipc_counts([q.ipc for q in queries], dict(self.ipc_vocab), grow=False)
+        counts = _pad_cols(counts, len(self.ipc_terms))
+        counts.data = (1.0 + np.log(counts.data)) * idf[counts.indices]
+        counts.eliminate_zeros()
+        norms = np.sqrt(np.asarray(counts.multiply(counts).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        return (sp.diags(1.0 / norms) @ counts).tocsr().astype(np.float32)
+
+    def _doc_industry_index(self) -> np.ndarray:
+        cached = self._cache.get("ind")
+        if cached is None:
+            link = self.link
+            codes = [c for s in self.segments for c in s.industry]
+            cached = np.array(
+                [link.industry_index(c) if (link and c) else -1 for c in codes], dtype=np.int64
+            )
+            self._cache["ind"] = cached
+        return cached  # type: ignore[return-value]
+
+    def _doc_subclasses(self) -> sp.csr_matrix:
+        """docs × link subclasses (row-normalised), for queries that carry an industry code."""
+        cached = self._cache.get("sub")
+        if cached is None:
+            assert self.link is not None
+            link = self.link
+            sub_cols = [
+                (i, link.subclass_indices([t])) for i, t in enumerate(self.ipc_terms) if len(t) == 4
+            ]
+            rows = [i for i, s in sub_cols if s]
+            cols = [s[0] for _, s in sub_cols if s]
+            mapping = sp.csr_matrix(
+                (np.ones(len(rows), np.float32), (rows, cols)),
+                shape=(len(self.ipc_terms), len(link.ipc_subclasses)),
+            )
+            n_ipc = len(self.ipc_terms)
+            counts = sp.vstack([_pad_cols(s.ipc, n_ipc) for s in self.segments]).tocsr()
+            incid = (counts @ mapping).tocsr()
+            incid.data[:] = 1.0
+            totals = np.asarray(incid.sum(axis=1)).ravel()
+            totals[totals == 0] = 1.0
+            cached = (sp.diags(1.0 / totals) @ incid).tocsr().astype(np.float32)
+            self._cache["sub"] = cached
+        return cached  # type: ignore[return-value]
+
+    def _bm25_block(self, qmat: sp.csr_matrix) -> np.ndarray:
+        parts = []
+        for seg in self.segments:
+            rows = seg.bm25.shape[0]
+            q = qmat[:, :rows] if qmat.shape[1] > rows else qmat
+            m = seg.bm25 if rows == q.shape[1] else sparse.pad_rows(seg.bm25, q.shape[1])
+            parts.append((q @ m).toarray())
+        return np.hstack(parts) if len(parts) > 1 else parts[0]
+
+    def _prior_block(self, queries: Sequence[Record]) -> np.ndarray:
+        n_docs = len(self._all_ids())
+        out = np.zeros((len(queries), n_docs), dtype=np.float32)
+        link = self.link
+        if link is None:
+            return out
+        doc_ind = self._doc_industry_index()
+        has_ind = doc_ind >= 0
+        for qi, q in enumerate(queries):
+            if q.ipc and has_ind.any():
+                profile = link.industry_profile(q.ipc)
+                out[qi, has_ind] += profile[doc_ind[has_ind]]
+            q_ind = link.industry_index(q.industry) if q.industry else -1
+            if q_ind >= 0 and self.ipc_terms:
+                out[qi] += self._doc_subclasses() @ link.weights[:, q_ind]
+        return out
+
+    def signal_scores(
+        self, queries: Sequence[Record], weights: dict[str, float]
+    ) -> tuple[dict[str, np.ndarray], list[list[str]]]:
+        """Raw per-signal score blocks (queries × docs) for the signals with a weight, and the
+        query terms (for explanations)."""
+        q_terms = [
+            record_terms(q, params=self.params)
+            for q in queries
+        ]
+        out: dict[str, np.ndarray] = {}
+        if weights.get("bm25", 0) > 0:
+            vocab = self.vocab
+            rows = [sparse.query_vector(t, vocab, len(self.terms)) for t in q_terms]
+            out["bm25"] = self._bm25_block(sp.vstack(rows).tocsr())
+        if weights.get("ipc", 0) > 0 and self.ipc_terms:
+            out["ipc"] = (self._query_ipc(queries) @ self._ipc_matrix().T).toarray()
+        if weights.get("prior", 0) > 0 and self.link is not None:
+            out["prior"] = self._prior_block(queries)
+        return out, q_terms
+
+    # ----------------------------------------------------------------- search
+    def search_many(
+        self,
+        queries: Sequence[Record],
+        *,
+        top: int = 100,
+        signals: Sequence[str] | None = None,
+        encoder: object | None = None,
+        doc_text: Callable[[str], str] | None = None,
+        explain: bool = False,
+    ) -> list[list[Hit]]:
+        """Top `top` hits per query (fused); batched, explanations only when asked."""
+        weights = active_weights(self.params, list(signals) if signals else None)
+        if encoder is None or doc_text is None:
+            weights["dense"] = 0.0
+        ids = self._all_ids()
+        dead = self._dead_mask()
+        results: list[list[Hit]] = []
+        for start in range(0, len(queries), _BATCH):
+            chunk = list(queries[start : start + _BATCH])
+            raw, q_terms = self.signal_scores(chunk, weights)
+            normed = {s: normalise_max(v) for s, v in raw.items()}
+            fused = np.zeros((len(chunk), len(ids)), dtype=np.float32)
+            for s, v in normed.items():
+                fused += weights[s] * v
+            fused[:, dead] = -np.inf
+            for qi, query in enumerate(chunk):
+                row = fused[qi]
+                depth = max(top, self.params.rerank_depth) if weights["dense"] > 0 else top
+                cand = _top_k(row, depth)
+                parts = {s: weights[s] * v[qi, cand] for s, v in normed.items()}
+                dense_sim = None
+                if weights["dense"] > 0 and len(cand):
+                    dense_sim = _dense_scores(encoder, query, [ids[c] for c in cand], doc_text)
+                    parts["dense"] = weights["dense"] * normalise_max(dense_sim)
+                total = sum(parts.values()) if parts else np.zeros(len(cand), np.float32)
+                order = np.argsort(-total, kind="stable")[:top]
+                hits = []
+                for o in order:
+                    if total[o] <= 0:
+                        break  # no signal found anything: not a match, however short the list
+                    d = int(cand[o])
+                    sig = {s: float(p[o]) for s, p in parts.items()}
+                    hit = Hit(doc_id=ids[d], score=float(total[o]), signals=sig)
+                    if explain:
+                        hit.explanation = self._explain(
+                            query, q_terms[qi], d, sig, float(total[o]),
+                            None if dense_sim is None else float(dense_sim[o]),
+                        )
+                    hits.append(hit)
+                results.append(hits)
+        return results
+
+    def search(
+        self,
+        query: Record,
+        *,
+        top: int = 20,
+        signals: Sequence[str] | None = None,
+        encoder: object | None = None,
+        doc_text: Callable[[str], str] | None = None,
+        explain: bool = True,
+    ) -> list[Hit]:
+        """Top `top` documents for one query, each with an explanation by default."""
+        return self.search_many(
+            [query], top=top, signals=signals, encoder=encoder, doc_text=doc_text,
+            explain=explain,
+        )[0]
+
+    # ----------------------------------------------------------------- explanations
+    def _explain(
+        self,
+        query: Record,
+        terms: list[str],
+        pos: int,
+        parts: dict[str, float],
+        total: float,
+        dense: float | None,
+    ) -> Explanation:
+        seg, col = self._locate(pos)
+        counts = Counter(terms)
+        matches: list[TermMatch] = []
+        vocab = self.vocab
+        for term, qtf in counts.items():
+            row = vocab.get(term)
+            if row is None or row >= seg.bm25.shape[0]:
+                continue
+            lo, hi = seg.bm25.indptr[row], seg.bm25.indptr[row + 1]
+            idx = seg.bm25.indices[lo:hi]
+            k = int(np.searchsorted(idx, col))
+            if k < len(idx) and idx[k] == col:
+                matches.append(TermMatch(term, float(qtf * seg.bm25.data[lo + k])))
+        matches.sort(key=lambda m: -m.contribution)
+        q_ipc = set(ipc_tokens(query.ipc, levels=self.params.ipc_levels))
+        lo, hi = seg.ipc.indptr[col], seg.ipc.indptr[col + 1]
+        doc_ipc = {self.ipc_terms[i] for i in seg.ipc.indices[lo:hi]}
+        shared = sorted(q_ipc & doc_ipc, key=lambda t: (-len(t), t))
+        return Explanation(
+            terms=matches[:_EXPLAIN_TERMS],
+            ipc_shared=shared,
+            industry_links=self._links(query, seg, col),
+            dense=dense,
+            shares={s: (v / total if total > 0 else 0.0) for s, v in parts.items()},
+        )
+
+    def _links(self, query: Record, seg: Segment, col: int) -> list[LinkReason]:
+        link = self.link
+        if link is None:
+            return []
+        pairs: list[LinkReason] = []
+        doc_ind = link.industry_index(seg.industry[col]) if seg.industry[col] else -1
+        if doc_ind >= 0:
+            for s in link.subclass_indices(query.ipc):
+                w = float(link.weights[s, doc_ind])
+                if w > 0:
+                    pairs.append(LinkReason(link.ipc_subclasses[s], link.industries[doc_ind], w))
+        q_ind = link.industry_index(query.industry) if query.industry else -1
+        if q_ind >= 0:
+            lo, hi = seg.ipc.indptr[col], seg.ipc.indptr[col + 1]
+            doc_codes = [self.ipc_terms[i] for i in seg.ipc.indices[lo:hi]]
+            for s in link.subclass_indices([c for c in doc_codes if len(c) == 4]):
+                w = float(link.weights[s, q_ind])
+                if w > 0:
+                    pairs.append(LinkReason(link.ipc_subclasses[s], link.industries[q_ind], w))
+        pairs.sort(key=lambda p: -p.weight)
+        return pairs[:_EXPLAIN_LINKS]
+
+    def _locate(self, pos: int) -> tuple[Segment, int]:
+        for seg in self.segments:
+            if pos < len(seg):
+                return seg, pos
+            pos -= len(seg)
+        raise IndexError(pos)
+
+
+def _pad_cols(mat: sp.csr_matrix, n_cols: int) -> sp.csr_matrix:
+    if mat.shape[1] >= n_cols:
+        return mat
+    return sp.csr_matrix((mat.data, mat.indices, mat.indptr), shape=(mat.shape[0], n_cols))
+
+
+def _top_k(row: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k best finite scores, best first (argpartition: O(n), no full sort)."""
+    finite = np.isfinite(row)
+    k = min(k, int(finite.sum()))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if k < len(row):
+        part = np.argpartition(-row, k - 1)[:k]
+    else:
+        part = np.arange(len(row))
+    part = part[np.isfinite(row[part])]
+    return part[np.argsort(-row[part], kind="stable")]
+
+
+def _dense_scores(
+    encoder: object, query: Record, doc_ids: list[str], doc_text: Callable[[str], str]
+) -> np.ndarray:
+    """Cosine of the query to each candidate's passage text (encoder rows are unit length)."""
+    q_text = "\n".join(p for p in (query.title, query.text) if p)
+    q = encoder.encode([q_text], kind="query")  # type: ignore[attr-defined]
+    docs = encoder.encode([doc_text(d) for d in doc_ids], kind="passage")  # type: ignore[attr-defined]
+    return np.clip((docs @ q[0]).astype(np.float32), 0.0, None)

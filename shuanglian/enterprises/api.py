@@ -1,0 +1,137 @@
+"""JSON routes for enterprises and their demands under /api/v1.
+
+Public data only: an enterprise's name, industry, region and business scope are on its public
+registration; users, feedback and push lists are served elsewhere behind permission checks.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict
+
+from shuanglian.enterprises import service
+from shuanglian.web.deps import IdPath, SessionDep
+from shuanglian.web.schemas import ERROR_RESPONSES, ListResponse
+
+router = APIRouter(tags=["enterprises"], responses=ERROR_RESPONSES)
+
+Offset = Annotated[int, Query(ge=0, le=10_000_000)]
+Limit = Annotated[int, Query(ge=1, le=100)]
+Words = Annotated[str | None, Query(max_length=200, description="words to search")]
+
+
+class EnterpriseRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    credit_code: str | None = None
+    industry_code: str | None = None
+    business_scope: str | None = None
+    enterprise_type: str | None = None
+    province: str | None = None
+    city: str | None = None
+    founded_on: date | None = None
+
+
+class DemandRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    enterprise_id: int
+    title: str
+    description: str | None = None
+    industry_code: str | None = None
+    budget: Decimal | None = None
+    deadline: date | None = None
+    region: str | None = None
+    status: str
+
+
+@router.get(
+    "/enterprises", response_model=ListResponse[EnterpriseRead], summary="企业列表 / enterprises"
+)
+def list_enterprises_api(
+    session: SessionDep,
+    q: Words = None,
+    province: Annotated[str | None, Query(max_length=50)] = None,
+    industry_code: Annotated[str | None, Query(max_length=5, pattern=r"^[A-T0-9]{1,5}$")] = None,
+    offset: Offset = 0,
+    limit: Limit = 20,
+) -> ListResponse[EnterpriseRead]:
+    page = service.list_enterprises(
+        session, q=q, province=province, industry_code=industry_code, offset=offset, limit=limit
+    )
+    return ListResponse[EnterpriseRead](
+        items=[EnterpriseRead.model_validate(e) for e in page.items],
+        total=page.total,
+        offset=page.offset,
+        limit=page.limit,
+    )
+
+
+@router.get(
+    "/enterprises/search",
+    response_model=ListResponse[EnterpriseRead],
+    summary="检索企业 / search enterprises",
+)
+def search_enterprises_api(
+    session: SessionDep,
+    q: Annotated[str, Query(min_length=1, max_length=200)],
+    offset: Offset = 0,
+    limit: Limit = 20,
+) -> ListResponse[EnterpriseRead]:
+    page = service.list_enterprises(session, q=q, offset=offset, limit=limit)
+    return ListResponse[EnterpriseRead](
+        items=[EnterpriseRead.model_validate(e) for e in page.items],
+        total=page.total,
+        offset=page.offset,
+        limit=page.limit,
+    )
+
+
+@router.get(
+    "/enterprises/{enterprise_id}",
+    response_model=EnterpriseRead,
+    summary="企业详情 / one enterprise",
+)
+def get_enterprise_api(session: SessionDep, enterprise_id: IdPath) -> EnterpriseRead:
+    return EnterpriseRead.model_validate(
+        service.get_enterprise(session, enterprise_id=enterprise_id)
+    )
+
+
+@router.get("/demands", response_model=ListResponse[DemandRead], summary="技术需求 / demands")
+def list_demands_api(
+    session: SessionDep,
+    q: Words = None,
+    enterprise_id: Annotated[int | None, Query(ge=1)] = None,
+    region: Annotated[str | None, Query(max_length=100)] = None,
+    status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,
+    offset: Offset = 0,
+    limit: Limit = 20,
+) -> ListResponse[DemandRead]:
+    page = service.list_demands(
+        session,
+        q=q,
+        enterprise_id=enterprise_id,
+        region=region,
+        status=status,
+        offset=offset,
+        limit=limit,
+    )
+    return ListResponse[DemandRead](
+        items=[DemandRead.model_validate(d) for d in page.items],
+        total=page.total,
+        offset=page.offset,
+        limit=page.limit,
+    )
+
+
+@router.get("/demands/{demand_id}", response_model=DemandRead, summary="需求详情 / one demand")
+def get_demand_api(session: SessionDep, demand_id: IdPath) -> DemandRead:
+    return DemandRead.model_validate(service.get_demand(session, demand_id=demand_id))

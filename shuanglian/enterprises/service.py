@@ -1,0 +1,487 @@
+"""Enterprise and demand services: bulk upsert for importers, lookups and lists for the web.
+
+Bulk writes never go through per-row ORM objects: each batch looks up the rows it touches in
+two queries (by credit code, then by exact name), then writes with one executemany INSERT and
+one executemany UPDATE by primary key. At 100k rows this is the difference between seconds and
+minutes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from itertools import islice
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from shuanglian.config import Settings
+from shuanglian.enterprises.models import Demand, Enterprise
+from shuanglian.errors import DomainError, NotFound
+from shuanglian.importing import ImportReport
+from shuanglian.text.normalize import normalize_for_search
+
+T = TypeVar("T")
+
+# Columns an enterprise record may carry; `name` is required, the rest optional. A key absent
+# from a record leaves the stored value alone (the file did not have that column).
+ENTERPRISE_FIELDS = (
+    "name",
+    "credit_code",
+    "industry_code",
+    "business_scope",
+    "enterprise_type",
+    "legal_representative",
+    "registered_capital",
+    "capital_currency",
+    "founded_on",
+    "size",
+    "province",
+    "city",
+    "address",
+)
+DEMAND_FIELDS = ("title", "description", "industry_code", "budget", "deadline", "region", "status")
+# Provenance: written on insert and on a real update, but a change in it alone (the same data
+# re-imported from another file) does not make a row "updated".
+SOURCE_FIELDS = ("source_file", "source_row")
+DEMAND_STATUSES = ("open", "closed")
+MAX_PAGE_SIZE = 500
+
+
+@dataclass
+class Page(Generic[T]):
+    """One page of a list plus the total the filters match (for pagers)."""
+
+    items: list[T]
+    total: int
+    offset: int
+    limit: int
+
+
+@dataclass
+class RowRecord:
+    """A validated row from an importer: the values and where errors about it should point.
+
+    `key_column` is the header, as written in the file, of the column that identifies the row
+    (credit code or name); a conflicting duplicate is reported against it.
+    """
+
+    row: int
+    values: dict[str, Any]
+    key_column: str = ""
+
+
+class _FirstSeen:
+    """Rows already taken in this import, by identity: the first one wins.
+
+    The later of two rows for one enterprise is counted unchanged when it says the same thing
+    and rejected when it contradicts the first, so importing the same file twice is a no-op
+    (with "later wins" the two rows would overwrite each other on every run). Only a content
+    fingerprint is kept, so memory stays small at a million rows.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[object, tuple[int, int]] = {}
+
+    def check(self, key: object, record: RowRecord, report: ImportReport) -> bool:
+        """True if the record is new in this import; else counts or rejects it and says False."""
+        fingerprint = hash(
+            tuple(sorted((k, repr(v)) for k, v in record.values.items() if k not in SOURCE_FIELDS))
+        )
+        first = self._seen.get(key)
+        if first is None:
+            self._seen[key] = (record.row, fingerprint)
+            return True
+        first_row, first_fingerprint = first
+        if fingerprint == first_fingerprint:
+            report.unchanged += 1
+        else:
+            report.reject(
+                record.row,
+                record.key_column,
+                f"与第 {first_row} 行重复但内容不同，已保留第 {first_row} 行"
+                f"（conflicts with row {first_row}, which was kept）",
+            )
+        return False
+
+
+# --------------------------------------------------------------------------- enterprises
+
+
+def enterprise_search_text(name: str | None, business_scope: str | None) -> str:
+    """The text search and matching read: normalised name + business scope."""
+    return normalize_for_search(" ".join(part for part in (name, business_scope) if part))
+
+
+def demand_search_text(title: str | None, description: str | None) -> str:
+    """The text search and matching read: normalised title + description."""
+    return normalize_for_search(" ".join(part for part in (title, description) if part))
+
+
+def upsert_enterprises(
+    session: Session,
+    *,
+    records: Iterable[RowRecord],
+    dry_run: bool = False,
+    report: ImportReport | None = None,
+    batch_size: int | None = None,
+) -> ImportReport:
+    """Insert new enterprises, update changed ones, count unchanged; all or nothing."""
+    report = report or ImportReport()
+    report.dry_run = dry_run
+    size = batch_size or Settings().import_batch_size
+    # One savepoint around the whole import: any error (or a dry run) rolls every batch back,
+    # while the caller's outer transaction stays usable.
+    seen = _FirstSeen()
+    fresh = (
+        r
+        for r in records
+        if seen.check(r.values.get("credit_code") or ("name", r.values["name"]), r, report)
+    )
+    savepoint = session.begin_nested()
+    try:
+        for batch in _batched(fresh, size):
+            _upsert_enterprise_batch(session, batch, report)
+    except BaseException:
+        savepoint.rollback()
+        raise
+    if dry_run:
+        savepoint.rollback()
+    else:
+        savepoint.commit()
+    return report
+
+
+def _upsert_enterprise_batch(
+    session: Session, batch: Sequence[RowRecord], report: ImportReport
+) -> None:
+    codes = {r.values["credit_code"] for r in batch if r.values.get("credit_code")}
+    names = {r.values["name"] for r in batch}
+    columns = [getattr(Enterprise, f) for f in ("id", *ENTERPRISE_FIELDS)]
+    found: list[dict[str, Any]] = []
+    if codes:
+        stmt = select(*columns).where(Enterprise.credit_code.in_(codes))
+        found.extend(dict(row._mapping) for row in session.execute(stmt))
+    stmt = select(*columns).where(Enterprise.name.in_(names))
+    found.extend(dict(row._mapping) for row in session.execute(stmt))
+
+    by_code: dict[str, dict[str, Any]] = {}
+    by_name: dict[str, dict[str, Any]] = {}
+    for state in found:
+        if state["credit_code"]:
+            by_code.setdefault(state["credit_code"], state)
+        by_name.setdefault(state["name"], state)
+
+    inserts: list[dict[str, Any]] = []
+    updates: dict[int, dict[str, Any]] = {}
+    for record in batch:
+        values = record.values
+        state = _match_enterprise(values, by_code, by_name)
+        if state is None:
+            row = {
+                **values,
+                "search_text": enterprise_search_text(values["name"], values.get("business_scope")),
+            }
+            inserts.append(row)
+            # Later duplicates in this batch update the pending insert in place.
+            _index_state(row, by_code, by_name)
+            report.inserted += 1
+            continue
+        changes = {k: v for k, v in values.items() if k not in SOURCE_FIELDS and state.get(k) != v}
+        if not changes:
+            report.unchanged += 1
+            continue
+        state.update(values)
+        state["search_text"] = enterprise_search_text(state["name"], state.get("business_scope"))
+        # A pending insert (no id yet) was just updated in place; a stored row gets an UPDATE.
+        if state.get("id") is not None:
+            pending = updates.setdefault(state["id"], {"id": state["id"]})
+            pending.update(values)
+            pending["search_text"] = state["search_text"]
+        _index_state(state, by_code, by_name)
+        report.updated += 1
+
+    if inserts:
+        # render_nulls keeps every row's parameter set identical, so the ORM sends one
+        # executemany; without it each pattern of empty cells became its own INSERT (3x slower).
+        session.execute(insert(Enterprise).execution_options(render_nulls=True), inserts)
+    if updates:
+        session.execute(update(Enterprise), list(updates.values()))
+
+
+def _match_enterprise(
+    values: dict[str, Any], by_code: dict[str, dict[str, Any]], by_name: dict[str, dict[str, Any]]
+) -> dict[str, Any] | None:
+    """The stored (or pending) row a record denotes: same credit code, else same exact name.
+
+    A record with a credit code falls back to the name only for a row that has no code yet;
+    two registrations with the same name but different codes are different legal entities.
+    """
+    code = values.get("credit_code")
+    if code:
+        state = by_code.get(code)
+        if state is not None:
+            return state
+        state = by_name.get(values["name"])
+        return state if state is not None and not state.get("credit_code") else None
+    return by_name.get(values["name"])
+
+
+def _index_state(
+    state: dict[str, Any], by_code: dict[str, dict[str, Any]], by_name: dict[str, dict[str, Any]]
+) -> None:
+    if state.get("credit_code"):
+        by_code[state["credit_code"]] = state
+    by_name.setdefault(state["name"], state)
+
+
+def get_enterprise(session: Session, *, enterprise_id: int) -> Enterprise:
+    """The enterprise with this id; NotFound otherwise."""
+    enterprise = session.get(Enterprise, enterprise_id)
+    if enterprise is None:
+        raise NotFound(f"企业不存在：{enterprise_id}（enterprise not found）")
+    return enterprise
+
+
+def find_enterprise(session: Session, *, ref: str) -> Enterprise | None:
+    """The enterprise a person means by a credit code or an exact name (code first)."""
+    from shuanglian.enterprises.validators import validate_credit_code
+
+    ref = (ref or "").strip()
+    if not ref:
+        return None
+    try:
+        code = validate_credit_code(ref)
+    except ValueError:
+        code = None
+    if code:
+        found = session.scalars(select(Enterprise).where(Enterprise.credit_code == code)).first()
+        if found is not None:
+            return found
+    stmt = select(Enterprise).where(Enterprise.name == ref).order_by(Enterprise.id)
+    return session.scalars(stmt).first()
+
+
+def list_enterprises(
+    session: Session,
+    *,
+    q: str | None = None,
+    province: str | None = None,
+    industry_code: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> Page[Enterprise]:
+    """Enterprises whose name/business scope contain every word of `q`, filtered, by name."""
+    offset, limit = _page_bounds(offset, limit)
+    stmt = select(Enterprise)
+    for term in _query_terms(q):
+        stmt = stmt.where(Enterprise.search_text.contains(term, autoescape=True))
+    if province:
+        stmt = stmt.where(Enterprise.province == province.strip())
+    if industry_code:
+        # A 大类 filter (33) also finds enterprises coded at 中类/小类 level (331, 3311).
+        stmt = stmt.where(
+            Enterprise.industry_code.startswith(industry_code.strip(), autoescape=True)
+        )
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    items = session.scalars(
+        stmt.order_by(Enterprise.name, Enterprise.id).offset(offset).limit(limit)
+    ).all()
+    return Page(items=list(items), total=total, offset=offset, limit=limit)
+
+
+# --------------------------------------------------------------------------- demands
+
+
+def create_demand(
+    session: Session,
+    *,
+    enterprise_id: int,
+    title: str,
+    description: str | None = None,
+    industry_code: str | None = None,
+    budget: Decimal | None = None,
+    deadline: date | None = None,
+    region: str | None = None,
+) -> Demand:
+    """Publish one technical demand for an existing enterprise."""
+    get_enterprise(session, enterprise_id=enterprise_id)
+    title = (title or "").strip()
+    if not title:
+        raise DomainError("需求标题不能为空（title is required）", field="title")
+    if budget is not None and budget < 0:
+        raise DomainError("预算不能为负数（budget must not be negative）", field="budget")
+    if industry_code:
+        from shuanglian.enterprises.validators import validate_industry_code
+
+        try:
+            industry_code = validate_industry_code(industry_code)
+        except ValueError as exc:
+            raise DomainError(str(exc), field="industry_code") from exc
+    demand = Demand(
+        enterprise_id=enterprise_id,
+        title=title,
+        description=description,
+        industry_code=industry_code,
+        budget=budget,
+        deadline=deadline,
+        region=region,
+        search_text=demand_search_text(title, description),
+    )
+    session.add(demand)
+    session.flush()
+    return demand
+
+
+def upsert_demands(
+    session: Session,
+    *,
+    records: Iterable[RowRecord],
+    dry_run: bool = False,
+    report: ImportReport | None = None,
+    batch_size: int | None = None,
+) -> ImportReport:
+    """Insert or update demands keyed by (enterprise, exact title); all or nothing."""
+    report = report or ImportReport()
+    report.dry_run = dry_run
+    size = batch_size or Settings().import_batch_size
+    seen = _FirstSeen()
+    fresh = (
+        r for r in records if seen.check((r.values["enterprise_id"], r.values["title"]), r, report)
+    )
+    savepoint = session.begin_nested()
+    try:
+        for batch in _batched(fresh, size):
+            _upsert_demand_batch(session, batch, report)
+    except BaseException:
+        savepoint.rollback()
+        raise
+    if dry_run:
+        savepoint.rollback()
+    else:
+        savepoint.commit()
+    return report
+
+
+def _upsert_demand_batch(
+    session: Session, batch: Sequence[RowRecord], report: ImportReport
+) -> None:
+    enterprise_ids = {r.values["enterprise_id"] for r in batch}
+    columns = [getattr(Demand, f) for f in ("id", "enterprise_id", *DEMAND_FIELDS)]
+    stmt = select(*columns).where(Demand.enterprise_id.in_(enterprise_ids))
+    existing: dict[tuple[int, str], dict[str, Any]] = {}
+    for row in session.execute(stmt.order_by(Demand.id)):
+        state = dict(row._mapping)
+        existing.setdefault((state["enterprise_id"], state["title"]), state)
+
+    inserts: list[dict[str, Any]] = []
+    updates: dict[int, dict[str, Any]] = {}
+    for record in batch:
+        values = record.values
+        key = (values["enterprise_id"], values["title"])
+        state = existing.get(key)
+        if state is None:
+            row = {
+                **values,
+                "search_text": demand_search_text(values["title"], values.get("description")),
+            }
+            inserts.append(row)
+            existing[key] = row
+            report.inserted += 1
+            continue
+        changes = {k: v for k, v in values.items() if k not in SOURCE_FIELDS and state.get(k) != v}
+        if not changes:
+            report.unchanged += 1
+            continue
+        state.update(values)
+        state["search_text"] = demand_search_text(state["title"], state.get("description"))
+        if state.get("id") is not None:
+            pending = updates.setdefault(state["id"], {"id": state["id"]})
+            pending.update(values)
+            pending["search_text"] = state["search_text"]
+        report.updated += 1
+
+    if inserts:
+        session.execute(insert(Demand).execution_options(render_nulls=True), inserts)
+    if updates:
+        session.execute(update(Demand), list(updates.values()))
+
+
+def get_demand(session: Session, *, demand_id: int) -> Demand:
+    """The demand with this id; NotFound otherwise."""
+    demand = session.get(Demand, demand_id)
+    if demand is None:
+        raise NotFound(f"需求不存在：{demand_id}（demand not found）")
+    return demand
+
+
+def list_demands(
+    session: Session,
+    *,
+    q: str | None = None,
+    enterprise_id: int | None = None,
+    industry_code: str | None = None,
+    region: str | None = None,
+    status: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> Page[Demand]:
+    """Demands whose title/description contain every word of `q`, newest first."""
+    offset, limit = _page_bounds(offset, limit)
+    stmt = select(Demand)
+    for term in _query_terms(q):
+        stmt = stmt.where(Demand.search_text.contains(term, autoescape=True))
+    if enterprise_id is not None:
+        stmt = stmt.where(Demand.enterprise_id == enterprise_id)
+    if industry_code:
+        stmt = stmt.where(Demand.industry_code.startswith(industry_code.strip(), autoescape=True))
+    if region:
+        stmt = stmt.where(Demand.region.contains(region.strip(), autoescape=True))
+    if status:
+        if status not in DEMAND_STATUSES:
+            raise DomainError(
+                f"未知的需求状态：{status}（unknown status; use {', '.join(DEMAND_STATUSES)}）",
+                field="status",
+            )
+        stmt = stmt.where(Demand.status == status)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    items = session.scalars(stmt.order_by(Demand.id.desc()).offset(offset).limit(limit)).all()
+    return Page(items=list(items), total=total, offset=offset, limit=limit)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, max(1, size))):
+        yield batch
+
+
+def _page_bounds(offset: int, limit: int) -> tuple[int, int]:
+    return max(0, int(offset)), min(max(1, int(limit)), MAX_PAGE_SIZE)
+
+
+def _query_terms(q: str | None) -> list[str]:
+    return [t for t in normalize_for_search(q or "").split(" ") if t]
+
+
+__all__ = [
+    "DEMAND_FIELDS",
+    "ENTERPRISE_FIELDS",
+    "Page",
+    "RowRecord",
+    "create_demand",
+    "demand_search_text",
+    "enterprise_search_text",
+    "find_enterprise",
+    "get_demand",
+    "get_enterprise",
+    "list_demands",
+    "list_enterprises",
+    "upsert_demands",
+    "upsert_enterprises",
+]

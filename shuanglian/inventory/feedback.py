@@ -1,0 +1,81 @@
+"""Enterprise feedback (企业评价反馈) on pushed patents — only on what was pushed to them."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shuanglian.accounts.models import User
+from shuanglian.errors import DomainError, NotFound
+from shuanglian.inventory.access import require_enterprise
+from shuanglian.inventory.audit import record_audit, snapshot
+from shuanglian.inventory.models import Feedback, Push
+from shuanglian.inventory.schemas import FeedbackIn
+
+SOURCES = ("api", "web", "excel")
+
+
+def find_push(
+    session: Session,
+    *,
+    push_id: int | None = None,
+    patent_id: int | None = None,
+    enterprise_id: int | None = None,
+) -> Push:
+    """The push a feedback refers to, by its id or by (patent, enterprise)."""
+    if push_id is not None:
+        push = session.get(Push, push_id)
+        if push is None:
+            raise NotFound(f"推送记录 {push_id} 不存在 (push not found)")
+        if enterprise_id is not None and push.enterprise_id != enterprise_id:
+            raise DomainError("该推送不是推送给本企业的，不能评价 (not pushed to this enterprise)")
+        return push
+    if patent_id is None or enterprise_id is None:
+        raise DomainError("请指定推送编号，或专利与企业 (push id or patent + enterprise)")
+    push = session.scalar(
+        select(Push).where(Push.patent_id == patent_id, Push.enterprise_id == enterprise_id)
+    )
+    if push is None:
+        raise DomainError(
+            "该专利从未推送给该企业，不能评价 (feedback only on patents pushed to the enterprise)"
+        )
+    return push
+
+
+def submit_feedback(
+    session: Session,
+    *,
+    actor: User | None,
+    data: FeedbackIn,
+    push_id: int | None = None,
+    patent_id: int | None = None,
+    enterprise_id: int | None = None,
+    source: str = "api",
+) -> Feedback:
+    """Record (or update) an enterprise's feedback on one pushed patent."""
+    if source not in SOURCES:
+        raise DomainError(f"来源须为 {'/'.join(SOURCES)} (source)", field="source")
+    if actor is not None and enterprise_id is None and actor.enterprise_id is not None:
+        enterprise_id = actor.enterprise_id
+    push = find_push(session, push_id=push_id, patent_id=patent_id, enterprise_id=enterprise_id)
+    if actor is not None:
+        require_enterprise(actor, push.enterprise_id)
+    fb = session.scalar(select(Feedback).where(Feedback.push_id == push.id))
+    before = snapshot(fb) if fb is not None else None
+    if fb is None:
+        fb = Feedback(push_id=push.id, patent_id=push.patent_id, enterprise_id=push.enterprise_id)
+        session.add(fb)
+    fb.prospect = data.prospect
+    fb.improvement_needs = data.improvement_needs or None
+    fb.intent = data.intent
+    fb.source = source
+    fb.submitted_by_id = actor.id if actor is not None else None
+    record_audit(session, actor=actor, action="feedback.submit", obj=fb, before=before,
+                 after=snapshot(fb))
+    return fb
+
+
+def feedback_for_patent(session: Session, *, patent_id: int) -> list[Feedback]:
+    """All feedback on one patent, oldest first."""
+    stmt = select(Feedback).where(Feedback.patent_id == patent_id).order_by(Feedback.id)
+    return list(session.scalars(stmt))

@@ -1,0 +1,246 @@
+"""Push rounds (按产业细分领域推送): pooled patents → enterprises, each pair at most once.
+
+A round walks the active pool best-graded first, asks a matcher for each patent's candidates,
+drops enterprises that already received the patent in an earlier round and enterprises that
+reached this round's cap, and records every push with its rank, score and explanation. The
+matcher is a plain callable so the real engine (shuanglian.matching) and the industry-link
+matcher below are interchangeable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from shuanglian.accounts.models import User
+from shuanglian.config import Settings
+from shuanglian.db import utcnow
+from shuanglian.enterprises.models import Enterprise
+from shuanglian.errors import DomainError, NotFound
+from shuanglian.inventory.access import require_admin, require_enterprise, require_institution
+from shuanglian.inventory.audit import record_audit, snapshot
+from shuanglian.inventory.indicators import IndustryLink, division_of, linked_divisions
+from shuanglian.inventory.models import PoolEntry, Push, PushRound
+from shuanglian.patents.models import Patent
+
+Matcher = Callable[[int, int], list[tuple[int, float, dict[str, Any]]]]
+"""(patent_id, how_many) → [(enterprise_id, score, explanation)], best first."""
+
+CHUNK = 1000  # patents per unit of work: bounds memory for the already-pushed lookup
+OVERFETCH = 3  # candidates asked per slot, so dedup and caps still leave a full list
+
+
+def industry_matcher(session: Session, *, industry_link: IndustryLink) -> Matcher:
+    """A matcher from the IPC → industry link alone: enterprises of the linked 大类.
+
+    Score is the share of the patent's IPC codes linked to the enterprise's 大类. Within one
+    大类 every enterprise is equally fit, so the order rotates with the patent id — different
+    patents reach different enterprises instead of all going to the lowest ids.
+    """
+    by_div: dict[str, list[int]] = {}
+    for eid, code in session.execute(select(Enterprise.id, Enterprise.industry_code)):
+        div = division_of(code)
+        if div is not None:
+            by_div.setdefault(div, []).append(eid)
+    for ids in by_div.values():
+        ids.sort()
+    divisions_cache: dict[int, dict[str, float]] = {}
+
+    def divisions(patent_id: int) -> dict[str, float]:
+        if patent_id not in divisions_cache:
+            patent = session.get(Patent, patent_id)
+            divisions_cache[patent_id] = (
+                linked_divisions(patent, industry_link) if patent is not None else {}
+            )
+        return divisions_cache[patent_id]
+
+    def match(patent_id: int, top: int) -> list[tuple[int, float, dict[str, Any]]]:
+        out: list[tuple[int, float, dict[str, Any]]] = []
+        for div, weight in sorted(divisions(patent_id).items(), key=lambda x: (-x[1], x[0])):
+            ids = by_div.get(div, [])
+            if not ids:
+                continue
+            start = (patent_id * 7919) % len(ids)
+            for k in range(min(top, len(ids))):
+                eid = ids[(start + k) % len(ids)]
+                out.append((eid, round(weight, 4), {
+                    "method": "industry_link",
+                    "division": div,
+                    "weight": round(weight, 4),
+                    "reason": f"专利 IPC 关联国民经济行业大类 {div}（权重 {weight:.0%}），"
+                              "企业登记行业属该大类",
+                }))
+            if len(out) >= top:
+                break
+        return out[:top]
+
+    return match
+
+
+def engine_matcher(session: Session, *, settings: Settings) -> Matcher:
+    """Adapt the matching engine's `match_patent(session, *, settings, patent_id, top)`.
+
+    Results may be (enterprise_id, score, explanation) tuples, dicts or objects with those
+    names; all become the tuple shape push rounds record.
+    """
+    try:
+        from shuanglian.matching import service as matching
+    except ImportError:
+        matching = None  # type: ignore[assignment]
+    match_patent = getattr(matching, "match_patent", None)
+    if match_patent is None:
+        raise DomainError(
+            "匹配引擎尚不可用，请使用 --matcher industry (matching engine not available)"
+        )
+
+    def field(hit: Any, name: str, default: Any = None) -> Any:
+        if isinstance(hit, dict):
+            return hit.get(name, default)
+        return getattr(hit, name, default)
+
+    def match(patent_id: int, top: int) -> list[tuple[int, float, dict[str, Any]]]:
+        out = []
+        for hit in match_patent(session, settings=settings, patent_id=patent_id, top=top):
+            if isinstance(hit, tuple):
+                eid, score, expl = hit
+            else:
+                eid = field(hit, "enterprise_id", field(hit, "id"))
+                score, expl = field(hit, "score", 0.0), field(hit, "explanation", {})
+            if hasattr(expl, "model_dump"):
+                expl = expl.model_dump(mode="json")
+            elif not isinstance(expl, dict):
+                expl = {"reason": str(expl)}
+            out.append((int(eid), float(score), {"method": "engine", **expl}))
+        return out
+
+    return match
+
+
+def preload_patents(session: Session, *, patent_ids: list[int]) -> list[Patent]:
+    """Load patents in bulk so a per-patent matcher's `session.get` needs no query.
+
+    The identity map holds objects weakly: keep the returned list alive while matching.
+    """
+    out: list[Patent] = []
+    for start in range(0, len(patent_ids), 5000):
+        ids = patent_ids[start:start + 5000]
+        out.extend(session.scalars(select(Patent).where(Patent.id.in_(ids))))
+    return out
+
+
+def run_push_round(
+    session: Session,
+    *,
+    actor: User | None,
+    matcher: Matcher,
+    per_patent: int = 10,
+    per_enterprise_cap: int = 20,
+    institution_id: int | None = None,
+    matcher_name: str = "",
+) -> PushRound:
+    """Run one push round over the active pool (optionally one institution's part)."""
+    if actor is not None:
+        if institution_id is None:
+            require_admin(actor)
+        else:
+            require_institution(actor, institution_id)
+    rnd = PushRound(
+        per_patent=per_patent,
+        per_enterprise_cap=per_enterprise_cap,
+        institution_id=institution_id,
+        matcher_name=matcher_name,
+    )
+    session.add(rnd)
+    session.flush()
+    stmt = select(PoolEntry.patent_id).where(PoolEntry.active.is_(True))
+    if institution_id is not None:
+        stmt = stmt.where(PoolEntry.institution_id == institution_id)
+    patent_ids = list(
+        session.scalars(stmt.order_by(PoolEntry.score.desc().nulls_last(), PoolEntry.patent_id))
+    )
+    load: dict[int, int] = {}
+    for start in range(0, len(patent_ids), CHUNK):
+        chunk = patent_ids[start:start + CHUNK]
+        loaded = preload_patents(session, patent_ids=chunk)  # noqa: F841  (kept alive)
+        pushed = {
+            (p, e)
+            for p, e in session.execute(
+                select(Push.patent_id, Push.enterprise_id).where(Push.patent_id.in_(chunk))
+            )
+        }
+        rows: list[dict[str, Any]] = []
+        for pid in chunk:
+            rank = 0
+            candidates = sorted(matcher(pid, per_patent * OVERFETCH), key=lambda c: -c[1])
+            for eid, score, explanation in candidates:
+                if (pid, eid) in pushed:
+                    rnd.skipped_already_pushed += 1
+                    continue
+                if load.get(eid, 0) >= per_enterprise_cap:
+                    rnd.skipped_cap += 1
+                    continue
+                rank += 1
+                load[eid] = load.get(eid, 0) + 1
+                pushed.add((pid, eid))
+                rows.append({
+                    "round_id": rnd.id, "patent_id": pid, "enterprise_id": eid, "rank": rank,
+                    "score": float(score), "explanation": explanation, "created_at": utcnow(),
+                })
+                if rank >= per_patent:
+                    break
+        if rows:
+            session.execute(insert(Push), rows)
+        rnd.patents_considered += len(chunk)
+        rnd.pushes_made += len(rows)
+    rnd.finished_at = utcnow()
+    record_audit(session, actor=actor, action="push.round", obj=rnd, before=None,
+                 after=snapshot(rnd))
+    return rnd
+
+
+def push_list_for_enterprise(
+    session: Session, *, actor: User | None, enterprise_id: int, round_id: int | None = None
+) -> list[tuple[Push, Patent]]:
+    """What was pushed to one enterprise (latest round first, then rank)."""
+    if actor is not None:
+        require_enterprise(actor, enterprise_id)
+    stmt = (
+        select(Push, Patent)
+        .join(Patent, Patent.id == Push.patent_id)
+        .where(Push.enterprise_id == enterprise_id)
+    )
+    if round_id is not None:
+        stmt = stmt.where(Push.round_id == round_id)
+    rows = session.execute(stmt.order_by(Push.round_id.desc(), Push.rank, Push.id)).all()
+    return [(push, patent) for push, patent in rows]
+
+
+def pushes_for_patent(session: Session, *, actor: User | None, patent_id: int) -> list[Push]:
+    """Every push of one patent, for its institution's staff."""
+    patent = session.get(Patent, patent_id)
+    if patent is None:
+        raise NotFound(f"专利 {patent_id} 不存在 (patent not found)")
+    if actor is not None and patent.institution_id is not None:
+        require_institution(actor, patent.institution_id)
+    elif actor is not None:
+        require_admin(actor)
+    stmt = select(Push).where(Push.patent_id == patent_id).order_by(Push.round_id, Push.rank)
+    return list(session.scalars(stmt))
+
+
+def rounds_pushed(session: Session, *, patent_ids: list[int]) -> dict[int, int]:
+    """Number of distinct rounds each patent was pushed in."""
+    out: dict[int, int] = {}
+    for start in range(0, len(patent_ids), 5000):
+        chunk = patent_ids[start:start + 5000]
+        out.update(
+            session.execute(
+                select(Push.patent_id, func.count(func.distinct(Push.round_id)))
+                .where(Push.patent_id.in_(chunk))
+                .group_by(Push.patent_id)
+            ).all()
+        )
+    return out

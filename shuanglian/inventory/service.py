@@ -1,0 +1,306 @@
+"""Inventory batches, colleges, reviewer assignments and the self-assessment form."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from shuanglian.accounts.models import User
+from shuanglian.errors import DomainError, NotFound
+from shuanglian.inventory.access import is_admin, require_institution
+from shuanglian.inventory.audit import record_audit, snapshot
+from shuanglian.inventory.models import (
+    REVIEW_LEVELS,
+    College,
+    InventoryBatch,
+    InventoryItem,
+    PoolEntry,
+    ReviewerAssignment,
+    SelfAssessment,
+)
+from shuanglian.inventory.review import apply_transition
+from shuanglian.inventory.schemas import SelfAssessmentIn
+from shuanglian.patents.models import Institution, Patent
+
+# Items may be edited by their filler only before review starts or after being returned.
+EDITABLE_STATUSES = ("draft", "returned")
+
+
+def create_college(session: Session, *, actor: User, institution_id: int, name: str) -> College:
+    """Register a college/department (学院/院系) of an institution."""
+    require_institution(actor, institution_id)
+    if session.get(Institution, institution_id) is None:
+        raise NotFound(f"单位 {institution_id} 不存在 (institution not found)")
+    name = name.strip()
+    if not name:
+        raise DomainError("院系名称不能为空 (college name required)", field="name")
+    college = College(institution_id=institution_id, name=name)
+    session.add(college)
+    record_audit(session, actor=actor, action="college.create", obj=college, before=None,
+                 after=snapshot(college))
+    return college
+
+
+def assign_reviewer(
+    session: Session,
+    *,
+    actor: User,
+    user_id: int,
+    institution_id: int,
+    level: str,
+    college_id: int | None = None,
+) -> ReviewerAssignment:
+    """Name a user as college-level or institution-level reviewer."""
+    require_institution(actor, institution_id)
+    if level not in REVIEW_LEVELS:
+        raise DomainError("审核级别须为 college 或 institution (level)", field="level")
+    if (level == "college") != (college_id is not None):
+        raise DomainError("院系审核人必须指定院系，单位审核人不指定院系 (college_id)",
+                          field="college_id")
+    if college_id is not None:
+        college = session.get(College, college_id)
+        if college is None or college.institution_id != institution_id:
+            raise DomainError("院系不属于该单位 (college not in this institution)",
+                              field="college_id")
+    reviewer = session.get(User, user_id)
+    if reviewer is None:
+        raise NotFound(f"用户 {user_id} 不存在 (user not found)")
+    if reviewer.role != "admin" and reviewer.institution_id != institution_id:
+        raise DomainError("审核人必须是本单位用户 (reviewer must belong to the institution)")
+    row = ReviewerAssignment(
+        user_id=user_id, institution_id=institution_id, level=level, college_id=college_id
+    )
+    session.add(row)
+    record_audit(session, actor=actor, action="reviewer.assign", obj=row, before=None,
+                 after=snapshot(row))
+    return row
+
+
+def add_patents_to_batch(
+    session: Session,
+    *,
+    actor: User | None,
+    batch: InventoryBatch,
+    patent_ids: Iterable[int],
+    college_id: int | None = None,
+) -> tuple[int, int]:
+    """Add patents to a batch; returns (added, skipped as already inventoried)."""
+    ids = sorted(set(patent_ids))
+    if not ids:
+        return 0, 0
+    patents = {p.id: p for p in session.scalars(select(Patent).where(Patent.id.in_(ids)))}
+    missing = [i for i in ids if i not in patents]
+    if missing:
+        raise NotFound(f"专利不存在：{missing[:10]} (patents not found)")
+    foreign = [i for i, p in patents.items() if p.institution_id != batch.institution_id]
+    if foreign:
+        raise DomainError(
+            f"专利不属于本单位，不能加入盘点批次：{foreign[:10]} (not this institution's patents)"
+        )
+    done = set(
+        session.scalars(select(InventoryItem.patent_id).where(InventoryItem.patent_id.in_(ids)))
+    )
+    added = 0
+    for pid in ids:
+        if pid in done:
+            continue
+        session.add(
+            InventoryItem(
+                batch_id=batch.id,
+                patent_id=pid,
+                institution_id=batch.institution_id,
+                college_id=college_id if college_id is not None else batch.college_id,
+            )
+        )
+        added += 1
+    session.flush()
+    return added, len(done)
+
+
+def create_batch(
+    session: Session,
+    *,
+    actor: User | None,
+    institution_id: int,
+    name: str,
+    college_id: int | None = None,
+    patent_ids: Iterable[int] = (),
+    source_file: str | None = None,
+    source: str = "manual",
+) -> tuple[InventoryBatch, int, int]:
+    """Create a batch from listed patents or an import's file; returns (batch, added, skipped).
+
+    With `source_file`, every patent of the institution imported from that file and not yet
+    inventoried is taken — this is how a batch is created from a foundation import.
+    """
+    if actor is not None:
+        require_institution(actor, institution_id)
+    if session.get(Institution, institution_id) is None:
+        raise NotFound(f"单位 {institution_id} 不存在 (institution not found)")
+    if college_id is not None:
+        college = session.get(College, college_id)
+        if college is None or college.institution_id != institution_id:
+            raise DomainError("院系不属于该单位 (college not in this institution)",
+                              field="college_id")
+    ids = list(patent_ids)
+    if source_file is not None:
+        source = f"import:{source_file}"
+        ids += list(
+            session.scalars(
+                select(Patent.id).where(
+                    Patent.institution_id == institution_id, Patent.source_file == source_file
+                )
+            )
+        )
+    batch = InventoryBatch(
+        institution_id=institution_id,
+        college_id=college_id,
+        name=name,
+        source=source,
+        created_by_id=actor.id if actor is not None else None,
+    )
+    session.add(batch)
+    session.flush()
+    added, skipped = add_patents_to_batch(session, actor=actor, batch=batch, patent_ids=ids)
+    record_audit(session, actor=actor, action="batch.create", obj=batch, before=None,
+                 after={**snapshot(batch), "added": added, "skipped": skipped})
+    return batch, added, skipped
+
+
+def assign_college(
+    session: Session, *, actor: User, item_ids: Iterable[int], college_id: int | None
+) -> int:
+    """Route items to a college's reviewer (or to none); only before review starts."""
+    count = 0
+    for item_id in item_ids:
+        item = session.get(InventoryItem, item_id)
+        if item is None:
+            raise NotFound(f"盘点条目 {item_id} 不存在 (inventory item not found)")
+        require_institution(actor, item.institution_id)
+        if college_id is not None:
+            college = session.get(College, college_id)
+            if college is None or college.institution_id != item.institution_id:
+                raise DomainError("院系不属于该单位 (college not in this institution)",
+                                  field="college_id")
+        if item.status not in EDITABLE_STATUSES:
+            raise DomainError("审核开始后不能更改所属院系 (cannot move an item under review)")
+        before = snapshot(item)
+        item.college_id = college_id
+        record_audit(session, actor=actor, action="item.assign_college", obj=item,
+                     before=before, after=snapshot(item))
+        count += 1
+    return count
+
+
+def get_batch(session: Session, *, actor: User | None, batch_id: int) -> InventoryBatch:
+    """One batch the actor may see (None: the platform operator)."""
+    batch = session.get(InventoryBatch, batch_id)
+    if batch is None:
+        raise NotFound(f"盘点批次 {batch_id} 不存在 (batch not found)")
+    if actor is not None:
+        require_institution(actor, batch.institution_id)
+    return batch
+
+
+def batch_progress(session: Session, *, actor: User | None, batch_id: int) -> dict[str, Any]:
+    """How far a batch is: totals by status, self-assessed, reviewed and pooled counts."""
+    batch = get_batch(session, actor=actor, batch_id=batch_id)
+    by_status = dict(
+        session.execute(
+            select(InventoryItem.status, func.count())
+            .where(InventoryItem.batch_id == batch.id)
+            .group_by(InventoryItem.status)
+        ).all()
+    )
+    total = sum(by_status.values())
+    assessed = session.scalar(
+        select(func.count())
+        .select_from(SelfAssessment)
+        .join(InventoryItem, InventoryItem.id == SelfAssessment.item_id)
+        .where(InventoryItem.batch_id == batch.id)
+    ) or 0
+    reviewed = sum(by_status.get(s, 0) for s in ("approved", "rejected", "withdrawn", "lapsed"))
+    pooled = session.scalar(
+        select(func.count())
+        .select_from(PoolEntry)
+        .join(InventoryItem, InventoryItem.patent_id == PoolEntry.patent_id)
+        .where(InventoryItem.batch_id == batch.id, PoolEntry.active.is_(True))
+    ) or 0
+    return {
+        "batch_id": batch.id,
+        "name": batch.name,
+        "institution_id": batch.institution_id,
+        "total": total,
+        "self_assessed": assessed,
+        "reviewed": reviewed,
+        "pooled": pooled,
+        "by_status": by_status,
+        "assessed_share": round(assessed / total, 4) if total else 0.0,
+        "reviewed_share": round(reviewed / total, 4) if total else 0.0,
+    }
+
+
+def list_items(
+    session: Session,
+    *,
+    actor: User,
+    institution_id: int | None = None,
+    batch_id: int | None = None,
+    status: str | None = None,
+    limit: int = 200,
+) -> list[InventoryItem]:
+    """Inventory items the actor may see, filtered by batch and status (review queues)."""
+    stmt = select(InventoryItem)
+    if not is_admin(actor):
+        if actor.institution_id is None:
+            return []
+        stmt = stmt.where(InventoryItem.institution_id == actor.institution_id)
+    if institution_id is not None:
+        stmt = stmt.where(InventoryItem.institution_id == institution_id)
+    if batch_id is not None:
+        stmt = stmt.where(InventoryItem.batch_id == batch_id)
+    if status is not None:
+        stmt = stmt.where(InventoryItem.status == status)
+    return list(session.scalars(stmt.order_by(InventoryItem.id).limit(limit)))
+
+
+def item_for_patent(session: Session, *, patent_id: int) -> InventoryItem | None:
+    """The inventory item of a patent, if it was inventoried."""
+    return session.scalar(select(InventoryItem).where(InventoryItem.patent_id == patent_id))
+
+
+def save_self_assessment(
+    session: Session,
+    *,
+    actor: User,
+    item_id: int,
+    data: SelfAssessmentIn,
+    submit: bool = True,
+) -> SelfAssessment:
+    """Store a validated self-assessment and (by default) submit the item for review."""
+    item = session.get(InventoryItem, item_id)
+    if item is None:
+        raise NotFound(f"盘点条目 {item_id} 不存在 (inventory item not found)")
+    require_institution(actor, item.institution_id)
+    if item.status not in EDITABLE_STATUSES:
+        raise DomainError(
+            "已提交审核或已完成审核，退回修改后才能更改自评 "
+            "(self-assessment can be changed only in draft or after return)"
+        )
+    assessment = item.assessment
+    before = snapshot(assessment) if assessment is not None else None
+    if assessment is None:
+        assessment = SelfAssessment(item_id=item.id)
+        session.add(assessment)
+        item.assessment = assessment
+    for key, value in data.model_dump().items():
+        setattr(assessment, key, value)
+    assessment.filled_by_id = actor.id
+    record_audit(session, actor=actor, action="assessment.save", obj=assessment, before=before,
+                 after=snapshot(assessment))
+    if submit:
+        apply_transition(session, actor=actor, item_id=item.id, action="submit")
+    return assessment

@@ -1,0 +1,111 @@
+"""JSON routes for patents and institutions under /api/v1."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shuanglian.patents import service
+from shuanglian.patents.models import Institution, Patent
+from shuanglian.web.deps import IdPath, SessionDep
+from shuanglian.web.schemas import ERROR_RESPONSES, ListResponse
+
+router = APIRouter(tags=["patents"], responses=ERROR_RESPONSES)
+
+
+class InstitutionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    kind: str
+    region: str | None = None
+
+
+class PatentRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    application_number: str
+    publication_number: str | None = None
+    patent_type: str | None = None
+    title: str
+    abstract: str | None = None
+    main_ipc: str | None = None
+    ipc_codes: list[str] = []
+    applicants: list[str] = []
+    inventors: list[str] = []
+    legal_status: str | None = None
+    filing_date: date | None = None
+    grant_date: date | None = None
+    language: str
+    institution: InstitutionRead | None = None
+
+
+def search_patents(
+    session: Session,
+    *,
+    q: str | None = None,
+    institution_id: int | None = None,
+    offset: int = 0,
+    limit: int = 20,
+) -> tuple[list[Patent], int]:
+    """One page of patents matching `q` (text or number) and the total, via the service."""
+    items = service.list_patents(
+        session, q=q, institution_id=institution_id, offset=offset, limit=limit
+    )
+    return items, service.count_patents(session, q=q, institution_id=institution_id)
+
+
+def fetch_patent(session: Session, *, patent_id: int) -> Patent:
+    """The patent with this id, or NotFound."""
+    return service.get_patent(session, patent_id=patent_id)
+
+
+@router.get("/patents", response_model=ListResponse[PatentRead], summary="专利列表 / list patents")
+def list_patents_api(
+    session: SessionDep,
+    q: Annotated[str | None, Query(max_length=200, description="words to search")] = None,
+    institution_id: Annotated[int | None, Query(ge=1)] = None,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> ListResponse[PatentRead]:
+    items, total = search_patents(
+        session, q=q, institution_id=institution_id, offset=offset, limit=limit
+    )
+    return ListResponse[PatentRead](
+        items=[PatentRead.model_validate(p) for p in items], total=total, offset=offset, limit=limit
+    )
+
+
+@router.get(
+    "/patents/search", response_model=ListResponse[PatentRead], summary="检索专利 / search patents"
+)
+def search_patents_api(
+    session: SessionDep,
+    q: Annotated[str, Query(min_length=1, max_length=200)],
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> ListResponse[PatentRead]:
+    items, total = search_patents(session, q=q, offset=offset, limit=limit)
+    return ListResponse[PatentRead](
+        items=[PatentRead.model_validate(p) for p in items], total=total, offset=offset, limit=limit
+    )
+
+
+@router.get("/patents/{patent_id}", response_model=PatentRead, summary="专利详情 / one patent")
+def get_patent_api(session: SessionDep, patent_id: IdPath) -> PatentRead:
+    return PatentRead.model_validate(fetch_patent(session, patent_id=patent_id))
+
+
+@router.get(
+    "/institutions", response_model=list[InstitutionRead], summary="机构列表 / institutions"
+)
+def list_institutions_api(session: SessionDep) -> list[InstitutionRead]:
+    rows = session.scalars(select(Institution).order_by(Institution.name).limit(1000)).all()
+    return [InstitutionRead.model_validate(r) for r in rows]

@@ -1,0 +1,170 @@
+"""JSON routes of the technology supermarket under /api/v1."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from shuanglian.supermarket import service
+from shuanglian.supermarket.models import Listing
+from shuanglian.supermarket.service import MODES, SORTS, ListingInput, unfence
+from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, SessionDep
+from shuanglian.web.schemas import ERROR_RESPONSES, ListResponse
+
+router = APIRouter(tags=["supermarket"], responses=ERROR_RESPONSES)
+
+
+class ListingRead(BaseModel):
+    id: int
+    number: str
+    status: str
+    title: str
+    title_en: str | None
+    summary: str
+    scenarios: str | None
+    industries: list[str]
+    tech_field: str | None
+    region: str | None
+    trl: int | None
+    modes: list[str]
+    price: Decimal | None = Field(description="万元 (10k CNY); null = negotiable")
+    open_licence_terms: str | None
+    institution_id: int
+    institution_name: str | None
+    patent_ids: list[int]
+    published_at: datetime | None
+    view_count: int
+    scan_count: int
+    deals_signed: int
+    signed_amount: Decimal
+
+    @classmethod
+    def of(cls, listing: Listing, *, with_members: bool = True) -> ListingRead:
+        return cls(
+            id=listing.id,
+            number=listing.number,
+            status=listing.status,
+            title=listing.title,
+            title_en=listing.title_en,
+            summary=listing.summary,
+            scenarios=listing.scenarios,
+            industries=unfence(listing.industries),
+            tech_field=listing.tech_field,
+            region=listing.region,
+            trl=listing.trl,
+            modes=unfence(listing.modes),
+            price=listing.price,
+            open_licence_terms=listing.open_licence_terms,
+            institution_id=listing.institution_id,
+            institution_name=listing.institution.name if listing.institution else None,
+            patent_ids=[m.patent_id for m in listing.members]
+            if with_members
+            else [listing.patent_id],
+            published_at=listing.published_at,
+            view_count=listing.view_count,
+            scan_count=listing.scan_count,
+            deals_signed=listing.deals_signed,
+            signed_amount=listing.signed_amount,
+        )
+
+
+class ListingCreate(BaseModel):
+    patent_ids: list[int] = Field(min_length=1, max_length=service.MAX_PACKAGE)
+    title: str = Field(max_length=300)
+    summary: str = Field(max_length=5000)
+    scenarios: str | None = Field(default=None, max_length=5000)
+    title_en: str | None = Field(default=None, max_length=300)
+    industries: list[str] = Field(default_factory=list, max_length=20)
+    tech_field: str | None = Field(default=None, max_length=100)
+    region: str | None = Field(default=None, max_length=100)
+    trl: int | None = Field(default=None, ge=1, le=9)
+    modes: list[str] = Field(min_length=1, max_length=len(MODES))
+    price: Decimal | None = Field(default=None, ge=0, le=10**9)
+    open_licence_terms: str | None = Field(default=None, max_length=5000)
+    contact_name: str | None = Field(default=None, max_length=100)
+    publish: bool = False
+
+
+class ScreenRead(BaseModel):
+    listings: int
+    scans_today: int
+    contracts: int
+    amount: Decimal = Field(description="万元")
+    featured: list[ListingRead]
+
+
+@router.get(
+    "/listings", response_model=ListResponse[ListingRead], summary="科技成果目录 / catalogue"
+)
+def list_listings_api(
+    session: SessionDep,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    industry: Annotated[str | None, Query(max_length=5)] = None,
+    tech_field: Annotated[str | None, Query(max_length=100)] = None,
+    region: Annotated[str | None, Query(max_length=100)] = None,
+    mode: Annotated[str | None, Query(pattern="^(" + "|".join(MODES) + ")$")] = None,
+    trl_min: Annotated[int | None, Query(ge=1, le=9)] = None,
+    trl_max: Annotated[int | None, Query(ge=1, le=9)] = None,
+    price_min: Annotated[Decimal | None, Query(ge=0, le=10**9)] = None,
+    price_max: Annotated[Decimal | None, Query(ge=0, le=10**9)] = None,
+    institution_id: Annotated[int | None, Query(ge=1, le=2**31)] = None,
+    sort: Annotated[str, Query(pattern="^(" + "|".join(SORTS) + ")$")] = "newest",
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=100)] = 24,
+) -> ListResponse[ListingRead]:
+    page = service.search_listings(
+        session,
+        q=q,
+        industry=industry,
+        tech_field=tech_field,
+        region=region,
+        mode=mode,
+        trl_min=trl_min,
+        trl_max=trl_max,
+        price_min=price_min,
+        price_max=price_max,
+        institution_id=institution_id,
+        sort=sort,
+        offset=offset,
+        limit=limit,
+    )
+    return ListResponse[ListingRead](
+        items=[ListingRead.of(x, with_members=False) for x in page.items],
+        total=page.total,
+        offset=page.offset,
+        limit=page.limit,
+    )
+
+
+@router.get("/listings/{listing_id}", response_model=ListingRead, summary="成果详情 / listing")
+def get_listing_api(session: SessionDep, user: CurrentUser, listing_id: IdPath) -> ListingRead:
+    return ListingRead.of(service.get_listing(session, listing_id=listing_id, actor=user))
+
+
+@router.post(
+    "/listings",
+    response_model=ListingRead,
+    status_code=201,
+    dependencies=[CsrfDep],
+    summary="上架成果 / create a listing",
+)
+def create_listing_api(session: SessionDep, user: CurrentUser, body: ListingCreate) -> ListingRead:
+    data = ListingInput(**body.model_dump(exclude={"patent_ids", "publish"}))
+    listing = service.create_listing(
+        session, actor=user, patent_ids=body.patent_ids, data=data, publish=body.publish
+    )
+    session.commit()
+    return ListingRead.of(service.get_listing(session, listing_id=listing.id, actor=user))
+
+
+@router.get("/screen", response_model=ScreenRead, summary="大屏数据 / big-screen figures")
+def screen_api(session: SessionDep) -> ScreenRead:
+    figures = service.screen_figures(session)
+    featured = [
+        ListingRead.of(x, with_members=False) for x in service.featured_listings(session, limit=12)
+    ]
+    return ScreenRead(featured=featured, **figures)

@@ -1,0 +1,130 @@
+"""Tables of the technology supermarket: listings, their patents, visits and inquiries."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shuanglian.db import Base, TimestampMixin, utcnow
+from shuanglian.patents.models import Institution, Patent
+
+LISTING_STATUSES = ("draft", "published", "withdrawn")
+
+
+class Listing(TimestampMixin, Base):
+    """A pooled patent, or a package of patents, presented to the public as one technology.
+
+    `industries` and `modes` are stored as comma-fenced strings (",C34,C38,") rather than JSON
+    so that one portable LIKE filter works the same on SQLite and PostgreSQL, with an index-
+    friendly shape for the catalogue's most common filters.
+    """
+
+    __tablename__ = "market_listings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patent_id: Mapped[int] = mapped_column(
+        ForeignKey("patents.id", ondelete="CASCADE"), index=True
+    )  # the lead patent; package members are in market_listing_patents
+    institution_id: Mapped[int] = mapped_column(
+        ForeignKey("institutions.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(300))
+    title_en: Mapped[str | None] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    scenarios: Mapped[str | None] = mapped_column(Text)  # 应用场景
+    industries: Mapped[str] = mapped_column(String(200), default=",")  # GB/T 4754 codes
+    tech_field: Mapped[str | None] = mapped_column(String(100), index=True)  # WIPO 35 fields
+    region: Mapped[str | None] = mapped_column(String(100), index=True)
+    trl: Mapped[int | None] = mapped_column(Integer, index=True)  # 1–9
+    modes: Mapped[str] = mapped_column(String(200), default=",")
+    # Asking price in 万元 (10k CNY); None means 面议 (negotiable).
+    price: Mapped[Decimal | None] = mapped_column(Numeric(18, 4), index=True)
+    open_licence_terms: Mapped[str | None] = mapped_column(Text)
+    contact_name: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    featured: Mapped[bool] = mapped_column(Boolean, default=False)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    view_count: Mapped[int] = mapped_column(Integer, default=0)
+    scan_count: Mapped[int] = mapped_column(Integer, default=0)
+    deals_signed: Mapped[int] = mapped_column(Integer, default=0)
+    signed_amount: Mapped[Decimal] = mapped_column(Numeric(18, 4), default=Decimal(0))  # 万元
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    patent: Mapped[Patent] = relationship()
+    institution: Mapped[Institution] = relationship()
+    members: Mapped[list[ListingPatent]] = relationship(
+        cascade="all, delete-orphan", order_by="ListingPatent.position"
+    )
+
+    @property
+    def number(self) -> str:
+        """The listing's public number (printed under the barcode): SL + six digits."""
+        return f"SL{self.id:06d}"
+
+
+class ListingPatent(Base):
+    """A patent belonging to a listing (a package lists several)."""
+
+    __tablename__ = "market_listing_patents"
+    __table_args__ = (UniqueConstraint("listing_id", "patent_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    listing_id: Mapped[int] = mapped_column(
+        ForeignKey("market_listings.id", ondelete="CASCADE"), index=True
+    )
+    patent_id: Mapped[int] = mapped_column(ForeignKey("patents.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    patent: Mapped[Patent] = relationship()
+
+
+class ListingDailyStat(Base):
+    """Views and QR scans of one listing on one day (UTC): the big screen's "scans today".
+
+    One row per listing and day instead of one per hit keeps the table small at exhibition
+    traffic; the lifetime totals live on the listing itself.
+    """
+
+    __tablename__ = "market_listing_daily"
+    __table_args__ = (UniqueConstraint("listing_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    listing_id: Mapped[int] = mapped_column(
+        ForeignKey("market_listings.id", ondelete="CASCADE"), index=True
+    )
+    day: Mapped[date] = mapped_column(Date, index=True)
+    views: Mapped[int] = mapped_column(Integer, default=0)
+    scans: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Inquiry(Base):
+    """A visitor's message about a listing; the platform forwards it, contacts stay private."""
+
+    __tablename__ = "market_inquiries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    listing_id: Mapped[int] = mapped_column(
+        ForeignKey("market_listings.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    handled: Mapped[bool] = mapped_column(Boolean, default=False)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

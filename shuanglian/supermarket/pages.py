@@ -1,0 +1,429 @@
+"""HTML pages of the technology supermarket: catalogue, listing, codes, card sheets, big screen,
+and the institution's listing editor."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from starlette.datastructures import FormData
+
+from shuanglian.accounts import permissions as perm
+from shuanglian.errors import DomainError
+from shuanglian.inventory.models import PoolEntry
+from shuanglian.patents.models import Patent
+from shuanglian.supermarket import service
+from shuanglian.supermarket.cards import MAX_IDS, card_sheet_pdf
+from shuanglian.supermarket.codes import code128_svg, listing_url, qr_png, qr_svg
+from shuanglian.supermarket.service import MODES, SORTS, ListingInput, parse_price, unfence
+from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, PageDep, SessionDep
+from shuanglian.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+CODE_CACHE = "public, max-age=86400"
+
+
+def base_url(request: Request) -> str:
+    """Scheme and host the visitor used, so printed codes point where they came from."""
+    return str(request.base_url).rstrip("/")
+
+
+def parse_ids(raw: str) -> list[int]:
+    """ "3,1,2" → [3, 1, 2]; anything else is a field error on `ids`."""
+    parts = [p.strip() for p in raw.replace(" ", ",").split(",") if p.strip()]
+    if not parts:
+        raise DomainError("请给出成果编号，如 ids=1,2,3 (give ids=1,2,3)", field="ids")
+    if len(parts) > MAX_IDS:
+        raise DomainError(f"一次最多打印 {MAX_IDS} 张 (at most {MAX_IDS})", field="ids")
+    try:
+        ids = [int(p.upper().removeprefix("SL")) for p in parts]
+    except ValueError as exc:
+        raise DomainError("成果编号须为数字 (ids must be numbers)", field="ids") from exc
+    if any(i < 1 or i > 2**31 for i in ids):
+        raise DomainError("成果编号超出范围 (id out of range)", field="ids")
+    return ids
+
+
+def _catalogue_context(request: Request, session: Any, page: Any, params: dict[str, Any]) -> dict:
+    result = service.search_listings(session, offset=page.offset, limit=page.per_page, **params)
+    return {
+        "items": result.items,
+        "total": result.total,
+        "page": page.page,
+        "pages": page.pages(result.total),
+        "params": params,
+        "modes": MODES,
+        "sorts": SORTS,
+        "facets": service.facet_values(session),
+        "view": "list" if request.query_params.get("view") == "list" else "grid",
+        "unfence": unfence,
+    }
+
+
+@router.get("/market", response_class=HTMLResponse)
+def market_page(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    page: PageDep,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    industry: Annotated[str | None, Query(max_length=5)] = None,
+    tech_field: Annotated[str | None, Query(max_length=100)] = None,
+    region: Annotated[str | None, Query(max_length=100)] = None,
+    mode: Annotated[str | None, Query(max_length=20)] = None,
+    trl_min: Annotated[int | None, Query(ge=1, le=9)] = None,
+    trl_max: Annotated[int | None, Query(ge=1, le=9)] = None,
+    price_min: Annotated[Decimal | None, Query(ge=0, le=10**9)] = None,
+    price_max: Annotated[Decimal | None, Query(ge=0, le=10**9)] = None,
+    sort: Annotated[str, Query(max_length=20)] = "newest",
+) -> HTMLResponse:
+    params = {
+        "q": q or None,
+        "industry": industry or None,
+        "tech_field": tech_field or None,
+        "region": region or None,
+        "mode": mode or None,
+        "trl_min": trl_min,
+        "trl_max": trl_max,
+        "price_min": price_min,
+        "price_max": price_max,
+        "sort": sort if sort in SORTS else "newest",
+    }
+    ctx = _catalogue_context(request, session, page, params)
+    # HTMX asks for the results block only when a filter changes; plain browsers get the page.
+    if request.headers.get("hx-request") == "true":
+        return render(request, "market/_results.html", ctx)
+    return render(request, "market/list.html", ctx)
+
+
+@router.get("/market/cards.pdf")
+def cards_pdf(
+    request: Request, session: SessionDep, ids: Annotated[str, Query(max_length=4000)]
+) -> Response:
+    listings = service.listings_by_ids(session, ids=parse_ids(ids))
+    pdf = card_sheet_pdf(listings, base_url=base_url(request))
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": 'inline; filename="market-cards.pdf"'},
+    )
+
+
+@router.get("/market/{listing_id:int}", response_class=HTMLResponse)
+def listing_page(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    listing_id: IdPath,
+    src: Annotated[str | None, Query(max_length=20)] = None,
+) -> HTMLResponse:
+    listing = service.get_listing(session, listing_id=listing_id, actor=user)
+    if listing.status == "published":
+        service.record_visit(session, listing_id=listing.id, source=src)
+        session.commit()
+    return _listing_response(request, listing, user)
+
+
+def _listing_response(
+    request: Request,
+    listing: Any,
+    user: Any,
+    *,
+    errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+    sent: bool = False,
+    status_code: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        "market/detail.html",
+        {
+            "listing": listing,
+            "modes": MODES,
+            "unfence": unfence,
+            "short_url": listing_url(base_url(request), listing.id, source=None),
+            "can_edit": perm.can_manage_institution(user, listing.institution_id),
+            "errors": errors or {},
+            "form": form or {},
+            "sent": sent,
+        },
+        status_code=status_code,
+    )
+
+
+@router.post(
+    "/market/{listing_id:int}/contact", response_class=HTMLResponse, dependencies=[CsrfDep]
+)
+async def listing_contact(
+    request: Request, session: SessionDep, user: CurrentUser, listing_id: IdPath
+) -> HTMLResponse:
+    listing = service.get_listing(session, listing_id=listing_id, actor=user)
+    form = _text_fields(await request.form(), ("name", "organisation", "email", "phone", "message"))
+    try:
+        service.submit_inquiry(session, listing_id=listing.id, user=user, **form)
+    except DomainError as exc:
+        session.rollback()
+        return _listing_response(
+            request,
+            listing,
+            user,
+            errors={exc.field or "message": exc.message},
+            form=form,
+            status_code=422,
+        )
+    session.commit()
+    return _listing_response(request, listing, user, sent=True)
+
+
+def _text_fields(form: FormData, names: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for name in names:
+        value = form.get(name)
+        out[name] = value if isinstance(value, str) else ""
+    return out
+
+
+@router.get("/market/{listing_id:int}/qr.svg")
+def listing_qr_svg(request: Request, session: SessionDep, listing_id: IdPath) -> Response:
+    listing = service.get_listing(session, listing_id=listing_id)
+    return Response(
+        qr_svg(listing_url(base_url(request), listing.id)),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": CODE_CACHE},
+    )
+
+
+@router.get("/market/{listing_id:int}/qr.png")
+def listing_qr_png(request: Request, session: SessionDep, listing_id: IdPath) -> Response:
+    listing = service.get_listing(session, listing_id=listing_id)
+    return Response(
+        qr_png(listing_url(base_url(request), listing.id)),
+        media_type="image/png",
+        headers={"Cache-Control": CODE_CACHE},
+    )
+
+
+@router.get("/market/{listing_id:int}/barcode.svg")
+def listing_barcode_svg(session: SessionDep, listing_id: IdPath) -> Response:
+    listing = service.get_listing(session, listing_id=listing_id)
+    return Response(
+        code128_svg(listing.number),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": CODE_CACHE},
+    )
+
+
+@router.get("/screen", response_class=HTMLResponse)
+def big_screen(request: Request, session: SessionDep) -> HTMLResponse:
+    return render(
+        request,
+        "market/screen.html",
+        {
+            "figures": service.screen_figures(session),
+            "listings": service.featured_listings(session, limit=12),
+            "modes": MODES,
+            "unfence": unfence,
+        },
+    )
+
+
+@router.get("/screen/figures", response_class=HTMLResponse)
+def big_screen_figures(request: Request, session: SessionDep) -> HTMLResponse:
+    """The figures block alone: HTMX on the big screen swaps it in every 30 s."""
+    return render(request, "market/_figures.html", {"figures": service.screen_figures(session)})
+
+
+# --------------------------------------------------------------------------- listing editor
+
+
+def listing_input_from_form(form: FormData) -> ListingInput:
+    """Read the editor's fields; number fields that do not parse become field errors."""
+    text = _text_fields(
+        form,
+        (
+            "title",
+            "title_en",
+            "summary",
+            "scenarios",
+            "industries",
+            "tech_field",
+            "region",
+            "trl",
+            "price",
+            "open_licence_terms",
+            "contact_name",
+        ),
+    )
+    trl: int | None = None
+    if text["trl"].strip():
+        try:
+            trl = int(text["trl"])
+        except ValueError as exc:
+            raise DomainError("技术成熟度须为 1–9 的整数 (TRL 1–9)", field="trl") from exc
+    return ListingInput(
+        title=text["title"],
+        title_en=text["title_en"],
+        summary=text["summary"],
+        scenarios=text["scenarios"],
+        industries=[
+            c for c in text["industries"].replace("，", ",").replace(" ", ",").split(",") if c
+        ],
+        tech_field=text["tech_field"],
+        region=text["region"],
+        trl=trl,
+        modes=[m for m in form.getlist("modes") if isinstance(m, str)],
+        price=parse_price(text["price"]),
+        open_licence_terms=text["open_licence_terms"],
+        contact_name=text["contact_name"],
+        featured=form.get("featured") == "on",
+    )
+
+
+def _pooled_choices(session: Any, user: Any) -> list[Patent]:
+    stmt = (
+        select(Patent)
+        .join(PoolEntry, PoolEntry.patent_id == Patent.id)
+        .where(PoolEntry.active.is_(True))
+        .order_by(Patent.id.desc())
+        .limit(200)
+    )
+    if user.role != perm.ADMIN:
+        stmt = stmt.where(Patent.institution_id == user.institution_id)
+    return list(session.scalars(stmt))
+
+
+def _editor(
+    request: Request,
+    session: Any,
+    user: Any,
+    *,
+    listing: Any = None,
+    form: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        "market/edit.html",
+        {
+            "listing": listing,
+            "pooled": _pooled_choices(session, user) if listing is None else [],
+            "form": form or {},
+            "errors": errors or {},
+            "modes": MODES,
+        },
+        status_code=status_code,
+    )
+
+
+def _form_echo(form: FormData) -> dict[str, Any]:
+    echo: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
+    echo["modes"] = form.getlist("modes")
+    echo["patent_ids"] = form.getlist("patent_ids")
+    return echo
+
+
+def _listing_echo(listing: Any) -> dict[str, Any]:
+    return {
+        "title": listing.title,
+        "title_en": listing.title_en or "",
+        "summary": listing.summary,
+        "scenarios": listing.scenarios or "",
+        "industries": ",".join(unfence(listing.industries)),
+        "tech_field": listing.tech_field or "",
+        "region": listing.region or "",
+        "trl": listing.trl or "",
+        "price": "" if listing.price is None else f"{listing.price.normalize():f}",
+        "open_licence_terms": listing.open_licence_terms or "",
+        "contact_name": listing.contact_name or "",
+        "modes": unfence(listing.modes),
+        "featured": "on" if listing.featured else "",
+    }
+
+
+@router.get("/market/new", response_class=HTMLResponse)
+def new_listing_page(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    patent_id: Annotated[int | None, Query(ge=1)] = None,
+) -> HTMLResponse:
+    user = perm.require_role(user, perm.INSTITUTION_STAFF)
+    form: dict[str, Any] = {"patent_ids": [str(patent_id)] if patent_id else []}
+    if patent_id:
+        patent = session.get(Patent, patent_id)
+        if patent is not None:
+            form["title"] = patent.title
+            form["summary"] = patent.abstract or ""
+    return _editor(request, session, user, form=form)
+
+
+@router.post("/market/new", response_class=HTMLResponse, dependencies=[CsrfDep])
+async def new_listing_submit(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    user = perm.require_role(user, perm.INSTITUTION_STAFF)
+    form = await request.form()
+    try:
+        ids = [int(v) for v in form.getlist("patent_ids") if isinstance(v, str) and v.isdigit()]
+        listing = service.create_listing(
+            session,
+            actor=user,
+            patent_ids=ids,
+            data=listing_input_from_form(form),
+            publish=form.get("action") == "publish",
+        )
+    except DomainError as exc:
+        session.rollback()
+        return _editor(
+            request,
+            session,
+            user,
+            form=_form_echo(form),
+            errors={exc.field or "title": exc.message},
+            status_code=422,
+        )
+    session.commit()
+    return RedirectResponse(f"/market/{listing.id}", status_code=303)
+
+
+@router.get("/market/{listing_id:int}/edit", response_class=HTMLResponse)
+def edit_listing_page(
+    request: Request, session: SessionDep, user: CurrentUser, listing_id: IdPath
+) -> HTMLResponse:
+    user = perm.require_role(user, perm.INSTITUTION_STAFF)
+    listing = service.get_listing(session, listing_id=listing_id, actor=user)
+    perm.require_institution(user, listing.institution_id)
+    return _editor(request, session, user, listing=listing, form=_listing_echo(listing))
+
+
+@router.post("/market/{listing_id:int}/edit", response_class=HTMLResponse, dependencies=[CsrfDep])
+async def edit_listing_submit(
+    request: Request, session: SessionDep, user: CurrentUser, listing_id: IdPath
+) -> Response:
+    user = perm.require_role(user, perm.INSTITUTION_STAFF)
+    listing = service.get_listing(session, listing_id=listing_id, actor=user)
+    perm.require_institution(user, listing.institution_id)
+    form = await request.form()
+    try:
+        service.update_listing(
+            session, actor=user, listing_id=listing.id, data=listing_input_from_form(form)
+        )
+        status = form.get("status")
+        if isinstance(status, str) and status and status != listing.status:
+            service.set_listing_status(session, actor=user, listing_id=listing.id, status=status)
+    except DomainError as exc:
+        session.rollback()
+        return _editor(
+            request,
+            session,
+            user,
+            listing=listing,
+            form=_form_echo(form),
+            errors={exc.field or "title": exc.message},
+            status_code=422,
+        )
+    session.commit()
+    return RedirectResponse(f"/market/{listing.id}", status_code=303)

@@ -1,0 +1,539 @@
+"""Supermarket services: create and publish listings, search the catalogue, count visits."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from shuanglian.accounts import permissions as perm
+from shuanglian.accounts.models import User
+from shuanglian.db import utcnow
+from shuanglian.errors import DomainError, NotFound
+from shuanglian.inventory.models import PoolEntry
+from shuanglian.patents.models import Patent
+from shuanglian.supermarket.models import Inquiry, Listing, ListingDailyStat, ListingPatent
+from shuanglian.text.normalize import normalize_for_search
+
+# Cooperation modes (合作方式), code → (zh, en). 开放许可: Patent Law art. 50–52.
+MODES: dict[str, tuple[str, str]] = {
+    "transfer": ("转让", "Assignment"),
+    "licence": ("许可", "Licence"),
+    "open_licence": ("开放许可", "Open licence"),
+    "equity": ("作价入股", "Equity contribution"),
+    "joint_dev": ("合作开发", "Joint development"),
+}
+SORTS = ("newest", "popular", "price_asc", "price_desc", "trl")
+MAX_PACKAGE = 20
+# Exhibition days are Beijing days: "scans today" must not roll over at 08:00 local time.
+CHINA_TZ = timezone(timedelta(hours=8), "CST")
+_INDUSTRY_CODE = re.compile(r"^[A-T]?\d{0,4}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass
+class ListingPage:
+    """One page of listings and the total the filters match."""
+
+    items: list[Listing]
+    total: int
+    offset: int
+    limit: int
+
+
+@dataclass
+class ListingInput:
+    """What the listing editor submits; validated by `validate_listing_input`."""
+
+    title: str
+    summary: str
+    scenarios: str | None = None
+    title_en: str | None = None
+    industries: list[str] | None = None
+    tech_field: str | None = None
+    region: str | None = None
+    trl: int | None = None
+    modes: list[str] | None = None
+    price: Decimal | None = None
+    open_licence_terms: str | None = None
+    contact_name: str | None = None
+    featured: bool = False
+
+
+def today_in_china() -> date:
+    """The calendar day in Beijing time."""
+    return datetime.now(CHINA_TZ).date()
+
+
+def _fence(values: list[str]) -> str:
+    return "," + ",".join(values) + "," if values else ","
+
+
+def unfence(value: str | None) -> list[str]:
+    """ ",C34,C38," → ["C34", "C38"]."""
+    return [v for v in (value or "").split(",") if v]
+
+
+def parse_price(raw: str | None, *, field: str = "price") -> Decimal | None:
+    """A price in 万元 from a form field; blank means negotiable (None)."""
+    if raw is None or not str(raw).strip():
+        return None
+    try:
+        value = Decimal(str(raw).strip())
+    except InvalidOperation as exc:
+        raise DomainError(
+            "价格须为数字，单位万元 (price must be a number, 10k CNY)", field=field
+        ) from exc
+    if not value.is_finite() or value < 0 or value > Decimal("1e9"):
+        raise DomainError("价格须在 0 到 10 亿万元之间 (price out of range)", field=field)
+    return value
+
+
+def validate_listing_input(data: ListingInput) -> ListingInput:
+    """Check every field and return a cleaned copy; errors name the field."""
+    title = (data.title or "").strip()
+    if not 2 <= len(title) <= 300:
+        raise DomainError("标题须为 2–300 个字符 (title: 2–300 characters)", field="title")
+    summary = (data.summary or "").strip()
+    if not 10 <= len(summary) <= 5000:
+        raise DomainError("简介须为 10–5000 个字符 (summary: 10–5000 characters)", field="summary")
+    industries = [c.strip().upper() for c in (data.industries or []) if c.strip()]
+    for code in industries:
+        if not _INDUSTRY_CODE.match(code) or len(code) > 5:
+            raise DomainError(
+                f"行业代码 {code!r} 不符合 GB/T 4754-2017 (e.g. C34)", field="industries"
+            )
+    modes = [m for m in (data.modes or []) if m]
+    unknown = [m for m in modes if m not in MODES]
+    if unknown:
+        raise DomainError(f"未知合作方式 {unknown[0]!r} (unknown mode)", field="modes")
+    if not modes:
+        raise DomainError("请至少选择一种合作方式 (choose at least one mode)", field="modes")
+    if data.trl is not None and not 1 <= data.trl <= 9:
+        raise DomainError("技术成熟度须为 1–9 (TRL 1–9)", field="trl")
+    terms = (data.open_licence_terms or "").strip() or None
+    if "open_licence" in modes and not terms:
+        raise DomainError(
+            "开放许可须写明许可使用费和条件 (open licence needs declared fee and terms)",
+            field="open_licence_terms",
+        )
+    return ListingInput(
+        title=title,
+        summary=summary,
+        scenarios=(data.scenarios or "").strip() or None,
+        title_en=(data.title_en or "").strip() or None,
+        industries=list(dict.fromkeys(industries)),
+        tech_field=(data.tech_field or "").strip() or None,
+        region=(data.region or "").strip() or None,
+        trl=data.trl,
+        modes=list(dict.fromkeys(modes)),
+        price=data.price,
+        open_licence_terms=terms,
+        contact_name=(data.contact_name or "").strip() or None,
+        featured=data.featured,
+    )
+
+
+def _search_text(data: ListingInput, patents: list[Patent]) -> str:
+    parts = [data.title, data.title_en or "", data.summary, data.scenarios or ""]
+    parts += [p.title for p in patents]
+    parts += [p.application_number for p in patents]
+    return normalize_for_search(" ".join(parts))
+
+
+def _apply(listing: Listing, data: ListingInput, patents: list[Patent]) -> None:
+    listing.title = data.title
+    listing.title_en = data.title_en
+    listing.summary = data.summary
+    listing.scenarios = data.scenarios
+    listing.industries = _fence(data.industries or [])
+    listing.tech_field = data.tech_field
+    listing.region = data.region
+    listing.trl = data.trl
+    listing.modes = _fence(data.modes or [])
+    listing.price = data.price
+    listing.open_licence_terms = data.open_licence_terms
+    listing.contact_name = data.contact_name
+    listing.search_text = _search_text(data, patents)
+
+
+def _pooled_patents(session: Session, *, actor: User | None, patent_ids: list[int]) -> list[Patent]:
+    ids = list(dict.fromkeys(patent_ids))
+    if not ids:
+        raise DomainError("请选择至少一件专利 (choose at least one patent)", field="patent_ids")
+    if len(ids) > MAX_PACKAGE:
+        raise DomainError(
+            f"一个成果包最多 {MAX_PACKAGE} 件专利 (at most {MAX_PACKAGE})", field="patent_ids"
+        )
+    patents = {p.id: p for p in session.scalars(select(Patent).where(Patent.id.in_(ids)))}
+    missing = [i for i in ids if i not in patents]
+    if missing:
+        raise NotFound(f"专利 {missing[0]} 不存在 (patent not found)", field="patent_ids")
+    institutions = {p.institution_id for p in patents.values()}
+    if len(institutions) != 1 or None in institutions:
+        raise DomainError(
+            "成果包中的专利须属于同一机构 (all patents must belong to one institution)",
+            field="patent_ids",
+        )
+    perm.require_institution(actor, next(iter(institutions)))
+    pooled = set(
+        session.scalars(
+            select(PoolEntry.patent_id).where(
+                PoolEntry.patent_id.in_(ids), PoolEntry.active.is_(True)
+            )
+        )
+    )
+    not_pooled = [i for i in ids if i not in pooled]
+    if not_pooled:
+        raise DomainError(
+            f"专利 {patents[not_pooled[0]].application_number} 不在可转化资源库中，不能上架 "
+            "(only pooled patents can be listed)",
+            field="patent_ids",
+        )
+    return [patents[i] for i in ids]
+
+
+def create_listing(
+    session: Session,
+    *,
+    actor: User | None,
+    patent_ids: list[int],
+    data: ListingInput,
+    publish: bool = False,
+) -> Listing:
+    """Create a listing (draft, or published at once) from pooled patents of one institution."""
+    patents = _pooled_patents(session, actor=actor, patent_ids=patent_ids)
+    clean = validate_listing_input(data)
+    listing = Listing(
+        patent_id=patents[0].id,
+        institution_id=patents[0].institution_id,
+        created_by_id=actor.id if actor else None,
+        featured=clean.featured and actor is not None and actor.role == perm.ADMIN,
+    )
+    _apply(listing, clean, patents)
+    listing.members = [ListingPatent(patent_id=p.id, position=i) for i, p in enumerate(patents)]
+    session.add(listing)
+    if publish:
+        listing.status = "published"
+        listing.published_at = utcnow()
+    session.flush()
+    return listing
+
+
+def update_listing(
+    session: Session, *, actor: User | None, listing_id: int, data: ListingInput
+) -> Listing:
+    """Edit a listing's text and terms (its patents stay)."""
+    listing = _listing_for_manager(session, actor=actor, listing_id=listing_id)
+    clean = validate_listing_input(data)
+    patents = [m.patent for m in listing.members]
+    _apply(listing, clean, patents)
+    if actor is not None and actor.role == perm.ADMIN:
+        listing.featured = clean.featured
+    session.flush()
+    return listing
+
+
+def set_listing_status(
+    session: Session, *, actor: User | None, listing_id: int, status: str
+) -> Listing:
+    """Publish, withdraw or return a listing to draft."""
+    if status not in ("draft", "published", "withdrawn"):
+        raise DomainError(f"未知状态 {status!r} (unknown status)", field="status")
+    listing = _listing_for_manager(session, actor=actor, listing_id=listing_id)
+    if status == "published" and listing.published_at is None:
+        listing.published_at = utcnow()
+    listing.status = status
+    session.flush()
+    return listing
+
+
+def _listing_for_manager(session: Session, *, actor: User | None, listing_id: int) -> Listing:
+    listing = session.get(Listing, listing_id)
+    if listing is None:
+        raise NotFound(f"成果 {listing_id} 不存在 (listing not found)")
+    if not perm.can_manage_institution(actor, listing.institution_id):
+        # Same answer as a missing listing: do not reveal other institutions' drafts.
+        if listing.status != "published":
+            raise NotFound(f"成果 {listing_id} 不存在 (listing not found)")
+        perm.require_institution(actor, listing.institution_id)
+    return listing
+
+
+def get_listing(session: Session, *, listing_id: int, actor: User | None = None) -> Listing:
+    """A published listing, or any listing its institution's staff (or admin) may see."""
+    listing = session.get(
+        Listing,
+        listing_id,
+        options=[selectinload(Listing.members).selectinload(ListingPatent.patent)],
+    )
+    if listing is None or (
+        listing.status != "published"
+        and not perm.can_manage_institution(actor, listing.institution_id)
+    ):
+        raise NotFound(f"成果 {listing_id} 不存在 (listing not found)")
+    return listing
+
+
+def search_listings(
+    session: Session,
+    *,
+    q: str | None = None,
+    industry: str | None = None,
+    tech_field: str | None = None,
+    region: str | None = None,
+    mode: str | None = None,
+    trl_min: int | None = None,
+    trl_max: int | None = None,
+    price_min: Decimal | None = None,
+    price_max: Decimal | None = None,
+    institution_id: int | None = None,
+    status: str = "published",
+    sort: str = "newest",
+    offset: int = 0,
+    limit: int = 24,
+) -> ListingPage:
+    """The catalogue: every word of `q` (Chinese or English, normalised) plus the filters."""
+    if sort not in SORTS:
+        raise DomainError(f"未知排序 {sort!r} (unknown sort)", field="sort")
+    if mode and mode not in MODES:
+        raise DomainError(f"未知合作方式 {mode!r} (unknown mode)", field="mode")
+    stmt = select(Listing).where(Listing.status == status)
+    for term in normalize_for_search(q or "").split()[:10]:
+        stmt = stmt.where(Listing.search_text.contains(term, autoescape=True))
+    if industry:
+        # ",C34" also finds listings coded at 中类/小类 level (C341, C3411).
+        stmt = stmt.where(
+            Listing.industries.contains("," + industry.strip().upper(), autoescape=True)
+        )
+    if tech_field:
+        stmt = stmt.where(Listing.tech_field == tech_field)
+    if region:
+        stmt = stmt.where(Listing.region.contains(region.strip(), autoescape=True))
+    if mode:
+        stmt = stmt.where(Listing.modes.contains(f",{mode},", autoescape=True))
+    if trl_min is not None:
+        stmt = stmt.where(Listing.trl >= trl_min)
+    if trl_max is not None:
+        stmt = stmt.where(Listing.trl <= trl_max)
+    if price_min is not None:
+        stmt = stmt.where(Listing.price >= price_min)
+    if price_max is not None:
+        stmt = stmt.where(Listing.price <= price_max)
+    if institution_id is not None:
+        stmt = stmt.where(Listing.institution_id == institution_id)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    order: list[Any] = {
+        "newest": [Listing.published_at.desc(), Listing.id.desc()],
+        "popular": [(Listing.view_count + Listing.scan_count).desc(), Listing.id.desc()],
+        "price_asc": [Listing.price.is_(None), Listing.price.asc(), Listing.id.desc()],
+        "price_desc": [Listing.price.is_(None), Listing.price.desc(), Listing.id.desc()],
+        "trl": [Listing.trl.is_(None), Listing.trl.desc(), Listing.id.desc()],
+    }[sort]
+    items = session.scalars(
+        stmt.options(selectinload(Listing.institution)).order_by(*order).offset(offset).limit(limit)
+    ).all()
+    return ListingPage(items=list(items), total=total, offset=offset, limit=limit)
+
+
+def facet_values(session: Session) -> dict[str, list[str]]:
+    """Distinct tech fields and regions among published listings, for filter menus."""
+    published = Listing.status == "published"
+    fields = session.scalars(
+        select(Listing.tech_field)
+        .where(published, Listing.tech_field.is_not(None))
+        .distinct()
+        .order_by(Listing.tech_field)
+        .limit(100)
+    ).all()
+    regions = session.scalars(
+        select(Listing.region)
+        .where(published, Listing.region.is_not(None))
+        .distinct()
+        .order_by(Listing.region)
+        .limit(100)
+    ).all()
+    return {"tech_fields": list(fields), "regions": list(regions)}
+
+
+def record_visit(session: Session, *, listing_id: int, source: str | None) -> None:
+    """Count one page view, or one QR scan when the URL came from a card (`?src=qr`)."""
+    is_scan = source == "qr"
+    column = Listing.scan_count if is_scan else Listing.view_count
+    session.execute(update(Listing).where(Listing.id == listing_id).values({column: column + 1}))
+    day = today_in_china()
+    daily_col = ListingDailyStat.scans if is_scan else ListingDailyStat.views
+    where = (ListingDailyStat.listing_id == listing_id, ListingDailyStat.day == day)
+    done = session.execute(
+        update(ListingDailyStat).where(*where).values({daily_col: daily_col + 1})
+    )
+    if done.rowcount:  # type: ignore[attr-defined]
+        return
+    try:
+        with session.begin_nested():
+            session.add(
+                ListingDailyStat(
+                    listing_id=listing_id,
+                    day=day,
+                    views=0 if is_scan else 1,
+                    scans=1 if is_scan else 0,
+                )
+            )
+    except IntegrityError:
+        # Another request created today's row first; add to it instead.
+        session.execute(update(ListingDailyStat).where(*where).values({daily_col: daily_col + 1}))
+
+
+def screen_figures(session: Session) -> dict[str, Any]:
+    """Live figures for the big screen: listings, scans today, contracts signed, amount."""
+    published = Listing.status == "published"
+    listings = session.scalar(select(func.count()).select_from(Listing).where(published)) or 0
+    scans_today = (
+        session.scalar(
+            select(func.coalesce(func.sum(ListingDailyStat.scans), 0)).where(
+                ListingDailyStat.day == today_in_china()
+            )
+        )
+        or 0
+    )
+    contracts, amount = session.execute(
+        select(
+            func.coalesce(func.sum(Listing.deals_signed), 0),
+            func.coalesce(func.sum(Listing.signed_amount), 0),
+        )
+    ).one()
+    return {
+        "listings": int(listings),
+        "scans_today": int(scans_today),
+        "contracts": int(contracts),
+        "amount": Decimal(amount or 0).quantize(Decimal("0.01")),
+    }
+
+
+def featured_listings(session: Session, *, limit: int = 12) -> list[Listing]:
+    """Published listings for the big screen: featured first, then the most visited."""
+    stmt = (
+        select(Listing)
+        .where(Listing.status == "published")
+        .options(selectinload(Listing.institution))
+        .order_by(
+            Listing.featured.desc(),
+            (Listing.view_count + Listing.scan_count).desc(),
+            Listing.id.desc(),
+        )
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def published_listings_for_patent(session: Session, *, patent_id: int) -> list[Listing]:
+    """Published listings that include this patent (shown on the patent's page)."""
+    stmt = (
+        select(Listing)
+        .join(ListingPatent, ListingPatent.listing_id == Listing.id)
+        .where(ListingPatent.patent_id == patent_id, Listing.status == "published")
+        .order_by(Listing.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def listings_by_ids(session: Session, *, ids: list[int]) -> list[Listing]:
+    """Published listings in the order asked (unknown or unpublished ids are skipped)."""
+    rows = {
+        row.id: row
+        for row in session.scalars(
+            select(Listing)
+            .where(Listing.id.in_(ids), Listing.status == "published")
+            .options(selectinload(Listing.institution))
+        )
+    }
+    return [rows[i] for i in dict.fromkeys(ids) if i in rows]
+
+
+def record_signed_deal(
+    session: Session, *, actor: User | None, listing_id: int, amount: Decimal
+) -> Listing:
+    """Add a signed contract and its amount (万元) to a listing's public totals."""
+    listing = _listing_for_manager(session, actor=actor, listing_id=listing_id)
+    if amount < 0:
+        raise DomainError("合同金额不能为负 (amount must not be negative)", field="amount")
+    listing.deals_signed += 1
+    listing.signed_amount = (listing.signed_amount or Decimal(0)) + amount
+    session.flush()
+    return listing
+
+
+def submit_inquiry(
+    session: Session,
+    *,
+    listing_id: int,
+    name: str,
+    message: str,
+    organisation: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+    user: User | None = None,
+) -> Inquiry:
+    """Store a visitor's message about a published listing for its institution to answer."""
+    get_listing(session, listing_id=listing_id)
+    name = (name or "").strip()
+    message = (message or "").strip()
+    email = (email or "").strip() or None
+    phone = (phone or "").strip() or None
+    if not 1 <= len(name) <= 100:
+        raise DomainError("请填写姓名 (name is required)", field="name")
+    if not 5 <= len(message) <= 2000:
+        raise DomainError("留言须为 5–2000 个字符 (message: 5–2000 characters)", field="message")
+    if email is None and phone is None:
+        raise DomainError("请留下邮箱或电话以便回复 (leave an e-mail or phone)", field="email")
+    if email is not None and (len(email) > 200 or not _EMAIL.match(email)):
+        raise DomainError("邮箱格式不正确 (invalid e-mail)", field="email")
+    if phone is not None and not re.fullmatch(r"[0-9+\-() ]{5,40}", phone):
+        raise DomainError("电话格式不正确 (invalid phone)", field="phone")
+    inquiry = Inquiry(
+        listing_id=listing_id,
+        name=name,
+        organisation=(organisation or "").strip()[:200] or None,
+        email=email,
+        phone=phone,
+        message=message,
+        user_id=user.id if user else None,
+    )
+    session.add(inquiry)
+    session.flush()
+    return inquiry
+
+
+def inquiries_for_institution(
+    session: Session, *, actor: User | None, institution_id: int, limit: int = 50
+) -> list[tuple[Inquiry, Listing]]:
+    """Messages about an institution's listings, newest first (its staff and admin only)."""
+    perm.require_institution(actor, institution_id)
+    stmt = (
+        select(Inquiry, Listing)
+        .join(Listing, Listing.id == Inquiry.listing_id)
+        .where(Listing.institution_id == institution_id)
+        .order_by(Inquiry.id.desc())
+        .limit(limit)
+    )
+    return [(i, listing) for i, listing in session.execute(stmt).all()]
+
+
+def listings_for_institution(
+    session: Session, *, actor: User | None, institution_id: int, limit: int = 200
+) -> list[Listing]:
+    """All of an institution's listings in any status, for its workspace."""
+    perm.require_institution(actor, institution_id)
+    stmt = (
+        select(Listing)
+        .where(Listing.institution_id == institution_id)
+        .order_by(Listing.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))

@@ -1,0 +1,100 @@
+"""The composition point of the web: `create_app(settings)` builds everything.
+
+Importing this module has no side effects; the engine and session factory are created inside
+`create_app`, so tests can build as many isolated apps as they need.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+
+from shuanglian.accounts.ratelimit import LoginLimiter
+from shuanglian.config import Settings
+from shuanglian.db import make_engine, make_session_factory
+from shuanglian.web.errors import install_error_handlers
+from shuanglian.web.i18n import LANG_COOKIE, LANGS
+from shuanglian.web.templating import STATIC_DIR
+
+SESSION_COOKIE = "sl_session"
+SESSION_MAX_AGE_S = 14 * 24 * 3600
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the web application for `settings` (database, routes, errors, sessions)."""
+    # Imported here so that `import shuanglian.web.app` stays cheap for the CLI.
+    from shuanglian.accounts import api as accounts_api
+    from shuanglian.accounts import pages as accounts_pages
+    from shuanglian.enterprises import api as enterprises_api
+    from shuanglian.enterprises import pages as enterprises_pages
+    from shuanglian.patents import api as patents_api
+    from shuanglian.patents import pages as patents_pages
+    from shuanglian.supermarket import api as supermarket_api
+    from shuanglian.supermarket import pages as supermarket_pages
+    from shuanglian.web import pages as web_pages
+
+    engine = make_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="shuanglian 双链 API",
+        version="1",
+        description="专利 ↔ 企业 对接平台的 JSON API (patents ↔ enterprises matching platform).",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.login_limiter = LoginLimiter()
+
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def remember_language(request: Request, call_next):  # type: ignore[no-untyped-def]
+        """`?lang=en` (or zh) sticks for later pages through a cookie."""
+        response: Response = await call_next(request)
+        asked = request.query_params.get("lang")
+        if asked in LANGS and request.cookies.get(LANG_COOKIE) != asked:
+            response.set_cookie(
+                LANG_COOKIE, asked, max_age=365 * 24 * 3600, samesite="lax", httponly=True
+            )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE_S,
+        same_site="lax",
+        https_only=settings.cookie_secure,
+    )
+
+    for api_module in (patents_api, enterprises_api, supermarket_api, accounts_api):
+        app.include_router(api_module.router, prefix="/api/v1")
+    for page_module in (
+        web_pages,
+        accounts_pages,
+        patents_pages,
+        enterprises_pages,
+        supermarket_pages,
+    ):
+        app.include_router(page_module.router)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+
+    return app

@@ -1,0 +1,119 @@
+"""FastAPI dependencies shared by every route: database session, settings, user, language."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Path, Query, Request
+from sqlalchemy.orm import Session
+
+from shuanglian.accounts import service as accounts
+from shuanglian.accounts.models import User
+from shuanglian.config import Settings
+from shuanglian.web.i18n import pick_lang
+from shuanglian.web.security import verify_csrf
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request; handlers that write call `commit()` themselves."""
+    session: Session = request.app.state.session_factory()
+    try:
+        yield session
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def get_settings(request: Request) -> Settings:
+    """The settings the app was built with."""
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+def get_current_user(request: Request, session: SessionDep) -> User | None:
+    """The user from an API token (Authorization: Bearer) or the session cookie, else None."""
+    if hasattr(request.state, "user"):
+        return request.state.user  # type: ignore[no-any-return]
+    user: User | None = None
+    token = _bearer(request)
+    if token is not None:
+        user = accounts.user_for_token(session, token=token)
+        if user is not None:
+            session.commit()  # keep `last_used_at`
+        request.state.auth = "token" if user else None
+    else:
+        uid = request.session.get("uid")
+        if isinstance(uid, int):
+            candidate = session.get(User, uid)
+            if (
+                candidate is not None
+                and candidate.is_active
+                and request.session.get("ver") == accounts.session_version(candidate)
+            ):
+                user = candidate
+            else:
+                request.session.pop("uid", None)
+        request.state.auth = "cookie" if user else None
+    request.state.user = user
+    return user
+
+
+CurrentUser = Annotated[User | None, Depends(get_current_user)]
+
+
+async def csrf_for_cookie_auth(request: Request) -> None:
+    """CSRF applies to browser (cookie) sessions; token-authenticated clients are exempt."""
+    if _bearer(request) is None:
+        await verify_csrf(request)
+
+
+CsrfDep = Depends(csrf_for_cookie_auth)
+
+
+def get_lang(request: Request) -> str:
+    """The language this request's page is rendered in."""
+    return pick_lang(request)
+
+
+LangDep = Annotated[str, Depends(get_lang)]
+
+
+class Page:
+    """Offset pagination parameters shared by list pages and API lists."""
+
+    def __init__(
+        self,
+        page: Annotated[int, Query(ge=1, le=100000, description="1-based page number")] = 1,
+        per_page: Annotated[int, Query(ge=1, le=100, description="rows per page")] = 20,
+    ) -> None:
+        self.page = page
+        self.per_page = per_page
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+    def pages(self, total: int) -> int:
+        """Number of pages for `total` rows (at least 1)."""
+        return max(1, -(-total // self.per_page))
+
+
+PageDep = Annotated[Page, Depends(Page)]
+
+
+# Database ids are 32-bit on PostgreSQL; a larger number in a URL is simply not found.
+IdPath = Annotated[int, Path(ge=1, le=2_147_483_647, description="record id")]

@@ -1,0 +1,38 @@
+"""Response shapes shared by every JSON list in the API."""
+
+from __future__ import annotations
+
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, Field
+
+T = TypeVar("T")
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="machine-readable code, e.g. not_found, invalid, forbidden")
+    message: str = Field(description="message for a person, zh-CN first")
+    field: str | None = Field(default=None, description="the input field at fault, if any")
+
+
+class ErrorResponse(BaseModel):
+    """The one error shape of the API."""
+
+    error: ErrorDetail
+
+
+class ListResponse(BaseModel, Generic[T]):
+    """One page of results and the total the filters match."""
+
+    items: list[T]
+    total: int
+    offset: int
+    limit: int
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    400: {"model": ErrorResponse, "description": "bad input"},
+    403: {"model": ErrorResponse, "description": "not allowed"},
+    404: {"model": ErrorResponse, "description": "not found"},
+    422: {"model": ErrorResponse, "description": "invalid input"},
+}

@@ -1,0 +1,73 @@
+"""Jinja2 environment and the one `render` helper every page uses."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi.templating import Jinja2Templates
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from shuanglian.web.i18n import chooser, pick_lang
+from shuanglian.web.security import CSRF_FIELD, csrf_token
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+@lru_cache(maxsize=1)
+def templates() -> Jinja2Templates:
+    """The template set (built on first use, not at import)."""
+    tpl = Jinja2Templates(directory=str(TEMPLATE_DIR))
+    tpl.env.filters["num"] = format_number
+    return tpl
+
+
+def format_number(value: Decimal | float | int | None) -> str:
+    """12.5000 → "12.5", 1E+2 → "100", thousands grouped: amounts read at a glance."""
+    if value is None:
+        return ""
+    number = Decimal(str(value)).normalize()
+    if number == number.to_integral():
+        return f"{number.quantize(Decimal(1)):,}"
+    return f"{number:,f}"
+
+
+def query_with(request: Request, **changes: Any) -> str:
+    """The current query string with some parameters replaced (None removes one)."""
+    params = dict(request.query_params)
+    for key, value in changes.items():
+        if value is None:
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+    return "?" + urlencode(params) if params else "?"
+
+
+def htmx_available() -> bool:
+    """Whether `make install` put HTMX in static/vendor; pages work without it."""
+    return (STATIC_DIR / "vendor" / "htmx.min.js").is_file()
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200
+) -> HTMLResponse:
+    """Render a page with the language, user, CSRF token and helpers every template needs."""
+    lang = pick_lang(request)
+    ctx: dict[str, Any] = {
+        "request": request,
+        "lang": lang,
+        "L": chooser(lang),
+        "user": getattr(request.state, "user", None),
+        "csrf_field": CSRF_FIELD,
+        "csrf_token": csrf_token(request) if "session" in request.scope else "",
+        "query_with": lambda **kw: query_with(request, **kw),
+        "has_htmx": htmx_available(),
+    }
+    if context:
+        ctx.update(context)
+    return templates().TemplateResponse(request, name, ctx, status_code=status_code)

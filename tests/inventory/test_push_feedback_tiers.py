@@ -1,0 +1,157 @@
+"""Push rounds, enterprise feedback and tiered promotion on real sample patents and enterprises."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from sqlalchemy import func, select
+
+from shuanglian.errors import DomainError, PermissionDenied
+from shuanglian.inventory.feedback import submit_feedback
+from shuanglian.inventory.indicators import assess_pool
+from shuanglian.inventory.models import PoolEntry, Push
+from shuanglian.inventory.push import (
+    industry_matcher,
+    push_list_for_enterprise,
+    pushes_for_patent,
+    run_push_round,
+)
+from shuanglian.inventory.schemas import FeedbackIn
+from shuanglian.inventory.tiers import maintenance_candidates, recompute_tiers
+
+from .conftest import hand_link
+from .helpers import enterprise_user, pool
+
+
+def _round(db_session, world, **kw):
+    matcher = industry_matcher(db_session, industry_link=hand_link)
+    return run_push_round(db_session, actor=world.admin, matcher=matcher,
+                          matcher_name="industry_link", **kw)
+
+
+def test_round_respects_cap_and_never_repeats_a_pair(db_session, world, enterprises):
+    ids = pool(db_session, world, range(7))  # the granted/utility ones: drones, camera, sensors
+    first = _round(db_session, world, per_patent=5, per_enterprise_cap=2)
+    assert first.patents_considered == 7
+    pushes = list(db_session.scalars(select(Push).where(Push.round_id == first.id)))
+    assert len(pushes) == first.pushes_made > 0
+    assert max(Counter(p.enterprise_id for p in pushes).values()) <= 2
+    for pid in ids:
+        ranks = sorted(p.rank for p in pushes if p.patent_id == pid)
+        assert ranks == list(range(1, len(ranks) + 1))
+        assert len(ranks) <= 5
+    assert all(p.explanation["method"] == "industry_link" for p in pushes)
+    second = _round(db_session, world, per_patent=5, per_enterprise_cap=2)
+    pairs = db_session.execute(select(Push.patent_id, Push.enterprise_id)).all()
+    assert len(pairs) == len(set(pairs)) == first.pushes_made + second.pushes_made
+    assert second.skipped_already_pushed > 0
+
+
+def test_round_needs_admin_or_own_institution(db_session, world, enterprises):
+    pool(db_session, world, [0])
+    matcher = industry_matcher(db_session, industry_link=hand_link)
+    with pytest.raises(PermissionDenied):
+        run_push_round(db_session, actor=world.staff, matcher=matcher)
+    with pytest.raises(PermissionDenied):
+        run_push_round(db_session, actor=world.other_staff, matcher=matcher,
+                       institution_id=world.institution.id)
+    rnd = run_push_round(db_session, actor=world.staff, matcher=matcher,
+                         institution_id=world.institution.id)
+    assert rnd.patents_considered == 1
+
+
+def test_feedback_only_on_what_was_pushed(db_session, world, enterprises):
+    [pid] = pool(db_session, world, [0])
+    _round(db_session, world, per_patent=3, per_enterprise_cap=5)
+    push = db_session.scalars(select(Push).where(Push.patent_id == pid)).first()
+    pushed_to = enterprise_user(db_session, push.enterprise_id, "pushed")
+    others = {p.enterprise_id for p in db_session.scalars(select(Push))}
+    stranger_ent = next(e for e in enterprises if e.id not in others)
+    stranger = enterprise_user(db_session, stranger_ent.id, "stranger")
+    data = FeedbackIn(prospect=4, improvement_needs="续航需提升到 60 分钟", intent="洽谈")
+    with pytest.raises(DomainError, match="从未推送"):
+        submit_feedback(db_session, actor=stranger, data=data, patent_id=pid)
+    with pytest.raises(DomainError, match="不是推送给本企业"):
+        submit_feedback(db_session, actor=stranger, data=data, push_id=push.id)
+    with pytest.raises(PermissionDenied):
+        push_list_for_enterprise(db_session, actor=stranger, enterprise_id=push.enterprise_id)
+    fb = submit_feedback(db_session, actor=pushed_to, data=data, patent_id=pid)
+    assert (fb.enterprise_id, fb.intent, fb.source) == (push.enterprise_id, "洽谈", "api")
+    # A second submission updates the same feedback instead of adding one.
+    submit_feedback(db_session, actor=pushed_to, data=data.model_copy(update={"prospect": 5}),
+                    push_id=push.id, source="web")
+    assert fb.prospect == 5 and fb.source == "web"
+    listed = push_list_for_enterprise(db_session, actor=pushed_to,
+                                      enterprise_id=push.enterprise_id)
+    assert [p.patent_id for p, _ in listed] == [pid]
+    with pytest.raises(PermissionDenied):
+        pushes_for_patent(db_session, actor=world.other_staff, patent_id=pid)
+    assert len(pushes_for_patent(db_session, actor=world.staff, patent_id=pid)) == 3
+
+
+def test_feedback_validation():
+    with pytest.raises(ValueError, match="产业化前景须为 1–5"):
+        FeedbackIn(prospect=6, intent="无")
+    with pytest.raises(ValueError, match="合作意向须为"):
+        FeedbackIn(prospect=3, intent="随便看看")
+
+
+def test_tiers_and_maintenance_suggestions(db_session, world, enterprises):
+    ids = pool(db_session, world, range(7))
+    assess_pool(db_session, industry_link=hand_link)
+    for _ in range(2):
+        _round(db_session, world, per_patent=2, per_enterprise_cap=10)
+    pushes = {pid: list(db_session.scalars(select(Push).where(Push.patent_id == pid)))
+              for pid in ids}
+    users = {}
+
+    def fb(pid, intent, prospect, k=0):
+        push = pushes[pid][k]
+        user = users.get(push.enterprise_id) or enterprise_user(
+            db_session, push.enterprise_id, f"e{push.enterprise_id}")
+        users[push.enterprise_id] = user
+        submit_feedback(db_session, actor=user, push_id=push.id,
+                        data=FeedbackIn(prospect=prospect, intent=intent))
+
+    fb(ids[0], "洽谈", 5)       # tier 1
+    fb(ids[1], "了解更多", 3)   # tier 2: interest
+    fb(ids[2], "无", 1)         # no interest
+    result = recompute_tiers(db_session, actor=world.staff, institution_id=world.institution.id)
+    entries = {e.patent_id: e for e in db_session.scalars(select(PoolEntry))}
+    assert entries[ids[0]].tier == 1 and "洽谈" in entries[ids[0]].tier_reasons[0]
+    assert entries[ids[1]].tier == 2
+    assert entries[ids[2]].tier in (2, 3)
+    assert result["deal_suggestions"] == [{
+        "patent_id": ids[0], "enterprise_id": pushes[ids[0]][0].enterprise_id,
+        "enterprise_name": next(e.name for e in enterprises
+                                if e.id == pushes[ids[0]][0].enterprise_id),
+        "intent": "洽谈",
+    }]
+    assert sum(result["tiers"].values()) == 7
+    # Force a low grade on the patent without interest: it becomes a maintenance suggestion.
+    entries[ids[2]].grade, entries[ids[2]].score = "D", 20.0
+    entries[ids[1]].grade, entries[ids[1]].score = "D", 21.0
+    db_session.flush()
+    cands = maintenance_candidates(db_session, actor=world.staff,
+                                   institution_id=world.institution.id, min_rounds=2)
+    by_id = {c["patent_id"]: c for c in cands}
+    assert ids[2] in by_id and ids[1] not in by_id  # interest protects a patent
+    assert by_id[ids[2]]["suggestion"] == "放弃" and by_id[ids[2]]["rounds_pushed"] == 2
+    assert entries[ids[2]].active  # a suggestion only: nothing was changed
+    assert maintenance_candidates(db_session, actor=world.staff,
+                                  institution_id=world.institution.id, min_rounds=3) == []
+    with pytest.raises(PermissionDenied):
+        maintenance_candidates(db_session, actor=world.other_staff,
+                               institution_id=world.institution.id)
+
+
+def test_assess_pool_stores_grade_and_explanations(db_session, world, enterprises):
+    pool(db_session, world, range(10))
+    counts = assess_pool(db_session, industry_link=hand_link)
+    assert sum(counts.values()) == 10
+    stored = db_session.scalar(select(func.count()).select_from(PoolEntry)
+                               .where(PoolEntry.grade.is_not(None)))
+    assert stored == 10
+    entry = db_session.scalars(select(PoolEntry)).first()
+    assert len(entry.indicators["indicators"]) == 9

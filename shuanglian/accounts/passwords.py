@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, Parameters, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from shuanglian.errors import DomainError
@@ -12,9 +12,25 @@ from shuanglian.errors import DomainError
 MIN_PASSWORD_LENGTH = 10
 
 
+# RFC 9106's second recommended profile (argon2id, t=3, 64 MiB, p=4): argon2-cffi's default.
+_profile: Parameters = profiles.RFC_9106_LOW_MEMORY
+
+
 @lru_cache(maxsize=1)
 def _hasher() -> PasswordHasher:
-    return PasswordHasher()
+    return PasswordHasher.from_parameters(_profile)
+
+
+def use_cheap_hashing_for_tests() -> None:
+    """Switch new hashes to argon2-cffi's cheapest profile.
+
+    Only for test suites: a real hash costs ~0.1–0.8 s of CPU, which would dominate tests that
+    create many users on a shared 2-core machine. Verification always follows the parameters
+    stored in each hash, so the code path is the same.
+    """
+    global _profile
+    _profile = profiles.CHEAPEST
+    _hasher.cache_clear()
 
 
 def hash_password(password: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from functools import lru_cache
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -29,9 +30,13 @@ TOKEN_PREFIX = "slk_"
 
 ROLE_NAMES_ZH = {role: labels[0] for role, labels in perm.ROLE_LABELS.items()}
 
-# A fixed hash to verify against when the username does not exist, so that a login for an
-# unknown name costs the same time as one for a known name (no username probing by timing).
-_DUMMY_HASH = hash_password("not-a-real-password-0")
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """A hash to verify against when the username does not exist, so that a login for an
+    unknown name costs the same time as one for a known name (no username probing by timing).
+    Made on first use, not at import."""
+    return hash_password("not-a-real-password-0")
 
 
 def record_audit(
@@ -154,7 +159,7 @@ def authenticate(session: Session, *, username: str, password: str) -> User | No
     """The active user whose password matches, else None (same cost either way)."""
     user = get_user_by_username(session, username=username)
     if user is None:
-        verify_password(_DUMMY_HASH, password)
+        verify_password(_dummy_hash(), password)
         return None
     if not verify_password(user.password_hash, password) or not user.is_active:
         return None

@@ -89,7 +89,7 @@ class _FirstSeen:
     def check(self, key: object, record: RowRecord, report: ImportReport) -> bool:
         """True if the record is new in this import; else counts or rejects it and says False."""
         fingerprint = hash(
-            tuple(sorted((k, repr(v)) for k, v in record.values.items() if k not in SOURCE_FIELDS))
+            tuple((k, v) for k, v in record.values.items() if k not in SOURCE_FIELDS)
         )
         first = self._seen.get(key)
         if first is None:

@@ -25,12 +25,15 @@ CREDIT_CODE_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _CHAR_VALUE = {ch: i for i, ch in enumerate(CREDIT_CODE_CHARSET)}
 ORGANIZATION_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
-_SEPARATORS = re.compile(r"[\s\-‐－—_]+")
+# Full-width ASCII → half-width, and the separators people type inside codes (spaces,
+# hyphens, dashes, underscores, ideographic space) → nothing; one C-level translate per code.
+_CODE_TABLE = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_CODE_TABLE.update({ord(ch): None for ch in " \t\r\n\u3000-‐－—_"})
 
 
 def normalize_credit_code(text: str) -> str:
     """Fold full-width characters, drop spaces and hyphens, upper-case Latin letters."""
-    return _SEPARATORS.sub("", fold_width(text or "")).upper()
+    return (text or "").translate(_CODE_TABLE).upper()
 
 
 def compute_credit_check_char(first17: str) -> str:

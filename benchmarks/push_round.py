@@ -15,7 +15,8 @@ Data (real records, recombined; see benchmarks/corpus.py for sources and licence
                  industry, so a GB/T 4754 大类 is assigned from keywords in the business scope
                  (`SCOPE_KEYWORDS`, first match; unmatched enterprises get none and are never
                  pushed to) — an approximation for the benchmark only
-    pool         every patent pooled, with a deterministic score so the walk order is fixed
+    pool         every patent pooled; `assess_pool` (value indicators and grades, also timed)
+                 sets the scores the round walks by, best first
 
 Each backend runs in its own child process, so its peak RSS is its own.
 
@@ -87,7 +88,6 @@ def _load(engine: Any, n_patents: int, n_enterprises: int) -> dict[str, Any]:
     records += [(t, list(ipc)) for t, _, ipc in src.zh_patents if ipc]
     rng = np.random.default_rng(SEED)
     picks = rng.integers(0, len(records), size=n_patents)
-    scores = np.round(rng.uniform(20, 95, size=n_patents), 2)
     with engine.begin() as conn:
         conn.execute(insert(Institution), [{"name": f"基准单位{i:02d}"} for i in range(1, 51)])
         ents, labelled = [], 0
@@ -112,8 +112,8 @@ def _load(engine: Any, n_patents: int, n_enterprises: int) -> dict[str, Any]:
                              "applicants": [], "inventors": [], "cpc_codes": []})
             conn.execute(insert(Patent), rows)
             conn.execute(insert(PoolEntry), [
-                {"patent_id": r["id"], "institution_id": r["institution_id"], "active": True,
-                 "score": float(scores[r["id"] - 1])} for r in rows])
+                {"patent_id": r["id"], "institution_id": r["institution_id"], "active": True}
+                for r in rows])
     return {"patents": n_patents, "enterprises": len(ents),
             "enterprises_with_industry": labelled,
             "load_s": round(time.perf_counter() - started, 1)}
@@ -126,6 +126,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     import shuanglian.models  # noqa: F401  (registers every table)
     from shuanglian.config import Settings
     from shuanglian.db import Base, make_engine, make_session_factory, session_scope
+    from shuanglian.inventory.indicators import assess_pool
     from shuanglian.inventory.models import Push
     from shuanglian.inventory.push import industry_matcher, run_push_round
     from shuanglian.reference.industry_link import industries_for_ipc
@@ -147,6 +148,10 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         data = _load(engine, args.patents, args.enterprises)
         rss_after_load = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         factory = make_session_factory(engine)
+        started = time.perf_counter()
+        with session_scope(factory) as session:
+            grades = assess_pool(session, industry_link=industries_for_ipc)
+        assess = {"wall_s": round(time.perf_counter() - started, 1), "grades": grades}
         rounds = []
         for label in ("first_round", "second_round"):
             started = time.perf_counter()
@@ -175,7 +180,8 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             admin.dispose()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     return {"backend": backend, "data": data, "per_patent": args.per_patent, "cap": args.cap,
-            "rounds": rounds, "pushes_stored": stored, "distinct_pairs": distinct,
+            "assess_pool": assess, "rounds": rounds, "pushes_stored": stored,
+            "distinct_pairs": distinct,
             "peak_rss_mib_after_load": round(rss_after_load, 1),
             "peak_rss_mib": round(peak, 1)}
 
@@ -204,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         res = json.loads(proc.stdout)
         results.append(res)
+        print(f"{backend:10s} assess_pool  {res['assess_pool']['wall_s']:7.1f} s  "
+              f"grades {res['assess_pool']['grades']}")
         for r in res["rounds"]:
             print(f"{backend:10s} {r['run']:12s} {r['wall_s']:7.1f} s  "
                   f"{r['patents_per_s']:6d} patents/s  pushes {r['pushes_made']:7d}  "

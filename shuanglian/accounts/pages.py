@@ -15,6 +15,7 @@ from shuanglian.enterprises.models import Enterprise
 from shuanglian.errors import DomainError
 from shuanglian.patents.models import Institution
 from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, PageDep, SessionDep
+from shuanglian.web.forms import form_text
 from shuanglian.web.security import log_in, log_out
 from shuanglian.web.templating import render
 
@@ -38,9 +39,7 @@ def _home_for(user: User) -> str:
     return "/market"
 
 
-def _form_str(form: Any, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
+_form_str = form_text
 
 
 @router.get("/login", response_class=HTMLResponse)

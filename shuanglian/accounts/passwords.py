@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from argon2 import PasswordHasher, Parameters, profiles
+from argon2 import Parameters, PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from shuanglian.errors import DomainError

@@ -22,7 +22,8 @@ Index in memory (`shuanglian.engine.matcher`)
     Matcher.build(records: Iterable[Record], *, params: FusionParams | None = None,
                   link: IndustryLink | None = None) -> Matcher
     matcher.search(query: Record, *, top: int = 20, signals: Sequence[str] | None = None,
-                   encoder: Encoder | None = None, doc_text: Callable[[str], str] | None = None,
+                   encoder: Encoder | None = None,
+                   doc_texts: Callable[[list[str]], list[str]] | None = None,
                    explain: bool = True) -> list[Hit]
     matcher.search_many(queries: Sequence[Record], *, top: int = 100,
                         signals: Sequence[str] | None = None) -> list[list[Hit]]  (no explanations)

@@ -24,11 +24,11 @@ class FusionParams:
     """Every tunable number of the engine, with the values read from fusion_params.json."""
 
     k1: float = 1.2
-    b: float = 0.75
+    b: float = 0.6
     title_weight: int = 1
     ipc_levels: tuple[str, ...] = ("subclass", "group", "subgroup")
     weights: dict[str, float] = field(
-        default_factory=lambda: {"bm25": 1.0, "ipc": 0.5, "prior": 0.1, "dense": 0.5}
+        default_factory=lambda: {"bm25": 1.0, "ipc": 0.6, "prior": 0.1, "dense": 0.5}
     )
     rerank_depth: int = 100
     bigrams: bool = False
@@ -73,7 +73,9 @@ def normalise_max(scores: np.ndarray) -> np.ndarray:
     return np.maximum(arr, 0.0) / top
 
 
-def active_weights(params: FusionParams, signals: tuple[str, ...] | list[str] | None) -> dict[str, float]:
+def active_weights(
+    params: FusionParams, signals: tuple[str, ...] | list[str] | None
+) -> dict[str, float]:
     """The weights in use: all of them, or only the requested signals (each at its weight,
     or 1.0 when a single signal is asked for alone, so `--signals ipc` ranks by IPC)."""
     if not signals:

@@ -24,7 +24,7 @@ import shutil
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -62,7 +62,7 @@ def _write_csr(folder: Path, prefix: str, mat: sp.csr_matrix) -> dict[str, Any]:
 
 
 def _read_csr(folder: Path, prefix: str, shape: list[int], mmap: bool) -> sp.csr_matrix:
-    mode = "r" if mmap else None
+    mode: Literal["r"] | None = "r" if mmap else None
     data = np.load(folder / f"{prefix}_data.npy", mmap_mode=mode)
     indices = np.load(folder / f"{prefix}_indices.npy", mmap_mode=mode)
     indptr = np.load(folder / f"{prefix}_indptr.npy", mmap_mode=mode)
@@ -92,7 +92,7 @@ def _file_table(base: Path, folders: list[Path]) -> dict[str, dict[str, Any]]:
 
 
 def _write_segment(base: Path, seg: Segment) -> str:
-    key = f"seg-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    key = f"seg-{time.time_ns():020d}-{uuid.uuid4().hex[:6]}"
     tmp = base / "segments" / f".tmp-{key}"
     tmp.mkdir(parents=True)
     meta = {
@@ -123,7 +123,8 @@ def save_index(matcher: Matcher, root: Path, *, name: str) -> Path:
             key = _write_segment(base, seg)
             seg.key = key
         keys.append(key)
-    ver = f"v-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    # Nanosecond stamp first: names sort in creation order (garbage collection relies on it).
+    ver = f"v-{time.time_ns():020d}-{uuid.uuid4().hex[:6]}"
     tmp = base / "versions" / f".tmp-{ver}"
     tmp.mkdir()
     (tmp / "terms.json").write_text(json.dumps(matcher.terms, ensure_ascii=False), "utf-8")
@@ -184,7 +185,9 @@ def _manifest(base: Path) -> tuple[Path, dict[str, Any]]:
     try:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise IndexCorrupt(f"索引清单损坏 (manifest unreadable: {folder}); {_REBUILD_HINT}") from exc
+        raise IndexCorrupt(
+            f"索引清单损坏 (manifest unreadable: {folder}); {_REBUILD_HINT}"
+        ) from exc
     if manifest.get("format") != FORMAT_VERSION:
         raise IndexCorrupt(
             f"索引格式版本 {manifest.get('format')} 与程序 {FORMAT_VERSION} 不符 "
@@ -210,7 +213,11 @@ def verify_index(root: Path, *, name: str, checksums: bool = True) -> dict[str, 
 
 
 def load_index(
-    root: Path, *, name: str, mmap: bool = True, link: IndustryLink | None = None,
+    root: Path,
+    *,
+    name: str,
+    mmap: bool = True,
+    link: IndustryLink | None = None,
     checksums: bool = False,
 ) -> Matcher:
     """Open the current version of index `name` (arrays memory-mapped unless `mmap=False`).

@@ -50,11 +50,18 @@ class Segment:
         return len(self.ids)
 
 
-def record_terms(record: Record, *, params: FusionParams) -> list[str]:
+def record_terms(
+    record: Record, *, title_weight: int = 1, bigrams: bool = False, phrases: bool = True
+) -> list[str]:
     """Tokens of a record with the title repeated `title_weight` times (a cheap BM25F)."""
-    opts = {"bigrams": params.bigrams, "phrases": params.phrases}
-    title = tokenize(record.title, **opts)
-    return title * max(params.title_weight, 0) + tokenize(record.text, **opts)
+    title = tokenize(record.title, bigrams=bigrams, phrases=phrases)
+    return title * max(title_weight, 0) + tokenize(record.text, bigrams=bigrams, phrases=phrases)
+
+
+def _terms(record: Record, params: FusionParams) -> list[str]:
+    return record_terms(
+        record, title_weight=params.title_weight, bigrams=params.bigrams, phrases=params.phrases
+    )
 
 
 def _ipc_counts(
@@ -121,10 +128,7 @@ class Matcher:
         for rec in records:
             by_id[str(rec.id)] = rec
         recs = list(by_id.values())
-        tokens = [
-            record_terms(r, params=params)
-            for r in recs
-        ]
+        tokens = [_terms(r, params) for r in recs]
         bm25, terms, avgdl = sparse.build_main(tokens, k1=params.k1, b=params.b)
         df = np.diff(bm25.indptr)
         ipc_vocab: dict[str, int] = {}
@@ -209,10 +213,7 @@ class Matcher:
             return
         existing = self._positions()
         replaced = {existing[str(r.id)] for r in recs if str(r.id) in existing}
-        tokens = [
-            record_terms(r, params=self.params)
-            for r in recs
-        ]
+        tokens = [_terms(r, self.params) for r in recs]
         vocab = self.vocab
         bm25, new_terms = sparse.build_delta(
             tokens,
@@ -227,15 +228,19 @@ class Matcher:
         ipc_vocab = self.ipc_vocab
         n_ipc_before = len(ipc_vocab)
         ipc = _ipc_counts([r.ipc for r in recs], ipc_vocab, grow=True)
-        self.ipc_terms.extend(sorted(
-            (t for t, i in ipc_vocab.items() if i >= n_ipc_before), key=ipc_vocab.__getitem__
-        ))
-        self.segments.append(Segment(
-            ids=[str(r.id) for r in recs],
-            bm25=bm25,
-            ipc=ipc,
-            industry=[industry_key(r.industry) or "" for r in recs],
-        ))
+        self.ipc_terms.extend(
+            sorted(
+                (t for t, i in ipc_vocab.items() if i >= n_ipc_before), key=ipc_vocab.__getitem__
+            )
+        )
+        self.segments.append(
+            Segment(
+                ids=[str(r.id) for r in recs],
+                bm25=bm25,
+                ipc=ipc,
+                industry=[industry_key(r.industry) or "" for r in recs],
+            )
+        )
         # Older copies of replaced ids become dead; the new copy is live.
         self.tombstones |= replaced
         self._invalidate()
@@ -375,10 +380,7 @@ class Matcher:
     ) -> tuple[dict[str, np.ndarray], list[list[str]]]:
         """Raw per-signal score blocks (queries × docs) for the signals with a weight, and the
         query terms (for explanations)."""
-        q_terms = [
-            record_terms(q, params=self.params)
-            for q in queries
-        ]
+        q_terms = [_terms(q, self.params) for q in queries]
         out: dict[str, np.ndarray] = {}
         if weights.get("bm25", 0) > 0:
             vocab = self.vocab
@@ -398,12 +400,20 @@ class Matcher:
         top: int = 100,
         signals: Sequence[str] | None = None,
         encoder: object | None = None,
-        doc_text: Callable[[str], str] | None = None,
+        doc_texts: Callable[[list[str]], list[str]] | None = None,
         explain: bool = False,
+        doc_text: Callable[[str], str] | None = None,
     ) -> list[list[Hit]]:
-        """Top `top` hits per query (fused); batched, explanations only when asked."""
+        """Top `top` hits per query (fused); batched, explanations only when asked.
+
+        The dense rerank runs when an `encoder` and the candidates' passage texts are given:
+        `doc_texts` (a batch loader, one call per short list) or `doc_text` (one id at a time).
+        """
+        if doc_texts is None and doc_text is not None:
+            one = doc_text
+            doc_texts = lambda ids: [one(i) for i in ids]  # noqa: E731
         weights = active_weights(self.params, list(signals) if signals else None)
-        if encoder is None or doc_text is None:
+        if encoder is None or doc_texts is None:
             weights["dense"] = 0.0
         ids = self._all_ids()
         dead = self._dead_mask()
@@ -422,8 +432,8 @@ class Matcher:
                 cand = _top_k(row, depth)
                 parts = {s: weights[s] * v[qi, cand] for s, v in normed.items()}
                 dense_sim = None
-                if weights["dense"] > 0 and len(cand):
-                    dense_sim = _dense_scores(encoder, query, [ids[c] for c in cand], doc_text)
+                if weights["dense"] > 0 and len(cand) and doc_texts is not None:
+                    dense_sim = _dense_scores(encoder, query, [ids[c] for c in cand], doc_texts)
                     parts["dense"] = weights["dense"] * normalise_max(dense_sim)
                 total = sum(parts.values()) if parts else np.zeros(len(cand), np.float32)
                 order = np.argsort(-total, kind="stable")[:top]
@@ -436,7 +446,11 @@ class Matcher:
                     hit = Hit(doc_id=ids[d], score=float(total[o]), signals=sig)
                     if explain:
                         hit.explanation = self._explain(
-                            query, q_terms[qi], d, sig, float(total[o]),
+                            query,
+                            q_terms[qi],
+                            d,
+                            sig,
+                            float(total[o]),
                             None if dense_sim is None else float(dense_sim[o]),
                         )
                     hits.append(hit)
@@ -450,13 +464,19 @@ class Matcher:
         top: int = 20,
         signals: Sequence[str] | None = None,
         encoder: object | None = None,
-        doc_text: Callable[[str], str] | None = None,
+        doc_texts: Callable[[list[str]], list[str]] | None = None,
         explain: bool = True,
+        doc_text: Callable[[str], str] | None = None,
     ) -> list[Hit]:
         """Top `top` documents for one query, each with an explanation by default."""
         return self.search_many(
-            [query], top=top, signals=signals, encoder=encoder, doc_text=doc_text,
+            [query],
+            top=top,
+            signals=signals,
+            encoder=encoder,
+            doc_texts=doc_texts,
             explain=explain,
+            doc_text=doc_text,
         )[0]
 
     # ----------------------------------------------------------------- explanations
@@ -481,7 +501,9 @@ class Matcher:
             idx = seg.bm25.indices[lo:hi]
             k = int(np.searchsorted(idx, col))
             if k < len(idx) and idx[k] == col:
-                matches.append(TermMatch(term, float(qtf * seg.bm25.data[lo + k])))
+                # Same query weight as sparse.query_vector, so the parts sum to the score.
+                weight = 1.0 + np.log(qtf)
+                matches.append(TermMatch(term, float(weight * seg.bm25.data[lo + k])))
         matches.sort(key=lambda m: -m.contribution)
         q_ipc = set(ipc_tokens(query.ipc, levels=self.params.ipc_levels))
         lo, hi = seg.ipc.indptr[col], seg.ipc.indptr[col + 1]
@@ -537,19 +559,19 @@ def _top_k(row: np.ndarray, k: int) -> np.ndarray:
     k = min(k, int(finite.sum()))
     if k <= 0:
         return np.zeros(0, dtype=np.int64)
-    if k < len(row):
-        part = np.argpartition(-row, k - 1)[:k]
-    else:
-        part = np.arange(len(row))
+    part = np.argpartition(-row, k - 1)[:k] if k < len(row) else np.arange(len(row))
     part = part[np.isfinite(row[part])]
     return part[np.argsort(-row[part], kind="stable")]
 
 
 def _dense_scores(
-    encoder: object, query: Record, doc_ids: list[str], doc_text: Callable[[str], str]
+    encoder: object,
+    query: Record,
+    doc_ids: list[str],
+    doc_texts: Callable[[list[str]], list[str]],
 ) -> np.ndarray:
     """Cosine of the query to each candidate's passage text (encoder rows are unit length)."""
     q_text = "\n".join(p for p in (query.title, query.text) if p)
     q = encoder.encode([q_text], kind="query")  # type: ignore[attr-defined]
-    docs = encoder.encode([doc_text(d) for d in doc_ids], kind="passage")  # type: ignore[attr-defined]
+    docs = encoder.encode(doc_texts(doc_ids), kind="passage")  # type: ignore[attr-defined]
     return np.clip((docs @ q[0]).astype(np.float32), 0.0, None)

@@ -42,8 +42,9 @@ class IndustryLink:
         self.weights = np.asarray(self.weights, dtype=np.float32)
         shape = (len(self.ipc_subclasses), len(self.industries))
         if self.weights.shape != shape:
-            raise ValueError(f"权重矩阵形状应为 {shape} (weights must be {shape}), "
-                             f"got {self.weights.shape}")
+            raise ValueError(
+                f"权重矩阵形状应为 {shape} (weights must be {shape}), got {self.weights.shape}"
+            )
         self._sub_index = {s.upper(): i for i, s in enumerate(self.ipc_subclasses)}
         self._ind_index = {}
         for i, code in enumerate(self.industries):

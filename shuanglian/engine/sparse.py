@@ -89,7 +89,9 @@ def build_delta(
         new_ids = np.arange(len(idf), n_vocab)
         df_new = np.bincount(rows_a[rows_a >= len(idf)] - len(idf), minlength=len(new_ids))
         full_idf[new_ids] = bm25_idf(df_new, n_docs_total)
-    safe_avg = avgdl if avgdl > 0 else float(lens.mean(initial=1.0)) or 1.0
+    # avgdl is 0 only when the main segment was empty: fall back to the delta's own mean.
+    own_mean = float(lens.mean()) if len(lens) else 0.0
+    safe_avg = avgdl if avgdl > 0 else (own_mean or 1.0)
     norm = k1 * ((1 - b) + b * lens[cols_a] / safe_avg) if len(cols_a) else np.zeros(0)
     data = full_idf[rows_a] * tf_a / (norm + tf_a) if len(cols_a) else np.zeros(0, np.float32)
     mat = sp.csr_matrix(
@@ -111,9 +113,7 @@ def query_vector(tokens: Sequence[str], vocab: dict[str, int], n_vocab: int) -> 
     ids = np.fromiter(counts.keys(), dtype=np.int64)
     vals = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float32))
     order = np.argsort(ids)
-    return sp.csr_matrix(
-        (vals[order], ids[order], np.array([0, len(ids)])), shape=(1, n_vocab)
-    )
+    return sp.csr_matrix((vals[order], ids[order], np.array([0, len(ids)])), shape=(1, n_vocab))
 
 
 def pad_rows(mat: sp.csr_matrix, n_rows: int) -> sp.csr_matrix:

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
 from shuanglian.enterprises import service
-from shuanglian.web.deps import IdPath, SessionDep
+from shuanglian.web.deps import IdPath, IdQuery, SessionDep
 from shuanglian.web.schemas import ERROR_RESPONSES, ListResponse
 
 router = APIRouter(tags=["enterprises"], responses=ERROR_RESPONSES)
@@ -109,7 +109,7 @@ def get_enterprise_api(session: SessionDep, enterprise_id: IdPath) -> Enterprise
 def list_demands_api(
     session: SessionDep,
     q: Words = None,
-    enterprise_id: Annotated[int | None, Query(ge=1)] = None,
+    enterprise_id: IdQuery = None,
     region: Annotated[str | None, Query(max_length=100)] = None,
     status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,
     offset: Offset = 0,

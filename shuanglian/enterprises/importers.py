@@ -125,7 +125,15 @@ def import_enterprises(
             batch_size=batch_size or Settings().import_batch_size,
         )
     finally:
-        rows.close()
+        _close(rows)
+
+
+def _close(rows: Iterable[object]) -> None:
+    # read_table's rows are a generator holding the file open; close it even when the import
+    # stops early (missing columns, a failed batch).
+    close = getattr(rows, "close", None)
+    if close is not None:
+        close()
 
 
 def _enterprise_records(
@@ -264,7 +272,7 @@ def import_demands(
         report.errors.sort(key=lambda error: error.row)
         return report
     finally:
-        rows.close()
+        _close(rows)
 
 
 def _demand_records(
@@ -358,11 +366,11 @@ def _resolve_enterprises(
         stmt = select(Enterprise.credit_code, Enterprise.id).where(
             Enterprise.credit_code.in_(codes)
         )
-        by_code = {code: id_ for code, id_ in session.execute(stmt)}
+        by_code = {code: id_ for code, id_ in session.execute(stmt) if code}
     if names:
-        stmt = select(Enterprise.name, Enterprise.id).where(Enterprise.name.in_(names))
-        for name, id_ in session.execute(stmt.order_by(Enterprise.id)):
-            by_name.setdefault(name, id_)
+        named = select(Enterprise.name, Enterprise.id).where(Enterprise.name.in_(names))
+        for stored_name, id_ in session.execute(named.order_by(Enterprise.id)):
+            by_name.setdefault(stored_name, id_)
     for number, values, code, name in chunk:
         enterprise_id = (by_code.get(code) if code else None) or (
             by_name.get(name) if name else None

@@ -19,6 +19,7 @@ from shuanglian.accounts import permissions as perm
 from shuanglian.enterprises import service
 from shuanglian.errors import DomainError, NotFound, PermissionDenied
 from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, PageDep, SessionDep
+from shuanglian.web.forms import form_text
 from shuanglian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -167,9 +168,7 @@ def enterprise_workspace(request: Request, session: SessionDep, user: CurrentUse
     return _workspace(request, session, user)
 
 
-def _form_str(form: Any, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
+_form_str = form_text
 
 
 @router.post("/workspace/enterprise/profile", response_class=HTMLResponse, dependencies=[CsrfDep])

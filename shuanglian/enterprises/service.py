@@ -170,10 +170,10 @@ def _upsert_enterprise_batch(
 
     by_code: dict[str, dict[str, Any]] = {}
     by_name: dict[str, dict[str, Any]] = {}
-    for state in found:
-        if state["credit_code"]:
-            by_code.setdefault(state["credit_code"], state)
-        by_name.setdefault(state["name"], state)
+    for stored in found:
+        if stored["credit_code"]:
+            by_code.setdefault(stored["credit_code"], stored)
+        by_name.setdefault(stored["name"], stored)
 
     inserts: list[dict[str, Any]] = []
     updates: dict[int, dict[str, Any]] = {}
@@ -190,6 +190,9 @@ def _upsert_enterprise_batch(
             _index_state(row, by_code, by_name)
             report.inserted += 1
             continue
+        if values.get("credit_code") is None and state.get("credit_code"):
+            # A row matched by name that carries no code must not erase the code on file.
+            values = {k: v for k, v in values.items() if k != "credit_code"}
         changes = {k: v for k, v in values.items() if k not in SOURCE_FIELDS and state.get(k) != v}
         if not changes:
             report.unchanged += 1
@@ -205,9 +208,7 @@ def _upsert_enterprise_batch(
         report.updated += 1
 
     if inserts:
-        # render_nulls keeps every row's parameter set identical, so the ORM sends one
-        # executemany; without it each pattern of empty cells became its own INSERT (3x slower).
-        session.execute(insert(Enterprise).execution_options(render_nulls=True), inserts)
+        session.execute(_bulk_insert(Enterprise), inserts)
     if updates:
         session.execute(update(Enterprise), list(updates.values()))
 
@@ -373,9 +374,9 @@ def _upsert_demand_batch(
     columns = [getattr(Demand, f) for f in ("id", "enterprise_id", *DEMAND_FIELDS)]
     stmt = select(*columns).where(Demand.enterprise_id.in_(enterprise_ids))
     existing: dict[tuple[int, str], dict[str, Any]] = {}
-    for row in session.execute(stmt.order_by(Demand.id)):
-        state = dict(row._mapping)
-        existing.setdefault((state["enterprise_id"], state["title"]), state)
+    for found in session.execute(stmt.order_by(Demand.id)):
+        stored = dict(found._mapping)
+        existing.setdefault((stored["enterprise_id"], stored["title"]), stored)
 
     inserts: list[dict[str, Any]] = []
     updates: dict[int, dict[str, Any]] = {}
@@ -405,7 +406,7 @@ def _upsert_demand_batch(
         report.updated += 1
 
     if inserts:
-        session.execute(insert(Demand).execution_options(render_nulls=True), inserts)
+        session.execute(_bulk_insert(Demand), inserts)
     if updates:
         session.execute(update(Demand), list(updates.values()))
 
@@ -453,6 +454,17 @@ def list_demands(
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _bulk_insert(model: type[Enterprise] | type[Demand]) -> Any:
+    """An ORM bulk INSERT sent as one executemany per batch.
+
+    render_nulls keeps every row's parameter set identical; without it each pattern of empty
+    cells became its own INSERT group (3x slower at 20k rows). No RETURNING: on PostgreSQL that
+    switches SQLAlchemy to multi-row VALUES rendering, measured 2-3x slower than psycopg's
+    pipelined executemany for this table.
+    """
+    return insert(model).execution_options(render_nulls=True)
 
 
 def _batched(items: Iterable[T], size: int) -> Iterator[list[T]]:

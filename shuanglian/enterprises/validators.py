@@ -27,7 +27,7 @@ _CHAR_VALUE = {ch: i for i, ch in enumerate(CREDIT_CODE_CHARSET)}
 ORGANIZATION_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 # Full-width ASCII → half-width, and the separators people type inside codes (spaces,
 # hyphens, dashes, underscores, ideographic space) → nothing; one C-level translate per code.
-_CODE_TABLE = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_CODE_TABLE: dict[int, int | None] = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 _CODE_TABLE.update({ord(ch): None for ch in " \t\r\n\u3000-‐－—_"})
 
 

@@ -45,6 +45,8 @@ def review_levels(session: Session, *, actor: User, item: InventoryItem) -> set[
     """The review levels ("college", "institution") the actor holds for this item."""
     if is_admin(actor):
         return {"college", "institution"}
+    if not actor.is_active:
+        return set()
     rows = session.scalars(
         select(ReviewerAssignment).where(
             ReviewerAssignment.user_id == actor.id,

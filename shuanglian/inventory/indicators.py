@@ -42,6 +42,10 @@ INDICATOR_LABELS = {
     "market_feedback": "市场反馈",
 }
 _DIGITS = re.compile(r"\d{2}")
+# Link weights below this are dropped: the chained concordance (IPC → NACE → ISIC → GB/T) gives
+# every code a long tail of ~1% weights that is smoothing, not evidence; keeping it would make
+# every patent "fit" dozens of industries and cost ~10x the work per patent.
+MIN_LINK_WEIGHT = 0.02
 
 
 def default_industry_link() -> IndustryLink:
@@ -54,8 +58,10 @@ def default_industry_link() -> IndustryLink:
 @lru_cache(maxsize=1)
 def load_config() -> dict[str, Any]:
     """The shipped weights file (read once)."""
-    text = resources.files("shuanglian.inventory").joinpath("indicator_weights.json").read_text(
-        encoding="utf-8"
+    text = (
+        resources.files("shuanglian.inventory")
+        .joinpath("indicator_weights.json")
+        .read_text(encoding="utf-8")
     )
     return json.loads(text)
 
@@ -64,6 +70,8 @@ def division_of(code: str | None) -> str | None:
     """GB/T 4754 code (C3911, 3911, C39, 39) → its 大类 as two digits ("39")."""
     if not code:
         return None
+    if len(code) == 2 and code.isdigit():  # the link's own spelling: the common, hot case
+        return code
     m = _DIGITS.search(code)
     return m.group(0) if m else None
 
@@ -119,20 +127,36 @@ def _clamp(x: float) -> float:
     return max(0.0, min(1.0, x))
 
 
+@lru_cache(maxsize=200_000)
+def _code_divisions(link: IndustryLink, code: str) -> tuple[tuple[str, float], ...]:
+    """One IPC code's linked 大类, cached: a pool repeats the same codes many times."""
+    try:
+        linked = link(code)
+    except ValueError:  # a malformed code in the record links to nothing
+        return ()
+    out: dict[str, float] = {}
+    for industry, weight in linked:
+        div = division_of(industry)
+        if div is not None and weight >= MIN_LINK_WEIGHT:
+            out[div] = out.get(div, 0.0) + weight
+    return tuple(out.items())
+
+
 def linked_divisions(patent: Patent, link: IndustryLink) -> dict[str, float]:
     """Industry divisions linked to the patent's IPC codes, weights normalised to sum 1."""
-    codes = [patent.main_ipc] if patent.main_ipc else []
-    codes += [c for c in (patent.ipc_codes or []) if c and c != patent.main_ipc]
+    return divisions_for_codes(patent.main_ipc, patent.ipc_codes or [], link)
+
+
+def divisions_for_codes(
+    main_ipc: str | None, ipc_codes: list[str], link: IndustryLink
+) -> dict[str, float]:
+    """`linked_divisions` from the bare codes (bulk jobs read codes without loading patents)."""
+    codes = [main_ipc] if main_ipc else []
+    codes += [c for c in ipc_codes if c and c != main_ipc]
     totals: dict[str, float] = {}
     for code in codes:
-        try:
-            linked = link(code)
-        except ValueError:  # a malformed code in the record links to nothing
-            continue
-        for industry, weight in linked:
-            div = division_of(industry)
-            if div is not None and weight > 0:
-                totals[div] = totals.get(div, 0.0) + weight
+        for div, weight in _code_divisions(link, code):
+            totals[div] = totals.get(div, 0.0) + weight
     norm = sum(totals.values())
     return {d: w / norm for d, w in totals.items()} if norm else {}
 
@@ -187,16 +211,34 @@ def assess_patent(
         rows.append(("claims_count", None, 0.5, "权利要求数未知，按中性值计"))
     else:
         n = patent.claims_count
-        rows.append(("claims_count", n, _clamp(n / sat["claims"]),
-                     f"{n} 项权利要求（{sat['claims']} 项及以上得满分）"))
+        rows.append(
+            (
+                "claims_count",
+                n,
+                _clamp(n / sat["claims"]),
+                f"{n} 项权利要求（{sat['claims']} 项及以上得满分）",
+            )
+        )
 
     subclasses = sorted({c.replace(" ", "")[:4] for c in _ipc_codes(patent) if len(c) >= 4})
-    rows.append(("ipc_breadth", len(subclasses), _clamp(len(subclasses) / sat["ipc_subclasses"]),
-                 f"涉及 {len(subclasses)} 个 IPC 小类：{'、'.join(subclasses) or '无'}"))
+    rows.append(
+        (
+            "ipc_breadth",
+            len(subclasses),
+            _clamp(len(subclasses) / sat["ipc_subclasses"]),
+            f"涉及 {len(subclasses)} 个 IPC 小类：{'、'.join(subclasses) or '无'}",
+        )
+    )
 
     moves = (patent.transfer_count or 0) + (patent.licence_count or 0)
-    rows.append(("transfer_history", moves, 1.0 if moves else 0.0,
-                 f"转让 {patent.transfer_count or 0} 次、许可 {patent.licence_count or 0} 次"))
+    rows.append(
+        (
+            "transfer_history",
+            moves,
+            1.0 if moves else 0.0,
+            f"转让 {patent.transfer_count or 0} 次、许可 {patent.licence_count or 0} 次",
+        )
+    )
 
     if not divisions or market.enterprises_total == 0:
         rows.append(("industry_fit", 0.0, 0.0, "无关联行业或无在册企业"))
@@ -207,35 +249,64 @@ def assess_patent(
         )
         share = round(share, 6)
         top = "、".join(f"{d}({w:.0%})" for d, w in sorted(divisions.items(), key=lambda x: -x[1]))
-        rows.append(("industry_fit", share, _clamp(share / sat["industry_share"]),
-                     f"关联行业大类 {top}；在册企业加权占比 {share:.2%}"
-                     f"（{sat['industry_share']:.0%} 及以上得满分）"))
+        rows.append(
+            (
+                "industry_fit",
+                share,
+                _clamp(share / sat["industry_share"]),
+                f"关联行业大类 {top}；在册企业加权占比 {share:.2%}"
+                f"（{sat['industry_share']:.0%} 及以上得满分）",
+            )
+        )
 
     demands = sum(market.open_demands_by_division.get(d, 0) for d in divisions)
-    rows.append(("demand_density", demands, _clamp(demands / sat["open_demands"]),
-                 f"关联行业未关闭需求 {demands} 项（{sat['open_demands']} 项及以上得满分）"))
+    rows.append(
+        (
+            "demand_density",
+            demands,
+            _clamp(demands / sat["open_demands"]),
+            f"关联行业未关闭需求 {demands} 项（{sat['open_demands']} 项及以上得满分）",
+        )
+    )
 
     if feedback.count == 0 or feedback.mean_prospect is None:
         rows.append(("market_feedback", None, 0.5, "暂无企业反馈，按中性值计"))
     else:
         fb = _clamp((feedback.mean_prospect - 1) / 4 + (0.25 if feedback.cooperation else 0.0))
-        rows.append(("market_feedback", round(feedback.mean_prospect, 2), fb,
-                     f"{feedback.count} 条反馈，产业化前景均值 {feedback.mean_prospect:.2f}/5，"
-                     f"合作意向 {feedback.cooperation} 条"))
+        rows.append(
+            (
+                "market_feedback",
+                round(feedback.mean_prospect, 2),
+                fb,
+                f"{feedback.count} 条反馈，产业化前景均值 {feedback.mean_prospect:.2f}/5，"
+                f"合作意向 {feedback.cooperation} 条",
+            )
+        )
 
     weights = cfg["weights"]
     total_w = sum(weights[k] for k, *_ in rows)
     results = []
     for key, value, score, reason in rows:
         w = weights[key]
-        results.append(IndicatorResult(
-            key=key, label=INDICATOR_LABELS[key], value=value, score=round(score, 4), weight=w,
-            contribution=round(100 * w * score / total_w, 2), reason=reason,
-            source=cfg["sources"][key],
-        ))
+        results.append(
+            IndicatorResult(
+                key=key,
+                label=INDICATOR_LABELS[key],
+                value=value,
+                score=round(score, 4),
+                weight=w,
+                contribution=round(100 * w * score / total_w, 2),
+                reason=reason,
+                source=cfg["sources"][key],
+            )
+        )
     total = round(100 * sum(weights[k] * s for k, _, s, _ in rows) / total_w, 2)
-    return Assessment(score=total, grade=grade_for(total, cfg),
-                      suggested_tier=suggested_tier(grade_for(total, cfg)), indicators=results)
+    return Assessment(
+        score=total,
+        grade=grade_for(total, cfg),
+        suggested_tier=suggested_tier(grade_for(total, cfg)),
+        indicators=results,
+    )
 
 
 def _ipc_codes(patent: Patent) -> list[str]:
@@ -286,7 +357,7 @@ def feedback_stats(session: Session, *, patent_ids: Iterable[int]) -> dict[int, 
     ids = list(patent_ids)
     stats: dict[int, FeedbackStats] = {}
     for start in range(0, len(ids), 5000):
-        chunk = ids[start:start + 5000]
+        chunk = ids[start : start + 5000]
         rows = session.execute(
             select(Feedback.patent_id, Feedback.prospect, Feedback.intent).where(
                 Feedback.patent_id.in_(chunk)
@@ -316,29 +387,32 @@ def assess_pool(
     """Recompute indicators and grades of every active pool entry; returns counts by grade."""
     as_of = as_of or utcnow().date()
     market = market_context(session)
-    stmt = (
-        select(PoolEntry, Patent)
-        .join(Patent, Patent.id == PoolEntry.patent_id)
-        .where(PoolEntry.active.is_(True))
-    )
+    stmt = select(PoolEntry.id).where(PoolEntry.active.is_(True))
     if institution_id is not None:
         stmt = stmt.where(PoolEntry.institution_id == institution_id)
-    pairs = session.execute(stmt).all()
-    fb = feedback_stats(session, patent_ids=[p.id for _, p in pairs])
+    entry_ids = list(session.scalars(stmt.order_by(PoolEntry.id)))
     counts = {"A": 0, "B": 0, "C": 0, "D": 0}
     now = utcnow()
-    for entry, patent in pairs:
-        result = assess_patent(
-            patent,
-            divisions=linked_divisions(patent, industry_link),
-            market=market,
-            feedback=fb.get(patent.id, FeedbackStats()),
-            as_of=as_of,
-        )
-        entry.score = result.score
-        entry.grade = result.grade
-        entry.indicators = result.as_dict()
-        entry.assessed_at = now
-        counts[result.grade] += 1
-    session.flush()
+    # Chunks keep memory flat at national scale: flushed entries are no longer held.
+    for start in range(0, len(entry_ids), 2000):
+        pairs = session.execute(
+            select(PoolEntry, Patent)
+            .join(Patent, Patent.id == PoolEntry.patent_id)
+            .where(PoolEntry.id.in_(entry_ids[start:start + 2000]))
+        ).all()
+        fb = feedback_stats(session, patent_ids=[p.id for _, p in pairs])
+        for entry, patent in pairs:
+            result = assess_patent(
+                patent,
+                divisions=linked_divisions(patent, industry_link),
+                market=market,
+                feedback=fb.get(patent.id, FeedbackStats()),
+                as_of=as_of,
+            )
+            entry.score = result.score
+            entry.grade = result.grade
+            entry.indicators = result.as_dict()
+            entry.assessed_at = now
+            counts[result.grade] += 1
+        session.flush()
     return counts

@@ -22,7 +22,7 @@ from shuanglian.enterprises.models import Enterprise
 from shuanglian.errors import DomainError, NotFound
 from shuanglian.inventory.access import require_admin, require_enterprise, require_institution
 from shuanglian.inventory.audit import record_audit, snapshot
-from shuanglian.inventory.indicators import IndustryLink, division_of, linked_divisions
+from shuanglian.inventory.indicators import IndustryLink, division_of, divisions_for_codes
 from shuanglian.inventory.models import PoolEntry, Push, PushRound
 from shuanglian.patents.models import Patent
 
@@ -47,15 +47,24 @@ def industry_matcher(session: Session, *, industry_link: IndustryLink) -> Matche
             by_div.setdefault(div, []).append(eid)
     for ids in by_div.values():
         ids.sort()
-    divisions_cache: dict[int, dict[str, float]] = {}
+    # The IPC codes of the whole active pool in one query: a round asks for every one of them.
+    codes: dict[int, tuple[str | None, list[str]]] = {
+        pid: (main, list(ipcs or []))
+        for pid, main, ipcs in session.execute(
+            select(Patent.id, Patent.main_ipc, Patent.ipc_codes)
+            .join(PoolEntry, PoolEntry.patent_id == Patent.id)
+            .where(PoolEntry.active.is_(True))
+        )
+    }
 
     def divisions(patent_id: int) -> dict[str, float]:
-        if patent_id not in divisions_cache:
-            patent = session.get(Patent, patent_id)
-            divisions_cache[patent_id] = (
-                linked_divisions(patent, industry_link) if patent is not None else {}
-            )
-        return divisions_cache[patent_id]
+        if patent_id not in codes:
+            row = session.execute(
+                select(Patent.main_ipc, Patent.ipc_codes).where(Patent.id == patent_id)
+            ).first()
+            codes[patent_id] = (row[0], list(row[1] or [])) if row else (None, [])
+        main, ipcs = codes[patent_id]
+        return divisions_for_codes(main, ipcs, industry_link)
 
     def match(patent_id: int, top: int) -> list[tuple[int, float, dict[str, Any]]]:
         out: list[tuple[int, float, dict[str, Any]]] = []
@@ -66,13 +75,19 @@ def industry_matcher(session: Session, *, industry_link: IndustryLink) -> Matche
             start = (patent_id * 7919) % len(ids)
             for k in range(min(top, len(ids))):
                 eid = ids[(start + k) % len(ids)]
-                out.append((eid, round(weight, 4), {
-                    "method": "industry_link",
-                    "division": div,
-                    "weight": round(weight, 4),
-                    "reason": f"专利 IPC 关联国民经济行业大类 {div}（权重 {weight:.0%}），"
-                              "企业登记行业属该大类",
-                }))
+                out.append(
+                    (
+                        eid,
+                        round(weight, 4),
+                        {
+                            "method": "industry_link",
+                            "division": div,
+                            "weight": round(weight, 4),
+                            "reason": f"专利 IPC 关联国民经济行业大类 {div}（权重 {weight:.0%}），"
+                            "企业登记行业属该大类",
+                        },
+                    )
+                )
             if len(out) >= top:
                 break
         return out[:top]
@@ -119,18 +134,6 @@ def engine_matcher(session: Session, *, settings: Settings) -> Matcher:
     return match
 
 
-def preload_patents(session: Session, *, patent_ids: list[int]) -> list[Patent]:
-    """Load patents in bulk so a per-patent matcher's `session.get` needs no query.
-
-    The identity map holds objects weakly: keep the returned list alive while matching.
-    """
-    out: list[Patent] = []
-    for start in range(0, len(patent_ids), 5000):
-        ids = patent_ids[start:start + 5000]
-        out.extend(session.scalars(select(Patent).where(Patent.id.in_(ids))))
-    return out
-
-
 def run_push_round(
     session: Session,
     *,
@@ -163,8 +166,7 @@ def run_push_round(
     )
     load: dict[int, int] = {}
     for start in range(0, len(patent_ids), CHUNK):
-        chunk = patent_ids[start:start + CHUNK]
-        loaded = preload_patents(session, patent_ids=chunk)  # noqa: F841  (kept alive)
+        chunk = patent_ids[start : start + CHUNK]
         pushed = {
             (p, e)
             for p, e in session.execute(
@@ -185,19 +187,28 @@ def run_push_round(
                 rank += 1
                 load[eid] = load.get(eid, 0) + 1
                 pushed.add((pid, eid))
-                rows.append({
-                    "round_id": rnd.id, "patent_id": pid, "enterprise_id": eid, "rank": rank,
-                    "score": float(score), "explanation": explanation, "created_at": utcnow(),
-                })
+                rows.append(
+                    {
+                        "round_id": rnd.id,
+                        "patent_id": pid,
+                        "enterprise_id": eid,
+                        "rank": rank,
+                        "score": float(score),
+                        "explanation": explanation,
+                        "created_at": utcnow(),
+                    }
+                )
                 if rank >= per_patent:
                     break
         if rows:
-            session.execute(insert(Push), rows)
+            # Core insert: no ORM objects for rows nobody reads back in this unit of work.
+            session.connection().execute(insert(Push.__table__), rows)
         rnd.patents_considered += len(chunk)
         rnd.pushes_made += len(rows)
     rnd.finished_at = utcnow()
-    record_audit(session, actor=actor, action="push.round", obj=rnd, before=None,
-                 after=snapshot(rnd))
+    record_audit(
+        session, actor=actor, action="push.round", obj=rnd, before=None, after=snapshot(rnd)
+    )
     return rnd
 
 
@@ -235,7 +246,7 @@ def rounds_pushed(session: Session, *, patent_ids: list[int]) -> dict[int, int]:
     """Number of distinct rounds each patent was pushed in."""
     out: dict[int, int] = {}
     for start in range(0, len(patent_ids), 5000):
-        chunk = patent_ids[start:start + 5000]
+        chunk = patent_ids[start : start + 5000]
         out.update(
             session.execute(
                 select(Push.patent_id, func.count(func.distinct(Push.round_id)))

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from shuanglian.patents import service
 from shuanglian.patents.models import Institution, Patent
-from shuanglian.web.deps import IdPath, SessionDep
+from shuanglian.web.deps import IdPath, IdQuery, SessionDep
 from shuanglian.web.schemas import ERROR_RESPONSES, ListResponse
 
 router = APIRouter(tags=["patents"], responses=ERROR_RESPONSES)
@@ -71,7 +71,7 @@ def fetch_patent(session: Session, *, patent_id: int) -> Patent:
 def list_patents_api(
     session: SessionDep,
     q: Annotated[str | None, Query(max_length=200, description="words to search")] = None,
-    institution_id: Annotated[int | None, Query(ge=1)] = None,
+    institution_id: IdQuery = None,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> ListResponse[PatentRead]:

@@ -112,8 +112,16 @@ def cn_application_type(key: str) -> str | None:
     return None
 
 
+_CN_CANONICAL = re.compile(r"CN(\d{12})\.([\dX])")
+
+
 def _parse_application(raw: str, *, country_hint: str | None) -> tuple[str, str, str | None]:
     """(country, serial, check digit or None)."""
+    fast = _CN_CANONICAL.fullmatch(raw)
+    if fast:  # CN202223220665.2 as CNIPA writes it: skip the general parse
+        serial, check = fast.group(1), fast.group(2)
+        if check == cn_check_digit(serial):
+            return "CN", serial, check
     text = _clean(raw)
     if not text:
         raise PatentNumberError("申请号为空（application number is empty）")
@@ -306,8 +314,13 @@ def expiry_date(patent_type: str, filing_date: date) -> date:
 _CLASS_CODE = re.compile(r"^([A-HY])\s*(\d{2})\s*([A-Z])\s*0*(\d{1,4})\s*/\s*(\d{1,6})")
 
 
+_COMPACT_CODE = re.compile(r"[A-HY]\d{2}[A-Z][1-9]\d{0,3}/\d{1,6}")
+
+
 def normalize_classification(raw: str) -> str | None:
     """IPC/CPC symbol in the compact form `G06F15/16` (`G06F 015/16`, `g06f 15/16` too)."""
+    if _COMPACT_CODE.fullmatch(raw):  # already compact: the common case, kept cheap
+        return raw
     text = _clean(raw)
     match = _CLASS_CODE.match(text)
     if match:

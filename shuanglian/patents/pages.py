@@ -12,7 +12,7 @@ from shuanglian.accounts import permissions as perm
 from shuanglian.errors import NotFound
 from shuanglian.patents.api import fetch_patent, search_patents
 from shuanglian.patents.models import PATENT_TYPE_ZH, Institution
-from shuanglian.web.deps import CurrentUser, IdPath, PageDep, SessionDep
+from shuanglian.web.deps import CurrentUser, IdPath, PageDep, SessionDep, optional_int
 from shuanglian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -27,8 +27,9 @@ def patents_page(
     user: CurrentUser,
     page: PageDep,
     q: Annotated[str | None, Query(max_length=200)] = None,
-    institution_id: Annotated[int | None, Query(ge=1)] = None,
+    institution: Annotated[str | None, Query(alias="institution_id", max_length=12)] = None,
 ) -> HTMLResponse:
+    institution_id = optional_int(institution, field="institution_id", low=1, high=2**31 - 1)
     items, total = search_patents(
         session, q=q, institution_id=institution_id, offset=page.offset, limit=page.per_page
     )

@@ -147,7 +147,7 @@ def _upsert_batch(
             select(_TABLE).where(_TABLE.c.application_key.in_(keys))
         ).mappings()
     }
-    final: dict[str, PatentIn] = {}
+    final: dict[str, tuple[PatentIn, dict[str, Any]]] = {}
     for record in batch:
         key = record.application_key
         values = _incoming(record)
@@ -165,14 +165,13 @@ def _upsert_batch(
         else:
             report.inserted += 1
         seen[key] = fingerprint
-        final[key] = record
+        final[key] = (record, values)
     if dry_run:
         return
     now = utcnow()
     inserts: list[dict[str, Any]] = []
     updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for key, record in final.items():
-        values = _incoming(record)
+    for key, (record, values) in final.items():
         if key not in existing:
             inserts.append(_insert_row(record, institution_id, now))
             continue

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from shuanglian.supermarket import service
 from shuanglian.supermarket.models import Listing
 from shuanglian.supermarket.service import MODES, SORTS, ListingInput, unfence
-from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, SessionDep
+from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, IdQuery, SessionDep
 from shuanglian.web.schemas import ERROR_RESPONSES, ListResponse
 
 router = APIRouter(tags=["supermarket"], responses=ERROR_RESPONSES)
@@ -73,7 +73,9 @@ class ListingRead(BaseModel):
 
 
 class ListingCreate(BaseModel):
-    patent_ids: list[int] = Field(min_length=1, max_length=service.MAX_PACKAGE)
+    patent_ids: list[Annotated[int, Field(ge=1, le=2_147_483_647)]] = Field(
+        min_length=1, max_length=service.MAX_PACKAGE
+    )
     title: str = Field(max_length=300)
     summary: str = Field(max_length=5000)
     scenarios: str | None = Field(default=None, max_length=5000)
@@ -83,7 +85,7 @@ class ListingCreate(BaseModel):
     region: str | None = Field(default=None, max_length=100)
     trl: int | None = Field(default=None, ge=1, le=9)
     modes: list[str] = Field(min_length=1, max_length=len(MODES))
-    price: Decimal | None = Field(default=None, ge=0, le=10**9)
+    price: Decimal | None = Field(default=None, ge=0, le=10**9, max_digits=18, decimal_places=4)
     open_licence_terms: str | None = Field(default=None, max_length=5000)
     contact_name: str | None = Field(default=None, max_length=100)
     publish: bool = False
@@ -109,9 +111,13 @@ def list_listings_api(
     mode: Annotated[str | None, Query(pattern="^(" + "|".join(MODES) + ")$")] = None,
     trl_min: Annotated[int | None, Query(ge=1, le=9)] = None,
     trl_max: Annotated[int | None, Query(ge=1, le=9)] = None,
-    price_min: Annotated[Decimal | None, Query(ge=0, le=10**9)] = None,
-    price_max: Annotated[Decimal | None, Query(ge=0, le=10**9)] = None,
-    institution_id: Annotated[int | None, Query(ge=1, le=2**31)] = None,
+    price_min: Annotated[
+        Decimal | None, Query(ge=0, le=10**9, max_digits=18, decimal_places=4)
+    ] = None,
+    price_max: Annotated[
+        Decimal | None, Query(ge=0, le=10**9, max_digits=18, decimal_places=4)
+    ] = None,
+    institution_id: IdQuery = None,
     sort: Annotated[str, Query(pattern="^(" + "|".join(SORTS) + ")$")] = "newest",
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 24,

@@ -19,7 +19,17 @@ from shuanglian.supermarket import service
 from shuanglian.supermarket.cards import MAX_IDS, card_sheet_pdf
 from shuanglian.supermarket.codes import code128_svg, listing_url, qr_png, qr_svg
 from shuanglian.supermarket.service import MODES, SORTS, ListingInput, parse_price, unfence
-from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, PageDep, SessionDep
+from shuanglian.web.deps import (
+    CsrfDep,
+    CurrentUser,
+    FormNumber,
+    IdPath,
+    PageDep,
+    SessionDep,
+    optional_decimal,
+    optional_int,
+)
+from shuanglian.web.forms import form_text
 from shuanglian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -75,22 +85,23 @@ def market_page(
     tech_field: Annotated[str | None, Query(max_length=100)] = None,
     region: Annotated[str | None, Query(max_length=100)] = None,
     mode: Annotated[str | None, Query(max_length=20)] = None,
-    trl_min: Annotated[int | None, Query(ge=1, le=9)] = None,
-    trl_max: Annotated[int | None, Query(ge=1, le=9)] = None,
-    price_min: Annotated[Decimal | None, Query(ge=0, le=10**9)] = None,
-    price_max: Annotated[Decimal | None, Query(ge=0, le=10**9)] = None,
+    trl_min: FormNumber = None,
+    trl_max: FormNumber = None,
+    price_min: FormNumber = None,
+    price_max: FormNumber = None,
     sort: Annotated[str, Query(max_length=20)] = "newest",
 ) -> HTMLResponse:
+    max_price = Decimal(10**9)
     params = {
         "q": q or None,
         "industry": industry or None,
         "tech_field": tech_field or None,
         "region": region or None,
-        "mode": mode or None,
-        "trl_min": trl_min,
-        "trl_max": trl_max,
-        "price_min": price_min,
-        "price_max": price_max,
+        "mode": mode if mode in MODES else None,
+        "trl_min": optional_int(trl_min, field="trl_min", low=1, high=9),
+        "trl_max": optional_int(trl_max, field="trl_max", low=1, high=9),
+        "price_min": optional_decimal(price_min, field="price_min", high=max_price),
+        "price_max": optional_decimal(price_max, field="price_max", high=max_price),
         "sort": sort if sort in SORTS else "newest",
     }
     ctx = _catalogue_context(request, session, page, params)
@@ -180,11 +191,7 @@ async def listing_contact(
 
 
 def _text_fields(form: FormData, names: tuple[str, ...]) -> dict[str, str]:
-    out = {}
-    for name in names:
-        value = form.get(name)
-        out[name] = value if isinstance(value, str) else ""
-    return out
+    return {name: form_text(form, name) for name in names}
 
 
 @router.get("/market/{listing_id:int}/qr.svg")
@@ -275,7 +282,7 @@ def listing_input_from_form(form: FormData) -> ListingInput:
         tech_field=text["tech_field"],
         region=text["region"],
         trl=trl,
-        modes=[m for m in form.getlist("modes") if isinstance(m, str)],
+        modes=[m.replace("\x00", "") for m in form.getlist("modes") if isinstance(m, str)],
         price=parse_price(text["price"]),
         open_licence_terms=text["open_licence_terms"],
         contact_name=text["contact_name"],

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
@@ -18,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 from shuanglian.accounts.ratelimit import LoginLimiter
 from shuanglian.config import Settings
 from shuanglian.db import make_engine, make_session_factory
-from shuanglian.web.errors import install_error_handlers
+from shuanglian.web.errors import http_error, install_error_handlers
 from shuanglian.web.i18n import LANG_COOKIE, LANGS
 from shuanglian.web.templating import STATIC_DIR
 
@@ -65,6 +66,11 @@ def create_app(settings: Settings) -> FastAPI:
     @app.middleware("http")
     async def remember_language(request: Request, call_next):  # type: ignore[no-untyped-def]
         """`?lang=en` (or zh) sticks for later pages through a cookie."""
+        if b"%00" in request.scope.get("query_string", b"") or "\x00" in request.url.path:
+            # PostgreSQL text cannot hold NUL; refuse it here instead of failing deep inside.
+            return await http_error(
+                request, StarletteHTTPException(400, "请求中含有非法字符 (NUL in request)")
+            )
         response: Response = await call_next(request)
         asked = request.query_params.get("lang")
         if asked in LANGS and request.cookies.get(LANG_COOKIE) != asked:

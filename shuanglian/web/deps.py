@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from shuanglian.accounts import service as accounts
 from shuanglian.accounts.models import User
 from shuanglian.config import Settings
+from shuanglian.errors import DomainError
 from shuanglian.web.i18n import pick_lang
 from shuanglian.web.security import verify_csrf
 
@@ -117,3 +119,33 @@ PageDep = Annotated[Page, Depends(Page)]
 
 # Database ids are 32-bit on PostgreSQL; a larger number in a URL is simply not found.
 IdPath = Annotated[int, Path(ge=1, le=2_147_483_647, description="record id")]
+
+
+def optional_int(raw: str | None, *, field: str, low: int, high: int) -> int | None:
+    """A number from an HTML form's query string, where an untouched field arrives as ""."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        value = int(raw.strip())
+    except ValueError as exc:
+        raise DomainError(f"{field} 须为整数 (must be a whole number)", field=field) from exc
+    if not low <= value <= high:
+        raise DomainError(f"{field} 须在 {low}–{high} 之间 (out of range)", field=field)
+    return value
+
+
+def optional_decimal(raw: str | None, *, field: str, high: Decimal) -> Decimal | None:
+    """A non-negative amount from a form field; "" means no filter."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        value = Decimal(raw.strip())
+    except InvalidOperation as exc:
+        raise DomainError(f"{field} 须为数字 (must be a number)", field=field) from exc
+    if not value.is_finite() or not 0 <= value <= high:
+        raise DomainError(f"{field} 超出范围 (out of range)", field=field)
+    return value
+
+
+FormNumber = Annotated[str | None, Query(max_length=30)]
+IdQuery = Annotated[int | None, Query(ge=1, le=2_147_483_647, description="record id")]

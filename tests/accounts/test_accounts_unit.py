@@ -32,8 +32,10 @@ def test_short_passwords_are_refused(password: str) -> None:
 
 
 @settings(max_examples=50)
-@given(st.text(alphabet="abcdefghXYZ", min_size=10, max_size=30),
-       st.text(alphabet="0123456789!-", min_size=1, max_size=5))
+@given(
+    st.text(alphabet="abcdefghXYZ", min_size=10, max_size=30),
+    st.text(alphabet="0123456789!-", min_size=1, max_size=5),
+)
 def test_long_mixed_passwords_pass(letters: str, others: str) -> None:
     check_password_strength(letters + others)
 

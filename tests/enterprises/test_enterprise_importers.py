@@ -158,6 +158,18 @@ def test_name_without_code_matches_by_name(db_session: Session, tmp_path: Path) 
     assert stored.registered_capital == Decimal(200)
 
 
+def test_row_without_code_keeps_stored_code(db_session: Session, tmp_path: Path) -> None:
+    row = "甲公司,91310120734580606X,2002-01-10,,,50(万元),机械加工,上海,奉贤,地址"
+    import_enterprises(db_session, path=_write(tmp_path, "a.csv", [HEADER, row]))
+    no_code = row.replace("91310120734580606X", "").replace("机械加工", "机械加工、焊接")
+    report = import_enterprises(db_session, path=_write(tmp_path, "b.csv", [HEADER, no_code]))
+    assert (report.inserted, report.updated) == (0, 1)
+    stored = db_session.scalars(select(Enterprise)).one()
+    db_session.refresh(stored)
+    assert stored.credit_code == "91310120734580606X"
+    assert stored.business_scope == "机械加工、焊接"
+
+
 def test_dry_run_writes_nothing(
     db_session: Session, tmp_path: Path, sample_lines: list[str]
 ) -> None:

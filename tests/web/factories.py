@@ -67,8 +67,12 @@ def make_enterprise(session: Session, name: str | None = None, **kw: Any) -> Ent
     return ent
 
 
-def make_demand(session: Session, enterprise: Enterprise, title: str = "电池回收技术需求") -> Demand:
-    demand = Demand(enterprise_id=enterprise.id, title=title, search_text=normalize_for_search(title))
+def make_demand(
+    session: Session, enterprise: Enterprise, title: str = "电池回收技术需求"
+) -> Demand:
+    demand = Demand(
+        enterprise_id=enterprise.id, title=title, search_text=normalize_for_search(title)
+    )
     session.add(demand)
     session.flush()
     return demand
@@ -76,7 +80,10 @@ def make_demand(session: Session, enterprise: Enterprise, title: str = "电池�
 
 def make_user(session: Session, role: str, **kw: Any) -> User:
     return accounts.create_user(
-        session, username=kw.pop("username", f"{role}{next(_seq)}"), password=PASSWORD, role=role,
+        session,
+        username=kw.pop("username", f"{role}{next(_seq)}"),
+        password=PASSWORD,
+        role=role,
         **kw,
     )
 
@@ -97,14 +104,19 @@ def make_listing(
     patents: list[Patent] | None = None,
     **kw: Any,
 ) -> Listing:
-    staff = User(role="institution_staff", institution_id=institution.id, is_active=True,
-                 username="factory", password_hash="-")
-    patents = patents or [make_patent(session, institution)]
+    staff = User(
+        role="institution_staff",
+        institution_id=institution.id,
+        is_active=True,
+        username="factory",
+        password_hash="-",
+    )
+    patents = patents or [make_patent(session, institution, title=title)]
     for p in patents:
         pool(session, p)
     data = market.ListingInput(
         title=title,
-        summary=kw.pop("summary", "从废旧锂电池中回收钴、镍、锂，回收率超过百分之九十五。"),
+        summary=kw.pop("summary", f"{title}：成熟可转化的技术成果，欢迎洽谈合作。"),
         modes=kw.pop("modes", ["licence", "transfer"]),
         price=kw.pop("price", Decimal("50")),
         trl=kw.pop("trl", 6),

@@ -32,9 +32,16 @@ def test_healthz(client: TestClient) -> None:
 
 def test_openapi_is_served_under_api_v1(client: TestClient) -> None:
     schema = client.get("/api/v1/openapi.json").json()
-    for path in ("/api/v1/patents", "/api/v1/patents/{patent_id}", "/api/v1/patents/search",
-                 "/api/v1/enterprises", "/api/v1/enterprises/{enterprise_id}",
-                 "/api/v1/demands", "/api/v1/listings", "/api/v1/screen"):
+    for path in (
+        "/api/v1/patents",
+        "/api/v1/patents/{patent_id}",
+        "/api/v1/patents/search",
+        "/api/v1/enterprises",
+        "/api/v1/enterprises/{enterprise_id}",
+        "/api/v1/demands",
+        "/api/v1/listings",
+        "/api/v1/screen",
+    ):
         assert path in schema["paths"], path
     assert not [p for p in schema["paths"] if not p.startswith("/api/v1/")]
 
@@ -74,13 +81,18 @@ def test_errors_have_one_json_shape(client: TestClient) -> None:
     invalid = client.get("/api/v1/patents", params={"limit": 1000})
     assert invalid.status_code == 422
     assert invalid.json()["error"] == {
-        "code": "invalid", "message": invalid.json()["error"]["message"], "field": "limit",
+        "code": "invalid",
+        "message": invalid.json()["error"]["message"],
+        "field": "limit",
     }
     huge = client.get("/api/v1/patents/99999999999999")
     assert huge.status_code == 422 and huge.json()["error"]["field"] == "patent_id"
     unknown = client.get("/api/v1/nothing-here")
     assert unknown.status_code == 404 and set(unknown.json()["error"]) == {
-        "code", "message", "field"}
+        "code",
+        "message",
+        "field",
+    }
 
 
 def test_404_page_is_in_the_site_style(client: TestClient) -> None:

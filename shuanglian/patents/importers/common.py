@@ -69,7 +69,7 @@ _CODE_SPLIT = re.compile(r"[;；,，、|\n]+")
 
 def split_names(text: str) -> list[str]:
     """`张三;李四；王五` → ['张三', '李四', '王五'], duplicates dropped, order kept."""
-    parts = (clean_cell(p) for p in _NAME_SPLIT.split(text or ""))
+    parts = (p.strip() for p in _NAME_SPLIT.split(text or ""))
     return list(dict.fromkeys(p for p in parts if p))
 
 
@@ -77,7 +77,7 @@ def split_codes(text: str) -> list[str]:
     """IPC/CPC list in compact form; symbols that are not IPC-shaped are kept as written."""
     codes = []
     for part in _CODE_SPLIT.split(text or ""):
-        part = clean_cell(part)
+        part = part.strip()
         if part:
             codes.append(normalize_classification(part) or part.replace(" ", ""))
     return list(dict.fromkeys(codes))
@@ -222,6 +222,9 @@ def _validation_message(name: str, error: Any) -> str:
 def _text(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, str):
+        # Cells from `read_table` are already cleaned; XML text cannot hold control characters.
+        return value.strip()
     if isinstance(value, list):
         return "; ".join(str(v) for v in value)
     return clean_cell(value)

@@ -1,0 +1,54 @@
+"""What a match looks like to the API, the CLI and the pages (read-only schemas)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class TermOut(BaseModel):
+    """A shared search term and its BM25 contribution (after stemming / segmentation)."""
+
+    term: str
+    contribution: float
+
+
+class IpcOut(BaseModel):
+    """An IPC code (subclass, main group or subgroup) both sides share, with its title."""
+
+    code: str
+    title: str | None = None
+
+
+class IndustryLinkOut(BaseModel):
+    """An IPC subclass ↔ GB/T 4754 industry link that supported the match (approximate)."""
+
+    ipc: str
+    ipc_title: str | None = None
+    industry: str
+    industry_name: str | None = None
+    weight: float
+
+
+class ExplanationOut(BaseModel):
+    """Why this result: terms, IPC, industry links, dense similarity, each signal's share."""
+
+    terms: list[TermOut] = Field(default_factory=list)
+    ipc_shared: list[IpcOut] = Field(default_factory=list)
+    industry_links: list[IndustryLinkOut] = Field(default_factory=list)
+    dense: float | None = None
+    shares: dict[str, float] = Field(default_factory=dict)
+    summary: str = ""
+
+
+class Match(BaseModel):
+    """One ranked patent or enterprise for a query patent, enterprise or demand."""
+
+    kind: Literal["patent", "enterprise"]
+    id: int
+    name: str
+    rank: int
+    score: float
+    signals: dict[str, float] = Field(default_factory=dict)
+    explanation: ExplanationOut

@@ -1,0 +1,407 @@
+"""Glue between the store and the engine: build/refresh the indexes, answer match requests.
+
+Two indexes live under `settings.index_dir`: `patents` (searched by enterprises and demands)
+and `enterprises` (searched by patents). Building streams id + text columns with `yield_per`
+(never ORM objects, so 1M rows stay in bounded memory); a match loads the query row, asks the
+engine for ids, then reads the details of only the returned rows and names their IPC codes and
+industries from `shuanglian.reference`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shuanglian.config import Settings
+from shuanglian.engine.index import IndexCorrupt, IndexMissing, index_info, load_index, save_index
+from shuanglian.engine.matcher import Matcher
+from shuanglian.engine.prior import IndustryLink
+from shuanglian.engine.records import Explanation, Hit, Record
+from shuanglian.enterprises.models import Demand, Enterprise
+from shuanglian.errors import DomainError, NotFound
+from shuanglian.matching.schemas import (
+    ExplanationOut,
+    IndustryLinkOut,
+    IpcOut,
+    Match,
+    TermOut,
+)
+from shuanglian.patents.models import Patent
+
+PATENT_INDEX = "patents"
+ENTERPRISE_INDEX = "enterprises"
+CHUNK = 5000
+MAX_TOP = 200
+
+
+class IndexNotReady(DomainError):
+    """The matching index is missing or damaged; the fix is to (re)build it."""
+
+    code = "index_not_ready"
+    status = 409
+
+
+# --------------------------------------------------------------------------- records
+def _patent_record(row: Any) -> Record:
+    codes = list(row.ipc_codes or [])
+    if row.main_ipc and row.main_ipc not in codes:
+        codes.insert(0, row.main_ipc)
+    return Record(id=str(row.id), title=row.title or "", text=row.abstract or "", ipc=tuple(codes))
+
+
+def _enterprise_record(row: Any) -> Record:
+    return Record(
+        id=str(row.id),
+        title=row.name or "",
+        text=row.business_scope or "",
+        industry=row.industry_code,
+    )
+
+
+_PATENT_COLS = (Patent.id, Patent.title, Patent.abstract, Patent.main_ipc, Patent.ipc_codes)
+_ENTERPRISE_COLS = (
+    Enterprise.id,
+    Enterprise.name,
+    Enterprise.business_scope,
+    Enterprise.industry_code,
+)
+
+
+def _stream(
+    session: Session, cols: Sequence[Any], ids: Iterable[int] | None = None, *, chunk: int = CHUNK
+) -> Iterator[Any]:
+    stmt = select(*cols).order_by(cols[0])
+    if ids is not None:
+        wanted = sorted(set(ids))
+        for start in range(0, len(wanted), chunk):
+            part = wanted[start : start + chunk]
+            yield from session.execute(stmt.where(cols[0].in_(part))).all()
+        return
+    yield from session.execute(stmt.execution_options(yield_per=chunk))
+
+
+def patent_records(session: Session, *, ids: Iterable[int] | None = None) -> Iterator[Record]:
+    """Patents as engine records (title, abstract, main + other IPC codes), streamed."""
+    return (_patent_record(r) for r in _stream(session, _PATENT_COLS, ids))
+
+
+def enterprise_records(session: Session, *, ids: Iterable[int] | None = None) -> Iterator[Record]:
+    """Enterprises as engine records (name, business scope, industry code), streamed."""
+    return (_enterprise_record(r) for r in _stream(session, _ENTERPRISE_COLS, ids))
+
+
+# --------------------------------------------------------------------------- industry link
+_LINK: dict[str, IndustryLink] = {}
+
+
+def industry_link() -> IndustryLink:
+    """The IPC subclass × GB/T 4754 大类 link from shuanglian.reference, as engine arrays."""
+    if "link" not in _LINK:
+        from shuanglian.reference.industry_link import industry_link_matrix
+
+        matrix = industry_link_matrix()
+        codes, weights = matrix.at_level("subclass")
+        _LINK["link"] = IndustryLink(list(codes), list(matrix.industry_codes), weights)
+    return _LINK["link"]
+
+
+# --------------------------------------------------------------------------- index lifecycle
+def build_index(session: Session, *, settings: Settings) -> dict[str, Any]:
+    """Rebuild both indexes from the database and switch readers to them atomically."""
+    root = settings.index_dir
+    out: dict[str, Any] = {}
+    for name, records in (
+        (PATENT_INDEX, patent_records(session)),
+        (ENTERPRISE_INDEX, enterprise_records(session)),
+    ):
+        matcher = Matcher.build(records, link=industry_link())
+        version = save_index(matcher, root, name=name)
+        out[name] = {"documents": len(matcher), "version": version.name}
+    _CACHE.clear()
+    return out
+
+
+def _updated_since(session: Session, model: Any, created: datetime) -> tuple[set[str], set[str]]:
+    """(all ids, ids changed after `created`) of a table, streamed as two columns."""
+    all_ids: set[str] = set()
+    changed: set[str] = set()
+    stmt = select(model.id, model.updated_at).execution_options(yield_per=CHUNK)
+    for row_id, updated in session.execute(stmt):
+        all_ids.add(str(row_id))
+        if updated is not None:
+            stamp = updated if updated.tzinfo else updated.replace(tzinfo=UTC)
+            if stamp >= created:
+                changed.add(str(row_id))
+    return all_ids, changed
+
+
+def refresh_index(session: Session, *, settings: Settings) -> dict[str, Any]:
+    """Bring both indexes up to date without a rebuild: add new and changed rows as a delta
+    segment, tombstone deleted ones. Builds from scratch when an index does not exist yet."""
+    root = settings.index_dir
+    out: dict[str, Any] = {}
+    for name, model, reader in (
+        (PATENT_INDEX, Patent, patent_records),
+        (ENTERPRISE_INDEX, Enterprise, enterprise_records),
+    ):
+        try:
+            matcher = load_index(root, name=name, mmap=True, link=industry_link())
+            created = datetime.fromisoformat(
+                index_info(root, name=name)["created"].replace("Z", "+00:00")
+            )
+        except IndexMissing:
+            matcher = Matcher.build(reader(session), link=industry_link())
+            version = save_index(matcher, root, name=name)
+            out[name] = {"built": True, "documents": len(matcher), "version": version.name}
+            continue
+        db_ids, changed = _updated_since(session, model, created)
+        indexed = set(matcher.doc_ids())
+        to_add = (db_ids - indexed) | changed
+        removed = matcher.remove(indexed - db_ids)
+        matcher.add(reader(session, ids=[int(i) for i in to_add]))
+        saved = save_index(matcher, root, name=name) if (to_add or removed) else None
+        out[name] = {
+            "built": False,
+            "added_or_updated": len(to_add),
+            "removed": removed,
+            "documents": len(matcher),
+            "version": saved.name if saved else None,
+        }
+    _CACHE.clear()
+    return out
+
+
+_CACHE: dict[tuple[str, str], tuple[str, Matcher]] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def _matcher(settings: Settings, name: str) -> Matcher:
+    """The current index, loaded once per version (the pointer file is re-read each call)."""
+    root: Path = settings.index_dir
+    try:
+        version = (root / name / "current").read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise IndexNotReady(
+            f"匹配索引尚未建立，请先运行 `shuanglian index build` "
+            f"(matching index {name!r} not built yet)"
+        ) from exc
+    key = (str(root.resolve()), name)
+    with _CACHE_LOCK:
+        cached = _CACHE.get(key)
+        if cached and cached[0] == version:
+            return cached[1]
+        try:
+            matcher = load_index(root, name=name, link=industry_link())
+        except (IndexMissing, IndexCorrupt) as exc:
+            raise IndexNotReady(str(exc)) from exc
+        _CACHE[key] = (version, matcher)
+        return matcher
+
+
+# --------------------------------------------------------------------------- enrichment
+def _ipc_title(code: str) -> str | None:
+    from shuanglian.reference.ipc import ipc_title
+
+    try:
+        return ipc_title(code)
+    except ValueError:
+        return None
+
+
+def _industry_name(code: str) -> str | None:
+    from shuanglian.reference.gbt4754 import industry
+
+    try:
+        item = industry(code)
+    except ValueError:
+        return None
+    return item.name if item else None
+
+
+def _explanation_out(exp: Explanation | None) -> ExplanationOut:
+    if exp is None:
+        return ExplanationOut()
+    terms = [TermOut(term=t.term, contribution=round(t.contribution, 4)) for t in exp.terms]
+    ipc = [IpcOut(code=c, title=_ipc_title(c)) for c in exp.ipc_shared]
+    links = [
+        IndustryLinkOut(
+            ipc=link.ipc_subclass,
+            ipc_title=_ipc_title(link.ipc_subclass),
+            industry=link.industry,
+            industry_name=_industry_name(link.industry),
+            weight=round(link.weight, 4),
+        )
+        for link in exp.industry_links
+    ]
+    parts = []
+    if terms:
+        parts.append("共同词 (shared terms): " + "、".join(t.term for t in terms[:5]))
+    if ipc:
+        parts.append("共同 IPC (shared IPC): " + "、".join(c.code for c in ipc[:3]))
+    if links:
+        top = links[0]
+        parts.append(
+            f"IPC↔行业 (IPC↔industry): {top.ipc} → {top.industry} "
+            f"{top.industry_name or ''} (近似 approximate)".rstrip()
+        )
+    if exp.dense is not None:
+        parts.append(f"语义相似度 (dense similarity): {exp.dense:.2f}")
+    return ExplanationOut(
+        terms=terms,
+        ipc_shared=ipc,
+        industry_links=links,
+        dense=None if exp.dense is None else round(exp.dense, 4),
+        shares={k: round(v, 4) for k, v in exp.shares.items()},
+        summary="；".join(parts),
+    )
+
+
+def _to_matches(session: Session, hits: list[Hit], *, kind: str) -> list[Match]:
+    ids = [int(h.doc_id) for h in hits]
+    if kind == "patent":
+        names = dict(
+            session.execute(select(Patent.id, Patent.title).where(Patent.id.in_(ids))).all()
+        )
+    else:
+        names = dict(
+            session.execute(
+                select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(ids))
+            ).all()
+        )
+    out: list[Match] = []
+    for hit in hits:
+        doc_id = int(hit.doc_id)
+        if doc_id not in names:
+            continue  # deleted since the index was built: refresh_index will drop it
+        out.append(
+            Match(
+                kind=kind,  # type: ignore[arg-type]
+                id=doc_id,
+                name=names[doc_id],
+                rank=len(out) + 1,
+                score=round(hit.score, 6),
+                signals={k: round(v, 6) for k, v in hit.signals.items()},
+                explanation=_explanation_out(hit.explanation),
+            )
+        )
+    return out
+
+
+def _check_top(top: int) -> int:
+    if not 1 <= top <= MAX_TOP:
+        raise DomainError(f"top 应在 1 到 {MAX_TOP} 之间 (top must be 1..{MAX_TOP})", field="top")
+    return top
+
+
+# --------------------------------------------------------------------------- matches
+def match_patent(
+    session: Session, *, settings: Settings, patent_id: int, top: int = 20, encoder: Any = None
+) -> list[Match]:
+    """Enterprises for a patent, best first, each explained."""
+    row = session.execute(select(*_PATENT_COLS).where(Patent.id == patent_id)).first()
+    if row is None:
+        raise NotFound(f"专利不存在 (patent not found): {patent_id}")
+    query = _patent_record(row)
+    matcher = _matcher(settings, ENTERPRISE_INDEX)
+    hits = matcher.search(
+        query,
+        top=_check_top(top),
+        encoder=encoder,
+        doc_texts=_texts(session, Enterprise) if encoder else None,
+    )
+    return _to_matches(session, hits, kind="enterprise")
+
+
+def match_enterprise(
+    session: Session, *, settings: Settings, enterprise_id: int, top: int = 20, encoder: Any = None
+) -> list[Match]:
+    """Patents for an enterprise (its name, business scope and industry), best first."""
+    row = session.execute(select(*_ENTERPRISE_COLS).where(Enterprise.id == enterprise_id)).first()
+    if row is None:
+        raise NotFound(f"企业不存在 (enterprise not found): {enterprise_id}")
+    query = _enterprise_record(row)
+    matcher = _matcher(settings, PATENT_INDEX)
+    hits = matcher.search(
+        query,
+        top=_check_top(top),
+        encoder=encoder,
+        doc_texts=_texts(session, Patent) if encoder else None,
+    )
+    return _to_matches(session, hits, kind="patent")
+
+
+def match_demand(
+    session: Session, *, settings: Settings, demand_id: int, top: int = 20, encoder: Any = None
+) -> list[Match]:
+    """Patents for a technical demand (title, description, its or its enterprise's industry)."""
+    row = session.execute(
+        select(
+            Demand.id,
+            Demand.title,
+            Demand.description,
+            Demand.industry_code,
+            Enterprise.industry_code.label("enterprise_industry"),
+        )
+        .join(Enterprise, Enterprise.id == Demand.enterprise_id)
+        .where(Demand.id == demand_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"技术需求不存在 (demand not found): {demand_id}")
+    query = Record(
+        id=f"demand:{row.id}",
+        title=row.title or "",
+        text=row.description or "",
+        industry=row.industry_code or row.enterprise_industry,
+    )
+    matcher = _matcher(settings, PATENT_INDEX)
+    hits = matcher.search(
+        query,
+        top=_check_top(top),
+        encoder=encoder,
+        doc_texts=_texts(session, Patent) if encoder else None,
+    )
+    return _to_matches(session, hits, kind="patent")
+
+
+def match_text(
+    session: Session,
+    *,
+    settings: Settings,
+    text: str,
+    target: str = "patents",
+    industry: str | None = None,
+    top: int = 20,
+) -> list[Match]:
+    """Free-text search (e.g. a demand typed into a form before it is saved)."""
+    if target not in (PATENT_INDEX, ENTERPRISE_INDEX):
+        raise DomainError(f"target 应为 patents 或 enterprises: {target!r}", field="target")
+    matcher = _matcher(settings, target)
+    hits = matcher.search(Record(id="query", text=text, industry=industry), top=_check_top(top))
+    return _to_matches(session, hits, kind="patent" if target == PATENT_INDEX else "enterprise")
+
+
+def _texts(session: Session, model: Any) -> Any:
+    """A batch loader of passage texts for the dense reranker (one query per short list)."""
+
+    def load(ids: list[str]) -> list[str]:
+        keys = [int(i) for i in ids]
+        if model is Patent:
+            rows = session.execute(
+                select(Patent.id, Patent.title, Patent.abstract).where(Patent.id.in_(keys))
+            ).all()
+        else:
+            rows = session.execute(
+                select(Enterprise.id, Enterprise.name, Enterprise.business_scope).where(
+                    Enterprise.id.in_(keys)
+                )
+            ).all()
+        text = {r[0]: "\n".join(p for p in (r[1], r[2]) if p) for r in rows}
+        return [text.get(k, "") for k in keys]
+
+    return load

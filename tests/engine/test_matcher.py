@@ -1,0 +1,246 @@
+"""Search, fusion, explanations and incremental updates of the in-memory matcher."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from shuanglian.engine.fusion import FusionParams, load_params
+from shuanglian.engine.matcher import Matcher
+from shuanglian.engine.prior import IndustryLink
+from shuanglian.engine.records import Record
+
+# Small but realistic business scopes (经营范围 wording as registered).
+GREEN_BUILDING = Record(
+    id="green",
+    title="河北绿源新型建材科技有限公司",
+    text="新型墙体材料、石膏板、防火板材、保温隔热材料的研发、生产、销售；"
+    "工业固体废物（脱硫石膏、磷石膏）综合利用；建筑装饰材料批发、零售。"
+    "（依法须经批准的项目，经相关部门批准后方可开展经营活动）",
+    industry="C3024",
+)
+BATTERY = Record(
+    id="battery",
+    title="江西赣锋动力电池有限公司",
+    text="锂离子电池、动力电池、储能电池及电池管理系统的研发、生产、销售；"
+    "锂电池正极材料、负极材料、电解液的生产与销售；货物进出口。",
+    industry="C3841",
+)
+FOOD = Record(
+    id="food",
+    title="上海味源食品有限公司",
+    text="食品生产、食品销售；餐饮服务；农副产品销售。",
+    industry="C1469",
+)
+ENTERPRISES = [GREEN_BUILDING, BATTERY, FOOD]
+
+GYPSUM_PATENT = Record(
+    id="p1",
+    title="利用工业副产石膏制备高强度防火憎水板材",
+    text="本发明公开了一种利用工业副产石膏制备高强度防火憎水板材的方法，"
+    "以脱硫石膏为主要原料，加入改性剂和憎水剂，制得的板材强度高、防火性能好。",
+    ipc=("C04B28/14", "C04B111/28"),
+)
+CATHODE_PATENT = Record(
+    id="p2",
+    title="一种高镍三元锂离子电池正极材料及其制备方法",
+    text="本发明涉及锂离子电池技术领域，具体涉及一种高镍三元正极材料，"
+    "提高了电池的循环稳定性和能量密度。",
+    ipc=("H01M4/525", "H01M10/0525"),
+)
+
+
+@pytest.fixture(scope="module")
+def enterprises() -> Matcher:
+    return Matcher.build(ENTERPRISES)
+
+
+def test_gypsum_patent_finds_green_building_materials_before_battery_maker(
+    enterprises: Matcher,
+) -> None:
+    ranked = [h.doc_id for h in enterprises.search(GYPSUM_PATENT, top=3)]
+    assert ranked[0] == "green"
+    assert "battery" not in ranked or ranked.index("battery") > ranked.index("green")
+
+
+def test_cathode_patent_finds_battery_maker_before_building_materials(
+    enterprises: Matcher,
+) -> None:
+    ranked = [h.doc_id for h in enterprises.search(CATHODE_PATENT, top=3)]
+    assert ranked[0] == "battery"
+    assert "green" not in ranked or ranked.index("green") > ranked.index("battery")
+
+
+def test_other_direction_from_the_same_representation() -> None:
+    patents = Matcher.build([GYPSUM_PATENT, CATHODE_PATENT])
+    assert patents.search(BATTERY, top=1)[0].doc_id == "p2"
+    assert patents.search(GREEN_BUILDING, top=1)[0].doc_id == "p1"
+    demand = Record(id="d", text="寻求磷石膏、脱硫石膏资源化利用技术，生产防火石膏板")
+    assert patents.search(demand, top=1)[0].doc_id == "p1"
+
+
+def test_explanation_terms_add_up_to_the_bm25_score(enterprises: Matcher) -> None:
+    hit = enterprises.search(GYPSUM_PATENT, top=1, signals=["bm25"])[0]
+    exp = hit.explanation
+    assert exp is not None
+    terms = {t.term for t in exp.terms}
+    assert {"石膏", "防火", "板材"} <= terms
+    assert exp.shares == {"bm25": pytest.approx(1.0)}
+    contributions = [t.contribution for t in exp.terms]
+    assert contributions == sorted(contributions, reverse=True)
+    # Fewer than 8 matched terms: the listed contributions are the whole raw BM25 score.
+    assert len(contributions) < 8
+    raw, _ = enterprises.signal_scores([GYPSUM_PATENT], {"bm25": 1.0})
+    assert sum(contributions) == pytest.approx(float(raw["bm25"][0].max()), rel=1e-4)
+
+
+def test_no_shared_term_means_no_result(enterprises: Matcher) -> None:
+    hits = enterprises.search(Record(id="q", text="量子通信卫星激光链路"), top=5)
+    assert hits == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        Record(id="q"),
+        Record(id="q", title="一种方法", text="所述装置，其特征在于"),
+        Record(id="q", text="😀🚀✨"),
+        Record(id="q", text="石膏板 " * 100_000),  # ~0.7 MB
+        Record(id="q", text="gypsum board 石膏板", ipc=("NOT-AN-IPC", "Z99")),
+    ],
+)
+def test_bad_queries_never_crash(enterprises: Matcher, query: Record) -> None:
+    hits = enterprises.search(query, top=5)
+    assert all(h.score > 0 for h in hits)
+
+
+# -------------------------------------------------------------------- IPC signal
+CAMERA_FIRMS = [
+    Record(id="cam", title="Acme", text="imaging sensor module", ipc=("H04N5/232", "H04N5/225")),
+    Record(id="uav", title="Skyco", text="imaging sensor module", ipc=("B64C39/02",)),
+    Record(id="bare", title="Plain", text="imaging sensor module"),
+]
+
+
+def test_ipc_breaks_a_textual_tie() -> None:
+    matcher = Matcher.build(CAMERA_FIRMS)
+    query = Record(id="q", text="imaging sensor", ipc=("H04N5/232",))
+    hits = matcher.search(query, top=3)
+    assert hits[0].doc_id == "cam"
+    assert hits[0].explanation is not None
+    assert "H04N5/232" in hits[0].explanation.ipc_shared
+    assert hits[0].explanation.shares["ipc"] > 0
+    assert hits[1].signals["ipc"] == 0
+
+
+def test_ipc_alone_ranks_by_codes() -> None:
+    matcher = Matcher.build(CAMERA_FIRMS)
+    hits = matcher.search(Record(id="q", ipc=("B64C39/024",)), top=3, signals=["ipc"])
+    assert [h.doc_id for h in hits] == ["uav"]
+
+
+def test_a_side_without_ipc_changes_nothing() -> None:
+    docs = [replace(r, ipc=()) for r in CAMERA_FIRMS]
+    matcher = Matcher.build(docs)
+    query = Record(id="q", text="imaging sensor", ipc=("H04N5/232",))
+    with_ipc = matcher.search(query, top=3)
+    text_only = matcher.search(query, top=3, signals=["bm25"])
+    assert [(h.doc_id, h.score) for h in with_ipc] == [(h.doc_id, h.score) for h in text_only]
+
+
+# -------------------------------------------------------------------- industry prior
+def _link() -> IndustryLink:
+    # C04B (cement, gypsum) → 30 非金属矿物制品业; H01M (batteries) → 38 电气机械.
+    return IndustryLink(
+        ipc_subclasses=["C04B", "H01M"],
+        industries=["30", "38"],
+        weights=np.array([[0.9, 0.1], [0.05, 0.95]], dtype=np.float32),
+    )
+
+
+def test_prior_links_patent_ipc_to_enterprise_industry() -> None:
+    twins = [
+        replace(GREEN_BUILDING, id="g", text="材料生产"),
+        replace(BATTERY, id="b", text="材料生产"),
+    ]
+    matcher = Matcher.build(twins, link=_link())
+    query = Record(id="q", text="材料", ipc=("H01M4/525",))
+    hits = matcher.search(query, top=2)
+    assert hits[0].doc_id == "b"
+    links = hits[0].explanation.industry_links  # type: ignore[union-attr]
+    assert links[0].ipc_subclass == "H01M" and links[0].industry == "38"
+    assert links[0].weight == pytest.approx(0.95)
+
+
+def test_prior_links_demand_industry_to_patent_ipc() -> None:
+    patents = Matcher.build(
+        [replace(GYPSUM_PATENT, text="材料"), replace(CATHODE_PATENT, text="材料")], link=_link()
+    )
+    query = Record(id="d", text="材料", industry="C3021")  # 302 → prefix 30
+    assert patents.search(query, top=2, signals=["prior"])[0].doc_id == "p1"
+
+
+def test_prior_without_link_is_silent() -> None:
+    matcher = Matcher.build(ENTERPRISES)
+    assert matcher.search(CATHODE_PATENT, top=3, signals=["prior"]) == []
+
+
+# -------------------------------------------------------------------- incremental
+def test_add_remove_and_requery() -> None:
+    matcher = Matcher.build(ENTERPRISES)
+    assert len(matcher) == 3
+    newcomer = Record(id="gyp2", title="石膏制品厂", text="脱硫石膏、防火石膏板、憎水板材加工")
+    matcher.add([newcomer])
+    assert "gyp2" in matcher and len(matcher) == 4
+    ranked = [h.doc_id for h in matcher.search(GYPSUM_PATENT, top=4)]
+    assert set(ranked[:2]) == {"gyp2", "green"}
+    assert matcher.remove(["green", "nope"]) == 1
+    assert "green" not in matcher
+    assert "green" not in [h.doc_id for h in matcher.search(GYPSUM_PATENT, top=4)]
+    # Replacing an id keeps one live copy with the new text.
+    matcher.add([replace(FOOD, text="石膏板销售")])
+    assert len(matcher) == 3
+    assert [h.doc_id for h in matcher.search(Record(id="q", text="餐饮服务"), top=3)] == []
+    compacted = matcher.compact()
+    assert sorted(compacted.doc_ids()) == sorted(matcher.doc_ids())
+    q = Record(id="q", text="石膏板")
+    assert [(h.doc_id, round(h.score, 5)) for h in compacted.search(q, top=5)] == [
+        (h.doc_id, round(h.score, 5)) for h in matcher.search(q, top=5)
+    ]
+
+
+def test_delta_scores_match_a_full_build_on_known_terms() -> None:
+    full = Matcher.build(ENTERPRISES)
+    partial = Matcher.build(ENTERPRISES[:2])
+    partial.add(ENTERPRISES[2:])
+    q = Record(id="q", text="食品 电池 石膏")
+    full_hits = {h.doc_id for h in full.search(q, top=3)}
+    assert {h.doc_id for h in partial.search(q, top=3)} == full_hits
+
+
+def test_search_many_equals_search() -> None:
+    matcher = Matcher.build(ENTERPRISES)
+    queries = [GYPSUM_PATENT, CATHODE_PATENT]
+    many = matcher.search_many(queries, top=3)
+    for q, hits in zip(queries, many, strict=True):
+        assert [h.doc_id for h in hits] == [h.doc_id for h in matcher.search(q, top=3)]
+
+
+def test_unknown_signal_is_rejected() -> None:
+    with pytest.raises(ValueError, match="unknown signals"):
+        Matcher.build(ENTERPRISES).search(GYPSUM_PATENT, signals=["magic"])
+
+
+def test_params_file_loads_with_comment() -> None:
+    params = load_params()
+    assert params.comment and params.weights["bm25"] == 1.0
+    assert isinstance(params, FusionParams)
+
+
+def test_adding_to_an_empty_index() -> None:
+    matcher = Matcher.build([])
+    assert matcher.search(GYPSUM_PATENT) == []
+    matcher.add(ENTERPRISES)
+    assert matcher.search(GYPSUM_PATENT, top=1)[0].doc_id == "green"

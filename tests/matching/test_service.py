@@ -1,0 +1,157 @@
+"""Glue from the database to the engine, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session
+
+from shuanglian.config import Settings
+from shuanglian.enterprises.models import Demand, Enterprise
+from shuanglian.errors import DomainError, NotFound
+from shuanglian.matching import service
+from shuanglian.patents.models import Patent
+
+
+def _patent(session: Session, key: str, title: str, abstract: str, ipc: list[str]) -> Patent:
+    row = Patent(
+        application_key=key,
+        application_number=key,
+        title=title,
+        abstract=abstract,
+        main_ipc=ipc[0] if ipc else None,
+        ipc_codes=ipc,
+    )
+    session.add(row)
+    return row
+
+
+def _seed(session: Session) -> dict[str, int]:
+    green = Enterprise(
+        name="河北绿源新型建材科技有限公司",
+        industry_code="C3024",
+        business_scope="新型墙体材料、石膏板、防火板材、保温材料的生产、销售；"
+        "脱硫石膏、磷石膏综合利用。",
+    )
+    battery = Enterprise(
+        name="江西赣锋动力电池有限公司",
+        industry_code="C3841",
+        business_scope="锂离子电池、动力电池、正极材料、电解液的研发、生产、销售。",
+    )
+    session.add_all([green, battery])
+    gypsum = _patent(
+        session,
+        "CN201910000001",
+        "利用工业副产石膏制备高强度防火憎水板材",
+        "以脱硫石膏为原料制备防火憎水石膏板材。",
+        ["C04B28/14"],
+    )
+    cathode = _patent(
+        session,
+        "CN201910000002",
+        "一种高镍三元锂离子电池正极材料及其制备方法",
+        "提高锂离子电池正极材料的循环稳定性。",
+        ["H01M4/525"],
+    )
+    session.flush()
+    demand = Demand(
+        enterprise_id=green.id,
+        title="磷石膏资源化利用",
+        description="寻求利用磷石膏、脱硫石膏生产防火石膏板的技术",
+    )
+    session.add(demand)
+    session.flush()
+    return {
+        "green": green.id,
+        "battery": battery.id,
+        "gypsum": gypsum.id,
+        "cathode": cathode.id,
+        "demand": demand.id,
+    }
+
+
+@pytest.fixture
+def index_settings(db_settings: Settings, tmp_path) -> Settings:  # type: ignore[no-untyped-def]
+    return db_settings.model_copy(update={"home": tmp_path / "home"})
+
+
+def test_match_before_build_says_to_build(db_session: Session, index_settings: Settings) -> None:
+    ids = _seed(db_session)
+    with pytest.raises(service.IndexNotReady, match="shuanglian index build"):
+        service.match_patent(db_session, settings=index_settings, patent_id=ids["gypsum"])
+
+
+def test_build_and_match_both_directions(db_session: Session, index_settings: Settings) -> None:
+    ids = _seed(db_session)
+    report = service.build_index(db_session, settings=index_settings)
+    assert report["patents"]["documents"] == 2 and report["enterprises"]["documents"] == 2
+
+    matches = service.match_patent(db_session, settings=index_settings, patent_id=ids["gypsum"])
+    assert matches[0].id == ids["green"] and matches[0].kind == "enterprise"
+    assert matches[0].name.startswith("河北绿源")
+    exp = matches[0].explanation
+    assert any(t.term == "石膏" for t in exp.terms)
+    assert exp.summary.startswith("共同词")
+    assert sum(exp.shares.values()) == pytest.approx(1.0, abs=1e-3)
+
+    cathode = service.match_patent(db_session, settings=index_settings, patent_id=ids["cathode"])
+    assert cathode[0].id == ids["battery"]
+    # The industry link (H01M → 38 电气机械和器材制造业) is named for the reader.
+    links = cathode[0].explanation.industry_links
+    assert links and links[0].ipc == "H01M" and links[0].industry.startswith("38")
+    assert links[0].industry_name
+
+    patents = service.match_enterprise(
+        db_session, settings=index_settings, enterprise_id=ids["battery"], top=5
+    )
+    assert patents[0].id == ids["cathode"] and patents[0].kind == "patent"
+
+    demand = service.match_demand(db_session, settings=index_settings, demand_id=ids["demand"])
+    assert demand[0].id == ids["gypsum"]
+    assert [m.rank for m in demand] == list(range(1, len(demand) + 1))
+
+
+def test_refresh_adds_changes_and_removes(db_session: Session, index_settings: Settings) -> None:
+    ids = _seed(db_session)
+    service.build_index(db_session, settings=index_settings)
+    newcomer = Enterprise(
+        name="山东泰和石膏制品有限公司", business_scope="脱硫石膏、防火石膏板、憎水板材加工"
+    )
+    db_session.add(newcomer)
+    db_session.delete(db_session.get(Demand, ids["demand"]))
+    db_session.flush()
+    db_session.delete(db_session.get(Enterprise, ids["green"]))
+    db_session.flush()
+    report = service.refresh_index(db_session, settings=index_settings)
+    assert report["enterprises"]["removed"] == 1
+    assert report["enterprises"]["added_or_updated"] >= 1
+    assert report["enterprises"]["documents"] == 2
+    matches = service.match_patent(db_session, settings=index_settings, patent_id=ids["gypsum"])
+    assert matches[0].id == newcomer.id
+    assert ids["green"] not in [m.id for m in matches]
+
+
+def test_refresh_without_index_builds_it(db_session: Session, index_settings: Settings) -> None:
+    _seed(db_session)
+    report = service.refresh_index(db_session, settings=index_settings)
+    assert report["patents"]["built"] is True
+
+
+def test_unknown_ids_and_bad_top(db_session: Session, index_settings: Settings) -> None:
+    ids = _seed(db_session)
+    service.build_index(db_session, settings=index_settings)
+    with pytest.raises(NotFound):
+        service.match_patent(db_session, settings=index_settings, patent_id=999_999)
+    with pytest.raises(NotFound):
+        service.match_enterprise(db_session, settings=index_settings, enterprise_id=999_999)
+    with pytest.raises(NotFound):
+        service.match_demand(db_session, settings=index_settings, demand_id=999_999)
+    with pytest.raises(DomainError, match="top"):
+        service.match_patent(db_session, settings=index_settings, patent_id=ids["gypsum"], top=0)
+
+
+def test_free_text_search(db_session: Session, index_settings: Settings) -> None:
+    ids = _seed(db_session)
+    service.build_index(db_session, settings=index_settings)
+    hits = service.match_text(db_session, settings=index_settings, text="锂电池正极")
+    assert hits[0].id == ids["cathode"]
+    assert service.match_text(db_session, settings=index_settings, text="😀 的") == []

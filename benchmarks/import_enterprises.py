@@ -116,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         json.dump(run_backend(args.backend[0], args.file), sys.stdout)
         return 0
 
+    # The cores are shared: the load before the run says how much of the wall time is waiting.
+    load_before = [round(x, 2) for x in os.getloadavg()]
     results = []
     for backend in args.backend or ["sqlite", "postgresql"]:
         child = subprocess.run(
@@ -142,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
             "platform": platform.platform(),
+            "load_average_before": load_before,
         },
         "command": "python benchmarks/import_enterprises.py",
         "results": results,

@@ -20,8 +20,9 @@ import codecs
 import csv
 import sys
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,8 @@ from shuanglian.errors import ImportFailed
 from shuanglian.text.normalize import clean_cell, strip_control
 
 Row = tuple[int, dict[str, str]]
+# A generator, so callers that stop early can `close()` it and release the file at once.
+Rows = Generator[Row, None, None]
 
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".tab")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
@@ -39,13 +42,25 @@ _DELIMITERS = (",", "\t", ";", "|")
 _CHINESE_LEGACY = {"gb2312", "gbk", "gb18030", "hz", "cp936", "euc_cn"}
 
 
+HeaderTest = Callable[[list[str]], bool]
+# How far down a sheet a header may start (title rows such as "XX大学专利清单" above it).
+HEADER_SEARCH_ROWS = 10
+
+
 def read_table(
-    path: Path, *, delimiter: str | None = None, sheet: str | None = None
-) -> tuple[list[str], Iterator[Row]]:
+    path: Path,
+    *,
+    delimiter: str | None = None,
+    sheet: str | None = None,
+    is_header: HeaderTest | None = None,
+) -> tuple[list[str], Rows]:
     """(header, rows): rows yield (row number as a person sees it, {header: cleaned cell text}).
 
     The header is read now (so missing columns fail before any row is processed); the rows are
-    a generator that keeps the file open until it is exhausted or closed.
+    a generator that keeps the file open until it is exhausted or closed. With `is_header`,
+    the header is the first of the first HEADER_SEARCH_ROWS non-empty rows it accepts, and the
+    rows above it (a sheet title, a date line) are skipped; when none is accepted the first
+    row is the header as usual.
     """
     path = Path(path)
     if not path.is_file():
@@ -56,17 +71,17 @@ def read_table(
         raise ImportFailed(f"文件 {path.name} 是空的（the file is empty）")
     kind = _sniff_kind(path, head)
     if kind == "xlsx":
-        return _read_xlsx(path, sheet=sheet)
-    return _read_text(path, head, delimiter=delimiter)
+        return _read_xlsx(path, sheet=sheet, is_header=is_header)
+    return _read_text(path, head, delimiter=delimiter, is_header=is_header)
 
 
-def require_columns(header: list[str], required: dict[str, tuple[str, ...]]) -> dict[str, str]:
+def require_columns(header: list[str], required: Mapping[str, Sequence[str]]) -> dict[str, str]:
     """Map canonical field -> actual header (aliases allowed); ImportFailed naming missing ones.
 
     Matching ignores case, surrounding spaces, full-/half-width brackets and inner spaces, so
     `申请（专利权）人` finds `申请(专利权)人`. The first alias present wins.
     """
-    by_key = {}
+    by_key: dict[str, str] = {}
     for name in header:
         by_key.setdefault(_header_key(name), name)
     found: dict[str, str] = {}
@@ -88,7 +103,7 @@ def require_columns(header: list[str], required: dict[str, tuple[str, ...]]) -> 
     return found
 
 
-def find_columns(header: list[str], optional: dict[str, tuple[str, ...]]) -> dict[str, str]:
+def find_columns(header: list[str], optional: Mapping[str, Sequence[str]]) -> dict[str, str]:
     """Like `require_columns` but only returns the fields whose column is present."""
     found: dict[str, str] = {}
     for field, aliases in optional.items():
@@ -200,8 +215,8 @@ def _sniff_delimiter(first_line: str) -> str:
 
 
 def _read_text(
-    path: Path, head: bytes, *, delimiter: str | None
-) -> tuple[list[str], Iterator[Row]]:
+    path: Path, head: bytes, *, delimiter: str | None, is_header: HeaderTest | None
+) -> tuple[list[str], Rows]:
     encoding = detect_encoding(head, name=path.name)
     # The csv module refuses fields above 128 KiB by default; an abstract or claims cell can
     # legitimately be larger, and a hostile one is still bounded by the importer's checks.
@@ -218,10 +233,7 @@ def _read_text(
         # per line instead of one per cell (tab, CR and LF are not in the removed set).
         reader = csv.reader((strip_control(line) for line in fh), delimiter=delimiter)
         records = _numbered_records(reader, path.name)
-        header_record = next(records, None)
-        if header_record is None:
-            raise ImportFailed(f"文件 {path.name} 是空的（the file is empty）")
-        header = _make_header(header_record[1], path.name)
+        header, records = _take_header(records, is_header, path.name, clean=str.strip)
     except BaseException:
         fh.close()
         raise
@@ -255,7 +267,9 @@ def _numbered_records(reader: Any, name: str) -> Iterator[tuple[int, list[str]]]
 # --------------------------------------------------------------------------- xlsx
 
 
-def _read_xlsx(path: Path, *, sheet: str | None) -> tuple[list[str], Iterator[Row]]:
+def _read_xlsx(
+    path: Path, *, sheet: str | None, is_header: HeaderTest | None
+) -> tuple[list[str], Rows]:
     from openpyxl import load_workbook
 
     try:
@@ -279,10 +293,7 @@ def _read_xlsx(path: Path, *, sheet: str | None) -> tuple[list[str], Iterator[Ro
         else:
             ws = wb.worksheets[0]
         records = _xlsx_records(ws)
-        header_record = next(records, None)
-        if header_record is None:
-            raise ImportFailed(f"文件 {path.name} 是空的（the workbook sheet is empty）")
-        header = _make_header(header_record[1], path.name)
+        header, records = _take_header(records, is_header, path.name, clean=clean_cell)
     except BaseException:
         wb.close()
         raise
@@ -321,6 +332,27 @@ def _xlsx_cell_text(value: object) -> str:
 # --------------------------------------------------------------------------- shared
 
 
+def _take_header(
+    records: Iterator[tuple[int, list[str]]],
+    is_header: HeaderTest | None,
+    name: str,
+    *,
+    clean: Callable[[str], str],
+) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """The header row and the records after it (see `read_table` for `is_header`)."""
+    first = next(records, None)
+    if first is None:
+        raise ImportFailed(f"文件 {name} 是空的（the file is empty）")
+    if is_header is None or is_header([clean(c) for c in first[1]]):
+        return _make_header(first[1], name), records
+    looked_at = [first]
+    for record in islice(records, HEADER_SEARCH_ROWS - 1):
+        looked_at.append(record)
+        if is_header([clean(c) for c in record[1]]):
+            return _make_header(record[1], name), records
+    return _make_header(first[1], name), chain(looked_at[1:], records)
+
+
 def _make_header(cells: list[str], name: str) -> list[str]:
     """Clean header names; duplicates get ` (2)`, ` (3)`; blank names are kept as `列N`."""
     cleaned = [clean_cell(c).lstrip("\ufeff") for c in cells]
@@ -347,7 +379,7 @@ def _rows_from_records(
     *,
     close: Callable[[], object],
     clean: Callable[[str], str],
-) -> Iterator[Row]:
+) -> Rows:
     """Zip each record with the header; short rows are padded, extra cells dropped."""
     width = len(header)
     try:

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from shuanglian.errors import ImportFailed
-from shuanglian.tabular import read_table, require_columns
+from shuanglian.tabular import read_table, require_columns, table_preview
+from shuanglian.text.normalize import clean_cell, strip_control
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 TEXT = "申请号,专利名称\nCN1,一种无人机\nCN2,飞行控制方法\n"
 
@@ -184,3 +192,53 @@ def test_require_columns_aliases_and_missing() -> None:
         require_columns(header, {"abstract": ("摘要", "申请摘要"), "number": ("申请号",)})
     assert "摘要 / 申请摘要" in info.value.message
     assert "申请号" not in info.value.message
+
+
+_CELL_CHARS = st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from(
+    list('\t\n\r\x07\x1b,";；')
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.text(_CELL_CHARS, max_size=12), min_size=3, max_size=3), max_size=8))
+def test_csv_round_trip_and_physical_line_numbers(tmp_path_factory, rows: list[list[str]]) -> None:  # type: ignore[no-untyped-def]
+    """Whatever the cells hold, read_table gives back the cleaned text on the right line."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(["a", "b", "c"])
+    expected = []
+    for cells in rows:
+        line = len(_LINE_BREAK.findall(buffer.getvalue())) + 1
+        writer.writerow(cells)
+        cleaned = [clean_cell(c) for c in cells]
+        if any(c.strip() for c in (strip_control(x) for x in cells)):
+            expected.append((line, dict(zip(["a", "b", "c"], cleaned, strict=True))))
+    path = tmp_path_factory.mktemp("rt") / "t.csv"
+    path.write_bytes(buffer.getvalue().encode("utf-8"))
+    header, got = read_table(path)
+    assert header == ["a", "b", "c"]
+    assert list(got) == expected
+
+
+def test_table_preview_stops_early(tmp_path: Path) -> None:
+    body = "".join(f"CN{i},标题{i}\n" for i in range(100))
+    path = _write(tmp_path, "p.csv", ("申请号,专利名称\n" + body).encode())
+    header, rows = table_preview(path, limit=3)
+    assert header == ["申请号", "专利名称"]
+    assert [n for n, _ in rows] == [2, 3, 4]
+
+
+def test_header_below_title_rows(tmp_path: Path) -> None:
+    data = "某某大学专利清单\n导出日期：2024-05-01\n申请号,专利名称\nCN1,一种无人机\n"
+    path = _write(tmp_path, "t.csv", data.encode())
+
+    def has_number(cells: list[str]) -> bool:
+        return "申请号" in cells
+
+    header, rows = _all(path, is_header=has_number)
+    assert header == ["申请号", "专利名称"]
+    assert rows == [(4, {"申请号": "CN1", "专利名称": "一种无人机"})]
+    # without a matching row the first row stays the header and nothing is lost
+    header, rows = _all(path, is_header=lambda cells: False)
+    assert header == ["某某大学专利清单"]
+    assert [n for n, _ in rows] == [2, 3, 4]

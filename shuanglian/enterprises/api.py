@@ -10,12 +10,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict
 
 from shuanglian.enterprises import service
+from shuanglian.matching.schemas import Match
+from shuanglian.matching.service import match_demand, match_enterprise
 from shuanglian.web.deps import IdPath, IdQuery, SessionDep
-from shuanglian.web.schemas import ERROR_RESPONSES, ListResponse
+from shuanglian.web.schemas import ERROR_RESPONSES, ErrorResponse, ListResponse
 
 router = APIRouter(tags=["enterprises"], responses=ERROR_RESPONSES)
 
@@ -135,3 +137,35 @@ def list_demands_api(
 @router.get("/demands/{demand_id}", response_model=DemandRead, summary="需求详情 / one demand")
 def get_demand_api(session: SessionDep, demand_id: IdPath) -> DemandRead:
     return DemandRead.model_validate(service.get_demand(session, demand_id=demand_id))
+
+
+MATCH_RESPONSES: dict[int | str, dict[str, object]] = {
+    409: {"model": ErrorResponse, "description": "matching index not built"}
+}
+Top = Annotated[int, Query(ge=1, le=200)]
+
+
+@router.get(
+    "/enterprises/{enterprise_id}/matches",
+    response_model=list[Match],
+    summary="为企业匹配专利 / patents for an enterprise",
+    responses=MATCH_RESPONSES,
+)
+def enterprise_matches_api(
+    request: Request, session: SessionDep, enterprise_id: IdPath, top: Top = 20
+) -> list[Match]:
+    return match_enterprise(
+        session, settings=request.app.state.settings, enterprise_id=enterprise_id, top=top
+    )
+
+
+@router.get(
+    "/demands/{demand_id}/matches",
+    response_model=list[Match],
+    summary="为技术需求匹配专利 / patents for a demand",
+    responses=MATCH_RESPONSES,
+)
+def demand_matches_api(
+    request: Request, session: SessionDep, demand_id: IdPath, top: Top = 20
+) -> list[Match]:
+    return match_demand(session, settings=request.app.state.settings, demand_id=demand_id, top=top)

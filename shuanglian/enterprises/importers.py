@@ -14,7 +14,12 @@ Decisions about dirty registration data (the 2002 sample has all of these):
   its GS15-2006 check digit is right; the enterprise is stored without a credit code and matched
   by its exact name on re-import. Anything else that is not a valid 18-character code rejects
   the row (that is how the rows whose columns are shifted get caught).
-* The same enterprise twice in one file: the later row wins; each row is counted once.
+* The same enterprise twice in one file (the sample has one credit code under two provinces):
+  the first row is kept; a later identical row counts as unchanged, a contradicting one is
+  rejected naming the row it contradicts. So re-importing a file changes nothing, and every
+  row is counted exactly once in the report.
+* 13-digit and other legacy numbers without a check digit are rejected: nothing can tell a
+  typo from a real number.
 """
 
 from __future__ import annotations

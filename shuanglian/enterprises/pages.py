@@ -322,18 +322,17 @@ def _own_demand(session: Any, user: Any, demand_id: int) -> Any:
     return demand
 
 
-def _demand_matches(session: Any, request: Request, demand_id: int) -> list[Any] | None:
-    """Patents matched to the demand when the matching module offers it, else None."""
+def _demand_matches(session: Any, request: Request, demand_id: int) -> dict[str, Any]:
+    """Patents matched to the demand, or the reason there are none yet (index not built)."""
+    from shuanglian.matching.service import IndexNotReady, match_demand
+
     try:
-        from shuanglian import matching
-    except ImportError:
-        return None
-    match_demand = getattr(matching, "match_demand", None)
-    if match_demand is None:
-        return None
-    return list(
-        match_demand(session, settings=request.app.state.settings, demand_id=demand_id, top=10)
-    )
+        matches = match_demand(
+            session, settings=request.app.state.settings, demand_id=demand_id, top=10
+        )
+    except IndexNotReady as exc:
+        return {"items": [], "note": exc.message}
+    return {"items": matches, "note": None}
 
 
 @router.post(

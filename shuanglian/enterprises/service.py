@@ -133,14 +133,14 @@ def upsert_enterprises(
     report = report or ImportReport()
     report.dry_run = dry_run
     size = batch_size or Settings().import_batch_size
-    # One savepoint around the whole import: any error (or a dry run) rolls every batch back,
-    # while the caller's outer transaction stays usable.
     seen = _FirstSeen()
     fresh = (
         r
         for r in records
         if seen.check(r.values.get("credit_code") or ("name", r.values["name"]), r, report)
     )
+    # One savepoint around the whole import: any error (or a dry run) rolls every batch back,
+    # while the caller's outer transaction stays usable.
     savepoint = session.begin_nested()
     try:
         for batch in _batched(fresh, size):

@@ -5,15 +5,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shuanglian.matching.schemas import Match
+from shuanglian.matching.service import match_patent
 from shuanglian.patents import service
 from shuanglian.patents.models import Institution, Patent
 from shuanglian.web.deps import IdPath, IdQuery, SessionDep
-from shuanglian.web.schemas import ERROR_RESPONSES, ListResponse
+from shuanglian.web.schemas import ERROR_RESPONSES, ErrorResponse, ListResponse
 
 router = APIRouter(tags=["patents"], responses=ERROR_RESPONSES)
 
@@ -109,3 +111,18 @@ def get_patent_api(session: SessionDep, patent_id: IdPath) -> PatentRead:
 def list_institutions_api(session: SessionDep) -> list[InstitutionRead]:
     rows = session.scalars(select(Institution).order_by(Institution.name).limit(1000)).all()
     return [InstitutionRead.model_validate(r) for r in rows]
+
+
+@router.get(
+    "/patents/{patent_id}/matches",
+    response_model=list[Match],
+    summary="为专利匹配企业 / enterprises for a patent",
+    responses={409: {"model": ErrorResponse, "description": "matching index not built"}},
+)
+def patent_matches_api(
+    request: Request,
+    session: SessionDep,
+    patent_id: IdPath,
+    top: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> list[Match]:
+    return match_patent(session, settings=request.app.state.settings, patent_id=patent_id, top=top)

@@ -122,12 +122,9 @@ def _incoming(record: PatentIn) -> dict[str, Any]:
 
 
 def _fingerprint(values: dict[str, Any], institution_id: int | None) -> int:
-    return hash(
-        (
-            institution_id,
-            tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(values.items())),
-        )
-    )
+    """A hash of what a row would write; `values` keys come in DATA_FIELDS order."""
+    flat = tuple(tuple(v) if isinstance(v, list) else v for v in values.values())
+    return hash((institution_id, tuple(values), flat))
 
 
 def _upsert_batch(

@@ -34,10 +34,10 @@ LANGS: tuple[str, ...] = ("auto", "zh", "en")
 # Han ideographs (CJK Unified + Extension A + compatibility) vs everything else word-like.
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUNS = re.compile(rf"[{_HAN}]+|[^\W{_HAN}_]+")
-_HAN_RUN = re.compile(rf"[{_HAN}]")
 _LATIN = re.compile(r"[a-z0-9]+")
 # Clause boundaries for phrases: sentence and list punctuation, Chinese and ASCII.
-_CLAUSES = re.compile(r"[,.;:!?()\[\]{}<>\"，。；：！？、（）【】《》“”‘’]+")
+_CLAUSE_CHARS = frozenset(",.;:!?()[]{}<>\"，。；：！？、（）【】《》“”‘’")
+_LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x1c-\x1e\x85]+")
 
 
 def _read_list(name: str) -> frozenset[str]:
@@ -102,15 +102,9 @@ def _stemmer() -> Any:
     return Stemmer.Stemmer("english", 100_000)
 
 
-def _han_words(run: str, *, bigrams: bool, stop: frozenset[str]) -> tuple[list[str], list[str]]:
-    """(search-mode terms, precise-mode word sequence for phrases) of one Han run."""
-    terms = [w for w in _segmenter()(run) if w not in stop and _HAN_RUN.search(w)]
-    if bigrams and len(run) > 2:
-        terms.extend(run[i : i + 2] for i in range(len(run) - 1))
-    if len(terms) <= 1:
-        return terms, terms
-    seq = [w for w in _precise()(run) if w not in stop and _HAN_RUN.search(w)]
-    return terms, seq
+def _is_han(ch: str) -> bool:
+    code = ord(ch)
+    return 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF
 
 
 def _latin_terms(run: str, *, stop: frozenset[str], stem: bool) -> list[str]:
@@ -120,26 +114,19 @@ def _latin_terms(run: str, *, stop: frozenset[str], stem: bool) -> list[str]:
     return words
 
 
-def _clause_terms(
-    clause: str, *, stop_zh: frozenset[str], stem: bool, bigrams: bool
-) -> tuple[list[str], list[str]]:
-    terms: list[str] = []
-    seq: list[str] = []
-    for match in _RUNS.finditer(clause):
-        run = match.group()
-        if _HAN_RUN.match(run):
-            words, order = _han_words(run, bigrams=bigrams, stop=stop_zh)
-            terms.extend(words)
-            seq.extend(order)
-        elif run.isascii():
-            words = _latin_terms(run, stop=stopwords_en(), stem=stem)
-            terms.extend(words)
-            seq.extend(words)
-        elif len(run) > 1:
-            # Other scripts (Cyrillic, kana, Hangul ...): keep the word whole, no stemming.
-            terms.append(run)
-            seq.append(run)
-    return terms, seq
+def _segment_runs(cut: Any, runs: list[str]) -> list[list[str]]:
+    """Words of each Han run from ONE segmenter call (runs joined by spaces, which the
+    segmenter returns as separate tokens): per-call overhead dominated when each of a business
+    scope's dozen clauses was cut separately."""
+    groups: list[list[str]] = [[]]
+    for tok in cut(" ".join(runs)):
+        if tok == " ":
+            groups.append([])
+        else:
+            groups[-1].append(tok)
+    if len(groups) != len(runs):  # never seen; stay correct if a segmenter merges differently
+        groups = [list(cut(r)) for r in runs]
+    return groups
 
 
 def tokenize(
@@ -158,19 +145,47 @@ def tokenize(
         raise ValueError(f"lang 必须是 auto|zh|en (lang must be auto|zh|en): {lang!r}")
     if not text:
         return []
+    # A line break ends a clause: mark it with 。 (kept by normalisation, unlike whitespace).
+    norm = normalize_for_search(_LINE_BREAKS.sub("。", text))
+    if not norm:
+        return []
     stop_zh = stopwords_zh() if lang != "en" else frozenset()
+    stop_en = stopwords_en()
     stem = lang != "zh"
+    matches = list(_RUNS.finditer(norm))
+    han = [m.group() for m in matches if _is_han(m.group()[0])]
+    search_groups = _segment_runs(_segmenter(), han) if han else []
+    precise_groups = _segment_runs(_precise(), han) if han and phrases else []
     out: list[str] = []
     pairs: list[str] = []
-    for line in text.splitlines():
-        norm = normalize_for_search(line)
-        if not norm:
-            continue
-        for clause in _CLAUSES.split(norm):
-            terms, seq = _clause_terms(clause, stop_zh=stop_zh, stem=stem, bigrams=bigrams)
-            out.extend(terms)
+    seq: list[str] = []
+    prev_end = 0
+    h = 0
+    for m in matches:
+        run = m.group()
+        if phrases and seq and not _CLAUSE_CHARS.isdisjoint(norm[prev_end : m.start()]):
+            pairs.extend(f"{a}_{b}" for a, b in zip(seq, seq[1:], strict=False))
+            seq = []
+        prev_end = m.end()
+        if _is_han(run[0]):
+            out.extend(w for w in search_groups[h] if w not in stop_zh)
+            if bigrams and len(run) > 2:
+                out.extend(run[i : i + 2] for i in range(len(run) - 1))
             if phrases:
-                pairs.extend(f"{a}_{b}" for a, b in zip(seq, seq[1:], strict=False))
+                seq.extend(w for w in precise_groups[h] if w not in stop_zh)
+            h += 1
+        elif run.isascii():
+            words = _latin_terms(run, stop=stop_en, stem=stem)
+            out.extend(words)
+            if phrases:
+                seq.extend(words)
+        elif len(run) > 1:
+            # Other scripts (Cyrillic, kana, Hangul ...): keep the word whole, no stemming.
+            out.append(run)
+            if phrases:
+                seq.append(run)
+    if phrases:
+        pairs.extend(f"{a}_{b}" for a, b in zip(seq, seq[1:], strict=False))
     return out + pairs
 
 

@@ -423,3 +423,30 @@ def test_split_helpers() -> None:
 def test_unknown_format() -> None:
     with pytest.raises(ImportFailed, match="未知格式"):
         parse_patent_file(Path("x.csv"), fmt="docx")
+
+
+def test_language_guessed_without_mapping_default(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.csv"
+    path.write_text(
+        "no,title\nUS16123456,Drone dock\nCN202223220665.2,一种无人机\n", encoding="utf-8"
+    )
+    mapping = {"columns": {"application_number": "no", "title": "title"}}
+    records, _ = _split(parse_patent_file(path, mapping=mapping))
+    assert [r.language for r in records] == ["en", "zh"]
+
+
+def test_cnipa_register_with_title_row(tmp_path: Path) -> None:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["某某大学存量专利清单"])
+    ws.merge_cells("A1:E1")
+    ws.append([])
+    ws.append(CNIPA_HEADER)
+    row = cnipa_row()
+    ws.append([row[h] for h in CNIPA_HEADER])
+    path = tmp_path / "register.xlsx"
+    wb.save(path)
+    assert detect_format(path) == "cnipa"
+    records, rejections = _split(parse_patent_file(path))
+    assert rejections == []
+    assert [(r.source_row, r.application_key) for r in records] == [(4, "CN202223220665")]

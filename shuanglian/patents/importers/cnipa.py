@@ -49,7 +49,8 @@ def looks_like_cnipa(header: list[str]) -> bool:
 
 def parse_cnipa_export(path: Path, *, sheet: str | None = None) -> Iterator[ImportItem]:
     """Stream the rows of a CNIPA export as `PatentIn` records or row rejections."""
-    header, rows = read_table(path, sheet=sheet)
+    # Institutions' own registers often put a title row ("XX大学专利清单") above the header.
+    header, rows = read_table(path, sheet=sheet, is_header=looks_like_cnipa)
     columns = cnipa_columns(header)
     return _records(rows, columns, Path(path).name)
 

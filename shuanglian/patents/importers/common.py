@@ -65,6 +65,7 @@ CANONICAL_FIELDS = (
 _NAME_SPLIT = re.compile(r"[;；|\n]+")
 # Classification symbols contain no commas or spaces once compacted, so both separate them.
 _CODE_SPLIT = re.compile(r"[;；,，、|\n]+")
+_HAN = re.compile(r"[\u3400-\u9fff]")
 
 
 def split_names(text: str) -> list[str]:
@@ -146,8 +147,9 @@ def build_record(
     for name in ("abstract", "legal_status"):
         if name in values:
             fields[name] = _text(values[name]) or None
-    if language or "language" in values:
-        fields["language"] = (_text(values.get("language")) or language or "zh").lower()
+    explicit_language = _text(values.get("language")) or language
+    # Without a language column or default, a title with any Han character is Chinese.
+    fields["language"] = (explicit_language or ("zh" if _HAN.search(title) else "en")).lower()
 
     for name in DATE_FIELDS:
         if name in values:

@@ -30,8 +30,8 @@ def detect_format(path: Path) -> str:
         return "uspto-xml"
     if path.stem.lower() in TABLES:
         return "patentsview"
-    header, rows = read_table(path)
-    rows.close()  # type: ignore[attr-defined]
+    header, rows = read_table(path, is_header=looks_like_cnipa)
+    rows.close()
     if looks_like_cnipa(header):
         return "cnipa"
     if {"patent_id", "patent_title"} <= set(header):

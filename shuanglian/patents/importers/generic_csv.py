@@ -74,7 +74,7 @@ def parse_mapped_table(path: Path, *, mapping: Path | dict[str, Any] | str) -> I
     """Stream a CSV/XLSX through a column mapping as `PatentIn` records or row rejections."""
     spec = load_mapping(mapping)
     header, rows = read_table(path, delimiter=spec.get("delimiter"), sheet=spec.get("sheet"))
-    wanted = {field: (str(name),) for field, name in spec["columns"].items()}
+    wanted = {str(field): (str(name),) for field, name in spec["columns"].items()}
     columns = require_columns(header, wanted)
     defaults = {k: v for k, v in (spec.get("defaults") or {}).items()}
     country = spec.get("country")

@@ -31,7 +31,7 @@ DOCUMENT_FIELD = "XML 文档 (document)"
 
 def split_documents(path: Path) -> Iterator[tuple[int, bytes]]:
     """(line number of the `<?xml` line, document bytes) for each document in the file."""
-    start_line, lines = 0, []
+    start_line, lines = 0, list[bytes]()
     with Path(path).open("rb") as fh:
         for number, line in enumerate(fh, start=1):
             if line.lstrip().startswith(b"<?xml") and lines:

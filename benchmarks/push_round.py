@@ -152,6 +152,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         with session_scope(factory) as session:
             grades = assess_pool(session, industry_link=industries_for_ipc)
         assess = {"wall_s": round(time.perf_counter() - started, 1), "grades": grades}
+        print(json.dumps({"data": data, "assess_pool": assess}), file=sys.stderr, flush=True)
         rounds = []
         for label in ("first_round", "second_round"):
             started = time.perf_counter()
@@ -167,10 +168,10 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             wall = time.perf_counter() - started
             rounds.append({**row, "wall_s": round(wall, 1),
                            "patents_per_s": round(row["patents_considered"] / wall)})
+            print(json.dumps(rounds[-1]), file=sys.stderr, flush=True)  # progress
         with session_scope(factory) as session:
+            # No pair can be stored twice: (patent_id, enterprise_id) is a unique constraint.
             stored = session.scalar(select(func.count()).select_from(Push))
-            distinct = session.scalar(select(func.count()).select_from(
-                select(Push.patent_id, Push.enterprise_id).distinct().subquery()))
     finally:
         engine.dispose()
         if pg_name:
@@ -181,7 +182,6 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     return {"backend": backend, "data": data, "per_patent": args.per_patent, "cap": args.cap,
             "assess_pool": assess, "rounds": rounds, "pushes_stored": stored,
-            "distinct_pairs": distinct,
             "peak_rss_mib_after_load": round(rss_after_load, 1),
             "peak_rss_mib": round(peak, 1)}
 
@@ -204,9 +204,8 @@ def main(argv: list[str] | None = None) -> int:
         cmd = [sys.executable, __file__, "--child", "--backend", backend,
                "--patents", str(args.patents), "--enterprises", str(args.enterprises),
                "--per-patent", str(args.per_patent), "--cap", str(args.cap)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT)
         if proc.returncode != 0:
-            sys.stderr.write(proc.stderr)
             return 1
         res = json.loads(proc.stdout)
         results.append(res)

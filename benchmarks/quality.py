@@ -28,7 +28,7 @@ from shuanglian.engine.evaluate import (
 ROWS: tuple[tuple[str, list[str] | None], ...] = (
     ("bm25 (engine tokenizer, phrases)", ["bm25"]),
     ("ipc alone", ["ipc"]),
-    ("prior alone", ["prior"]),
+    ("prior alone (silent: no industry codes in these suites)", ["prior"]),
     ("fused (bm25 + ipc + prior)", None),
 )
 

@@ -292,6 +292,9 @@ def _read_xlsx(
             ws = wb[sheet]
         else:
             ws = wb.worksheets[0]
+        # Some writers store a wrong <dimension> (e.g. "A1"); openpyxl would stop reading at
+        # it, so the sheet's own row elements decide how far it goes.
+        ws.reset_dimensions()
         records = _xlsx_records(ws)
         header, records = _take_header(records, is_header, path.name, clean=clean_cell)
     except BaseException:

@@ -242,3 +242,25 @@ def test_header_below_title_rows(tmp_path: Path) -> None:
     header, rows = _all(path, is_header=lambda cells: False)
     assert header == ["某某大学专利清单"]
     assert [n for n, _ in rows] == [2, 3, 4]
+
+
+def test_xlsx_with_wrong_dimension_tag_is_read_fully(tmp_path: Path) -> None:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["申请号", "专利名称"])
+    for i in range(5):
+        ws.append([f"CN{i}", f"标题{i}"])
+    good = tmp_path / "good.xlsx"
+    wb.save(good)
+    bad = tmp_path / "bad.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bad, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                pattern = rb'<dimension ref="[^"]*"\s*/>'
+                data, count = re.subn(pattern, b'<dimension ref="A1"/>', data)
+                assert count == 1
+            dst.writestr(item, data)
+    header, rows = _all(bad)
+    assert header == ["申请号", "专利名称"]
+    assert [n for n, _ in rows] == [2, 3, 4, 5, 6]

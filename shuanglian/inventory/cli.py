@@ -286,7 +286,7 @@ def indicators(
     as_json: JsonOpt = False,
 ) -> None:
     """计算资源库专利的价值指标与评级 (compute value indicators and grades)."""
-    from shuanglian.inventory.indicators import assess_pool, default_industry_link
+    from shuanglian.inventory.indicators import assess_pool, default_industry_link, explain
     from shuanglian.inventory.models import PoolEntry
 
     def do(settings: Settings) -> dict[str, Any]:
@@ -298,7 +298,7 @@ def indicators(
                 entry = session.scalar(select(PoolEntry).where(PoolEntry.patent_id == patent))
                 if entry is None:
                     raise NotFound(f"专利 {patent} 不在资源库中 (not pooled)")
-                result["patent"] = entry.indicators
+                result["patent"] = explain(entry.indicators)
             return result
 
     result = _run(as_json, do)

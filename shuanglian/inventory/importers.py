@@ -191,6 +191,8 @@ def import_assessments(
     cols.update(find_columns(header, {f: _aliases(ASSESSMENT_HEADERS[f]) for f in
                                       ("industry_codes", "contact_phone", "contact_email")}))
     report = ImportReport(dry_run=dry_run)
+    # One savepoint around the whole file: a dry run undoes exactly this import, nothing else.
+    outer = session.begin_nested()
     for rownum, cells in rows:
         values = {f: cells.get(col, "") for f, col in cols.items()}
         if not any(values.values()):
@@ -240,7 +242,9 @@ def import_assessments(
         else:
             report.inserted += 1
     if dry_run:
-        session.rollback()
+        outer.rollback()
+    else:
+        outer.commit()
     return report
 
 
@@ -282,6 +286,8 @@ def import_feedback(
     cols.update(find_columns(header, {f: _aliases(FEEDBACK_HEADERS[f])
                                       for f in ("application_number", "improvement_needs")}))
     report = ImportReport(dry_run=dry_run)
+    # One savepoint around the whole file: a dry run undoes exactly this import, nothing else.
+    outer = session.begin_nested()
     headers = {f: cols.get(f, h) for f, h in FEEDBACK_HEADERS.items()}
     for rownum, cells in rows:
         values = {f: cells.get(col, "") for f, col in cols.items()}
@@ -316,7 +322,9 @@ def import_feedback(
         else:
             report.inserted += 1
     if dry_run:
-        session.rollback()
+        outer.rollback()
+    else:
+        outer.commit()
     return report
 
 

@@ -114,13 +114,26 @@ class Assessment:
     suggested_tier: int
     indicators: list[IndicatorResult] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, *, with_sources: bool = True) -> dict[str, Any]:
+        """JSON shape; stored without `source` (the same text for every patent, see
+        `with_sources`) and read back through `explain`."""
+        skip = () if with_sources else ("source",)
         return {
             "score": self.score,
             "grade": self.grade,
             "suggested_tier": self.suggested_tier,
-            "indicators": [vars(i) for i in self.indicators],
+            "indicators": [{k: v for k, v in vars(i).items() if k not in skip}
+                           for i in self.indicators],
         }
+
+
+def explain(stored: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A stored assessment with each indicator's documented source filled back in."""
+    if stored is None:
+        return None
+    sources = load_config()["sources"]
+    return {**stored, "indicators": [{**i, "source": sources.get(i["key"], "")}
+                                     for i in stored.get("indicators", [])]}
 
 
 def _clamp(x: float) -> float:
@@ -175,7 +188,9 @@ def _legal(patent: Patent) -> tuple[float, str]:
 def _remaining(patent: Patent, cfg: dict[str, Any], as_of: date) -> tuple[Any, float, str]:
     expiry = patent.expiry_date
     if expiry is None and patent.filing_date is not None:
-        ptype = patent.patent_type if patent.patent_type in cfg["term_years"] else "invention"
+        ptype = patent.patent_type or "invention"
+        if ptype not in cfg["term_years"]:
+            ptype = "invention"
         expiry = numbers.expiry_date(ptype, patent.filing_date)
     if expiry is None:
         return None, 0.5, "申请日未知，按中性值计"
@@ -411,7 +426,7 @@ def assess_pool(
             )
             entry.score = result.score
             entry.grade = result.grade
-            entry.indicators = result.as_dict()
+            entry.indicators = result.as_dict(with_sources=False)
             entry.assessed_at = now
             counts[result.grade] += 1
         session.flush()

@@ -202,7 +202,7 @@ def run_push_round(
                     break
         if rows:
             # Core insert: no ORM objects for rows nobody reads back in this unit of work.
-            session.connection().execute(insert(Push.__table__), rows)
+            session.connection().execute(insert(Push), rows)
         rnd.patents_considered += len(chunk)
         rnd.pushes_made += len(rows)
     rnd.finished_at = utcnow()

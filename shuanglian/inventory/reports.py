@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from shuanglian.accounts.models import User
@@ -33,12 +33,12 @@ COLUMNS = ("盘点数", "入库数", "其中发明专利", "自评转化前景�
 CONVERTED_STATUSES = ("已许可", "已转让", "已作价入股")
 
 
-def _grouped(session: Session, stmt: Select[Any]) -> dict[int, int]:
+def _grouped(session: Session, stmt: Any) -> dict[int, int]:
     return {k: int(v) for k, v in session.execute(stmt).all()}
 
 
 def _by_institution(session: Session, institution_id: int | None) -> dict[str, dict[int, Any]]:
-    def scoped(stmt: Select[Any], col: Any) -> Select[Any]:
+    def scoped(stmt: Any, col: Any) -> Any:
         stmt = stmt.group_by(col)
         return stmt.where(col == institution_id) if institution_id is not None else stmt
 

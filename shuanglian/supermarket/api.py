@@ -143,6 +143,7 @@ def list_listings_api(
         total=page.total,
         offset=page.offset,
         limit=page.limit,
+        total_capped=page.total_capped,
     )
 
 

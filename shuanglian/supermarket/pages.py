@@ -60,11 +60,14 @@ def parse_ids(raw: str) -> list[int]:
 
 def _catalogue_context(request: Request, session: Any, page: Any, params: dict[str, Any]) -> dict:
     result = service.search_listings(session, offset=page.offset, limit=page.per_page, **params)
+    pages = page.pages(result.total)
+    if result.total_capped and len(result.items) == page.per_page:
+        pages = max(pages, page.page + 1)  # more beyond the counted ones: keep "next"
     return {
         "items": result.items,
-        "total": result.total,
+        "total": f"{result.total}+" if result.total_capped else result.total,
         "page": page.page,
-        "pages": page.pages(result.total),
+        "pages": pages,
         "params": params,
         "modes": MODES,
         "sorts": SORTS,
@@ -132,10 +135,10 @@ def listing_page(
     listing_id: IdPath,
     src: Annotated[str | None, Query(max_length=20)] = None,
 ) -> HTMLResponse:
-    listing = service.get_listing(session, listing_id=listing_id, actor=user)
-    if listing.status == "published":
-        service.record_visit(session, listing_id=listing.id, source=src)
+    session.commit()  # end the user lookup's read transaction: the count must write first
+    if service.record_visit(session, listing_id=listing_id, source=src):
         session.commit()
+    listing = service.get_listing(session, listing_id=listing_id, actor=user)
     return _listing_response(request, listing, user)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
@@ -39,12 +40,21 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 @dataclass
 class ListingPage:
-    """One page of listings and the total the filters match."""
+    """One page of listings and the total the filters match.
+
+    `total_capped` means there are at least `total` matches (counting stopped at COUNT_CAP).
+    """
 
     items: list[Listing]
     total: int
     offset: int
     limit: int
+    total_capped: bool = False
+
+
+# Counting every match of a common word means scanning the whole catalogue; past this many
+# a pager only needs to know "more than COUNT_CAP", and the scan can stop early.
+COUNT_CAP = 1000
 
 
 @dataclass
@@ -328,7 +338,10 @@ def search_listings(
         stmt = stmt.where(Listing.price <= price_max)
     if institution_id is not None:
         stmt = stmt.where(Listing.institution_id == institution_id)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    capped = stmt.with_only_columns(Listing.id).order_by(None).limit(COUNT_CAP + 1)
+    total = session.scalar(select(func.count()).select_from(capped.subquery())) or 0
+    total_capped = total > COUNT_CAP
+    total = min(total, COUNT_CAP)
     order: list[Any] = {
         "newest": [Listing.published_at.desc(), Listing.id.desc()],
         "popular": [(Listing.view_count + Listing.scan_count).desc(), Listing.id.desc()],
@@ -339,11 +352,26 @@ def search_listings(
     items = session.scalars(
         stmt.options(selectinload(Listing.institution)).order_by(*order).offset(offset).limit(limit)
     ).all()
-    return ListingPage(items=list(items), total=total, offset=offset, limit=limit)
+    return ListingPage(
+        items=list(items), total=total, offset=offset, limit=limit, total_capped=total_capped
+    )
+
+
+FACET_TTL_S = 60.0
+_facet_cache: dict[str, tuple[float, dict[str, list[str]]]] = {}
 
 
 def facet_values(session: Session) -> dict[str, list[str]]:
-    """Distinct tech fields and regions among published listings, for filter menus."""
+    """Distinct tech fields and regions among published listings, for filter menus.
+
+    Two DISTINCT scans per catalogue page would cost more than the page itself at 100k
+    listings; the menus may lag a minute behind, so they are kept per database for FACET_TTL_S.
+    """
+    key = str(session.get_bind().engine.url)
+    cached = _facet_cache.get(key)
+    now = time.monotonic()
+    if cached and now - cached[0] < FACET_TTL_S:
+        return cached[1]
     published = Listing.status == "published"
     fields = session.scalars(
         select(Listing.tech_field)
@@ -359,22 +387,39 @@ def facet_values(session: Session) -> dict[str, list[str]]:
         .order_by(Listing.region)
         .limit(100)
     ).all()
-    return {"tech_fields": list(fields), "regions": list(regions)}
+    facets = {"tech_fields": list(fields), "regions": list(regions)}
+    _facet_cache[key] = (now, facets)
+    return facets
 
 
-def record_visit(session: Session, *, listing_id: int, source: str | None) -> None:
-    """Count one page view, or one QR scan when the URL came from a card (`?src=qr`)."""
+def record_visit(session: Session, *, listing_id: int, source: str | None) -> bool:
+    """Count one page view, or one QR scan when the URL came from a card (`?src=qr`).
+
+    Only published listings count; returns whether this visit was counted. Call it first in
+    its own transaction and commit at once: on SQLite a transaction that reads before it
+    writes cannot wait for the write lock (SQLITE_BUSY at once), one that writes first can.
+    """
     is_scan = source == "qr"
     column = Listing.scan_count if is_scan else Listing.view_count
-    session.execute(update(Listing).where(Listing.id == listing_id).values({column: column + 1}))
+    counted = session.execute(
+        update(Listing)
+        .where(Listing.id == listing_id, Listing.status == "published")
+        .values({column: column + 1})
+        .execution_options(synchronize_session=False)
+    )
+    if not counted.rowcount:  # type: ignore[attr-defined]
+        return False
     day = today_in_china()
     daily_col = ListingDailyStat.scans if is_scan else ListingDailyStat.views
     where = (ListingDailyStat.listing_id == listing_id, ListingDailyStat.day == day)
-    done = session.execute(
-        update(ListingDailyStat).where(*where).values({daily_col: daily_col + 1})
+    bump = (
+        update(ListingDailyStat)
+        .where(*where)
+        .values({daily_col: daily_col + 1})
+        .execution_options(synchronize_session=False)
     )
-    if done.rowcount:  # type: ignore[attr-defined]
-        return
+    if session.execute(bump).rowcount:  # type: ignore[attr-defined]
+        return True
     try:
         with session.begin_nested():
             session.add(
@@ -387,7 +432,8 @@ def record_visit(session: Session, *, listing_id: int, source: str | None) -> No
             )
     except IntegrityError:
         # Another request created today's row first; add to it instead.
-        session.execute(update(ListingDailyStat).where(*where).values({daily_col: daily_col + 1}))
+        session.execute(bump)
+    return True
 
 
 def screen_figures(session: Session) -> dict[str, Any]:

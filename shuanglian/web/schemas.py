@@ -28,6 +28,9 @@ class ListResponse(BaseModel, Generic[T]):
     total: int
     offset: int
     limit: int
+    total_capped: bool = Field(
+        default=False, description="true when there are at least `total` results (not counted on)"
+    )
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {

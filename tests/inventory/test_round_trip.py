@@ -172,3 +172,14 @@ def test_report_is_limited_to_own_institution(db_session, world):
         inventory_report(db_session, actor=world.other_staff,
                          institution_id=world.institution.id)
     assert inventory_report(db_session, actor=world.admin)["total"]["盘点数"] == 10
+
+
+def test_dry_run_changes_nothing(db_session, world, tmp_path):
+    template = tmp_path / "自评表.xlsx"
+    write_assessment_template(db_session, actor=world.staff, path=template,
+                              institution_id=world.institution.id)
+    _fill_assessments(template)
+    report = import_assessments(db_session, actor=world.staff, path=template, dry_run=True)
+    assert report.dry_run and report.inserted == 8
+    assert db_session.scalar(select(func.count()).select_from(SelfAssessment)) == 0
+    assert world.institution.name == "中科大数据研究院"  # the session itself still works

@@ -17,9 +17,11 @@ def test_chinese_patent_title_keeps_technology_and_drops_boilerplate() -> None:
     assert not {"一种", "及其", "制备", "方法"} & set(terms)
 
 
-def test_search_mode_keeps_compound_and_parts() -> None:
-    terms = tokenize("高强度防火板材", phrases=False)
-    assert {"高强度", "强度", "防火", "板材"} <= set(terms)
+def test_long_words_keep_their_parts_short_ones_do_not() -> None:
+    terms = tokenize("锂离子电池高强度防火板材", phrases=False)
+    assert {"锂离子电池", "锂离子", "电池", "高强度", "防火", "板材"} <= set(terms)
+    # A 3-character word is not split: search mode would count 高强度 three times.
+    assert "强度" not in terms and "高强" not in terms
 
 
 def test_user_dictionary_joins_domain_compounds() -> None:

@@ -1,355 +1,445 @@
-"""Benchmark: the supermarket catalogue and search under 20 concurrent users (locust).
+"""Benchmark: the supermarket catalogue and search under 20 concurrent users (issue 5, "Measure").
 
-Data: patents recombined from real texts by `benchmarks/corpus.py` (Lens.org, USPTO, CNIPA
-pieces; fixed seed), one institution in 500 per patent, and the first `--listings` patents
-pooled and published as listings (modes, TRL, price, region and industry drawn with a fixed
-seed). Catalogue queries touch the listings table (and patents only by primary key), so the
-listing count is what drives page time; `--patents` sets the size of the table beside it.
+Data: `benchmarks/scale_data.py` fills (or reuses) a database with `--patents` realistic
+patents, half of them pooled, and `--listings` listings (95% published); PostgreSQL through
+COPY, SQLite through bulk inserts. Both databases are kept under their scale's name and reused
+by the next run while the schema is unchanged (`--drop` removes the PostgreSQL one after).
 
-Load: locust, `--users` simulated visitors on loopback, each waiting 1–2 s between pages (a
-person reading), for `--seconds`. Tasks: the catalogue (`/market`, random page of the first
-50), a search (`/market?q=<real title word>`), a filtered catalogue (mode + TRL), the JSON
-catalogue (`/api/v1/listings?q=`) and a listing page. The server is `uvicorn` with one worker
-in its own process, as `shuanglian serve` runs it.
+Server: `uvicorn` on a free loopback port in its own process, `--workers 1` by default (as
+`shuanglian serve` runs it; `--workers 2` gives each of the 2 cores a process).
+
+Load: locust headless (`benchmarks/locustfile.py`), `--users` visitors spawned at once, each
+waiting `--wait` seconds between pages; a `--warmup` run first (not recorded), then the
+measured run of `--seconds`. Before the load, each request shape is timed alone (no
+concurrency) and each catalogue query is timed and EXPLAINed through the service, so a slow
+percentile can be told apart from queueing.
 
     .venv/bin/python benchmarks/web_load.py [--patents 1000000] [--listings 100000]
-        [--users 20] [--seconds 60] [--backend sqlite|postgresql|both]
+        [--users 20] [--seconds 60] [--warmup 10] [--workers 1] [--wait 1,2]
+        [--backend sqlite|postgresql|both] [--output benchmarks/results/web_load.json]
 
-Writes benchmarks/results/web_load.json (p50/p95 per task and overall, per backend). Target:
-p95 ≤ 200 ms. PostgreSQL is reached through SHUANGLIAN_TEST_PG_ADMIN_URL (default
-postgres@127.0.0.1:5432, trust); a throw-away database is created and dropped.
+Prints a table (p50/p95/p99 ms and requests/s per endpoint) and writes the JSON results with
+machine info, load average before each run, database sizes and the command. Target: p95 ≤ 200 ms.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
+import csv
 import json
 import os
 import platform
-import random
-import re
-import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections import Counter
-from datetime import UTC, datetime, timedelta
+import urllib.error
+import urllib.request
+from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-RESULTS = ROOT / "benchmarks/results/web_load.json"
-WORK = ROOT / "benchmarks/work/web_load"
-PG_ADMIN = os.environ.get(
-    "SHUANGLIAN_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+RESULTS = ROOT / "benchmarks" / "results" / "web_load.json"
+LOCUSTFILE = ROOT / "benchmarks" / "locustfile.py"
+TARGET_P95_MS = 200
+ENDPOINTS = (
+    "catalogue",
+    "catalogue filtered",
+    "search",
+    "api catalogue",
+    "api search",
+    "listing",
 )
-MODES = ["transfer", "licence", "open_licence", "equity", "joint_dev"]
-REGIONS = ["北京", "上海", "江苏", "浙江", "广东", "辽宁", "湖北", "四川", "陕西", "山东"]
-INDUSTRIES = ["C26", "C27", "C34", "C35", "C38", "C39", "C40", "I65", "M73", "D44"]
-FIELDS = ["Transport", "Computer technology", "Electrical machinery", "Measurement", "Control"]
-BATCH = 5000
 
 
-def _search_words(titles: list[str], k: int = 60) -> list[str]:
-    """Common real words of the listing titles (English words ≥ 5 letters, CJK bigrams)."""
-    counts: Counter[str] = Counter()
-    for title in titles:
-        counts.update(w.lower() for w in re.findall(r"[A-Za-z]{5,}", title))
-        for run in re.findall(r"[\u4e00-\u9fff]{2,}", title):
-            counts.update(run[i : i + 2] for i in range(len(run) - 1))
-    return [w for w, _ in counts.most_common(k)]
+def app_from_env() -> Any:
+    """uvicorn factory (`--factory benchmarks.web_load:app_from_env`): settings from the env.
 
-
-def load(url: str, *, patents: int, listings: int, seed: int) -> dict[str, Any]:
-    """Create the schema and bulk-load patents, pool entries and published listings."""
-    from sqlalchemy import insert
-    from sqlalchemy.dialects import sqlite
-    from sqlalchemy.schema import CreateTable
-
-    import shuanglian.models  # noqa: F401  (registers every table)
-    from benchmarks.corpus import generate_patents, load_sources
+    A factory by import string is what lets uvicorn start several workers.
+    """
     from shuanglian.config import Settings
-    from shuanglian.db import Base, make_engine
-    from shuanglian.inventory.models import PoolEntry
-    from shuanglian.patents.models import Institution, Patent
-    from shuanglian.supermarket.models import Listing, ListingPatent
-    from shuanglian.text.normalize import normalize_for_search
+    from shuanglian.web.app import create_app
 
-    home = Path(tempfile.mkdtemp(prefix="web-load-"))
-    if url is None:
-        # A loaded SQLite file is kept under benchmarks/work and reused while the parameters
-        # and the schema are the same (loading 100k rows takes minutes on 2 shared cores).
-        schema = hashlib.sha256(
-            "".join(
-                sorted(
-                    str(CreateTable(t).compile(dialect=sqlite.dialect()))
-                    + "".join(sorted(str(i.name) for i in t.indexes))
-                    for t in Base.metadata.tables.values()
-                )
-            ).encode()
-        ).hexdigest()[:10]
-        home = WORK / f"sqlite-{patents}-{listings}-s{seed}-{schema}"
-        marker = home / "loaded.json"
-        if marker.exists():
-            return json.loads(marker.read_text(encoding="utf-8"))
-        shutil.rmtree(home, ignore_errors=True)
-        home.mkdir(parents=True)
-    engine = make_engine(Settings(home=home, database_url=url))
-    Base.metadata.create_all(engine)
-    rng = random.Random(seed)
-    started = time.perf_counter()
-    n_inst = max(1, patents // 500)
-    now = datetime.now(UTC)
-    titles: list[str] = []
-    with engine.begin() as conn:
-        conn.execute(
-            insert(Institution),
-            [{"name": f"基准测试机构 {i:05d}", "kind": "university"} for i in range(n_inst)],
-        )
-    src = load_sources()
-    rows: list[dict[str, Any]] = []
-    listing_rows: list[dict[str, Any]] = []
+    return create_app(Settings())
 
-    def flush() -> None:
-        with engine.begin() as conn:
-            if rows:
-                conn.execute(insert(Patent), rows)
-            if listing_rows:
-                conn.execute(
-                    insert(PoolEntry),
-                    [
-                        {
-                            "patent_id": r["id"],
-                            "institution_id": r["institution_id"],
-                            "active": True,
-                        }
-                        for r in listing_rows
-                    ],
-                )
-                conn.execute(insert(Listing), listing_rows)
-                conn.execute(
-                    insert(ListingPatent),
-                    [
-                        {"listing_id": r["id"], "patent_id": r["id"], "position": 0}
-                        for r in listing_rows
-                    ],
-                )
-        rows.clear()
-        listing_rows.clear()
 
-    for i, line in enumerate(generate_patents(src, patents, seed=seed)):
-        doc = json.loads(line)
-        pid = i + 1
-        inst_id = 1 + i % n_inst
-        title, text = doc["title"][:1000], doc["text"]
-        ipc = list(doc["metadata"].get("ipc") or [])
-        rows.append(
-            {
-                "id": pid,
-                "application_key": f"BM{pid:010d}",
-                "application_number": f"BM{pid:010d}",
-                "title": title,
-                "abstract": text,
-                "search_text": normalize_for_search(f"{title} {text}"),
-                "ipc_codes": ipc,
-                "main_ipc": ipc[0][:20] if ipc else None,
-                "applicants": [],
-                "inventors": [],
-                "cpc_codes": [],
-                "language": doc["metadata"].get("lang", "en"),
-                "institution_id": inst_id,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-        if pid <= listings:
-            titles.append(title)
-            summary = text[:400]
-            modes = rng.sample(MODES, rng.randint(1, 2))
-            listing_rows.append(
-                {
-                    "id": pid,
-                    "patent_id": pid,
-                    "institution_id": inst_id,
-                    "title": title[:300],
-                    "summary": summary,
-                    "industries": "," + rng.choice(INDUSTRIES) + ",",
-                    "tech_field": rng.choice(FIELDS),
-                    "region": rng.choice(REGIONS),
-                    "trl": rng.randint(1, 9),
-                    "modes": "," + ",".join(modes) + ",",
-                    "price": None if rng.random() < 0.2 else round(rng.uniform(1, 2000), 2),
-                    "open_licence_terms": "许可费按年计" if "open_licence" in modes else None,
-                    "status": "published",
-                    "featured": rng.random() < 0.001,
-                    "published_at": now - timedelta(minutes=pid),
-                    "search_text": normalize_for_search(f"{title} {summary}"),
-                    "view_count": 0,
-                    "scan_count": 0,
-                    "deals_signed": 0,
-                    "signed_amount": 0,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
-        if len(rows) >= BATCH:
-            flush()
-    flush()
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as conn:
-            conn.exec_driver_sql("ANALYZE")
-            conn.commit()
-    engine.dispose()
-    loaded = {
-        "home": str(home),
-        "load_seconds": round(time.perf_counter() - started, 1),
-        "words": _search_words(titles),
-        "listings": listings,
+# --------------------------------------------------------------------------- machine
+
+
+def machine_info() -> dict[str, Any]:
+    """CPU, memory and software versions of this machine, for the results file."""
+    import sqlite3
+
+    import locust
+    import sqlalchemy
+    import uvicorn
+
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gib = None
+    try:
+        import psutil
+
+        mem_gib = round(psutil.virtual_memory().total / 2**30, 1)
+    except ImportError:
+        pass
+    return {
+        "platform": platform.platform(),
+        "cpu": cpu,
+        "cpus": os.cpu_count(),
+        "memory_gib": mem_gib,
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "sqlalchemy": sqlalchemy.__version__,
+        "uvicorn": uvicorn.__version__,
+        "locust": locust.__version__,
     }
-    if url is None:
-        (home / "loaded.json").write_text(json.dumps(loaded, ensure_ascii=False), encoding="utf-8")
-    return loaded
 
 
-def _free_port() -> int:
+def postgresql_version(url: str) -> str:
+    """The server's version string (e.g. "15.8")."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return str(conn.execute(text("SHOW server_version")).scalar())
+    finally:
+        engine.dispose()
+
+
+# --------------------------------------------------------------------------- server
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-SERVER = """
-import sys, uvicorn
-from pathlib import Path
-from shuanglian.config import Settings
-from shuanglian.web.app import create_app
-home, url, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
-settings = Settings(home=Path(home), database_url=url or None)
-uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
-            access_log=False)
-"""
-
-
-def serve(home: str, url: str) -> tuple[subprocess.Popen[bytes], str]:
-    """Start the app in its own process and wait until /healthz answers."""
-    import urllib.request
-
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-c", SERVER, home, url, str(port)], cwd=ROOT)
+def start_server(
+    home: Path, url: str | None, *, workers: int, log: Path
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start uvicorn on a free loopback port and wait until /healthz answers."""
+    port = free_port()
+    env = dict(os.environ, SHUANGLIAN_HOME=str(home), PYTHONPATH=str(ROOT))
+    env.pop("SHUANGLIAN_DATABASE_URL", None)
+    if url:
+        env["SHUANGLIAN_DATABASE_URL"] = url
+    cmd = [
+        sys.executable, "-m", "uvicorn", "--factory", "benchmarks.web_load:app_from_env",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+        "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"服务未能启动 (server exited): {log.read_text()[-2000:]}")
         try:
-            with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
+            with urllib.request.urlopen(base + "/healthz", timeout=5) as response:
                 if response.status == 200:
                     return proc, base
         except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("server did not start")
+            time.sleep(0.3)
+    stop_server(proc)
+    raise RuntimeError("服务 120 秒内未就绪 (server not ready in 120 s)")
 
 
-LOCUST = """
-import json, random, sys
-import gevent
-from locust import HttpUser, between, task
-from locust.env import Environment
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    """Terminate the server we started (and its workers), killing it if it hangs."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
 
-base, users, seconds, listings = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-words = json.loads(sys.argv[5])
 
-class Visitor(HttpUser):
-    wait_time = between(1, 2)
+def server_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of the server process and its worker children so far."""
+    import psutil
 
-    @task(3)
-    def catalogue(self):
-        self.client.get(f"/market?page={random.randint(1, 50)}", name="catalogue")
+    total = 0.0
+    try:
+        root = psutil.Process(pid)
+        for proc in [root, *root.children(recursive=True)]:
+            times = proc.cpu_times()
+            total += times.user + times.system
+    except psutil.NoSuchProcess:
+        pass
+    return round(total, 2)
 
-    @task(3)
-    def search(self):
-        self.client.get(f"/market?q={random.choice(words)}", name="search")
 
-    @task(2)
-    def filtered(self):
-        mode = random.choice(["licence", "transfer", "equity", "open_licence", "joint_dev"])
-        self.client.get(f"/market?mode={mode}&trl_min={random.randint(3, 7)}", name="filtered")
+# --------------------------------------------------------------------------- measuring
 
-    @task(1)
-    def api_search(self):
-        self.client.get(f"/api/v1/listings?q={random.choice(words)}", name="api search")
 
-    @task(1)
-    def listing(self):
-        self.client.get(f"/market/{random.randint(1, listings)}", name="listing")
+def request_shapes(terms: dict[str, list[str]]) -> dict[str, str]:
+    """One representative URL per request shape, for the unloaded timings."""
+    industry = (terms.get("industries") or ["C39"])[0]
 
-env = Environment(user_classes=[Visitor], host=base)
-runner = env.create_local_runner()
-runner.start(users, spawn_rate=users)
-gevent.sleep(seconds)
-runner.quit()
-out = {}
-for name in ["catalogue", "search", "filtered", "api search", "listing"]:
-    entry = env.stats.get(name, "GET")
-    out[name] = {"requests": entry.num_requests, "failures": entry.num_failures,
-                 "p50_ms": entry.get_response_time_percentile(0.5),
-                 "p95_ms": entry.get_response_time_percentile(0.95)}
-total = env.stats.total
-out["all"] = {"requests": total.num_requests, "failures": total.num_failures,
-              "p50_ms": total.get_response_time_percentile(0.5),
-              "p95_ms": total.get_response_time_percentile(0.95),
-              "rps": round(total.num_requests / seconds, 1)}
-print(json.dumps(out))
-"""
+    def first(name: str, default: str) -> str:
+        return (terms.get(name) or [default])[0]
+
+    def q(term: str) -> str:
+        return urlencode({"q": term})
+
+    return {
+        "catalogue p1": "/market",
+        "catalogue p50": "/market?page=50",
+        "catalogue filtered": "/market?" + urlencode({"mode": "licence", "trl_min": 5}),
+        "catalogue industry": "/market?" + urlencode({"industry": industry, "sort": "popular"}),
+        "search en common": "/market?" + q(first("en_common", "system")),
+        "search en rare": "/market?" + q(first("en_rare", "welding")),
+        "search zh title": "/market?" + q(first("zh_title", "无人机")),
+        "search zh industry": "/market?" + q(first("zh_industry", "医药制造业")),
+        "search no hit": "/market?" + q("石墨烯电池"),
+        "api search": "/api/v1/listings?" + q(first("en_common", "system")),
+        "listing": "/market/1",
+    }
+
+
+def unloaded_timings(base: str, shapes: dict[str, str], repeat: int = 5) -> dict[str, float]:
+    """Median milliseconds of each URL fetched alone, one after another (after one warm-up)."""
+    out: dict[str, float] = {}
+    for name, path in shapes.items():
+        samples = []
+        for i in range(repeat + 1):
+            started = time.perf_counter()
+            try:
+                with urllib.request.urlopen(base + path, timeout=60) as response:
+                    response.read()
+            except urllib.error.HTTPError as exc:  # a draft listing's 404 still times the page
+                exc.read()
+            if i:
+                samples.append((time.perf_counter() - started) * 1000)
+        out[name] = round(statistics.median(samples), 1)
+    return out
+
+
+def query_profile(home: Path, url: str | None, terms: dict[str, list[str]]) -> list[dict]:
+    """Time each catalogue query through the service alone and keep its SQL and plan.
+
+    The plan is what the database chose for that exact statement (SQLite: EXPLAIN QUERY PLAN;
+    PostgreSQL: EXPLAIN ANALYZE with buffers), so a slow shape can be traced to a scan.
+    """
+    from sqlalchemy import event
+
+    import shuanglian.models  # noqa: F401
+    from shuanglian.config import Settings
+    from shuanglian.db import make_engine, make_session_factory
+    from shuanglian.supermarket import service
+
+    def first(name: str, default: str) -> str:
+        return (terms.get(name) or [default])[0]
+
+    cases: dict[str, dict[str, Any]] = {
+        "catalogue p1": {},
+        "catalogue p50": {"offset": 49 * 20},
+        "filtered mode+trl": {"mode": "licence", "trl_min": 5},
+        "filtered industry, popular": {
+            "industry": first("industries", "C39"),
+            "sort": "popular",
+        },
+        "search en common": {"q": first("en_common", "system")},
+        "search en rare": {"q": first("en_rare", "welding")},
+        "search zh title": {"q": first("zh_title", "无人机")},
+        "search zh industry": {"q": first("zh_industry", "医药制造业")},
+        "search no hit": {"q": "石墨烯电池"},
+    }
+    engine = make_engine(Settings(home=home, database_url=url))
+    factory = make_session_factory(engine)
+    captured: list[tuple[str, Any]] = []
+
+    def capture(_conn, _cursor, statement, parameters, _context, _many):  # type: ignore[no-untyped-def]
+        captured.append((statement, parameters))
+
+    results = []
+    try:
+        for name, kwargs in cases.items():
+            samples = []
+            for i in range(4):
+                if i == 1:
+                    event.listen(engine, "before_cursor_execute", capture)
+                with factory() as session:
+                    started = time.perf_counter()
+                    page = service.search_listings(session, limit=20, **kwargs)
+                    samples.append((time.perf_counter() - started) * 1000)
+                if i == 1:
+                    event.remove(engine, "before_cursor_execute", capture)
+            statements = list(captured)
+            captured.clear()
+            results.append(
+                {
+                    "case": name,
+                    "params": kwargs,
+                    "median_ms": round(statistics.median(samples[1:]), 1),
+                    "total": page.total,
+                    "total_capped": page.total_capped,
+                    "statements": [
+                        {"sql": sql, "plan": _explain(engine, sql, params)}
+                        for sql, params in statements
+                    ],
+                }
+            )
+    finally:
+        engine.dispose()
+    return results
+
+
+def _explain(engine: Any, sql: str, params: Any) -> list[str]:
+    prefix = (
+        "EXPLAIN (ANALYZE, BUFFERS) "
+        if engine.dialect.name == "postgresql"
+        else "EXPLAIN QUERY PLAN "
+    )
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(prefix + sql, params).all()
+        conn.rollback()
+    return [" | ".join(str(c) for c in row) for row in rows]
+
+
+def parse_stats_csv(path: Path) -> dict[str, dict[str, Any]]:
+    """Locust's `<prefix>_stats.csv` → per request name: count, failures, rps, percentiles."""
+    out: dict[str, dict[str, Any]] = {}
+    with path.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            name = "all" if row["Name"] == "Aggregated" else row["Name"]
+
+            def pct(key: str, row: dict[str, str] = row) -> float | None:
+                value = row.get(key, "N/A")
+                return None if value in ("", "N/A") else float(value)
+
+            out[name] = {
+                "requests": int(row["Request Count"]),
+                "failures": int(row["Failure Count"]),
+                "rps": round(float(row["Requests/s"]), 2),
+                "avg_ms": round(float(row["Average Response Time"]), 1),
+                "p50_ms": pct("50%"),
+                "p95_ms": pct("95%"),
+                "p99_ms": pct("99%"),
+                "max_ms": round(float(row["Max Response Time"]), 1),
+            }
+    return out
+
+
+def run_locust(
+    base: str, *, terms_path: Path, listings: int, users: int, seconds: int, wait: str, out: Path
+) -> dict[str, dict[str, Any]]:
+    """One headless locust run; returns the parsed stats (raises if locust produced none)."""
+    env = dict(
+        os.environ,
+        SL_BENCH_TERMS=str(terms_path),
+        SL_BENCH_LISTINGS=str(listings),
+        SL_BENCH_WAIT=wait,
+    )
+    prefix = out / "locust"
+    cmd = [
+        sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
+        "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--host", base,
+        "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "10",
+    ]  # fmt: skip
+    # locust exits 1 when any request failed; the failures are in the stats, so carry on.
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    stats_file = prefix.with_name(prefix.name + "_stats.csv")
+    if not stats_file.exists():
+        raise RuntimeError(f"locust 未产生统计 (locust failed): {done.stderr[-3000:]}")
+    return parse_stats_csv(stats_file)
+
+
+# --------------------------------------------------------------------------- one backend
 
 
 def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Load one backend, serve it, put it under load, and clean up."""
-    from sqlalchemy import create_engine, text
+    """Fill or reuse the database, serve it, time it alone, then under load."""
+    from benchmarks.scale_data import (
+        Scale,
+        drop_postgresql_database,
+        load_terms,
+        postgresql_name,
+        prepare,
+    )
 
-    pg_name = None
-    url = ""
-    if backend == "postgresql":
-        pg_name = f"shuanglian_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE \"{pg_name}\" ENCODING 'UTF8' TEMPLATE template0"))
-        admin.dispose()
-        url = PG_ADMIN.rsplit("/", 1)[0] + "/" + pg_name
+    scale = Scale(args.patents, args.listings, args.seed)
+    home, url, fill = prepare(scale, backend)
+    terms_path = home.parent / "terms.json"
+    terms = load_terms(home.parent)
     try:
-        loaded = load(url or None, patents=args.patents, listings=args.listings, seed=args.seed)
-        proc, base = serve(loaded["home"], url)
-        try:
-            result = subprocess.run(
-                [
-                    sys.executable,
-                    "-c",
-                    LOCUST,
-                    base,
-                    str(args.users),
-                    str(args.seconds),
-                    str(args.listings),
-                    json.dumps(loaded["words"]),
-                ],
-                check=True,
-                capture_output=True,
-                text=True,
-                cwd=ROOT,
-            )
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
-        stats = json.loads(result.stdout.strip().splitlines()[-1])
+        profile = query_profile(home, url, terms) if args.profile else []
+        with tempfile.TemporaryDirectory(prefix="web-load-") as tmp:
+            work = Path(tmp)
+            proc, base = start_server(home, url, workers=args.workers, log=work / "server.log")
+            try:
+                unloaded = unloaded_timings(base, request_shapes(terms))
+                locust_args = {
+                    "terms_path": terms_path,
+                    "listings": args.listings,
+                    "users": args.users,
+                    "wait": args.wait,
+                }
+                if args.warmup:
+                    (work / "warmup").mkdir()
+                    run_locust(base, seconds=args.warmup, out=work / "warmup", **locust_args)
+                load_before = [round(x, 2) for x in os.getloadavg()]
+                cpu_before = server_cpu_seconds(proc.pid)
+                (work / "run").mkdir()
+                stats = run_locust(base, seconds=args.seconds, out=work / "run", **locust_args)
+                cpu_used = round(server_cpu_seconds(proc.pid) - cpu_before, 1)
+                load_after = [round(x, 2) for x in os.getloadavg()]
+            finally:
+                stop_server(proc)
+        version = postgresql_version(url) if url else None
     finally:
-        if pg_name:
-            admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
-            admin.dispose()
-    return {"backend": backend, "load_seconds": loaded["load_seconds"], "stats": stats}
+        if url and args.drop:
+            drop_postgresql_database(postgresql_name(scale))
+    return {
+        "backend": backend,
+        "server": {"workers": args.workers, "postgresql": version},
+        "database": asdict(fill),
+        "load_avg_before": load_before,
+        "load_avg_after": load_after,
+        "server_cpu_seconds": cpu_used,
+        "stats": stats,
+        "unloaded_ms": unloaded,
+        "queries": profile,
+    }
+
+
+def format_table(runs: list[dict[str, Any]]) -> str:
+    """A plain-text table: one line per backend and endpoint."""
+    head = (
+        f"{'backend':10} {'endpoint':20} {'req':>6} {'req/s':>7} "
+        f"{'p50':>6} {'p95':>6} {'p99':>6} {'fail':>5}"
+    )
+    lines = [head, "-" * len(head)]
+    for run in runs:
+        for name in (*ENDPOINTS, "all"):
+            s = run["stats"].get(name)
+            if not s:
+                continue
+            lines.append(
+                f"{run['backend']:10} {name:20} {s['requests']:>6} {s['rps']:>7} "
+                f"{s['p50_ms'] or 0:>6.0f} {s['p95_ms'] or 0:>6.0f} {s['p99_ms'] or 0:>6.0f} "
+                f"{s['failures']:>5}"
+            )
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -358,46 +448,52 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--listings", type=int, default=100_000)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--warmup", type=int, default=10, help="unrecorded seconds first")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--wait", default="1,2", help="think time between pages, 'min,max' s")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--no-profile", dest="profile", action="store_false")
+    parser.add_argument("--drop", action="store_true", help="drop the PostgreSQL DB after")
+    parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     if args.listings > args.patents:
-        parser.error("--listings cannot exceed --patents (each listing is one patent)")
+        parser.error("--listings cannot exceed --patents")
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     runs = []
     for backend in backends:
         run = run_backend(backend, args)
         runs.append(run)
-        overall = run["stats"]["all"]
+        overall = run["stats"].get("all", {})
         print(
-            f"{backend}: loaded in {run['load_seconds']} s; {overall['requests']} requests, "
-            f"p50 {overall['p50_ms']} ms, p95 {overall['p95_ms']} ms, "
-            f"{overall['failures']} failures",
+            f"{backend}: {overall.get('requests')} requests, p50 {overall.get('p50_ms')} ms, "
+            f"p95 {overall.get('p95_ms')} ms, {overall.get('failures')} failures",
             flush=True,
         )
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
-        json.dumps(
-            {
-                "benchmark": "web_load",
-                "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
-                "params": {
-                    "patents": args.patents,
-                    "listings": args.listings,
-                    "users": args.users,
-                    "seconds": args.seconds,
-                    "seed": args.seed,
-                    "think_time_s": [1, 2],
-                },
-                "target_p95_ms": 200,
-                "runs": runs,
-            },
-            ensure_ascii=False,
-            indent=2,
-        )
-        + "\n",
-        encoding="utf-8",
+    print(format_table(runs), flush=True)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    result = {
+        "benchmark": "web_load",
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": " ".join([".venv/bin/python", "benchmarks/web_load.py", *sys.argv[1:]])
+        if argv is None
+        else "web_load.main(" + repr(argv) + ")",
+        "machine": machine_info(),
+        "params": {
+            "patents": args.patents,
+            "listings": args.listings,
+            "users": args.users,
+            "seconds": args.seconds,
+            "warmup_seconds": args.warmup,
+            "workers": args.workers,
+            "think_time_s": args.wait,
+            "seed": args.seed,
+        },
+        "target_p95_ms": TARGET_P95_MS,
+        "runs": runs,
+    }
+    args.output.write_text(
+        json.dumps(result, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8"
     )
     return 0
 

@@ -319,3 +319,29 @@ def admin_orgs(request: Request, session: SessionDep, user: CurrentUser) -> HTML
     return render(
         request, "admin/orgs.html", {"institutions": institutions, "enterprises": enterprises}
     )
+
+
+@router.get("/admin/reference", response_class=HTMLResponse)
+def admin_reference(
+    request: Request,
+    user: CurrentUser,
+    q: Annotated[str | None, Query(max_length=50)] = None,
+) -> HTMLResponse:
+    """Reference tables shipped with the platform: counts, and a GB/T 4754 lookup."""
+    from shuanglian.reference import gbt4754, summary
+
+    perm.require_role(user, perm.ADMIN)
+    found = gbt4754.search_industries(q.replace("\x00", ""), limit=50) if q else []
+    if q and not found:
+        exact = gbt4754.industry(q.strip().upper())
+        found = [exact] if exact else []
+    return render(
+        request,
+        "admin/reference.html",
+        {
+            "summary": summary(),
+            "q": q or "",
+            "found": found,
+            "sections": gbt4754.industries_at_level("门类"),
+        },
+    )

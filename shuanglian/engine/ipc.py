@@ -11,7 +11,8 @@ import re
 from collections.abc import Iterable, Sequence
 
 # Section letter, two-digit class, subclass letter, then an optional main group / subgroup.
-_IPC = re.compile(r"^([A-H])\s*(\d{2})\s*([A-Z])\s*(?:0*(\d{1,4})\s*(?:/\s*(\d{1,6}))?)?")
+# Y is CPC's tagging section (Y02E: climate-change mitigation); exports mix CPC into IPC lists.
+_IPC = re.compile(r"^([A-HY])\s*(\d{2})\s*([A-Z])\s*(?:0*(\d{1,4})\s*(?:/\s*(\d{1,6}))?)?")
 
 LEVELS: tuple[str, ...] = ("class", "subclass", "group", "subgroup")
 

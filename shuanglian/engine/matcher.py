@@ -13,7 +13,7 @@ rows of the query's terms, IPC one sparse matrix-vector product, top-k an argpar
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -129,30 +129,36 @@ class Matcher:
         workers on the shared 2-core machine), so there is no worker option.
         """
         params = params or load_params()
-        by_id: dict[str, Record] = {}
-        for rec in records:
-            by_id[str(rec.id)] = rec
-        recs = list(by_id.values())
-        tokens = [_terms(r, params) for r in recs]
-        bm25, terms, avgdl = sparse.build_main(tokens, k1=params.k1, b=params.b)
+        ids: list[str] = []
+        ipcs: list[tuple[str, ...]] = []
+        industries: list[str] = []
+
+        def stream() -> Iterator[list[str]]:
+            # Records are read once and their text dropped as soon as it is tokenised.
+            for rec in records:
+                ids.append(str(rec.id))
+                ipcs.append(rec.ipc)
+                industries.append(industry_key(rec.industry) or "")
+                yield _terms(rec, params)
+
+        bm25, terms, avgdl = sparse.build_main(stream(), k1=params.k1, b=params.b)
         df = np.diff(bm25.indptr)
         ipc_vocab: dict[str, int] = {}
-        ipc = _ipc_counts([r.ipc for r in recs], ipc_vocab, grow=True)
+        ipc = _ipc_counts(ipcs, ipc_vocab, grow=True)
         ipc_terms = sorted(ipc_vocab, key=ipc_vocab.__getitem__)
-        seg = Segment(
-            ids=[str(r.id) for r in recs],
-            bm25=bm25,
-            ipc=ipc,
-            industry=[industry_key(r.industry) or "" for r in recs],
-        )
+        seg = Segment(ids=ids, bm25=bm25, ipc=ipc, industry=industries)
+        # A repeated id: the last copy is live, earlier ones are tombstoned.
+        last = {doc_id: pos for pos, doc_id in enumerate(ids)}
+        dead = {pos for pos, doc_id in enumerate(ids) if last[doc_id] != pos}
         return cls(
             params=params,
             terms=terms,
-            idf=sparse.bm25_idf(df, len(recs)),
+            idf=sparse.bm25_idf(df, len(ids)),
             avgdl=avgdl,
-            n_main=len(recs),
+            n_main=len(ids),
             ipc_terms=ipc_terms,
             segments=[seg],
+            tombstones=dead,
             link=link,
         )
 
@@ -560,12 +566,11 @@ def _pad_cols(mat: sp.csr_matrix, n_cols: int) -> sp.csr_matrix:
 
 def _top_k(row: np.ndarray, k: int) -> np.ndarray:
     """Indices of the k best finite scores, best first (argpartition: O(n), no full sort)."""
-    finite = np.isfinite(row)
-    k = min(k, int(finite.sum()))
+    k = min(k, len(row))
     if k <= 0:
         return np.zeros(0, dtype=np.int64)
     part = np.argpartition(-row, k - 1)[:k] if k < len(row) else np.arange(len(row))
-    part = part[np.isfinite(row[part])]
+    part = part[np.isfinite(row[part])]  # tombstoned documents are -inf
     return part[np.argsort(-row[part], kind="stable")]
 
 

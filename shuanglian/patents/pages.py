@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from shuanglian.accounts import permissions as perm
-from shuanglian.errors import NotFound
+from shuanglian.errors import DomainError, NotFound
 from shuanglian.patents.api import fetch_patent, search_patents
-from shuanglian.patents.models import PATENT_TYPE_ZH, Institution
-from shuanglian.web.deps import CurrentUser, IdPath, PageDep, SessionDep, optional_int
+from shuanglian.patents.models import PATENT_TYPE_ZH, Institution, Patent
+from shuanglian.web.deps import (
+    CsrfDep,
+    CurrentUser,
+    IdPath,
+    PageDep,
+    SessionDep,
+    optional_int,
+)
+from shuanglian.web.forms import form_text
 from shuanglian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -135,3 +143,201 @@ def institution_workspace(
             ),
         },
     )
+
+
+# --------------------------------------------------------------------------- inventory screens
+
+
+@router.get("/workspace/institution/items", response_class=HTMLResponse)
+def inventory_items_page(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    status: Annotated[str | None, Query(max_length=30)] = None,
+) -> HTMLResponse:
+    """The inventory queue: items by status (self-assessment to do, reviews waiting)."""
+    from shuanglian.inventory.review import STATUS_LABELS
+    from shuanglian.inventory.service import list_items
+
+    user = perm.require_role(user, perm.INSTITUTION_STAFF)
+    status = status if status in STATUS_LABELS else None
+    items = list_items(session, actor=user, status=status, limit=200)
+    patents = {
+        p.id: p
+        for p in session.scalars(select(Patent).where(Patent.id.in_([i.patent_id for i in items])))
+    }
+    return render(
+        request,
+        "workspace/items.html",
+        {"items": items, "patents": patents, "labels": STATUS_LABELS, "status": status},
+    )
+
+
+def _item_page(
+    request: Request,
+    session: Any,
+    user: Any,
+    item_id: int,
+    *,
+    errors: dict[str, str] | None = None,
+    form: dict[str, Any] | None = None,
+    message: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    from shuanglian.inventory.access import review_levels
+    from shuanglian.inventory.models import (
+        IMPLEMENTATION_STATUSES,
+        TRANSFER_MODES,
+        VALUE_GRADES,
+        InventoryItem,
+    )
+    from shuanglian.inventory.review import STAGE_LEVEL, STATUS_LABELS
+    from shuanglian.inventory.service import EDITABLE_STATUSES
+
+    item = session.get(InventoryItem, item_id)
+    if item is None or not perm.can_manage_institution(user, item.institution_id):
+        raise NotFound(f"盘点条目 {item_id} 不存在 (inventory item not found)")
+    assessment = item.assessment
+    if form is None and assessment is not None:
+        form = {
+            "publicly_funded": "1" if assessment.publicly_funded else "0",
+            "implementation_status": assessment.implementation_status,
+            "transfer_mode": assessment.transfer_mode,
+            "trl": assessment.trl,
+            "value_grade": assessment.value_grade,
+            "value_reason": assessment.value_reason,
+            "scenarios": assessment.scenarios,
+            "industry_codes": ",".join(assessment.industry_codes or []),
+            "contact_name": assessment.contact_name,
+            "contact_phone": assessment.contact_phone or "",
+            "contact_email": assessment.contact_email or "",
+        }
+    level = STAGE_LEVEL.get(item.status)
+    return render(
+        request,
+        "workspace/item.html",
+        {
+            "item": item,
+            "patent": session.get(Patent, item.patent_id),
+            "label": STATUS_LABELS.get(item.status, item.status),
+            "editable": item.status in EDITABLE_STATUSES,
+            "can_review": level is not None
+            and level in review_levels(session, actor=user, item=item),
+            "form": form or {},
+            "errors": errors or {},
+            "flashes": [message] if message else [],
+            "impl_statuses": IMPLEMENTATION_STATUSES,
+            "transfer_modes": TRANSFER_MODES,
+            "grades": VALUE_GRADES,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/workspace/institution/items/{item_id}", response_class=HTMLResponse)
+def inventory_item_page(
+    request: Request, session: SessionDep, user: CurrentUser, item_id: IdPath
+) -> HTMLResponse:
+    user = perm.require_role(user, perm.INSTITUTION_STAFF)
+    return _item_page(request, session, user, item_id)
+
+
+@router.post(
+    "/workspace/institution/items/{item_id}/assessment",
+    response_class=HTMLResponse,
+    dependencies=[CsrfDep],
+)
+async def inventory_assessment_submit(
+    request: Request, session: SessionDep, user: CurrentUser, item_id: IdPath
+) -> Response:
+    from pydantic import ValidationError
+
+    from shuanglian.inventory.schemas import SelfAssessmentIn
+    from shuanglian.inventory.service import save_self_assessment
+
+    user = perm.require_role(user, perm.INSTITUTION_STAFF)
+    _item_page(request, session, user, item_id)  # 404 for another institution's item
+    form = await request.form()
+    echo = {k: form_text(form, k) for k in form}
+    try:
+        data = SelfAssessmentIn(
+            publicly_funded=echo.get("publicly_funded") == "1",
+            implementation_status=echo.get("implementation_status", ""),
+            transfer_mode=echo.get("transfer_mode", ""),
+            trl=int(echo.get("trl") or 0),
+            value_grade=echo.get("value_grade", ""),
+            value_reason=echo.get("value_reason", ""),
+            scenarios=echo.get("scenarios", ""),
+            industry_codes=[
+                c for c in echo.get("industry_codes", "").replace("，", ",").split(",") if c.strip()
+            ],
+            contact_name=echo.get("contact_name", ""),
+            contact_phone=echo.get("contact_phone") or None,
+            contact_email=echo.get("contact_email") or None,
+        )
+        save_self_assessment(
+            session, actor=user, item_id=item_id, data=data, submit=echo.get("action") == "submit"
+        )
+    except ValidationError as exc:
+        session.rollback()
+        errors = {}
+        for err in exc.errors():
+            field = str(err["loc"][0]) if err.get("loc") else "value_reason"
+            errors.setdefault(field, str(err.get("msg", "")).removeprefix("Value error, "))
+        return _item_page(
+            request, session, user, item_id, errors=errors, form=echo, status_code=422
+        )
+    except ValueError:
+        session.rollback()
+        return _item_page(
+            request,
+            session,
+            user,
+            item_id,
+            form=echo,
+            status_code=422,
+            errors={"trl": "技术成熟度须为 1–9 的整数 (TRL 1–9)"},
+        )
+    except DomainError as exc:
+        session.rollback()
+        return _item_page(
+            request,
+            session,
+            user,
+            item_id,
+            form=echo,
+            status_code=422,
+            errors={exc.field or "value_reason": exc.message},
+        )
+    session.commit()
+    return RedirectResponse(f"/workspace/institution/items/{item_id}", status_code=303)
+
+
+@router.post(
+    "/workspace/institution/items/{item_id}/review",
+    response_class=HTMLResponse,
+    dependencies=[CsrfDep],
+)
+async def inventory_review_submit(
+    request: Request, session: SessionDep, user: CurrentUser, item_id: IdPath
+) -> Response:
+    from shuanglian.inventory.review import review_item
+
+    user = perm.require_role(user, perm.INSTITUTION_STAFF)
+    _item_page(request, session, user, item_id)
+    form = await request.form()
+    try:
+        review_item(
+            session,
+            actor=user,
+            item_id=item_id,
+            decision=form_text(form, "decision"),
+            comment=form_text(form, "comment") or None,
+        )
+    except DomainError as exc:
+        session.rollback()
+        return _item_page(
+            request, session, user, item_id, status_code=422, errors={"decision": exc.message}
+        )
+    session.commit()
+    return RedirectResponse(f"/workspace/institution/items/{item_id}", status_code=303)

@@ -34,6 +34,7 @@ def create_app(settings: Settings) -> FastAPI:
     from shuanglian.accounts import pages as accounts_pages
     from shuanglian.enterprises import api as enterprises_api
     from shuanglian.enterprises import pages as enterprises_pages
+    from shuanglian.inventory import api as inventory_api
     from shuanglian.patents import api as patents_api
     from shuanglian.patents import pages as patents_pages
     from shuanglian.supermarket import api as supermarket_api
@@ -91,7 +92,13 @@ def create_app(settings: Settings) -> FastAPI:
         https_only=settings.cookie_secure,
     )
 
-    for api_module in (patents_api, enterprises_api, supermarket_api, accounts_api):
+    for api_module in (
+        patents_api,
+        enterprises_api,
+        inventory_api,
+        supermarket_api,
+        accounts_api,
+    ):
         app.include_router(api_module.router, prefix="/api/v1")
     for page_module in (
         web_pages,

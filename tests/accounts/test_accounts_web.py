@@ -208,3 +208,11 @@ def test_disabled_user_cannot_log_in(client: TestClient, db_session) -> None:
         data={"username": user.username, "password": PASSWORD, "csrf_token": csrf_of(client)},
     )
     assert response.status_code == 401
+
+
+def test_admin_reference_lookup(client: TestClient, db_session) -> None:
+    login(client, make_user(db_session, "admin"))
+    page = client.get("/admin/reference", params={"q": "C38"})
+    assert page.status_code == 200 and "电气机械和器材制造业" in page.text
+    by_name = client.get("/admin/reference", params={"q": "电池"})
+    assert "电池制造" in by_name.text

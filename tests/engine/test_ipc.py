@@ -18,6 +18,8 @@ from shuanglian.engine.ipc import ipc_subclass, ipc_tokens, parse_ipc
         ("C04B28/14", ("C04B", "28", "14")),
         ("H01M", ("H01M", None, None)),
         ("G06K9", ("G06K", "9", None)),
+        ("H01M 4/525(2010.01)", ("H01M", "4", "525")),
+        ("Y02E60/10", ("Y02E", "60", "10")),
     ],
 )
 def test_parse_common_spellings(code: str, parsed: tuple[str, str | None, str | None]) -> None:

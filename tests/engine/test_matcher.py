@@ -244,3 +244,10 @@ def test_adding_to_an_empty_index() -> None:
     assert matcher.search(GYPSUM_PATENT) == []
     matcher.add(ENTERPRISES)
     assert matcher.search(GYPSUM_PATENT, top=1)[0].doc_id == "green"
+
+
+def test_repeated_id_keeps_the_last_record() -> None:
+    matcher = Matcher.build([FOOD, replace(FOOD, text="石膏板生产")])
+    assert len(matcher) == 1 and matcher.doc_ids() == ["food"]
+    assert matcher.search(Record(id="q", text="餐饮服务"), top=3) == []
+    assert matcher.search(Record(id="q", text="石膏板"), top=3)[0].doc_id == "food"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from shuanglian.engine import sparse
 
@@ -57,3 +58,18 @@ def test_query_vector_is_sublinear_and_drops_unknown_terms() -> None:
 def test_empty_corpus_builds_an_empty_matrix() -> None:
     mat, terms, _ = sparse.build_main([[], []], k1=1.2, b=0.75)
     assert mat.shape == (0, 2) and terms == []
+
+
+def test_weights_equal_bm25s_lucene() -> None:
+    import bm25s
+
+    mat, terms, _ = sparse.build_main(iter(DOCS), k1=1.5, b=0.6)
+    model = bm25s.BM25(k1=1.5, b=0.6, method="lucene", idf_method="lucene")
+    scores, vocab = model.build_index_from_tokens(DOCS, show_progress=False)
+    theirs = sp.csc_matrix(
+        (scores["data"], scores["indices"], scores["indptr"]), shape=(len(DOCS), len(vocab))
+    )
+    for term, col in vocab.items():
+        np.testing.assert_allclose(
+            mat[terms.index(term)].toarray().ravel(), theirs[:, col].toarray().ravel(), rtol=1e-5
+        )

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 
 from tests.web.factories import make_demand, make_enterprise, make_institution, make_listing
 
-EXAMPLES_PER_OPERATION = 15
+EXAMPLES_PER_OPERATION = 10
 
 
 def test_no_server_errors_on_any_operation(app: FastAPI, db_session) -> None:

@@ -60,6 +60,7 @@ MATRIX: dict[str, set[str]] = {
     "/admin/users": {"admin"},
     "/admin/audit": {"admin"},
     "/admin/orgs": {"admin"},
+    "/admin/reference?q=电池": {"admin"},
     "/api/v1/users": {"admin"},
 }
 

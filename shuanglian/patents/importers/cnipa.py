@@ -3,7 +3,9 @@
 The column set is that of `shared/data/samples/cn_patents_research_institute_sample10.csv`;
 the aliases cover the other CNIPA download screens and the headers institutions use in their
 own Excel registers (名称 for 专利名称, 申请(专利权)人 for 申请人, ...). Columns that are not
-listed here (申请人类型, 代理机构, ...) are ignored.
+listed here (申请人类型, 代理机构, ...) are ignored. The header may sit below a title row or two
+("XX大学专利清单"). Language is taken from the title (any Han character → zh), since an export
+can hold foreign-language records.
 """
 
 from __future__ import annotations
@@ -59,5 +61,5 @@ def _records(rows, columns: dict[str, str], source: str) -> Iterator[ImportItem]
     for number, cells in rows:
         values = {field: cells[name] for field, name in columns.items()}
         yield build_record(
-            number, values, columns, source_file=source, country_hint="CN", language="zh"
+            number, values, columns, source_file=source, country_hint="CN"
         )

@@ -1,0 +1,667 @@
+"""Fill a database with N realistic patents and M supermarket listings, fast (issues 2, 4, 5).
+
+Why not the importers: they validate and upsert row by row (they have their own benchmarks);
+a scale test needs a million rows in minutes. Rows are built once per scale and seed, cached
+as CSV under `benchmarks/work/scale/<key>/`, and then written in bulk: PostgreSQL through
+COPY (psycopg `cursor.copy`), SQLite through `insert()` with lists of 10k dicts.
+
+What the rows look like (fixed seed, so every machine gets the same bytes)
+    patents       titles, abstracts and IPC codes from `benchmarks/corpus.py` (real Lens.org,
+                  USPTO and CNIPA texts recombined; ~5% Chinese); CN application numbers with
+                  the CNIPA check digit; invention/utility-model type, filing, grant and expiry
+                  dates; `search_text` exactly as `normalize_for_search` writes it.
+    institutions  one per 500 patents (a university or institute in one of 31 provinces).
+    pool          `pool_share` of the patents are in the convertible pool (about half, as in
+                  the 2024–2025 national inventory: ~680k of 1.35M), with score, grade, tier.
+    listings      the first M pooled patents, one listing each; 5% are packages of 2–3 patents
+                  of the same institution; 95% published, the rest draft or withdrawn. Industry
+                  (GB/T 4754 大类) and WIPO field come from the patent's IPC through
+                  `shuanglian.reference`; modes, TRL, price (万元, 20% 面议), views are drawn.
+
+    .venv/bin/python benchmarks/scale_data.py --patents 1000000 --listings 100000 \
+        [--sqlite] [--postgresql] [--seed 42]
+
+prints one JSON object per database (url, rows per table, seconds, size in bytes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import os
+import random
+import re
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, Engine, Integer, Numeric, Table, text
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+WORK = ROOT / "benchmarks" / "work" / "scale"
+GENERATOR_VERSION = 3
+PG_ADMIN_URL = os.environ.get(
+    "SHUANGLIAN_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+NULL = r"\N"  # COPY's NULL marker in the cached CSV files
+BATCH = 10_000
+# Listings and patents carry timestamps before this instant (not "now": the bytes must not
+# depend on the day the cache was built).
+BASE_TIME = datetime(2026, 11, 1, tzinfo=UTC)
+# Loading order respects foreign keys.
+TABLES = ("institutions", "patents", "inventory_pool", "market_listings", "market_listing_patents")
+PROVINCES = (
+    "北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海", "江苏", "浙江",
+    "安徽", "福建", "江西", "山东", "河南", "湖北", "湖南", "广东", "广西", "海南", "重庆",
+    "四川", "贵州", "云南", "西藏", "陕西", "甘肃", "青海", "宁夏", "新疆",
+)  # fmt: skip
+INSTITUTION_KINDS = (("university", "大学"), ("institute", "研究院"))
+MODES = ("transfer", "licence", "open_licence", "equity", "joint_dev")
+_SPACES = re.compile(r"\s+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_EN_WORD = re.compile(r"[a-z]{5,}")
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How much data to build; the cache key and the database names derive from it."""
+
+    patents: int
+    listings: int
+    seed: int = 42
+    pool_share: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.patents < 1 or self.listings < 0:
+            raise ValueError("patents must be ≥ 1 and listings ≥ 0")
+        if self.listings > self.pooled:
+            raise ValueError(
+                f"listings ({self.listings}) cannot exceed pooled patents ({self.pooled})"
+            )
+
+    @property
+    def institutions(self) -> int:
+        return max(1, self.patents // 500)
+
+    @property
+    def pooled(self) -> int:
+        return min(self.patents, max(self.listings, round(self.patents * self.pool_share)))
+
+    @property
+    def key(self) -> str:
+        share = f"{self.pool_share:g}".replace(".", "")
+        return f"p{self.patents}-l{self.listings}-s{self.seed}-q{share}"
+
+
+@dataclass
+class FillReport:
+    """What `fill_database` did: where, how many rows, how long, how big."""
+
+    url: str
+    backend: str
+    rows: dict[str, int]
+    seconds: float
+    reused: bool
+    size_bytes: int
+
+
+# --------------------------------------------------------------------------- row building
+
+
+def search_form(text_: str) -> str:
+    """`normalize_for_search`, with a fast path for pure-ASCII text (95% of the corpus).
+
+    For ASCII the full function reduces to: drop control characters, squeeze spaces, lower
+    (width folding, NFC and Traditional→Simplified change nothing); a test checks the two agree.
+    Skipping OpenCC there saves about two minutes per million patents.
+    """
+    if text_.isascii():
+        return _SPACES.sub(" ", _CONTROL.sub("", text_)).strip().lower()
+    from shuanglian.text.normalize import normalize_for_search
+
+    return normalize_for_search(text_)
+
+
+def _cn_number(index: int, year: int, kind_digit: str) -> tuple[str, str]:
+    """(application key, display number) for a unique CN application of `year`."""
+    from shuanglian.patents.numbers import cn_check_digit
+
+    serial = f"{year}{kind_digit}{index % 10_000_000:07d}"
+    return f"CN{serial}", f"CN{serial}.{cn_check_digit(serial)}"
+
+
+def _summary(abstract: str, limit: int = 400) -> str:
+    """The abstract cut at a sentence end before `limit` characters (whole text if short)."""
+    if len(abstract) <= limit:
+        return abstract
+    cut = max(abstract.rfind(". ", 0, limit), abstract.rfind("。", 0, limit))
+    return abstract[: cut + 1] if cut > 40 else abstract[:limit]
+
+
+class _Industry:
+    """IPC → (GB/T 4754 大类 codes with section letter, their names, WIPO field), memoised."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, tuple[list[str], list[str], str | None]] = {}
+
+    def __call__(self, ipc: str | None) -> tuple[list[str], list[str], str | None]:
+        key = (ipc or "").split("/")[0]
+        if key not in self._cache:
+            self._cache[key] = self._lookup(ipc or "")
+        return self._cache[key]
+
+    @staticmethod
+    def _lookup(ipc: str) -> tuple[list[str], list[str], str | None]:
+        from shuanglian.reference.gbt4754 import industry
+        from shuanglian.reference.industry_link import industries_for_ipc
+        from shuanglian.reference.ipc import technology_field
+
+        try:
+            ranked = industries_for_ipc(ipc) if ipc else []
+        except ValueError:
+            ranked = []
+        codes, names = [], []
+        for code, _weight in ranked[:2]:
+            entry = industry(code)
+            if entry is not None:
+                codes.append(f"{entry.parent_code or ''}{entry.code}")
+                names.append(entry.name)
+        field = technology_field(ipc) if ipc else None
+        return codes, names, field[1] if field else None
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return NULL
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+class _Writer:
+    """One cached CSV per table, header first; None is written as COPY's NULL marker."""
+
+    def __init__(self, folder: Path, name: str, columns: list[str]) -> None:
+        self.path = folder / f"{name}.csv"
+        self.columns = columns
+        self.count = 0
+        self._fh = self.path.open("w", encoding="utf-8", newline="")
+        self._csv = csv.writer(self._fh, lineterminator="\n")
+        self._csv.writerow(columns)
+
+    def write(self, row: dict[str, Any]) -> None:
+        self._csv.writerow([_cell(row.get(c)) for c in self.columns])
+        self.count += 1
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+def _grade(score: float) -> str:
+    return "A" if score >= 80 else "B" if score >= 65 else "C" if score >= 50 else "D"
+
+
+def _terms(
+    listing_titles: list[str], industry_names: Counter[str], facets: dict[str, Counter[str]]
+) -> dict[str, list[str]]:
+    """Real search terms and filter values for the load test, from the listings themselves.
+
+    English: words of ≥ 5 letters from listing titles, the most common (many hits, early stop)
+    and a middle band (few hits: the scan runs to the end). Chinese: jieba words of the
+    Chinese titles, and GB/T 4754 大类 names that appear in the listings' 应用场景. Filters:
+    the industry codes, regions and WIPO fields the listings carry, most common first.
+    """
+    from shuanglian.text.tokenize import stopwords_en, stopwords_zh
+
+    stop = stopwords_en() | stopwords_zh()
+    en: Counter[str] = Counter()
+    zh: Counter[str] = Counter()
+    cut = None
+    for title in listing_titles:
+        low = title.lower()
+        if low.isascii():
+            en.update(w for w in _EN_WORD.findall(low) if w not in stop)
+            continue
+        if cut is None:
+            import jieba
+
+            jieba.setLogLevel(60)
+            cut = jieba.lcut
+        zh.update(w for w in cut(title) if len(w) >= 2 and not w.isascii() and w not in stop)
+    ranked = [w for w, _ in en.most_common()]
+    middle = ranked[len(ranked) // 4 : len(ranked) // 4 + 40] if len(ranked) > 80 else []
+    return {
+        "en_common": ranked[:40],
+        "en_rare": middle,
+        "zh_title": [w for w, _ in zh.most_common(40)],
+        "zh_industry": [n for n, _ in industry_names.most_common(30)],
+        **{name: [v for v, _ in counts.most_common(40)] for name, counts in facets.items()},
+    }
+
+
+def build_cache(scale: Scale, *, work: Path = WORK) -> Path:
+    """Build (or reuse) the CSV rows of every table for `scale`; returns the folder."""
+    from benchmarks.corpus import generate_patents, load_sources
+
+    folder = work / scale.key
+    manifest = folder / "manifest.json"
+    want = {"version": GENERATOR_VERSION, "scale": asdict(scale)}
+    if manifest.exists():
+        old = json.loads(manifest.read_text(encoding="utf-8"))
+        if {k: old.get(k) for k in want} == want:
+            return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    rng = random.Random(scale.seed)
+    columns = {
+        "institutions": ["id", "name", "kind", "region", "created_at", "updated_at"],
+        "patents": [
+            "id", "application_key", "application_number", "publication_number",
+            "patent_type", "title", "abstract", "search_text", "claims_count", "applicants",
+            "inventors", "main_ipc", "ipc_codes", "cpc_codes", "legal_status", "filing_date",
+            "publication_date", "grant_date", "expiry_date", "language", "institution_id",
+            "created_at", "updated_at",
+        ],
+        "inventory_pool": [
+            "id", "patent_id", "institution_id", "active", "entered_at", "score", "grade",
+            "assessed_at", "tier", "created_at", "updated_at",
+        ],
+        "market_listings": [
+            "id", "patent_id", "institution_id", "title", "summary", "scenarios",
+            "industries", "tech_field", "region", "trl", "modes", "price",
+            "open_licence_terms", "contact_name", "status", "featured", "published_at",
+            "search_text", "view_count", "scan_count", "deals_signed", "signed_amount",
+            "created_at", "updated_at",
+        ],
+        "market_listing_patents": ["id", "listing_id", "patent_id", "position"],
+    }  # fmt: skip
+    writers = {name: _Writer(folder, name, cols) for name, cols in columns.items()}
+    n_inst = scale.institutions
+    inst_names: list[str] = []
+    inst_regions: list[str] = []
+    for i in range(n_inst):
+        kind, kind_zh = INSTITUTION_KINDS[0 if i % 4 else 1]
+        region = PROVINCES[i % len(PROVINCES)]
+        name = f"{region}基准{kind_zh}{i + 1:04d}"
+        inst_names.append(name)
+        inst_regions.append(region)
+        when = BASE_TIME - timedelta(days=900)
+        writers["institutions"].write(
+            {"id": i + 1, "name": name, "kind": kind, "region": region,
+             "created_at": when, "updated_at": when}
+        )  # fmt: skip
+    # Package members must share the lead's institution and must not be another listing's
+    # lead: patent ids congruent to the lead's modulo n_inst, beyond the listed range.
+    stride = -(-max(scale.listings, 1) // n_inst) * n_inst
+    packaged: dict[int, list[int]] = {}
+    for lid in range(1, scale.listings + 1):
+        extra = [lid + stride * k for k in (1, 2)[: rng.choice((1, 2))]]
+        if rng.random() < 0.05 and all(p <= scale.pooled for p in extra):
+            packaged[lid] = extra
+    lead_of = {p: lid for lid, members in packaged.items() for p in members}
+    pending: dict[int, dict[str, Any]] = {}  # listings waiting for their package members
+    industry_of = _Industry()
+    titles: list[str] = []
+    industry_names: Counter[str] = Counter()
+    facets: dict[str, Counter[str]] = {"industries": Counter(), "regions": Counter()}
+    facets["tech_fields"] = Counter()
+    lp_id = 0
+    src = load_sources()
+    for i, line in enumerate(generate_patents(src, scale.patents, seed=scale.seed)):
+        doc = json.loads(line)
+        pid = i + 1
+        inst = 1 + i % n_inst
+        title = doc["title"][:1000]
+        abstract = doc["text"]
+        ipc = list(doc["metadata"].get("ipc") or [])
+        lang = doc["metadata"].get("lang", "zh")
+        invention = rng.random() < 0.75
+        filed = date(2012, 1, 1) + timedelta(days=rng.randrange(365 * 12))
+        key, number = _cn_number(i, filed.year, "1" if invention else "2")
+        published = filed + timedelta(days=rng.randint(180, 540))
+        granted = filed + timedelta(days=rng.randint(400, 1300) if invention else 200)
+        term = 20 if invention else 10
+        expiry = filed.replace(year=filed.year + term, day=min(filed.day, 28))
+        writers["patents"].write(
+            {
+                "id": pid, "application_key": key, "application_number": number,
+                "publication_number": f"CN{100_000_000 + i:09d}{'B' if invention else 'U'}",
+                "patent_type": "invention" if invention else "utility_model",
+                "title": title, "abstract": abstract,
+                "search_text": search_form(f"{title} {abstract}"),
+                "claims_count": rng.randint(1, 20), "applicants": [inst_names[inst - 1]],
+                "inventors": [], "main_ipc": ipc[0][:20] if ipc else None, "ipc_codes": ipc,
+                "cpc_codes": [], "legal_status": "有效", "filing_date": filed,
+                "publication_date": published, "grant_date": granted, "expiry_date": expiry,
+                "language": lang, "institution_id": inst,
+                "created_at": BASE_TIME - timedelta(days=700),
+                "updated_at": BASE_TIME - timedelta(days=700),
+            }
+        )  # fmt: skip
+        if pid <= scale.pooled:
+            score = round(rng.uniform(30, 95), 1)
+            entered = BASE_TIME - timedelta(days=rng.randint(30, 600))
+            writers["inventory_pool"].write(
+                {
+                    "id": pid, "patent_id": pid, "institution_id": inst, "active": True,
+                    "entered_at": entered, "score": score, "grade": _grade(score),
+                    "assessed_at": entered, "tier": rng.choices((1, 2, 3), (1, 3, 6))[0],
+                    "created_at": entered, "updated_at": entered,
+                }
+            )  # fmt: skip
+        if pid <= scale.listings:
+            codes, names, field = industry_of(ipc[0] if ipc else None)
+            industry_names.update(names)
+            facets["industries"].update(codes)
+            facets["regions"][inst_regions[inst - 1]] += 1
+            if field:
+                facets["tech_fields"][field] += 1
+            titles.append(title)
+            modes = rng.sample(MODES, rng.choice((1, 1, 2, 2, 3)))
+            price = None if rng.random() < 0.2 else Decimal(f"{10 ** rng.uniform(0.5, 3.3):.1f}")
+            fee = f"{rng.choice((0.5, 1, 2, 3, 5, 8, 10))}"
+            roll = rng.random()
+            status = "published" if roll < 0.95 else "draft" if roll < 0.98 else "withdrawn"
+            published_at = BASE_TIME - timedelta(minutes=rng.randrange(2 * 365 * 24 * 60))
+            scenarios = "应用场景：" + "、".join(names) + "等领域。" if names else None
+            summary = _summary(abstract)
+            pending[pid] = {
+                "id": pid, "patent_id": pid, "institution_id": inst, "title": title[:300],
+                "summary": summary, "scenarios": scenarios,
+                "industries": "," + ",".join(codes) + "," if codes else ",",
+                "tech_field": field, "region": inst_regions[inst - 1],
+                "trl": rng.randint(3, 9) if rng.random() < 0.9 else None,
+                "modes": "," + ",".join(modes) + ",", "price": price,
+                "open_licence_terms": f"许可使用费每年 {fee} 万元，普通许可，期限 3 年，"
+                "书面通知并付费即可获得许可。" if "open_licence" in modes else None,
+                "contact_name": "技术转移中心", "status": status,
+                "featured": status == "published" and rng.random() < 0.001,
+                "published_at": published_at if status != "draft" else None,
+                "view_count": min(int(rng.paretovariate(1.2)) - 1, 100_000),
+                "scan_count": min(int(rng.paretovariate(1.5)) - 1, 10_000),
+                "deals_signed": 0, "signed_amount": Decimal(0),
+                "created_at": published_at - timedelta(days=3),
+                "updated_at": published_at,
+                "_parts": [title, summary, scenarios or "", title, number],
+                "_members": [pid, *packaged.get(pid, [])],
+            }  # fmt: skip
+        for lid in [lid for lid in (lead_of.get(pid), pid) if lid in pending]:
+            listing = pending[lid]
+            if pid != lid:
+                listing["_parts"] += [title, number]
+            if pid == max(listing["_members"]):
+                listing["search_text"] = search_form(" ".join(listing.pop("_parts")))
+                for position, member in enumerate(listing.pop("_members")):
+                    lp_id += 1
+                    writers["market_listing_patents"].write(
+                        {"id": lp_id, "listing_id": lid, "patent_id": member, "position": position}
+                    )
+                writers["market_listings"].write(listing)
+                del pending[lid]
+    for writer in writers.values():
+        writer.close()
+    (folder / "terms.json").write_text(
+        json.dumps(_terms(titles, industry_names, facets), ensure_ascii=False, indent=1),
+        encoding="utf-8",
+    )
+    info = dict(
+        want,
+        rows={name: w.count for name, w in writers.items()},
+        seconds=round(time.perf_counter() - started, 1),
+    )
+    manifest.write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
+    return folder
+
+
+def load_terms(folder: Path) -> dict[str, list[str]]:
+    """The search terms saved beside a cache (see `_terms`)."""
+    return json.loads((folder / "terms.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def schema_fingerprint() -> str:
+    """A short hash of the tables and indexes: a loaded database is reused only while equal."""
+    from sqlalchemy.dialects import sqlite
+    from sqlalchemy.schema import CreateTable
+
+    import shuanglian.models  # noqa: F401  (registers every table)
+    from shuanglian.db import Base
+
+    parts = sorted(
+        str(CreateTable(t).compile(dialect=sqlite.dialect()))
+        + "".join(sorted(str(i.name) for i in t.indexes))
+        for t in Base.metadata.tables.values()
+    )
+    return hashlib.sha256("".join(parts).encode()).hexdigest()[:10]
+
+
+def _converter(column: Any) -> Callable[[str], Any]:
+    """CSV cell → the Python value SQLAlchemy expects for this column's type."""
+    kind = column.type
+    if isinstance(kind, Boolean):
+        return lambda v: v == "true"
+    if isinstance(kind, DateTime):
+        return datetime.fromisoformat
+    if isinstance(kind, Date):
+        return date.fromisoformat
+    if isinstance(kind, Integer):
+        return int
+    if isinstance(kind, Numeric):
+        return Decimal if kind.asdecimal else float
+    if isinstance(kind, JSON):
+        return json.loads
+    return str
+
+
+def _read_rows(path: Path, table: Table) -> Iterator[list[dict[str, Any]]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader)
+        convert = [_converter(table.c[name]) for name in header]
+        batch: list[dict[str, Any]] = []
+        for cells in reader:
+            batch.append(
+                {
+                    name: None if cell == NULL else fn(cell)
+                    for name, fn, cell in zip(header, convert, cells, strict=True)
+                }
+            )
+            if len(batch) >= BATCH:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+
+def _copy_postgresql(engine: Engine, path: Path, table: str) -> None:
+    header = path.open(encoding="utf-8").readline().strip()
+    with engine.begin() as conn:
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cur:  # type: ignore[union-attr]
+            cur.execute("SET LOCAL TIME ZONE 'UTC'")
+            sql = f"COPY {table} ({header}) FROM STDIN (FORMAT csv, HEADER true, NULL '\\N')"
+            with cur.copy(sql) as copy, path.open("rb") as fh:
+                while chunk := fh.read(1 << 20):
+                    copy.write(chunk)
+            # Rows came with explicit ids: move the sequence past them for later inserts.
+            cur.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
+            )
+
+
+def _count(engine: Engine, table: str) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() or 0)
+
+
+def database_size(engine: Engine) -> int:
+    """Bytes the database takes on disk (SQLite: file + WAL; PostgreSQL: pg_database_size)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT pg_database_size(current_database())")).scalar())
+    path = Path(engine.url.database or "")
+    return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+
+
+def fill_database(engine: Engine, *, scale: Scale, cache: Path) -> FillReport:
+    """Create the schema and load the cached rows, unless the database already holds them."""
+    import shuanglian.models  # noqa: F401  (registers every table)
+    from shuanglian.db import Base
+
+    started = time.perf_counter()
+    rows = json.loads((cache / "manifest.json").read_text(encoding="utf-8"))["rows"]
+    Base.metadata.create_all(engine)
+    have = {name: _count(engine, name) for name in TABLES}
+    reused = have == rows
+    if not reused:
+        if any(have.values()):
+            raise RuntimeError(
+                f"数据库已有其他数据，不能装载 (database not empty): {have}; use a fresh one"
+            )
+        for name in TABLES:
+            path = cache / f"{name}.csv"
+            if engine.dialect.name == "postgresql":
+                _copy_postgresql(engine, path, name)
+                continue
+            table = Base.metadata.tables[name]
+            for batch in _read_rows(path, table):
+                with engine.begin() as conn:
+                    conn.execute(table.insert(), batch)
+        if engine.dialect.name == "postgresql":
+            # Autovacuum analyses freshly loaded tables within a minute anyway; doing it now
+            # makes the first measured minute the same as the rest. The app never runs ANALYZE
+            # on SQLite, so neither does this (its planner then works without statistics).
+            with engine.connect() as conn:
+                conn.execute(text("ANALYZE"))
+                conn.commit()
+    return FillReport(
+        url=engine.url.render_as_string(hide_password=True),
+        backend=engine.dialect.name,
+        rows=rows,
+        seconds=round(time.perf_counter() - started, 1),
+        reused=reused,
+        size_bytes=database_size(engine),
+    )
+
+
+def sqlite_home(scale: Scale, *, work: Path = WORK) -> Path:
+    """The SHUANGLIAN_HOME holding this scale's SQLite file (kept and reused between runs)."""
+    return work / scale.key / f"sqlite-{schema_fingerprint()}"
+
+
+def postgresql_name(scale: Scale) -> str:
+    """The database name for this scale and schema (kept and reused between runs)."""
+    return re.sub(r"[^a-z0-9_]", "_", f"sl_bench_{scale.key}_{schema_fingerprint()}")[:63]
+
+
+def ensure_postgresql_database(name: str, *, admin_url: str = PG_ADMIN_URL) -> str:
+    """Create the database `name` unless it exists; returns its URL."""
+    from sqlalchemy import create_engine
+
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+            ).scalar()
+            if not exists:
+                conn.execute(text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0"))
+    finally:
+        admin.dispose()
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_postgresql_database(name: str, *, admin_url: str = PG_ADMIN_URL) -> None:
+    """Drop a benchmark database (connections are closed by force)."""
+    from sqlalchemy import create_engine
+
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def prepare(
+    scale: Scale, backend: str, *, work: Path = WORK
+) -> tuple[Path, str | None, FillReport]:
+    """Cache rows, then fill (or reuse) this scale's database for `backend`.
+
+    Returns (home folder for Settings, database URL or None for SQLite, report).
+    """
+    from shuanglian.config import Settings
+    from shuanglian.db import make_engine
+
+    cache = build_cache(scale, work=work)
+    home = sqlite_home(scale, work=work)
+    url = None
+    if backend == "postgresql":
+        url = ensure_postgresql_database(postgresql_name(scale))
+        home = work / scale.key / "pg-home"
+    engine = make_engine(Settings(home=home, database_url=url))
+    try:
+        try:
+            report = fill_database(engine, scale=scale, cache=cache)
+        except BaseException:
+            engine.dispose()
+            # A half-filled database must not be mistaken for a loaded one next time.
+            if url is not None:
+                drop_postgresql_database(postgresql_name(scale))
+            else:
+                Path(engine.url.database or "").unlink(missing_ok=True)
+            raise
+    finally:
+        engine.dispose()
+    return home, url, report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patents", type=int, default=10_000)
+    parser.add_argument("--listings", type=int, default=1_000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--pool-share", type=float, default=0.5)
+    parser.add_argument("--sqlite", action="store_true", help="fill the SQLite file")
+    parser.add_argument("--postgresql", action="store_true", help="fill a PostgreSQL database")
+    parser.add_argument("--drop", action="store_true", help="drop the PostgreSQL database after")
+    args = parser.parse_args(argv)
+    try:
+        scale = Scale(args.patents, args.listings, args.seed, args.pool_share)
+    except ValueError as exc:
+        parser.error(str(exc))
+    backends = [b for b in ("sqlite", "postgresql") if getattr(args, b)] or ["sqlite"]
+    started = time.perf_counter()
+    cache = build_cache(scale)
+    print(
+        json.dumps({"cache": str(cache), "seconds": round(time.perf_counter() - started, 1)}),
+        flush=True,
+    )
+    for backend in backends:
+        _home, _url, report = prepare(scale, backend)
+        print(json.dumps(asdict(report), ensure_ascii=False), flush=True)
+        if args.drop and backend == "postgresql":
+            drop_postgresql_database(postgresql_name(scale))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -310,5 +310,109 @@ def users_create(
         out.print(f"已创建用户 (user created): {username} ({role})")
 
 
+# --------------------------------------------------------------------------- matching
+
+
+@index_app.command("build")
+def index_build(as_json: JsonOpt = False) -> None:
+    """建立匹配索引 (build the patent and enterprise indexes from the database)."""
+
+    def do(settings: Settings) -> dict[str, Any]:
+        from shuanglian.matching.service import build_index
+
+        with open_session(settings) as session, err.status("建立索引中 (building indexes)…"):
+            return build_index(session, settings=settings)
+
+    result = run_command(as_json, do)
+    if as_json:
+        emit_json(result)
+    else:
+        out.print_json(data=result)
+
+
+@index_app.command("refresh")
+def index_refresh(as_json: JsonOpt = False) -> None:
+    """增量更新索引 (add new/changed rows and drop deleted ones without a full rebuild)."""
+
+    def do(settings: Settings) -> dict[str, Any]:
+        from shuanglian.matching.service import refresh_index
+
+        with open_session(settings) as session:
+            return refresh_index(session, settings=settings)
+
+    result = run_command(as_json, do)
+    if as_json:
+        emit_json(result)
+    else:
+        out.print_json(data=result)
+
+
+TopOpt = Annotated[int, typer.Option("--top", help="How many results (1–500)")]
+
+
+def _match(kind: str, object_id: int, top: int, as_json: bool) -> None:
+    def do(settings: Settings) -> list[Any]:
+        from shuanglian.matching import service
+
+        fn = {
+            "patent": service.match_patent,
+            "enterprise": service.match_enterprise,
+            "demand": service.match_demand,
+        }[kind]
+        with open_session(settings) as session:
+            matches = fn(session, settings=settings, **{f"{kind}_id": object_id}, top=top)
+            return [m.model_dump(mode="json") for m in matches]
+
+    matches = run_command(as_json, do)
+    if as_json:
+        emit_json({"query": {"kind": kind, "id": object_id}, "matches": matches})
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{kind} {object_id} 的匹配结果 (matches)")
+    for col in ("#", "id", "name", "score", "why"):
+        table.add_column(col)
+    for i, m in enumerate(matches, 1):
+        exp = m.get("explanation") or {}
+        terms = ", ".join(t["term"] for t in (exp.get("terms") or [])[:5])
+        table.add_row(
+            str(i),
+            str(m.get("id")),
+            str(m.get("name") or m.get("title")),
+            f"{m.get('score', 0):.3f}",
+            terms,
+        )
+    out.print(table)
+
+
+@match_app.command("patent")
+def match_patent_cmd(patent_id: int, top: TopOpt = 20, as_json: JsonOpt = False) -> None:
+    """为专利找企业 (enterprises that can use this patent)."""
+    _match("patent", patent_id, top, as_json)
+
+
+@match_app.command("enterprise")
+def match_enterprise_cmd(enterprise_id: int, top: TopOpt = 20, as_json: JsonOpt = False) -> None:
+    """为企业找专利 (patents this enterprise should see)."""
+    _match("enterprise", enterprise_id, top, as_json)
+
+
+@match_app.command("demand")
+def match_demand_cmd(demand_id: int, top: TopOpt = 20, as_json: JsonOpt = False) -> None:
+    """为技术需求找专利 (patents for a technical demand)."""
+    _match("demand", demand_id, top, as_json)
+
+
+def _register_subcommands() -> None:
+    from shuanglian.engine.eval_cli import eval_command
+    from shuanglian.inventory.cli import app as inventory_app
+
+    app.command("eval")(eval_command)
+    app.add_typer(inventory_app, name="inventory")
+
+
+_register_subcommands()
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()

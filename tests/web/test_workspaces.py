@@ -147,3 +147,78 @@ def test_institution_workspace_shows_pool_and_progress(client: TestClient, db_se
     assert page.status_code == 200
     assert "2025 年度盘点" in page.text and "一种可降解塑料" in page.text
     assert f"/market/new?patent_id={patent.id}" in page.text
+
+
+def test_self_assessment_and_review_screens(client: TestClient, db_session) -> None:
+    from shuanglian.inventory.models import PoolEntry
+
+    inst = make_institution(db_session)
+    patent = make_patent(db_session, inst, title="一种耐高温涂层")
+    batch = InventoryBatch(institution_id=inst.id, name="第一批")
+    db_session.add(batch)
+    db_session.flush()
+    item = InventoryItem(
+        batch_id=batch.id, patent_id=patent.id, institution_id=inst.id, status="draft"
+    )
+    db_session.add(item)
+    db_session.flush()
+    staff = make_user(db_session, "institution_staff", institution_id=inst.id)
+    login(client, staff)
+    queue = client.get("/workspace/institution/items", params={"status": "draft"})
+    assert "一种耐高温涂层" in queue.text
+    token = csrf_of(client, f"/workspace/institution/items/{item.id}")
+    form = {
+        "csrf_token": token,
+        "publicly_funded": "1",
+        "implementation_status": "未实施",
+        "transfer_mode": "许可",
+        "trl": "12",
+        "value_grade": "高",
+        "value_reason": "核心专利",
+        "scenarios": "航空发动机叶片",
+        "contact_name": "赵六",
+        "action": "submit",
+    }
+    bad = client.post(f"/workspace/institution/items/{item.id}/assessment", data=form)
+    assert bad.status_code == 422 and 'id="err-trl"' in bad.text and "航空发动机叶片" in bad.text
+    ok = client.post(
+        f"/workspace/institution/items/{item.id}/assessment",
+        data={**form, "trl": "5"},
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303
+    db_session.refresh(item)
+    # No college assigned: the item goes straight to the institution's review.
+    assert item.status == "institution_review" and item.assessment.trl == 5
+    client.post("/logout", data={"csrf_token": token})
+    login(client, make_user(db_session, "admin"))
+    token = csrf_of(client, f"/workspace/institution/items/{item.id}")
+    no_comment = client.post(
+        f"/workspace/institution/items/{item.id}/review",
+        data={"csrf_token": token, "decision": "return"},
+    )
+    assert no_comment.status_code == 422 and 'id="err-decision"' in no_comment.text
+    for _ in range(2):  # college, then institution level
+        done = client.post(
+            f"/workspace/institution/items/{item.id}/review",
+            data={"csrf_token": token, "decision": "approve"},
+            follow_redirects=False,
+        )
+        assert done.status_code == 303
+    db_session.refresh(item)
+    assert item.status == "approved"
+    assert db_session.query(PoolEntry).filter_by(patent_id=patent.id, active=True).count() == 1
+
+
+def test_other_institutions_items_are_hidden(client: TestClient, db_session) -> None:
+    inst, other = make_institution(db_session), make_institution(db_session)
+    patent = make_patent(db_session, inst)
+    batch = InventoryBatch(institution_id=inst.id, name="私有批次")
+    db_session.add(batch)
+    db_session.flush()
+    item = InventoryItem(batch_id=batch.id, patent_id=patent.id, institution_id=inst.id)
+    db_session.add(item)
+    db_session.flush()
+    login(client, make_user(db_session, "institution_staff", institution_id=other.id))
+    assert client.get(f"/workspace/institution/items/{item.id}").status_code == 404
+    assert "私有批次" not in client.get("/workspace/institution/items").text

@@ -269,7 +269,8 @@ def query_profile(home: Path, url: str | None, terms: dict[str, list[str]]) -> l
     captured: list[tuple[str, Any]] = []
 
     def capture(_conn, _cursor, statement, parameters, _context, _many):  # type: ignore[no-untyped-def]
-        captured.append((statement, parameters))
+        if statement.lstrip().upper().startswith("SELECT"):  # not SQLite's explicit BEGIN
+            captured.append((statement, parameters))
 
     results = []
     try:

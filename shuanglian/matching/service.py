@@ -318,6 +318,26 @@ def match_patent(
     return _to_matches(session, hits, kind="enterprise")
 
 
+def match_patents_bulk(
+    session: Session, *, settings: Settings, patent_ids: Sequence[int], top: int = 20
+) -> dict[int, list[Match]]:
+    """Enterprises for many patents at once (push lists): one batched engine call per 64
+    patents instead of one search each; unknown ids are left out of the result."""
+    top = _check_top(top)
+    matcher = _matcher(settings, ENTERPRISE_INDEX)
+    out: dict[int, list[Match]] = {}
+    wanted = list(dict.fromkeys(int(i) for i in patent_ids))
+    for start in range(0, len(wanted), CHUNK):
+        rows = session.execute(
+            select(*_PATENT_COLS).where(Patent.id.in_(wanted[start : start + CHUNK]))
+        ).all()
+        queries = [_patent_record(r) for r in rows]
+        results = matcher.search_many(queries, top=top, explain=True)
+        for query, hits in zip(queries, results, strict=True):
+            out[int(query.id)] = _to_matches(session, hits, kind="enterprise")
+    return out
+
+
 def match_enterprise(
     session: Session, *, settings: Settings, enterprise_id: int, top: int = 20, encoder: Any = None
 ) -> list[Match]:

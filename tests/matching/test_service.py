@@ -155,3 +155,16 @@ def test_free_text_search(db_session: Session, index_settings: Settings) -> None
     hits = service.match_text(db_session, settings=index_settings, text="锂电池正极")
     assert hits[0].id == ids["cathode"]
     assert service.match_text(db_session, settings=index_settings, text="😀 的") == []
+
+
+def test_bulk_matches_equal_single_matches(db_session: Session, index_settings: Settings) -> None:
+    ids = _seed(db_session)
+    service.build_index(db_session, settings=index_settings)
+    bulk = service.match_patents_bulk(
+        db_session, settings=index_settings, patent_ids=[ids["gypsum"], ids["cathode"], 999_999]
+    )
+    assert set(bulk) == {ids["gypsum"], ids["cathode"]}
+    for pid, matches in bulk.items():
+        single = service.match_patent(db_session, settings=index_settings, patent_id=pid)
+        assert [(m.id, m.score) for m in matches] == [(m.id, m.score) for m in single]
+        assert matches[0].explanation.terms

@@ -52,6 +52,7 @@ MATRIX: dict[str, set[str]] = {
     "/market/{published}/edit": {"admin", "staff_a"},
     "/market/new": {"admin", "staff_a", "staff_b"},
     "/workspace/institution": {"admin", "staff_a", "staff_b"},
+    "/workspace/institution/items": {"admin", "staff_a", "staff_b"},
     "/workspace/enterprise": {"enterprise_x", "enterprise_y"},
     "/workspace/enterprise/demands/{demand}": {"enterprise_x"},
     "/account": set(ROLES) - {"anonymous"},

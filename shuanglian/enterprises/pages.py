@@ -115,7 +115,13 @@ def explanation_lines(explanation: dict[str, Any] | None) -> list[str]:
     if not explanation:
         return []
     lines: list[str] = []
+    # A matcher's own sentence comes first; the structured details follow.
+    for key in ("reason", "summary"):
+        if isinstance(explanation.get(key), str) and explanation[key]:
+            lines.append(explanation[key])
     for key, value in explanation.items():
+        if key in ("reason", "summary"):
+            continue
         if isinstance(value, list | tuple):
             value = "、".join(str(v) for v in value[:8])
         elif isinstance(value, dict):

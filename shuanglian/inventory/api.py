@@ -63,8 +63,14 @@ def _user(user: User | None) -> User:
 @router.post("/batches", summary="创建盘点批次 / create batch", dependencies=[CsrfDep])
 def create_batch_api(body: BatchCreate, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
     batch, added, skipped = service.create_batch(
-        session, actor=_user(user), institution_id=body.institution_id, name=body.name,
-        college_id=body.college_id, patent_ids=body.patent_ids, source_file=body.source_file)
+        session,
+        actor=_user(user),
+        institution_id=body.institution_id,
+        name=body.name,
+        college_id=body.college_id,
+        patent_ids=body.patent_ids,
+        source_file=body.source_file,
+    )
     session.commit()
     return {"batch_id": batch.id, "added": added, "skipped_already_inventoried": skipped}
 
@@ -76,54 +82,89 @@ def batch_progress_api(batch_id: IdPath, session: SessionDep, user: CurrentUser)
 
 @router.get("/items", response_model=list[ItemRead], summary="盘点条目 / inventory items")
 def list_items_api(
-    session: SessionDep, user: CurrentUser, status: str | None = None,
-    batch_id: int | None = None, limit: Limit = 200,
+    session: SessionDep,
+    user: CurrentUser,
+    status: str | None = None,
+    batch_id: int | None = None,
+    limit: Limit = 200,
 ) -> list[Any]:
-    return service.list_items(session, actor=_user(user), status=status, batch_id=batch_id,
-                              limit=limit)
+    return service.list_items(
+        session, actor=_user(user), status=status, batch_id=batch_id, limit=limit
+    )
 
 
-@router.put("/items/{item_id}/assessment", response_model=ItemRead,
-            summary="填写自评并提交 / save self-assessment", dependencies=[CsrfDep])
+@router.put(
+    "/items/{item_id}/assessment",
+    response_model=ItemRead,
+    summary="填写自评并提交 / save self-assessment",
+    dependencies=[CsrfDep],
+)
 def save_assessment_api(
-    item_id: IdPath, body: SelfAssessmentIn, session: SessionDep, user: CurrentUser,
+    item_id: IdPath,
+    body: SelfAssessmentIn,
+    session: SessionDep,
+    user: CurrentUser,
     submit: bool = True,
 ) -> Any:
-    assessment = service.save_self_assessment(session, actor=_user(user), item_id=item_id,
-                                              data=body, submit=submit)
+    assessment = service.save_self_assessment(
+        session, actor=_user(user), item_id=item_id, data=body, submit=submit
+    )
     session.commit()
     return assessment.item
 
 
-@router.post("/items/{item_id}/review", response_model=ItemRead,
-             summary="审核 / review", dependencies=[CsrfDep])
+@router.post(
+    "/items/{item_id}/review",
+    response_model=ItemRead,
+    summary="审核 / review",
+    dependencies=[CsrfDep],
+)
 def review_api(item_id: IdPath, body: ReviewIn, session: SessionDep, user: CurrentUser) -> Any:
-    item = review_service.review_item(session, actor=_user(user), item_id=item_id,
-                                      decision=body.decision, comment=body.comment)
+    item = review_service.review_item(
+        session, actor=_user(user), item_id=item_id, decision=body.decision, comment=body.comment
+    )
     session.commit()
     return item
 
 
-@router.post("/pool/{patent_id}/withdraw", response_model=ItemRead,
-             summary="撤回出库 / withdraw from pool", dependencies=[CsrfDep])
-def withdraw_api(patent_id: IdPath, body: WithdrawIn, session: SessionDep,
-                 user: CurrentUser) -> Any:
+@router.post(
+    "/pool/{patent_id}/withdraw",
+    response_model=ItemRead,
+    summary="撤回出库 / withdraw from pool",
+    dependencies=[CsrfDep],
+)
+def withdraw_api(
+    patent_id: IdPath, body: WithdrawIn, session: SessionDep, user: CurrentUser
+) -> Any:
     item = service.item_for_patent(session, patent_id=patent_id)
     if item is None:
         raise NotFound(f"专利 {patent_id} 未盘点 (not inventoried)")
-    review_service.apply_transition(session, actor=_user(user), item_id=item.id,
-                                    action="withdraw", comment=body.reason)
+    review_service.apply_transition(
+        session, actor=_user(user), item_id=item.id, action="withdraw", comment=body.reason
+    )
     session.commit()
     return item
 
 
 @router.get("/pool", response_model=list[PoolEntryRead], summary="可转化资源库 / the pool")
 def pool_api(
-    session: SessionDep, user: CurrentUser, institution_id: int | None = None,
-    tier: int | None = None, grade: str | None = None, limit: Limit = 100, offset: Offset = 0,
+    session: SessionDep,
+    user: CurrentUser,
+    institution_id: int | None = None,
+    tier: int | None = None,
+    grade: str | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> list[Any]:
-    rows = list_pool(session, actor=_user(user), institution_id=institution_id, tier=tier,
-                     grade=grade, limit=limit, offset=offset)
+    rows = list_pool(
+        session,
+        actor=_user(user),
+        institution_id=institution_id,
+        tier=tier,
+        grade=grade,
+        limit=limit,
+        offset=offset,
+    )
     return [entry for entry, _ in rows]
 
 
@@ -133,61 +174,104 @@ def indicators_api(patent_id: IdPath, session: SessionDep, user: CurrentUser) ->
     if entry is None:
         raise NotFound(f"专利 {patent_id} 不在资源库中 (not pooled)")
     require_institution(_user(user), entry.institution_id)
-    return {"patent_id": patent_id, "grade": entry.grade, "score": entry.score,
-            "tier": entry.tier, "tier_reasons": entry.tier_reasons,
-            "assessment": explain(entry.indicators)}
+    return {
+        "patent_id": patent_id,
+        "grade": entry.grade,
+        "score": entry.score,
+        "tier": entry.tier,
+        "tier_reasons": entry.tier_reasons,
+        "assessment": explain(entry.indicators),
+    }
 
 
 @router.post("/push-rounds", summary="运行推送轮次 / run a push round", dependencies=[CsrfDep])
-def push_round_api(body: PushRoundRequest, session: SessionDep, settings: SettingsDep,
-                   user: CurrentUser) -> dict[str, Any]:
+def push_round_api(
+    body: PushRoundRequest, session: SessionDep, settings: SettingsDep, user: CurrentUser
+) -> dict[str, Any]:
     actor = _user(user)
     if body.matcher == "industry":
         matcher = push_service.industry_matcher(session, industry_link=default_industry_link())
     else:
         matcher = push_service.engine_matcher(session, settings=settings)
     rnd = push_service.run_push_round(
-        session, actor=actor, matcher=matcher, per_patent=body.per_patent,
-        per_enterprise_cap=body.per_enterprise_cap, institution_id=body.institution_id,
-        matcher_name=body.matcher)
+        session,
+        actor=actor,
+        matcher=matcher,
+        per_patent=body.per_patent,
+        per_enterprise_cap=body.per_enterprise_cap,
+        institution_id=body.institution_id,
+        matcher_name=body.matcher,
+    )
     session.commit()
-    return {"round_id": rnd.id, "patents_considered": rnd.patents_considered,
-            "pushes_made": rnd.pushes_made, "skipped_already_pushed": rnd.skipped_already_pushed,
-            "skipped_cap": rnd.skipped_cap}
+    return {
+        "round_id": rnd.id,
+        "patents_considered": rnd.patents_considered,
+        "pushes_made": rnd.pushes_made,
+        "skipped_already_pushed": rnd.skipped_already_pushed,
+        "skipped_cap": rnd.skipped_cap,
+    }
 
 
 @router.get("/pushes", summary="推送给本企业的专利 / patents pushed to an enterprise")
-def pushes_api(session: SessionDep, user: CurrentUser, enterprise_id: int | None = None,
-               round_id: int | None = None) -> list[dict[str, Any]]:
+def pushes_api(
+    session: SessionDep,
+    user: CurrentUser,
+    enterprise_id: int | None = None,
+    round_id: int | None = None,
+) -> list[dict[str, Any]]:
     actor = _user(user)
     eid = enterprise_id if enterprise_id is not None else actor.enterprise_id
     if eid is None:
         raise DomainError("请指定企业 (enterprise_id)", field="enterprise_id")
-    rows = push_service.push_list_for_enterprise(session, actor=actor, enterprise_id=eid,
-                                                 round_id=round_id)
-    return [{"push_id": p.id, "round_id": p.round_id, "rank": p.rank, "score": p.score,
-             "explanation": p.explanation, "patent_id": pt.id,
-             "application_number": pt.application_number, "title": pt.title}
-            for p, pt in rows]
+    rows = push_service.push_list_for_enterprise(
+        session, actor=actor, enterprise_id=eid, round_id=round_id
+    )
+    return [
+        {
+            "push_id": p.id,
+            "round_id": p.round_id,
+            "rank": p.rank,
+            "score": p.score,
+            "explanation": p.explanation,
+            "patent_id": pt.id,
+            "application_number": pt.application_number,
+            "title": pt.title,
+        }
+        for p, pt in rows
+    ]
 
 
-@router.post("/feedback", summary="企业评价反馈 / feedback on a pushed patent",
-             dependencies=[CsrfDep])
-def feedback_api(body: FeedbackRequest, session: SessionDep,
-                 user: CurrentUser) -> dict[str, Any]:
-    data = FeedbackIn(prospect=body.prospect, improvement_needs=body.improvement_needs,
-                      intent=body.intent)
+@router.post(
+    "/feedback", summary="企业评价反馈 / feedback on a pushed patent", dependencies=[CsrfDep]
+)
+def feedback_api(body: FeedbackRequest, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    data = FeedbackIn(
+        prospect=body.prospect, improvement_needs=body.improvement_needs, intent=body.intent
+    )
     fb = feedback_service.submit_feedback(
-        session, actor=_user(user), data=data, push_id=body.push_id, patent_id=body.patent_id,
-        enterprise_id=body.enterprise_id, source="api")
+        session,
+        actor=_user(user),
+        data=data,
+        push_id=body.push_id,
+        patent_id=body.patent_id,
+        enterprise_id=body.enterprise_id,
+        source="api",
+    )
     session.commit()
-    return {"feedback_id": fb.id, "push_id": fb.push_id, "patent_id": fb.patent_id,
-            "enterprise_id": fb.enterprise_id, "prospect": fb.prospect, "intent": fb.intent}
+    return {
+        "feedback_id": fb.id,
+        "push_id": fb.push_id,
+        "patent_id": fb.patent_id,
+        "enterprise_id": fb.enterprise_id,
+        "prospect": fb.prospect,
+        "intent": fb.intent,
+    }
 
 
 @router.post("/tiers/recompute", summary="重算分层 / recompute tiers", dependencies=[CsrfDep])
-def tiers_api(session: SessionDep, user: CurrentUser,
-              institution_id: int | None = None) -> dict[str, Any]:
+def tiers_api(
+    session: SessionDep, user: CurrentUser, institution_id: int | None = None
+) -> dict[str, Any]:
     actor = _user(user)
     if institution_id is None:
         require_admin(actor)
@@ -197,13 +281,19 @@ def tiers_api(session: SessionDep, user: CurrentUser,
 
 
 @router.get("/maintenance", summary="维持审查建议 / maintenance suggestions")
-def maintenance_api(session: SessionDep, user: CurrentUser, institution_id: int,
-                    min_rounds: Annotated[int, Query(ge=1, le=100)] = 2) -> list[dict[str, Any]]:
-    return tiers.maintenance_candidates(session, actor=_user(user),
-                                        institution_id=institution_id, min_rounds=min_rounds)
+def maintenance_api(
+    session: SessionDep,
+    user: CurrentUser,
+    institution_id: int,
+    min_rounds: Annotated[int, Query(ge=1, le=100)] = 2,
+) -> list[dict[str, Any]]:
+    return tiers.maintenance_candidates(
+        session, actor=_user(user), institution_id=institution_id, min_rounds=min_rounds
+    )
 
 
 @router.get("/report", summary="盘活统计 / statistics")
-def report_api(session: SessionDep, user: CurrentUser,
-               institution_id: int | None = None) -> dict[str, Any]:
+def report_api(
+    session: SessionDep, user: CurrentUser, institution_id: int | None = None
+) -> dict[str, Any]:
     return inventory_report(session, actor=_user(user), institution_id=institution_id)

@@ -19,8 +19,10 @@ from shuanglian.accounts.models import User
 from shuanglian.config import Settings
 from shuanglian.errors import DomainError, NotFound
 
-app = typer.Typer(help="存量专利盘点与盘活 (inventory, pool, push, feedback, tiers, reports)",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="存量专利盘点与盘活 (inventory, pool, push, feedback, tiers, reports)",
+    no_args_is_help=True,
+)
 batch_app = typer.Typer(help="盘点批次 (inventory batches)", no_args_is_help=True)
 assess_app = typer.Typer(help="专利自评 (self-assessment)", no_args_is_help=True)
 pool_app = typer.Typer(help="可转化资源库 (convertible pool)", no_args_is_help=True)
@@ -81,8 +83,9 @@ def batch_create(
     institution: Annotated[int, typer.Option("--institution", help="单位 ID")],
     name: Annotated[str, typer.Option("--name", help="批次名称")],
     college: Annotated[int | None, typer.Option("--college", help="院系 ID")] = None,
-    source_file: Annotated[str | None, typer.Option(
-        "--source-file", help="取该导入文件中本单位尚未盘点的专利")] = None,
+    source_file: Annotated[
+        str | None, typer.Option("--source-file", help="取该导入文件中本单位尚未盘点的专利")
+    ] = None,
     patent_id: Annotated[list[int] | None, typer.Option("--patent-id")] = None,
     as_user: AsOpt = None,
     as_json: JsonOpt = False,
@@ -93,16 +96,24 @@ def batch_create(
     def do(settings: Settings) -> dict[str, Any]:
         with _session(settings) as session:
             batch, added, skipped = create_batch(
-                session, actor=_actor(session, as_user), institution_id=institution, name=name,
-                college_id=college, patent_ids=patent_id or [], source_file=source_file)
+                session,
+                actor=_actor(session, as_user),
+                institution_id=institution,
+                name=name,
+                college_id=college,
+                patent_ids=patent_id or [],
+                source_file=source_file,
+            )
             return {"batch_id": batch.id, "added": added, "skipped_already_inventoried": skipped}
 
     result = _run(as_json, do)
     if as_json:
         _emit(result)
     else:
-        _say(f"已创建批次 {result['batch_id']}：加入 {result['added']} 件，"
-             f"已盘点跳过 {result['skipped_already_inventoried']} 件")
+        _say(
+            f"已创建批次 {result['batch_id']}：加入 {result['added']} 件，"
+            f"已盘点跳过 {result['skipped_already_inventoried']} 件"
+        )
 
 
 @batch_app.command("progress")
@@ -118,8 +129,10 @@ def batch_progress_cmd(batch_id: int, as_user: AsOpt = None, as_json: JsonOpt = 
     if as_json:
         _emit(result)
     else:
-        _say(f"{result['name']}：共 {result['total']} 件，已自评 {result['self_assessed']}，"
-             f"已审核 {result['reviewed']}，在库 {result['pooled']}")
+        _say(
+            f"{result['name']}：共 {result['total']} 件，已自评 {result['self_assessed']}，"
+            f"已审核 {result['reviewed']}，在库 {result['pooled']}"
+        )
 
 
 # --------------------------------------------------------------------------- self-assessment
@@ -138,8 +151,13 @@ def assess_template(
 
     def do(settings: Settings) -> dict[str, Any]:
         with _session(settings) as session:
-            rows = write_assessment_template(session, actor=_actor(session, as_user), path=file,
-                                             batch_id=batch, institution_id=institution)
+            rows = write_assessment_template(
+                session,
+                actor=_actor(session, as_user),
+                path=file,
+                batch_id=batch,
+                institution_id=institution,
+            )
             return {"file": str(file), "rows": rows}
 
     result = _run(as_json, do)
@@ -164,8 +182,9 @@ def assess_import(
         with _session(settings) as session:
             actor = _actor(session, as_user, required=True)
             assert actor is not None
-            return import_assessments(session, actor=actor, path=file, submit=not no_submit,
-                                      dry_run=dry_run).as_dict()
+            return import_assessments(
+                session, actor=actor, path=file, submit=not no_submit, dry_run=dry_run
+            ).as_dict()
 
     result = _run(as_json, do)
     if as_json:
@@ -196,16 +215,27 @@ def review(
             actor = _actor(session, as_user, required=True)
             assert actor is not None
             if item_id is None:
-                items = [i for s in ("college_review", "institution_review")
-                         for i in list_items(session, actor=actor, status=s)]
-                return {"queue": [{"item_id": i.id, "patent_id": i.patent_id,
-                                   "status": i.status} for i in items]}
+                items = [
+                    i
+                    for s in ("college_review", "institution_review")
+                    for i in list_items(session, actor=actor, status=s)
+                ]
+                return {
+                    "queue": [
+                        {"item_id": i.id, "patent_id": i.patent_id, "status": i.status}
+                        for i in items
+                    ]
+                }
             if decision is None:
                 raise DomainError("请给出审核结论 approve/return/reject", field="decision")
-            item = review_item(session, actor=actor, item_id=item_id, decision=decision,
-                               comment=comment)
-            return {"item_id": item.id, "status": item.status,
-                    "status_label": STATUS_LABELS[item.status]}
+            item = review_item(
+                session, actor=actor, item_id=item_id, decision=decision, comment=comment
+            )
+            return {
+                "item_id": item.id,
+                "status": item.status,
+                "status_label": STATUS_LABELS[item.status],
+            }
 
     result = _run(as_json, do)
     if as_json:
@@ -234,21 +264,38 @@ def pool_list(
 
     def do(settings: Settings) -> dict[str, Any]:
         with _session(settings) as session:
-            rows = list_pool(session, actor=_actor(session, as_user), institution_id=institution,
-                             tier=tier, grade=grade, limit=limit)
-            return {"pool": [{
-                "patent_id": p.id, "application_number": p.application_number,
-                "title": p.title, "grade": e.grade, "score": e.score, "tier": e.tier,
-                "entered_at": e.entered_at.isoformat(),
-            } for e, p in rows]}
+            rows = list_pool(
+                session,
+                actor=_actor(session, as_user),
+                institution_id=institution,
+                tier=tier,
+                grade=grade,
+                limit=limit,
+            )
+            return {
+                "pool": [
+                    {
+                        "patent_id": p.id,
+                        "application_number": p.application_number,
+                        "title": p.title,
+                        "grade": e.grade,
+                        "score": e.score,
+                        "tier": e.tier,
+                        "entered_at": e.entered_at.isoformat(),
+                    }
+                    for e, p in rows
+                ]
+            }
 
     result = _run(as_json, do)
     if as_json:
         _emit(result)
     else:
         for r in result["pool"]:
-            _say(f"{r['application_number']}\t{r['grade'] or '-'}\t{r['score'] or '-'}\t"
-                 f"T{r['tier'] or '-'}\t{r['title']}")
+            _say(
+                f"{r['application_number']}\t{r['grade'] or '-'}\t{r['score'] or '-'}\t"
+                f"T{r['tier'] or '-'}\t{r['title']}"
+            )
 
 
 @pool_app.command("withdraw")
@@ -268,8 +315,9 @@ def pool_withdraw(
             item = item_for_patent(session, patent_id=patent_id)
             if item is None:
                 raise NotFound(f"专利 {patent_id} 未盘点 (not inventoried)")
-            apply_transition(session, actor=actor, item_id=item.id, action="withdraw",
-                             comment=reason)
+            apply_transition(
+                session, actor=actor, item_id=item.id, action="withdraw", comment=reason
+            )
             return {"patent_id": patent_id, "status": item.status}
 
     result = _run(as_json, do)
@@ -291,8 +339,9 @@ def indicators(
 
     def do(settings: Settings) -> dict[str, Any]:
         with _session(settings) as session:
-            counts = assess_pool(session, industry_link=default_industry_link(),
-                                 institution_id=institution)
+            counts = assess_pool(
+                session, industry_link=default_industry_link(), institution_id=institution
+            )
             result: dict[str, Any] = {"grades": counts}
             if patent is not None:
                 entry = session.scalar(select(PoolEntry).where(PoolEntry.patent_id == patent))
@@ -337,20 +386,31 @@ def push_round(
                 fn = engine_matcher(session, settings=settings)
             else:
                 raise DomainError("--matcher 须为 engine 或 industry", field="matcher")
-            rnd = run_push_round(session, actor=_actor(session, as_user), matcher=fn,
-                                 per_patent=per_patent, per_enterprise_cap=cap,
-                                 institution_id=institution, matcher_name=matcher)
-            return {"round_id": rnd.id, "patents_considered": rnd.patents_considered,
-                    "pushes_made": rnd.pushes_made,
-                    "skipped_already_pushed": rnd.skipped_already_pushed,
-                    "skipped_cap": rnd.skipped_cap}
+            rnd = run_push_round(
+                session,
+                actor=_actor(session, as_user),
+                matcher=fn,
+                per_patent=per_patent,
+                per_enterprise_cap=cap,
+                institution_id=institution,
+                matcher_name=matcher,
+            )
+            return {
+                "round_id": rnd.id,
+                "patents_considered": rnd.patents_considered,
+                "pushes_made": rnd.pushes_made,
+                "skipped_already_pushed": rnd.skipped_already_pushed,
+                "skipped_cap": rnd.skipped_cap,
+            }
 
     result = _run(as_json, do)
     if as_json:
         _emit(result)
     else:
-        _say(f"第 {result['round_id']} 轮：{result['patents_considered']} 件专利，"
-             f"推送 {result['pushes_made']} 条")
+        _say(
+            f"第 {result['round_id']} 轮：{result['patents_considered']} 件专利，"
+            f"推送 {result['pushes_made']} 条"
+        )
 
 
 @feedback_app.command("template")
@@ -366,8 +426,13 @@ def feedback_template(
 
     def do(settings: Settings) -> dict[str, Any]:
         with _session(settings) as session:
-            rows = write_feedback_template(session, actor=_actor(session, as_user),
-                                           enterprise_id=enterprise, path=file, round_id=round_id)
+            rows = write_feedback_template(
+                session,
+                actor=_actor(session, as_user),
+                enterprise_id=enterprise,
+                path=file,
+                round_id=round_id,
+            )
             return {"file": str(file), "rows": rows}
 
     result = _run(as_json, do)
@@ -390,8 +455,13 @@ def feedback_import(
 
     def do(settings: Settings) -> dict[str, Any]:
         with _session(settings) as session:
-            return import_feedback(session, actor=_actor(session, as_user), path=file,
-                                   enterprise_id=enterprise, dry_run=dry_run).as_dict()
+            return import_feedback(
+                session,
+                actor=_actor(session, as_user),
+                path=file,
+                enterprise_id=enterprise,
+                dry_run=dry_run,
+            ).as_dict()
 
     result = _run(as_json, do)
     if as_json:
@@ -408,8 +478,7 @@ def feedback_import(
 @app.command("tiers")
 def tiers(
     institution: InstOpt = None,
-    min_rounds: Annotated[int, typer.Option("--min-rounds",
-                                            help="维持审查建议：至少推送轮数")] = 2,
+    min_rounds: Annotated[int, typer.Option("--min-rounds", help="维持审查建议：至少推送轮数")] = 2,
     as_user: AsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -422,7 +491,8 @@ def tiers(
             result = recompute_tiers(session, actor=actor, institution_id=institution)
             if institution is not None:
                 result["maintenance"] = maintenance_candidates(
-                    session, actor=actor, institution_id=institution, min_rounds=min_rounds)
+                    session, actor=actor, institution_id=institution, min_rounds=min_rounds
+                )
             return result
 
     result = _run(as_json, do)
@@ -433,27 +503,33 @@ def tiers(
     for d in result["deal_suggestions"]:
         _say(f"  建议开立对接：专利 {d['patent_id']} ↔ {d['enterprise_name']}（{d['intent']}）")
     for m in result.get("maintenance", []):
-        _say(f"  维持审查建议 {m['application_number']}：{m['suggestion']}；"
-             + "；".join(m["reasons"]))
+        _say(
+            f"  维持审查建议 {m['application_number']}：{m['suggestion']}；"
+            + "；".join(m["reasons"])
+        )
 
 
 @app.command("sync")
-def sync(file: Path, institution: InstOpt = None, as_user: AsOpt = None,
-         as_json: JsonOpt = False) -> None:
+def sync(
+    file: Path, institution: InstOpt = None, as_user: AsOpt = None, as_json: JsonOpt = False
+) -> None:
     """动态盘点：导入新授权与法律状态变更 (new grants and legal-status changes)."""
     from shuanglian.inventory.importers import sync_inventory
 
     def do(settings: Settings) -> dict[str, Any]:
         with _session(settings) as session:
-            return sync_inventory(session, actor=_actor(session, as_user), path=file,
-                                  institution_id=institution)
+            return sync_inventory(
+                session, actor=_actor(session, as_user), path=file, institution_id=institution
+            )
 
     result = _run(as_json, do)
     if as_json:
         _emit(result)
     else:
-        _say(f"新专利 {result['new_patents']}，状态变更 {result['status_changes']}，"
-             f"失效出库 {len(result['left_pool'])}，拒绝 {result['rejected']}")
+        _say(
+            f"新专利 {result['new_patents']}，状态变更 {result['status_changes']}，"
+            f"失效出库 {len(result['left_pool'])}，拒绝 {result['rejected']}"
+        )
 
 
 @app.command("report")
@@ -468,8 +544,9 @@ def report(
 
     def do(settings: Settings) -> dict[str, Any]:
         with _session(settings) as session:
-            data = inventory_report(session, actor=_actor(session, as_user),
-                                    institution_id=institution)
+            data = inventory_report(
+                session, actor=_actor(session, as_user), institution_id=institution
+            )
         if xlsx is not None:
             write_report_xlsx(data, xlsx)
             data["xlsx"] = str(xlsx)

@@ -70,8 +70,9 @@ def submit_feedback(
     fb.intent = data.intent
     fb.source = source
     fb.submitted_by_id = actor.id if actor is not None else None
-    record_audit(session, actor=actor, action="feedback.submit", obj=fb, before=before,
-                 after=snapshot(fb))
+    record_audit(
+        session, actor=actor, action="feedback.submit", obj=fb, before=before, after=snapshot(fb)
+    )
     return fb
 
 

@@ -76,7 +76,10 @@ def _aliases(header: str) -> tuple[str, ...]:
 
 
 def _write_template(
-    path: Path, headers: dict[str, str], rows: list[list[Any]], lists: dict[str, tuple[str, ...]],
+    path: Path,
+    headers: dict[str, str],
+    rows: list[list[Any]],
+    lists: dict[str, tuple[str, ...]],
     title: str,
 ) -> Path:
     from openpyxl import Workbook
@@ -104,8 +107,9 @@ def _write_template(
         ws.column_dimensions[col].width = 14
     for i, name in enumerate(names, start=1):
         letter = ws.cell(row=1, column=i).column_letter
-        ws.column_dimensions[letter].width = max(ws.column_dimensions[letter].width or 0,
-                                                 min(40, len(name) * 2 + 2))
+        ws.column_dimensions[letter].width = max(
+            ws.column_dimensions[letter].width or 0, min(40, len(name) * 2 + 2)
+        )
     ws.freeze_panes = "A2"
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -114,7 +118,11 @@ def _write_template(
 
 
 def write_assessment_template(
-    session: Session, *, actor: User | None, path: Path, batch_id: int | None = None,
+    session: Session,
+    *,
+    actor: User | None,
+    path: Path,
+    batch_id: int | None = None,
     institution_id: int | None = None,
 ) -> int:
     """Write the self-assessment workbook, pre-filled with items awaiting it; returns rows."""
@@ -185,11 +193,21 @@ def import_assessments(
 ) -> ImportReport:
     """Read a filled self-assessment workbook: save each valid row (and submit it for review)."""
     header, rows = read_table(Path(path))
-    required = {f: _aliases(h) for f, h in ASSESSMENT_HEADERS.items()
-                if f not in ("title", "industry_codes", "contact_phone", "contact_email")}
+    required = {
+        f: _aliases(h)
+        for f, h in ASSESSMENT_HEADERS.items()
+        if f not in ("title", "industry_codes", "contact_phone", "contact_email")
+    }
     cols = require_columns(header, required)
-    cols.update(find_columns(header, {f: _aliases(ASSESSMENT_HEADERS[f]) for f in
-                                      ("industry_codes", "contact_phone", "contact_email")}))
+    cols.update(
+        find_columns(
+            header,
+            {
+                f: _aliases(ASSESSMENT_HEADERS[f])
+                for f in ("industry_codes", "contact_phone", "contact_email")
+            },
+        )
+    )
     report = ImportReport(dry_run=dry_run)
     # One savepoint around the whole file: a dry run undoes exactly this import, nothing else.
     outer = session.begin_nested()
@@ -200,8 +218,11 @@ def import_assessments(
         number_header = cols["application_number"]
         patent = _find_patent(session, values["application_number"])
         if patent is None:
-            report.reject(rownum, number_header,
-                          f"找不到申请号“{values['application_number']}”的专利 (patent not found)")
+            report.reject(
+                rownum,
+                number_header,
+                f"找不到申请号“{values['application_number']}”的专利 (patent not found)",
+            )
             continue
         item = session.scalar(select(InventoryItem).where(InventoryItem.patent_id == patent.id))
         if item is None:
@@ -215,8 +236,15 @@ def import_assessments(
             "value_grade": values["value_grade"],
             "value_reason": values["value_reason"],
             "scenarios": values["scenarios"],
-            "industry_codes": [c for c in values.get("industry_codes", "").replace("，", ",")
-                               .replace("；", ",").replace(";", ",").split(",") if c.strip()],
+            "industry_codes": [
+                c
+                for c in values.get("industry_codes", "")
+                .replace("，", ",")
+                .replace("；", ",")
+                .replace(";", ",")
+                .split(",")
+                if c.strip()
+            ],
             "contact_name": values["contact_name"],
             "contact_phone": values.get("contact_phone") or None,
             "contact_email": values.get("contact_email") or None,
@@ -232,8 +260,9 @@ def import_assessments(
         existed = item.assessment is not None
         try:
             with session.begin_nested():
-                save_self_assessment(session, actor=actor, item_id=item.id, data=data,
-                                     submit=submit)
+                save_self_assessment(
+                    session, actor=actor, item_id=item.id, data=data, submit=submit
+                )
         except DomainError as exc:
             report.reject(rownum, number_header, exc.message)
             continue
@@ -253,12 +282,17 @@ def _row_error(row: int, field: str, message: str) -> RowError:
 
 
 def write_feedback_template(
-    session: Session, *, actor: User | None, enterprise_id: int, path: Path,
+    session: Session,
+    *,
+    actor: User | None,
+    enterprise_id: int,
+    path: Path,
     round_id: int | None = None,
 ) -> int:
     """Write the feedback workbook listing what was pushed to one enterprise; returns rows."""
-    pushes = push_list_for_enterprise(session, actor=actor, enterprise_id=enterprise_id,
-                                      round_id=round_id)
+    pushes = push_list_for_enterprise(
+        session, actor=actor, enterprise_id=enterprise_id, round_id=round_id
+    )
     rows = [[push.id, patent.application_number, patent.title] for push, patent in pushes]
     lists = {"prospect": ("1", "2", "3", "4", "5"), "intent": INTENTS}
     _write_template(path, FEEDBACK_HEADERS, rows, lists, "推送专利评价表")
@@ -266,7 +300,11 @@ def write_feedback_template(
 
 
 def import_feedback(
-    session: Session, *, actor: User | None, path: Path, enterprise_id: int | None = None,
+    session: Session,
+    *,
+    actor: User | None,
+    path: Path,
+    enterprise_id: int | None = None,
     dry_run: bool = False,
 ) -> ImportReport:
     """Read a feedback workbook returned by an enterprise; each row must be one of its pushes.
@@ -281,10 +319,15 @@ def import_feedback(
     if actor is not None:
         require_enterprise(actor, enterprise_id)
     header, rows = read_table(Path(path))
-    cols = require_columns(header, {f: _aliases(FEEDBACK_HEADERS[f])
-                                    for f in ("push_id", "prospect", "intent")})
-    cols.update(find_columns(header, {f: _aliases(FEEDBACK_HEADERS[f])
-                                      for f in ("application_number", "improvement_needs")}))
+    cols = require_columns(
+        header, {f: _aliases(FEEDBACK_HEADERS[f]) for f in ("push_id", "prospect", "intent")}
+    )
+    cols.update(
+        find_columns(
+            header,
+            {f: _aliases(FEEDBACK_HEADERS[f]) for f in ("application_number", "improvement_needs")},
+        )
+    )
     report = ImportReport(dry_run=dry_run)
     # One savepoint around the whole file: a dry run undoes exactly this import, nothing else.
     outer = session.begin_nested()
@@ -299,11 +342,13 @@ def import_feedback(
             report.reject(rownum, headers["push_id"], f"推送编号无效：“{values['push_id']}”")
             continue
         try:
-            data = FeedbackIn.model_validate({
-                "prospect": values["prospect"] or None,
-                "improvement_needs": values.get("improvement_needs") or None,
-                "intent": values["intent"],
-            })
+            data = FeedbackIn.model_validate(
+                {
+                    "prospect": values["prospect"] or None,
+                    "improvement_needs": values.get("improvement_needs") or None,
+                    "intent": values["intent"],
+                }
+            )
         except ValidationError as exc:
             for col, msg in _validation_errors(exc, headers):
                 report.errors.append(_row_error(rownum, col, msg))
@@ -312,8 +357,14 @@ def import_feedback(
         existed = session.scalar(select(Feedback.id).where(Feedback.push_id == push_id))
         try:
             with session.begin_nested():
-                submit_feedback(session, actor=actor, data=data, push_id=push_id,
-                                enterprise_id=enterprise_id, source="excel")
+                submit_feedback(
+                    session,
+                    actor=actor,
+                    data=data,
+                    push_id=push_id,
+                    enterprise_id=enterprise_id,
+                    source="excel",
+                )
         except DomainError as exc:
             report.reject(rownum, headers["push_id"], exc.message)
             continue
@@ -399,7 +450,11 @@ def _new_patent(values: dict[str, str], institution_id: int, source: str, row: i
 
 
 def sync_inventory(
-    session: Session, *, actor: User | None, path: Path, institution_id: int | None = None,
+    session: Session,
+    *,
+    actor: User | None,
+    path: Path,
+    institution_id: int | None = None,
 ) -> dict[str, Any]:
     """Dynamic inventory: add new grants to a fresh batch, apply legal-status changes.
 
@@ -420,6 +475,7 @@ def sync_inventory(
     report = ImportReport()
     new_ids: list[int] = []
     left_pool: list[dict[str, Any]] = []
+    restored: list[dict[str, Any]] = []
     status_changes = 0
     for rownum, cells in rows:
         values = {f: cells.get(col, "") for f, col in cols.items()}
@@ -434,8 +490,11 @@ def sync_inventory(
         patent = session.scalar(select(Patent).where(Patent.application_key == key))
         if patent is None:
             if institution_id is None:
-                report.reject(rownum, cols["application_number"],
-                              "新专利需指定所属单位 (--institution) (institution required)")
+                report.reject(
+                    rownum,
+                    cols["application_number"],
+                    "新专利需指定所属单位 (--institution) (institution required)",
+                )
                 continue
             try:
                 with session.begin_nested():
@@ -449,8 +508,11 @@ def sync_inventory(
             report.inserted += 1
             continue
         if institution_id is not None and patent.institution_id != institution_id:
-            report.reject(rownum, cols["application_number"],
-                          "该专利属于其他单位 (patent belongs to another institution)")
+            report.reject(
+                rownum,
+                cols["application_number"],
+                "该专利属于其他单位 (patent belongs to another institution)",
+            )
             continue
         changed = False
         status = values.get("legal_status")
@@ -472,15 +534,26 @@ def sync_inventory(
         if item is not None and item.status == "approved" and is_lapsed(patent.legal_status):
             reason = f"法律状态变更为“{patent.legal_status}”（{path.name} 第 {rownum} 行）"
             apply_transition(session, actor=None, item_id=item.id, action="lapse", comment=reason)
-            left_pool.append({"patent_id": patent.id,
-                              "application_number": patent.application_number,
-                              "reason": reason})
+            left_pool.append(
+                {
+                    "patent_id": patent.id,
+                    "application_number": patent.application_number,
+                    "reason": reason,
+                }
+            )
+        elif item is not None and item.status == "lapsed" and not is_lapsed(patent.legal_status):
+            reason = f"法律状态恢复为“{patent.legal_status}”（{path.name} 第 {rownum} 行）"
+            apply_transition(session, actor=None, item_id=item.id, action="restore", comment=reason)
+            restored.append({"patent_id": patent.id, "reason": reason})
     batch_id = None
     if new_ids and institution_id is not None:
         batch, _, _ = create_batch(
-            session, actor=None, institution_id=institution_id,
+            session,
+            actor=None,
+            institution_id=institution_id,
             name=f"动态盘点 {path.name} {utcnow().date().isoformat()}",
-            patent_ids=new_ids, source=f"sync:{path.name}",
+            patent_ids=new_ids,
+            source=f"sync:{path.name}",
         )
         batch_id = batch.id
     session.flush()
@@ -490,5 +563,6 @@ def sync_inventory(
         "new_batch_id": batch_id,
         "status_changes": status_changes,
         "left_pool": left_pool,
+        "restored": restored,
         "as_of": date.today().isoformat(),
     }

@@ -122,8 +122,9 @@ class Assessment:
             "score": self.score,
             "grade": self.grade,
             "suggested_tier": self.suggested_tier,
-            "indicators": [{k: v for k, v in vars(i).items() if k not in skip}
-                           for i in self.indicators],
+            "indicators": [
+                {k: v for k, v in vars(i).items() if k not in skip} for i in self.indicators
+            ],
         }
 
 
@@ -132,8 +133,12 @@ def explain(stored: dict[str, Any] | None) -> dict[str, Any] | None:
     if stored is None:
         return None
     sources = load_config()["sources"]
-    return {**stored, "indicators": [{**i, "source": sources.get(i["key"], "")}
-                                     for i in stored.get("indicators", [])]}
+    return {
+        **stored,
+        "indicators": [
+            {**i, "source": sources.get(i["key"], "")} for i in stored.get("indicators", [])
+        ],
+    }
 
 
 def _clamp(x: float) -> float:
@@ -413,7 +418,7 @@ def assess_pool(
         pairs = session.execute(
             select(PoolEntry, Patent)
             .join(Patent, Patent.id == PoolEntry.patent_id)
-            .where(PoolEntry.id.in_(entry_ids[start:start + 2000]))
+            .where(PoolEntry.id.in_(entry_ids[start : start + 2000]))
         ).all()
         fb = feedback_stats(session, patent_ids=[p.id for _, p in pairs])
         for entry, patent in pairs:

@@ -214,9 +214,7 @@ class Feedback(TimestampMixin, Base):
     push_id: Mapped[int] = mapped_column(
         ForeignKey("inventory_pushes.id", ondelete="CASCADE"), unique=True
     )
-    patent_id: Mapped[int] = mapped_column(
-        ForeignKey("patents.id", ondelete="CASCADE"), index=True
-    )
+    patent_id: Mapped[int] = mapped_column(ForeignKey("patents.id", ondelete="CASCADE"), index=True)
     enterprise_id: Mapped[int] = mapped_column(
         ForeignKey("enterprises.id", ondelete="CASCADE"), index=True
     )
@@ -224,9 +222,7 @@ class Feedback(TimestampMixin, Base):
     improvement_needs: Mapped[str | None] = mapped_column(Text)  # 技术改进需求
     intent: Mapped[str] = mapped_column(String(10))  # 合作意向, one of INTENTS
     source: Mapped[str] = mapped_column(String(10), default="api")  # api / web / excel
-    submitted_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class AuditEntry(Base):

@@ -50,9 +50,7 @@ def enter_pool(session: Session, *, actor: User | None, patent: Patent) -> PoolE
     return entry
 
 
-def leave_pool(
-    session: Session, *, actor: User | None, patent_id: int, reason: str
-) -> PoolEntry:
+def leave_pool(session: Session, *, actor: User | None, patent_id: int, reason: str) -> PoolEntry:
     """Take a patent out of the pool with the reason logged (lapse or withdrawal)."""
     entry = session.scalar(select(PoolEntry).where(PoolEntry.patent_id == patent_id))
     if entry is None or not entry.active:

@@ -95,43 +95,57 @@ def industry_matcher(session: Session, *, industry_link: IndustryLink) -> Matche
     return match
 
 
-def engine_matcher(session: Session, *, settings: Settings) -> Matcher:
-    """Adapt the matching engine's `match_patent(session, *, settings, patent_id, top)`.
+class EngineMatcher:
+    """The matching engine as a push-round matcher (shuanglian.matching.service).
 
-    Results may be (enterprise_id, score, explanation) tuples, dicts or objects with those
-    names; all become the tuple shape push rounds record.
+    `prefetch` ranks a whole chunk of patents in one batched engine call
+    (`match_patents_bulk`); a call for a patent not prefetched falls back to `match_patent`.
+    Results become the (enterprise_id, score, explanation) tuples a round records.
     """
-    try:
+
+    def __init__(self, session: Session, *, settings: Settings) -> None:
         from shuanglian.matching import service as matching
-    except ImportError:
-        matching = None  # type: ignore[assignment]
-    match_patent = getattr(matching, "match_patent", None)
-    if match_patent is None:
-        raise DomainError(
-            "匹配引擎尚不可用，请使用 --matcher industry (matching engine not available)"
+
+        self._matching = matching
+        self._session = session
+        self._settings = settings
+        self._cache: dict[int, list[tuple[int, float, dict[str, Any]]]] = {}
+        self._cached_top = 0
+
+    @staticmethod
+    def _convert(match: Any) -> tuple[int, float, dict[str, Any]]:
+        expl = match.explanation.model_dump(mode="json") if match.explanation else {}
+        return int(match.id), float(match.score), {"method": "engine", **expl}
+
+    def prefetch(self, patent_ids: list[int], top: int) -> None:
+        """Rank a chunk of patents at once; replaces the previous chunk's results."""
+        top = min(top, self._matching.MAX_TOP)
+        found = self._matching.match_patents_bulk(
+            self._session, settings=self._settings, patent_ids=patent_ids, top=top
         )
+        self._cache = {pid: [self._convert(m) for m in hits] for pid, hits in found.items()}
+        self._cached_top = top
 
-    def field(hit: Any, name: str, default: Any = None) -> Any:
-        if isinstance(hit, dict):
-            return hit.get(name, default)
-        return getattr(hit, name, default)
+    def __call__(self, patent_id: int, top: int) -> list[tuple[int, float, dict[str, Any]]]:
+        top = min(top, self._matching.MAX_TOP)
+        if patent_id in self._cache and top <= self._cached_top:
+            return self._cache[patent_id][:top]
+        hits = self._matching.match_patent(
+            self._session, settings=self._settings, patent_id=patent_id, top=top
+        )
+        return [self._convert(m) for m in hits]
 
-    def match(patent_id: int, top: int) -> list[tuple[int, float, dict[str, Any]]]:
-        out = []
-        for hit in match_patent(session, settings=settings, patent_id=patent_id, top=top):
-            if isinstance(hit, tuple):
-                eid, score, expl = hit
-            else:
-                eid = field(hit, "enterprise_id", field(hit, "id"))
-                score, expl = field(hit, "score", 0.0), field(hit, "explanation", {})
-            if hasattr(expl, "model_dump"):
-                expl = expl.model_dump(mode="json")
-            elif not isinstance(expl, dict):
-                expl = {"reason": str(expl)}
-            out.append((int(eid), float(score), {"method": "engine", **expl}))
-        return out
 
-    return match
+def engine_matcher(session: Session, *, settings: Settings) -> EngineMatcher:
+    """The matching engine as a matcher; a clear error when its index is not built yet."""
+    from shuanglian.matching.service import ENTERPRISE_INDEX
+
+    if not (settings.index_dir / ENTERPRISE_INDEX / "current").exists():
+        raise DomainError(
+            "匹配索引尚未建立：请先运行 `shuanglian index build`，或使用 --matcher industry "
+            "(no matching index yet)"
+        )
+    return EngineMatcher(session, settings=settings)
 
 
 def run_push_round(
@@ -173,6 +187,9 @@ def run_push_round(
                 select(Push.patent_id, Push.enterprise_id).where(Push.patent_id.in_(chunk))
             )
         }
+        prefetch = getattr(matcher, "prefetch", None)
+        if prefetch is not None:  # batched matchers rank the whole chunk in one call
+            prefetch(chunk, per_patent * OVERFETCH)
         rows: list[dict[str, Any]] = []
         for pid in chunk:
             rank = 0

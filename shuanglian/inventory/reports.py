@@ -28,8 +28,16 @@ from shuanglian.inventory.models import (
 )
 from shuanglian.patents.models import Institution, Patent
 
-COLUMNS = ("盘点数", "入库数", "其中发明专利", "自评转化前景好占比", "推送企业数", "反馈数",
-           "有合作意向数", "已转化数")
+COLUMNS = (
+    "盘点数",
+    "入库数",
+    "其中发明专利",
+    "自评转化前景好占比",
+    "推送企业数",
+    "反馈数",
+    "有合作意向数",
+    "已转化数",
+)
 CONVERTED_STATUSES = ("已许可", "已转让", "已作价入股")
 
 
@@ -46,40 +54,85 @@ def _by_institution(session: Session, institution_id: int | None) -> dict[str, d
     pinst = Patent.institution_id
     data = {
         "盘点数": _grouped(session, scoped(select(inst, func.count()), inst)),
-        "入库数": _grouped(session, scoped(
-            select(PoolEntry.institution_id, func.count()).where(PoolEntry.active.is_(True)),
-            PoolEntry.institution_id)),
-        "其中发明专利": _grouped(session, scoped(
-            select(PoolEntry.institution_id, func.count())
-            .join(Patent, Patent.id == PoolEntry.patent_id)
-            .where(PoolEntry.active.is_(True), Patent.patent_type == "invention"),
-            PoolEntry.institution_id)),
-        "_assessed": _grouped(session, scoped(
-            select(inst, func.count())
-            .join(SelfAssessment, SelfAssessment.item_id == InventoryItem.id), inst)),
-        "_good": _grouped(session, scoped(
-            select(inst, func.count())
-            .join(SelfAssessment, SelfAssessment.item_id == InventoryItem.id)
-            .where(SelfAssessment.value_grade == "高"), inst)),
-        "推送企业数": _grouped(session, scoped(
-            select(pinst, func.count(func.distinct(Push.enterprise_id)))
-            .select_from(Push).join(Patent, Patent.id == Push.patent_id), pinst)),
-        "反馈数": _grouped(session, scoped(
-            select(pinst, func.count()).select_from(Feedback)
-            .join(Patent, Patent.id == Feedback.patent_id), pinst)),
-        "有合作意向数": _grouped(session, scoped(
-            select(pinst, func.count(func.distinct(Feedback.patent_id)))
-            .select_from(Feedback).join(Patent, Patent.id == Feedback.patent_id)
-            .where(Feedback.intent.in_(COOPERATION_INTENTS)), pinst)),
-        "已转化数": _grouped(session, scoped(
-            select(inst, func.count())
-            .join(Patent, Patent.id == InventoryItem.patent_id)
-            .outerjoin(SelfAssessment, SelfAssessment.item_id == InventoryItem.id)
-            .where(or_(
-                func.coalesce(Patent.transfer_count, 0) + func.coalesce(Patent.licence_count, 0)
-                > 0,
-                SelfAssessment.implementation_status.in_(CONVERTED_STATUSES),
-            )), inst)),
+        "入库数": _grouped(
+            session,
+            scoped(
+                select(PoolEntry.institution_id, func.count()).where(PoolEntry.active.is_(True)),
+                PoolEntry.institution_id,
+            ),
+        ),
+        "其中发明专利": _grouped(
+            session,
+            scoped(
+                select(PoolEntry.institution_id, func.count())
+                .join(Patent, Patent.id == PoolEntry.patent_id)
+                .where(PoolEntry.active.is_(True), Patent.patent_type == "invention"),
+                PoolEntry.institution_id,
+            ),
+        ),
+        "_assessed": _grouped(
+            session,
+            scoped(
+                select(inst, func.count()).join(
+                    SelfAssessment, SelfAssessment.item_id == InventoryItem.id
+                ),
+                inst,
+            ),
+        ),
+        "_good": _grouped(
+            session,
+            scoped(
+                select(inst, func.count())
+                .join(SelfAssessment, SelfAssessment.item_id == InventoryItem.id)
+                .where(SelfAssessment.value_grade == "高"),
+                inst,
+            ),
+        ),
+        "推送企业数": _grouped(
+            session,
+            scoped(
+                select(pinst, func.count(func.distinct(Push.enterprise_id)))
+                .select_from(Push)
+                .join(Patent, Patent.id == Push.patent_id),
+                pinst,
+            ),
+        ),
+        "反馈数": _grouped(
+            session,
+            scoped(
+                select(pinst, func.count())
+                .select_from(Feedback)
+                .join(Patent, Patent.id == Feedback.patent_id),
+                pinst,
+            ),
+        ),
+        "有合作意向数": _grouped(
+            session,
+            scoped(
+                select(pinst, func.count(func.distinct(Feedback.patent_id)))
+                .select_from(Feedback)
+                .join(Patent, Patent.id == Feedback.patent_id)
+                .where(Feedback.intent.in_(COOPERATION_INTENTS)),
+                pinst,
+            ),
+        ),
+        "已转化数": _grouped(
+            session,
+            scoped(
+                select(inst, func.count())
+                .join(Patent, Patent.id == InventoryItem.patent_id)
+                .outerjoin(SelfAssessment, SelfAssessment.item_id == InventoryItem.id)
+                .where(
+                    or_(
+                        func.coalesce(Patent.transfer_count, 0)
+                        + func.coalesce(Patent.licence_count, 0)
+                        > 0,
+                        SelfAssessment.implementation_status.in_(CONVERTED_STATUSES),
+                    )
+                ),
+                inst,
+            ),
+        ),
     }
     return data
 
@@ -106,16 +159,23 @@ def inventory_report(
         require_institution(actor, institution_id or -1)
     data = _by_institution(session, institution_id)
     ids = sorted({k for col in data.values() for k in col if k is not None})
-    names = dict(session.execute(
-        select(Institution.id, Institution.name).where(Institution.id.in_(ids))
-    ).all()) if ids else {}
+    names = (
+        dict(
+            session.execute(
+                select(Institution.id, Institution.name).where(Institution.id.in_(ids))
+            ).all()
+        )
+        if ids
+        else {}
+    )
     rows = [{"institution_id": i, "institution": names.get(i, ""), **_row(data, i)} for i in ids]
     total = _row(data, None)
     # Enterprises reached overall are distinct across institutions, not a sum of the rows.
     stmt = select(func.count(func.distinct(Push.enterprise_id)))
     if institution_id is not None:
         stmt = stmt.join(Patent, Patent.id == Push.patent_id).where(
-            Patent.institution_id == institution_id)
+            Patent.institution_id == institution_id
+        )
     total["推送企业数"] = session.scalar(stmt) or 0
     return {"columns": list(COLUMNS), "institutions": rows, "total": total}
 

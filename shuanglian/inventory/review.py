@@ -26,7 +26,7 @@ STATUS_LABELS: dict[str, str] = {
     "returned": "退回修改 (returned for revision)",
     "rejected": "未通过 (rejected)",
     "withdrawn": "单位已撤回 (withdrawn by the institution)",
-    "lapsed": "已失效出库 (left the pool: lapsed)",
+    "lapsed": "已失效出库 (left the pool: lapsed; back on restoration)",
 }
 
 # Who: "staff" = the institution's own staff (fill in and submit, withdraw); "college" /
@@ -51,12 +51,16 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(
         "institution_approve", ("institution_review",), "approved", "institution", "单位通过"
     ),
-    Transition("institution_return", ("institution_review",), "returned", "institution",
-               "单位退回", True),
-    Transition("institution_reject", ("institution_review",), "rejected", "institution",
-               "单位不通过", True),
+    Transition(
+        "institution_return", ("institution_review",), "returned", "institution", "单位退回", True
+    ),
+    Transition(
+        "institution_reject", ("institution_review",), "rejected", "institution", "单位不通过", True
+    ),
     Transition("withdraw", ("approved",), "withdrawn", "staff", "单位撤回出库", True),
     Transition("lapse", ("approved",), "lapsed", "system", "失效出库", True),
+    # 恢复权利 (Patent Law Implementing Rules art. 6): a restored right puts the patent back.
+    Transition("restore", ("lapsed",), "approved", "system", "权利恢复重新入库", True),
 )
 _BY_ACTION = {t.action: t for t in TRANSITIONS}
 # Review stage → the level that reviews it; a decision is mapped onto that level's action.

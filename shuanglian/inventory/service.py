@@ -39,8 +39,14 @@ def create_college(session: Session, *, actor: User, institution_id: int, name: 
         raise DomainError("院系名称不能为空 (college name required)", field="name")
     college = College(institution_id=institution_id, name=name)
     session.add(college)
-    record_audit(session, actor=actor, action="college.create", obj=college, before=None,
-                 after=snapshot(college))
+    record_audit(
+        session,
+        actor=actor,
+        action="college.create",
+        obj=college,
+        before=None,
+        after=snapshot(college),
+    )
     return college
 
 
@@ -58,13 +64,15 @@ def assign_reviewer(
     if level not in REVIEW_LEVELS:
         raise DomainError("审核级别须为 college 或 institution (level)", field="level")
     if (level == "college") != (college_id is not None):
-        raise DomainError("院系审核人必须指定院系，单位审核人不指定院系 (college_id)",
-                          field="college_id")
+        raise DomainError(
+            "院系审核人必须指定院系，单位审核人不指定院系 (college_id)", field="college_id"
+        )
     if college_id is not None:
         college = session.get(College, college_id)
         if college is None or college.institution_id != institution_id:
-            raise DomainError("院系不属于该单位 (college not in this institution)",
-                              field="college_id")
+            raise DomainError(
+                "院系不属于该单位 (college not in this institution)", field="college_id"
+            )
     reviewer = session.get(User, user_id)
     if reviewer is None:
         raise NotFound(f"用户 {user_id} 不存在 (user not found)")
@@ -74,8 +82,9 @@ def assign_reviewer(
         user_id=user_id, institution_id=institution_id, level=level, college_id=college_id
     )
     session.add(row)
-    record_audit(session, actor=actor, action="reviewer.assign", obj=row, before=None,
-                 after=snapshot(row))
+    record_audit(
+        session, actor=actor, action="reviewer.assign", obj=row, before=None, after=snapshot(row)
+    )
     return row
 
 
@@ -143,8 +152,9 @@ def create_batch(
     if college_id is not None:
         college = session.get(College, college_id)
         if college is None or college.institution_id != institution_id:
-            raise DomainError("院系不属于该单位 (college not in this institution)",
-                              field="college_id")
+            raise DomainError(
+                "院系不属于该单位 (college not in this institution)", field="college_id"
+            )
     ids = list(patent_ids)
     if source_file is not None:
         source = f"import:{source_file}"
@@ -165,8 +175,14 @@ def create_batch(
     session.add(batch)
     session.flush()
     added, skipped = add_patents_to_batch(session, actor=actor, batch=batch, patent_ids=ids)
-    record_audit(session, actor=actor, action="batch.create", obj=batch, before=None,
-                 after={**snapshot(batch), "added": added, "skipped": skipped})
+    record_audit(
+        session,
+        actor=actor,
+        action="batch.create",
+        obj=batch,
+        before=None,
+        after={**snapshot(batch), "added": added, "skipped": skipped},
+    )
     return batch, added, skipped
 
 
@@ -183,14 +199,21 @@ def assign_college(
         if college_id is not None:
             college = session.get(College, college_id)
             if college is None or college.institution_id != item.institution_id:
-                raise DomainError("院系不属于该单位 (college not in this institution)",
-                                  field="college_id")
+                raise DomainError(
+                    "院系不属于该单位 (college not in this institution)", field="college_id"
+                )
         if item.status not in EDITABLE_STATUSES:
             raise DomainError("审核开始后不能更改所属院系 (cannot move an item under review)")
         before = snapshot(item)
         item.college_id = college_id
-        record_audit(session, actor=actor, action="item.assign_college", obj=item,
-                     before=before, after=snapshot(item))
+        record_audit(
+            session,
+            actor=actor,
+            action="item.assign_college",
+            obj=item,
+            before=before,
+            after=snapshot(item),
+        )
         count += 1
     return count
 
@@ -216,19 +239,25 @@ def batch_progress(session: Session, *, actor: User | None, batch_id: int) -> di
         ).all()
     )
     total = sum(by_status.values())
-    assessed = session.scalar(
-        select(func.count())
-        .select_from(SelfAssessment)
-        .join(InventoryItem, InventoryItem.id == SelfAssessment.item_id)
-        .where(InventoryItem.batch_id == batch.id)
-    ) or 0
+    assessed = (
+        session.scalar(
+            select(func.count())
+            .select_from(SelfAssessment)
+            .join(InventoryItem, InventoryItem.id == SelfAssessment.item_id)
+            .where(InventoryItem.batch_id == batch.id)
+        )
+        or 0
+    )
     reviewed = sum(by_status.get(s, 0) for s in ("approved", "rejected", "withdrawn", "lapsed"))
-    pooled = session.scalar(
-        select(func.count())
-        .select_from(PoolEntry)
-        .join(InventoryItem, InventoryItem.patent_id == PoolEntry.patent_id)
-        .where(InventoryItem.batch_id == batch.id, PoolEntry.active.is_(True))
-    ) or 0
+    pooled = (
+        session.scalar(
+            select(func.count())
+            .select_from(PoolEntry)
+            .join(InventoryItem, InventoryItem.patent_id == PoolEntry.patent_id)
+            .where(InventoryItem.batch_id == batch.id, PoolEntry.active.is_(True))
+        )
+        or 0
+    )
     return {
         "batch_id": batch.id,
         "name": batch.name,
@@ -299,8 +328,14 @@ def save_self_assessment(
     for key, value in data.model_dump().items():
         setattr(assessment, key, value)
     assessment.filled_by_id = actor.id
-    record_audit(session, actor=actor, action="assessment.save", obj=assessment, before=before,
-                 after=snapshot(assessment))
+    record_audit(
+        session,
+        actor=actor,
+        action="assessment.save",
+        obj=assessment,
+        before=before,
+        after=snapshot(assessment),
+    )
     if submit:
         apply_transition(session, actor=actor, item_id=item.id, action="submit")
     return assessment

@@ -84,8 +84,10 @@ def recompute_tiers(
         rows = session.execute(
             select(Feedback.patent_id, Feedback.enterprise_id, Enterprise.name, Feedback.intent)
             .join(Enterprise, Enterprise.id == Feedback.enterprise_id)
-            .where(Feedback.patent_id.in_(ids[start:start + 5000]),
-                   Feedback.intent.in_(COOPERATION_INTENTS))
+            .where(
+                Feedback.patent_id.in_(ids[start : start + 5000]),
+                Feedback.intent.in_(COOPERATION_INTENTS),
+            )
             .order_by(Feedback.id)
         )
         for pid, eid, name, intent in rows:
@@ -94,8 +96,11 @@ def recompute_tiers(
     deals: list[DealSuggestion] = []
     for entry in entries:
         pairs = coop.get(entry.patent_id, [])
-        result = tier_for(entry.grade, stats.get(entry.patent_id, FeedbackStats()),
-                          [(name, intent) for _, name, intent in pairs])
+        result = tier_for(
+            entry.grade,
+            stats.get(entry.patent_id, FeedbackStats()),
+            [(name, intent) for _, name, intent in pairs],
+        )
         entry.tier = result.tier
         entry.tier_reasons = result.reasons
         counts[result.tier] += 1
@@ -116,8 +121,11 @@ def maintenance_candidates(
     rows = session.execute(
         select(PoolEntry, Patent)
         .join(Patent, Patent.id == PoolEntry.patent_id)
-        .where(PoolEntry.active.is_(True), PoolEntry.institution_id == institution_id,
-               PoolEntry.grade.in_(LOW_GRADES))
+        .where(
+            PoolEntry.active.is_(True),
+            PoolEntry.institution_id == institution_id,
+            PoolEntry.grade.in_(LOW_GRADES),
+        )
         .order_by(PoolEntry.score, PoolEntry.patent_id)
     ).all()
     ids = [p.id for _, p in rows]
@@ -138,15 +146,17 @@ def maintenance_candidates(
         for ind in (entry.indicators or {}).get("indicators", []):
             if ind["score"] < 0.3:
                 reasons.append(f"{ind['label']}偏低：{ind['reason']}")
-        out.append({
-            "patent_id": patent.id,
-            "application_number": patent.application_number,
-            "title": patent.title,
-            "grade": entry.grade,
-            "score": entry.score,
-            "rounds_pushed": n,
-            "suggestion": suggestion,
-            "reasons": reasons,
-            "note": "仅为建议，需单位维持审查决定 (a suggestion for the institution's review)",
-        })
+        out.append(
+            {
+                "patent_id": patent.id,
+                "application_number": patent.application_number,
+                "title": patent.title,
+                "grade": entry.grade,
+                "score": entry.score,
+                "rounds_pushed": n,
+                "suggestion": suggestion,
+                "reasons": reasons,
+                "note": "仅为建议，需单位维持审查决定 (a suggestion for the institution's review)",
+            }
+        )
     return out

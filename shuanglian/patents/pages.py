@@ -280,7 +280,7 @@ async def inventory_assessment_submit(
         )
     except ValidationError as exc:
         session.rollback()
-        errors = {}
+        errors: dict[str, str] = {}
         for err in exc.errors():
             field = str(err["loc"][0]) if err.get("loc") else "value_reason"
             errors.setdefault(field, str(err.get("msg", "")).removeprefix("Value error, "))

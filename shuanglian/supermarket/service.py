@@ -342,13 +342,14 @@ def search_listings(
     total = session.scalar(select(func.count()).select_from(capped.subquery())) or 0
     total_capped = total > COUNT_CAP
     total = min(total, COUNT_CAP)
-    order: list[Any] = {
+    orders: dict[str, list[Any]] = {
         "newest": [Listing.published_at.desc(), Listing.id.desc()],
         "popular": [(Listing.view_count + Listing.scan_count).desc(), Listing.id.desc()],
         "price_asc": [Listing.price.is_(None), Listing.price.asc(), Listing.id.desc()],
         "price_desc": [Listing.price.is_(None), Listing.price.desc(), Listing.id.desc()],
         "trl": [Listing.trl.is_(None), Listing.trl.desc(), Listing.id.desc()],
-    }[sort]
+    }
+    order = orders[sort]
     items = session.scalars(
         stmt.options(selectinload(Listing.institution)).order_by(*order).offset(offset).limit(limit)
     ).all()
@@ -387,7 +388,10 @@ def facet_values(session: Session) -> dict[str, list[str]]:
         .order_by(Listing.region)
         .limit(100)
     ).all()
-    facets = {"tech_fields": list(fields), "regions": list(regions)}
+    facets = {
+        "tech_fields": [f for f in fields if f is not None],
+        "regions": [r for r in regions if r is not None],
+    }
     _facet_cache[key] = (now, facets)
     return facets
 

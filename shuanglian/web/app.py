@@ -25,6 +25,7 @@ from shuanglian.web.templating import STATIC_DIR
 
 SESSION_COOKIE = "sl_session"
 SESSION_MAX_AGE_S = 14 * 24 * 3600
+MAX_BODY_BYTES = 2 * 1024 * 1024
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -71,6 +72,15 @@ def create_app(settings: Settings) -> FastAPI:
             # PostgreSQL text cannot hold NUL; refuse it here instead of failing deep inside.
             return await http_error(
                 request, StarletteHTTPException(400, "请求中含有非法字符 (NUL in request)")
+            )
+        declared = request.headers.get("content-length", "0")
+        if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
+            # Forms and JSON here are small; bulk files go through the CLI importers.
+            return await http_error(
+                request,
+                StarletteHTTPException(
+                    413, f"请求体过大，上限 {MAX_BODY_BYTES // 1024} KiB (request body too large)"
+                ),
             )
         response: Response = await call_next(request)
         asked = request.query_params.get("lang")

@@ -117,8 +117,13 @@ class Page:
 PageDep = Annotated[Page, Depends(Page)]
 
 
-# Database ids are 32-bit on PostgreSQL; a larger number in a URL is simply not found.
-IdPath = Annotated[int, Path(ge=1, le=2_147_483_647, description="record id")]
+# Database ids are 32-bit on PostgreSQL: a larger number in a URL is refused as invalid
+# input (422) before it can reach the database and fail there.
+MAX_ID = 2_147_483_647
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="record id")]
+IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID, description="record id")]
+# Number fields of GET forms arrive as "" when left empty; parse them with optional_int/_decimal.
+FormNumber = Annotated[str | None, Query(max_length=30)]
 
 
 def optional_int(raw: str | None, *, field: str, low: int, high: int) -> int | None:
@@ -145,7 +150,3 @@ def optional_decimal(raw: str | None, *, field: str, high: Decimal) -> Decimal |
     if not value.is_finite() or not 0 <= value <= high:
         raise DomainError(f"{field} 超出范围 (out of range)", field=field)
     return value
-
-
-FormNumber = Annotated[str | None, Query(max_length=30)]
-IdQuery = Annotated[int | None, Query(ge=1, le=2_147_483_647, description="record id")]

@@ -53,6 +53,25 @@ def htmx_available() -> bool:
     return (STATIC_DIR / "vendor" / "htmx.min.js").is_file()
 
 
+class LazyCsrfToken:
+    """The session's CSRF token, created only when a template prints it (a form is shown).
+
+    Pages without forms then set no session cookie for anonymous visitors, which keeps the
+    public catalogue cookie-free and cacheable.
+    """
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+
+    def __str__(self) -> str:
+        if "session" not in self._request.scope:
+            return ""  # error pages rendered outside the session middleware
+        return csrf_token(self._request)
+
+    def __html__(self) -> str:
+        return str(self)
+
+
 def render(
     request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200
 ) -> HTMLResponse:
@@ -64,7 +83,7 @@ def render(
         "L": chooser(lang),
         "user": getattr(request.state, "user", None),
         "csrf_field": CSRF_FIELD,
-        "csrf_token": csrf_token(request) if "session" in request.scope else "",
+        "csrf_token": LazyCsrfToken(request),
         "query_with": lambda **kw: query_with(request, **kw),
         "has_htmx": htmx_available(),
     }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,18 +13,22 @@ from sqlalchemy import Engine, func, select
 
 import shuanglian.models  # noqa: F401
 from benchmarks.scale_data import (
+    NULL,
     Scale,
+    _cn_number,
     build_cache,
     drop_postgresql_database,
     ensure_postgresql_database,
+    escape,
     fill_database,
     load_terms,
     search_form,
+    unescape,
 )
 from shuanglian.config import Settings
 from shuanglian.db import make_engine, make_session_factory
 from shuanglian.patents.models import Institution
-from shuanglian.patents.numbers import is_valid_application_number
+from shuanglian.patents.numbers import cn_check_digit, is_valid_application_number
 from shuanglian.supermarket import service
 from shuanglian.text.normalize import normalize_for_search
 
@@ -38,8 +41,26 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _rows(cache: Path, table: str) -> list[dict[str, str]]:
-    with (cache / f"{table}.csv").open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
+    lines = (cache / f"{table}.tsv").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split("\t")
+    return [dict(zip(header, map(unescape, line.split("\t")), strict=True)) for line in lines[1:]]
+
+
+@given(st.text())
+def test_copy_text_escaping_round_trips(text: str) -> None:
+    cell = escape(text)
+    assert "\t" not in cell and "\n" not in cell and "\r" not in cell
+    assert cell != NULL
+    assert unescape(cell) == text
+
+
+@given(
+    st.integers(0, 9_999_999), st.integers(2000, 2099), st.sampled_from(["1", "2", "3", "8", "9"])
+)
+def test_cn_numbers_carry_the_cnipa_check_digit(index: int, year: int, kind: str) -> None:
+    key, number = _cn_number(index, year, kind)
+    assert number == f"{key}.{cn_check_digit(key[2:])}"
+    assert is_valid_application_number(number)
 
 
 @given(st.text(alphabet=st.characters(max_codepoint=127)))
@@ -65,12 +86,12 @@ def test_cache_counts_and_determinism(cache: Path, tmp_path: Path) -> None:
     assert len(rows["inventory_pool"]) == SCALE.pooled == 600
     assert len(rows["market_listings"]) == 300
     again = build_cache(SCALE, work=tmp_path)
-    for name in ("patents.csv", "market_listings.csv", "market_listing_patents.csv"):
+    for name in ("patents.tsv", "market_listings.tsv", "market_listing_patents.tsv"):
         assert (again / name).read_bytes() == (cache / name).read_bytes()
     # Reused, not rebuilt, while the manifest matches.
-    stamp = (again / "patents.csv").stat().st_mtime_ns
+    stamp = (again / "patents.tsv").stat().st_mtime_ns
     build_cache(SCALE, work=tmp_path)
-    assert (again / "patents.csv").stat().st_mtime_ns == stamp
+    assert (again / "patents.tsv").stat().st_mtime_ns == stamp
 
 
 def test_cached_rows_are_valid_listings_of_pooled_patents(cache: Path) -> None:

@@ -34,8 +34,14 @@ def hand_link(code: str) -> list[tuple[str, float]]:
 
 
 # Business-scope words → 大类, to give real enterprise records an industry for the tests.
-_SCOPE_DIVISIONS = (("软件", "I6510"), ("计算机", "C3911"), ("电子", "C3990"),
-                    ("仪器", "C4011"), ("航空", "C3741"), ("电气", "C3819"))
+_SCOPE_DIVISIONS = (
+    ("软件", "I6510"),
+    ("计算机", "C3911"),
+    ("电子", "C3990"),
+    ("仪器", "C4011"),
+    ("航空", "C3741"),
+    ("电气", "C3819"),
+)
 
 
 @dataclass
@@ -84,9 +90,13 @@ def enterprise_rows(shared_dir: Path) -> list[dict[str, str]]:
 def enterprises(db_session: Session, enterprise_rows: list[dict[str, str]]) -> list[Enterprise]:
     out = []
     for row in enterprise_rows:
-        ent = Enterprise(name=row["企业名称"], credit_code=row["统一社会信用代码"] or None,
-                         industry_code=row["industry_code"], business_scope=row["经营范围"],
-                         province=row["所在省份"])
+        ent = Enterprise(
+            name=row["企业名称"],
+            credit_code=row["统一社会信用代码"] or None,
+            industry_code=row["industry_code"],
+            business_scope=row["经营范围"],
+            province=row["所在省份"],
+        )
         db_session.add(ent)
         out.append(ent)
     db_session.flush()
@@ -106,10 +116,17 @@ def world(db_session: Session, sample_csv: Path) -> World:
     college_rev = _user(db_session, "college_rev", "institution_staff", institution_id=inst.id)
     inst_rev = _user(db_session, "inst_rev", "institution_staff", institution_id=inst.id)
     college = create_college(db_session, actor=staff, institution_id=inst.id, name="智能感知学院")
-    assign_reviewer(db_session, actor=staff, user_id=college_rev.id, institution_id=inst.id,
-                    level="college", college_id=college.id)
-    assign_reviewer(db_session, actor=staff, user_id=inst_rev.id, institution_id=inst.id,
-                    level="institution")
+    assign_reviewer(
+        db_session,
+        actor=staff,
+        user_id=college_rev.id,
+        institution_id=inst.id,
+        level="college",
+        college_id=college.id,
+    )
+    assign_reviewer(
+        db_session, actor=staff, user_id=inst_rev.id, institution_id=inst.id, level="institution"
+    )
     result = sync_inventory(db_session, actor=admin, path=sample_csv, institution_id=inst.id)
     assert result["inserted"] == 10, result
     patents = list(db_session.query(Patent).order_by(Patent.id))

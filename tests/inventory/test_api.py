@@ -22,9 +22,16 @@ from shuanglian.patents.models import Institution
 from shuanglian.web.deps import get_current_user
 from shuanglian.web.errors import install_error_handlers
 
-FORM = {"publicly_funded": True, "implementation_status": "未实施", "transfer_mode": "许可",
-        "trl": 6, "value_grade": "高", "value_reason": "样机", "scenarios": "巡检",
-        "contact_name": "王工"}
+FORM = {
+    "publicly_funded": True,
+    "implementation_status": "未实施",
+    "transfer_mode": "许可",
+    "trl": 6,
+    "value_grade": "高",
+    "value_reason": "样机",
+    "scenarios": "巡检",
+    "contact_name": "王工",
+}
 
 
 @pytest.fixture
@@ -38,17 +45,27 @@ def client(tmp_path: Path, enterprise_rows, sample_csv):  # type: ignore[no-unty
         s.flush()
         users = [
             User(username="admin", role="admin", password_hash="x"),
-            User(username="staff", role="institution_staff", password_hash="x",
-                 institution_id=inst.id),
-            User(username="rev", role="institution_staff", password_hash="x",
-                 institution_id=inst.id),
-            User(username="other", role="institution_staff", password_hash="x",
-                 institution_id=other.id),
+            User(
+                username="staff",
+                role="institution_staff",
+                password_hash="x",
+                institution_id=inst.id,
+            ),
+            User(
+                username="rev", role="institution_staff", password_hash="x", institution_id=inst.id
+            ),
+            User(
+                username="other",
+                role="institution_staff",
+                password_hash="x",
+                institution_id=other.id,
+            ),
         ]
         s.add_all(users)
         s.flush()
-        assign_reviewer(s, actor=users[1], user_id=users[2].id, institution_id=inst.id,
-                        level="institution")
+        assign_reviewer(
+            s, actor=users[1], user_id=users[2].id, institution_id=inst.id, level="institution"
+        )
         for row in enterprise_rows:
             s.add(Enterprise(name=row["企业名称"], industry_code=row["industry_code"]))
         sync_inventory(s, actor=users[0], path=sample_csv, institution_id=inst.id)
@@ -84,58 +101,89 @@ def test_flow_and_permissions(client):
     item = items[0]["id"]
     r = client.put(f"/api/v1/inventory/items/{item}/assessment", json=FORM, headers=_h("other"))
     assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
-    r = client.put(f"/api/v1/inventory/items/{item}/assessment", json={**FORM, "trl": 10},
-                   headers=_h("staff"))
+    r = client.put(
+        f"/api/v1/inventory/items/{item}/assessment", json={**FORM, "trl": 10}, headers=_h("staff")
+    )
     assert r.status_code == 422
     r = client.put(f"/api/v1/inventory/items/{item}/assessment", json=FORM, headers=_h("staff"))
     assert r.status_code == 200 and r.json()["status"] == "institution_review"
-    r = client.post(f"/api/v1/inventory/items/{item}/review", json={"decision": "approve"},
-                    headers=_h("staff"))
+    r = client.post(
+        f"/api/v1/inventory/items/{item}/review", json={"decision": "approve"}, headers=_h("staff")
+    )
     assert r.status_code == 403
-    r = client.post(f"/api/v1/inventory/items/{item}/review", json={"decision": "approve"},
-                    headers=_h("rev"))
+    r = client.post(
+        f"/api/v1/inventory/items/{item}/review", json={"decision": "approve"}, headers=_h("rev")
+    )
     assert r.json()["status"] == "approved"
-    r = client.post(f"/api/v1/inventory/items/{item}/review", json={"decision": "approve"},
-                    headers=_h("rev"))
+    r = client.post(
+        f"/api/v1/inventory/items/{item}/review", json={"decision": "approve"}, headers=_h("rev")
+    )
     assert r.status_code == 400 and "不在审核阶段" in r.json()["error"]["message"]
 
-    r = client.post("/api/v1/inventory/push-rounds", json={"matcher": "industry"},
-                    headers=_h("staff"))
+    r = client.post(
+        "/api/v1/inventory/push-rounds", json={"matcher": "industry"}, headers=_h("staff")
+    )
     assert r.status_code == 403
-    r = client.post("/api/v1/inventory/push-rounds",
-                    json={"matcher": "industry", "per_patent": 2}, headers=_h("admin"))
+    r = client.post(
+        "/api/v1/inventory/push-rounds",
+        json={"matcher": "industry", "per_patent": 2},
+        headers=_h("admin"),
+    )
     assert r.status_code == 200 and r.json()["pushes_made"] == 2
 
     with Session(client.engine) as s:
         push = s.scalars(select(Push)).first()
-        ent_user = User(username="ent", role="enterprise_user", password_hash="x",
-                        enterprise_id=push.enterprise_id)
+        ent_user = User(
+            username="ent",
+            role="enterprise_user",
+            password_hash="x",
+            enterprise_id=push.enterprise_id,
+        )
         s.add(ent_user)
-        other_eid = s.scalar(select(Enterprise.id).where(Enterprise.id != push.enterprise_id,
-                                                          Enterprise.id.not_in(
-                                                              select(Push.enterprise_id))))
-        s.add(User(username="ent2", role="enterprise_user", password_hash="x",
-                   enterprise_id=other_eid))
+        other_eid = s.scalar(
+            select(Enterprise.id).where(
+                Enterprise.id != push.enterprise_id,
+                Enterprise.id.not_in(select(Push.enterprise_id)),
+            )
+        )
+        s.add(
+            User(
+                username="ent2", role="enterprise_user", password_hash="x", enterprise_id=other_eid
+            )
+        )
         s.commit()
         push_id, patent_id = push.id, push.patent_id
     listed = client.get("/api/v1/inventory/pushes", headers=_h("ent")).json()
     assert [p["push_id"] for p in listed] == [push_id]
     assert client.get("/api/v1/inventory/pushes", headers=_h("ent2")).json() == []
-    r = client.post("/api/v1/inventory/feedback", headers=_h("ent2"),
-                    json={"patent_id": patent_id, "prospect": 4, "intent": "洽谈"})
+    r = client.post(
+        "/api/v1/inventory/feedback",
+        headers=_h("ent2"),
+        json={"patent_id": patent_id, "prospect": 4, "intent": "洽谈"},
+    )
     assert r.status_code == 400 and "从未推送" in r.json()["error"]["message"]
-    r = client.post("/api/v1/inventory/feedback", headers=_h("ent"),
-                    json={"push_id": push_id, "prospect": 4, "intent": "洽谈"})
+    r = client.post(
+        "/api/v1/inventory/feedback",
+        headers=_h("ent"),
+        json={"push_id": push_id, "prospect": 4, "intent": "洽谈"},
+    )
     assert r.status_code == 200 and r.json()["intent"] == "洽谈"
 
     r = client.post("/api/v1/inventory/tiers/recompute?institution_id=1", headers=_h("staff"))
     assert r.json()["tiers"]["1"] == 1
     pool = client.get("/api/v1/inventory/pool", headers=_h("staff")).json()
     assert [p["tier"] for p in pool] == [1]
-    assert client.get(f"/api/v1/inventory/pool/{patent_id}/indicators",
-                      headers=_h("other")).status_code == 403
+    assert (
+        client.get(
+            f"/api/v1/inventory/pool/{patent_id}/indicators", headers=_h("other")
+        ).status_code
+        == 403
+    )
     report = client.get("/api/v1/inventory/report", headers=_h("staff")).json()
     assert report["total"]["入库数"] == 1 and report["total"]["有合作意向数"] == 1
-    r = client.post(f"/api/v1/inventory/pool/{patent_id}/withdraw",
-                    json={"reason": "自行实施"}, headers=_h("staff"))
+    r = client.post(
+        f"/api/v1/inventory/pool/{patent_id}/withdraw",
+        json={"reason": "自行实施"},
+        headers=_h("staff"),
+    )
     assert r.json()["status"] == "withdrawn"

@@ -31,17 +31,25 @@ def env(tmp_path: Path, enterprise_rows) -> dict[str, str]:
         inst = Institution(name="中科大数据研究院")
         session.add(inst)
         session.flush()
-        staff = User(username="staff", role="institution_staff", password_hash="x",
-                     institution_id=inst.id)
-        rev = User(username="rev", role="institution_staff", password_hash="x",
-                   institution_id=inst.id)
+        staff = User(
+            username="staff", role="institution_staff", password_hash="x", institution_id=inst.id
+        )
+        rev = User(
+            username="rev", role="institution_staff", password_hash="x", institution_id=inst.id
+        )
         session.add_all([staff, rev])
         session.flush()
-        assign_reviewer(session, actor=staff, user_id=rev.id, institution_id=inst.id,
-                        level="institution")
+        assign_reviewer(
+            session, actor=staff, user_id=rev.id, institution_id=inst.id, level="institution"
+        )
         for row in enterprise_rows:
-            session.add(Enterprise(name=row["企业名称"], industry_code=row["industry_code"],
-                                   business_scope=row["经营范围"]))
+            session.add(
+                Enterprise(
+                    name=row["企业名称"],
+                    industry_code=row["industry_code"],
+                    business_scope=row["经营范围"],
+                )
+            )
         session.commit()
     engine.dispose()
     return {"SHUANGLIAN_HOME": str(home), "SHUANGLIAN_DATABASE_URL": ""}
@@ -73,10 +81,20 @@ def test_cli_flow(env, tmp_path, sample_csv):
     template = tmp_path / "assess.xlsx"
     code, out = call(env, "assess", "template", str(template), "--as", "staff")
     assert code == 0 and out["rows"] == 10
-    _fill(template, ASSESSMENT_HEADERS, {
-        "publicly_funded": "是", "implementation_status": "未实施", "transfer_mode": "转让",
-        "trl": 6, "value_grade": "中", "value_reason": "有样机", "scenarios": "环境监测",
-        "contact_name": "李老师"})
+    _fill(
+        template,
+        ASSESSMENT_HEADERS,
+        {
+            "publicly_funded": "是",
+            "implementation_status": "未实施",
+            "transfer_mode": "转让",
+            "trl": 6,
+            "value_grade": "中",
+            "value_reason": "有样机",
+            "scenarios": "环境监测",
+            "contact_name": "李老师",
+        },
+    )
     code, out = call(env, "assess", "import", str(template))
     assert code == 2 and "--as" in out["error"]["message"]
     code, out = call(env, "assess", "import", str(template), "--as", "staff")
@@ -89,14 +107,14 @@ def test_cli_flow(env, tmp_path, sample_csv):
         assert code == 0 and out["status"] == "approved"
     code, out = call(env, "review", str(queue["queue"][0]["item_id"]), "approve", "--as", "rev")
     assert code == 2 and "不在审核阶段" in out["error"]["message"]
-    code, out = call(env, "review", str(queue["queue"][6]["item_id"]), "approve",
-                     "--as", "staff")
+    code, out = call(env, "review", str(queue["queue"][6]["item_id"]), "approve", "--as", "staff")
     assert code == 2 and out["error"]["code"] == "forbidden"
 
     code, grades = call(env, "indicators")  # the shipped IPC → industry link
     assert code == 0 and sum(grades["grades"].values()) == 6
-    code, pushed = call(env, "push", "round", "--matcher", "industry", "--per-patent", "3",
-                        "--cap", "3")
+    code, pushed = call(
+        env, "push", "round", "--matcher", "industry", "--per-patent", "3", "--cap", "3"
+    )
     assert code == 0 and pushed["pushes_made"] > 0
 
     code, pool = call(env, "pool", "list")
@@ -124,8 +142,16 @@ def test_cli_flow(env, tmp_path, sample_csv):
     assert report["total"]["盘点数"] == 10 and report["total"]["入库数"] == 6
     assert report["total"]["反馈数"] == out["inserted"] and xlsx.exists()
 
-    code, out = call(env, "pool", "withdraw", str(pool["pool"][0]["patent_id"]),
-                     "--reason", "拟自行实施", "--as", "staff")
+    code, out = call(
+        env,
+        "pool",
+        "withdraw",
+        str(pool["pool"][0]["patent_id"]),
+        "--reason",
+        "拟自行实施",
+        "--as",
+        "staff",
+    )
     assert code == 0 and out["status"] == "withdrawn"
 
 
@@ -135,7 +161,18 @@ def out_rows(path: Path) -> int:
 
 def test_cli_batch_create_from_import_file(env, sample_csv):
     call(env, "sync", str(sample_csv), "--institution", "1")
-    code, out = call(env, "batch", "create", "--institution", "1", "--name", "再盘点",
-                     "--source-file", sample_csv.name, "--as", "staff")
+    code, out = call(
+        env,
+        "batch",
+        "create",
+        "--institution",
+        "1",
+        "--name",
+        "再盘点",
+        "--source-file",
+        sample_csv.name,
+        "--as",
+        "staff",
+    )
     # Every patent of that file is already inventoried by the sync batch.
     assert code == 0 and out == {"batch_id": 2, "added": 0, "skipped_already_inventoried": 10}

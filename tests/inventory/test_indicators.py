@@ -30,13 +30,20 @@ def _by_key(result):
 
 def test_strong_invention_hand_checked():
     patent = Patent(
-        patent_type="invention", legal_status="有权-审定授权", filing_date=date(2020, 1, 1),
-        claims_count=5, main_ipc="H04N5/225", ipc_codes=["H04N5/225", "H04N5/232", "H02J7/00"],
-        transfer_count=1, licence_count=0,
+        patent_type="invention",
+        legal_status="有权-审定授权",
+        filing_date=date(2020, 1, 1),
+        claims_count=5,
+        main_ipc="H04N5/225",
+        ipc_codes=["H04N5/225", "H04N5/232", "H02J7/00"],
+        transfer_count=1,
+        licence_count=0,
     )
     market = MarketContext(100, {"39": 4, "65": 2}, {"39": 2})
     result = assess_patent(
-        patent, divisions={"39": 0.7, "65": 0.3}, market=market,
+        patent,
+        divisions={"39": 0.7, "65": 0.3},
+        market=market,
         feedback=FeedbackStats(count=2, mean_prospect=4.0, cooperation=1, interest=2),
         as_of=AS_OF,
     )
@@ -60,10 +67,15 @@ def test_strong_invention_hand_checked():
 
 
 def test_lapsed_utility_model_hand_checked():
-    patent = Patent(patent_type="utility_model", legal_status="未缴年费专利权终止",
-                    filing_date=date(2015, 6, 1), ipc_codes=[])
-    result = assess_patent(patent, divisions={}, market=MarketContext(0, {}, {}),
-                           feedback=FeedbackStats(), as_of=AS_OF)
+    patent = Patent(
+        patent_type="utility_model",
+        legal_status="未缴年费专利权终止",
+        filing_date=date(2015, 6, 1),
+        ipc_codes=[],
+    )
+    result = assess_patent(
+        patent, divisions={}, market=MarketContext(0, {}, {}), feedback=FeedbackStats(), as_of=AS_OF
+    )
     ind = _by_key(result)
     assert ind["legal_status"].score == 0.0
     assert ind["remaining_term"].value == 0.41  # 151 days to 2025-06-01
@@ -91,20 +103,35 @@ def test_linked_divisions_normalises_weights():
     assert divs == pytest.approx({"39": 0.35, "65": 0.15, "37": 0.5})
 
 
-@pytest.mark.parametrize("code,div", [("C3911", "39"), ("3911", "39"), ("C39", "39"),
-                                      ("I6510", "65"), ("C", None), (None, None)])
+@pytest.mark.parametrize(
+    "code,div",
+    [("C3911", "39"), ("3911", "39"), ("C39", "39"), ("I6510", "65"), ("C", None), (None, None)],
+)
 def test_division_of(code, div):
     assert division_of(code) == div
 
 
-@given(claims=st.integers(0, 500), transfers=st.integers(0, 20),
-       prospect=st.floats(1, 5), n_ent=st.integers(0, 1000))
+@given(
+    claims=st.integers(0, 500),
+    transfers=st.integers(0, 20),
+    prospect=st.floats(1, 5),
+    n_ent=st.integers(0, 1000),
+)
 def test_score_is_always_between_0_and_100(claims, transfers, prospect, n_ent):
-    patent = Patent(patent_type="invention", legal_status="有权", claims_count=claims,
-                    transfer_count=transfers, filing_date=date(2010, 1, 1),
-                    ipc_codes=["G06F40/289"])
+    patent = Patent(
+        patent_type="invention",
+        legal_status="有权",
+        claims_count=claims,
+        transfer_count=transfers,
+        filing_date=date(2010, 1, 1),
+        ipc_codes=["G06F40/289"],
+    )
     result = assess_patent(
-        patent, divisions={"65": 1.0}, market=MarketContext(max(n_ent, 1), {"65": n_ent}, {}),
-        feedback=FeedbackStats(count=1, mean_prospect=prospect), as_of=AS_OF)
+        patent,
+        divisions={"65": 1.0},
+        market=MarketContext(max(n_ent, 1), {"65": n_ent}, {}),
+        feedback=FeedbackStats(count=1, mean_prospect=prospect),
+        as_of=AS_OF,
+    )
     assert 0 <= result.score <= 100
     assert all(0 <= i.score <= 1 for i in result.indicators)

@@ -26,8 +26,9 @@ from .helpers import enterprise_user, pool
 
 def _round(db_session, world, **kw):
     matcher = industry_matcher(db_session, industry_link=hand_link)
-    return run_push_round(db_session, actor=world.admin, matcher=matcher,
-                          matcher_name="industry_link", **kw)
+    return run_push_round(
+        db_session, actor=world.admin, matcher=matcher, matcher_name="industry_link", **kw
+    )
 
 
 def test_round_respects_cap_and_never_repeats_a_pair(db_session, world, enterprises):
@@ -54,10 +55,15 @@ def test_round_needs_admin_or_own_institution(db_session, world, enterprises):
     with pytest.raises(PermissionDenied):
         run_push_round(db_session, actor=world.staff, matcher=matcher)
     with pytest.raises(PermissionDenied):
-        run_push_round(db_session, actor=world.other_staff, matcher=matcher,
-                       institution_id=world.institution.id)
-    rnd = run_push_round(db_session, actor=world.staff, matcher=matcher,
-                         institution_id=world.institution.id)
+        run_push_round(
+            db_session,
+            actor=world.other_staff,
+            matcher=matcher,
+            institution_id=world.institution.id,
+        )
+    rnd = run_push_round(
+        db_session, actor=world.staff, matcher=matcher, institution_id=world.institution.id
+    )
     assert rnd.patents_considered == 1
 
 
@@ -79,11 +85,15 @@ def test_feedback_only_on_what_was_pushed(db_session, world, enterprises):
     fb = submit_feedback(db_session, actor=pushed_to, data=data, patent_id=pid)
     assert (fb.enterprise_id, fb.intent, fb.source) == (push.enterprise_id, "洽谈", "api")
     # A second submission updates the same feedback instead of adding one.
-    submit_feedback(db_session, actor=pushed_to, data=data.model_copy(update={"prospect": 5}),
-                    push_id=push.id, source="web")
+    submit_feedback(
+        db_session,
+        actor=pushed_to,
+        data=data.model_copy(update={"prospect": 5}),
+        push_id=push.id,
+        source="web",
+    )
     assert fb.prospect == 5 and fb.source == "web"
-    listed = push_list_for_enterprise(db_session, actor=pushed_to,
-                                      enterprise_id=push.enterprise_id)
+    listed = push_list_for_enterprise(db_session, actor=pushed_to, enterprise_id=push.enterprise_id)
     assert [p.patent_id for p, _ in listed] == [pid]
     with pytest.raises(PermissionDenied):
         pushes_for_patent(db_session, actor=world.other_staff, patent_id=pid)
@@ -102,56 +112,73 @@ def test_tiers_and_maintenance_suggestions(db_session, world, enterprises):
     assess_pool(db_session, industry_link=hand_link)
     for _ in range(2):
         _round(db_session, world, per_patent=2, per_enterprise_cap=10)
-    pushes = {pid: list(db_session.scalars(select(Push).where(Push.patent_id == pid)))
-              for pid in ids}
+    pushes = {
+        pid: list(db_session.scalars(select(Push).where(Push.patent_id == pid))) for pid in ids
+    }
     users = {}
 
     def fb(pid, intent, prospect, k=0):
         push = pushes[pid][k]
         user = users.get(push.enterprise_id) or enterprise_user(
-            db_session, push.enterprise_id, f"e{push.enterprise_id}")
+            db_session, push.enterprise_id, f"e{push.enterprise_id}"
+        )
         users[push.enterprise_id] = user
-        submit_feedback(db_session, actor=user, push_id=push.id,
-                        data=FeedbackIn(prospect=prospect, intent=intent))
+        submit_feedback(
+            db_session,
+            actor=user,
+            push_id=push.id,
+            data=FeedbackIn(prospect=prospect, intent=intent),
+        )
 
-    fb(ids[0], "洽谈", 5)       # tier 1
-    fb(ids[1], "了解更多", 3)   # tier 2: interest
-    fb(ids[2], "无", 1)         # no interest
+    fb(ids[0], "洽谈", 5)  # tier 1
+    fb(ids[1], "了解更多", 3)  # tier 2: interest
+    fb(ids[2], "无", 1)  # no interest
     result = recompute_tiers(db_session, actor=world.staff, institution_id=world.institution.id)
     entries = {e.patent_id: e for e in db_session.scalars(select(PoolEntry))}
     assert entries[ids[0]].tier == 1 and "洽谈" in entries[ids[0]].tier_reasons[0]
     assert entries[ids[1]].tier == 2
     assert entries[ids[2]].tier in (2, 3)
-    assert result["deal_suggestions"] == [{
-        "patent_id": ids[0], "enterprise_id": pushes[ids[0]][0].enterprise_id,
-        "enterprise_name": next(e.name for e in enterprises
-                                if e.id == pushes[ids[0]][0].enterprise_id),
-        "intent": "洽谈",
-    }]
+    assert result["deal_suggestions"] == [
+        {
+            "patent_id": ids[0],
+            "enterprise_id": pushes[ids[0]][0].enterprise_id,
+            "enterprise_name": next(
+                e.name for e in enterprises if e.id == pushes[ids[0]][0].enterprise_id
+            ),
+            "intent": "洽谈",
+        }
+    ]
     assert sum(result["tiers"].values()) == 7
     # Force a low grade on the patent without interest: it becomes a maintenance suggestion.
     entries[ids[2]].grade, entries[ids[2]].score = "D", 20.0
     entries[ids[1]].grade, entries[ids[1]].score = "D", 21.0
     db_session.flush()
-    cands = maintenance_candidates(db_session, actor=world.staff,
-                                   institution_id=world.institution.id, min_rounds=2)
+    cands = maintenance_candidates(
+        db_session, actor=world.staff, institution_id=world.institution.id, min_rounds=2
+    )
     by_id = {c["patent_id"]: c for c in cands}
     assert ids[2] in by_id and ids[1] not in by_id  # interest protects a patent
     assert by_id[ids[2]]["suggestion"] == "放弃" and by_id[ids[2]]["rounds_pushed"] == 2
     assert entries[ids[2]].active  # a suggestion only: nothing was changed
-    assert maintenance_candidates(db_session, actor=world.staff,
-                                  institution_id=world.institution.id, min_rounds=3) == []
+    assert (
+        maintenance_candidates(
+            db_session, actor=world.staff, institution_id=world.institution.id, min_rounds=3
+        )
+        == []
+    )
     with pytest.raises(PermissionDenied):
-        maintenance_candidates(db_session, actor=world.other_staff,
-                               institution_id=world.institution.id)
+        maintenance_candidates(
+            db_session, actor=world.other_staff, institution_id=world.institution.id
+        )
 
 
 def test_assess_pool_stores_grade_and_explanations(db_session, world, enterprises):
     pool(db_session, world, range(10))
     counts = assess_pool(db_session, industry_link=hand_link)
     assert sum(counts.values()) == 10
-    stored = db_session.scalar(select(func.count()).select_from(PoolEntry)
-                               .where(PoolEntry.grade.is_not(None)))
+    stored = db_session.scalar(
+        select(func.count()).select_from(PoolEntry).where(PoolEntry.grade.is_not(None))
+    )
     assert stored == 10
     entry = db_session.scalars(select(PoolEntry)).first()
     assert len(entry.indicators["indicators"]) == 9
@@ -166,4 +193,36 @@ def test_stored_indicators_get_their_sources_back(db_session, world):
     assert all("source" not in i for i in entry.indicators["indicators"])
     shown = explain(entry.indicators)
     assert [i["source"] for i in shown["indicators"]] == [
-        load_config()["sources"][i["key"]] for i in shown["indicators"]]
+        load_config()["sources"][i["key"]] for i in shown["indicators"]
+    ]
+
+
+def test_engine_matcher_pushes_with_the_real_engine(
+    db_session, db_settings, world, enterprises, tmp_path
+):
+    from shuanglian.errors import DomainError as _DomainError
+    from shuanglian.inventory.push import engine_matcher
+    from shuanglian.matching.service import build_index
+
+    settings = db_settings.model_copy(update={"home": tmp_path / "engine-home"})
+    with pytest.raises(_DomainError, match="index build"):
+        engine_matcher(db_session, settings=settings)
+    ids = pool(db_session, world, range(10))
+    build_index(db_session, settings=settings)
+    matcher = engine_matcher(db_session, settings=settings)
+    rnd = run_push_round(
+        db_session,
+        actor=world.admin,
+        matcher=matcher,
+        per_patent=3,
+        per_enterprise_cap=5,
+        matcher_name="engine",
+    )
+    pushes = list(db_session.scalars(select(Push).where(Push.round_id == rnd.id)))
+    assert rnd.patents_considered == 10 and pushes
+    assert {p.patent_id for p in pushes} <= set(ids)
+    assert all(p.explanation["method"] == "engine" and "summary" in p.explanation for p in pushes)
+    # The single-patent path gives the same ranking as the batched one.
+    first = pushes[0].patent_id
+    single = matcher.__class__(db_session, settings=settings)(first, 9)
+    assert [e for e, _, _ in single][:1] == [e for e, _, _ in matcher(first, 9)][:1]

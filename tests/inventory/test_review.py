@@ -18,17 +18,25 @@ from shuanglian.inventory.service import (
 )
 
 FORM = SelfAssessmentIn(
-    publicly_funded=True, implementation_status="未实施", transfer_mode="许可", trl=5,
-    value_grade="高", value_reason="已有样机", scenarios="电力巡检、农业植保",
-    industry_codes=["C37"], contact_name="王工", contact_email="wang@example.cn",
+    publicly_funded=True,
+    implementation_status="未实施",
+    transfer_mode="许可",
+    trl=5,
+    value_grade="高",
+    value_reason="已有样机",
+    scenarios="电力巡检、农业植保",
+    industry_codes=["C37"],
+    contact_name="王工",
+    contact_email="wang@example.cn",
 )
 
 
 def _item(db_session, world, index=0, college=True):
     item = item_for_patent(db_session, patent_id=world.patents[index].id)
     if college:
-        assign_college(db_session, actor=world.staff, item_ids=[item.id],
-                       college_id=world.college.id)
+        assign_college(
+            db_session, actor=world.staff, item_ids=[item.id], college_id=world.college.id
+        )
     return item
 
 
@@ -38,15 +46,19 @@ def test_full_path_college_then_institution_enters_pool(db_session, world):
     assert item.status == "college_review"
     review_item(db_session, actor=world.college_reviewer, item_id=item.id, decision="approve")
     assert item.status == "institution_review"
-    review_item(db_session, actor=world.institution_reviewer, item_id=item.id,
-                decision="approve")
+    review_item(db_session, actor=world.institution_reviewer, item_id=item.id, decision="approve")
     assert item.status == "approved"
     entry = db_session.scalar(select(PoolEntry).where(PoolEntry.patent_id == item.patent_id))
     assert entry is not None and entry.active
-    actions = [e.action for e in audit_trail(db_session, object_type="inventory_items",
-                                             object_id=item.id)]
-    assert actions == ["item.assign_college", "review.submit", "review.college_approve",
-                       "review.institution_approve"]
+    actions = [
+        e.action for e in audit_trail(db_session, object_type="inventory_items", object_id=item.id)
+    ]
+    assert actions == [
+        "item.assign_college",
+        "review.submit",
+        "review.college_approve",
+        "review.institution_approve",
+    ]
     last = audit_trail(db_session, object_type="inventory_items", object_id=item.id)[-1]
     assert last.before["status"] == "institution_review" and last.after["status"] == "approved"
     assert last.actor_id == world.institution_reviewer.id
@@ -61,14 +73,15 @@ def test_item_without_college_goes_straight_to_institution_review(db_session, wo
 def test_approve_twice_is_refused(db_session, world):
     item = _item(db_session, world, college=False)
     save_self_assessment(db_session, actor=world.staff, item_id=item.id, data=FORM)
-    review_item(db_session, actor=world.institution_reviewer, item_id=item.id,
-                decision="approve")
+    review_item(db_session, actor=world.institution_reviewer, item_id=item.id, decision="approve")
     with pytest.raises(DomainError, match="不在审核阶段"):
-        review_item(db_session, actor=world.institution_reviewer, item_id=item.id,
-                    decision="approve")
+        review_item(
+            db_session, actor=world.institution_reviewer, item_id=item.id, decision="approve"
+        )
     with pytest.raises(DomainError, match="不能执行“单位通过”"):
-        apply_transition(db_session, actor=world.admin, item_id=item.id,
-                         action="institution_approve")
+        apply_transition(
+            db_session, actor=world.admin, item_id=item.id, action="institution_approve"
+        )
 
 
 def test_wrong_level_is_refused(db_session, world):
@@ -76,13 +89,13 @@ def test_wrong_level_is_refused(db_session, world):
     save_self_assessment(db_session, actor=world.staff, item_id=item.id, data=FORM)
     # The institution reviewer may not skip the college stage.
     with pytest.raises(PermissionDenied, match="院系审核人"):
-        review_item(db_session, actor=world.institution_reviewer, item_id=item.id,
-                    decision="approve")
+        review_item(
+            db_session, actor=world.institution_reviewer, item_id=item.id, decision="approve"
+        )
     review_item(db_session, actor=world.college_reviewer, item_id=item.id, decision="approve")
     # And the college reviewer may not take the institution's decision.
     with pytest.raises(PermissionDenied, match="单位审核人"):
-        review_item(db_session, actor=world.college_reviewer, item_id=item.id,
-                    decision="approve")
+        review_item(db_session, actor=world.college_reviewer, item_id=item.id, decision="approve")
     # Plain staff hold no review level at all.
     with pytest.raises(PermissionDenied):
         review_item(db_session, actor=world.staff, item_id=item.id, decision="approve")
@@ -93,23 +106,36 @@ def test_return_then_resubmit_and_reject(db_session, world):
     save_self_assessment(db_session, actor=world.staff, item_id=item.id, data=FORM)
     with pytest.raises(DomainError, match="需要填写意见"):
         review_item(db_session, actor=world.college_reviewer, item_id=item.id, decision="return")
-    review_item(db_session, actor=world.college_reviewer, item_id=item.id, decision="return",
-                comment="应用场景写得太笼统")
+    review_item(
+        db_session,
+        actor=world.college_reviewer,
+        item_id=item.id,
+        decision="return",
+        comment="应用场景写得太笼统",
+    )
     assert item.status == "returned" and item.last_comment == "应用场景写得太笼统"
     # Editing is allowed again after return, and saving resubmits.
-    save_self_assessment(db_session, actor=world.staff, item_id=item.id,
-                         data=FORM.model_copy(update={"scenarios": "输电线路无人机巡检"}))
+    save_self_assessment(
+        db_session,
+        actor=world.staff,
+        item_id=item.id,
+        data=FORM.model_copy(update={"scenarios": "输电线路无人机巡检"}),
+    )
     assert item.status == "college_review"
     # Editing while under review is not.
     with pytest.raises(DomainError, match="退回修改后才能更改"):
         save_self_assessment(db_session, actor=world.staff, item_id=item.id, data=FORM)
-    review_item(db_session, actor=world.college_reviewer, item_id=item.id, decision="reject",
-                comment="不具备转化条件")
+    review_item(
+        db_session,
+        actor=world.college_reviewer,
+        item_id=item.id,
+        decision="reject",
+        comment="不具备转化条件",
+    )
     assert item.status == "rejected"
     assert allowed_actions("rejected") == []
     with pytest.raises(DomainError):
-        review_item(db_session, actor=world.college_reviewer, item_id=item.id,
-                    decision="approve")
+        review_item(db_session, actor=world.college_reviewer, item_id=item.id, decision="approve")
 
 
 def test_institution_level_return_and_reject(db_session, world):
@@ -117,26 +143,38 @@ def test_institution_level_return_and_reject(db_session, world):
     b = _item(db_session, world, 1, college=False)
     for item in (a, b):
         save_self_assessment(db_session, actor=world.staff, item_id=item.id, data=FORM)
-    review_item(db_session, actor=world.institution_reviewer, item_id=a.id, decision="return",
-                comment="补充联系人电话")
-    review_item(db_session, actor=world.institution_reviewer, item_id=b.id, decision="reject",
-                comment="已失去新颖性")
+    review_item(
+        db_session,
+        actor=world.institution_reviewer,
+        item_id=a.id,
+        decision="return",
+        comment="补充联系人电话",
+    )
+    review_item(
+        db_session,
+        actor=world.institution_reviewer,
+        item_id=b.id,
+        decision="reject",
+        comment="已失去新颖性",
+    )
     assert (a.status, b.status) == ("returned", "rejected")
 
 
 def test_withdraw_takes_patent_out_of_pool_with_reason(db_session, world):
     item = _item(db_session, world, college=False)
     save_self_assessment(db_session, actor=world.staff, item_id=item.id, data=FORM)
-    review_item(db_session, actor=world.institution_reviewer, item_id=item.id,
-                decision="approve")
+    review_item(db_session, actor=world.institution_reviewer, item_id=item.id, decision="approve")
     with pytest.raises(PermissionDenied):
-        apply_transition(db_session, actor=world.other_staff, item_id=item.id,
-                         action="withdraw", comment="x")
+        apply_transition(
+            db_session, actor=world.other_staff, item_id=item.id, action="withdraw", comment="x"
+        )
     with pytest.raises(PermissionDenied):
-        apply_transition(db_session, actor=world.staff, item_id=item.id, action="lapse",
-                         comment="x")
-    apply_transition(db_session, actor=world.staff, item_id=item.id, action="withdraw",
-                     comment="拟自行实施")
+        apply_transition(
+            db_session, actor=world.staff, item_id=item.id, action="lapse", comment="x"
+        )
+    apply_transition(
+        db_session, actor=world.staff, item_id=item.id, action="withdraw", comment="拟自行实施"
+    )
     entry = db_session.scalar(select(PoolEntry).where(PoolEntry.patent_id == item.patent_id))
     assert not entry.active and "拟自行实施" in entry.leave_reason and entry.left_at
 
@@ -159,8 +197,9 @@ def test_progress_counts(db_session, world):
     items = [_item(db_session, world, i, college=False) for i in range(3)]
     save_self_assessment(db_session, actor=world.staff, item_id=items[0].id, data=FORM)
     save_self_assessment(db_session, actor=world.staff, item_id=items[1].id, data=FORM)
-    review_item(db_session, actor=world.institution_reviewer, item_id=items[0].id,
-                decision="approve")
+    review_item(
+        db_session, actor=world.institution_reviewer, item_id=items[0].id, decision="approve"
+    )
     progress = batch_progress(db_session, actor=world.staff, batch_id=items[0].batch_id)
     assert progress["total"] == 10
     assert progress["self_assessed"] == 2
@@ -177,6 +216,7 @@ def test_transition_table_is_consistent():
 
 
 def test_items_are_inventoried_once(db_session, world):
-    count = db_session.scalar(select(InventoryItem.id).where(
-        InventoryItem.patent_id == world.patents[0].id))
+    count = db_session.scalar(
+        select(InventoryItem.id).where(InventoryItem.patent_id == world.patents[0].id)
+    )
     assert count is not None

@@ -47,9 +47,13 @@ def _fill_assessments(path):
         values = {
             "publicly_funded": "是" if i % 2 == 0 else "否",
             "implementation_status": "已许可" if i == 4 else "未实施",
-            "transfer_mode": "许可", "trl": 4 + i % 5, "value_grade": GRADES[i],
-            "value_reason": "团队自评", "scenarios": "无人机巡检与环境监测",
-            "industry_codes": "C37，I65", "contact_name": "李老师",
+            "transfer_mode": "许可",
+            "trl": 4 + i % 5,
+            "value_grade": GRADES[i],
+            "value_reason": "团队自评",
+            "scenarios": "无人机巡检与环境监测",
+            "industry_codes": "C37，I65",
+            "contact_name": "李老师",
             "contact_phone": "010-12345678",
         }
         if i == 8:
@@ -86,8 +90,10 @@ def test_round_trip(db_session, world, enterprises, tmp_path, sample_csv):
 
     # 2. self-assessment by Excel: template → filled by the inventors → imported.
     template = tmp_path / "自评表.xlsx"
-    assert write_assessment_template(db_session, actor=world.staff, path=template,
-                                     institution_id=inst) == 10
+    assert (
+        write_assessment_template(db_session, actor=world.staff, path=template, institution_id=inst)
+        == 10
+    )
     unknown_row = _fill_assessments(template)
     report = import_assessments(db_session, actor=world.staff, path=template)
     assert (report.inserted, report.rejected) == (8, 3)
@@ -98,20 +104,26 @@ def test_round_trip(db_session, world, enterprises, tmp_path, sample_csv):
     assert all(e.message for e in report.errors)
 
     # 3. review: approve seven, reject one.
-    queue = list_items(db_session, actor=world.institution_reviewer,
-                       status="institution_review")
+    queue = list_items(db_session, actor=world.institution_reviewer, status="institution_review")
     assert len(queue) == 8
     for item in queue[:7]:
-        review_item(db_session, actor=world.institution_reviewer, item_id=item.id,
-                    decision="approve")
-    review_item(db_session, actor=world.institution_reviewer, item_id=queue[7].id,
-                decision="reject", comment="不具备转化条件")
+        review_item(
+            db_session, actor=world.institution_reviewer, item_id=item.id, decision="approve"
+        )
+    review_item(
+        db_session,
+        actor=world.institution_reviewer,
+        item_id=queue[7].id,
+        decision="reject",
+        comment="不具备转化条件",
+    )
 
     # 4. pool assessed, 5. pushed.
     assert sum(assess_pool(db_session, industry_link=hand_link).values()) == 7
     matcher = industry_matcher(db_session, industry_link=hand_link)
-    rnd = run_push_round(db_session, actor=world.admin, matcher=matcher, per_patent=3,
-                         per_enterprise_cap=4)
+    rnd = run_push_round(
+        db_session, actor=world.admin, matcher=matcher, per_patent=3, per_enterprise_cap=4
+    )
     assert rnd.pushes_made > 0
 
     # 6. feedback by Excel from every enterprise that received something.
@@ -138,19 +150,29 @@ def test_round_trip(db_session, world, enterprises, tmp_path, sample_csv):
     assert row["institution"] == "中科大数据研究院"
     q = db_session.scalar
     assert row["盘点数"] == q(select(func.count()).select_from(InventoryItem)) == 10
-    assert row["入库数"] == q(select(func.count()).select_from(PoolEntry)
-                           .where(PoolEntry.active.is_(True))) == 7
-    inventions = q(select(func.count()).select_from(PoolEntry)
-                   .join(Patent, Patent.id == PoolEntry.patent_id)
-                   .where(Patent.patent_type == "invention"))
+    assert (
+        row["入库数"]
+        == q(select(func.count()).select_from(PoolEntry).where(PoolEntry.active.is_(True)))
+        == 7
+    )
+    inventions = q(
+        select(func.count())
+        .select_from(PoolEntry)
+        .join(Patent, Patent.id == PoolEntry.patent_id)
+        .where(Patent.patent_type == "invention")
+    )
     assert row["其中发明专利"] == inventions
-    good = q(select(func.count()).select_from(SelfAssessment)
-             .where(SelfAssessment.value_grade == "高"))
+    good = q(
+        select(func.count()).select_from(SelfAssessment).where(SelfAssessment.value_grade == "高")
+    )
     assert row["自评转化前景好占比"] == round(good / 8, 4)
     assert row["推送企业数"] == len(pushed_enterprises)
     assert row["反馈数"] == filled
-    assert row["有合作意向数"] == q(select(func.count(func.distinct(Feedback.patent_id)))
-                                 .where(Feedback.intent.in_(COOPERATION_INTENTS)))
+    assert row["有合作意向数"] == q(
+        select(func.count(func.distinct(Feedback.patent_id))).where(
+            Feedback.intent.in_(COOPERATION_INTENTS)
+        )
+    )
     assert row["已转化数"] == 1  # the one self-assessed 已许可 (sample records show 0 transfers)
     assert rep["total"] == {k: row[k] for k in rep["columns"]}
 
@@ -169,15 +191,15 @@ def test_report_is_limited_to_own_institution(db_session, world):
     rep = inventory_report(db_session, actor=world.other_staff)
     assert rep["institutions"] == [] and rep["total"]["盘点数"] == 0
     with pytest.raises(PermissionDenied):
-        inventory_report(db_session, actor=world.other_staff,
-                         institution_id=world.institution.id)
+        inventory_report(db_session, actor=world.other_staff, institution_id=world.institution.id)
     assert inventory_report(db_session, actor=world.admin)["total"]["盘点数"] == 10
 
 
 def test_dry_run_changes_nothing(db_session, world, tmp_path):
     template = tmp_path / "自评表.xlsx"
-    write_assessment_template(db_session, actor=world.staff, path=template,
-                              institution_id=world.institution.id)
+    write_assessment_template(
+        db_session, actor=world.staff, path=template, institution_id=world.institution.id
+    )
     _fill_assessments(template)
     report = import_assessments(db_session, actor=world.staff, path=template, dry_run=True)
     assert report.dry_run and report.inserted == 8

@@ -23,14 +23,23 @@ from .helpers import FORM
 
 
 def test_batch_from_an_import_file_takes_only_new_patents(db_session, world, sample_csv):
-    extra = Patent(application_key="CN201910000001", application_number="CN201910000001.X",
-                   title="一种测试装置", institution_id=world.institution.id,
-                   source_file=sample_csv.name)
+    extra = Patent(
+        application_key="CN201910000001",
+        application_number="CN201910000001.X",
+        title="一种测试装置",
+        institution_id=world.institution.id,
+        source_file=sample_csv.name,
+    )
     db_session.add(extra)
     db_session.flush()
     batch, added, skipped = create_batch(
-        db_session, actor=world.staff, institution_id=world.institution.id, name="补充盘点",
-        college_id=world.college.id, source_file=sample_csv.name)
+        db_session,
+        actor=world.staff,
+        institution_id=world.institution.id,
+        name="补充盘点",
+        college_id=world.college.id,
+        source_file=sample_csv.name,
+    )
     assert (added, skipped) == (1, 10)
     assert batch.source == f"import:{sample_csv.name}"
     assert item_for_patent(db_session, patent_id=extra.id).college_id == world.college.id
@@ -38,59 +47,103 @@ def test_batch_from_an_import_file_takes_only_new_patents(db_session, world, sam
 
 def test_batch_refuses_other_institutions_patents(db_session, world):
     with pytest.raises(PermissionDenied):
-        create_batch(db_session, actor=world.other_staff, institution_id=world.institution.id,
-                     name="x")
-    foreign = Patent(application_key="CN201910000002", application_number="CN201910000002.8",
-                     title="他校专利", institution_id=world.other_institution.id)
+        create_batch(
+            db_session, actor=world.other_staff, institution_id=world.institution.id, name="x"
+        )
+    foreign = Patent(
+        application_key="CN201910000002",
+        application_number="CN201910000002.8",
+        title="他校专利",
+        institution_id=world.other_institution.id,
+    )
     db_session.add(foreign)
     db_session.flush()
     with pytest.raises(DomainError, match="不属于本单位"):
-        create_batch(db_session, actor=world.staff, institution_id=world.institution.id,
-                     name="x", patent_ids=[foreign.id])
+        create_batch(
+            db_session,
+            actor=world.staff,
+            institution_id=world.institution.id,
+            name="x",
+            patent_ids=[foreign.id],
+        )
 
 
 def test_college_and_reviewer_rules(db_session, world):
-    other_college = create_college(db_session, actor=world.other_staff,
-                                   institution_id=world.other_institution.id, name="机械学院")
+    other_college = create_college(
+        db_session,
+        actor=world.other_staff,
+        institution_id=world.other_institution.id,
+        name="机械学院",
+    )
     with pytest.raises(DomainError, match="院系不属于该单位"):
-        assign_reviewer(db_session, actor=world.staff, user_id=world.staff.id,
-                        institution_id=world.institution.id, level="college",
-                        college_id=other_college.id)
+        assign_reviewer(
+            db_session,
+            actor=world.staff,
+            user_id=world.staff.id,
+            institution_id=world.institution.id,
+            level="college",
+            college_id=other_college.id,
+        )
     with pytest.raises(DomainError, match="必须指定院系"):
-        assign_reviewer(db_session, actor=world.staff, user_id=world.staff.id,
-                        institution_id=world.institution.id, level="college")
+        assign_reviewer(
+            db_session,
+            actor=world.staff,
+            user_id=world.staff.id,
+            institution_id=world.institution.id,
+            level="college",
+        )
     with pytest.raises(DomainError, match="本单位用户"):
-        assign_reviewer(db_session, actor=world.staff, user_id=world.other_staff.id,
-                        institution_id=world.institution.id, level="institution")
+        assign_reviewer(
+            db_session,
+            actor=world.staff,
+            user_id=world.other_staff.id,
+            institution_id=world.institution.id,
+            level="institution",
+        )
     with pytest.raises(DomainError, match="名称不能为空"):
-        create_college(db_session, actor=world.staff, institution_id=world.institution.id,
-                       name="  ")
+        create_college(
+            db_session, actor=world.staff, institution_id=world.institution.id, name="  "
+        )
     item = item_for_patent(db_session, patent_id=world.patents[0].id)
     with pytest.raises(DomainError, match="院系不属于该单位"):
-        assign_college(db_session, actor=world.staff, item_ids=[item.id],
-                       college_id=other_college.id)
+        assign_college(
+            db_session, actor=world.staff, item_ids=[item.id], college_id=other_college.id
+        )
 
 
-@pytest.mark.parametrize("field,value,message", [
-    ("trl", 0, "1–9"),
-    ("trl", 10, "1–9"),
-    ("value_grade", "极高", "价值分级自评"),
-    ("transfer_mode", "捐赠", "意向转化方式"),
-    ("implementation_status", "在用", "实施状态"),
-    ("industry_codes", ["X99"], "行业代码"),
-    ("contact_email", "not-an-email", "邮箱"),
-    ("value_reason", "", "必填"),
-])
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("trl", 0, "1–9"),
+        ("trl", 10, "1–9"),
+        ("value_grade", "极高", "价值分级自评"),
+        ("transfer_mode", "捐赠", "意向转化方式"),
+        ("implementation_status", "在用", "实施状态"),
+        ("industry_codes", ["X99"], "行业代码"),
+        ("contact_email", "not-an-email", "邮箱"),
+        ("value_reason", "", "必填"),
+    ],
+)
 def test_form_rejects_bad_values(field, value, message):
     with pytest.raises(ValidationError, match=message):
         SelfAssessmentIn(**{**FORM.model_dump(), field: value})
 
 
 @settings(max_examples=50, deadline=None)
-@given(trl=st.integers(1, 9), status=st.sampled_from(IMPLEMENTATION_STATUSES),
-       mode=st.sampled_from(TRANSFER_MODES),
-       codes=st.lists(st.sampled_from(["C39", "3911", "i65", " C3741 "]), max_size=3))
+@given(
+    trl=st.integers(1, 9),
+    status=st.sampled_from(IMPLEMENTATION_STATUSES),
+    mode=st.sampled_from(TRANSFER_MODES),
+    codes=st.lists(st.sampled_from(["C39", "3911", "i65", " C3741 "]), max_size=3),
+)
 def test_form_accepts_every_valid_combination(trl, status, mode, codes):
-    form = SelfAssessmentIn(**{**FORM.model_dump(), "trl": trl, "implementation_status": status,
-                               "transfer_mode": mode, "industry_codes": codes})
+    form = SelfAssessmentIn(
+        **{
+            **FORM.model_dump(),
+            "trl": trl,
+            "implementation_status": status,
+            "transfer_mode": mode,
+            "industry_codes": codes,
+        }
+    )
     assert form.trl == trl and all(c == c.strip().upper() for c in form.industry_codes)

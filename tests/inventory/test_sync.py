@@ -39,8 +39,9 @@ def test_new_grants_and_lapses(db_session, world, sample_csv, tmp_path):
     rows[0]["法律状态"] = "无权-未缴年费终止"
     rows[1]["专利转移次数"] = "2"
     changed = _write(tmp_path / "2025-状态变更.csv", header, rows)
-    result = sync_inventory(db_session, actor=world.staff, path=changed,
-                            institution_id=world.institution.id)
+    result = sync_inventory(
+        db_session, actor=world.staff, path=changed, institution_id=world.institution.id
+    )
     assert (result["updated"], result["unchanged"], result["inserted"]) == (2, 8, 0)
     assert result["status_changes"] == 1
     assert [r["patent_id"] for r in result["left_pool"]] == [pid]
@@ -51,6 +52,14 @@ def test_new_grants_and_lapses(db_session, world, sample_csv, tmp_path):
     trail = audit_trail(db_session, object_type="inventory_items", object_id=item.id)
     assert trail[-1].action == "review.lapse" and trail[-1].actor_name == "system"
     assert db_session.get(Patent, world.patents[1].id).transfer_count == 2
+    # The right is restored (恢复权利): the next sync puts the patent back into the pool.
+    rows[0]["法律状态"] = "有权-恢复权利"
+    restored = _write(tmp_path / "2025-恢复.csv", header, rows)
+    result = sync_inventory(
+        db_session, actor=world.staff, path=restored, institution_id=world.institution.id
+    )
+    assert [r["patent_id"] for r in result["restored"]] == [pid]
+    assert item.status == "approved" and entry.active and entry.leave_reason is None
 
 
 def test_new_patents_form_a_batch(db_session, sample_csv, tmp_path, world):
@@ -79,5 +88,6 @@ def test_sync_rejects_rows_it_cannot_place(db_session, world, sample_csv, tmp_pa
     assert [e["row"] for e in result["errors"]] == [2, 3]
     assert "--institution" in result["errors"][1]["message"]
     with pytest.raises(PermissionDenied):
-        sync_inventory(db_session, actor=world.other_staff, path=path,
-                       institution_id=world.institution.id)
+        sync_inventory(
+            db_session, actor=world.other_staff, path=path, institution_id=world.institution.id
+        )

@@ -155,3 +155,22 @@ def test_security_headers(client: TestClient) -> None:
     response = client.get("/")
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_public_pages_set_no_cookie_for_anonymous_visitors(client: TestClient) -> None:
+    assert "set-cookie" not in client.get("/market").headers
+    assert "sl_session=" in client.get("/login").headers.get("set-cookie", "")
+
+
+def test_oversized_bodies_are_refused_with_the_error_shape(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/tokens",
+        content=b"x" * (2 * 1024 * 1024 + 1),
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 413 and response.json()["error"]["code"] == "too_large"
+
+
+def test_nul_in_the_query_string_is_a_clean_400(client: TestClient) -> None:
+    response = client.get("/api/v1/patents?q=%00")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "bad_request"

@@ -299,9 +299,15 @@ def test_big_screen_renders(browser: Browser, site: Site) -> None:
 def test_phone_width_has_no_sideways_scroll(browser: Browser, site: Site) -> None:
     context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
     phone = context.new_page()
-    for path in ("/market", f"/market/{site.listing_ids[0]}", "/login", "/patents"):
+    pages = {
+        "market": "/market",
+        "listing": f"/market/{site.listing_ids[0]}",
+        "login": "/login",
+        "patents": "/patents",
+    }
+    for name, path in pages.items():
         phone.goto(site.url + path)
         overflow = phone.evaluate("document.documentElement.scrollWidth")
         assert overflow <= 375, (path, overflow)
-    shot(phone, "market-375")
+        shot(phone, f"phone-375-{name}")
     context.close()

@@ -221,3 +221,14 @@ def test_other_institutions_items_are_hidden(client: TestClient, db_session) -> 
     login(client, make_user(db_session, "institution_staff", institution_id=other.id))
     assert client.get(f"/workspace/institution/items/{item.id}").status_code == 404
     assert "私有批次" not in client.get("/workspace/institution/items").text
+
+
+def test_explanations_read_as_sentences_first() -> None:
+    from shuanglian.enterprises.pages import explanation_lines
+
+    lines = explanation_lines(
+        {"method": "industry_link", "division": "38", "reason": "专利 IPC 关联行业大类 38"}
+    )
+    assert lines[0] == "专利 IPC 关联行业大类 38"
+    assert "method: industry_link" in lines and len(lines) == 3
+    assert explanation_lines(None) == [] and explanation_lines({}) == []

@@ -11,7 +11,18 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-install: $(BIN)/python
+HTMX_VERSION := 2.0.11
+HTMX := shuanglian/web/static/vendor/htmx.min.js
+
+# HTMX comes from the npm registry at install time (never a CDN, never committed);
+# every page still works without it.
+$(HTMX):
+	mkdir -p build/npm $(dir $(HTMX))
+	npm install --silent --no-save --no-audit --no-fund --prefix build/npm htmx.org@$(HTMX_VERSION) \
+	  && cp build/npm/node_modules/htmx.org/dist/htmx.min.js $@ \
+	  || echo "npm unavailable: pages work without HTMX"
+
+install: $(BIN)/python $(HTMX)
 	$(BIN)/pip install --quiet -e '.[dense]'
 
 # Loads the demo data (idempotent: re-running updates, never duplicates) and serves it.
@@ -27,10 +38,11 @@ demo-data: install
 demo: demo-data
 	$(BIN)/shuanglian serve --port $${SHUANGLIAN_PORT:-8000}
 
-test-deps: $(BIN)/python
+test-deps: $(BIN)/python $(HTMX)
 	$(BIN)/pip install --quiet -e '.[dense,test,bench]'
-	@if [ ! -x /usr/bin/chromium ]; then \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+	@# Debian's Chromium drives the browser tests; a CJK font so screenshots show Chinese.
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi wqy; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei) \
 	  || echo "could not install Debian's chromium: browser tests will fail"; fi
 
 # Every test, on SQLite and on PostgreSQL (tests create and drop their own databases).

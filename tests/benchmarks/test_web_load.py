@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine, text
 
-from benchmarks.scale_data import Scale, build_cache, fill_database, load_terms
+from benchmarks.scale_data import (
+    Scale,
+    build_cache,
+    drop_postgresql_database,
+    ensure_postgresql_database,
+    fill_database,
+    load_terms,
+)
 from benchmarks.web_load import (
     ENDPOINTS,
+    apply_proposed_indexes,
+    drop_proposed_indexes,
     format_table,
     query_profile,
     request_shapes,
@@ -72,3 +83,44 @@ def test_locust_run_against_the_served_catalogue(filled: tuple[Path, Path], tmp_
     assert set(stats) <= {*ENDPOINTS, "all"}
     table = format_table([{"backend": "sqlite", "stats": stats}])
     assert table.splitlines()[-1].startswith("sqlite     all")
+
+
+def _index_names(engine: Engine) -> set[str]:
+    """Index names of market_listings, expression indexes included (reflection skips them)."""
+    sql = (
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'market_listings'"
+        if engine.dialect.name == "sqlite"
+        else "SELECT indexname FROM pg_indexes WHERE tablename = 'market_listings'"
+    )
+    with engine.connect() as conn:
+        return set(conn.execute(text(sql)).scalars())
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_proposed_indexes_are_used_and_dropped_again(
+    backend: str, filled: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _, cache = filled
+    name = f"shuanglian_test_idx_{uuid.uuid4().hex[:8]}"
+    url = ensure_postgresql_database(name) if backend == "postgresql" else None
+    home = tmp_path / "home"
+    try:
+        engine = make_engine(Settings(home=home, database_url=url))
+        fill_database(engine, scale=SCALE, cache=cache)
+        assert apply_proposed_indexes(home, url) >= 0
+        names = _index_names(engine)
+        assert {"ix_market_listings_popular", "ix_market_listings_price"} <= names
+        profile = query_profile(home, url, load_terms(cache))
+        popular = next(p for p in profile if p["params"].get("sort") == "popular")
+        plans = "\n".join(line for st in popular["statements"] for line in st["plan"])
+        if backend == "sqlite":  # tiny tables: only SQLite's planner is sure to prefer it
+            assert "ix_market_listings_popular" in plans
+        drop_proposed_indexes(home, url)
+        names = _index_names(engine)
+        assert not any(
+            n.startswith(("ix_market_listings_popular", "ix_market_listings_price")) for n in names
+        )
+        engine.dispose()
+    finally:
+        if url:
+            drop_postgresql_database(name)

@@ -34,6 +34,7 @@ demo-data: install
 	$(BIN)/shuanglian import enterprises $(DEMO)/enterprises_2002_sample.csv
 	$(BIN)/shuanglian import demands $(DEMO)/demands.csv
 	$(BIN)/shuanglian index build
+	$(BIN)/shuanglian demo seed
 
 demo: demo-data
 	$(BIN)/shuanglian serve --port $${SHUANGLIAN_PORT:-8000}

@@ -35,7 +35,7 @@ def upgrade_database(engine: Engine) -> tuple[str | None, str | None]:
 
 
 def make_revision(engine: Engine, message: str) -> None:
-    """Developer helper: autogenerate a migration from the models (`python -m shuanglian.migrate`)."""
+    """Autogenerate a migration from the models (developers: `python -m shuanglian.migrate`)."""
     cfg = alembic_config(engine)
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn

@@ -49,7 +49,9 @@ def test_init_creates_the_schema_and_is_idempotent(cli_env):
 def test_import_patents_then_reimport_changes_nothing(cli_env, shared_dir):
     sample = shared_dir / "data/samples/cn_patents_research_institute_sample10.csv"
     run_json(cli_env, "init")
-    code, report = run_json(cli_env, "import", "patents", str(sample), "--institution", "中科大数据研究院")
+    code, report = run_json(
+        cli_env, "import", "patents", str(sample), "--institution", "中科大数据研究院"
+    )
     assert code == 0
     assert (report["inserted"], report["rejected"]) == (10, 0)
     code, again = run_json(cli_env, "import", "patents", str(sample))

@@ -1,4 +1,4 @@
-"""Migrations and models must agree on both backends: `init` builds exactly the tables the code uses."""
+"""Migrations and models must agree on both backends: `init` builds the tables the code uses."""
 
 from __future__ import annotations
 

@@ -451,10 +451,15 @@ class Matcher:
         for start in range(0, len(queries), _BATCH):
             chunk = list(queries[start : start + _BATCH])
             raw, q_terms = self.signal_scores(chunk, weights)
-            normed = {s: normalise_max(v) for s, v in raw.items()}
-            fused = np.zeros((len(chunk), len(ids)), dtype=np.float32)
+            normed = {s: _normalise_rows(v) for s, v in raw.items()}
+            fused = np.zeros((len(chunk), len(ids)), dtype=np.float32) if not normed else None
             for s, v in normed.items():
-                fused += weights[s] * v
+                term = weights[s] * v
+                if fused is None:
+                    fused = term  # 0 + term, without a pass over a block of zeros
+                else:
+                    fused += term
+            assert fused is not None
             if any_dead:
                 fused[:, dead] = -np.inf
             cands = _top_k_rows(fused, depth)
@@ -625,6 +630,17 @@ def _pad_cols(mat: sp.csr_matrix, n_cols: int) -> sp.csr_matrix:
     if mat.shape[1] >= n_cols:
         return mat
     return sp.csr_matrix((mat.data, mat.indices, mat.indptr), shape=(mat.shape[0], n_cols))
+
+
+def _normalise_rows(block: np.ndarray) -> np.ndarray:
+    """`fusion.normalise_max` of a queries × docs block, computed in place: the same numbers
+    without two extra block-sized arrays per signal (the block is a scratch array here)."""
+    arr = block if block.dtype == np.float32 else block.astype(np.float32)
+    top = arr.max(axis=1, keepdims=True, initial=0.0)
+    top[top <= 0] = 1.0
+    np.maximum(arr, 0.0, out=arr)
+    arr /= top
+    return arr
 
 
 def _top_k(row: np.ndarray, k: int) -> np.ndarray:

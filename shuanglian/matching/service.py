@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -205,6 +207,8 @@ def _matcher(settings: Settings, name: str) -> Matcher:
 
 
 # --------------------------------------------------------------------------- enrichment
+# Cached: a push round names the same few hundred codes and industries in 200k explanations.
+@lru_cache(maxsize=1 << 14)
 def _ipc_title(code: str) -> str | None:
     from shuanglian.reference.ipc import ipc_title
 
@@ -214,6 +218,7 @@ def _ipc_title(code: str) -> str | None:
         return None
 
 
+@lru_cache(maxsize=1 << 12)
 def _industry_name(code: str) -> str | None:
     from shuanglian.reference.gbt4754 import industry
 
@@ -262,18 +267,18 @@ def _explanation_out(exp: Explanation | None) -> ExplanationOut:
     )
 
 
-def _to_matches(session: Session, hits: list[Hit], *, kind: str) -> list[Match]:
-    ids = [int(h.doc_id) for h in hits]
-    if kind == "patent":
-        names = dict(
-            session.execute(select(Patent.id, Patent.title).where(Patent.id.in_(ids))).all()
-        )
-    else:
-        names = dict(
-            session.execute(
-                select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(ids))
-            ).all()
-        )
+def _names(session: Session, model: Any, ids: Iterable[int]) -> dict[int, str]:
+    """id → title/name of the rows that still exist, one select per CHUNK ids."""
+    name_col = Patent.title if model is Patent else Enterprise.name
+    wanted = sorted(set(ids))
+    out: dict[int, str] = {}
+    for start in range(0, len(wanted), CHUNK):
+        part = wanted[start : start + CHUNK]
+        out.update(session.execute(select(model.id, name_col).where(model.id.in_(part))).all())
+    return out
+
+
+def _matches(hits: list[Hit], names: dict[int, str], *, kind: str) -> list[Match]:
     out: list[Match] = []
     for hit in hits:
         doc_id = int(hit.doc_id)
@@ -291,6 +296,11 @@ def _to_matches(session: Session, hits: list[Hit], *, kind: str) -> list[Match]:
             )
         )
     return out
+
+
+def _to_matches(session: Session, hits: list[Hit], *, kind: str) -> list[Match]:
+    model = Patent if kind == "patent" else Enterprise
+    return _matches(hits, _names(session, model, (int(h.doc_id) for h in hits)), kind=kind)
 
 
 def _check_top(top: int) -> int:
@@ -318,24 +328,77 @@ def match_patent(
     return _to_matches(session, hits, kind="enterprise")
 
 
-def match_patents_bulk(
-    session: Session, *, settings: Settings, patent_ids: Sequence[int], top: int = 20
-) -> dict[int, list[Match]]:
-    """Enterprises for many patents at once (push lists): one batched engine call per 64
-    patents instead of one search each; unknown ids are left out of the result."""
-    top = _check_top(top)
-    matcher = _matcher(settings, ENTERPRISE_INDEX)
-    out: dict[int, list[Match]] = {}
+def _patent_queries(session: Session, patent_ids: Sequence[int]) -> dict[int, Record]:
+    """Query records of patents, one select per CHUNK ids (unknown ids are left out)."""
     wanted = list(dict.fromkeys(int(i) for i in patent_ids))
+    out: dict[int, Record] = {}
     for start in range(0, len(wanted), CHUNK):
         rows = session.execute(
             select(*_PATENT_COLS).where(Patent.id.in_(wanted[start : start + CHUNK]))
         ).all()
-        queries = [_patent_record(r) for r in rows]
-        results = matcher.search_many(queries, top=top, explain=True)
-        for query, hits in zip(queries, results, strict=True):
-            out[int(query.id)] = _to_matches(session, hits, kind="enterprise")
+        out.update((int(r.id), _patent_record(r)) for r in rows)
+    # Input order, so results do not depend on the order the database returns rows in.
+    return {pid: out[pid] for pid in wanted if pid in out}
+
+
+def match_patents_bulk(
+    session: Session, *, settings: Settings, patent_ids: Sequence[int], top: int = 20
+) -> dict[int, list[Match]]:
+    """Enterprises for many patents at once, each explained: one select for the patents, one
+    batched engine call and one select for the names per chunk; unknown ids are left out."""
+    top = _check_top(top)
+    matcher = _matcher(settings, ENTERPRISE_INDEX)
+    queries = _patent_queries(session, patent_ids)
+    out: dict[int, list[Match]] = {}
+    items = list(queries.items())
+    for start in range(0, len(items), CHUNK):
+        part = items[start : start + CHUNK]
+        results = matcher.search_many([q for _, q in part], top=top, explain=True)
+        names = _names(session, Enterprise, (int(h.doc_id) for hits in results for h in hits))
+        for (pid, _), hits in zip(part, results, strict=True):
+            out[pid] = _matches(hits, names, kind="enterprise")
     return out
+
+
+@dataclass
+class PatentRanking:
+    """Enterprise hits for a chunk of patents, without explanations, kept with the query
+    records so that the few hits a push round keeps can be explained afterwards
+    (`explain_ranked`): explaining every candidate cost more than ranking them."""
+
+    matcher: Matcher
+    queries: dict[int, Record]
+    hits: dict[int, list[Hit]]
+
+
+def rank_patents_bulk(
+    session: Session, *, settings: Settings, patent_ids: Sequence[int], top: int = 20
+) -> PatentRanking:
+    """Unexplained enterprise hits for many patents (push rounds); deleted enterprises and
+    unknown patents are left out."""
+    top = _check_top(top)
+    matcher = _matcher(settings, ENTERPRISE_INDEX)
+    queries = _patent_queries(session, patent_ids)
+    results = matcher.search_many(list(queries.values()), top=top)
+    live = set(_names(session, Enterprise, (int(h.doc_id) for hits in results for h in hits)))
+    hits = {
+        pid: [h for h in found if int(h.doc_id) in live]
+        for pid, found in zip(queries, results, strict=True)
+    }
+    return PatentRanking(matcher=matcher, queries=queries, hits=hits)
+
+
+def explain_ranked(
+    ranking: PatentRanking, *, patent_id: int, enterprise_ids: Sequence[int]
+) -> dict[int, ExplanationOut]:
+    """Explanations of the chosen hits of one ranked patent (same as `match_patent` gives)."""
+    wanted = {str(e) for e in enterprise_ids}
+    chosen = [h for h in ranking.hits.get(patent_id, []) if h.doc_id in wanted]
+    query = ranking.queries.get(patent_id)
+    if query is None or not chosen:
+        return {}
+    ranking.matcher.explain(query, chosen)
+    return {int(h.doc_id): _explanation_out(h.explanation) for h in chosen}
 
 
 def match_enterprise(

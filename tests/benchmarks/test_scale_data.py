@@ -151,3 +151,38 @@ def test_fill_database_loads_rows_the_app_can_serve(empty_engine: Engine, cache:
         assert session.scalar(select(func.count()).select_from(Institution)) == 3
     with pytest.raises(RuntimeError, match="database not empty"):
         fill_database(empty_engine, scale=SCALE, cache=cache)
+
+
+def test_sqlite_and_postgresql_hold_the_same_values(cache: Path, tmp_path: Path) -> None:
+    """The raw SQLite path stores what SQLAlchemy would: read back, both backends agree."""
+    from shuanglian.inventory.models import PoolEntry
+    from shuanglian.patents.models import Patent
+    from shuanglian.supermarket.models import Listing
+
+    name = f"shuanglian_test_scale_{uuid.uuid4().hex[:8]}"
+    engines = {
+        "sqlite": make_engine(Settings(home=tmp_path, database_url=None)),
+        "postgresql": make_engine(
+            Settings(home=tmp_path, database_url=ensure_postgresql_database(name))
+        ),
+    }
+    try:
+        seen: dict[str, list[dict[str, object]]] = {}
+        for backend, engine in engines.items():
+            fill_database(engine, scale=SCALE, cache=cache)
+            rows: list[dict[str, object]] = []
+            with make_session_factory(engine)() as session:
+                for model in (Patent, PoolEntry, Listing):
+                    for obj in session.scalars(select(model).order_by(model.id).limit(40)):
+                        values = {c.key: getattr(obj, c.key) for c in model.__table__.columns}
+                        for key, value in values.items():
+                            if hasattr(value, "tzinfo") and getattr(value, "tzinfo", None):
+                                values[key] = value.replace(tzinfo=None)  # SQLite keeps naive
+                        rows.append(values)
+            seen[backend] = rows
+        assert seen["sqlite"] == seen["postgresql"]
+        assert any(r.get("active") is True for r in seen["sqlite"])
+    finally:
+        for engine in engines.values():
+            engine.dispose()
+        drop_postgresql_database(name)

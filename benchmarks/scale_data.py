@@ -19,7 +19,7 @@ What the rows look like (fixed seed, so every machine gets the same bytes)
                   `shuanglian.reference`; modes, TRL, price (万元, 20% 面议), views are drawn.
 
     .venv/bin/python benchmarks/scale_data.py --patents 1000000 --listings 100000 \
-        [--sqlite] [--postgresql] [--seed 42]
+        [--sqlite] [--postgresql] [--seed 42] [--cache-only] [--drop]
 
 prints one JSON object per database (url, rows per table, seconds, size in bytes).
 """
@@ -50,7 +50,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 WORK = ROOT / "benchmarks" / "work" / "scale"
-GENERATOR_VERSION = 4
+GENERATOR_VERSION = 5
 PG_ADMIN_URL = os.environ.get(
     "SHUANGLIAN_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
@@ -418,7 +418,10 @@ def build_cache(scale: Scale, *, work: Path = WORK) -> Path:
         term = 20 if invention else 10
         # Statutory end of term (Patent Law art. 42): same day, 20 or 10 years on.
         expiry = f"{int(filed[:4]) + term}{filed[4:]}".replace("-02-29", "-02-28")
-        grant_lag = 400 + int(rng.random() * 900) if invention else 200
+        # Inventions are published ~18 months after filing and granted later; utility models
+        # are published when granted, about 6–9 months after filing.
+        grant_lag = 600 + int(rng.random() * 700) if invention else 180 + int(rng.random() * 90)
+        published_lag = 540 + int(rng.random() * 30) if invention else grant_lag
         patent_writer.write_cells(
             [
                 str(pid), key, number, f"CN{100_000_000 + i:09d}{'B' if invention else 'U'}",
@@ -426,7 +429,7 @@ def build_cache(scale: Scale, *, work: Path = WORK) -> Path:
                 escape(search_form(f"{title} {abstract}")), str(1 + int(rng.random() * 20)),
                 applicants_json[inst - 1], "[]", escape(ipc[0][:20]) if ipc else NULL,
                 ipc_json[ipc_key], "[]", "有效", filed,
-                day_iso[filed_day + 180 + int(rng.random() * 360)],
+                day_iso[filed_day + published_lag],
                 day_iso[filed_day + grant_lag], expiry, doc["metadata"].get("lang", "zh"),
                 str(inst), created_iso, created_iso,
             ]
@@ -731,6 +734,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sqlite", action="store_true", help="fill the SQLite file")
     parser.add_argument("--postgresql", action="store_true", help="fill a PostgreSQL database")
     parser.add_argument("--drop", action="store_true", help="drop the PostgreSQL database after")
+    parser.add_argument("--cache-only", action="store_true", help="only build the cached rows")
     args = parser.parse_args(argv)
     try:
         scale = Scale(args.patents, args.listings, args.seed, args.pool_share)
@@ -743,7 +747,7 @@ def main(argv: list[str] | None = None) -> int:
         json.dumps({"cache": str(cache), "seconds": round(time.perf_counter() - started, 1)}),
         flush=True,
     )
-    for backend in backends:
+    for backend in [] if args.cache_only else backends:
         _home, _url, report = prepare(scale, backend)
         print(json.dumps(asdict(report), ensure_ascii=False), flush=True)
         if args.drop and backend == "postgresql":

@@ -110,6 +110,43 @@ def _workspace_enterprise(user: Any) -> int:
     return int(user.enterprise_id)
 
 
+SIGNAL_NAMES_ZH = {"bm25": "文本", "ipc": "分类号", "prior": "产业关联", "dense": "语义"}
+
+
+def _engine_lines(explanation: dict[str, Any]) -> list[str]:
+    """The matching engine's structured explanation (matching.schemas.ExplanationOut)."""
+    lines: list[str] = []
+    terms = [t.get("term", "") for t in explanation.get("terms") or [] if isinstance(t, dict)]
+    if terms:
+        lines.append("共同技术词 (shared terms): " + "、".join(terms[:8]))
+    ipcs = [
+        f"{i.get('code')}" + (f" {i['title']}" if i.get("title") else "")
+        for i in explanation.get("ipc_shared") or []
+        if isinstance(i, dict)
+    ]
+    if ipcs:
+        lines.append("相同分类号 (shared IPC): " + "；".join(ipcs[:3]))
+    links = [
+        f"{k.get('ipc')} → {k.get('industry_name') or k.get('industry')}"
+        for k in explanation.get("industry_links") or []
+        if isinstance(k, dict)
+    ]
+    if links:
+        lines.append("产业关联（近似）(industry link, approximate): " + "；".join(links[:3]))
+    if isinstance(explanation.get("dense"), int | float):
+        lines.append(f"语义相似度 (semantic similarity): {explanation['dense']:.2f}")
+    shares = explanation.get("shares") or {}
+    if shares:
+        parts = [
+            f"{SIGNAL_NAMES_ZH.get(k, k)} {v:.0%}"
+            for k, v in sorted(shares.items(), key=lambda kv: -kv[1])
+            if isinstance(v, int | float) and v > 0
+        ]
+        if parts:
+            lines.append("得分构成 (score shares): " + "，".join(parts))
+    return lines
+
+
 def explanation_lines(explanation: dict[str, Any] | None) -> list[str]:
     """A match explanation as short lines a person can read (keys vary by matcher)."""
     if not explanation:
@@ -119,8 +156,10 @@ def explanation_lines(explanation: dict[str, Any] | None) -> list[str]:
     for key in ("reason", "summary"):
         if isinstance(explanation.get(key), str) and explanation[key]:
             lines.append(explanation[key])
+    if explanation.get("method") == "engine" or "terms" in explanation:
+        return lines + _engine_lines(explanation)
     for key, value in explanation.items():
-        if key in ("reason", "summary"):
+        if key in ("reason", "summary", "method"):
             continue
         if isinstance(value, list | tuple):
             value = "、".join(str(v) for v in value[:8])

@@ -328,8 +328,10 @@ def _corpus_docs(scale: Scale) -> Iterator[dict[str, Any]]:
 
 
 def build_cache(scale: Scale, *, work: Path = WORK) -> Path:
-    """Build (or reuse) the CSV rows of every table for `scale`; returns the folder."""
+    """Build (or reuse) the rows of every table for `scale` (COPY text files); returns the folder.
 
+    The manifest is written last: a build that stops half-way is never reused.
+    """
     folder = work / scale.key
     manifest = folder / "manifest.json"
     want = {"version": GENERATOR_VERSION, "scale": asdict(scale)}
@@ -337,6 +339,7 @@ def build_cache(scale: Scale, *, work: Path = WORK) -> Path:
         old = json.loads(manifest.read_text(encoding="utf-8"))
         if {k: old.get(k) for k in want} == want:
             return folder
+        manifest.unlink()
     folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     rng = random.Random(scale.seed)

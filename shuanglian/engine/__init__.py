@@ -34,6 +34,7 @@ Index in memory (`shuanglian.engine.matcher`)
     matcher.search_many(queries: Sequence[Record], *, top: int = 100,
                         signals: Sequence[str] | None = None, ..., explain: bool = False)
                         -> list[list[Hit]]       batched (64 queries per sparse product)
+    matcher.explain(query: Record, hits: Sequence[Hit]) -> None   explain kept hits later
     matcher.add(records: Iterable[Record]) -> None      delta segment, no full rebuild
     matcher.remove(ids: Iterable[str]) -> int            tombstones; returns how many were live
     matcher.compact() -> Matcher                          one segment, dead documents dropped

@@ -410,8 +410,7 @@ class Matcher:
         out: dict[str, np.ndarray] = {}
         if weights.get("bm25", 0) > 0:
             vocab = self.vocab
-            rows = [sparse.query_vector(t, vocab, len(self.terms)) for t in q_terms]
-            out["bm25"] = self._bm25_block(sp.vstack(rows).tocsr())
+            out["bm25"] = self._bm25_block(sparse.query_matrix(q_terms, vocab, len(self.terms)))
         if weights.get("ipc", 0) > 0 and self.ipc_terms and any(q.ipc for q in queries):
             out["ipc"] = (self._query_ipc(queries) @ self._ipc_matrix().T).toarray()
         if weights.get("prior", 0) > 0 and self.link is not None:
@@ -451,57 +450,44 @@ class Matcher:
         for start in range(0, len(queries), _BATCH):
             chunk = list(queries[start : start + _BATCH])
             raw, q_terms = self.signal_scores(chunk, weights)
-            normed = {s: _normalise_rows(v) for s, v in raw.items()}
-            fused = np.zeros((len(chunk), len(ids)), dtype=np.float32) if not normed else None
-            for s, v in normed.items():
-                term = weights[s] * v
-                if fused is None:
-                    fused = term  # 0 + term, without a pass over a block of zeros
-                else:
-                    fused += term
-            assert fused is not None
+            # Each signal max-normalised and weighted in place: `weighted[s][q, d]` is the
+            # `weights[s] * normalise_max(raw)` of the fusion, bit for bit.
+            weighted = {s: _normalise_rows(v) for s, v in raw.items()}
+            for s, v in weighted.items():
+                if weights[s] != 1.0:
+                    v *= weights[s]
+            blocks = list(weighted.values())
+            if not blocks:
+                fused = np.zeros((len(chunk), len(ids)), dtype=np.float32)
+            else:
+                fused = blocks[0] + blocks[1] if len(blocks) > 1 else blocks[0].copy()
+                for v in blocks[2:]:
+                    fused += v
             if any_dead:
                 fused[:, dead] = -np.inf
             cands = _top_k_rows(fused, depth)
+            if weights["dense"] <= 0 and len({len(c) for c in cands}) == 1:
+                # No rerank and a full list per query: order the whole batch at once.
+                results.extend(self._batch_hits(chunk, q_terms, cands, weighted, top, explain))
+                continue
             for qi, query in enumerate(chunk):
                 cand = cands[qi]
-                parts = {s: weights[s] * v[qi, cand] for s, v in normed.items()}
+                parts = {s: v[qi, cand] for s, v in weighted.items()}
                 dense_sim = None
                 if weights["dense"] > 0 and len(cand) and doc_texts is not None:
                     dense_sim = _dense_scores(encoder, query, [ids[c] for c in cand], doc_texts)
                     parts["dense"] = weights["dense"] * normalise_max(dense_sim)
                 total = sum(parts.values()) if parts else np.zeros(len(cand), np.float32)
                 order = np.argsort(-total, kind="stable")[:top]
-                # No signal found anything past the first non-positive score: not a match,
-                # however short the list.
-                positive = total[order] > 0
-                if not positive.all():
-                    order = order[: int(np.argmin(positive))]
-                names = list(parts)
-                values = np.stack([parts[n][order] for n in names]).T.tolist() if names else []
-                hits = [
-                    Hit(
-                        doc_id=ids[d],
-                        score=t,
-                        signals=dict(zip(names, vals, strict=True)) if names else {},
-                    )
-                    for d, t, vals in zip(
-                        cand[order].tolist(),
-                        total[order].tolist(),
-                        values or [[] for _ in order],
-                        strict=True,
-                    )
-                ]
-                if explain and hits:
-                    view = self._query_view(query, q_terms[qi])
-                    for hit, o in zip(hits, order.tolist(), strict=True):
-                        hit.explanation = self._explain(
-                            view,
-                            int(cand[o]),
-                            hit.signals,
-                            hit.score,
-                            None if dense_sim is None else float(dense_sim[o]),
-                        )
+                hits = self._hits(
+                    query,
+                    q_terms[qi],
+                    cand[order],
+                    total[order],
+                    {n: v[order] for n, v in parts.items()},
+                    None if dense_sim is None else dense_sim[order],
+                    explain,
+                )
                 results.append(hits)
         return results
 
@@ -526,6 +512,75 @@ class Matcher:
             explain=explain,
             doc_text=doc_text,
         )[0]
+
+    def _batch_hits(
+        self,
+        chunk: Sequence[Record],
+        q_terms: list[list[str]],
+        cands: list[np.ndarray],
+        weighted: dict[str, np.ndarray],
+        top: int,
+        explain: bool,
+    ) -> list[list[Hit]]:
+        """Hits of a batch whose candidate lists have one length, ordered with array
+        operations over the whole batch (the same numbers as the per-query path)."""
+        cand = np.stack(cands) if cands else np.zeros((0, 0), dtype=np.int64)
+        rows = np.arange(len(chunk))[:, None]
+        parts = {s: v[rows, cand] for s, v in weighted.items()}
+        total = sum(parts.values()) if parts else np.zeros(cand.shape, np.float32)
+        order = np.argsort(-total, axis=1, kind="stable")[:, :top]
+        cand = np.take_along_axis(cand, order, axis=1)
+        total = np.take_along_axis(total, order, axis=1)
+        parts = {s: np.take_along_axis(v, order, axis=1) for s, v in parts.items()}
+        return [
+            self._hits(
+                query,
+                q_terms[qi],
+                cand[qi],
+                total[qi],
+                {s: v[qi] for s, v in parts.items()},
+                None,
+                explain,
+            )
+            for qi, query in enumerate(chunk)
+        ]
+
+    def _hits(
+        self,
+        query: Record,
+        terms: list[str],
+        cand: np.ndarray,
+        total: np.ndarray,
+        parts: dict[str, np.ndarray],
+        dense: np.ndarray | None,
+        explain: bool,
+    ) -> list[Hit]:
+        """Hits of one query from its candidates, already in rank order."""
+        # No signal found anything past the first non-positive score: not a match, however
+        # short the list.
+        positive = total > 0
+        n = len(total) if positive.all() else int(np.argmin(positive))
+        if n == 0:
+            return []
+        ids = self._all_ids()
+        names = list(parts)
+        columns = [parts[s][:n].tolist() for s in names]
+        per_hit = list(zip(*columns, strict=True)) if names else [()] * n
+        hits = [
+            Hit(doc_id=ids[d], score=t, signals=dict(zip(names, vals, strict=True)))
+            for d, t, vals in zip(cand[:n].tolist(), total[:n].tolist(), per_hit, strict=True)
+        ]
+        if explain:
+            view = self._query_view(query, terms)
+            for k, hit in enumerate(hits):
+                hit.explanation = self._explain(
+                    view,
+                    int(cand[k]),
+                    hit.signals,
+                    hit.score,
+                    None if dense is None else float(dense[k]),
+                )
+        return hits
 
     # ----------------------------------------------------------------- explanations
     def explain(self, query: Record, hits: Sequence[Hit]) -> None:

@@ -6,11 +6,13 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from shuanglian.engine.fusion import FusionParams, load_params
-from shuanglian.engine.matcher import Matcher
+from shuanglian.engine.fusion import FusionParams, active_weights, load_params, normalise_max
+from shuanglian.engine.matcher import Matcher, _top_k
 from shuanglian.engine.prior import IndustryLink
-from shuanglian.engine.records import Record
+from shuanglian.engine.records import Hit, Record
 
 # Small but realistic business scopes (经营范围 wording as registered).
 GREEN_BUILDING = Record(
@@ -251,3 +253,83 @@ def test_repeated_id_keeps_the_last_record() -> None:
     assert len(matcher) == 1 and matcher.doc_ids() == ["food"]
     assert matcher.search(Record(id="q", text="餐饮服务"), top=3) == []
     assert matcher.search(Record(id="q", text="石膏板"), top=3)[0].doc_id == "food"
+
+
+def _reference_ranking(
+    matcher: Matcher, queries: list[Record], top: int
+) -> list[list[tuple[str, float, dict[str, float]]]]:
+    """The fusion written out plainly, one query at a time: weighted max-normalised signals
+    (computed for the batch, as the IPC signal is on when any query of it has codes), the k
+    best by `_top_k`, ordered by their fused score; positive scores only."""
+    weights = active_weights(matcher.params, None)
+    raw, _ = matcher.signal_scores(queries, weights)
+    ids = matcher._all_ids()
+    out = []
+    for qi in range(len(queries)):
+        parts_all = {s: weights[s] * normalise_max(v[qi]) for s, v in raw.items()}
+        fused = np.zeros(len(ids), dtype=np.float32)
+        for v in parts_all.values():
+            fused += v
+        fused[matcher._dead_mask()] = -np.inf
+        cand = _top_k(fused, top)
+        parts = {s: v[cand] for s, v in parts_all.items()}
+        total = sum(parts.values()) if parts else np.zeros(len(cand), np.float32)
+        hits = []
+        for o in np.argsort(-total, kind="stable")[:top]:
+            if total[o] <= 0:
+                break
+            hits.append((ids[cand[o]], float(total[o]), {s: float(p[o]) for s, p in parts.items()}))
+        out.append(hits)
+    return out
+
+
+_WORDS = ["石膏", "板材", "电池", "正极", "锂离子", "食品", "销售", "drone", "camera", "防火"]
+_CODES = ["C04B28/14", "H01M4/525", "H01M10/0525", "A23L3/00", "B64C39/02"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    texts=st.lists(st.lists(st.sampled_from(_WORDS), max_size=6), min_size=1, max_size=70),
+    codes=st.lists(st.sets(st.sampled_from(_CODES), max_size=2), min_size=70, max_size=70),
+    remove=st.booleans(),
+    top=st.integers(min_value=1, max_value=4),
+)
+def test_batched_search_equals_the_plain_fusion(
+    texts: list[list[str]], codes: list[set[str]], remove: bool, top: int
+) -> None:
+    # Documents with IPC codes and industries so every signal (bm25, ipc, prior) is live; a
+    # tombstone makes candidate lists uneven, which takes the per-query path.
+    docs = [replace(r, ipc=("C04B28/14",)) for r in ENTERPRISES] + [
+        Record(id="drone", title="drone camera", text="drone销售", ipc=("B64C39/02",))
+    ]
+    link = IndustryLink(
+        ["C04B", "H01M", "A23L"], ["3024", "3841", "1469"], np.eye(3, dtype=np.float32)
+    )
+    matcher = Matcher.build(docs, link=link)
+    if remove:
+        matcher.remove(["food"])
+    queries = [
+        Record(id=f"q{i}", text=" ".join(words), ipc=tuple(sorted(c)))
+        for i, (words, c) in enumerate(zip(texts, codes, strict=False))
+    ]
+    many = matcher.search_many(queries, top=top, explain=True)
+    expected = _reference_ranking(matcher, queries[:64], top) + _reference_ranking(
+        matcher, queries[64:], top
+    )  # search_many scores 64 queries at a time
+    for query, hits, want in zip(queries, many, expected, strict=True):
+        assert [(h.doc_id, h.score, h.signals) for h in hits] == want
+        # Explaining later gives the explanation the search gave.
+        later = [Hit(doc_id=h.doc_id, score=h.score, signals=h.signals) for h in hits]
+        matcher.explain(query, later)
+        assert [h.explanation for h in later] == [h.explanation for h in hits]
+
+
+def test_explain_skips_unknown_and_removed_documents() -> None:
+    matcher = Matcher.build(ENTERPRISES)
+    hits = matcher.search(GYPSUM_PATENT, top=3, explain=False)
+    assert hits and all(h.explanation is None for h in hits)
+    matcher.remove(["green"])
+    ghost = Hit(doc_id="nobody", score=1.0)
+    matcher.explain(GYPSUM_PATENT, [*hits, ghost])
+    assert ghost.explanation is None
+    assert all((h.explanation is None) == (h.doc_id == "green") for h in hits)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shuanglian.engine import sparse
 
@@ -73,3 +75,16 @@ def test_weights_equal_bm25s_lucene() -> None:
         np.testing.assert_allclose(
             mat[terms.index(term)].toarray().ravel(), theirs[:, col].toarray().ravel(), rtol=1e-5
         )
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["a", "b", "c", "zzz"]), max_size=8), max_size=6))
+def test_query_matrix_stacks_query_vectors(queries: list[list[str]]) -> None:
+    vocab = {"a": 0, "b": 3, "c": 1}
+    got = sparse.query_matrix(queries, vocab, 4)
+    assert got.shape == (len(queries), 4)
+    for i, tokens in enumerate(queries):
+        want = sparse.query_vector(tokens, vocab, 4)
+        row = got[i]
+        assert list(row.indices) == list(want.indices)
+        assert row.data.tobytes() == want.data.tobytes()  # bit for bit: same BM25 scores

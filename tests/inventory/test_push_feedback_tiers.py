@@ -222,6 +222,8 @@ def test_engine_matcher_pushes_with_the_real_engine(
     assert rnd.patents_considered == 10 and pushes
     assert {p.patent_id for p in pushes} <= set(ids)
     assert all(p.explanation["method"] == "engine" and "summary" in p.explanation for p in pushes)
+    # Explained after dedup and caps: no stand-in is left in a stored push.
+    assert not any("pending" in p.explanation for p in pushes)
     # The single-patent path gives the same ranking as the batched one.
     first = pushes[0].patent_id
     single = matcher.__class__(db_session, settings=settings)(first, 9)

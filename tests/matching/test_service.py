@@ -168,3 +168,44 @@ def test_bulk_matches_equal_single_matches(db_session: Session, index_settings: 
         single = service.match_patent(db_session, settings=index_settings, patent_id=pid)
         assert [(m.id, m.score) for m in matches] == [(m.id, m.score) for m in single]
         assert matches[0].explanation.terms
+
+
+def test_ranked_bulk_explained_later_equals_bulk_matches(
+    db_session: Session, index_settings: Settings
+) -> None:
+    ids = _seed(db_session)
+    service.build_index(db_session, settings=index_settings)
+    wanted = [ids["cathode"], ids["gypsum"], 999_999]
+    ranking = service.rank_patents_bulk(
+        db_session, settings=index_settings, patent_ids=wanted, top=5
+    )
+    assert list(ranking.hits) == [ids["cathode"], ids["gypsum"]]  # input order, unknown dropped
+    assert all(h.explanation is None for hits in ranking.hits.values() for h in hits)
+    bulk = service.match_patents_bulk(db_session, settings=index_settings, patent_ids=wanted, top=5)
+    for pid, matches in bulk.items():
+        hits = ranking.hits[pid]
+        assert [(int(h.doc_id), round(h.score, 6)) for h in hits] == [
+            (m.id, m.score) for m in matches
+        ]
+        later = service.explain_ranked(
+            ranking, patent_id=pid, enterprise_ids=[m.id for m in matches]
+        )
+        assert [later[m.id] for m in matches] == [m.explanation for m in matches]
+    assert service.explain_ranked(ranking, patent_id=999_999, enterprise_ids=[1]) == {}
+
+
+def test_ranked_bulk_leaves_out_deleted_enterprises(
+    db_session: Session, index_settings: Settings
+) -> None:
+    ids = _seed(db_session)
+    service.build_index(db_session, settings=index_settings)
+    first = service.rank_patents_bulk(
+        db_session, settings=index_settings, patent_ids=[ids["cathode"]], top=5
+    )
+    gone = int(first.hits[ids["cathode"]][0].doc_id)
+    db_session.delete(db_session.get(Enterprise, gone))
+    db_session.flush()
+    again = service.rank_patents_bulk(
+        db_session, settings=index_settings, patent_ids=[ids["cathode"]], top=5
+    )
+    assert gone not in {int(h.doc_id) for h in again.hits[ids["cathode"]]}

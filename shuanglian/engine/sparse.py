@@ -171,3 +171,17 @@ def pad_rows(mat: sp.csr_matrix, n_rows: int) -> sp.csr_matrix:
         return mat
     indptr = np.concatenate([mat.indptr, np.full(n_rows - mat.shape[0], mat.indptr[-1])])
     return sp.csr_matrix((mat.data, mat.indices, indptr), shape=(n_rows, mat.shape[1]))
+
+
+def weighted_row_sum(mat: sp.csr_matrix, rows: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Σ weights[i] · mat[rows[i]] as a dense float32 row of mat's width.
+
+    This is a query's score over a term-major matrix: only the postings of its own terms are
+    read, once (scipy's sparse × sparse product read them twice and built a sparse result
+    first). Terms are summed in the order given, in float32, so the scores equal the
+    `query @ mat` product's bit for bit.
+    """
+    if len(rows) == 0:
+        return np.zeros(mat.shape[1], dtype=np.float32)
+    sub = mat[np.asarray(rows)]
+    return np.asarray(sub.T @ np.asarray(weights, dtype=np.float32), dtype=np.float32)

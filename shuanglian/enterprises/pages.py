@@ -159,7 +159,7 @@ def explanation_lines(explanation: dict[str, Any] | None) -> list[str]:
     if explanation.get("method") == "engine" or "terms" in explanation:
         return lines + _engine_lines(explanation)
     for key, value in explanation.items():
-        if key in ("reason", "summary", "method"):
+        if key in ("reason", "summary"):
             continue
         if isinstance(value, list | tuple):
             value = "、".join(str(v) for v in value[:8])

@@ -309,6 +309,20 @@ def _check_top(top: int) -> int:
     return top
 
 
+def _search_index(
+    session: Session, *, settings: Settings, query: Record, target: str, top: int, encoder: Any
+) -> list[Match]:
+    """Search one index (patents or enterprises) and return explained, named matches."""
+    model, kind = (Patent, "patent") if target == PATENT_INDEX else (Enterprise, "enterprise")
+    hits = _matcher(settings, target).search(
+        query,
+        top=_check_top(top),
+        encoder=encoder,
+        doc_texts=_texts(session, model) if encoder else None,
+    )
+    return _to_matches(session, hits, kind=kind)
+
+
 # --------------------------------------------------------------------------- matches
 def match_patent(
     session: Session, *, settings: Settings, patent_id: int, top: int = 20, encoder: Any = None
@@ -318,14 +332,9 @@ def match_patent(
     if row is None:
         raise NotFound(f"专利不存在 (patent not found): {patent_id}")
     query = _patent_record(row)
-    matcher = _matcher(settings, ENTERPRISE_INDEX)
-    hits = matcher.search(
-        query,
-        top=_check_top(top),
-        encoder=encoder,
-        doc_texts=_texts(session, Enterprise) if encoder else None,
+    return _search_index(
+        session, settings=settings, query=query, target=ENTERPRISE_INDEX, top=top, encoder=encoder
     )
-    return _to_matches(session, hits, kind="enterprise")
 
 
 def _patent_queries(session: Session, patent_ids: Sequence[int]) -> dict[int, Record]:
@@ -409,14 +418,9 @@ def match_enterprise(
     if row is None:
         raise NotFound(f"企业不存在 (enterprise not found): {enterprise_id}")
     query = _enterprise_record(row)
-    matcher = _matcher(settings, PATENT_INDEX)
-    hits = matcher.search(
-        query,
-        top=_check_top(top),
-        encoder=encoder,
-        doc_texts=_texts(session, Patent) if encoder else None,
+    return _search_index(
+        session, settings=settings, query=query, target=PATENT_INDEX, top=top, encoder=encoder
     )
-    return _to_matches(session, hits, kind="patent")
 
 
 def match_demand(
@@ -442,14 +446,9 @@ def match_demand(
         text=row.description or "",
         industry=row.industry_code or row.enterprise_industry,
     )
-    matcher = _matcher(settings, PATENT_INDEX)
-    hits = matcher.search(
-        query,
-        top=_check_top(top),
-        encoder=encoder,
-        doc_texts=_texts(session, Patent) if encoder else None,
+    return _search_index(
+        session, settings=settings, query=query, target=PATENT_INDEX, top=top, encoder=encoder
     )
-    return _to_matches(session, hits, kind="patent")
 
 
 def match_text(

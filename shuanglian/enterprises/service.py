@@ -8,7 +8,7 @@ minutes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -139,12 +139,25 @@ def upsert_enterprises(
         for r in records
         if seen.check(r.values.get("credit_code") or ("name", r.values["name"]), r, report)
     )
-    # One savepoint around the whole import: any error (or a dry run) rolls every batch back,
-    # while the caller's outer transaction stays usable.
+    _write_in_batches(session, fresh, size, _upsert_enterprise_batch, report, dry_run=dry_run)
+    return report
+
+
+def _write_in_batches(
+    session: Session,
+    records: Iterable[RowRecord],
+    size: int,
+    write_batch: Callable[[Session, Sequence[RowRecord], ImportReport], None],
+    report: ImportReport,
+    *,
+    dry_run: bool,
+) -> None:
+    """Write every batch inside one savepoint: any error (or a dry run) rolls all of them back,
+    while the caller's outer transaction stays usable."""
     savepoint = session.begin_nested()
     try:
-        for batch in _batched(fresh, size):
-            _upsert_enterprise_batch(session, batch, report)
+        for batch in _batched(records, size):
+            write_batch(session, batch, report)
     except BaseException:
         savepoint.rollback()
         raise
@@ -152,7 +165,6 @@ def upsert_enterprises(
         savepoint.rollback()
     else:
         savepoint.commit()
-    return report
 
 
 def _upsert_enterprise_batch(
@@ -353,17 +365,7 @@ def upsert_demands(
     fresh = (
         r for r in records if seen.check((r.values["enterprise_id"], r.values["title"]), r, report)
     )
-    savepoint = session.begin_nested()
-    try:
-        for batch in _batched(fresh, size):
-            _upsert_demand_batch(session, batch, report)
-    except BaseException:
-        savepoint.rollback()
-        raise
-    if dry_run:
-        savepoint.rollback()
-    else:
-        savepoint.commit()
+    _write_in_batches(session, fresh, size, _upsert_demand_batch, report, dry_run=dry_run)
     return report
 
 

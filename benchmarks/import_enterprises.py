@@ -23,41 +23,29 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench_db import drop_scratch_database, scratch_settings  # benchmarks/ is on sys.path
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_FILE = ROOT.parent / "shared/data/samples/cn_enterprises_2002_business_scope.csv"
 RESULTS = ROOT / "benchmarks/results/import_enterprises.json"
-PG_ADMIN_URL = os.environ.get(
-    "SHUANGLIAN_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 TARGET_S = {"sqlite": 60.0, "postgresql": 90.0}
 
 
 def run_backend(backend: str, path: Path) -> dict[str, Any]:
     """Import `path` twice into a fresh database of `backend`; timings and counts."""
-    from sqlalchemy import create_engine, func, select, text
+    from sqlalchemy import func, select
 
     import shuanglian.models  # noqa: F401  (registers every table)
-    from shuanglian.config import Settings
     from shuanglian.db import Base, make_engine, make_session_factory, session_scope
     from shuanglian.enterprises.importers import import_enterprises
     from shuanglian.enterprises.models import Enterprise
 
     home = Path(tempfile.mkdtemp(prefix="bench-enterprises-"))
-    pg_name = None
-    if backend == "postgresql":
-        pg_name = f"shuanglian_bench_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE \"{pg_name}\" ENCODING 'UTF8' TEMPLATE template0"))
-        admin.dispose()
-        settings = Settings(home=home, database_url=PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + pg_name)
-    else:
-        settings = Settings(home=home, database_url=None)
+    settings, pg_name = scratch_settings(backend, home)
     engine = make_engine(settings)
     try:
         Base.metadata.create_all(engine)
@@ -85,11 +73,7 @@ def run_backend(backend: str, path: Path) -> dict[str, Any]:
             stored = session.scalar(select(func.count()).select_from(Enterprise))
     finally:
         engine.dispose()
-        if pg_name:
-            admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
-            admin.dispose()
+        drop_scratch_database(pg_name)
     # ru_maxrss is KiB on Linux.
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     first = runs[0]

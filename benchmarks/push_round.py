@@ -44,18 +44,16 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from bench_db import drop_scratch_database, scratch_settings  # benchmarks/ is on sys.path
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SHUANGLIAN_SHARED", ROOT.parent / "shared"))
 ENTERPRISES = SHARED / "data/samples/cn_enterprises_2002_business_scope.csv"
 RESULTS = ROOT / "benchmarks/results/push_round.json"
-PG_ADMIN_URL = os.environ.get(
-    "SHUANGLIAN_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 SEED = 20240601
 # Business-scope keyword → GB/T 4754-2017 大类 (first match wins; order puts specific first).
 SCOPE_KEYWORDS = (
@@ -174,10 +172,9 @@ def _load(engine: Any, n_patents: int, n_enterprises: int) -> dict[str, Any]:
 
 def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     """Load a fresh database of `backend`, then time two push rounds."""
-    from sqlalchemy import create_engine, func, select, text
+    from sqlalchemy import func, select
 
     import shuanglian.models  # noqa: F401  (registers every table)
-    from shuanglian.config import Settings
     from shuanglian.db import Base, make_engine, make_session_factory, session_scope
     from shuanglian.inventory.indicators import assess_pool
     from shuanglian.inventory.models import Push
@@ -185,16 +182,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     from shuanglian.reference.industry_link import industries_for_ipc
 
     home = Path(tempfile.mkdtemp(prefix="bench-push-"))
-    pg_name = None
-    if backend == "postgresql":
-        pg_name = f"shuanglian_bench_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE \"{pg_name}\" ENCODING 'UTF8' TEMPLATE template0"))
-        admin.dispose()
-        settings = Settings(home=home, database_url=PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + pg_name)
-    else:
-        settings = Settings(home=home, database_url=None)
+    settings, pg_name = scratch_settings(backend, home)
     engine = make_engine(settings)
     try:
         Base.metadata.create_all(engine)
@@ -252,11 +240,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             stored = session.scalar(select(func.count()).select_from(Push))
     finally:
         engine.dispose()
-        if pg_name:
-            admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
-            admin.dispose()
+        drop_scratch_database(pg_name)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     return {
         "backend": backend,

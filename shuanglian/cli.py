@@ -354,11 +354,12 @@ def _match(kind: str, object_id: int, top: int, as_json: bool) -> None:
     def do(settings: Settings) -> list[Any]:
         from shuanglian.matching import service
 
-        fn = {
+        matchers: dict[str, Callable[..., list[Any]]] = {
             "patent": service.match_patent,
             "enterprise": service.match_enterprise,
             "demand": service.match_demand,
-        }[kind]
+        }
+        fn = matchers[kind]
         with open_session(settings) as session:
             matches = fn(session, settings=settings, **{f"{kind}_id": object_id}, top=top)
             return [m.model_dump(mode="json") for m in matches]

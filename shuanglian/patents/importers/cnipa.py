@@ -60,6 +60,4 @@ def parse_cnipa_export(path: Path, *, sheet: str | None = None) -> Iterator[Impo
 def _records(rows, columns: dict[str, str], source: str) -> Iterator[ImportItem]:  # type: ignore[no-untyped-def]
     for number, cells in rows:
         values = {field: cells[name] for field, name in columns.items()}
-        yield build_record(
-            number, values, columns, source_file=source, country_hint="CN"
-        )
+        yield build_record(number, values, columns, source_file=source, country_hint="CN")

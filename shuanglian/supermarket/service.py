@@ -338,10 +338,6 @@ def search_listings(
         stmt = stmt.where(Listing.price <= price_max)
     if institution_id is not None:
         stmt = stmt.where(Listing.institution_id == institution_id)
-    capped = stmt.with_only_columns(Listing.id).order_by(None).limit(COUNT_CAP + 1)
-    total = session.scalar(select(func.count()).select_from(capped.subquery())) or 0
-    total_capped = total > COUNT_CAP
-    total = min(total, COUNT_CAP)
     orders: dict[str, list[Any]] = {
         "newest": [Listing.published_at.desc(), Listing.id.desc()],
         "popular": [(Listing.view_count + Listing.scan_count).desc(), Listing.id.desc()],
@@ -353,6 +349,15 @@ def search_listings(
     items = session.scalars(
         stmt.options(selectinload(Listing.institution)).order_by(*order).offset(offset).limit(limit)
     ).all()
+    # A short first page already is the whole result: skip the count, which for a rare or
+    # absent search term would scan every listing a second time.
+    if offset == 0 and len(items) < limit:
+        total, total_capped = len(items), False
+    else:
+        capped = stmt.with_only_columns(Listing.id).order_by(None).limit(COUNT_CAP + 1)
+        total = session.scalar(select(func.count()).select_from(capped.subquery())) or 0
+        total_capped = total > COUNT_CAP
+        total = min(total, COUNT_CAP)
     return ListingPage(
         items=list(items), total=total, offset=offset, limit=limit, total_capped=total_capped
     )

@@ -151,6 +151,11 @@ def test_catalogue_search_and_filters(db_session) -> None:
         db_session, institution_id=inst.id, limit=1, offset=1, sort="price_asc"
     )
     assert page.total == 2 and [x.id for x in page.items] == [drone.id]
+    # Totals agree whether the first page is full (counted) or short (taken from the page).
+    full = service.search_listings(db_session, institution_id=inst.id, limit=1)
+    short = service.search_listings(db_session, institution_id=inst.id, limit=5)
+    assert (full.total, short.total) == (2, 2) and not short.total_capped
+    assert service.search_listings(db_session, institution_id=inst.id, q="无此词").total == 0
     with pytest.raises(DomainError):
         service.search_listings(db_session, sort="random")
 

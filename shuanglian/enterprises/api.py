@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict
@@ -54,6 +54,15 @@ class DemandRead(BaseModel):
     status: str
 
 
+def _enterprise_page(page: Any) -> ListResponse[EnterpriseRead]:
+    return ListResponse[EnterpriseRead](
+        items=[EnterpriseRead.model_validate(e) for e in page.items],
+        total=page.total,
+        offset=page.offset,
+        limit=page.limit,
+    )
+
+
 @router.get(
     "/enterprises", response_model=ListResponse[EnterpriseRead], summary="企业列表 / enterprises"
 )
@@ -68,12 +77,7 @@ def list_enterprises_api(
     page = service.list_enterprises(
         session, q=q, province=province, industry_code=industry_code, offset=offset, limit=limit
     )
-    return ListResponse[EnterpriseRead](
-        items=[EnterpriseRead.model_validate(e) for e in page.items],
-        total=page.total,
-        offset=page.offset,
-        limit=page.limit,
-    )
+    return _enterprise_page(page)
 
 
 @router.get(
@@ -88,12 +92,7 @@ def search_enterprises_api(
     limit: Limit = 20,
 ) -> ListResponse[EnterpriseRead]:
     page = service.list_enterprises(session, q=q, offset=offset, limit=limit)
-    return ListResponse[EnterpriseRead](
-        items=[EnterpriseRead.model_validate(e) for e in page.items],
-        total=page.total,
-        offset=page.offset,
-        limit=page.limit,
-    )
+    return _enterprise_page(page)
 
 
 @router.get(

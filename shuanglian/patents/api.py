@@ -64,11 +64,6 @@ def search_patents(
     return items, service.count_patents(session, q=q, institution_id=institution_id)
 
 
-def fetch_patent(session: Session, *, patent_id: int) -> Patent:
-    """The patent with this id, or NotFound."""
-    return service.get_patent(session, patent_id=patent_id)
-
-
 @router.get("/patents", response_model=ListResponse[PatentRead], summary="专利列表 / list patents")
 def list_patents_api(
     session: SessionDep,
@@ -102,7 +97,7 @@ def search_patents_api(
 
 @router.get("/patents/{patent_id}", response_model=PatentRead, summary="专利详情 / one patent")
 def get_patent_api(session: SessionDep, patent_id: IdPath) -> PatentRead:
-    return PatentRead.model_validate(fetch_patent(session, patent_id=patent_id))
+    return PatentRead.model_validate(service.get_patent(session, patent_id=patent_id))
 
 
 @router.get(

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from shuanglian.accounts import permissions as perm
 from shuanglian.errors import DomainError, NotFound
-from shuanglian.patents.api import fetch_patent, search_patents
+from shuanglian.patents import service as patent_service
+from shuanglian.patents.api import search_patents
 from shuanglian.patents.models import PATENT_TYPE_ZH, Institution, Patent
 from shuanglian.web.deps import (
     CsrfDep,
@@ -63,7 +64,7 @@ def patent_page(
 ) -> HTMLResponse:
     from shuanglian.supermarket.service import published_listings_for_patent
 
-    patent = fetch_patent(session, patent_id=patent_id)
+    patent = patent_service.get_patent(session, patent_id=patent_id)
     kind = patent.patent_type or ""
     type_label = (
         PATENT_TYPE_EN.get(kind, kind)
@@ -173,6 +174,16 @@ def inventory_items_page(
     )
 
 
+def _managed_item(session: Any, user: Any, item_id: int) -> Any:
+    """The inventory item if this user manages its institution; NotFound otherwise (no leak)."""
+    from shuanglian.inventory.models import InventoryItem
+
+    item = session.get(InventoryItem, item_id)
+    if item is None or not perm.can_manage_institution(user, item.institution_id):
+        raise NotFound(f"盘点条目 {item_id} 不存在 (inventory item not found)")
+    return item
+
+
 def _item_page(
     request: Request,
     session: Any,
@@ -189,14 +200,11 @@ def _item_page(
         IMPLEMENTATION_STATUSES,
         TRANSFER_MODES,
         VALUE_GRADES,
-        InventoryItem,
     )
     from shuanglian.inventory.review import STAGE_LEVEL, STATUS_LABELS
     from shuanglian.inventory.service import EDITABLE_STATUSES
 
-    item = session.get(InventoryItem, item_id)
-    if item is None or not perm.can_manage_institution(user, item.institution_id):
-        raise NotFound(f"盘点条目 {item_id} 不存在 (inventory item not found)")
+    item = _managed_item(session, user, item_id)
     assessment = item.assessment
     if form is None and assessment is not None:
         form = {
@@ -256,7 +264,7 @@ async def inventory_assessment_submit(
     from shuanglian.inventory.service import save_self_assessment
 
     user = perm.require_role(user, perm.INSTITUTION_STAFF)
-    _item_page(request, session, user, item_id)  # 404 for another institution's item
+    _managed_item(session, user, item_id)  # 404 for another institution's item
     form = await request.form()
     echo = {k: form_text(form, k) for k in form}
     try:
@@ -324,7 +332,7 @@ async def inventory_review_submit(
     from shuanglian.inventory.review import review_item
 
     user = perm.require_role(user, perm.INSTITUTION_STAFF)
-    _item_page(request, session, user, item_id)
+    _managed_item(session, user, item_id)
     form = await request.form()
     try:
         review_item(

@@ -221,6 +221,7 @@ def import_patents_cmd(
                 institution=institution,
                 mapping=mapping,
                 dry_run=dry_run,
+                batch_size=settings.import_batch_size,
             )
         return report.as_dict()
 
@@ -240,7 +241,9 @@ def import_enterprises_cmd(
 
         _require_file(file)
         with open_session(settings) as session, err.status("导入企业中 (importing enterprises)…"):
-            report = import_enterprises(session, path=file, dry_run=dry_run)
+            report = import_enterprises(
+                session, path=file, dry_run=dry_run, batch_size=settings.import_batch_size
+            )
         return report.as_dict()
 
     _print_report(run_command(as_json, do), as_json)
@@ -259,7 +262,9 @@ def import_demands_cmd(
 
         _require_file(file)
         with open_session(settings) as session:
-            report = import_demands(session, path=file, dry_run=dry_run)
+            report = import_demands(
+                session, path=file, dry_run=dry_run, batch_size=settings.import_batch_size
+            )
         return report.as_dict()
 
     _print_report(run_command(as_json, do), as_json)

@@ -11,6 +11,10 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Rows per write batch when a caller gives none; `SHUANGLIAN_IMPORT_BATCH_SIZE` overrides it
+# through the CLI, which passes `Settings.import_batch_size` down.
+DEFAULT_IMPORT_BATCH_SIZE = 2000
+
 
 class Settings(BaseSettings):
     """Platform settings; every name is read as `SHUANGLIAN_<NAME>`."""
@@ -39,7 +43,8 @@ class Settings(BaseSettings):
         description="Mark session cookies Secure (set true when served behind HTTPS).",
     )
     import_batch_size: int = Field(
-        default=2000, description="Rows written per transaction by the importers."
+        default=DEFAULT_IMPORT_BATCH_SIZE,
+        description="Rows written per transaction by the importers.",
     )
 
     @property

@@ -33,7 +33,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shuanglian.config import Settings
+from shuanglian.config import DEFAULT_IMPORT_BATCH_SIZE
 from shuanglian.enterprises.models import Demand, Enterprise
 from shuanglian.enterprises.service import RowRecord, upsert_demands, upsert_enterprises
 from shuanglian.enterprises.validators import (
@@ -127,7 +127,7 @@ def import_enterprises(
             records=records,
             dry_run=dry_run,
             report=report,
-            batch_size=batch_size or Settings().import_batch_size,
+            batch_size=batch_size or DEFAULT_IMPORT_BATCH_SIZE,
         )
     finally:
         _close(rows)
@@ -268,7 +268,7 @@ def import_demands(
             )
         columns = {**ref_columns, **require_columns(header, DEMAND_REQUIRED)}
         columns.update(find_columns(header, DEMAND_OPTIONAL))
-        size = batch_size or Settings().import_batch_size
+        size = batch_size or DEFAULT_IMPORT_BATCH_SIZE
         report = ImportReport(dry_run=dry_run)
         records = _demand_records(session, rows, columns, report, source=path.name, size=size)
         upsert_demands(session, records=records, dry_run=dry_run, report=report, batch_size=size)

@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from shuanglian.config import Settings
+from shuanglian.config import DEFAULT_IMPORT_BATCH_SIZE
 from shuanglian.enterprises.models import Demand, Enterprise
 from shuanglian.errors import DomainError, NotFound
 from shuanglian.importing import ImportReport
@@ -132,7 +132,7 @@ def upsert_enterprises(
     """Insert new enterprises, update changed ones, count unchanged; all or nothing."""
     report = report or ImportReport()
     report.dry_run = dry_run
-    size = batch_size or Settings().import_batch_size
+    size = batch_size or DEFAULT_IMPORT_BATCH_SIZE
     seen = _FirstSeen()
     fresh = (
         r
@@ -360,7 +360,7 @@ def upsert_demands(
     """Insert or update demands keyed by (enterprise, exact title); all or nothing."""
     report = report or ImportReport()
     report.dry_run = dry_run
-    size = batch_size or Settings().import_batch_size
+    size = batch_size or DEFAULT_IMPORT_BATCH_SIZE
     seen = _FirstSeen()
     fresh = (
         r for r in records if seen.check((r.values["enterprise_id"], r.values["title"]), r, report)

@@ -1,9 +1,9 @@
 """Patent services: bulk upsert from importers, lookups and listings.
 
 `upsert_patents` is the write path for every import format. It never builds ORM objects per
-row: each batch of `Settings.import_batch_size` records costs one SELECT of the existing keys,
-one multi-row INSERT and one executemany UPDATE, which is what keeps 100k rows well under a
-minute on SQLite.
+row: each batch of `batch_size` records (the CLI passes `Settings.import_batch_size`) costs one
+SELECT of the existing keys, one multi-row INSERT and one executemany UPDATE, which is what
+keeps 100k rows well under a minute on SQLite.
 
 Counting rules (the same in a dry run, which writes nothing):
 
@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, func, insert, or_, select
 from sqlalchemy.orm import Session
 
-from shuanglian.config import get_settings
+from shuanglian.config import DEFAULT_IMPORT_BATCH_SIZE
 from shuanglian.db import utcnow
 from shuanglian.errors import NotFound
 from shuanglian.importing import ImportReport
@@ -82,7 +82,7 @@ def upsert_patents(
     """Insert or update patents by application key in bulk batches; the caller commits."""
     report = report if report is not None else ImportReport()
     report.dry_run = dry_run
-    size = batch_size or get_settings().import_batch_size
+    size = batch_size or DEFAULT_IMPORT_BATCH_SIZE
     # A savepoint makes the whole import atomic even for callers that keep using the session
     # after an ImportFailed: every batch written so far is rolled back with it.
     scope = nullcontext() if dry_run else session.begin_nested()

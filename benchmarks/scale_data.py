@@ -50,7 +50,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 WORK = ROOT / "benchmarks" / "work" / "scale"
-GENERATOR_VERSION = 5
+GENERATOR_VERSION = 6
 PG_ADMIN_URL = os.environ.get(
     "SHUANGLIAN_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
@@ -59,7 +59,14 @@ NULL = r"\N"  # COPY's NULL marker in the cached files
 # depend on the day the cache was built).
 BASE_TIME = datetime(2026, 11, 1, tzinfo=UTC)
 # Loading order respects foreign keys.
-TABLES = ("institutions", "patents", "inventory_pool", "market_listings", "market_listing_patents")
+TABLES = (
+    "institutions",
+    "patents",
+    "inventory_pool",
+    "market_listings",
+    "market_listing_patents",
+    "market_listing_terms",
+)
 PROVINCES = (
     "北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海", "江苏", "浙江",
     "安徽", "福建", "江西", "山东", "河南", "湖北", "湖南", "广东", "广西", "海南", "重庆",
@@ -341,6 +348,8 @@ def build_cache(scale: Scale, *, work: Path = WORK) -> Path:
             return folder
         manifest.unlink()
     folder.mkdir(parents=True, exist_ok=True)
+    from shuanglian.supermarket.search_terms import listing_terms
+
     started = time.perf_counter()
     rng = random.Random(scale.seed)
     columns = {
@@ -364,6 +373,7 @@ def build_cache(scale: Scale, *, work: Path = WORK) -> Path:
             "created_at", "updated_at",
         ],
         "market_listing_patents": ["id", "listing_id", "patent_id", "position"],
+        "market_listing_terms": ["term", "listing_id"],
     }  # fmt: skip
     writers = {name: _Writer(folder, name, cols) for name, cols in columns.items()}
     n_inst = scale.institutions
@@ -390,6 +400,7 @@ def build_cache(scale: Scale, *, work: Path = WORK) -> Path:
             packaged[lid] = extra
     lead_of = {p: lid for lid, members in packaged.items() for p in members}
     pending: dict[int, dict[str, Any]] = {}  # listings waiting for their package members
+    codes_of: dict[int, list[str]] = {}
     industry_of = _Industry()
     titles: list[str] = []
     industry_names: Counter[str] = Counter()
@@ -462,6 +473,7 @@ def build_cache(scale: Scale, *, work: Path = WORK) -> Path:
             published_at = BASE_TIME - timedelta(minutes=rng.randrange(2 * 365 * 24 * 60))
             scenarios = "应用场景：" + "、".join(names) + "等领域。" if names else None
             summary = _summary(abstract)
+            codes_of[pid] = codes
             pending[pid] = {
                 "id": pid, "patent_id": pid, "institution_id": inst, "title": title[:300],
                 "summary": summary, "scenarios": scenarios,
@@ -494,6 +506,15 @@ def build_cache(scale: Scale, *, work: Path = WORK) -> Path:
                         {"id": lp_id, "listing_id": lid, "patent_id": member, "position": position}
                     )
                 writers["market_listings"].write(listing)
+                for term in sorted(
+                    listing_terms(
+                        search_text=listing["search_text"],
+                        industries=codes_of[lid],
+                        modes=[m for m in listing["modes"].split(",") if m],
+                        tech_field=listing["tech_field"],
+                    )
+                ):
+                    writers["market_listing_terms"].write_cells([escape(term), str(lid)])
                 del pending[lid]
     for writer in writers.values():
         writer.close()
@@ -588,6 +609,8 @@ def _copy_postgresql(engine: Engine, path: Path, table: str) -> None:
             with cur.copy(sql) as copy:
                 while chunk := fh.read(1 << 20):
                     copy.write(chunk)
+            if "id" not in columns:
+                return
             # Rows came with explicit ids: move the sequence past them for later inserts.
             cur.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import Select, and_, delete, exists, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -19,7 +19,14 @@ from shuanglian.db import utcnow
 from shuanglian.errors import DomainError, NotFound
 from shuanglian.inventory.models import PoolEntry
 from shuanglian.patents.models import Patent
-from shuanglian.supermarket.models import Inquiry, Listing, ListingDailyStat, ListingPatent
+from shuanglian.supermarket import search_terms
+from shuanglian.supermarket.models import (
+    Inquiry,
+    Listing,
+    ListingDailyStat,
+    ListingPatent,
+    ListingTerm,
+)
 from shuanglian.text.normalize import normalize_for_search
 
 # Cooperation modes (合作方式), code → (zh, en). 开放许可: Patent Law art. 50–52.
@@ -173,6 +180,40 @@ def _apply(listing: Listing, data: ListingInput, patents: list[Patent]) -> None:
     listing.search_text = _search_text(data, patents)
 
 
+def terms_of(listing: Listing) -> set[str]:
+    """The search and filter terms `listing` must be indexed under (see `search_terms`)."""
+    return search_terms.listing_terms(
+        search_text=listing.search_text,
+        industries=unfence(listing.industries),
+        modes=unfence(listing.modes),
+        tech_field=listing.tech_field,
+    )
+
+
+def sync_listing_terms(session: Session, listing: Listing) -> None:
+    """Bring the listing's rows in `market_listing_terms` in step with its text and filters.
+
+    Call after any change to a listing's text, industries, modes or field (and after the
+    flush that gave a new listing its id); only the difference is written.
+    """
+    wanted = terms_of(listing)
+    have = set(
+        session.scalars(select(ListingTerm.term).where(ListingTerm.listing_id == listing.id))
+    )
+    gone = have - wanted
+    if gone:
+        session.execute(
+            delete(ListingTerm).where(
+                ListingTerm.listing_id == listing.id, ListingTerm.term.in_(gone)
+            )
+        )
+    new = wanted - have
+    if new:
+        session.execute(
+            insert(ListingTerm), [{"term": t, "listing_id": listing.id} for t in sorted(new)]
+        )
+
+
 def _pooled_patents(session: Session, *, actor: User | None, patent_ids: list[int]) -> list[Patent]:
     ids = list(dict.fromkeys(patent_ids))
     if not ids:
@@ -233,6 +274,7 @@ def create_listing(
         listing.status = "published"
         listing.published_at = utcnow()
     session.flush()
+    sync_listing_terms(session, listing)
     return listing
 
 
@@ -247,6 +289,7 @@ def update_listing(
     if actor is not None and actor.role == perm.ADMIN:
         listing.featured = clean.featured
     session.flush()
+    sync_listing_terms(session, listing)
     return listing
 
 
@@ -291,6 +334,43 @@ def get_listing(session: Session, *, listing_id: int, actor: User | None = None)
     return listing
 
 
+# A posting list at most this long drives the query: its listings are fetched by id and the
+# few matches sorted. Longer (common terms, broad filters): the sorted catalogue index is
+# walked and each listing probed for its terms, which stops after one page of matches.
+DRIVING_POSTINGS_MAX = 2000
+
+
+def _restrict_to_terms(
+    session: Session, stmt: Select[tuple[Listing]], terms: list[str]
+) -> Select[tuple[Listing]] | None:
+    """`stmt` limited to listings indexed under every term; None when a term has no listing.
+
+    The plan is chosen here from the posting lengths, not left to the planner: SQLite keeps
+    no per-term statistics, and the right plan differs by three orders of magnitude between
+    a rare and a common term.
+    """
+    lengths = dict(
+        session.execute(
+            select(ListingTerm.term, func.count())
+            .where(ListingTerm.term.in_(terms))
+            .group_by(ListingTerm.term)
+        ).all()
+    )
+    if len(lengths) < len(terms):
+        return None
+    rarest = min(terms, key=lambda t: lengths[t])
+    probes = terms
+    if lengths[rarest] <= DRIVING_POSTINGS_MAX:
+        ids = session.scalars(select(ListingTerm.listing_id).where(ListingTerm.term == rarest))
+        stmt = stmt.where(Listing.id.in_(list(ids)))
+        probes = [t for t in terms if t != rarest]
+    for term in probes:
+        stmt = stmt.where(
+            exists().where(and_(ListingTerm.term == term, ListingTerm.listing_id == Listing.id))
+        )
+    return stmt
+
+
 def search_listings(
     session: Session,
     *,
@@ -315,19 +395,22 @@ def search_listings(
     if mode and mode not in MODES:
         raise DomainError(f"未知合作方式 {mode!r} (unknown mode)", field="mode")
     stmt = select(Listing).where(Listing.status == status)
-    for term in normalize_for_search(q or "").split()[:10]:
-        stmt = stmt.where(Listing.search_text.contains(term, autoescape=True))
-    if industry:
-        # ",C34" also finds listings coded at 中类/小类 level (C341, C3411).
-        stmt = stmt.where(
-            Listing.industries.contains("," + industry.strip().upper(), autoescape=True)
-        )
-    if tech_field:
-        stmt = stmt.where(Listing.tech_field == tech_field)
+    query = search_terms.parse_query(q)
+    terms = query.terms
+    for word in query.substrings:
+        stmt = stmt.where(Listing.search_text.contains(word, autoescape=True))
+    if industry and industry.strip():
+        terms.append(search_terms.industry_term(industry))
+    if mode:
+        terms.append(search_terms.mode_term(mode))
+    if tech_field and tech_field.strip():
+        terms.append(search_terms.field_term(tech_field))
+    if terms:
+        stmt = _restrict_to_terms(session, stmt, list(dict.fromkeys(terms)))
+        if stmt is None:  # a term no listing has: nothing can match
+            return ListingPage(items=[], total=0, offset=offset, limit=limit)
     if region:
         stmt = stmt.where(Listing.region.contains(region.strip(), autoescape=True))
-    if mode:
-        stmt = stmt.where(Listing.modes.contains(f",{mode},", autoescape=True))
     if trl_min is not None:
         stmt = stmt.where(Listing.trl >= trl_min)
     if trl_max is not None:

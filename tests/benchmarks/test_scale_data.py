@@ -30,6 +30,7 @@ from shuanglian.db import make_engine, make_session_factory
 from shuanglian.patents.models import Institution
 from shuanglian.patents.numbers import cn_check_digit, is_valid_application_number
 from shuanglian.supermarket import service
+from shuanglian.supermarket.models import ListingTerm
 from shuanglian.text.normalize import normalize_for_search
 
 SCALE = Scale(patents=1200, listings=300, seed=7)
@@ -143,6 +144,12 @@ def test_fill_database_loads_rows_the_app_can_serve(empty_engine: Engine, cache:
         assert hits.total > 0 and all(term in x.search_text for x in hits.items)
         listing = service.get_listing(session, listing_id=published.items[0].id)
         assert listing.members and listing.members[0].patent.title
+        # The cached term rows are exactly what the service would index the listing under.
+        for item in published.items:
+            indexed = session.scalars(
+                select(ListingTerm.term).where(ListingTerm.listing_id == item.id)
+            )
+            assert set(indexed) == service.terms_of(item)
     assert fill_database(empty_engine, scale=SCALE, cache=cache).reused
     with factory() as session:
         # Ids were loaded explicitly: new rows must still get fresh ids (sequences moved on).

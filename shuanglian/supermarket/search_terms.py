@@ -1,0 +1,105 @@
+"""The catalogue's search terms: what a listing is indexed under, and what a query looks up.
+
+Text is normalised as everywhere (`normalize_for_search`: Traditional → Simplified, width,
+case). Chinese is indexed as overlapping character bigrams (锂电池 → 锂电, 电池) and queried the
+same way, so a search finds a word inside a longer one (电池 finds 锂电池), as visitors expect
+of a catalogue, whatever a word segmenter would have made of either side; a one-character
+query is matched as a substring instead. Other text goes through `text.tokenize`, the matching
+engine's tokeniser: English stemmed (batteries → batteri), stopwords dropped. Filters become
+terms too, so every selective condition of a catalogue query is one posting list:
+
+    ind:C34       industry filter; every prefix of each GB/T 4754 code (C, C3, C34, C341) is
+                  indexed, so a 大类 filter also finds listings coded at 中类/小类 level
+    mode:licence  cooperation mode
+    field:…       WIPO technology field (exact)
+
+Keyword tokens are [a-z0-9]+ runs or Han/other-script words, never containing ':', so they
+cannot collide with a filter term.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from shuanglian.text.normalize import normalize_for_search
+from shuanglian.text.tokenize import tokenize
+
+MAX_TERM_LENGTH = 64  # the column's width; longer tokens are cut the same way on both sides
+MAX_QUERY_TERMS = 10
+INDUSTRY = "ind:"
+MODE = "mode:"
+FIELD = "field:"
+
+
+def _cut(term: str) -> str:
+    return term[:MAX_TERM_LENGTH]
+
+
+_HAN_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+
+def _keywords(text: str | None) -> tuple[list[str], list[str]]:
+    """(distinct terms in order of first appearance, one-character Han runs)."""
+    norm = normalize_for_search(text or "")
+    terms: list[str] = []
+    singles: list[str] = []
+    for run in _HAN_RUN.findall(norm):
+        if len(run) == 1:
+            singles.append(run)
+        terms.extend(run[i : i + 2] for i in range(len(run) - 1))
+    terms.extend(tokenize(_HAN_RUN.sub(" ", norm)))
+    return list(dict.fromkeys(_cut(t) for t in terms)), singles
+
+
+def keyword_terms(text: str | None) -> list[str]:
+    """Distinct search terms of `text`, in order of first appearance."""
+    return _keywords(text)[0]
+
+
+def industry_term(code: str) -> str:
+    return _cut(INDUSTRY + code.strip().upper())
+
+
+def mode_term(mode: str) -> str:
+    return _cut(MODE + mode)
+
+
+def field_term(field: str) -> str:
+    return _cut(FIELD + field.strip())
+
+
+def listing_terms(
+    *, search_text: str, industries: list[str], modes: list[str], tech_field: str | None
+) -> set[str]:
+    """Every term a listing is found under: its keywords and its filter values."""
+    terms = set(keyword_terms(search_text))
+    for code in industries:
+        code = code.strip().upper()
+        terms.update(industry_term(code[:n]) for n in range(1, len(code) + 1))
+    terms.update(mode_term(m) for m in modes)
+    if tech_field and tech_field.strip():
+        terms.add(field_term(tech_field))
+    return terms
+
+
+@dataclass
+class Query:
+    """A search split into what the term index answers and what must be matched as text.
+
+    `terms`: looked up, every one must match. `substrings`: matched inside the listing's
+    normalised text, for what the index has no term for: one-character Chinese words, and
+    queries made only of stopwords (searched as typed rather than ignored).
+    """
+
+    terms: list[str] = field(default_factory=list)
+    substrings: list[str] = field(default_factory=list)
+
+
+def parse_query(q: str | None) -> Query:
+    """The terms and substrings of a visitor's search, at most MAX_QUERY_TERMS of each."""
+    terms, singles = _keywords(q)
+    substrings = singles
+    if not terms and not singles:
+        substrings = normalize_for_search(q or "").split()
+    return Query(terms[:MAX_QUERY_TERMS], list(dict.fromkeys(substrings))[:MAX_QUERY_TERMS])

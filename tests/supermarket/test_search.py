@@ -1,0 +1,135 @@
+"""Catalogue search through the term index: what is found, and that both query plans agree."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from shuanglian.supermarket import search_terms, service
+from shuanglian.supermarket.models import ListingTerm
+from shuanglian.supermarket.service import ListingInput
+from tests.web.factories import make_institution, make_listing, make_user
+
+
+def _ids(session, inst, **kw) -> list[int]:
+    page = service.search_listings(session, institution_id=inst.id, **kw)
+    return [x.id for x in page.items]
+
+
+def _terms(session, listing_id: int) -> set[str]:
+    rows = session.scalars(select(ListingTerm.term).where(ListingTerm.listing_id == listing_id))
+    return set(rows)
+
+
+def test_listing_terms_cover_words_subwords_stems_and_filters() -> None:
+    terms = search_terms.listing_terms(
+        search_text="锂离子电池回收 recycling batteries",
+        industries=["C3841"],
+        modes=["licence"],
+        tech_field="Electrical machinery, apparatus, energy",
+    )
+    assert {"锂离", "离子", "子电", "电池", "池回", "回收", "recycl", "batteri"} <= terms
+    assert {"ind:C", "ind:C3", "ind:C38", "ind:C384", "ind:C3841"} <= terms
+    assert "mode:licence" in terms and "field:Electrical machinery, apparatus, energy" in terms
+    assert all(len(t) <= search_terms.MAX_TERM_LENGTH for t in terms)
+
+
+def test_english_search_matches_other_word_forms(db_session) -> None:
+    inst = make_institution(db_session)
+    listing = make_listing(db_session, inst, title="电池回收", title_en="Recycling of batteries")
+    assert _ids(db_session, inst, q="battery recycled") == [listing.id]
+    assert _ids(db_session, inst, q="BATTERIES") == [listing.id]
+
+
+def test_every_word_must_match(db_session) -> None:
+    inst = make_institution(db_session)
+    battery = make_listing(db_session, inst, title="锂电池回收")
+    make_listing(db_session, inst, title="无人机集群控制")
+    assert _ids(db_session, inst, q="电池 回收") == [battery.id]
+    assert _ids(db_session, inst, q="电池 无人机") == []
+
+
+def test_chinese_finds_a_word_inside_a_longer_one(db_session) -> None:
+    inst = make_institution(db_session)
+    battery = make_listing(db_session, inst, title="锂离子电池回收")
+    drone = make_listing(db_session, inst, title="无人机集群控制")
+    assert _ids(db_session, inst, q="电池") == [battery.id]
+    assert _ids(db_session, inst, q="离子电池") == [battery.id]
+    assert _ids(db_session, inst, q="回收电池") == []  # 收电 is not in the text
+    assert _ids(db_session, inst, q="锂") == [battery.id]  # one character: a substring
+    assert _ids(db_session, inst, q="群 机") == [drone.id]
+
+
+def test_a_stopword_only_query_matches_the_text_as_typed(db_session) -> None:
+    inst = make_institution(db_session)
+    wherein = make_listing(db_session, inst, title="储能集成 wherein 调峰")
+    make_listing(db_session, inst, title="无人机集群控制")
+    assert search_terms.parse_query("wherein").terms == []  # claim boilerplate, not a term
+    assert _ids(db_session, inst, q="wherein") == [wherein.id]
+
+
+def test_editing_a_listing_moves_it_to_its_new_terms(db_session) -> None:
+    inst = make_institution(db_session)
+    staff = make_user(db_session, "institution_staff", institution_id=inst.id)
+    listing = make_listing(db_session, inst, title="锂电池回收", industries=["C38"])
+    service.update_listing(
+        db_session,
+        actor=staff,
+        listing_id=listing.id,
+        data=ListingInput(
+            title="氢燃料电池电堆",
+            summary="新一代氢燃料电池电堆，功率密度高，寿命长。",
+            modes=["equity"],
+            industries=["C34"],
+        ),
+    )
+    terms = _terms(db_session, listing.id)
+    assert {"氢燃", "燃料", "电堆", "mode:equity", "ind:C34"} <= terms
+    assert "mode:licence" not in terms and "ind:C38" not in terms
+    assert _ids(db_session, inst, q="燃料电池") == [listing.id]
+    assert _ids(db_session, inst, mode="licence") == []
+    assert _ids(db_session, inst, industry="C3") == [listing.id]
+
+
+@pytest.mark.parametrize("driving_max", [0, 10_000])
+def test_both_query_plans_give_the_same_pages(db_session, monkeypatch, driving_max) -> None:
+    """Rare terms drive the query from their posting list, common ones probe the sorted index;
+    the plan must never change which listings a visitor sees, nor their order."""
+    inst = make_institution(db_session)
+    made = []
+    for i in range(7):
+        made.append(
+            make_listing(
+                db_session,
+                inst,
+                title=f"电池管理系统 第{i}代" if i % 2 == 0 else f"无人机电池 第{i}代",
+                modes=["licence"] if i % 3 else ["transfer"],
+                price=Decimal(10 * (7 - i)),
+                trl=1 + i,
+                industries=["C38"] if i < 4 else ["C37"],
+            )
+        )
+    monkeypatch.setattr(service, "DRIVING_POSTINGS_MAX", driving_max)
+    by_id = {x.id: x for x in made}
+    newest_first = sorted(by_id, reverse=True)
+    assert _ids(db_session, inst, q="电池") == newest_first
+    expected = [
+        i for i in newest_first if "licence" in by_id[i].modes and "C38" in by_id[i].industries
+    ]
+    assert _ids(db_session, inst, q="电池", mode="licence", industry="C38") == expected
+    assert _ids(db_session, inst, q="电池", sort="price_asc") == sorted(
+        by_id, key=lambda i: by_id[i].price
+    )
+    page = service.search_listings(
+        db_session, institution_id=inst.id, q="电池", limit=2, offset=2, sort="trl"
+    )
+    assert page.total == 7 and [x.id for x in page.items] == sorted(by_id, reverse=True)[2:4]
+
+
+def test_an_unknown_term_or_filter_finds_nothing(db_session) -> None:
+    inst = make_institution(db_session)
+    make_listing(db_session, inst, title="锂电池回收")
+    assert _ids(db_session, inst, q="电池 zzyzxq") == []
+    assert _ids(db_session, inst, tech_field="No such field") == []

@@ -341,8 +341,8 @@ DRIVING_POSTINGS_MAX = 2000
 
 
 def _restrict_to_terms(
-    session: Session, stmt: Select[tuple[Listing]], terms: list[str]
-) -> Select[tuple[Listing]] | None:
+    session: Session, stmt: Select[Listing], terms: list[str]
+) -> Select[Listing] | None:
     """`stmt` limited to listings indexed under every term; None when a term has no listing.
 
     The plan is chosen here from the posting lengths, not left to the planner: SQLite keeps
@@ -406,9 +406,10 @@ def search_listings(
     if tech_field and tech_field.strip():
         terms.append(search_terms.field_term(tech_field))
     if terms:
-        stmt = _restrict_to_terms(session, stmt, list(dict.fromkeys(terms)))
-        if stmt is None:  # a term no listing has: nothing can match
+        restricted = _restrict_to_terms(session, stmt, list(dict.fromkeys(terms)))
+        if restricted is None:  # a term no listing has: nothing can match
             return ListingPage(items=[], total=0, offset=offset, limit=limit)
+        stmt = restricted
     if region:
         stmt = stmt.where(Listing.region.contains(region.strip(), autoescape=True))
     if trl_min is not None:

@@ -17,7 +17,7 @@ from shuanglian.inventory.models import PoolEntry
 from shuanglian.patents.models import Patent
 from shuanglian.supermarket import service
 from shuanglian.supermarket.cards import MAX_IDS, card_sheet_pdf
-from shuanglian.supermarket.codes import code128_svg, listing_url, qr_png, qr_svg
+from shuanglian.supermarket.codes import code128_png, code128_svg, listing_url, qr_png, qr_svg
 from shuanglian.supermarket.service import MODES, SORTS, ListingInput, parse_price, unfence
 from shuanglian.web.deps import (
     CsrfDep,
@@ -223,6 +223,16 @@ def listing_barcode_svg(session: SessionDep, listing_id: IdPath) -> Response:
     return Response(
         code128_svg(listing.number),
         media_type="image/svg+xml",
+        headers={"Cache-Control": CODE_CACHE},
+    )
+
+
+@router.get("/market/{listing_id:int}/barcode.png")
+def listing_barcode_png(session: SessionDep, listing_id: IdPath) -> Response:
+    listing = service.get_listing(session, listing_id=listing_id)
+    return Response(
+        code128_png(listing.number),
+        media_type="image/png",
         headers={"Cache-Control": CODE_CACHE},
     )
 

@@ -1,22 +1,26 @@
 """JSON routes for enterprises and their demands under /api/v1.
 
-Public data only: an enterprise's name, industry, region and business scope are on its public
-registration; users, feedback and push lists are served elsewhere behind permission checks.
+Reads serve public data only: an enterprise's name, industry, region and business scope are on
+its public registration; users, feedback and push lists are served elsewhere behind permission
+checks. Writes (profile, demands) call `enterprises.workspace`, the functions the enterprise
+workspace pages call, so both check the same rules and permissions.
 """
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from shuanglian.enterprises import service
+from shuanglian.enterprises import service, workspace
+from shuanglian.enterprises.workspace import DemandInput, ProfileInput
 from shuanglian.matching.schemas import Match
 from shuanglian.matching.service import match_demand, match_enterprise
-from shuanglian.web.deps import IdPath, IdQuery, SessionDep
+from shuanglian.web.deps import MAX_ID, CsrfDep, CurrentUser, IdPath, IdQuery, SessionDep
+from shuanglian.web.forms import MAX_FIELD_CHARS
 from shuanglian.web.schemas import ERROR_RESPONSES, ErrorResponse, ListResponse
 
 router = APIRouter(tags=["enterprises"], responses=ERROR_RESPONSES)
@@ -52,6 +56,53 @@ class DemandRead(BaseModel):
     deadline: date | None = None
     region: str | None = None
     status: str
+
+
+# Request bodies only bound the size of what is sent; the field rules (lengths, GB/T 4754 codes,
+# budgets, dates) are checked by the workspace service, so the API and the pages refuse the
+# same input with the same message.
+Text = Annotated[str | None, Field(max_length=MAX_FIELD_CHARS)]
+Code = Annotated[str | None, Field(max_length=20, description="GB/T 4754-2017, e.g. C3311")]
+Budget = Annotated[Decimal | None, Field(description="万元 人民币 (10k CNY)")]
+
+
+class ProfileUpdate(BaseModel):
+    """An enterprise's own profile fields. Both must be sent (PUT replaces them): null or ""
+    clears one, so a client cannot wipe a field by leaving it out by mistake."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    business_scope: Text = Field(description="经营范围 and technology needs (matching reads it)")
+    industry_code: Code
+
+
+class DemandCreate(BaseModel):
+    """A new demand; it starts open."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enterprise_id: int = Field(ge=1, le=MAX_ID)
+    title: str = Field(max_length=MAX_FIELD_CHARS)
+    description: Text = None
+    industry_code: Code = None
+    budget: Budget = None
+    deadline: date | None = None
+    region: Text = None
+
+
+class DemandUpdate(BaseModel):
+    """A demand's fields, all sent (PUT replaces them; null clears one); `status` omitted or
+    null keeps the current status."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(max_length=MAX_FIELD_CHARS)
+    description: Text
+    industry_code: Code
+    budget: Budget
+    deadline: date | None
+    region: Text
+    status: Literal["open", "closed"] | None = None
 
 
 def _enterprise_page(page: Any) -> ListResponse[EnterpriseRead]:
@@ -106,6 +157,22 @@ def get_enterprise_api(session: SessionDep, enterprise_id: IdPath) -> Enterprise
     )
 
 
+@router.put(
+    "/enterprises/{enterprise_id}/profile",
+    response_model=EnterpriseRead,
+    dependencies=[CsrfDep],
+    summary="更新企业资料 / update an enterprise's profile",
+)
+def update_enterprise_profile_api(
+    session: SessionDep, user: CurrentUser, enterprise_id: IdPath, body: ProfileUpdate
+) -> EnterpriseRead:
+    enterprise = workspace.update_enterprise_profile(
+        session, actor=user, enterprise_id=enterprise_id, data=ProfileInput(**body.model_dump())
+    )
+    session.commit()
+    return EnterpriseRead.model_validate(enterprise)
+
+
 @router.get("/demands", response_model=ListResponse[DemandRead], summary="技术需求 / demands")
 def list_demands_api(
     session: SessionDep,
@@ -136,6 +203,40 @@ def list_demands_api(
 @router.get("/demands/{demand_id}", response_model=DemandRead, summary="需求详情 / one demand")
 def get_demand_api(session: SessionDep, demand_id: IdPath) -> DemandRead:
     return DemandRead.model_validate(service.get_demand(session, demand_id=demand_id))
+
+
+@router.post(
+    "/demands",
+    response_model=DemandRead,
+    status_code=201,
+    dependencies=[CsrfDep],
+    summary="发布技术需求 / publish a demand",
+)
+def create_demand_api(session: SessionDep, user: CurrentUser, body: DemandCreate) -> DemandRead:
+    demand = workspace.create_demand(
+        session,
+        actor=user,
+        enterprise_id=body.enterprise_id,
+        data=DemandInput(**body.model_dump(exclude={"enterprise_id"})),
+    )
+    session.commit()
+    return DemandRead.model_validate(demand)
+
+
+@router.put(
+    "/demands/{demand_id}",
+    response_model=DemandRead,
+    dependencies=[CsrfDep],
+    summary="修改技术需求 / edit, close or reopen a demand",
+)
+def update_demand_api(
+    session: SessionDep, user: CurrentUser, demand_id: IdPath, body: DemandUpdate
+) -> DemandRead:
+    demand = workspace.update_demand(
+        session, actor=user, demand_id=demand_id, data=DemandInput(**body.model_dump())
+    )
+    session.commit()
+    return DemandRead.model_validate(demand)
 
 
 MATCH_RESPONSES: dict[int | str, dict[str, object]] = {

@@ -37,6 +37,7 @@ from shuanglian.config import DEFAULT_IMPORT_BATCH_SIZE
 from shuanglian.enterprises.models import Demand, Enterprise
 from shuanglian.enterprises.service import RowRecord, upsert_demands, upsert_enterprises
 from shuanglian.enterprises.validators import (
+    parse_budget,
     parse_registered_capital,
     validate_credit_code,
     validate_industry_code,
@@ -346,14 +347,9 @@ def parse_demand_row(
 
 def _budget(cells: dict[str, str], column: str) -> Any:
     try:
-        amount, currency = parse_registered_capital(cells.get(column, ""))
+        return parse_budget(cells.get(column, ""))
     except ValueError as exc:
-        raise RowRejected(
-            column, "预算应为万元金额，如 50 或 50万元（budget must be an amount in 万元）"
-        ) from exc
-    if currency not in (None, "CNY"):
-        raise RowRejected(column, "预算须以人民币万元计（budget must be in 万元 人民币）")
-    return amount
+        raise RowRejected(column, str(exc)) from exc
 
 
 def _resolve_enterprises(

@@ -1,23 +1,21 @@
 """HTML pages for enterprises and demands: the public register and the enterprise workspace.
 
-The workspace edits a few profile and demand fields directly: the enterprises service has
-no update functions yet (the lead may move these two small writes there).
+The workspace's edits go through `enterprises.workspace`, the same functions the JSON API
+calls: those validate, check permissions and flush; these handlers read the form, commit, and
+show a refused field's message next to that field.
 """
 
 from __future__ import annotations
 
-import re
-from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from shuanglian.accounts import permissions as perm
-from shuanglian.enterprises import service
-from shuanglian.errors import DomainError, NotFound, PermissionDenied
+from shuanglian.enterprises import service, workspace
+from shuanglian.enterprises.workspace import DemandInput, ProfileInput
+from shuanglian.errors import DomainError
 from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, PageDep, SessionDep
 from shuanglian.web.forms import form_text
 from shuanglian.web.templating import render
@@ -102,14 +100,6 @@ def demand_page(
 # --------------------------------------------------------------------------- workspace
 
 
-def _workspace_enterprise(user: Any) -> int:
-    """The enterprise an enterprise user works for (admins have none to act as)."""
-    user = perm.require_role(user, perm.ENTERPRISE_USER)
-    if user.enterprise_id is None:
-        raise PermissionDenied("账号未关联企业 (this account has no enterprise)")
-    return int(user.enterprise_id)
-
-
 SIGNAL_NAMES_ZH = {"bm25": "文本", "ipc": "分类号", "prior": "产业关联", "dense": "语义"}
 
 
@@ -175,14 +165,15 @@ def _workspace(
     user: Any,
     *,
     errors: dict[str, str] | None = None,
-    form: dict[str, str] | None = None,
+    profile_form: dict[str, str] | None = None,
+    demand_form: dict[str, str] | None = None,
     message: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     from shuanglian.inventory.models import INTENTS, Feedback
     from shuanglian.inventory.push import push_list_for_enterprise
 
-    enterprise_id = _workspace_enterprise(user)
+    enterprise_id = workspace.workspace_enterprise_id(user)
     enterprise = service.get_enterprise(session, enterprise_id=enterprise_id)
     pushes = push_list_for_enterprise(session, actor=user, enterprise_id=enterprise_id)[:100]
     feedback = {
@@ -201,7 +192,8 @@ def _workspace(
             "demands": demands,
             "explain": explanation_lines,
             "errors": errors or {},
-            "form": form or {},
+            "profile_form": profile_form or {},
+            "demand_form": demand_form or {},
             "flashes": [message] if message else [],
         },
         status_code=status_code,
@@ -220,30 +212,45 @@ _form_str = form_text
 async def enterprise_profile_submit(
     request: Request, session: SessionDep, user: CurrentUser
 ) -> Response:
-    enterprise_id = _workspace_enterprise(user)
+    enterprise_id = workspace.workspace_enterprise_id(user)
     form = await request.form()
-    scope = _form_str(form, "business_scope").strip()
-    industry = _form_str(form, "industry_code").strip().upper()
-    errors = {}
-    if len(scope) > 5000:
-        errors["business_scope"] = "经营范围不超过 5000 字 (at most 5000 characters)"
-    if industry and not re.fullmatch(r"[A-T]?\d{2,4}|[A-T]", industry):
-        errors["industry_code"] = "行业代码须符合 GB/T 4754-2017，如 C34 或 3411 (e.g. C34)"
-    if errors:
+    data = ProfileInput(
+        business_scope=_form_str(form, "business_scope"),
+        industry_code=_form_str(form, "industry_code"),
+    )
+    try:
+        workspace.update_enterprise_profile(
+            session, actor=user, enterprise_id=enterprise_id, data=data
+        )
+    except DomainError as exc:
+        field = _field_of(session, exc)
         return _workspace(
             request,
             session,
             user,
-            errors=errors,
-            form=dict(business_scope=scope, industry_code=industry),
+            errors={field: exc.message},
+            profile_form=_echo(form),
             status_code=422,
         )
-    enterprise = service.get_enterprise(session, enterprise_id=enterprise_id)
-    enterprise.business_scope = scope or None
-    enterprise.industry_code = industry or None
-    enterprise.search_text = service.enterprise_search_text(enterprise.name, scope)
     session.commit()
     return RedirectResponse("/workspace/enterprise#profile", status_code=303)
+
+
+def _field_of(session: Any, exc: DomainError) -> str:
+    """The form field a refused edit names, after undoing the attempt.
+
+    An error that names no field (not allowed, not found) is not something to show beside an
+    input: it goes on to the site's error page.
+    """
+    session.rollback()
+    if exc.field is None:
+        raise exc
+    return exc.field
+
+
+def _echo(form: Any) -> dict[str, str]:
+    """What the person typed, to put back into the form beside the error."""
+    return {k: _form_str(form, k) for k in form if k != "csrf_token"}
 
 
 @router.post(
@@ -259,7 +266,7 @@ async def enterprise_feedback_submit(
     from shuanglian.inventory.feedback import submit_feedback
     from shuanglian.inventory.schemas import FeedbackIn
 
-    enterprise_id = _workspace_enterprise(user)
+    enterprise_id = workspace.workspace_enterprise_id(user)
     form = await request.form()
     key = f"feedback-{push_id}"
     try:
@@ -293,53 +300,37 @@ def _first_error(exc: Exception) -> str:
     return "产业化前景须为 1–5 (prospect must be 1–5)"
 
 
-def _demand_fields(form: Any) -> dict[str, Any]:
-    budget_raw = _form_str(form, "budget").strip()
-    deadline_raw = _form_str(form, "deadline").strip()
-    try:
-        budget = Decimal(budget_raw) if budget_raw else None
-    except InvalidOperation as exc:
-        raise DomainError(
-            "预算须为数字，单位万元 (budget: number, 10k CNY)", field="budget"
-        ) from exc
-    if budget is not None and (not budget.is_finite() or budget > Decimal("1e9")):
-        raise DomainError("预算超出范围 (budget out of range)", field="budget")
-    try:
-        deadline = date.fromisoformat(deadline_raw) if deadline_raw else None
-    except ValueError as exc:
-        raise DomainError(
-            "截止日期格式为 YYYY-MM-DD (date as YYYY-MM-DD)", field="deadline"
-        ) from exc
-    title = _form_str(form, "title").strip()
-    if len(title) > 500:
-        raise DomainError("标题不超过 500 字 (title at most 500 characters)", field="title")
-    return {
-        "title": title,
-        "description": _form_str(form, "description").strip()[:5000] or None,
-        "industry_code": _form_str(form, "industry_code").strip().upper()[:5] or None,
-        "budget": budget,
-        "deadline": deadline,
-        "region": _form_str(form, "region").strip()[:100] or None,
-    }
+def _demand_input(form: Any) -> DemandInput:
+    """The demand form as the service's input; an absent status keeps the current one."""
+    return DemandInput(
+        title=_form_str(form, "title"),
+        description=_form_str(form, "description"),
+        industry_code=_form_str(form, "industry_code"),
+        budget=_form_str(form, "budget"),
+        deadline=_form_str(form, "deadline"),
+        region=_form_str(form, "region"),
+        status=_form_str(form, "status") or None,
+    )
 
 
 @router.post("/workspace/enterprise/demands", response_class=HTMLResponse, dependencies=[CsrfDep])
 async def enterprise_demand_create(
     request: Request, session: SessionDep, user: CurrentUser
 ) -> Response:
-    enterprise_id = _workspace_enterprise(user)
+    enterprise_id = workspace.workspace_enterprise_id(user)
     form = await request.form()
     try:
-        service.create_demand(session, enterprise_id=enterprise_id, **_demand_fields(form))
+        workspace.create_demand(
+            session, actor=user, enterprise_id=enterprise_id, data=_demand_input(form)
+        )
     except DomainError as exc:
-        session.rollback()
-        echo = {k: v for k, v in form.items() if isinstance(v, str)}
+        field = _field_of(session, exc)
         return _workspace(
             request,
             session,
             user,
-            errors={f"demand-{exc.field or 'title'}": exc.message},
-            form=echo,
+            errors={f"demand-{field}": exc.message},
+            demand_form=_echo(form),
             status_code=422,
         )
     session.commit()
@@ -350,21 +341,18 @@ async def enterprise_demand_create(
 def enterprise_demand_edit_page(
     request: Request, session: SessionDep, user: CurrentUser, demand_id: IdPath
 ) -> HTMLResponse:
-    demand = _own_demand(session, user, demand_id)
+    demand = workspace.demand_for_editing(session, actor=user, demand_id=demand_id)
     return render(
         request,
         "workspace/demand_edit.html",
-        {"demand": demand, "errors": {}, "matches": _demand_matches(session, request, demand.id)},
+        {
+            "demand": demand,
+            "errors": {},
+            "form": {},
+            "matches": _demand_matches(session, request, demand.id),
+            "home": _demand_home(user, demand),
+        },
     )
-
-
-def _own_demand(session: Any, user: Any, demand_id: int) -> Any:
-    enterprise_id = _workspace_enterprise(user)
-    demand = service.get_demand(session, demand_id=demand_id)
-    if demand.enterprise_id != enterprise_id:
-        # Another enterprise's demand: same answer as a missing one.
-        raise NotFound(f"需求不存在：{demand_id}（demand not found）")
-    return demand
 
 
 def _demand_matches(session: Any, request: Request, demand_id: int) -> dict[str, Any]:
@@ -388,25 +376,32 @@ def _demand_matches(session: Any, request: Request, demand_id: int) -> dict[str,
 async def enterprise_demand_edit_submit(
     request: Request, session: SessionDep, user: CurrentUser, demand_id: IdPath
 ) -> Response:
-    demand = _own_demand(session, user, demand_id)
     form = await request.form()
     try:
-        fields = _demand_fields(form)
-        if not fields["title"]:
-            raise DomainError("需求标题不能为空（title is required）", field="title")
-        status = _form_str(form, "status")
-        if status not in service.DEMAND_STATUSES:
-            raise DomainError("状态须为 open 或 closed (status)", field="status")
+        demand = workspace.update_demand(
+            session, actor=user, demand_id=demand_id, data=_demand_input(form)
+        )
     except DomainError as exc:
+        field = _field_of(session, exc)
+        demand = workspace.demand_for_editing(session, actor=user, demand_id=demand_id)
         return render(
             request,
             "workspace/demand_edit.html",
-            {"demand": demand, "errors": {exc.field or "title": exc.message}, "matches": None},
+            {
+                "demand": demand,
+                "errors": {field: exc.message},
+                "form": _echo(form),
+                "matches": None,
+                "home": _demand_home(user, demand),
+            },
             status_code=422,
         )
-    for key, value in fields.items():
-        setattr(demand, key, value)
-    demand.status = status
-    demand.search_text = service.demand_search_text(demand.title, demand.description)
     session.commit()
-    return RedirectResponse("/workspace/enterprise#demands", status_code=303)
+    return RedirectResponse(_demand_home(user, demand), status_code=303)
+
+
+def _demand_home(user: Any, demand: Any) -> str:
+    """Where an edited demand is seen: its enterprise's workspace, or (admin) its public page."""
+    if user is not None and user.enterprise_id == demand.enterprise_id:
+        return "/workspace/enterprise#demands"
+    return f"/demands/{demand.id}"

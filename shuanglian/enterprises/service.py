@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
 from itertools import islice
 from typing import Any, Generic, TypeVar
 
@@ -309,46 +307,6 @@ def list_enterprises(
 # --------------------------------------------------------------------------- demands
 
 
-def create_demand(
-    session: Session,
-    *,
-    enterprise_id: int,
-    title: str,
-    description: str | None = None,
-    industry_code: str | None = None,
-    budget: Decimal | None = None,
-    deadline: date | None = None,
-    region: str | None = None,
-) -> Demand:
-    """Publish one technical demand for an existing enterprise."""
-    get_enterprise(session, enterprise_id=enterprise_id)
-    title = (title or "").strip()
-    if not title:
-        raise DomainError("需求标题不能为空（title is required）", field="title")
-    if budget is not None and budget < 0:
-        raise DomainError("预算不能为负数（budget must not be negative）", field="budget")
-    if industry_code:
-        from shuanglian.enterprises.validators import validate_industry_code
-
-        try:
-            industry_code = validate_industry_code(industry_code)
-        except ValueError as exc:
-            raise DomainError(str(exc), field="industry_code") from exc
-    demand = Demand(
-        enterprise_id=enterprise_id,
-        title=title,
-        description=description,
-        industry_code=industry_code,
-        budget=budget,
-        deadline=deadline,
-        region=region,
-        search_text=demand_search_text(title, description),
-    )
-    session.add(demand)
-    session.flush()
-    return demand
-
-
 def upsert_demands(
     session: Session,
     *,
@@ -488,7 +446,6 @@ __all__ = [
     "ENTERPRISE_FIELDS",
     "Page",
     "RowRecord",
-    "create_demand",
     "demand_search_text",
     "enterprise_search_text",
     "find_enterprise",

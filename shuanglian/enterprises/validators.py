@@ -214,6 +214,35 @@ def parse_registered_capital(text: str | None) -> tuple[Decimal | None, str | No
     return value.quantize(_YUAN), currency
 
 
+def parse_budget(value: str | Decimal | None) -> Decimal | None:
+    """A demand's budget in 万元 人民币; None when empty; ValueError saying the accepted forms.
+
+    Text is read like a registered-capital cell (`50`, `50万元`, `500000元`, `0.5亿`) so a
+    budget typed in a form and one imported from a file mean the same amount; another currency
+    is refused because demands are compared and summed in 万元. A number (from the JSON API)
+    must be finite and non-negative. Either way the result has the column's four decimals.
+    """
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError("预算须为有限的数字（budget must be a finite number）")
+        if value < 0:
+            raise ValueError("预算不能为负数（budget must not be negative）")
+        if value >= _MAX_CAPITAL:
+            raise ValueError("预算过大（budget out of range）")
+        return value.quantize(_YUAN)
+    try:
+        amount, currency = parse_registered_capital(value)
+    except ValueError as exc:
+        raise ValueError(
+            "预算应为万元金额，如 50 或 50万元（budget must be an amount in 万元, e.g. 50）"
+        ) from exc
+    if currency not in (None, "CNY"):
+        raise ValueError("预算须以人民币万元计（budget must be in 万元 人民币）")
+    return amount
+
+
 def _currency(rest: str, raw: str) -> str:
     if rest in ("", "元"):
         return "CNY"

@@ -1,4 +1,7 @@
-"""Enterprise and demand services: lookups, lists, filters, demand creation."""
+"""Enterprise and demand services: bulk upserts, lookups, lists and filters.
+
+Workspace edits (profile, demand create/update) are tested in test_workspace_service.py.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from shuanglian.enterprises import service
+from shuanglian.accounts import permissions as perm
+from shuanglian.accounts.models import User
+from shuanglian.enterprises import service, workspace
 from shuanglian.enterprises.models import Enterprise
 from shuanglian.errors import DomainError, NotFound
 from shuanglian.importing import ImportReport
@@ -101,14 +106,18 @@ def test_get_and_find(three: Session) -> None:
 def test_create_and_list_demands(three: Session) -> None:
     maker = service.find_enterprise(three, ref="91310120734580606X")
     assert isinstance(maker, Enterprise)
-    demand = service.create_demand(
+    admin = User(username="admin-lists", password_hash="-", role=perm.ADMIN, is_active=True)
+    demand = workspace.create_demand(
         three,
+        actor=admin,
         enterprise_id=maker.id,
-        title="钣金件焊接变形控制",
-        description="薄板焊接后变形量大，需要工艺或夹具方案",
-        budget=Decimal(30),
-        deadline=date(2027, 12, 31),
-        region="上海奉贤",
+        data=workspace.DemandInput(
+            title="钣金件焊接变形控制",
+            description="薄板焊接后变形量大，需要工艺或夹具方案",
+            budget=Decimal(30),
+            deadline=date(2027, 12, 31),
+            region="上海奉贤",
+        ),
     )
     assert demand.id and demand.status == "open"
     assert "焊接变形" in demand.search_text
@@ -121,18 +130,3 @@ def test_create_and_list_demands(three: Session) -> None:
         service.list_demands(three, status="nonsense")
     with pytest.raises(NotFound):
         service.get_demand(three, demand_id=10**9)
-
-
-def test_create_demand_checks(three: Session) -> None:
-    maker = service.find_enterprise(three, ref="91310120734580606X")
-    assert maker is not None
-    with pytest.raises(DomainError, match="标题"):
-        service.create_demand(three, enterprise_id=maker.id, title="  ")
-    with pytest.raises(DomainError, match="预算"):
-        service.create_demand(three, enterprise_id=maker.id, title="x", budget=Decimal(-1))
-    with pytest.raises(DomainError, match="GB/T 4754"):
-        service.create_demand(three, enterprise_id=maker.id, title="x", industry_code="X99")
-    with pytest.raises(NotFound):
-        service.create_demand(three, enterprise_id=10**9, title="x")
-    coded = service.create_demand(three, enterprise_id=maker.id, title="y", industry_code="C3311")
-    assert coded.industry_code == "3311"

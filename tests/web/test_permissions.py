@@ -37,6 +37,7 @@ class World:
     draft_id: int
     published_id: int
     demand_id: int
+    enterprise_id: int
 
 
 # endpoint → roles allowed; every other role must be denied.
@@ -54,7 +55,8 @@ MATRIX: dict[str, set[str]] = {
     "/workspace/institution": {"admin", "staff_a", "staff_b"},
     "/workspace/institution/items": {"admin", "staff_a", "staff_b"},
     "/workspace/enterprise": {"enterprise_x", "enterprise_y"},
-    "/workspace/enterprise/demands/{demand}": {"enterprise_x"},
+    # The demand editor: its enterprise's users, and admin (who may edit any demand).
+    "/workspace/enterprise/demands/{demand}": {"admin", "enterprise_x"},
     "/account": set(ROLES) - {"anonymous"},
     "/api/v1/me": set(ROLES) - {"anonymous"},
     "/api/v1/tokens": set(ROLES) - {"anonymous"},
@@ -82,6 +84,7 @@ def _build(db_session) -> tuple[World, dict[str, object]]:
         draft_id=make_listing(db_session, inst_a, title="草稿成果", publish=False).id,
         published_id=make_listing(db_session, inst_a, title="公开成果").id,
         demand_id=make_demand(db_session, ent_x, "X 企业的私有需求").id,
+        enterprise_id=ent_x.id,
     )
     return world, users
 
@@ -126,6 +129,30 @@ def test_writes_to_others_records_are_denied(role: str, client: TestClient, db_s
         data={"csrf_token": token, "title": "篡改", "status": "open"},
     )
     assert demand.status_code in (403, 404)
+    api = {"X-CSRF-Token": token}
+    demand_api = client.put(
+        f"/api/v1/demands/{world.demand_id}",
+        json={
+            "title": "篡改",
+            "description": None,
+            "industry_code": None,
+            "budget": None,
+            "deadline": None,
+            "region": None,
+        },
+        headers=api,
+    )
+    assert demand_api.status_code in (403, 404)
+    new_demand = client.post(
+        "/api/v1/demands", json={"enterprise_id": world.enterprise_id, "title": "冒名"}, headers=api
+    )
+    assert new_demand.status_code in (403, 404)
+    profile = client.put(
+        f"/api/v1/enterprises/{world.enterprise_id}/profile",
+        json={"business_scope": "篡改", "industry_code": None},
+        headers=api,
+    )
+    assert profile.status_code in (403, 404)
     reset = client.post(
         f"/admin/users/{users['admin'].id}/reset",  # type: ignore[attr-defined]
         data={"csrf_token": token, "new_password": "taken-over-12"},

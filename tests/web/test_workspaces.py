@@ -126,7 +126,8 @@ def test_enterprise_updates_its_profile(client: TestClient, db_session) -> None:
     )
     assert ok.status_code == 303
     db_session.refresh(ent)
-    assert ent.industry_code == "C38" and "储能电池" in ent.search_text
+    # Stored bare, as the importers store it (GB/T 4754: C38 → 38), so 大类 filters find it.
+    assert ent.industry_code == "38" and "储能电池" in ent.search_text
 
 
 def test_institution_workspace_shows_pool_and_progress(client: TestClient, db_session) -> None:

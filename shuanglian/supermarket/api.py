@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
@@ -72,10 +72,12 @@ class ListingRead(BaseModel):
         )
 
 
-class ListingCreate(BaseModel):
-    patent_ids: list[Annotated[int, Field(ge=1, le=2_147_483_647)]] = Field(
-        min_length=1, max_length=service.MAX_PACKAGE
-    )
+PatentId = Annotated[int, Field(ge=1, le=2_147_483_647)]
+
+
+class ListingFields(BaseModel):
+    """What a listing says about itself; shared by create and update."""
+
     title: str = Field(max_length=300)
     summary: str = Field(max_length=5000)
     scenarios: str | None = Field(default=None, max_length=5000)
@@ -88,7 +90,25 @@ class ListingCreate(BaseModel):
     price: Decimal | None = Field(default=None, ge=0, le=10**9, max_digits=18, decimal_places=4)
     open_licence_terms: str | None = Field(default=None, max_length=5000)
     contact_name: str | None = Field(default=None, max_length=100)
+
+
+class ListingCreate(ListingFields):
+    patent_ids: list[PatentId] = Field(min_length=1, max_length=service.MAX_PACKAGE)
     publish: bool = False
+
+
+class ListingUpdate(ListingFields):
+    """A listing's fields, all sent (PUT replaces them; null clears an optional one).
+
+    `patent_ids` omitted or null keeps the package; given, it replaces it (the first is the
+    lead patent). `status` and `featured` (admin only) omitted or null keep theirs.
+    """
+
+    patent_ids: list[PatentId] | None = Field(
+        default=None, min_length=1, max_length=service.MAX_PACKAGE
+    )
+    status: Literal["draft", "published", "withdrawn"] | None = None
+    featured: bool | None = None
 
 
 class ScreenRead(BaseModel):
@@ -166,6 +186,31 @@ def create_listing_api(session: SessionDep, user: CurrentUser, body: ListingCrea
     )
     session.commit()
     return ListingRead.of(service.get_listing(session, listing_id=listing.id, actor=user))
+
+
+@router.put(
+    "/listings/{listing_id}",
+    response_model=ListingRead,
+    dependencies=[CsrfDep],
+    summary="修改成果（含专利组成） / edit a listing, its patents included",
+)
+def update_listing_api(
+    session: SessionDep, user: CurrentUser, listing_id: IdPath, body: ListingUpdate
+) -> ListingRead:
+    fields = body.model_dump(exclude={"patent_ids", "status", "featured"})
+    current = service.get_listing(session, listing_id=listing_id, actor=user)
+    featured = current.featured if body.featured is None else body.featured
+    service.update_listing(
+        session,
+        actor=user,
+        listing_id=listing_id,
+        data=ListingInput(**fields, featured=featured),
+        patent_ids=body.patent_ids,
+    )
+    if body.status is not None:
+        service.set_listing_status(session, actor=user, listing_id=listing_id, status=body.status)
+    session.commit()
+    return ListingRead.of(service.get_listing(session, listing_id=listing_id, actor=user))
 
 
 @router.get("/screen", response_model=ScreenRead, summary="大屏数据 / big-screen figures")

@@ -303,7 +303,10 @@ def listing_input_from_form(form: FormData) -> ListingInput:
     )
 
 
-def _pooled_choices(session: Any, user: Any) -> list[Patent]:
+def _pooled_choices(session: Any, user: Any, listing: Any = None) -> list[Patent]:
+    """Patents the editor offers: a new listing's pooled patents, or, when editing, the
+    listing's members first (in package order, even one that has since left the pool, so it
+    can be unticked) and then the other pooled patents of the listing's institution."""
     stmt = (
         select(Patent)
         .join(PoolEntry, PoolEntry.patent_id == Patent.id)
@@ -311,9 +314,25 @@ def _pooled_choices(session: Any, user: Any) -> list[Patent]:
         .order_by(Patent.id.desc())
         .limit(200)
     )
+    if listing is not None:
+        members = [m.patent for m in listing.members]
+        member_ids = [p.id for p in members]
+        stmt = stmt.where(
+            Patent.institution_id == listing.institution_id, Patent.id.not_in(member_ids)
+        )
+        return members + list(session.scalars(stmt))
     if user.role != perm.ADMIN:
         stmt = stmt.where(Patent.institution_id == user.institution_id)
     return list(session.scalars(stmt))
+
+
+def patent_ids_from_form(form: FormData) -> list[int]:
+    """The ticked patents, the chosen lead first (choosing a lead also ticks it)."""
+    ids = [int(v) for v in form.getlist("patent_ids") if isinstance(v, str) and v.isdigit()]
+    lead = form.get("lead_patent_id")
+    if isinstance(lead, str) and lead.isdigit():
+        ids = [int(lead)] + [i for i in ids if i != int(lead)]
+    return ids
 
 
 def _editor(
@@ -331,7 +350,7 @@ def _editor(
         "market/edit.html",
         {
             "listing": listing,
-            "pooled": _pooled_choices(session, user) if listing is None else [],
+            "pooled": _pooled_choices(session, user, listing),
             "form": form or {},
             "errors": errors or {},
             "modes": MODES,
@@ -343,7 +362,9 @@ def _editor(
 def _form_echo(form: FormData) -> dict[str, Any]:
     echo: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
     echo["modes"] = form.getlist("modes")
-    echo["patent_ids"] = form.getlist("patent_ids")
+    ids = patent_ids_from_form(form)
+    echo["patent_ids"] = [str(i) for i in ids]
+    echo["lead_patent_id"] = str(ids[0]) if ids else ""
     return echo
 
 
@@ -362,6 +383,8 @@ def _listing_echo(listing: Any) -> dict[str, Any]:
         "contact_name": listing.contact_name or "",
         "modes": unfence(listing.modes),
         "featured": "on" if listing.featured else "",
+        "patent_ids": [str(m.patent_id) for m in listing.members],
+        "lead_patent_id": str(listing.patent_id),
     }
 
 
@@ -387,11 +410,10 @@ async def new_listing_submit(request: Request, session: SessionDep, user: Curren
     user = perm.require_role(user, perm.INSTITUTION_STAFF)
     form = await request.form()
     try:
-        ids = [int(v) for v in form.getlist("patent_ids") if isinstance(v, str) and v.isdigit()]
         listing = service.create_listing(
             session,
             actor=user,
-            patent_ids=ids,
+            patent_ids=patent_ids_from_form(form),
             data=listing_input_from_form(form),
             publish=form.get("action") == "publish",
         )
@@ -427,9 +449,16 @@ async def edit_listing_submit(
     listing = service.get_listing(session, listing_id=listing_id, actor=user)
     perm.require_institution(user, listing.institution_id)
     form = await request.form()
+    # The editor marks that it showed the patent list: then an empty ticking is a mistake to
+    # report, while a post without the list (a script sending only text) keeps the package.
+    patent_ids = patent_ids_from_form(form) if form.get("patents_shown") == "1" else None
     try:
         service.update_listing(
-            session, actor=user, listing_id=listing.id, data=listing_input_from_form(form)
+            session,
+            actor=user,
+            listing_id=listing.id,
+            data=listing_input_from_form(form),
+            patent_ids=patent_ids,
         )
         status = form.get("status")
         if isinstance(status, str) and status and status != listing.status:

@@ -279,18 +279,68 @@ def create_listing(
 
 
 def update_listing(
-    session: Session, *, actor: User | None, listing_id: int, data: ListingInput
+    session: Session,
+    *,
+    actor: User | None,
+    listing_id: int,
+    data: ListingInput,
+    patent_ids: list[int] | None = None,
 ) -> Listing:
-    """Edit a listing's text and terms (its patents stay)."""
+    """Edit a listing's text and terms and, when `patent_ids` is given, its patents.
+
+    `patent_ids` replaces the package (the first is the lead patent) under the same checks as
+    creation. Passing the current members unchanged re-checks nothing, so a listing whose
+    patent later left the pool can still be edited or withdrawn. Everything is checked before
+    anything changes, so a refused edit leaves the listing as it was.
+    """
     listing = _listing_for_manager(session, actor=actor, listing_id=listing_id)
     clean = validate_listing_input(data)
-    patents = [m.patent for m in listing.members]
+    current = [m.patent_id for m in listing.members]
+    wanted = None if patent_ids is None else list(dict.fromkeys(patent_ids))
+    if wanted is None or wanted == current:
+        patents = [m.patent for m in listing.members]
+    else:
+        # Another institution's patent is a wrong choice in this form, not a missing right:
+        # say so at the field before the creation checks would refuse it as forbidden.
+        foreign = session.scalar(
+            select(Patent.application_number)
+            .where(
+                Patent.id.in_(wanted[:MAX_PACKAGE]),
+                Patent.institution_id.is_distinct_from(listing.institution_id),
+            )
+            .limit(1)
+        )
+        if foreign is not None:
+            raise DomainError(
+                f"专利 {foreign} 不属于本成果的机构 "
+                "(the patents must belong to the listing's institution)",
+                field="patent_ids",
+            )
+        patents = _pooled_patents(session, actor=actor, patent_ids=wanted)
+        _replace_members(listing, patents)
     _apply(listing, clean, patents)
     if actor is not None and actor.role == perm.ADMIN:
         listing.featured = clean.featured
     session.flush()
     sync_listing_terms(session, listing)
     return listing
+
+
+def _replace_members(listing: Listing, patents: list[Patent]) -> None:
+    """Make `patents` the listing's package, in order, the first one its lead.
+
+    Rows of patents that stay are kept and renumbered rather than deleted and re-inserted:
+    the unit of work inserts before it deletes, and a re-inserted (listing, patent) pair would
+    collide with its old row on the unique constraint.
+    """
+    kept = {m.patent_id: m for m in listing.members}
+    members = []
+    for position, patent in enumerate(patents):
+        member = kept.get(patent.id) or ListingPatent(patent_id=patent.id)
+        member.position = position
+        members.append(member)
+    listing.members = members  # rows left out are deleted (delete-orphan)
+    listing.patent_id = patents[0].id
 
 
 def set_listing_status(

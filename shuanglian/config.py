@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Rows per write batch when a caller gives none; `SHUANGLIAN_IMPORT_BATCH_SIZE` overrides it
@@ -45,6 +45,30 @@ class Settings(BaseSettings):
     import_batch_size: int = Field(
         default=DEFAULT_IMPORT_BATCH_SIZE,
         description="Rows written per transaction by the importers.",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="The site's public address (e.g. `https://market.example.org`) for links in "
+        "e-mails; unset = the address the request came to.",
+    )
+    smtp_host: str | None = Field(
+        default=None,
+        description="SMTP server for outgoing mail (inquiry notices); unset = every message is "
+        "written as an .eml file under `HOME/outbox/` instead.",
+    )
+    smtp_port: int = Field(
+        default=587,
+        description="SMTP port; 465 means implicit TLS (SMTPS).",
+    )
+    smtp_user: str | None = Field(default=None, description="SMTP login name; unset = no login.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_starttls: bool = Field(
+        default=True,
+        description="Upgrade the SMTP connection with STARTTLS before logging in (not on 465).",
+    )
+    mail_from: str = Field(
+        default="shuanglian@localhost",
+        description="Sender address of the platform's e-mails.",
     )
 
     @property

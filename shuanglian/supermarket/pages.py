@@ -6,16 +6,17 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from starlette.datastructures import FormData
 
+from shuanglian import mail
 from shuanglian.accounts import permissions as perm
 from shuanglian.errors import DomainError
 from shuanglian.inventory.models import PoolEntry
 from shuanglian.patents.models import Patent
-from shuanglian.supermarket import service
+from shuanglian.supermarket import notify, service
 from shuanglian.supermarket.cards import MAX_IDS, card_sheet_pdf
 from shuanglian.supermarket.codes import code128_png, code128_svg, listing_url, qr_png, qr_svg
 from shuanglian.supermarket.service import MODES, SORTS, ListingInput, parse_price, unfence
@@ -26,6 +27,7 @@ from shuanglian.web.deps import (
     IdPath,
     PageDep,
     SessionDep,
+    SettingsDep,
     optional_decimal,
     optional_int,
 )
@@ -173,12 +175,17 @@ def _listing_response(
     "/market/{listing_id:int}/contact", response_class=HTMLResponse, dependencies=[CsrfDep]
 )
 async def listing_contact(
-    request: Request, session: SessionDep, user: CurrentUser, listing_id: IdPath
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    listing_id: IdPath,
+    background: BackgroundTasks,
 ) -> HTMLResponse:
     listing = service.get_listing(session, listing_id=listing_id, actor=user)
     form = _text_fields(await request.form(), ("name", "organisation", "email", "phone", "message"))
     try:
-        service.submit_inquiry(session, listing_id=listing.id, user=user, **form)
+        inquiry = service.submit_inquiry(session, listing_id=listing.id, user=user, **form)
     except DomainError as exc:
         session.rollback()
         return _listing_response(
@@ -190,6 +197,13 @@ async def listing_contact(
             status_code=422,
         )
     session.commit()
+    # Only a committed inquiry is announced, and the mail goes out after the visitor has their
+    # answer: a slow or failing mail server neither delays nor undoes the stored message.
+    notice = notify.inquiry_notice(
+        session, settings, inquiry_id=inquiry.id, base_url=base_url(request)
+    )
+    if notice is not None:
+        background.add_task(mail.send, settings, notice)
     return _listing_response(request, listing, user, sent=True)
 
 

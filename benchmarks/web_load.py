@@ -16,11 +16,8 @@ percentile can be told apart from queueing.
 
     .venv/bin/python benchmarks/web_load.py [--patents 1000000] [--listings 100000]
         [--users 20] [--seconds 60] [--warmup 10] [--workers 1] [--wait 1,2]
-        [--backend sqlite|postgresql|both] [--indexes app|proposed]
+        [--backend sqlite|postgresql|both]
         [--output benchmarks/results/web_load.json]
-
-`--indexes proposed` adds PROPOSED_INDEXES (this file) for the run and drops them after: the
-same data measured with the indexes the findings propose.
 
 Prints a table (p50/p95/p99 ms and requests/s per endpoint) and writes the JSON results with
 machine info, load average before each run, database sizes and the command. Target: p95 ≤ 200 ms.
@@ -54,44 +51,6 @@ if str(ROOT) not in sys.path:
 RESULTS = ROOT / "benchmarks" / "results" / "web_load.json"
 LOCUSTFILE = ROOT / "benchmarks" / "locustfile.py"
 TARGET_P95_MS = 200
-# Indexes this benchmark proposes for the catalogue (issue 5 findings), applied only with
-# `--indexes proposed` and dropped again after the run, so the same data can be measured with
-# the app's schema and with these. Each fixes one measured full scan:
-#   popular / price / trl  the sorts order by expressions (view_count + scan_count, price IS
-#                          NULL, trl IS NULL), so every matching row was sorted; an index on
-#                          the same expressions lets the page stop after 20 rows.
-#   trigram (PostgreSQL)   `LIKE '%term%'` on search_text / industries scanned every listing
-#                          when a term is rare or absent; pg_trgm's GIN index finds candidates
-#                          for terms of ≥ 3 characters.
-#   ANALYZE (SQLite)       without statistics SQLite walks the catalogue index for LIKE counts
-#                          (a random row read per listing), 4x slower than a plain table scan.
-_SORT_INDEXES = (
-    "CREATE INDEX IF NOT EXISTS ix_market_listings_popular ON market_listings "
-    "(status, (view_count + scan_count) DESC, id DESC)",
-    "CREATE INDEX IF NOT EXISTS ix_market_listings_price ON market_listings "
-    "(status, (price IS NULL), price, id DESC)",
-    "CREATE INDEX IF NOT EXISTS ix_market_listings_trl ON market_listings "
-    "(status, (trl IS NULL), trl DESC, id DESC)",
-)
-PROPOSED_INDEXES: dict[str, tuple[str, ...]] = {
-    "postgresql": (
-        "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-        *_SORT_INDEXES,
-        "CREATE INDEX IF NOT EXISTS ix_market_listings_search_trgm ON market_listings "
-        "USING gin (search_text gin_trgm_ops)",
-        "CREATE INDEX IF NOT EXISTS ix_market_listings_industries_trgm ON market_listings "
-        "USING gin (industries gin_trgm_ops)",
-        "ANALYZE market_listings",
-    ),
-    "sqlite": (*_SORT_INDEXES, "ANALYZE"),
-}
-_PROPOSED_NAMES = (
-    "ix_market_listings_popular",
-    "ix_market_listings_price",
-    "ix_market_listings_trl",
-    "ix_market_listings_search_trgm",
-    "ix_market_listings_industries_trgm",
-)
 ENDPOINTS = (
     "catalogue",
     "catalogue filtered",
@@ -228,43 +187,6 @@ def server_cpu_seconds(pid: int) -> float:
     except psutil.NoSuchProcess:
         pass
     return round(total, 2)
-
-
-def apply_proposed_indexes(home: Path, url: str | None) -> float:
-    """Create PROPOSED_INDEXES in the benchmark database; returns the seconds it took."""
-    from sqlalchemy import text
-
-    from shuanglian.config import Settings
-    from shuanglian.db import make_engine
-
-    engine = make_engine(Settings(home=home, database_url=url))
-    started = time.perf_counter()
-    try:
-        with engine.begin() as conn:
-            for ddl in PROPOSED_INDEXES[engine.dialect.name]:
-                conn.execute(text(ddl))
-    finally:
-        engine.dispose()
-    return round(time.perf_counter() - started, 1)
-
-
-def drop_proposed_indexes(home: Path, url: str | None) -> None:
-    """Return the kept benchmark database to the app's own schema (and no SQLite stats)."""
-    from sqlalchemy import text
-
-    from shuanglian.config import Settings
-    from shuanglian.db import make_engine
-
-    engine = make_engine(Settings(home=home, database_url=url))
-    try:
-        with engine.begin() as conn:
-            for name in _PROPOSED_NAMES:
-                conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
-            if engine.dialect.name == "sqlite":
-                conn.execute(text("DROP TABLE IF EXISTS sqlite_stat1"))
-                conn.execute(text("DROP TABLE IF EXISTS sqlite_stat4"))
-    finally:
-        engine.dispose()
 
 
 # --------------------------------------------------------------------------- measuring
@@ -480,12 +402,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     home, url, fill = prepare(scale, backend)
     terms_path = home.parent / "terms.json"
     terms = load_terms(home.parent)
-    index_seconds = None
     try:
-        # Also clears what an interrupted "proposed" run may have left in the kept database.
-        drop_proposed_indexes(home, url)
-        if args.indexes == "proposed":
-            index_seconds = apply_proposed_indexes(home, url)
         profile = query_profile(home, url, terms) if args.profile else []
         with tempfile.TemporaryDirectory(prefix="web-load-") as tmp:
             work = Path(tmp)
@@ -511,17 +428,10 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                 stop_server(proc)
         version = postgresql_version(url) if url else None
     finally:
-        if args.indexes == "proposed":
-            drop_proposed_indexes(home, url)
         if url and args.drop:
             drop_postgresql_database(postgresql_name(scale))
     return {
         "backend": backend,
-        "indexes": {
-            "variant": args.indexes,
-            "ddl": list(PROPOSED_INDEXES[backend]) if args.indexes == "proposed" else [],
-            "create_seconds": index_seconds,
-        },
         "server": {"workers": args.workers, "postgresql": version},
         "database": asdict(fill),
         "load_avg_before": load_before,
@@ -564,12 +474,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wait", default="1,2", help="think time between pages, 'min,max' s")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument(
-        "--indexes",
-        choices=["app", "proposed"],
-        default="app",
-        help="the app's schema, or with PROPOSED_INDEXES added for the run",
-    )
     parser.add_argument("--no-profile", dest="profile", action="store_false")
     parser.add_argument("--drop", action="store_true", help="drop the PostgreSQL DB after")
     parser.add_argument("--output", type=Path, default=RESULTS)
@@ -607,7 +511,6 @@ def main(argv: list[str] | None = None) -> int:
             "warmup_seconds": args.warmup,
             "workers": args.workers,
             "think_time_s": args.wait,
-            "indexes": args.indexes,
             "seed": args.seed,
         },
         "target_p95_ms": TARGET_P95_MS,

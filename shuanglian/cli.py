@@ -21,7 +21,7 @@ from rich.console import Console
 from sqlalchemy.orm import Session
 
 from shuanglian.config import Settings, get_settings
-from shuanglian.db import make_engine, make_session_factory, session_scope
+from shuanglian.db import make_engine, make_session_factory, refresh_statistics, session_scope
 from shuanglian.errors import DomainError
 
 app = typer.Typer(help="双链 shuanglian — 创新链与产业链对接平台", no_args_is_help=True)
@@ -91,11 +91,14 @@ def run_command(as_json: bool, fn: Callable[[Settings], T]) -> T:
 
 
 @contextmanager
-def open_session(settings: Settings) -> Iterator[Session]:
+def open_session(settings: Settings, *, bulk: bool = False) -> Iterator[Session]:
+    """A committed unit of work; `bulk` (imports) refreshes the planner's statistics after."""
     engine = make_engine(settings)
     try:
         with session_scope(make_session_factory(engine)) as session:
             yield session
+        if bulk:
+            refresh_statistics(engine)
     finally:
         engine.dispose()
 
@@ -213,7 +216,10 @@ def import_patents_cmd(
         from shuanglian.patents.importers import import_patents
 
         _require_file(file)
-        with open_session(settings) as session, err.status("导入专利中 (importing patents)…"):
+        with (
+            open_session(settings, bulk=not dry_run) as session,
+            err.status("导入专利中 (importing patents)…"),
+        ):
             report = import_patents(
                 session,
                 path=file,
@@ -240,7 +246,10 @@ def import_enterprises_cmd(
         from shuanglian.enterprises.importers import import_enterprises
 
         _require_file(file)
-        with open_session(settings) as session, err.status("导入企业中 (importing enterprises)…"):
+        with (
+            open_session(settings, bulk=not dry_run) as session,
+            err.status("导入企业中 (importing enterprises)…"),
+        ):
             report = import_enterprises(
                 session, path=file, dry_run=dry_run, batch_size=settings.import_batch_size
             )
@@ -261,7 +270,7 @@ def import_demands_cmd(
         from shuanglian.enterprises.importers import import_demands
 
         _require_file(file)
-        with open_session(settings) as session:
+        with open_session(settings, bulk=not dry_run) as session:
             report = import_demands(
                 session, path=file, dry_run=dry_run, batch_size=settings.import_batch_size
             )

@@ -65,7 +65,27 @@ def make_engine(settings: Settings) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # JIT compilation pays off for long analytic scans, never for this app's short queries:
+    # a capped catalogue count was measured spending 26 of its 100 ms compiling.
+    connect_args = {"options": "-c jit=off"} if url.startswith("postgresql") else {}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+
+def refresh_statistics(engine: Engine) -> None:
+    """Give the query planner fresh table statistics after bulk writes or at start-up.
+
+    SQLite keeps none until ANALYZE runs, and without them it guesses that an equality on any
+    index matches ten rows: it then walks the whole catalogue index for a rare search term
+    instead of fetching that term's 250 listings (measured at 100k listings: 38 ms → 5 ms).
+    `analysis_limit` samples each index, so this takes well under a second even on a
+    multi-gigabyte file. PostgreSQL's autovacuum analyses on its own; after an import this
+    just brings that forward.
+    """
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA analysis_limit = 1000")
+        conn.exec_driver_sql("ANALYZE")
+        conn.commit()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

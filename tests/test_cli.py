@@ -96,3 +96,25 @@ def test_users_create_hashes_the_password(cli_env):
         cli_env, "users", "create", "admin1", "--role", "admin", "--password", "s3cret-pass"
     )
     assert code == 2 and dup["error"]["field"] == "username"
+
+
+def test_an_import_leaves_statistics_for_the_query_planner(cli_env, shared_dir):
+    """Without them SQLite's planner walks whole indexes for rare search terms."""
+    from shuanglian.config import Settings
+    from shuanglian.db import make_engine
+
+    sample = shared_dir / "data/samples/cn_patents_research_institute_sample10.csv"
+    run_json(cli_env, "init")
+    code, _ = run_json(cli_env, "import", "patents", str(sample), "--institution", "中科院")
+    assert code == 0
+    url = cli_env["SHUANGLIAN_DATABASE_URL"] or None
+    engine = make_engine(Settings(home=Path(cli_env["SHUANGLIAN_HOME"]), database_url=url))
+    sql = {
+        "sqlite": "SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'patents'",
+        "postgresql": "SELECT count(*) FROM pg_stats WHERE tablename = 'patents'",
+    }[engine.dialect.name]
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql(sql).scalar() > 0
+    finally:
+        engine.dispose()

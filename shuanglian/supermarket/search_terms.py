@@ -39,7 +39,18 @@ def _cut(term: str) -> str:
 _HAN_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
-def _keywords(text: str | None) -> tuple[list[str], list[str]]:
+def _bigrams(run: str, *, cover: bool) -> list[str]:
+    """Overlapping bigrams of a Han run; with `cover`, just enough of them to cover every
+    character (无人机器 → 无人, 机器), which a query needs: each bigram is one more lookup."""
+    if not cover or len(run) < 3:
+        return [run[i : i + 2] for i in range(len(run) - 1)]
+    starts = list(range(0, len(run) - 1, 2))
+    if len(run) % 2:
+        starts.append(len(run) - 2)
+    return [run[i : i + 2] for i in starts]
+
+
+def _keywords(text: str | None, *, cover: bool = False) -> tuple[list[str], list[str]]:
     """(distinct terms in order of first appearance, one-character Han runs)."""
     norm = normalize_for_search(text or "")
     terms: list[str] = []
@@ -47,7 +58,7 @@ def _keywords(text: str | None) -> tuple[list[str], list[str]]:
     for run in _HAN_RUN.findall(norm):
         if len(run) == 1:
             singles.append(run)
-        terms.extend(run[i : i + 2] for i in range(len(run) - 1))
+        terms.extend(_bigrams(run, cover=cover))
     terms.extend(tokenize(_HAN_RUN.sub(" ", norm)))
     return list(dict.fromkeys(_cut(t) for t in terms)), singles
 
@@ -98,7 +109,7 @@ class Query:
 
 def parse_query(q: str | None) -> Query:
     """The terms and substrings of a visitor's search, at most MAX_QUERY_TERMS of each."""
-    terms, singles = _keywords(q)
+    terms, singles = _keywords(q, cover=True)
     substrings = singles
     if not terms and not singles:
         substrings = normalize_for_search(q or "").split()

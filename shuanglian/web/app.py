@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy import Engine, inspect
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
@@ -18,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 
 from shuanglian.accounts.ratelimit import LoginLimiter
 from shuanglian.config import Settings
-from shuanglian.db import make_engine, make_session_factory
+from shuanglian.db import make_engine, make_session_factory, refresh_statistics
 from shuanglian.web.errors import http_error, install_error_handlers
 from shuanglian.web.i18n import LANG_COOKIE, LANGS
 from shuanglian.web.templating import STATIC_DIR
@@ -26,6 +27,11 @@ from shuanglian.web.templating import STATIC_DIR
 SESSION_COOKIE = "sl_session"
 SESSION_MAX_AGE_S = 14 * 24 * 3600
 MAX_BODY_BYTES = 2 * 1024 * 1024
+
+
+def _has_schema(engine: Engine) -> bool:
+    """Whether `shuanglian init` has run (a server may start before it, and say so on pages)."""
+    return inspect(engine).has_table("market_listings")
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -46,6 +52,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if engine.dialect.name == "sqlite" and _has_schema(engine):
+            # SQLite has no autovacuum to keep statistics; sampled, this takes milliseconds.
+            refresh_statistics(engine)
         yield
         engine.dispose()
 

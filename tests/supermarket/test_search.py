@@ -57,7 +57,8 @@ def test_chinese_finds_a_word_inside_a_longer_one(db_session) -> None:
     drone = make_listing(db_session, inst, title="无人机集群控制")
     assert _ids(db_session, inst, q="电池") == [battery.id]
     assert _ids(db_session, inst, q="离子电池") == [battery.id]
-    assert _ids(db_session, inst, q="回收电池") == []  # 收电 is not in the text
+    assert _ids(db_session, inst, q="回收电池") == [battery.id]  # its words, in any order
+    assert _ids(db_session, inst, q="电池无人机") == []
     assert _ids(db_session, inst, q="锂") == [battery.id]  # one character: a substring
     assert _ids(db_session, inst, q="群 机") == [drone.id]
 
@@ -119,6 +120,11 @@ def test_both_query_plans_give_the_same_pages(db_session, monkeypatch, driving_m
         i for i in newest_first if "licence" in by_id[i].modes and "C38" in by_id[i].industries
     ]
     assert _ids(db_session, inst, q="电池", mode="licence", industry="C38") == expected
+    # A full first page is counted: by a query of its own, over the same terms.
+    counted = service.search_listings(
+        db_session, institution_id=inst.id, q="电池 第", mode="licence", industry="C38", limit=1
+    )
+    assert counted.total == len(expected) >= 2
     assert _ids(db_session, inst, q="电池", sort="price_asc") == sorted(
         by_id, key=lambda i: by_id[i].price
     )
@@ -133,3 +139,24 @@ def test_an_unknown_term_or_filter_finds_nothing(db_session) -> None:
     make_listing(db_session, inst, title="锂电池回收")
     assert _ids(db_session, inst, q="电池 zzyzxq") == []
     assert _ids(db_session, inst, tech_field="No such field") == []
+
+
+def test_a_chinese_query_looks_up_just_enough_bigrams_to_cover_it() -> None:
+    assert search_terms.parse_query("无人机").terms == ["无人", "人机"]
+    assert search_terms.parse_query("离子电池").terms == ["离子", "电池"]
+    assert search_terms.parse_query("锂离子电池").terms == ["锂离", "子电", "电池"]
+    # The listing side keeps every bigram, so any covering subset can be found.
+    assert search_terms.keyword_terms("锂离子电池") == ["锂离", "离子", "子电", "电池"]
+
+
+def test_filter_menus_list_the_values_of_published_listings(db_session) -> None:
+    inst = make_institution(db_session)
+    make_listing(db_session, inst, title="锂电池回收", region="江苏", tech_field="Transport")
+    make_listing(db_session, inst, title="无人机控制", region="北京", tech_field="Transport")
+    make_listing(db_session, inst, title="草稿成果", region="西藏", tech_field="Optics", publish=False)
+    service._facet_cache.clear()
+    facets = service.facet_values(db_session)
+    assert {"北京", "江苏"} <= set(facets["regions"]) and "西藏" not in facets["regions"]
+    assert "Transport" in facets["tech_fields"] and "Optics" not in facets["tech_fields"]
+    assert facets["regions"] == sorted(facets["regions"])
+    assert len(facets["regions"]) == len(set(facets["regions"]))

@@ -71,7 +71,10 @@ def make_engine(settings: Settings) -> Engine:
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
-def refresh_statistics(engine: Engine) -> None:
+SQLITE_BUSY_TIMEOUT_MS = 5000  # pysqlite's default wait for a lock
+
+
+def refresh_statistics(engine: Engine, *, wait_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
     """Give the query planner fresh table statistics after bulk writes or at start-up.
 
     SQLite keeps none until ANALYZE runs, and without them it guesses that an equality on any
@@ -79,13 +82,21 @@ def refresh_statistics(engine: Engine) -> None:
     instead of fetching that term's 250 listings (measured at 100k listings: 38 ms → 5 ms).
     `analysis_limit` samples each index, so this takes well under a second even on a
     multi-gigabyte file. PostgreSQL's autovacuum analyses on its own; after an import this
-    just brings that forward.
+    just brings that forward. On SQLite, ANALYZE writes: `wait_ms` bounds how long it waits
+    for another writer before raising OperationalError.
     """
     with engine.connect() as conn:
-        if engine.dialect.name == "sqlite":
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(wait_ms)}")
             conn.exec_driver_sql("PRAGMA analysis_limit = 1000")
-        conn.exec_driver_sql("ANALYZE")
-        conn.commit()
+        try:
+            conn.exec_driver_sql("ANALYZE")
+            conn.commit()
+        finally:
+            if sqlite:
+                conn.rollback()
+                conn.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

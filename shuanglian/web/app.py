@@ -6,11 +6,13 @@ Importing this module has no side effects; the engine and session factory are cr
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from sqlalchemy import Engine, inspect
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
@@ -23,6 +25,8 @@ from shuanglian.db import make_engine, make_session_factory, refresh_statistics
 from shuanglian.web.errors import http_error, install_error_handlers
 from shuanglian.web.i18n import LANG_COOKIE, LANGS
 from shuanglian.web.templating import STATIC_DIR
+
+log = logging.getLogger("shuanglian.web")
 
 SESSION_COOKIE = "sl_session"
 SESSION_MAX_AGE_S = 14 * 24 * 3600
@@ -44,6 +48,7 @@ def create_app(settings: Settings) -> FastAPI:
     from shuanglian.inventory import api as inventory_api
     from shuanglian.patents import api as patents_api
     from shuanglian.patents import pages as patents_pages
+    from shuanglian.reference import api as reference_api
     from shuanglian.supermarket import api as supermarket_api
     from shuanglian.supermarket import pages as supermarket_pages
     from shuanglian.web import pages as web_pages
@@ -54,7 +59,11 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if engine.dialect.name == "sqlite" and _has_schema(engine):
             # SQLite has no autovacuum to keep statistics; sampled, this takes milliseconds.
-            refresh_statistics(engine)
+            # Best effort: a server must start even while an import holds the write lock.
+            try:
+                refresh_statistics(engine, wait_ms=200)
+            except OperationalError as exc:
+                log.warning("planner statistics not refreshed (database busy): %s", exc)
         yield
         engine.dispose()
 
@@ -117,6 +126,7 @@ def create_app(settings: Settings) -> FastAPI:
         inventory_api,
         supermarket_api,
         accounts_api,
+        reference_api,
     ):
         app.include_router(api_module.router, prefix="/api/v1")
     for page_module in (

@@ -174,3 +174,29 @@ def test_oversized_bodies_are_refused_with_the_error_shape(client: TestClient) -
 def test_nul_in_the_query_string_is_a_clean_400(client: TestClient) -> None:
     response = client.get("/api/v1/patents?q=%00")
     assert response.status_code == 400 and response.json()["error"]["code"] == "bad_request"
+
+
+def test_sqlite_server_refreshes_statistics_at_start_and_starts_while_locked(tmp_path) -> None:
+    """Start-up runs ANALYZE on SQLite, but an import holding the write lock must not stop it."""
+    from sqlalchemy import text
+
+    from shuanglian.db import make_engine
+    from shuanglian.migrate import upgrade_database
+
+    settings = Settings(home=tmp_path, database_url=None)
+    engine = make_engine(settings)
+    upgrade_database(engine)
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/healthz").status_code == 200
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM sqlite_stat1")).scalar() > 0
+        conn.execute(
+            text(
+                "INSERT INTO institutions (name, kind, created_at, updated_at) "
+                "VALUES ('写锁', 'university', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+        with TestClient(create_app(settings)) as client:  # the insert is not committed yet
+            assert client.get("/market").status_code == 200
+        conn.rollback()
+    engine.dispose()

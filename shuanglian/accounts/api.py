@@ -1,17 +1,22 @@
-"""JSON routes for the signed-in user, API tokens and (for admins) users."""
+"""JSON routes for the signed-in user, API tokens and (for admins) users and the audit log.
+
+Each route calls the service the matching page calls (`accounts.service`), which checks the
+role; no response ever carries a password hash.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from shuanglian.accounts import permissions as perm
 from shuanglian.accounts import service
-from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, SessionDep
+from shuanglian.web.deps import MAX_ID, CsrfDep, CurrentUser, IdPath, SessionDep
 from shuanglian.web.schemas import ERROR_RESPONSES, ListResponse
+from shuanglian.web.security import log_in
 
 router = APIRouter(tags=["accounts"], responses=ERROR_RESPONSES)
 
@@ -22,6 +27,7 @@ class UserRead(BaseModel):
     id: int
     username: str
     display_name: str | None = None
+    email: str | None = None
     role: str
     institution_id: int | None = None
     enterprise_id: int | None = None
@@ -45,6 +51,61 @@ class TokenCreate(BaseModel):
 
 class TokenIssued(TokenRead):
     token: str = Field(description="shown once; send as `Authorization: Bearer <token>`")
+
+
+Role = Literal["admin", "institution_staff", "enterprise_user", "tech_manager", "pilot_platform"]
+# Passwords are bounded only so a request stays small; strength is the service's rule.
+Password = Annotated[str, Field(max_length=1000)]
+
+
+class UserCreate(BaseModel):
+    """A new login. Institution staff name their institution, enterprise users their
+    enterprise; the other roles need neither."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(max_length=80)
+    password: Password
+    role: Role
+    display_name: str | None = Field(default=None, max_length=100)
+    email: str | None = Field(
+        default=None, max_length=200, description="inquiry notices go here (institution staff)"
+    )
+    institution_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    enterprise_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    college: str | None = Field(
+        default=None, max_length=100, description="学院: limits staff to one college"
+    )
+
+
+class ActiveUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    active: bool = Field(description="false disables the login and its API tokens")
+
+
+class PasswordReset(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    new_password: Password
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: Password
+    new_password: Password
+
+
+class AuditEventRead(BaseModel):
+    id: int
+    at: datetime
+    user_id: int | None = None
+    username: str | None = Field(default=None, description="null: the system or a deleted user")
+    action: str
+    object_type: str | None = None
+    object_id: int | None = None
+    detail: str | None = None
 
 
 @router.get("/me", response_model=UserRead, summary="当前用户 / who am I")
@@ -95,3 +156,95 @@ def list_users_api(
     return ListResponse[UserRead](
         items=[UserRead.model_validate(u) for u in users], total=total, offset=offset, limit=limit
     )
+
+
+@router.post(
+    "/me/password",
+    response_model=UserRead,
+    dependencies=[CsrfDep],
+    summary="修改本人密码 / change my password",
+)
+def change_password_api(
+    request: Request, session: SessionDep, user: CurrentUser, body: PasswordChange
+) -> UserRead:
+    user = perm.require_login(user)
+    service.change_password(
+        session,
+        user=user,
+        current_password=body.current_password,
+        new_password=body.new_password,
+    )
+    session.commit()
+    if getattr(request.state, "auth", None) == "cookie":
+        # As on /account: the other sessions end, the one that changed it continues.
+        log_in(request, user_id=user.id, version=service.session_version(user))
+    return UserRead.model_validate(user)
+
+
+@router.post(
+    "/users",
+    response_model=UserRead,
+    status_code=201,
+    dependencies=[CsrfDep],
+    summary="创建用户 / create a user (admin)",
+)
+def create_user_api(session: SessionDep, user: CurrentUser, body: UserCreate) -> UserRead:
+    created = service.create_user_as_admin(session, actor=user, **body.model_dump())
+    session.commit()
+    return UserRead.model_validate(created)
+
+
+@router.post(
+    "/users/{user_id}/active",
+    response_model=UserRead,
+    dependencies=[CsrfDep],
+    summary="启用或停用用户 / enable or disable a user (admin)",
+)
+def set_user_active_api(
+    session: SessionDep, user: CurrentUser, user_id: IdPath, body: ActiveUpdate
+) -> UserRead:
+    target = service.set_user_active(session, actor=user, user_id=user_id, active=body.active)
+    session.commit()
+    return UserRead.model_validate(target)
+
+
+@router.post(
+    "/users/{user_id}/reset",
+    response_model=UserRead,
+    dependencies=[CsrfDep],
+    summary="重置用户密码 / reset a user's password (admin)",
+)
+def reset_password_api(
+    session: SessionDep, user: CurrentUser, user_id: IdPath, body: PasswordReset
+) -> UserRead:
+    target = service.reset_password(
+        session, actor=user, user_id=user_id, new_password=body.new_password
+    )
+    session.commit()
+    return UserRead.model_validate(target)
+
+
+@router.get(
+    "/audit", response_model=ListResponse[AuditEventRead], summary="审计日志 / audit log (admin)"
+)
+def audit_api(
+    session: SessionDep,
+    user: CurrentUser,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> ListResponse[AuditEventRead]:
+    rows, total = service.list_audit_events(session, actor=user, offset=offset, limit=limit)
+    items = [
+        AuditEventRead(
+            id=event.id,
+            at=event.at,
+            user_id=event.user_id,
+            username=name,
+            action=event.action,
+            object_type=event.object_type,
+            object_id=event.object_id,
+            detail=event.detail,
+        )
+        for event, name in rows
+    ]
+    return ListResponse[AuditEventRead](items=items, total=total, offset=offset, limit=limit)

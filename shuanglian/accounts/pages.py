@@ -236,8 +236,9 @@ async def admin_create_user(
     }
     try:
         inst = fields["institution_id"]
-        service.create_user(
+        service.create_user_as_admin(
             session,
+            actor=actor,
             username=fields["username"],
             password=_form_str(form, "password"),
             role=fields["role"],
@@ -246,7 +247,6 @@ async def admin_create_user(
             institution_id=int(inst) if inst.isdigit() else None,
             enterprise_ref=fields["enterprise_ref"] or None,
             college=fields["college"],
-            actor=actor,
         )
     except DomainError as exc:
         session.rollback()
@@ -303,9 +303,11 @@ async def admin_set_active(
 def admin_audit(
     request: Request, session: SessionDep, user: CurrentUser, page: PageDep
 ) -> HTMLResponse:
-    perm.require_role(user, perm.ADMIN)
-    events = service.list_audit_events(session, offset=page.offset, limit=page.per_page)
-    names = dict(session.execute(select(User.id, User.username)).all()) if events else {}
+    rows, _ = service.list_audit_events(
+        session, actor=user, offset=page.offset, limit=page.per_page
+    )
+    events = [event for event, _ in rows]
+    names = {event.user_id: name for event, name in rows if name is not None}
     return render(
         request, "admin/audit.html", {"events": events, "names": names, "page": page.page}
     )
@@ -331,10 +333,7 @@ def admin_reference(
     from shuanglian.reference import gbt4754, summary
 
     perm.require_role(user, perm.ADMIN)
-    found = gbt4754.search_industries(q.replace("\x00", ""), limit=50) if q else []
-    if q and not found:
-        exact = gbt4754.industry(q.strip().upper())
-        found = [exact] if exact else []
+    found = gbt4754.lookup_industries(q, limit=50) if q else []
     return render(
         request,
         "admin/reference.html",

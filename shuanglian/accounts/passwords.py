@@ -39,10 +39,12 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str, password: str) -> bool:
-    """True when `password` matches; a malformed stored hash counts as a mismatch."""
+    """True when `password` matches; a malformed stored hash counts as a mismatch, and so does
+    a password that cannot be UTF-8 encoded (a lone surrogate: Python's stand-in for
+    undecodable bytes in a command-line argument)."""
     try:
         return _hasher().verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
+    except (VerificationError, InvalidHashError, UnicodeEncodeError):
         return False
 
 
@@ -53,6 +55,12 @@ def needs_rehash(password_hash: str) -> bool:
 
 def check_password_strength(password: str, *, field: str = "password") -> None:
     """Reject passwords a person could guess quickly; message says what to change."""
+    try:
+        password.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate (undecodable bytes in a command-line argument): it could never be
+        # typed at the login form, and argon2 cannot hash it.
+        raise DomainError("密码含无效字符 (invalid characters)", field=field) from None
     if len(password) < MIN_PASSWORD_LENGTH:
         raise DomainError(
             f"密码至少 {MIN_PASSWORD_LENGTH} 个字符 (at least {MIN_PASSWORD_LENGTH} characters)",

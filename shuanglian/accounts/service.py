@@ -7,6 +7,7 @@ for the web: admin reset, sessions, API tokens, audit.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from functools import lru_cache
 
@@ -27,6 +28,8 @@ from shuanglian.errors import DomainError, NotFound
 from shuanglian.patents.models import Institution
 
 TOKEN_PREFIX = "slk_"
+# Deliberately loose (one @, a dot in the domain): it catches typos, not every RFC 5322 form.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 ROLE_NAMES_ZH = {role: labels[0] for role, labels in perm.ROLE_LABELS.items()}
 
@@ -57,10 +60,23 @@ def record_audit(
     return event
 
 
-def list_audit_events(session: Session, *, offset: int = 0, limit: int = 50) -> list[AuditEvent]:
-    """Most recent audit events first."""
-    stmt = select(AuditEvent).order_by(AuditEvent.id.desc()).offset(offset).limit(limit)
-    return list(session.scalars(stmt))
+def list_audit_events(
+    session: Session, *, actor: User | None, offset: int = 0, limit: int = 50
+) -> tuple[list[tuple[AuditEvent, str | None]], int]:
+    """One page of the audit log, most recent first, each event with its user's login name
+    (None for the system or a deleted user), and the total; admin only."""
+    perm.require_role(actor, perm.ADMIN)
+    stmt = (
+        select(AuditEvent, User.username)
+        .outerjoin(User, User.id == AuditEvent.user_id)
+        .order_by(AuditEvent.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    # Outer join: an event by the system or a deleted user has no name.
+    rows: list[tuple[AuditEvent, str | None]] = [(e, name) for e, name in session.execute(stmt)]
+    total = session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+    return rows, total
 
 
 def get_user(session: Session, *, user_id: int) -> User:
@@ -101,15 +117,32 @@ def create_user(
         institution_id = _institution_id_for_name(session, institution_name.strip())
     if enterprise_ref and enterprise_ref.strip():
         enterprise_id = _enterprise_id_for_ref(session, enterprise_ref.strip())
-    username = username.strip()
-    if not username or len(username) > 80:
+    username = _clean_text(username, field="username", limit=80) or ""
+    if not username:
         raise DomainError("用户名须为 1–80 个字符 (1–80 characters)", field="username")
+    display_name = _clean_text(display_name, field="display_name", limit=100)
+    email = _clean_text(email, field="email", limit=200)
+    if email is not None and not _EMAIL.match(email):
+        raise DomainError("邮箱格式不正确 (invalid e-mail)", field="email")
+    college = _clean_text(college, field="college", limit=100)
     if role not in ROLES:
         raise DomainError(f"未知角色 {role!r} (unknown role)", field="role")
-    if role == perm.INSTITUTION_STAFF and institution_id is None:
-        raise DomainError("机构工作人员须关联机构 (choose an institution)", field="institution_id")
-    if role == perm.ENTERPRISE_USER and enterprise_id is None:
-        raise DomainError("企业用户须关联企业 (choose an enterprise)", field="enterprise_id")
+    if role == perm.INSTITUTION_STAFF:
+        if institution_id is None:
+            raise DomainError(
+                "机构工作人员须关联机构 (choose an institution)", field="institution_id"
+            )
+        if not _row_exists(session, Institution, institution_id):
+            raise DomainError(
+                f"机构 {institution_id} 不存在 (no such institution)", field="institution_id"
+            )
+    if role == perm.ENTERPRISE_USER:
+        if enterprise_id is None:
+            raise DomainError("企业用户须关联企业 (choose an enterprise)", field="enterprise_id")
+        if not _row_exists(session, Enterprise, enterprise_id):
+            raise DomainError(
+                f"企业 {enterprise_id} 不存在 (no such enterprise)", field="enterprise_id"
+            )
     if get_user_by_username(session, username=username) is not None:
         raise DomainError("用户名已被使用 (username taken)", field="username")
     check_password_strength(password)
@@ -117,11 +150,11 @@ def create_user(
         username=username,
         password_hash=hash_password(password),
         role=role,
-        display_name=display_name or None,
-        email=email or None,
+        display_name=display_name,
+        email=email,
         institution_id=institution_id if role == perm.INSTITUTION_STAFF else None,
         enterprise_id=enterprise_id if role == perm.ENTERPRISE_USER else None,
-        college=college or None,
+        college=college,
         is_active=True,
     )
     session.add(user)
@@ -135,6 +168,70 @@ def create_user(
         detail=f"{username} ({role})",
     )
     return user
+
+
+def create_user_as_admin(
+    session: Session,
+    *,
+    actor: User | None,
+    username: str,
+    password: str,
+    role: str,
+    display_name: str | None = None,
+    email: str | None = None,
+    institution_id: int | None = None,
+    enterprise_id: int | None = None,
+    enterprise_ref: str | None = None,
+    college: str | None = None,
+) -> User:
+    """An admin creates a user from the web (page or API).
+
+    `create_user` itself checks no role because the CLI, run by the operator on the server,
+    creates the first admin; every web entry point comes through here instead.
+    """
+    actor = perm.require_role(actor, perm.ADMIN)
+    return create_user(
+        session,
+        username=username,
+        password=password,
+        role=role,
+        display_name=display_name,
+        email=email,
+        institution_id=institution_id,
+        enterprise_id=enterprise_id,
+        enterprise_ref=enterprise_ref,
+        college=college,
+        actor=actor,
+    )
+
+
+# Ids are 32-bit integers on PostgreSQL; a larger number from a form is simply no such row.
+_MAX_ID = 2_147_483_647
+
+
+def _row_exists(session: Session, model: type[Institution] | type[Enterprise], row_id: int) -> bool:
+    return 0 < row_id <= _MAX_ID and session.get(model, row_id) is not None
+
+
+def _clean_text(value: str | None, *, field: str, limit: int) -> str | None:
+    """Stripped text, None when empty; refuses what the column cannot hold (too long, NUL or
+    a lone surrogate from a crafted JSON body) as a field error instead of a database error."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    if "\x00" in text or not _encodable(text):
+        raise DomainError("含无效字符 (invalid characters)", field=field)
+    if len(text) > limit:
+        raise DomainError(f"最多 {limit} 个字符 (at most {limit} characters)", field=field)
+    return text
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _institution_id_for_name(session: Session, name: str) -> int:

@@ -75,6 +75,21 @@ def create_batch_api(body: BatchCreate, session: SessionDep, user: CurrentUser) 
     return {"batch_id": batch.id, "added": added, "skipped_already_inventoried": skipped}
 
 
+@router.get("/batches", summary="本机构的盘点批次及进度 / an institution's batches with progress")
+def list_batches_api(
+    session: SessionDep,
+    user: CurrentUser,
+    institution_id: Annotated[
+        int | None,
+        Query(ge=1, le=2_147_483_647, description="staff: own institution when left out"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> list[dict[str, Any]]:
+    """What the institution workspace shows under 盘点进度: newest batches first."""
+    batches = service.list_batches(session, actor=user, institution_id=institution_id, limit=limit)
+    return [service.batch_progress(session, actor=user, batch_id=b.id) for b in batches]
+
+
 @router.get("/batches/{batch_id}/progress", summary="批次进度 / batch progress")
 def batch_progress_api(batch_id: IdPath, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
     return service.batch_progress(session, actor=_user(user), batch_id=batch_id)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from shuanglian.accounts import permissions
 from shuanglian.accounts.models import User
 from shuanglian.errors import DomainError, NotFound
 from shuanglian.inventory.access import is_admin, require_institution
@@ -226,6 +227,28 @@ def get_batch(session: Session, *, actor: User | None, batch_id: int) -> Invento
     if actor is not None:
         require_institution(actor, batch.institution_id)
     return batch
+
+
+def list_batches(
+    session: Session, *, actor: User | None, institution_id: int | None = None, limit: int = 20
+) -> list[InventoryBatch]:
+    """An institution's inventory batches, newest first, for its staff and admin.
+
+    Staff may leave the institution out (their own is meant); an admin must name one.
+    """
+    actor = permissions.require_role(actor, permissions.INSTITUTION_STAFF)
+    if institution_id is None:
+        institution_id = actor.institution_id
+    if institution_id is None:
+        raise DomainError("请指定机构 institution_id (give institution_id)", field="institution_id")
+    require_institution(actor, institution_id)
+    stmt = (
+        select(InventoryBatch)
+        .where(InventoryBatch.institution_id == institution_id)
+        .order_by(InventoryBatch.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
 
 
 def batch_progress(session: Session, *, actor: User | None, batch_id: int) -> dict[str, Any]:

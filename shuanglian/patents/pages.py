@@ -93,9 +93,8 @@ def institution_workspace(
     institution_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
 ) -> HTMLResponse:
     """Staff see their own institution; an admin picks one with `?institution_id=`."""
-    from shuanglian.inventory.models import InventoryBatch
     from shuanglian.inventory.pool import list_pool
-    from shuanglian.inventory.service import batch_progress
+    from shuanglian.inventory.service import batch_progress, list_batches
     from shuanglian.supermarket.service import inquiries_for_institution, listings_for_institution
 
     user = perm.require_role(user, perm.INSTITUTION_STAFF)
@@ -117,12 +116,7 @@ def institution_workspace(
         raise NotFound(f"机构 {institution_id} 不存在 (institution not found)")
     perm.require_institution(user, institution.id)
     patents, patent_total = search_patents(session, institution_id=institution.id, limit=20)
-    batches = session.scalars(
-        select(InventoryBatch)
-        .where(InventoryBatch.institution_id == institution.id)
-        .order_by(InventoryBatch.id.desc())
-        .limit(20)
-    ).all()
+    batches = list_batches(session, actor=user, institution_id=institution.id)
     progress = [batch_progress(session, actor=user, batch_id=b.id) for b in batches]
     pool = list_pool(session, actor=user, institution_id=institution.id, limit=50)
     listings = listings_for_institution(session, actor=user, institution_id=institution.id)

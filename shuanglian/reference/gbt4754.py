@@ -207,3 +207,20 @@ def search_industries(query: str, *, level: str | None = None, limit: int = 20) 
         ranked.append((tier, len(item.name), item.code, item))
     ranked.sort(key=lambda entry: entry[:3])
     return [entry[3] for entry in ranked[:limit]]
+
+
+def lookup_industries(query: str, *, level: str | None = None, limit: int = 50) -> list[Industry]:
+    """What a person typing into a lookup box means: entries whose name or 说明 contains the
+    words, or, when none does, the entry whose code it is (``C38``, ``3841``).
+
+    The admin reference page and the JSON API both answer with this.
+    """
+    query = query.replace("\x00", "")
+    found = search_industries(query, level=level, limit=limit)
+    if not found:
+        exact = industry(query.strip())
+        if exact is not None and (
+            level is None or exact.level == _LEVEL_ALIASES[level.strip().lower()]
+        ):
+            found = [exact]
+    return found

@@ -1,4 +1,9 @@
-"""JSON routes of the technology supermarket under /api/v1."""
+"""JSON routes of the technology supermarket under /api/v1.
+
+They call the services the pages call (`supermarket.service`), so the same checks apply: the
+catalogue and a visitor's inquiry are public; an institution's drafts and inquiries belong to
+its staff and the admin.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,23 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, BackgroundTasks, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 
-from shuanglian.supermarket import service
-from shuanglian.supermarket.models import Listing
+from shuanglian import mail
+from shuanglian.patents import service as patent_service
+from shuanglian.supermarket import notify, service
+from shuanglian.supermarket.models import Inquiry, Listing
 from shuanglian.supermarket.service import MODES, SORTS, ListingInput, unfence
-from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, IdQuery, SessionDep
+from shuanglian.web.deps import (
+    CsrfDep,
+    CurrentUser,
+    IdPath,
+    IdQuery,
+    PublicCsrfDep,
+    SessionDep,
+    SettingsDep,
+)
 from shuanglian.web.schemas import ERROR_RESPONSES, ListResponse
 
 router = APIRouter(tags=["supermarket"], responses=ERROR_RESPONSES)
@@ -109,6 +124,64 @@ class ListingUpdate(ListingFields):
     )
     status: Literal["draft", "published", "withdrawn"] | None = None
     featured: bool | None = None
+
+
+# Bounds keep a request small; the field rules (lengths, e-mail or phone, their formats) are
+# `submit_inquiry`'s, so the contact form and the API refuse the same input with one message.
+InquiryText = Annotated[str | None, Field(default=None, max_length=5000)]
+
+
+class InquiryCreate(BaseModel):
+    """A visitor's message about a published listing: a name, 5–2000 characters of message,
+    and an e-mail or a phone number so the institution can answer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(max_length=5000)
+    message: str = Field(max_length=5000)
+    organisation: InquiryText
+    email: InquiryText
+    phone: InquiryText
+
+
+class InquiryReceipt(BaseModel):
+    """What the visitor gets back: the message is stored (the contacts are not echoed)."""
+
+    id: int
+    listing_id: int
+    created_at: datetime
+
+
+class InquiryRead(BaseModel):
+    """An inquiry as its institution's staff see it, with the listing it is about."""
+
+    id: int
+    listing_id: int
+    listing_number: str
+    listing_title: str
+    name: str
+    organisation: str | None
+    email: str | None
+    phone: str | None
+    message: str
+    created_at: datetime
+    handled: bool
+
+    @classmethod
+    def of(cls, inquiry: Inquiry, listing: Listing) -> InquiryRead:
+        return cls(
+            id=inquiry.id,
+            listing_id=listing.id,
+            listing_number=listing.number,
+            listing_title=listing.title,
+            name=inquiry.name,
+            organisation=inquiry.organisation,
+            email=inquiry.email,
+            phone=inquiry.phone,
+            message=inquiry.message,
+            created_at=inquiry.created_at,
+            handled=inquiry.handled,
+        )
 
 
 class ScreenRead(BaseModel):
@@ -220,3 +293,81 @@ def screen_api(session: SessionDep) -> ScreenRead:
         ListingRead.of(x, with_members=False) for x in service.featured_listings(session, limit=12)
     ]
     return ScreenRead(featured=featured, **figures)
+
+
+@router.post(
+    "/listings/{listing_id}/inquiries",
+    response_model=InquiryReceipt,
+    status_code=201,
+    dependencies=[PublicCsrfDep],
+    summary="咨询留言 / send an inquiry about a listing",
+    description="Public, like the contact form on /market/{id}. A signed-in browser session "
+    "sends `X-CSRF-Token`. After the message is stored its institution's staff are told by "
+    "e-mail (or the outbox), as for the form.",
+)
+def submit_inquiry_api(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    listing_id: IdPath,
+    body: InquiryCreate,
+    background: BackgroundTasks,
+) -> InquiryReceipt:
+    inquiry = service.submit_inquiry(session, listing_id=listing_id, user=user, **body.model_dump())
+    session.commit()
+    # As the contact form: only a committed inquiry is announced, after the answer is sent.
+    notice = notify.inquiry_notice(
+        session, settings, inquiry_id=inquiry.id, base_url=str(request.base_url).rstrip("/")
+    )
+    if notice is not None:
+        background.add_task(mail.send, settings, notice)
+    return InquiryReceipt(
+        id=inquiry.id, listing_id=inquiry.listing_id, created_at=inquiry.created_at
+    )
+
+
+@router.get(
+    "/inquiries",
+    response_model=ListResponse[InquiryRead],
+    summary="咨询留言 / an institution's inquiries (its staff, admin)",
+)
+def list_inquiries_api(
+    session: SessionDep,
+    user: CurrentUser,
+    institution_id: Annotated[
+        int | None,
+        Query(ge=1, le=2_147_483_647, description="staff: own institution when left out"),
+    ] = None,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> ListResponse[InquiryRead]:
+    rows, total = service.list_inquiries(
+        session, actor=user, institution_id=institution_id, offset=offset, limit=limit
+    )
+    return ListResponse[InquiryRead](
+        items=[InquiryRead.of(i, lst) for i, lst in rows], total=total, offset=offset, limit=limit
+    )
+
+
+@router.get(
+    "/institutions/{institution_id}/listings",
+    response_model=list[ListingRead],
+    summary="本机构全部成果（含草稿） / an institution's listings in any status",
+)
+def institution_listings_api(
+    session: SessionDep, user: CurrentUser, institution_id: IdPath
+) -> list[ListingRead]:
+    listings = service.listings_for_institution(session, actor=user, institution_id=institution_id)
+    return [ListingRead.of(x) for x in listings]
+
+
+@router.get(
+    "/patents/{patent_id}/listings",
+    response_model=list[ListingRead],
+    summary="含此专利的上架成果 / published listings of a patent",
+)
+def patent_listings_api(session: SessionDep, patent_id: IdPath) -> list[ListingRead]:
+    patent = patent_service.get_patent(session, patent_id=patent_id)
+    listings = service.published_listings_for_patent(session, patent_id=patent.id)
+    return [ListingRead.of(x) for x in listings]

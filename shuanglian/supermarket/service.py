@@ -730,6 +730,9 @@ def submit_inquiry(
 ) -> Inquiry:
     """Store a visitor's message about a published listing for its institution to answer."""
     get_listing(session, listing_id=listing_id)
+    _refuse_unstorable(
+        name=name, message=message, organisation=organisation, email=email, phone=phone
+    )
     name = (name or "").strip()
     message = (message or "").strip()
     email = (email or "").strip() or None
@@ -758,8 +761,32 @@ def submit_inquiry(
     return inquiry
 
 
+def _refuse_unstorable(**fields: str | None) -> None:
+    """Refuse NUL and lone surrogates, which only crafted requests carry (a JSON `\u0000`).
+
+    PostgreSQL text can hold neither, so they would fail in the database as a server error;
+    here they are the visitor's bad input, named by field.
+    """
+    for field, value in fields.items():
+        if value is not None and ("\x00" in value or not _encodable(value)):
+            raise DomainError("含无效字符 (invalid characters)", field=field)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def inquiries_for_institution(
-    session: Session, *, actor: User | None, institution_id: int, limit: int = 50
+    session: Session,
+    *,
+    actor: User | None,
+    institution_id: int,
+    limit: int = 50,
+    offset: int = 0,
 ) -> list[tuple[Inquiry, Listing]]:
     """Messages about an institution's listings, newest first (its staff and admin only)."""
     perm.require_institution(actor, institution_id)
@@ -768,9 +795,40 @@ def inquiries_for_institution(
         .join(Listing, Listing.id == Inquiry.listing_id)
         .where(Listing.institution_id == institution_id)
         .order_by(Inquiry.id.desc())
+        .offset(offset)
         .limit(limit)
     )
     return [(i, listing) for i, listing in session.execute(stmt).all()]
+
+
+def list_inquiries(
+    session: Session,
+    *,
+    actor: User | None,
+    institution_id: int | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[tuple[Inquiry, Listing]], int]:
+    """One page of an institution's inquiries and their total, for the JSON API.
+
+    Staff need not name their institution (their own is meant); an admin must, since the
+    inquiries of all institutions together are no one's inbox.
+    """
+    actor = perm.require_role(actor, perm.INSTITUTION_STAFF)
+    if institution_id is None:
+        institution_id = actor.institution_id
+    if institution_id is None:
+        raise DomainError("请指定机构 institution_id (give institution_id)", field="institution_id")
+    rows = inquiries_for_institution(
+        session, actor=actor, institution_id=institution_id, limit=limit, offset=offset
+    )
+    total = session.scalar(
+        select(func.count())
+        .select_from(Inquiry)
+        .join(Listing, Listing.id == Inquiry.listing_id)
+        .where(Listing.institution_id == institution_id)
+    )
+    return rows, total or 0
 
 
 def listings_for_institution(
@@ -783,5 +841,6 @@ def listings_for_institution(
         .where(Listing.institution_id == institution_id)
         .order_by(Listing.id.desc())
         .limit(limit)
+        .options(selectinload(Listing.members))
     )
     return list(session.scalars(stmt))

@@ -86,6 +86,17 @@ async def csrf_for_cookie_auth(request: Request) -> None:
 CsrfDep = Depends(csrf_for_cookie_auth)
 
 
+async def csrf_for_signed_in_browser(request: Request, user: CurrentUser) -> None:
+    """CSRF for public writes (a visitor's inquiry): only a signed-in browser session has
+    authority a forged request could borrow, so only it must send the token. Anonymous
+    clients, who have no session to take a token from, and token clients are exempt."""
+    if user is not None and _bearer(request) is None:
+        await verify_csrf(request)
+
+
+PublicCsrfDep = Depends(csrf_for_signed_in_browser)
+
+
 def get_lang(request: Request) -> str:
     """The language this request's page is rendered in."""
     return pick_lang(request)

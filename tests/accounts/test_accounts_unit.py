@@ -45,6 +45,15 @@ def test_all_digit_passwords_are_refused() -> None:
         check_password_strength("12345678901234")
 
 
+def test_a_password_that_cannot_be_encoded_is_refused_not_a_crash() -> None:
+    """Undecodable bytes in a command-line argument reach Python as lone surrogates."""
+    odd = "abc-12345\udc80xyz"
+    with pytest.raises(DomainError) as err:
+        check_password_strength(odd, field="new_password")
+    assert err.value.field == "new_password"
+    assert not verify_password(hash_password("s3cret-pass-1"), odd)
+
+
 class FakeClock:
     def __init__(self) -> None:
         self.now = 1000.0

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.web.factories import (
+    PASSWORD,
     login,
     make_demand,
     make_enterprise,
@@ -38,6 +39,9 @@ class World:
     published_id: int
     demand_id: int
     enterprise_id: int
+    institution_id: int  # staff_a's
+    patent_id: int  # the published listing's lead patent
+    target_user_id: int  # a user the admin's user-management writes act on
 
 
 # endpoint → roles allowed; every other role must be denied.
@@ -65,7 +69,41 @@ MATRIX: dict[str, set[str]] = {
     "/admin/orgs": {"admin"},
     "/admin/reference?q=电池": {"admin"},
     "/api/v1/users": {"admin"},
+    "/api/v1/audit": {"admin"},
+    "/api/v1/reference": set(ROLES),
+    "/api/v1/reference/industries?q=电池": set(ROLES),
+    "/api/v1/reference/wipo-fields": set(ROLES),
+    "/api/v1/patents/{patent}/listings": set(ROLES),
+    # The institution workspace's data: its own staff and admin.
+    "/api/v1/inquiries?institution_id={institution}": {"admin", "staff_a"},
+    "/api/v1/institutions/{institution}/listings": {"admin", "staff_a"},
+    "/api/v1/inventory/batches?institution_id={institution}": {"admin", "staff_a"},
 }
+
+# Writes: (method, path, JSON body) → roles allowed. Ordered: the password change comes last
+# because it gives the browser session a fresh CSRF token.
+WRITES: list[tuple[str, str, dict[str, object], set[str]]] = [
+    (
+        "POST",
+        "/api/v1/listings/{published}/inquiries",
+        {"name": "王五", "message": "请联系我们洽谈许可", "phone": "010-12345678"},
+        set(ROLES),
+    ),
+    (
+        "POST",
+        "/api/v1/users",
+        {"username": "made-by-{role}", "password": PASSWORD, "role": "tech_manager"},
+        {"admin"},
+    ),
+    ("POST", "/api/v1/users/{target}/active", {"active": False}, {"admin"}),
+    ("POST", "/api/v1/users/{target}/reset", {"new_password": "reset-by-admin-1"}, {"admin"}),
+    (
+        "POST",
+        "/api/v1/me/password",
+        {"current_password": PASSWORD, "new_password": "changed-by-me-1"},
+        set(ROLES) - {"anonymous"},
+    ),
+]
 
 
 def _build(db_session) -> tuple[World, dict[str, object]]:
@@ -80,11 +118,15 @@ def _build(db_session) -> tuple[World, dict[str, object]]:
         "tech_manager": make_user(db_session, "tech_manager"),
         "pilot_platform": make_user(db_session, "pilot_platform"),
     }
+    published = make_listing(db_session, inst_a, title="公开成果")
     world = World(
         draft_id=make_listing(db_session, inst_a, title="草稿成果", publish=False).id,
-        published_id=make_listing(db_session, inst_a, title="公开成果").id,
+        published_id=published.id,
         demand_id=make_demand(db_session, ent_x, "X 企业的私有需求").id,
         enterprise_id=ent_x.id,
+        institution_id=inst_a.id,
+        patent_id=published.patent_id,
+        target_user_id=make_user(db_session, "pilot_platform").id,
     )
     return world, users
 
@@ -96,13 +138,45 @@ def test_permission_matrix(role: str, client: TestClient, db_session) -> None:
         login(client, users[role])  # type: ignore[arg-type]
     wrong = []
     for template, allowed_roles in MATRIX.items():
-        path = template.format(
-            draft=world.draft_id, published=world.published_id, demand=world.demand_id
-        )
+        path = _path(template, world)
         status = client.get(path, follow_redirects=False).status_code
         allowed = role in allowed_roles
         if allowed and status != 200 or not allowed and status not in (403, 404):
             wrong.append((path, status, "should allow" if allowed else "should deny"))
+    assert not wrong, f"{role}: {wrong}"
+
+
+def _path(template: str, world: World, **extra: object) -> str:
+    return template.format(
+        draft=world.draft_id,
+        published=world.published_id,
+        demand=world.demand_id,
+        institution=world.institution_id,
+        patent=world.patent_id,
+        target=world.target_user_id,
+        **extra,
+    )
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_write_matrix(role: str, client: TestClient, db_session) -> None:
+    """Every API write, as every role: a browser session sends its CSRF header, so a refusal
+    here is the permission check, not the CSRF check."""
+    from tests.web.factories import csrf_of
+
+    world, users = _build(db_session)
+    headers: dict[str, str] = {}
+    if role != "anonymous":
+        login(client, users[role])  # type: ignore[arg-type]
+        headers = {"X-CSRF-Token": csrf_of(client, "/account")}
+    wrong = []
+    for method, template, body, allowed_roles in WRITES:
+        path = _path(template, world)
+        sent = {k: v.format(role=role) if isinstance(v, str) else v for k, v in body.items()}
+        status = client.request(method, path, json=sent, headers=headers).status_code
+        allowed = role in allowed_roles
+        if allowed and status not in (200, 201) or not allowed and status not in (403, 404):
+            wrong.append((method, path, status, "should allow" if allowed else "should deny"))
     assert not wrong, f"{role}: {wrong}"
 
 

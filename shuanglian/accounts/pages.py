@@ -68,7 +68,7 @@ async def login_submit(request: Request, session: SessionDep) -> Response:
         return response
     user = service.authenticate(session, username=username, password=password)
     if user is None:
-        limiter.record_failure(client, username)
+        limiter.record(client, username)
         ctx["errors"] = {"password": "用户名或密码不正确 (wrong username or password)"}
         return render(request, "accounts/login.html", ctx, status_code=401)
     limiter.reset(client, username)

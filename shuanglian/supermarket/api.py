@@ -11,12 +11,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from shuanglian import mail
 from shuanglian.patents import service as patent_service
-from shuanglian.supermarket import notify, service
+from shuanglian.supermarket import inquiry_limits, notify, service
 from shuanglian.supermarket.models import Inquiry, Listing
 from shuanglian.supermarket.service import MODES, SORTS, ListingInput, unfence
 from shuanglian.web.deps import (
@@ -314,8 +314,12 @@ def submit_inquiry_api(
     body: InquiryCreate,
     background: BackgroundTasks,
 ) -> InquiryReceipt:
+    wait = inquiry_limits.retry_after(request, listing_id)
+    if wait:
+        raise HTTPException(429, inquiry_limits.message(wait), headers={"Retry-After": str(wait)})
     inquiry = service.submit_inquiry(session, listing_id=listing_id, user=user, **body.model_dump())
     session.commit()
+    inquiry_limits.record(request, listing_id)
     # As the contact form: only a committed inquiry is announced, after the answer is sent.
     notice = notify.inquiry_notice(
         session, settings, inquiry_id=inquiry.id, base_url=str(request.base_url).rstrip("/")

@@ -16,7 +16,7 @@ from shuanglian.accounts import permissions as perm
 from shuanglian.errors import DomainError
 from shuanglian.inventory.models import PoolEntry
 from shuanglian.patents.models import Patent
-from shuanglian.supermarket import notify, service
+from shuanglian.supermarket import inquiry_limits, notify, service
 from shuanglian.supermarket.cards import MAX_IDS, card_sheet_pdf
 from shuanglian.supermarket.codes import code128_png, code128_svg, listing_url, qr_png, qr_svg
 from shuanglian.supermarket.service import MODES, SORTS, ListingInput, parse_price, unfence
@@ -184,6 +184,18 @@ async def listing_contact(
 ) -> HTMLResponse:
     listing = service.get_listing(session, listing_id=listing_id, actor=user)
     form = _text_fields(await request.form(), ("name", "organisation", "email", "phone", "message"))
+    wait = inquiry_limits.retry_after(request, listing.id)
+    if wait:
+        response = _listing_response(
+            request,
+            listing,
+            user,
+            errors={"message": inquiry_limits.message(wait)},
+            form=form,
+            status_code=429,
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
     try:
         inquiry = service.submit_inquiry(session, listing_id=listing.id, user=user, **form)
     except DomainError as exc:
@@ -197,6 +209,7 @@ async def listing_contact(
             status_code=422,
         )
     session.commit()
+    inquiry_limits.record(request, listing.id)
     # Only a committed inquiry is announced, and the mail goes out after the visitor has their
     # answer: a slow or failing mail server neither delays nor undoes the stored message.
     notice = notify.inquiry_notice(

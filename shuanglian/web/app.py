@@ -19,9 +19,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
-from shuanglian.accounts.ratelimit import LoginLimiter
+from shuanglian.accounts.ratelimit import RateLimiter
 from shuanglian.config import Settings
 from shuanglian.db import make_engine, make_session_factory, refresh_statistics
+from shuanglian.supermarket import inquiry_limits
 from shuanglian.web.errors import http_error, install_error_handlers
 from shuanglian.web.i18n import LANG_COOKIE, LANGS
 from shuanglian.web.templating import STATIC_DIR
@@ -79,7 +80,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
-    app.state.login_limiter = LoginLimiter()
+    app.state.login_limiter = RateLimiter()
+    inquiry_limits.install(app)
 
     install_error_handlers(app)
 

@@ -12,7 +12,7 @@ from shuanglian.accounts.passwords import (
     hash_password,
     verify_password,
 )
-from shuanglian.accounts.ratelimit import LoginLimiter
+from shuanglian.accounts.ratelimit import RateLimiter
 from shuanglian.errors import DomainError
 
 
@@ -64,10 +64,10 @@ class FakeClock:
 
 def test_limiter_blocks_after_max_failures_and_forgets_after_window() -> None:
     clock = FakeClock()
-    limiter = LoginLimiter(max_failures=3, window_s=60, clock=clock)
+    limiter = RateLimiter(max_events=3, window_s=60, clock=clock)
     for _ in range(3):
         assert limiter.retry_after("1.2.3.4", "Alice") == 0
-        limiter.record_failure("1.2.3.4", "alice")
+        limiter.record("1.2.3.4", "alice")
     wait = limiter.retry_after("1.2.3.4", "ALICE ")
     assert 0 < wait <= 61
     # Another address or another name is not affected.
@@ -78,8 +78,8 @@ def test_limiter_blocks_after_max_failures_and_forgets_after_window() -> None:
 
 
 def test_limiter_reset_after_success() -> None:
-    limiter = LoginLimiter(max_failures=1, window_s=60, clock=FakeClock())
-    limiter.record_failure("c", "u")
+    limiter = RateLimiter(max_events=1, window_s=60, clock=FakeClock())
+    limiter.record("c", "u")
     assert limiter.retry_after("c", "u") > 0
     limiter.reset("c", "u")
     assert limiter.retry_after("c", "u") == 0

@@ -193,3 +193,24 @@ def test_an_institution_without_staff_e_mail_still_gets_an_outbox_copy(
 def test_recipients_are_active_staff_with_e_mail(db_session) -> None:
     listing, wanted = _staffed_listing(db_session)
     assert notify.inquiry_recipients(db_session, institution_id=listing.institution_id) == wanted
+
+
+def test_the_contact_form_cannot_flood_an_institution(
+    client: TestClient, db_session, home: Path
+) -> None:
+    """A few messages per listing and address; the next one is refused, stored nowhere and
+    mailed to nobody, with the wait in the answer; other listings can still be asked about."""
+    from shuanglian.supermarket import inquiry_limits
+
+    listing, _ = _staffed_listing(db_session)
+    for _ in range(inquiry_limits.PER_LISTING):
+        assert _contact(client, listing).status_code == 200
+    refused = _contact(client, listing)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert "留言过于频繁" in refused.text
+    api = client.post(f"/api/v1/listings/{listing.id}/inquiries", json=VISITOR)
+    assert api.status_code == 429 and api.json()["error"]["code"] == "rate_limited"
+    stored = db_session.query(Inquiry).filter_by(listing_id=listing.id).count()
+    assert stored == inquiry_limits.PER_LISTING == len(_outbox(home))
+    other = make_listing(db_session, make_institution(db_session), title="无人机集群控制")
+    assert _contact(client, other).status_code == 200

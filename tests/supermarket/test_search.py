@@ -153,7 +153,9 @@ def test_filter_menus_list_the_values_of_published_listings(db_session) -> None:
     inst = make_institution(db_session)
     make_listing(db_session, inst, title="锂电池回收", region="江苏", tech_field="Transport")
     make_listing(db_session, inst, title="无人机控制", region="北京", tech_field="Transport")
-    make_listing(db_session, inst, title="草稿成果", region="西藏", tech_field="Optics", publish=False)
+    make_listing(
+        db_session, inst, title="草稿成果", region="西藏", tech_field="Optics", publish=False
+    )
     service._facet_cache.clear()
     facets = service.facet_values(db_session)
     assert {"北京", "江苏"} <= set(facets["regions"]) and "西藏" not in facets["regions"]

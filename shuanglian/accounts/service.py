@@ -26,6 +26,7 @@ from shuanglian.db import utcnow
 from shuanglian.enterprises.models import Enterprise
 from shuanglian.errors import DomainError, NotFound
 from shuanglian.patents.models import Institution
+from shuanglian.text.normalize import is_storable
 
 TOKEN_PREFIX = "slk_"
 # Deliberately loose (one @, a dot in the domain): it catches typos, not every RFC 5322 form.
@@ -219,19 +220,11 @@ def _clean_text(value: str | None, *, field: str, limit: int) -> str | None:
     text = (value or "").strip()
     if not text:
         return None
-    if "\x00" in text or not _encodable(text):
+    if not is_storable(text):
         raise DomainError("含无效字符 (invalid characters)", field=field)
     if len(text) > limit:
         raise DomainError(f"最多 {limit} 个字符 (at most {limit} characters)", field=field)
     return text
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _institution_id_for_name(session: Session, name: str) -> int:

@@ -34,6 +34,7 @@ from shuanglian.enterprises.service import (
 from shuanglian.enterprises.validators import parse_budget, validate_industry_code
 from shuanglian.errors import DomainError, PermissionDenied
 from shuanglian.text.dates import parse_date
+from shuanglian.text.normalize import is_storable
 
 # Free-text limits for Text columns: long enough for a real 经营范围 (registrations run to a
 # few hundred characters) and small enough that one row cannot bloat the search index.
@@ -185,7 +186,7 @@ def _text(value: str | None, *, field: str, label: str, limit: int) -> str | Non
     text = (value or "").strip()
     if not text:
         return None
-    if "\x00" in text or not _encodable(text):
+    if not is_storable(text):
         raise DomainError(f"{label}含无效字符（invalid characters）", field=field)
     if len(text) > limit:
         raise DomainError(
@@ -194,14 +195,6 @@ def _text(value: str | None, *, field: str, label: str, limit: int) -> str | Non
             field=field,
         )
     return text
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _industry(value: str | None) -> str | None:

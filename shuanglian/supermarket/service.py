@@ -39,7 +39,7 @@ from shuanglian.supermarket.models import (
     ListingPatent,
     ListingTerm,
 )
-from shuanglian.text.normalize import normalize_for_search
+from shuanglian.text.normalize import is_storable, normalize_for_search
 
 # Cooperation modes (合作方式), code → (zh, en). 开放许可: Patent Law art. 50–52.
 MODES: dict[str, tuple[str, str]] = {
@@ -768,16 +768,8 @@ def _refuse_unstorable(**fields: str | None) -> None:
     here they are the visitor's bad input, named by field.
     """
     for field, value in fields.items():
-        if value is not None and ("\x00" in value or not _encodable(value)):
+        if value is not None and not is_storable(value):
             raise DomainError("含无效字符 (invalid characters)", field=field)
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def inquiries_for_institution(

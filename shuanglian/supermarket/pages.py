@@ -220,6 +220,18 @@ async def listing_contact(
     return _listing_response(request, listing, user, sent=True)
 
 
+@router.post("/workspace/institution/inquiries/{inquiry_id:int}/handled", dependencies=[CsrfDep])
+async def inquiry_handled_submit(
+    request: Request, session: SessionDep, user: CurrentUser, inquiry_id: int
+) -> Response:
+    form = await request.form()
+    service.set_inquiry_handled(
+        session, actor=user, inquiry_id=inquiry_id, handled=form_text(form, "handled") == "1"
+    )
+    session.commit()
+    return RedirectResponse("/workspace/institution#inquiries", status_code=303)
+
+
 def _text_fields(form: FormData, names: tuple[str, ...]) -> dict[str, str]:
     return {name: form_text(form, name) for name in names}
 

@@ -793,6 +793,27 @@ def inquiries_for_institution(
     return [(i, listing) for i, listing in session.execute(stmt).all()]
 
 
+def set_inquiry_handled(
+    session: Session, *, actor: User | None, inquiry_id: int, handled: bool
+) -> tuple[Inquiry, Listing]:
+    """Mark an inquiry answered (or open again): the institution's inbox shows what is left.
+
+    Only the listing's institution's staff and admin; anyone else is told it does not exist,
+    so inquiry numbers reveal nothing about other institutions.
+    """
+    row = session.execute(
+        select(Inquiry, Listing)
+        .join(Listing, Listing.id == Inquiry.listing_id)
+        .where(Inquiry.id == inquiry_id)
+    ).first()
+    if row is None or not perm.can_manage_institution(actor, row[1].institution_id):
+        raise NotFound(f"留言 {inquiry_id} 不存在 (inquiry not found)")
+    inquiry, listing = row
+    inquiry.handled = handled
+    session.flush()
+    return inquiry, listing
+
+
 def list_inquiries(
     session: Session,
     *,

@@ -222,6 +222,42 @@ def test_inquiries_are_listed_for_their_institution_only(client: TestClient, db_
         _error(zero, 422, "institution_id")
 
 
+def test_staff_mark_their_inquiries_answered_in_the_workspace_and_the_api(
+    client: TestClient, db_session
+) -> None:
+    from shuanglian.supermarket.models import Inquiry
+    from shuanglian.supermarket.service import submit_inquiry
+
+    inst_a, inst_b = make_institution(db_session), make_institution(db_session)
+    listing = make_listing(db_session, inst_a)
+    inquiry = submit_inquiry(
+        db_session, listing_id=listing.id, name="访客", message="请联系我们洽谈", phone="010-1"
+    )
+    staff_a = make_user(db_session, "institution_staff", institution_id=inst_a.id)
+    staff_b = make_user(db_session, "institution_staff", institution_id=inst_b.id)
+    path = f"/api/v1/inquiries/{inquiry.id}/handled"
+    with TestClient(client.app) as bot:
+        # Another institution's staff are told it does not exist, and nothing changes.
+        _error(
+            bot.post(path, json={"handled": True}, headers=_bearer(db_session, staff_b)), 404, None
+        )
+        db_session.refresh(inquiry)
+        assert inquiry.handled is False
+        done = bot.post(path, json={"handled": True}, headers=_bearer(db_session, staff_a))
+        assert done.status_code == 200 and done.json()["handled"] is True
+    # The workspace shows it answered and offers to reopen it, through the page's own form.
+    headers = _signed_in(client, staff_a)
+    page = client.get("/workspace/institution")
+    assert "已处理" in page.text and "重新打开" in page.text
+    reopen = client.post(
+        f"/workspace/institution/inquiries/{inquiry.id}/handled",
+        data={"handled": "0", "csrf_token": headers["X-CSRF-Token"]},
+        follow_redirects=False,
+    )
+    assert reopen.status_code == 303
+    assert db_session.get(Inquiry, inquiry.id).handled is False
+
+
 # --------------------------------------------------------------------------- admin: users
 
 

@@ -50,7 +50,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 WORK = ROOT / "benchmarks" / "work" / "scale"
-GENERATOR_VERSION = 6
+GENERATOR_VERSION = 7
 PG_ADMIN_URL = os.environ.get(
     "SHUANGLIAN_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
@@ -512,6 +512,7 @@ def build_cache(scale: Scale, *, work: Path = WORK) -> Path:
                         industries=codes_of[lid],
                         modes=[m for m in listing["modes"].split(",") if m],
                         tech_field=listing["tech_field"],
+                        region=listing["region"],
                     )
                 ):
                     writers["market_listing_terms"].write_cells([escape(term), str(lid)])

@@ -12,6 +12,8 @@ terms too, so every selective condition of a catalogue query is one posting list
                   indexed, so a 大类 filter also finds listings coded at 中类/小类 level
     mode:licence  cooperation mode
     field:…       WIPO technology field (exact)
+    reg:…         region, every prefix of two or more characters (江苏 finds 江苏省南京市); a
+                  region no listing's starts with (南京) is matched as a substring instead
 
 Keyword tokens are [a-z0-9]+ runs or Han/other-script words, never containing ':', so they
 cannot collide with a filter term.
@@ -30,6 +32,7 @@ MAX_QUERY_TERMS = 10
 INDUSTRY = "ind:"
 MODE = "mode:"
 FIELD = "field:"
+REGION = "reg:"
 
 
 def _cut(term: str) -> str:
@@ -80,8 +83,17 @@ def field_term(field: str) -> str:
     return _cut(FIELD + field.strip())
 
 
+def region_term(region: str) -> str:
+    return _cut(REGION + region.strip())
+
+
 def listing_terms(
-    *, search_text: str, industries: list[str], modes: list[str], tech_field: str | None
+    *,
+    search_text: str,
+    industries: list[str],
+    modes: list[str],
+    tech_field: str | None,
+    region: str | None,
 ) -> set[str]:
     """Every term a listing is found under: its keywords and its filter values."""
     terms = set(keyword_terms(search_text))
@@ -91,6 +103,10 @@ def listing_terms(
     terms.update(mode_term(m) for m in modes)
     if tech_field and tech_field.strip():
         terms.add(field_term(tech_field))
+    region = (region or "").strip()
+    terms.update(region_term(region[:n]) for n in range(2, len(region) + 1))
+    if len(region) == 1:
+        terms.add(region_term(region))
     return terms
 
 

@@ -199,6 +199,7 @@ def terms_of(listing: Listing) -> set[str]:
         industries=unfence(listing.industries),
         modes=unfence(listing.modes),
         tech_field=listing.tech_field,
+        region=listing.region,
     )
 
 
@@ -402,27 +403,32 @@ def get_listing(session: Session, *, listing_id: int, actor: User | None = None)
 DRIVING_POSTINGS_MAX = 2000
 # Posting lists are counted only up to here: enough to pick the plan and order the probes,
 # without reading the whole list of a term half the catalogue has.
-POSTINGS_COUNT_CAP = 5000
+POSTINGS_COUNT_CAP = 20000
 
 
-def _has_terms(terms: list[str]) -> Any:
-    """A condition: the listing is indexed under every one of `terms`.
+def _has_postings(session: Session, term: str) -> bool:
+    return (
+        session.scalar(select(ListingTerm.listing_id).where(ListingTerm.term == term).limit(1))
+        is not None
+    )
 
-    Its own alias of the term table, correlated to the listing only, so it stays correct
-    inside the count query, which joins the term table itself.
+
+def _has_terms(terms: list[str], *, of: Any = None) -> Any:
+    """A condition: the listing (`of`, default the outer listing's id) has every one of `terms`.
+
+    Its own alias of the term table, correlated to the outer query only, so it stays correct
+    inside queries that read the term table themselves.
     """
     term = aliased(ListingTerm)
+    listing_id = Listing.id if of is None else of
     if len(terms) == 1:
-        return (
-            exists().where(term.term == terms[0], term.listing_id == Listing.id).correlate(Listing)
-        )
+        return exists().where(term.term == terms[0], term.listing_id == listing_id)
     # One correlated count instead of an EXISTS per term: PostgreSQL turns each EXISTS
     # into a semi-join and then spends ~100 ms planning the join order of eight of them.
     found = (
         select(func.count())
         .select_from(term)
-        .where(term.listing_id == Listing.id, term.term.in_(terms))
-        .correlate(Listing)
+        .where(term.listing_id == listing_id, term.term.in_(terms))
         .scalar_subquery()
     )
     return found == len(terms)
@@ -461,15 +467,32 @@ def _restrict_to_terms(
         return None
     others = sorted(terms, key=lambda t: lengths[t])
     rarest = others.pop(0)
-    if others:
-        stmt = stmt.where(_has_terms(others))
     counted = stmt.join(
         ListingTerm, and_(ListingTerm.listing_id == Listing.id, ListingTerm.term == rarest)
     )
+    if others:
+        counted = counted.where(_has_terms(others))
+    ids: list[int] | None = None
     if lengths[rarest] <= DRIVING_POSTINGS_MAX:
-        ids = session.scalars(select(ListingTerm.listing_id).where(ListingTerm.term == rarest))
-        return stmt.where(Listing.id.in_(list(ids))), counted
-    return stmt.where(_has_terms([rarest])), counted
+        ids = list(
+            session.scalars(select(ListingTerm.listing_id).where(ListingTerm.term == rarest))
+        )
+    elif others and lengths[rarest] < POSTINGS_COUNT_CAP:
+        # Several common terms can still be rare together (an industry and an unrelated
+        # field): then a walk of the sorted index would read the whole catalogue. Their
+        # intersection, read from the rarest list, is bounded by that list's length.
+        both = (
+            select(ListingTerm.listing_id)
+            .where(ListingTerm.term == rarest, _has_terms(others, of=ListingTerm.listing_id))
+            .limit(DRIVING_POSTINGS_MAX + 1)
+        )
+        found = list(session.scalars(both))
+        if len(found) <= DRIVING_POSTINGS_MAX:
+            ids, others = found, []
+    if ids is not None:
+        page = stmt.where(Listing.id.in_(ids))
+        return (page.where(_has_terms(others)) if others else page), counted
+    return stmt.where(_has_terms([rarest, *others])), counted
 
 
 def search_listings(
@@ -506,8 +529,11 @@ def search_listings(
         terms.append(search_terms.mode_term(mode))
     if tech_field and tech_field.strip():
         terms.append(search_terms.field_term(tech_field))
-    if region:
-        stmt = stmt.where(Listing.region.contains(region.strip(), autoescape=True))
+    if region and region.strip():
+        if _has_postings(session, search_terms.region_term(region)):
+            terms.append(search_terms.region_term(region))
+        else:  # not a region any listing carries exactly: match part of one
+            stmt = stmt.where(Listing.region.contains(region.strip(), autoescape=True))
     if trl_min is not None:
         stmt = stmt.where(Listing.trl >= trl_min)
     if trl_max is not None:

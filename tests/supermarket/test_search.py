@@ -29,10 +29,12 @@ def test_listing_terms_cover_words_subwords_stems_and_filters() -> None:
         industries=["C3841"],
         modes=["licence"],
         tech_field="Electrical machinery, apparatus, energy",
+        region="江苏",
     )
     assert {"锂离", "离子", "子电", "电池", "池回", "回收", "recycl", "batteri"} <= terms
     assert {"ind:C", "ind:C3", "ind:C38", "ind:C384", "ind:C3841"} <= terms
     assert "mode:licence" in terms and "field:Electrical machinery, apparatus, energy" in terms
+    assert "reg:江苏" in terms and "reg:江" not in terms
     assert all(len(t) <= search_terms.MAX_TERM_LENGTH for t in terms)
 
 
@@ -162,3 +164,14 @@ def test_filter_menus_list_the_values_of_published_listings(db_session) -> None:
     assert "Transport" in facets["tech_fields"] and "Optics" not in facets["tech_fields"]
     assert facets["regions"] == sorted(facets["regions"])
     assert len(facets["regions"]) == len(set(facets["regions"]))
+
+
+def test_a_region_filter_finds_regions_starting_with_it_or_else_containing_it(db_session) -> None:
+    inst = make_institution(db_session)
+    nanjing = make_listing(db_session, inst, title="锂电池回收", region="江苏省南京市")
+    jiangsu = make_listing(db_session, inst, title="无人机控制", region="江苏")
+    make_listing(db_session, inst, title="激光雷达", region="北京")
+    assert _ids(db_session, inst, region="江苏") == [jiangsu.id, nanjing.id]
+    assert _ids(db_session, inst, region="南京") == [nanjing.id]  # from the middle: substring
+    assert _ids(db_session, inst, region="江苏省南京市", q="电池") == [nanjing.id]
+    assert _ids(db_session, inst, region="上海") == []

@@ -64,6 +64,7 @@ def _backfill_terms() -> None:
         sa.column("industries", sa.String),
         sa.column("modes", sa.String),
         sa.column("tech_field", sa.String),
+        sa.column("region", sa.String),
     )
     terms = sa.table("market_listing_terms", sa.column("term"), sa.column("listing_id"))
     last_id = 0
@@ -84,6 +85,7 @@ def _backfill_terms() -> None:
                 industries=[c for c in (row.industries or "").split(",") if c],
                 modes=[m for m in (row.modes or "").split(",") if m],
                 tech_field=row.tech_field,
+                region=row.region,
             )
         ]
         if values:

@@ -1,3 +1,6 @@
+"""What the databases can store: text that would fail a write is recognised first."""
+
+from __future__ import annotations
 
 
 def test_is_storable_refuses_what_a_database_write_would_fail_on() -> None:

@@ -46,6 +46,13 @@ class Settings(BaseSettings):
         default=DEFAULT_IMPORT_BATCH_SIZE,
         description="Rows written per transaction by the importers.",
     )
+    max_upload_mb: int = Field(
+        default=50,
+        ge=1,
+        le=4096,
+        description="Largest file (MiB) the web workspaces accept for an import; every other "
+        "request body stays under 2 MiB.",
+    )
     public_url: str | None = Field(
         default=None,
         description="The site's public address (e.g. `https://market.example.org`) for links in "
@@ -77,6 +84,16 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.home / 'shuanglian.db').resolve()}"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """`max_upload_mb` in bytes: the largest uploaded file the web accepts."""
+        return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def upload_dir(self) -> Path:
+        """Where uploaded files wait while they are imported (deleted right after)."""
+        return self.home / "uploads"
 
     @property
     def index_dir(self) -> Path:

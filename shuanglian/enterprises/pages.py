@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from shuanglian.enterprises import service, workspace
 from shuanglian.enterprises.workspace import DemandInput, ProfileInput
-from shuanglian.errors import DomainError
-from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, PageDep, SessionDep
+from shuanglian.errors import DomainError, NotFound, PermissionDenied
+from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, PageDep, SessionDep, SettingsDep
 from shuanglian.web.forms import form_text
 from shuanglian.web.templating import render
 
@@ -195,6 +195,8 @@ def _workspace(
             "profile_form": profile_form or {},
             "demand_form": demand_form or {},
             "flashes": [message] if message else [],
+            "max_upload_mb": request.app.state.settings.max_upload_mb,
+            "max_upload_bytes": request.app.state.settings.max_upload_bytes,
         },
         status_code=status_code,
     )
@@ -405,3 +407,73 @@ def _demand_home(user: Any, demand: Any) -> str:
     if user is not None and user.enterprise_id == demand.enterprise_id:
         return "/workspace/enterprise#demands"
     return f"/demands/{demand.id}"
+
+
+# --------------------------------------------------------------------------- feedback workbook
+
+
+@router.get("/workspace/enterprise/feedback-workbook/template.xlsx")
+def enterprise_feedback_template(
+    session: SessionDep, settings: SettingsDep, user: CurrentUser
+) -> Response:
+    """推送专利评价表: every patent pushed to the user's enterprise, to fill in Excel."""
+    from shuanglian.inventory.workspace import write_enterprise_feedback_template
+    from shuanglian.web.imports import workbook_response
+
+    enterprise_id = workspace.workspace_enterprise_id(user)
+    return workbook_response(
+        settings,
+        filename="推送专利评价表.xlsx",
+        write=lambda path: write_enterprise_feedback_template(
+            session, actor=user, path=path, enterprise_id=enterprise_id
+        ),
+    )
+
+
+@router.post(
+    "/workspace/enterprise/feedback-workbook/upload",
+    response_class=HTMLResponse,
+    dependencies=[CsrfDep],
+)
+def enterprise_feedback_upload(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    file: Annotated[UploadFile | None, File()] = None,
+    dry_run: Annotated[bool, Form()] = False,
+) -> Response:
+    """The filled feedback workbook: each good row recorded as this enterprise's feedback."""
+    from shuanglian.inventory.workspace import import_feedback_workbook
+    from shuanglian.web.imports import finish_import, render_import_result
+    from shuanglian.web.uploads import WORKBOOK_SUFFIXES, received_file
+
+    enterprise_id = workspace.workspace_enterprise_id(user)
+    try:
+        with received_file(file, settings=settings, allowed=WORKBOOK_SUFFIXES) as path:
+            report = import_feedback_workbook(
+                session, actor=user, path=path, enterprise_id=enterprise_id, dry_run=dry_run
+            )
+            filename = path.name
+    except DomainError as exc:
+        session.rollback()
+        if isinstance(exc, PermissionDenied | NotFound):
+            raise
+        return _workspace(
+            request,
+            session,
+            user,
+            errors={"feedback-file": exc.message},
+            status_code=exc.status if exc.status != 400 else 422,
+        )
+    finish_import(session, report)
+    assert user is not None
+    return render_import_result(
+        request,
+        settings=settings,
+        user_id=user.id,
+        report=report,
+        title=("导入评价表结果", "Feedback import"),
+        filename=filename,
+        back="/workspace/enterprise#feedback-workbook",
+    )

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, File, Query, UploadFile
+from fastapi.responses import FileResponse
 from pydantic import Field
 from sqlalchemy import select
 
+from shuanglian.accounts import permissions as perm
 from shuanglian.accounts.models import User
 from shuanglian.accounts.permissions import require_login
 from shuanglian.errors import DomainError, NotFound
+from shuanglian.importing import ImportReport
 from shuanglian.inventory import feedback as feedback_service
 from shuanglian.inventory import push as push_service
 from shuanglian.inventory import review as review_service
@@ -35,8 +38,17 @@ from shuanglian.inventory.schemas import (
     SelfAssessmentIn,
     WithdrawIn,
 )
-from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, SessionDep, SettingsDep
+from shuanglian.inventory.workspace import (
+    import_assessment_workbook,
+    import_feedback_workbook,
+    workspace_enterprise,
+    write_enterprise_feedback_template,
+    write_institution_assessment_template,
+)
+from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, IdQuery, SessionDep, SettingsDep
+from shuanglian.web.imports import XLSX_MEDIA_TYPE, finish_import, workbook_response
 from shuanglian.web.schemas import ERROR_RESPONSES
+from shuanglian.web.uploads import UPLOAD_ERROR_RESPONSES, WORKBOOK_SUFFIXES, received_file
 
 router = APIRouter(prefix="/inventory", tags=["inventory"], responses=ERROR_RESPONSES)
 
@@ -312,3 +324,107 @@ def report_api(
     session: SessionDep, user: CurrentUser, institution_id: int | None = None
 ) -> dict[str, Any]:
     return inventory_report(session, actor=_user(user), institution_id=institution_id)
+
+
+# --------------------------------------------------------------------------- Excel round trips
+
+WORKBOOK_RESPONSE: dict[int | str, dict[str, object]] = {
+    200: {"content": {XLSX_MEDIA_TYPE: {}}, "description": "the workbook (.xlsx)"}
+}
+
+
+@router.get(
+    "/assessments/template",
+    response_class=FileResponse,
+    summary="自评表模板 / self-assessment workbook",
+    responses=WORKBOOK_RESPONSE,
+)
+def assessment_template_api(
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    batch_id: IdQuery = None,
+    institution_id: IdQuery = None,
+) -> FileResponse:
+    """A batch's items awaiting self-assessment (every one of the institution's when no batch),
+    as `shuanglian inventory assess template` writes it; staff: own institution."""
+    name = f"assessment-batch-{batch_id}.xlsx" if batch_id is not None else "assessment.xlsx"
+    return workbook_response(
+        settings,
+        filename=name,
+        write=lambda path: write_institution_assessment_template(
+            session, actor=user, path=path, institution_id=institution_id, batch_id=batch_id
+        ),
+    )
+
+
+@router.post(
+    "/assessments/upload",
+    response_model=ImportReport,
+    summary="上传填好的自评表 / import a filled self-assessment workbook",
+    dependencies=[CsrfDep],
+    responses=UPLOAD_ERROR_RESPONSES,
+)
+def upload_assessments_api(
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    file: Annotated[UploadFile, File(description="the filled workbook (.xlsx or .csv)")],
+    submit: bool = True,
+    dry_run: bool = False,
+) -> ImportReport:
+    """Each valid row is saved (and submitted for review unless `submit=false`); rows about
+    another institution's patents are rejected with their row number."""
+    perm.require_role(user, perm.INSTITUTION_STAFF)
+    with received_file(file, settings=settings, allowed=WORKBOOK_SUFFIXES) as path:
+        report = import_assessment_workbook(
+            session, actor=user, path=path, submit=submit, dry_run=dry_run
+        )
+    finish_import(session, report)
+    return report
+
+
+@router.get(
+    "/feedback/template",
+    response_class=FileResponse,
+    summary="推送专利评价表 / feedback workbook",
+    responses=WORKBOOK_RESPONSE,
+)
+def feedback_template_api(
+    session: SessionDep, settings: SettingsDep, user: CurrentUser, enterprise_id: IdQuery = None
+) -> FileResponse:
+    """Every patent pushed to the enterprise, as `shuanglian inventory feedback template`
+    writes it; enterprise users: own enterprise (admin names one)."""
+    return workbook_response(
+        settings,
+        filename="feedback.xlsx",
+        write=lambda path: write_enterprise_feedback_template(
+            session, actor=user, path=path, enterprise_id=enterprise_id
+        ),
+    )
+
+
+@router.post(
+    "/feedback/upload",
+    response_model=ImportReport,
+    summary="上传填好的评价表 / import a filled feedback workbook",
+    dependencies=[CsrfDep],
+    responses=UPLOAD_ERROR_RESPONSES,
+)
+def upload_feedback_api(
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    file: Annotated[UploadFile, File(description="the filled workbook (.xlsx or .csv)")],
+    enterprise_id: IdQuery = None,
+    dry_run: bool = False,
+) -> ImportReport:
+    """Each filled row becomes the enterprise's feedback on that push; a row naming a push to
+    another enterprise is rejected with its row number."""
+    workspace_enterprise(session, actor=user, enterprise_id=enterprise_id)
+    with received_file(file, settings=settings, allowed=WORKBOOK_SUFFIXES) as path:
+        report = import_feedback_workbook(
+            session, actor=user, path=path, enterprise_id=enterprise_id, dry_run=dry_run
+        )
+    finish_import(session, report)
+    return report

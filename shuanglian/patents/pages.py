@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from shuanglian.accounts import permissions as perm
-from shuanglian.errors import DomainError, NotFound
+from shuanglian.errors import DomainError, NotFound, PermissionDenied
 from shuanglian.patents import service as patent_service
 from shuanglian.patents.api import search_patents
 from shuanglian.patents.models import PATENT_TYPE_ZH, Institution, Patent
 from shuanglian.web.deps import (
+    MAX_ID,
     CsrfDep,
     CurrentUser,
     IdPath,
+    IdQuery,
     PageDep,
     SessionDep,
+    SettingsDep,
     optional_int,
 )
 from shuanglian.web.forms import form_text
@@ -343,3 +346,233 @@ async def inventory_review_submit(
         )
     session.commit()
     return RedirectResponse(f"/workspace/institution/items/{item_id}", status_code=303)
+
+
+# --------------------------------------------------------------------------- imports (uploads)
+
+PATENT_IMPORT_FIELDS = ("file", "format")
+ASSESSMENT_IMPORT_FIELDS = ("file",)
+
+
+def _imports_page(
+    request: Request,
+    session: Any,
+    user: Any,
+    institution_id: int | None,
+    *,
+    errors: dict[str, str] | None = None,
+    form: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """导入与自评表: the patent upload, the self-assessment template per batch and its upload."""
+    from shuanglian.inventory.service import batch_progress, list_batches
+    from shuanglian.patents.workspace import UPLOAD_FORMATS, workspace_institution
+
+    user = perm.require_role(user, perm.INSTITUTION_STAFF)
+    institutions = (
+        session.scalars(select(Institution).order_by(Institution.name).limit(500)).all()
+        if user.role == perm.ADMIN
+        else []
+    )
+    context: dict[str, Any] = {
+        "institution": None,
+        "institutions": institutions,
+        "errors": errors or {},
+        "form": form or {},
+        "formats": UPLOAD_FORMATS,
+        "max_upload_mb": request.app.state.settings.max_upload_mb,
+        "max_upload_bytes": request.app.state.settings.max_upload_bytes,
+    }
+    if user.role == perm.ADMIN and institution_id is None:
+        # No form on the chooser page to show a refusal beside: it goes on top instead.
+        context["flashes"] = list((errors or {}).values())
+        return render(request, "workspace/imports.html", context, status_code=status_code)
+    institution = workspace_institution(session, actor=user, institution_id=institution_id)
+    batches = list_batches(session, actor=user, institution_id=institution.id, limit=100)
+    context["institution"] = institution
+    context["progress"] = [batch_progress(session, actor=user, batch_id=b.id) for b in batches]
+    return render(request, "workspace/imports.html", context, status_code=status_code)
+
+
+def _refused_upload(
+    request: Request,
+    session: Any,
+    user: Any,
+    institution_id: int | None,
+    exc: DomainError,
+    *,
+    prefix: str,
+    fields: tuple[str, ...],
+    form: dict[str, Any],
+) -> HTMLResponse:
+    """The imports page again, the refusal beside the field it concerns; nothing was kept.
+
+    Refusals of the person (not allowed, not found) are no form error: they go on to the
+    site's error page.
+    """
+    session.rollback()
+    if isinstance(exc, PermissionDenied | NotFound):
+        raise exc
+    field = exc.field if exc.field in fields else "file"
+    status = exc.status if exc.status != 400 else 422
+    return _imports_page(
+        request,
+        session,
+        user,
+        institution_id,
+        errors={f"{prefix}-{field}": exc.message},
+        form=form,
+        status_code=status,
+    )
+
+
+@router.get("/workspace/institution/imports", response_class=HTMLResponse)
+def institution_imports_page(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    institution_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+) -> HTMLResponse:
+    """Upload forms of the institution workspace (staff: own institution; admin picks one)."""
+    return _imports_page(request, session, user, institution_id)
+
+
+@router.post(
+    "/workspace/institution/patents/upload", response_class=HTMLResponse, dependencies=[CsrfDep]
+)
+def institution_patents_upload(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    file: Annotated[UploadFile | None, File()] = None,
+    fmt: Annotated[str, Form(alias="format", max_length=20)] = "auto",
+    dry_run: Annotated[bool, Form()] = False,
+    institution: Annotated[str | None, Form(alias="institution_id", max_length=12)] = None,
+) -> Response:
+    """导入专利: the upload becomes the institution's patents; the report page follows."""
+    from shuanglian.patents.workspace import import_institution_patents, workspace_institution
+    from shuanglian.web.imports import finish_import, render_import_result
+    from shuanglian.web.uploads import PATENT_SUFFIXES, received_file
+
+    institution_id = optional_int(institution, field="institution_id", low=1, high=MAX_ID)
+    # Who may import where is settled before the file is copied anywhere.
+    workspace_institution(session, actor=user, institution_id=institution_id)
+    try:
+        with received_file(file, settings=settings, allowed=PATENT_SUFFIXES) as path:
+            report = import_institution_patents(
+                session,
+                actor=user,
+                institution_id=institution_id,
+                path=path,
+                fmt=fmt,
+                dry_run=dry_run,
+                batch_size=settings.import_batch_size,
+            )
+            filename = path.name
+    except DomainError as exc:
+        return _refused_upload(
+            request,
+            session,
+            user,
+            institution_id,
+            exc,
+            prefix="patents",
+            fields=PATENT_IMPORT_FIELDS,
+            form={"patents-format": fmt, "patents-dry_run": dry_run},
+        )
+    finish_import(session, report, engine=request.app.state.engine)
+    assert user is not None
+    return render_import_result(
+        request,
+        settings=settings,
+        user_id=user.id,
+        report=report,
+        title=("导入专利结果", "Patent import"),
+        filename=filename,
+        back=_imports_href(institution_id),
+    )
+
+
+def _imports_href(institution_id: int | None) -> str:
+    suffix = f"?institution_id={institution_id}" if institution_id is not None else ""
+    return "/workspace/institution/imports" + suffix
+
+
+@router.get("/workspace/institution/assessments/template.xlsx")
+def institution_assessment_template(
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    batch_id: IdQuery = None,
+    institution_id: IdQuery = None,
+) -> Response:
+    """自评表模板: a batch's items awaiting self-assessment (all the institution's without one)."""
+    from shuanglian.inventory.workspace import write_institution_assessment_template
+    from shuanglian.web.imports import workbook_response
+
+    name = f"自评表-批次{batch_id}.xlsx" if batch_id is not None else "自评表.xlsx"
+    return workbook_response(
+        settings,
+        filename=name,
+        write=lambda path: write_institution_assessment_template(
+            session, actor=user, path=path, institution_id=institution_id, batch_id=batch_id
+        ),
+    )
+
+
+@router.post(
+    "/workspace/institution/assessments/upload",
+    response_class=HTMLResponse,
+    dependencies=[CsrfDep],
+)
+def institution_assessments_upload(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    file: Annotated[UploadFile | None, File()] = None,
+    dry_run: Annotated[bool, Form()] = False,
+    submit: Annotated[bool, Form()] = False,
+    institution: Annotated[str | None, Form(alias="institution_id", max_length=12)] = None,
+) -> Response:
+    """自评表导入: each good row saved (and submitted for review when ticked)."""
+    from shuanglian.inventory.workspace import import_assessment_workbook
+    from shuanglian.patents.workspace import workspace_institution
+    from shuanglian.web.imports import finish_import, render_import_result
+    from shuanglian.web.uploads import WORKBOOK_SUFFIXES, received_file
+
+    institution_id = optional_int(institution, field="institution_id", low=1, high=MAX_ID)
+    # Rows are checked one by one against the user's institution; the field only says which
+    # institution's page to return to (an admin's).
+    perm.require_role(user, perm.INSTITUTION_STAFF)
+    if institution_id is not None:
+        workspace_institution(session, actor=user, institution_id=institution_id)
+    try:
+        with received_file(file, settings=settings, allowed=WORKBOOK_SUFFIXES) as path:
+            report = import_assessment_workbook(
+                session, actor=user, path=path, submit=submit, dry_run=dry_run
+            )
+            filename = path.name
+    except DomainError as exc:
+        return _refused_upload(
+            request,
+            session,
+            user,
+            institution_id,
+            exc,
+            prefix="assess",
+            fields=ASSESSMENT_IMPORT_FIELDS,
+            form={"assess-dry_run": dry_run, "assess-submit": submit},
+        )
+    finish_import(session, report)
+    assert user is not None
+    return render_import_result(
+        request,
+        settings=settings,
+        user_id=user.id,
+        report=report,
+        title=("导入自评表结果", "Self-assessment import"),
+        filename=filename,
+        back=_imports_href(institution_id),
+    )

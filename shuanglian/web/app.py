@@ -26,6 +26,7 @@ from shuanglian.supermarket import inquiry_limits
 from shuanglian.web.errors import http_error, install_error_handlers
 from shuanglian.web.i18n import LANG_COOKIE, LANGS
 from shuanglian.web.templating import STATIC_DIR
+from shuanglian.web.uploads import BodyLimitMiddleware
 
 log = logging.getLogger("shuanglian.web")
 
@@ -52,6 +53,7 @@ def create_app(settings: Settings) -> FastAPI:
     from shuanglian.reference import api as reference_api
     from shuanglian.supermarket import api as supermarket_api
     from shuanglian.supermarket import pages as supermarket_pages
+    from shuanglian.web import imports as web_imports
     from shuanglian.web import pages as web_pages
 
     engine = make_engine(settings)
@@ -84,6 +86,8 @@ def create_app(settings: Settings) -> FastAPI:
     inquiry_limits.install(app)
 
     install_error_handlers(app)
+    # Forms and JSON here are small; only the workspace upload endpoints take files.
+    app.add_middleware(BodyLimitMiddleware, settings=settings, default_limit=MAX_BODY_BYTES)
 
     @app.middleware("http")
     async def remember_language(request: Request, call_next):  # type: ignore[no-untyped-def]
@@ -92,15 +96,6 @@ def create_app(settings: Settings) -> FastAPI:
             # PostgreSQL text cannot hold NUL; refuse it here instead of failing deep inside.
             return await http_error(
                 request, StarletteHTTPException(400, "请求中含有非法字符 (NUL in request)")
-            )
-        declared = request.headers.get("content-length", "0")
-        if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
-            # Forms and JSON here are small; bulk files go through the CLI importers.
-            return await http_error(
-                request,
-                StarletteHTTPException(
-                    413, f"请求体过大，上限 {MAX_BODY_BYTES // 1024} KiB (request body too large)"
-                ),
             )
         response: Response = await call_next(request)
         asked = request.query_params.get("lang")
@@ -137,6 +132,7 @@ def create_app(settings: Settings) -> FastAPI:
         patents_pages,
         enterprises_pages,
         supermarket_pages,
+        web_imports,
     ):
         app.include_router(page_module.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -311,3 +311,47 @@ def test_phone_width_has_no_sideways_scroll(browser: Browser, site: Site) -> Non
         assert overflow <= 375, (path, overflow)
         shot(phone, f"phone-375-{name}")
     context.close()
+
+
+def test_institution_staff_uploads_a_patent_file(
+    page: Page, site: Site, shared_dir: Path, tmp_path: Path
+) -> None:
+    """The clerk's path: workspace → 导入专利 → choose the file → the report with the bad row."""
+    from tests.patents.factories import cnipa_row
+    from tests.web.upload_helpers import app_number, sample_rows, xlsx_bytes
+
+    rows = sample_rows(shared_dir) + [cnipa_row(申请号=app_number("202310000001"), 专利名称="")]
+    upload = tmp_path / "专利清单.xlsx"
+    upload.write_bytes(xlsx_bytes(rows))
+    log_in(page, site, "institution_staff")
+    page.get_by_role("link", name="导入专利 · 自评表").click()
+    page.set_viewport_size({"width": 375, "height": 740})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    shot(page, "phone-375-institution-imports")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.get_by_label("专利文件").set_input_files(str(upload))
+    shot(page, "institution-imports")
+    page.get_by_role("button", name="上传并导入").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("导入专利结果")
+    expect(page.locator('[data-count="inserted"]')).to_have_text("10")
+    expect(page.locator('[data-count="rejected"]')).to_have_text("1")
+    errors = page.locator(".import-errors tbody tr")
+    expect(errors).to_have_count(1)
+    expect(errors.first).to_contain_text("12")
+    expect(errors.first).to_contain_text("专利名称")
+    shot(page, "institution-import-report")
+    page.set_viewport_size({"width": 375, "height": 740})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.set_viewport_size({"width": 1280, "height": 900})
+    with page.expect_download() as download:
+        page.get_by_role("link", name="下载全部错误 (CSV)").click()
+    listed = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert "缺少专利名称" in listed
+    engine = make_engine(site.settings)
+    with session_scope(make_session_factory(engine)) as session:
+        from shuanglian.patents.models import Institution, Patent
+
+        inst = session.query(Institution).filter_by(name="浏览器测试大学").one()
+        imported = session.query(Patent).filter_by(source_file="专利清单.xlsx").all()
+        assert len(imported) == 10 and {p.institution_id for p in imported} == {inst.id}
+    engine.dispose()

@@ -78,6 +78,15 @@ MATRIX: dict[str, set[str]] = {
     "/api/v1/inquiries?institution_id={institution}": {"admin", "staff_a"},
     "/api/v1/institutions/{institution}/listings": {"admin", "staff_a"},
     "/api/v1/inventory/batches?institution_id={institution}": {"admin", "staff_a"},
+    # Uploads' pages and the workbooks to fill (issue 5).
+    "/workspace/institution/imports": {"admin", "staff_a", "staff_b"},
+    "/workspace/institution/assessments/template.xlsx?institution_id={institution}": {
+        "admin",
+        "staff_a",
+    },
+    "/api/v1/inventory/assessments/template?institution_id={institution}": {"admin", "staff_a"},
+    "/workspace/enterprise/feedback-workbook/template.xlsx": {"enterprise_x", "enterprise_y"},
+    "/api/v1/inventory/feedback/template?enterprise_id={enterprise}": {"admin", "enterprise_x"},
 }
 
 # Writes: (method, path, JSON body) → roles allowed. Ordered: the password change comes last
@@ -154,6 +163,7 @@ def _path(template: str, world: World, **extra: object) -> str:
         institution=world.institution_id,
         patent=world.patent_id,
         target=world.target_user_id,
+        enterprise=world.enterprise_id,
         **extra,
     )
 
@@ -247,3 +257,86 @@ def test_private_contacts_never_appear_on_public_pages(client: TestClient, db_se
     )
     for path in (f"/market/{listing.id}", "/market", "/screen", f"/api/v1/listings/{listing.id}"):
         assert "secret-buyer@example.com" not in client.get(path).text
+
+
+# Uploads (multipart): (path, file kind, form fields for pages) → roles allowed. Every one is a
+# dry run, so an allowed upload answers its report and changes nothing.
+UPLOADS: list[tuple[str, str, dict[str, str], set[str]]] = [
+    (
+        "/api/v1/patents/upload?dry_run=true&institution_id={institution}",
+        "patents",
+        {},
+        {"admin", "staff_a"},
+    ),
+    (
+        "/workspace/institution/patents/upload",
+        "patents",
+        {"institution_id": "{institution}", "dry_run": "1"},
+        {"admin", "staff_a"},
+    ),
+    (
+        "/api/v1/inventory/assessments/upload?dry_run=true",
+        "assessment",
+        {},
+        {"admin", "staff_a", "staff_b"},
+    ),
+    (
+        "/workspace/institution/assessments/upload",
+        "assessment",
+        {"dry_run": "1"},
+        {"admin", "staff_a", "staff_b"},
+    ),
+    (
+        "/api/v1/inventory/feedback/upload?dry_run=true&enterprise_id={enterprise}",
+        "feedback",
+        {},
+        {"admin", "enterprise_x"},
+    ),
+    (
+        "/workspace/enterprise/feedback-workbook/upload",
+        "feedback",
+        {"dry_run": "1"},
+        {"enterprise_x", "enterprise_y"},
+    ),
+]
+
+
+def _upload_files(shared_dir) -> dict[str, tuple[str, bytes, str]]:  # type: ignore[no-untyped-def]
+    """A real CNIPA export, and the two inventory workbooks with their headers only."""
+    from shuanglian.inventory.importers import ASSESSMENT_HEADERS, FEEDBACK_HEADERS
+
+    sample = shared_dir / "data/samples/cn_patents_research_institute_sample10.csv"
+    return {
+        "patents": (sample.name, sample.read_bytes(), "text/csv"),
+        "assessment": ("a.csv", ",".join(ASSESSMENT_HEADERS.values()).encode(), "text/csv"),
+        "feedback": ("f.csv", ",".join(FEEDBACK_HEADERS.values()).encode(), "text/csv"),
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_upload_matrix(role: str, client: TestClient, db_session, shared_dir) -> None:  # type: ignore[no-untyped-def]
+    """Every upload endpoint, as every role, with a valid CSRF token (pages: form field; API:
+    header), so a refusal is the permission check."""
+    from tests.web.factories import csrf_of
+
+    world, users = _build(db_session)
+    if role != "anonymous":
+        login(client, users[role])  # type: ignore[arg-type]
+    token = csrf_of(client, "/account" if role != "anonymous" else "/login")
+    files = _upload_files(shared_dir)
+    wrong = []
+    for template, kind, form, allowed_roles in UPLOADS:
+        path = _path(template, world)
+        data = {k: _path(v, world) for k, v in form.items()}
+        if path.startswith("/api/"):
+            response = client.post(
+                path, headers={"X-CSRF-Token": token}, files={"file": files[kind]}
+            )
+        else:
+            data["csrf_token"] = token
+            response = client.post(path, data=data, files={"file": files[kind]})
+        status = response.status_code
+        allowed = role in allowed_roles
+        if allowed and status != 200 or not allowed and status not in (403, 404):
+            wrong.append((path, status, "should allow" if allowed else "should deny"))
+    assert not wrong, f"{role}: {wrong}"

@@ -7,12 +7,15 @@ batching and atomicity are the same for all formats.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shuanglian.config import DEFAULT_IMPORT_BATCH_SIZE
 from shuanglian.errors import ImportFailed
 from shuanglian.importing import ImportReport
 from shuanglian.patents.importers.cnipa import parse_cnipa_export
@@ -21,7 +24,11 @@ from shuanglian.patents.importers.detect import FORMATS, detect_format
 from shuanglian.patents.importers.generic_csv import parse_mapped_table
 from shuanglian.patents.importers.patentsview import parse_patentsview
 from shuanglian.patents.importers.uspto_xml import parse_uspto_xml
+from shuanglian.patents.models import Institution, Patent
+from shuanglian.patents.schemas import PatentIn
 from shuanglian.patents.service import upsert_patents
+
+HELD_ELSEWHERE_FIELD = "申请号 (application number)"
 
 
 def parse_patent_file(
@@ -60,18 +67,71 @@ def import_patents(
     mapping: Path | dict[str, Any] | str | None = None,
     dry_run: bool = False,
     batch_size: int | None = None,
+    claim_from_others: bool = True,
 ) -> ImportReport:
-    """Import a patent file into the store (or only report, with dry_run); the caller commits."""
+    """Import a patent file into the store (or only report, with dry_run); the caller commits.
+
+    A row for a patent already stored under another institution moves it to `institution`
+    (the operator's CLI re-assigns holdings that way). With `claim_from_others=False` — an
+    institution's own staff uploading in the web workspace — such rows are rejected instead,
+    so one institution's file can never take over or overwrite another's patents.
+    """
     report = ImportReport(dry_run=dry_run)
     items = parse_patent_file(path, fmt=fmt, mapping=mapping)
+    records: Iterable[PatentIn] = collect_rejections(items, report)
+    if institution and not claim_from_others:
+        records = _refuse_held_elsewhere(
+            session,
+            records,
+            institution_name=institution,
+            report=report,
+            batch_size=batch_size or DEFAULT_IMPORT_BATCH_SIZE,
+        )
     return upsert_patents(
         session,
-        records=collect_rejections(items, report),
+        records=records,
         institution_name=institution,
         dry_run=dry_run,
         report=report,
         batch_size=batch_size,
     )
+
+
+def _refuse_held_elsewhere(
+    session: Session,
+    records: Iterable[PatentIn],
+    *,
+    institution_name: str,
+    report: ImportReport,
+    batch_size: int,
+) -> Iterator[PatentIn]:
+    """Pass on records of new, unheld or own patents; reject those another institution holds.
+
+    One SELECT of the holders per batch of keys, the same batching as the upsert after it.
+    """
+    own_id = session.scalar(
+        select(Institution.id).where(Institution.name == institution_name.strip())
+    )
+    iterator = iter(records)
+    while batch := list(islice(iterator, batch_size)):
+        keys = list({record.application_key for record in batch})
+        held = session.execute(
+            select(Patent.application_key, Patent.institution_id).where(
+                Patent.application_key.in_(keys), Patent.institution_id.is_not(None)
+            )
+        )
+        holders = {key: holder for key, holder in held}
+        for record in batch:
+            holder = holders.get(record.application_key)
+            if holder is not None and holder != own_id:
+                report.reject(
+                    record.source_row or 0,
+                    HELD_ELSEWHERE_FIELD,
+                    f"专利 {record.application_number} 已登记在其他单位名下，不能作为本单位专利导入"
+                    "，如有误请联系平台管理员 (the patent is held by another institution)",
+                )
+                continue
+            yield record
 
 
 __all__ = [

@@ -19,7 +19,31 @@
       setTimeout(function () { window.location.reload(); }, 60000);
     }
   }
+  // Upload fields: a file over the server's limit is refused here, beside the field, instead
+  // of after minutes of sending it (the server refuses it too, with 413).
+  function guardUpload(input) {
+    var max = parseInt(input.getAttribute("data-max-bytes"), 10);
+    if (!max || !input.form) return;
+    input.form.addEventListener("submit", function (event) {
+      var file = input.files && input.files[0];
+      var note = input.parentNode.querySelector(".size-error");
+      if (file && file.size > max) {
+        event.preventDefault();
+        if (!note) {
+          note = document.createElement("p");
+          note.className = "field-error size-error";
+          note.setAttribute("role", "alert");
+          input.parentNode.appendChild(note);
+        }
+        note.textContent = input.getAttribute("data-too-large");
+        input.setAttribute("aria-invalid", "true");
+      } else if (note) {
+        note.parentNode.removeChild(note);
+      }
+    });
+  }
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("input[type=file][data-max-bytes]").forEach(guardUpload);
     document.querySelectorAll("[data-rotate]").forEach(rotate);
     refreshWithoutHtmx();
   });

@@ -1,0 +1,162 @@
+"""What a person gets back from a workspace import: the report page, its errors as CSV, templates.
+
+The report page shows the counts and the first `ERROR_ROWS_SHOWN` rejected rows exactly as
+the importer's `ImportReport` has them (row number, the file's column, reason); a 30,000-row
+file with thousands of bad rows would make a page nobody can scroll, so the full list is
+written once to `HOME/uploads/errors/<user id>-<random token>.csv` and offered as a download
+to that user only, for `ERROR_CSV_KEEP_S`. Workbook templates are written to a temporary file
+and deleted once sent.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import secrets
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import suppress
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
+
+from shuanglian.accounts import permissions as perm
+from shuanglian.config import Settings
+from shuanglian.db import refresh_statistics
+from shuanglian.errors import NotFound
+from shuanglian.importing import ImportReport
+from shuanglian.web.deps import CurrentUser, SettingsDep
+from shuanglian.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+ERROR_ROWS_SHOWN = 200
+ERROR_CSV_KEEP_S = 24 * 3600
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
+# Spreadsheet programs run a cell that starts with one of these as a formula (CSV injection);
+# a file's own header or cell text quoted in a message must open as text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _errors_dir(settings: Settings) -> Path:
+    return settings.upload_dir / "errors"
+
+
+def _as_text_cell(value: object) -> str:
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def save_error_csv(settings: Settings, *, user_id: int, report: ImportReport) -> str | None:
+    """Write every rejected row to a CSV only `user_id` may fetch; its token, or None if none.
+
+    UTF-8 with BOM, so Excel on a Chinese Windows opens it without mangling the characters.
+    """
+    if not report.errors:
+        return None
+    folder = _errors_dir(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - ERROR_CSV_KEEP_S
+    for old in folder.glob("*.csv"):
+        try:
+            if old.stat().st_mtime < cutoff:
+                old.unlink(missing_ok=True)
+        except OSError:
+            continue
+    token = secrets.token_urlsafe(18)
+    path = folder / f"{user_id}-{token}.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["行号 (row)", "列 (field)", "原因 (reason)"])
+        for error in sorted(report.errors, key=lambda e: e.row):
+            writer.writerow([error.row, _as_text_cell(error.field), _as_text_cell(error.message)])
+    return token
+
+
+def error_csv_path(settings: Settings, *, user_id: int, token: str) -> Path:
+    """The user's own error CSV for `token`; NotFound for anyone else's, or an expired one."""
+    path = _errors_dir(settings) / f"{user_id}-{token}.csv"
+    if not _TOKEN.fullmatch(token) or not path.is_file():
+        raise NotFound("错误清单不存在或已过期 (error list not found or expired)")
+    return path
+
+
+def finish_import(session: Session, report: ImportReport, *, engine: Engine | None = None) -> None:
+    """Commit a real import (then refresh planner statistics, best effort); undo a dry run."""
+    if report.dry_run:
+        session.rollback()
+        return
+    session.commit()
+    if engine is not None and report.inserted:
+        # Best effort, as at start-up: another writer may hold SQLite's lock for a moment.
+        with suppress(OperationalError):
+            refresh_statistics(engine, wait_ms=200)
+
+
+def render_import_result(
+    request: Request,
+    *,
+    settings: Settings,
+    user_id: int,
+    report: ImportReport,
+    title: tuple[str, str],
+    filename: str,
+    back: str,
+) -> HTMLResponse:
+    """The result page: counts, the first rejected rows, and the full list as a download.
+
+    `title` is (Chinese, English), shown in the page's language.
+    """
+    token = save_error_csv(settings, user_id=user_id, report=report)
+    shown = sorted(report.errors, key=lambda e: e.row)[:ERROR_ROWS_SHOWN]
+    return render(
+        request,
+        "workspace/import_result.html",
+        {
+            "title": title,
+            "filename": filename,
+            "report": report,
+            "errors": shown,
+            "error_total": len(report.errors),
+            "errors_csv": f"/workspace/imports/errors/{token}.csv" if token else None,
+            "kept": report.inserted + report.updated + report.unchanged,
+            "back": back,
+        },
+    )
+
+
+def workbook_response(
+    settings: Settings, *, filename: str, write: Callable[[Path], object]
+) -> FileResponse:
+    """Send the workbook `write(path)` produces as a download, deleting the file afterwards."""
+    settings.upload_dir.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix="tpl-", suffix=".xlsx", dir=settings.upload_dir)
+    os.close(handle)
+    path = Path(name)
+    try:
+        write(path)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return FileResponse(
+        path,
+        media_type=XLSX_MEDIA_TYPE,
+        filename=filename,
+        background=BackgroundTask(path.unlink, missing_ok=True),
+    )
+
+
+@router.get("/workspace/imports/errors/{token}.csv")
+def import_errors_csv(token: str, settings: SettingsDep, user: CurrentUser) -> FileResponse:
+    """The full list of rejected rows of an import this user just ran."""
+    user = perm.require_login(user)
+    path = error_csv_path(settings, user_id=user.id, token=token)
+    return FileResponse(path, media_type="text/csv; charset=utf-8", filename="import-errors.csv")

@@ -1,4 +1,4 @@
-"""Scratch databases for the benchmarks: an empty SQLite file or a new PostgreSQL database.
+"""Scratch databases for the benchmarks, and running one benchmark per backend in its own process.
 
 PostgreSQL is reached through `SHUANGLIAN_TEST_PG_ADMIN_URL` (default: postgres on 127.0.0.1,
 trust auth) — the same server the tests use; each benchmark creates its own database and drops it.
@@ -6,9 +6,15 @@ trust auth) — the same server the tests use; each benchmark creates its own da
 
 from __future__ import annotations
 
+import json
 import os
+import platform
+import subprocess
+import sys
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, text
 
@@ -39,3 +45,42 @@ def drop_scratch_database(name: str | None) -> None:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+def run_per_backend(script: str, rows: int, backends: list[str]) -> list[dict[str, Any]]:
+    """Run `script --rows N --backend B --child` for each backend, one fresh process each (so
+    peak RSS and caches are that backend's alone); returns the JSON each child printed last."""
+    results = []
+    for backend in backends:
+        command = [sys.executable, script, "--rows", str(rows), "--backend", backend, "--child"]
+        out = subprocess.run(command, capture_output=True, text=True, check=True)
+        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return results
+
+
+def write_results(
+    path: Path,
+    *,
+    benchmark: str,
+    root: Path,
+    file: Path,
+    rows: int,
+    default_rows: int,
+    results: list[dict[str, Any]],
+) -> None:
+    """The results JSON of a file-import benchmark: the file, the machine, the command."""
+    script = f"python benchmarks/{benchmark}.py"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = {
+        "benchmark": benchmark,
+        "file": str(file.relative_to(root)),
+        "file_mib": round(file.stat().st_size / 2**20, 1),
+        "rows": rows,
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()} {os.cpu_count()} CPUs, Python "
+        f"{platform.python_version()}",
+        "load_average_1m_at_end": round(os.getloadavg()[0], 2),
+        "command": script + (f" --rows {rows}" if rows != default_rows else ""),
+        "results": results,
+    }
+    path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

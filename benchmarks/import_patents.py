@@ -30,19 +30,21 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
-import platform
 import random
 import resource
-import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench_db import drop_scratch_database, scratch_settings  # benchmarks/ is on sys.path
+from bench_db import (  # benchmarks/ is on sys.path
+    drop_scratch_database,
+    run_per_backend,
+    scratch_settings,
+    write_results,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -180,12 +182,8 @@ def main() -> int:
         return 0
     build_file(args.rows, path)
     backends = [args.backend] if args.backend else ["sqlite", "postgresql"]
-    results = []
-    for backend in backends:
-        command = [sys.executable, __file__, "--rows", str(args.rows), "--backend", backend]
-        out = subprocess.run(command + ["--child"], capture_output=True, text=True, check=True)
-        result = json.loads(out.stdout.strip().splitlines()[-1])
-        results.append(result)
+    results = run_per_backend(__file__, args.rows, backends)
+    for backend, result in zip(backends, results, strict=True):
         for run in result["runs"]:
             print(
                 f"{backend:10s} {run['run']:12s} {run['rows']:>7d} rows  {run['wall_s']:7.2f} s  "
@@ -193,27 +191,14 @@ def main() -> int:
                 f"{run['rows_per_s']:>6d} rows/s  peak RSS {result['peak_rss_mib']} MiB",
                 flush=True,
             )
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
-        json.dumps(
-            {
-                "benchmark": "import_patents",
-                "file": str(path.relative_to(ROOT)),
-                "file_mib": round(path.stat().st_size / 2**20, 1),
-                "rows": args.rows,
-                "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "machine": f"{platform.machine()} {os.cpu_count()} CPUs, Python "
-                f"{platform.python_version()}",
-                "load_average_1m_at_end": round(os.getloadavg()[0], 2),
-                "command": "python benchmarks/import_patents.py"
-                + (f" --rows {args.rows}" if args.rows != 100_000 else ""),
-                "results": results,
-            },
-            ensure_ascii=False,
-            indent=2,
-        )
-        + "\n",
-        encoding="utf-8",
+    write_results(
+        RESULTS,
+        benchmark="import_patents",
+        root=ROOT,
+        file=path,
+        rows=args.rows,
+        default_rows=100_000,
+        results=results,
     )
     return 0
 

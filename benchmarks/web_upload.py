@@ -17,21 +17,22 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
-import platform
 import re
 import resource
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench_db import drop_scratch_database, scratch_settings  # benchmarks/ is on sys.path
+from bench_db import (  # benchmarks/ is on sys.path
+    drop_scratch_database,
+    run_per_backend,
+    scratch_settings,
+    write_results,
+)
 from import_patents import build_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -143,12 +144,8 @@ def main() -> int:
         return 0
     build_workbook(args.rows, path)
     backends = [args.backend] if args.backend else ["sqlite", "postgresql"]
-    results = []
-    for backend in backends:
-        command = [sys.executable, __file__, "--rows", str(args.rows), "--backend", backend]
-        out = subprocess.run(command + ["--child"], capture_output=True, text=True, check=True)
-        result = json.loads(out.stdout.strip().splitlines()[-1])
-        results.append(result)
+    results = run_per_backend(__file__, args.rows, backends)
+    for backend, result in zip(backends, results, strict=True):
         for run in result["runs"]:
             print(
                 f"{backend:10s} {run['run']:16s} {run['wall_s']:7.2f} s  inserted "
@@ -156,27 +153,14 @@ def main() -> int:
                 f"{run.get('rejected')}  peak RSS {result['peak_rss_mib']} MiB",
                 flush=True,
             )
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
-        json.dumps(
-            {
-                "benchmark": "web_upload",
-                "file": str(path.relative_to(ROOT)),
-                "file_mib": round(path.stat().st_size / 2**20, 1),
-                "rows": args.rows,
-                "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "machine": f"{platform.machine()} {os.cpu_count()} CPUs, Python "
-                f"{platform.python_version()}",
-                "load_average_1m_at_end": round(os.getloadavg()[0], 2),
-                "command": "python benchmarks/web_upload.py"
-                + (f" --rows {args.rows}" if args.rows != 30_000 else ""),
-                "results": results,
-            },
-            ensure_ascii=False,
-            indent=2,
-        )
-        + "\n",
-        encoding="utf-8",
+    write_results(
+        RESULTS,
+        benchmark="web_upload",
+        root=ROOT,
+        file=path,
+        rows=args.rows,
+        default_rows=30_000,
+        results=results,
     )
     return 0
 

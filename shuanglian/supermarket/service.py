@@ -406,13 +406,6 @@ DRIVING_POSTINGS_MAX = 2000
 POSTINGS_COUNT_CAP = 20000
 
 
-def _has_postings(session: Session, term: str) -> bool:
-    return (
-        session.scalar(select(ListingTerm.listing_id).where(ListingTerm.term == term).limit(1))
-        is not None
-    )
-
-
 def _has_terms(terms: list[str], *, of: Any = None) -> Any:
     """A condition: the listing (`of`, default the outer listing's id) has every one of `terms`.
 
@@ -434,37 +427,40 @@ def _has_terms(terms: list[str], *, of: Any = None) -> Any:
     return found == len(terms)
 
 
+def _posting_lengths(session: Session, terms: list[str]) -> dict[str, int]:
+    """How many listings each term has, counted up to POSTINGS_COUNT_CAP; absent terms left out.
+
+    One query for all the terms: enough to pick the plan, to order the probes, and to know
+    at once that a term no listing has can match nothing.
+    """
+    if not terms:
+        return {}
+    counts = union_all(
+        *(
+            select(literal(term), func.count()).select_from(
+                select(ListingTerm.listing_id)
+                .where(ListingTerm.term == term)
+                .limit(POSTINGS_COUNT_CAP)
+                .subquery()
+            )
+            for term in terms
+        )
+    )
+    return {term: n for term, n in session.execute(counts).all() if n}
+
+
 def _restrict_to_terms(
-    session: Session, stmt: Select[Listing], terms: list[str]
-) -> tuple[Select[Listing], Select[Listing]] | None:
+    session: Session, stmt: Select[Listing], terms: list[str], lengths: dict[str, int]
+) -> tuple[Select[Listing], Select[Listing]]:
     """(page query, count query): `stmt` limited to listings indexed under every term.
 
-    None when a term has no listing at all. The plans are chosen here from the posting
-    lengths, not left to the planner: SQLite keeps no per-term statistics, and the right plan
-    differs by orders of magnitude between a rare and a common term. The page reads the
-    rarest posting list when it is short, else walks the sorted index probing each listing
-    (a page of matches comes quickly); the capped count always reads the rarest posting list,
-    whose listings match far more often than the catalogue's at large.
+    Every term must have postings (`lengths`, from `_posting_lengths`). The plans are chosen
+    here from the posting lengths, not left to the planner: SQLite keeps no per-term
+    statistics, and the right plan differs by orders of magnitude between a rare and a common
+    term. The page reads the rarest posting list when it is short, else walks the sorted index
+    probing each listing (a page of matches comes quickly); the capped count always reads the
+    rarest posting list, whose listings match far more often than the catalogue's at large.
     """
-    lengths = {
-        term: n
-        for term, n in session.execute(
-            union_all(
-                *(
-                    select(literal(term), func.count()).select_from(
-                        select(ListingTerm.listing_id)
-                        .where(ListingTerm.term == term)
-                        .limit(POSTINGS_COUNT_CAP)
-                        .subquery()
-                    )
-                    for term in terms
-                )
-            )
-        ).all()
-        if n
-    }
-    if len(lengths) < len(terms):
-        return None
     others = sorted(terms, key=lambda t: lengths[t])
     rarest = others.pop(0)
     counted = stmt.join(
@@ -520,7 +516,7 @@ def search_listings(
         raise DomainError(f"未知合作方式 {mode!r} (unknown mode)", field="mode")
     stmt = select(Listing).where(Listing.status == status)
     query = search_terms.parse_query(q)
-    terms = query.terms
+    terms = list(query.terms)
     for word in query.substrings:
         stmt = stmt.where(Listing.search_text.contains(word, autoescape=True))
     if industry and industry.strip():
@@ -529,11 +525,7 @@ def search_listings(
         terms.append(search_terms.mode_term(mode))
     if tech_field and tech_field.strip():
         terms.append(search_terms.field_term(tech_field))
-    if region and region.strip():
-        if _has_postings(session, search_terms.region_term(region)):
-            terms.append(search_terms.region_term(region))
-        else:  # not a region any listing carries exactly: match part of one
-            stmt = stmt.where(Listing.region.contains(region.strip(), autoescape=True))
+    region_term = search_terms.region_term(region) if region and region.strip() else None
     if trl_min is not None:
         stmt = stmt.where(Listing.trl >= trl_min)
     if trl_max is not None:
@@ -544,12 +536,18 @@ def search_listings(
         stmt = stmt.where(Listing.price <= price_max)
     if institution_id is not None:
         stmt = stmt.where(Listing.institution_id == institution_id)
+    terms = list(dict.fromkeys(terms))
+    lengths = _posting_lengths(session, [*terms, region_term] if region_term else terms)
+    if region_term is not None and region_term not in lengths:
+        # No listing's region starts with it (南京 in 江苏省南京市): match part of one.
+        stmt = stmt.where(Listing.region.contains((region or "").strip(), autoescape=True))
+    elif region_term is not None:
+        terms.append(region_term)
+    if any(term not in lengths for term in terms):  # a term no listing has: nothing matches
+        return ListingPage(items=[], total=0, offset=offset, limit=limit)
     counted = stmt
     if terms:
-        plans = _restrict_to_terms(session, stmt, list(dict.fromkeys(terms)))
-        if plans is None:  # a term no listing has: nothing can match
-            return ListingPage(items=[], total=0, offset=offset, limit=limit)
-        stmt, counted = plans
+        stmt, counted = _restrict_to_terms(session, stmt, terms, lengths)
     orders: dict[str, list[Any]] = {
         "newest": [Listing.published_at.desc(), Listing.id.desc()],
         "popular": [(Listing.view_count + Listing.scan_count).desc(), Listing.id.desc()],

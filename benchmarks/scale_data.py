@@ -400,7 +400,6 @@ def build_cache(scale: Scale, *, work: Path = WORK) -> Path:
             packaged[lid] = extra
     lead_of = {p: lid for lid, members in packaged.items() for p in members}
     pending: dict[int, dict[str, Any]] = {}  # listings waiting for their package members
-    codes_of: dict[int, list[str]] = {}
     industry_of = _Industry()
     titles: list[str] = []
     industry_names: Counter[str] = Counter()
@@ -473,7 +472,6 @@ def build_cache(scale: Scale, *, work: Path = WORK) -> Path:
             published_at = BASE_TIME - timedelta(minutes=rng.randrange(2 * 365 * 24 * 60))
             scenarios = "应用场景：" + "、".join(names) + "等领域。" if names else None
             summary = _summary(abstract)
-            codes_of[pid] = codes
             pending[pid] = {
                 "id": pid, "patent_id": pid, "institution_id": inst, "title": title[:300],
                 "summary": summary, "scenarios": scenarios,
@@ -509,7 +507,7 @@ def build_cache(scale: Scale, *, work: Path = WORK) -> Path:
                 for term in sorted(
                     listing_terms(
                         search_text=listing["search_text"],
-                        industries=codes_of[lid],
+                        industries=[c for c in listing["industries"].split(",") if c],
                         modes=[m for m in listing["modes"].split(",") if m],
                         tech_field=listing["tech_field"],
                         region=listing["region"],

@@ -192,9 +192,7 @@ def _admin_users_page(
         "admin/users.html",
         {
             "users": users,
-            "total": total,
-            "page": page.page,
-            "pages": page.pages(total),
+            **page.context(total),
             "roles": ROLES,
             "role_labels": perm.ROLE_LABELS,
             "institutions": session.scalars(

@@ -46,9 +46,7 @@ def enterprises_page(
         "enterprises/list.html",
         {
             "items": result.items,
-            "total": result.total,
-            "page": page.page,
-            "pages": page.pages(result.total),
+            **page.context(result.total),
             "q": q,
             "province": province,
             "industry_code": industry_code,
@@ -81,9 +79,7 @@ def demands_page(
         "enterprises/demands.html",
         {
             "items": result.items,
-            "total": result.total,
-            "page": page.page,
-            "pages": page.pages(result.total),
+            **page.context(result.total),
             "q": q,
         },
     )

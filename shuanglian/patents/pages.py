@@ -51,9 +51,7 @@ def patents_page(
         "patents/list.html",
         {
             "items": items,
-            "total": total,
-            "page": page.page,
-            "pages": page.pages(total),
+            **page.context(total),
             "q": q,
             "institution_id": institution_id,
             "institutions": institutions,

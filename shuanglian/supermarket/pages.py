@@ -236,44 +236,32 @@ def _text_fields(form: FormData, names: tuple[str, ...]) -> dict[str, str]:
     return {name: form_text(form, name) for name in names}
 
 
+def _code_image(body: bytes, media_type: str) -> Response:
+    return Response(body, media_type=media_type, headers={"Cache-Control": CODE_CACHE})
+
+
 @router.get("/market/{listing_id:int}/qr.svg")
 def listing_qr_svg(request: Request, session: SessionDep, listing_id: IdPath) -> Response:
     listing = service.get_listing(session, listing_id=listing_id)
-    return Response(
-        qr_svg(listing_url(base_url(request), listing.id)),
-        media_type="image/svg+xml",
-        headers={"Cache-Control": CODE_CACHE},
-    )
+    return _code_image(qr_svg(listing_url(base_url(request), listing.id)), "image/svg+xml")
 
 
 @router.get("/market/{listing_id:int}/qr.png")
 def listing_qr_png(request: Request, session: SessionDep, listing_id: IdPath) -> Response:
     listing = service.get_listing(session, listing_id=listing_id)
-    return Response(
-        qr_png(listing_url(base_url(request), listing.id)),
-        media_type="image/png",
-        headers={"Cache-Control": CODE_CACHE},
-    )
+    return _code_image(qr_png(listing_url(base_url(request), listing.id)), "image/png")
 
 
 @router.get("/market/{listing_id:int}/barcode.svg")
 def listing_barcode_svg(session: SessionDep, listing_id: IdPath) -> Response:
     listing = service.get_listing(session, listing_id=listing_id)
-    return Response(
-        code128_svg(listing.number),
-        media_type="image/svg+xml",
-        headers={"Cache-Control": CODE_CACHE},
-    )
+    return _code_image(code128_svg(listing.number), "image/svg+xml")
 
 
 @router.get("/market/{listing_id:int}/barcode.png")
 def listing_barcode_png(session: SessionDep, listing_id: IdPath) -> Response:
     listing = service.get_listing(session, listing_id=listing_id)
-    return Response(
-        code128_png(listing.number),
-        media_type="image/png",
-        headers={"Cache-Control": CODE_CACHE},
-    )
+    return _code_image(code128_png(listing.number), "image/png")
 
 
 @router.get("/screen", response_class=HTMLResponse)

@@ -124,6 +124,10 @@ class Page:
         """Number of pages for `total` rows (at least 1)."""
         return max(1, -(-total // self.per_page))
 
+    def context(self, total: int) -> dict[str, int]:
+        """What a list template's pager needs: the total, this page and the page count."""
+        return {"total": total, "page": self.page, "pages": self.pages(total)}
+
 
 PageDep = Annotated[Page, Depends(Page)]
 

@@ -5,7 +5,8 @@ Nothing connects at import time: `make_engine(settings)` is the one place an eng
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -13,6 +14,8 @@ from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from shuanglian.config import Settings
+
+log = logging.getLogger("shuanglian.db")
 
 # Stable constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
 NAMING = {
@@ -99,8 +102,50 @@ def refresh_statistics(engine: Engine, *, wait_ms: int = SQLITE_BUSY_TIMEOUT_MS)
                 conn.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, settings: Settings | None = None) -> sessionmaker[Session]:
+    """Sessions for this engine; `settings` rides along in `session.info` for side effects
+    (e-mail needs the SMTP settings) so services need not take it as an argument."""
+    return sessionmaker(bind=engine, expire_on_commit=False, info={"settings": settings})
+
+
+def session_settings(session: Session) -> Settings | None:
+    """The settings the session's factory was built with, if any."""
+    value = session.info.get("settings")
+    return value if isinstance(value, Settings) else None
+
+
+# --- Side effects after commit -------------------------------------------------------------
+# E-mail, index refreshes and other effects outside the database must happen only when the
+# change they announce is durable. Services register them here; they run right after the
+# session's transaction commits and are dropped when it rolls back. A failing hook is logged,
+# never raised: the data is already committed and the caller's answer must not become an error.
+
+_HOOKS = "after_commit_hooks"
+
+
+def after_commit(session: Session, hook: Callable[[], None]) -> None:
+    """Run `hook()` once the session's current transaction has committed (never on rollback).
+
+    The hook must not use `session`: open a new one if it needs the database.
+    """
+    session.info.setdefault(_HOOKS, []).append(hook)
+
+
+def _run_after_commit(session: Session) -> None:
+    hooks = session.info.pop(_HOOKS, [])
+    for hook in hooks:
+        try:
+            hook()
+        except Exception:
+            log.exception("after-commit hook %r failed", hook)
+
+
+def _drop_after_commit(session: Session, *_args: object) -> None:
+    session.info.pop(_HOOKS, None)
+
+
+event.listen(Session, "after_commit", _run_after_commit)
+event.listen(Session, "after_rollback", _drop_after_commit)
 
 
 @contextmanager

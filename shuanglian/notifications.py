@@ -1,0 +1,128 @@
+"""In-app notifications (the bell) and their e-mail copies, for every multi-party workflow.
+
+`notify` stores one row per recipient inside the caller's transaction and registers the e-mail
+copy to go out after commit, so a refused or rolled-back step never announces itself and a slow
+mail server never holds a transaction open. Delivery itself is `shuanglian.mail`'s job (SMTP or
+the outbox), which never raises for a delivery problem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, Text, func, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from shuanglian.db import Base, after_commit, session_settings, utcnow
+
+
+class Notification(Base):
+    """One message for one user; `read_at` is set when they open or dismiss it."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_unread", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    kind: Mapped[str] = mapped_column(String(60))
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str | None] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(500))  # a site path such as /challenges/3
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    emailed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+def notify(
+    session: Session,
+    *,
+    user_ids: Iterable[int],
+    kind: str,
+    title: str,
+    body: str | None = None,
+    link: str | None = None,
+    email: bool = True,
+) -> list[Notification]:
+    """Store a notification for each user (once each) and e-mail a copy after commit."""
+    from shuanglian.accounts.models import User  # accounts imports nothing from here
+
+    ids = list(dict.fromkeys(int(u) for u in user_ids))
+    rows = [Notification(user_id=u, kind=kind, title=title, body=body, link=link) for u in ids]
+    session.add_all(rows)
+    session.flush()
+    settings = session_settings(session)
+    if email and settings is not None and ids:
+        addresses = [
+            a.strip()
+            for a in session.scalars(
+                select(User.email).where(
+                    User.id.in_(ids), User.is_active.is_(True), User.email.is_not(None)
+                )
+            )
+            if a and a.strip()
+        ]
+        if addresses:
+            site = (settings.public_url or "").rstrip("/")
+            text = "\n".join(
+                line
+                for line in (
+                    title,
+                    "",
+                    body or "",
+                    f"{site}{link}" if link else "",
+                    "",
+                    "-- ",
+                    "双链 shuanglian",
+                )
+            )
+
+            def send() -> None:
+                from shuanglian.mail import compose
+                from shuanglian.mail import send as send_mail
+
+                send_mail(
+                    settings,
+                    compose(settings, to=addresses, subject=f"[双链] {title}", text=text + "\n"),
+                )
+
+            after_commit(session, send)
+            for row in rows:
+                row.emailed = True
+    return rows
+
+
+def unread_count(session: Session, *, user_id: int) -> int:
+    """How many of the user's notifications are unread (the number on the bell)."""
+    stmt = select(func.count()).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None)
+    )
+    return int(session.scalar(stmt) or 0)
+
+
+def list_notifications(
+    session: Session, *, user_id: int, offset: int = 0, limit: int = 50
+) -> tuple[list[Notification], int]:
+    """One page of the user's notifications, newest first, and the total."""
+    stmt = (
+        select(Notification)
+        .where(Notification.user_id == user_id)
+        .order_by(Notification.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    total = session.scalar(select(func.count()).where(Notification.user_id == user_id))
+    return list(session.scalars(stmt)), int(total or 0)
+
+
+def mark_read(
+    session: Session, *, user_id: int, notification_ids: Iterable[int] | None = None
+) -> int:
+    """Mark the user's notifications read (all unread ones when no ids are given); the count."""
+    stmt = update(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None)
+    )
+    if notification_ids is not None:
+        stmt = stmt.where(Notification.id.in_(list(notification_ids)))
+    result = session.execute(stmt.values(read_at=utcnow()))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, inspect
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, inspect, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shuanglian.db import Base, utcnow
@@ -102,3 +102,13 @@ def record_audit(
     session.add(entry)
     session.flush()
     return entry
+
+
+def audit_trail(session: Session, *, subject_type: str, subject_id: int) -> list[AuditEntry]:
+    """Every entry about one record, oldest first (a record's history on its page)."""
+    stmt = (
+        select(AuditEntry)
+        .where(AuditEntry.subject_type == subject_type, AuditEntry.subject_id == subject_id)
+        .order_by(AuditEntry.id)
+    )
+    return list(session.scalars(stmt))

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from shuanglian.accounts.models import User
 from shuanglian.accounts.service import authenticate, create_user, get_user_by_username
+from shuanglian.audit import AuditEntry
 from shuanglian.config import Settings
 from shuanglian.db import make_engine
 from shuanglian.demo import (
@@ -30,7 +31,7 @@ from shuanglian.demo import (
     seed_demo,
 )
 from shuanglian.errors import DomainError
-from shuanglian.inventory.models import AuditEntry, Push, SelfAssessment
+from shuanglian.inventory.models import Push, SelfAssessment
 from shuanglian.patents.models import Institution, Patent
 from shuanglian.supermarket.models import Listing
 from tests.test_cli import cli_env, run_json  # noqa: F401  (cli_env is a fixture)

@@ -7,7 +7,7 @@ role; no response ever carries a password hash.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -103,9 +103,9 @@ class AuditEventRead(BaseModel):
     user_id: int | None = None
     username: str | None = Field(default=None, description="null: the system or a deleted user")
     action: str
-    object_type: str | None = None
-    object_id: int | None = None
-    detail: str | None = None
+    subject_type: str | None = None
+    subject_id: int | None = None
+    detail: dict[str, Any] | None = None
 
 
 @router.get("/me", response_model=UserRead, summary="当前用户 / who am I")
@@ -238,11 +238,11 @@ def audit_api(
         AuditEventRead(
             id=event.id,
             at=event.at,
-            user_id=event.user_id,
+            user_id=event.actor_id,
             username=name,
             action=event.action,
-            object_type=event.object_type,
-            object_id=event.object_id,
+            subject_type=event.subject_type,
+            subject_id=event.subject_id,
             detail=event.detail,
         )
         for event, name in rows

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, String, Text
+from sqlalchemy import Boolean, DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shuanglian.db import Base, TimestampMixin, utcnow
+from shuanglian.db import Base, TimestampMixin
 
 ROLES = ("admin", "institution_staff", "enterprise_user", "tech_manager", "pilot_platform")
 
@@ -47,17 +47,3 @@ class ApiToken(TimestampMixin, Base):
     prefix: Mapped[str] = mapped_column(String(12))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
-
-
-class AuditEvent(Base):
-    """Who did what to which object, for the admin's audit log."""
-
-    __tablename__ = "audit_events"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    action: Mapped[str] = mapped_column(String(60))
-    object_type: Mapped[str | None] = mapped_column(String(40))
-    object_id: Mapped[int | None] = mapped_column()
-    detail: Mapped[str | None] = mapped_column(Text)

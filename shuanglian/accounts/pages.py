@@ -11,6 +11,7 @@ from sqlalchemy import select
 from shuanglian.accounts import permissions as perm
 from shuanglian.accounts import service
 from shuanglian.accounts.models import ROLES, User
+from shuanglian.audit import record_audit
 from shuanglian.enterprises.models import Enterprise
 from shuanglian.errors import DomainError
 from shuanglian.patents.models import Institution
@@ -72,9 +73,7 @@ async def login_submit(request: Request, session: SessionDep) -> Response:
         ctx["errors"] = {"password": "用户名或密码不正确 (wrong username or password)"}
         return render(request, "accounts/login.html", ctx, status_code=401)
     limiter.reset(client, username)
-    service.record_audit(
-        session, user_id=user.id, action="user.login", object_type="user", object_id=user.id
-    )
+    record_audit(session, actor=user, action="user.login", subject=("users", user.id))
     session.commit()
     log_in(request, user_id=user.id, version=service.session_version(user))
     return RedirectResponse(target if target != "/" else _home_for(user), status_code=303)
@@ -305,7 +304,7 @@ def admin_audit(
         session, actor=user, offset=page.offset, limit=page.per_page
     )
     events = [event for event, _ in rows]
-    names = {event.user_id: name for event, name in rows if name is not None}
+    names = {event.actor_id: name for event, name in rows if name is not None}
     return render(
         request, "admin/audit.html", {"events": events, "names": names, "page": page.page}
     )

@@ -15,13 +15,14 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from shuanglian.accounts import permissions as perm
-from shuanglian.accounts.models import ROLES, ApiToken, AuditEvent, User
+from shuanglian.accounts.models import ROLES, ApiToken, User
 from shuanglian.accounts.passwords import (
     check_password_strength,
     hash_password,
     needs_rehash,
     verify_password,
 )
+from shuanglian.audit import AuditEntry, record_audit
 from shuanglian.db import utcnow
 from shuanglian.enterprises.models import Enterprise
 from shuanglian.errors import DomainError, NotFound
@@ -43,40 +44,22 @@ def _dummy_hash() -> str:
     return hash_password("not-a-real-password-0")
 
 
-def record_audit(
-    session: Session,
-    *,
-    user_id: int | None,
-    action: str,
-    object_type: str | None = None,
-    object_id: int | None = None,
-    detail: str | None = None,
-) -> AuditEvent:
-    """Append one audit event (flushed, committed with the caller's unit of work)."""
-    event = AuditEvent(
-        user_id=user_id, action=action, object_type=object_type, object_id=object_id, detail=detail
-    )
-    session.add(event)
-    session.flush()
-    return event
-
-
 def list_audit_events(
     session: Session, *, actor: User | None, offset: int = 0, limit: int = 50
-) -> tuple[list[tuple[AuditEvent, str | None]], int]:
+) -> tuple[list[tuple[AuditEntry, str | None]], int]:
     """One page of the audit log, most recent first, each event with its user's login name
     (None for the system or a deleted user), and the total; admin only."""
     perm.require_role(actor, perm.ADMIN)
     stmt = (
-        select(AuditEvent, User.username)
-        .outerjoin(User, User.id == AuditEvent.user_id)
-        .order_by(AuditEvent.id.desc())
+        select(AuditEntry, User.username)
+        .outerjoin(User, User.id == AuditEntry.actor_id)
+        .order_by(AuditEntry.id.desc())
         .offset(offset)
         .limit(limit)
     )
     # Outer join: an event by the system or a deleted user has no name.
-    rows: list[tuple[AuditEvent, str | None]] = [(e, name) for e, name in session.execute(stmt)]
-    total = session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+    rows: list[tuple[AuditEntry, str | None]] = [(e, name) for e, name in session.execute(stmt)]
+    total = session.scalar(select(func.count()).select_from(AuditEntry)) or 0
     return rows, total
 
 
@@ -162,11 +145,10 @@ def create_user(
     session.flush()
     record_audit(
         session,
-        user_id=actor.id if actor else None,
+        actor=actor,
         action="user.create",
-        object_type="user",
-        object_id=user.id,
-        detail=f"{username} ({role})",
+        subject=("users", user.id),
+        detail={"text": f"{username} ({role})"},
     )
     return user
 
@@ -274,13 +256,7 @@ def change_password(
     check_password_strength(new_password, field="new_password")
     user.password_hash = hash_password(new_password)
     session.flush()
-    record_audit(
-        session,
-        user_id=user.id,
-        action="user.password_change",
-        object_type="user",
-        object_id=user.id,
-    )
+    record_audit(session, actor=user, action="user.password_change", subject=("users", user.id))
     return user
 
 
@@ -293,13 +269,7 @@ def reset_password(
     check_password_strength(new_password, field="new_password")
     user.password_hash = hash_password(new_password)
     session.flush()
-    record_audit(
-        session,
-        user_id=actor.id if actor else None,
-        action="user.password_reset",
-        object_type="user",
-        object_id=user.id,
-    )
+    record_audit(session, actor=actor, action="user.password_reset", subject=("users", user.id))
     return user
 
 
@@ -313,10 +283,9 @@ def set_user_active(session: Session, *, actor: User | None, user_id: int, activ
     session.flush()
     record_audit(
         session,
-        user_id=actor.id,
+        actor=actor,
         action="user.enable" if active else "user.disable",
-        object_type="user",
-        object_id=user.id,
+        subject=("users", user.id),
     )
     return user
 
@@ -346,11 +315,10 @@ def create_api_token(session: Session, *, user: User, name: str) -> tuple[ApiTok
     session.flush()
     record_audit(
         session,
-        user_id=user.id,
+        actor=user,
         action="token.create",
-        object_type="api_token",
-        object_id=token.id,
-        detail=name,
+        subject=("api_tokens", token.id),
+        detail={"text": name},
     )
     return token, plain
 
@@ -372,9 +340,7 @@ def revoke_api_token(session: Session, *, user: User, token_id: int) -> ApiToken
         raise NotFound("令牌不存在 (no such token)")
     token.revoked = True
     session.flush()
-    record_audit(
-        session, user_id=user.id, action="token.revoke", object_type="api_token", object_id=token.id
-    )
+    record_audit(session, actor=user, action="token.revoke", subject=("api_tokens", token.id))
     return token
 
 

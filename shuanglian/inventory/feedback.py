@@ -6,9 +6,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shuanglian.accounts.models import User
+from shuanglian.audit import record_audit, snapshot
 from shuanglian.errors import DomainError, NotFound
 from shuanglian.inventory.access import require_enterprise
-from shuanglian.inventory.audit import record_audit, snapshot
 from shuanglian.inventory.models import Feedback, Push
 from shuanglian.inventory.schemas import FeedbackIn
 
@@ -71,7 +71,11 @@ def submit_feedback(
     fb.source = source
     fb.submitted_by_id = actor.id if actor is not None else None
     record_audit(
-        session, actor=actor, action="feedback.submit", obj=fb, before=before, after=snapshot(fb)
+        session,
+        actor=actor,
+        action="feedback.submit",
+        subject=fb,
+        detail={"before": before, "after": snapshot(fb)},
     )
     return fb
 

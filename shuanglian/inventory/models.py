@@ -3,7 +3,7 @@
 One row per concern: a batch groups the patents an institution inventories together; an item is
 one patent's way through self-assessment and review; a pool entry is its life in the convertible
 pool (可转化资源库) with the latest indicators, grade and tier; pushes and feedback record the
-market's side. Every state change is also written to `AuditEntry`.
+market's side. Every state change is also written to the audit log (`shuanglian.audit`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
-    Index,
     Integer,
     String,
     Text,
@@ -223,21 +222,3 @@ class Feedback(TimestampMixin, Base):
     intent: Mapped[str] = mapped_column(String(10))  # 合作意向, one of INTENTS
     source: Mapped[str] = mapped_column(String(10), default="api")  # api / web / excel
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-
-
-class AuditEntry(Base):
-    """Who did what to which object, when, with the object's state before and after."""
-
-    __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_object", "object_type", "object_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    actor_name: Mapped[str] = mapped_column(String(100), default="system")
-    action: Mapped[str] = mapped_column(String(60))
-    object_type: Mapped[str] = mapped_column(String(60))
-    object_id: Mapped[int | None] = mapped_column(Integer)
-    before: Mapped[dict | None] = mapped_column(JSON)
-    after: Mapped[dict | None] = mapped_column(JSON)
-    comment: Mapped[str | None] = mapped_column(Text)

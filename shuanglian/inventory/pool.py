@@ -6,10 +6,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shuanglian.accounts.models import User
+from shuanglian.audit import record_audit, snapshot
 from shuanglian.db import utcnow
 from shuanglian.errors import DomainError, NotFound
 from shuanglian.inventory.access import is_admin, require_institution
-from shuanglian.inventory.audit import record_audit, snapshot
 from shuanglian.inventory.models import PoolEntry
 from shuanglian.patents.models import Patent
 
@@ -45,7 +45,11 @@ def enter_pool(session: Session, *, actor: User | None, patent: Patent) -> PoolE
     entry.left_at = None
     entry.leave_reason = None
     record_audit(
-        session, actor=actor, action="pool.enter", obj=entry, before=before, after=snapshot(entry)
+        session,
+        actor=actor,
+        action="pool.enter",
+        subject=entry,
+        detail={"before": before, "after": snapshot(entry)},
     )
     return entry
 
@@ -63,10 +67,8 @@ def leave_pool(session: Session, *, actor: User | None, patent_id: int, reason: 
         session,
         actor=actor,
         action="pool.leave",
-        obj=entry,
-        before=before,
-        after=snapshot(entry),
-        comment=reason,
+        subject=entry,
+        detail={"before": before, "after": snapshot(entry), "comment": reason},
     )
     return entry
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from shuanglian.accounts.models import User
+from shuanglian.audit import record_audit, snapshot
 from shuanglian.errors import DomainError, NotFound, PermissionDenied
 from shuanglian.inventory.access import require_institution, review_levels
-from shuanglian.inventory.audit import record_audit, snapshot
 from shuanglian.inventory.models import InventoryItem
 from shuanglian.inventory.pool import enter_pool, leave_pool
 from shuanglian.patents.models import Patent
@@ -134,10 +134,8 @@ def apply_transition(
         session,
         actor=actor,
         action=f"review.{t.action}",
-        obj=item,
-        before=before,
-        after=snapshot(item),
-        comment=comment,
+        subject=item,
+        detail={"before": before, "after": snapshot(item), "comment": comment},
     )
     return item
 

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from shuanglian.accounts import permissions
 from shuanglian.accounts.models import User
+from shuanglian.audit import record_audit, snapshot
 from shuanglian.errors import DomainError, NotFound
 from shuanglian.inventory.access import is_admin, require_institution
-from shuanglian.inventory.audit import record_audit, snapshot
 from shuanglian.inventory.models import (
     REVIEW_LEVELS,
     College,
@@ -44,9 +44,8 @@ def create_college(session: Session, *, actor: User, institution_id: int, name: 
         session,
         actor=actor,
         action="college.create",
-        obj=college,
-        before=None,
-        after=snapshot(college),
+        subject=college,
+        detail={"before": None, "after": snapshot(college)},
     )
     return college
 
@@ -84,7 +83,11 @@ def assign_reviewer(
     )
     session.add(row)
     record_audit(
-        session, actor=actor, action="reviewer.assign", obj=row, before=None, after=snapshot(row)
+        session,
+        actor=actor,
+        action="reviewer.assign",
+        subject=row,
+        detail={"before": None, "after": snapshot(row)},
     )
     return row
 
@@ -180,9 +183,8 @@ def create_batch(
         session,
         actor=actor,
         action="batch.create",
-        obj=batch,
-        before=None,
-        after={**snapshot(batch), "added": added, "skipped": skipped},
+        subject=batch,
+        detail={"before": None, "after": {**snapshot(batch), "added": added, "skipped": skipped}},
     )
     return batch, added, skipped
 
@@ -211,9 +213,8 @@ def assign_college(
             session,
             actor=actor,
             action="item.assign_college",
-            obj=item,
-            before=before,
-            after=snapshot(item),
+            subject=item,
+            detail={"before": before, "after": snapshot(item)},
         )
         count += 1
     return count
@@ -355,9 +356,8 @@ def save_self_assessment(
         session,
         actor=actor,
         action="assessment.save",
-        obj=assessment,
-        before=before,
-        after=snapshot(assessment),
+        subject=assessment,
+        detail={"before": before, "after": snapshot(assessment)},
     )
     if submit:
         apply_transition(session, actor=actor, item_id=item.id, action="submit")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from shuanglian.audit import audit_trail
 from shuanglian.errors import DomainError, PermissionDenied
-from shuanglian.inventory.audit import audit_trail
 from shuanglian.inventory.models import InventoryItem, PoolEntry
 from shuanglian.inventory.review import TRANSITIONS, allowed_actions, apply_transition, review_item
 from shuanglian.inventory.schemas import SelfAssessmentIn
@@ -51,7 +51,8 @@ def test_full_path_college_then_institution_enters_pool(db_session, world):
     entry = db_session.scalar(select(PoolEntry).where(PoolEntry.patent_id == item.patent_id))
     assert entry is not None and entry.active
     actions = [
-        e.action for e in audit_trail(db_session, object_type="inventory_items", object_id=item.id)
+        e.action
+        for e in audit_trail(db_session, subject_type="inventory_items", subject_id=item.id)
     ]
     assert actions == [
         "item.assign_college",
@@ -59,8 +60,9 @@ def test_full_path_college_then_institution_enters_pool(db_session, world):
         "review.college_approve",
         "review.institution_approve",
     ]
-    last = audit_trail(db_session, object_type="inventory_items", object_id=item.id)[-1]
-    assert last.before["status"] == "institution_review" and last.after["status"] == "approved"
+    last = audit_trail(db_session, subject_type="inventory_items", subject_id=item.id)[-1]
+    assert last.detail["before"]["status"] == "institution_review"
+    assert last.detail["after"]["status"] == "approved"
     assert last.actor_id == world.institution_reviewer.id
 
 

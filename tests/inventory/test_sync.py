@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from shuanglian.audit import audit_trail
 from shuanglian.errors import PermissionDenied
-from shuanglian.inventory.audit import audit_trail
 from shuanglian.inventory.importers import sync_inventory
 from shuanglian.inventory.models import InventoryBatch, PoolEntry
 from shuanglian.inventory.service import item_for_patent
@@ -49,7 +49,7 @@ def test_new_grants_and_lapses(db_session, world, sample_csv, tmp_path):
     assert not entry.active and "无权-未缴年费终止" in entry.leave_reason
     item = item_for_patent(db_session, patent_id=pid)
     assert item.status == "lapsed"
-    trail = audit_trail(db_session, object_type="inventory_items", object_id=item.id)
+    trail = audit_trail(db_session, subject_type="inventory_items", subject_id=item.id)
     assert trail[-1].action == "review.lapse" and trail[-1].actor_name == "system"
     assert db_session.get(Patent, world.patents[1].id).transfer_count == 2
     # The right is restored (恢复权利): the next sync puts the patent back into the pool.

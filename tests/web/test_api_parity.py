@@ -17,7 +17,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from shuanglian.accounts import service as accounts
-from shuanglian.accounts.models import ROLES, AuditEvent, User
+from shuanglian.accounts.models import ROLES, User
+from shuanglian.audit import AuditEntry, record_audit
 from shuanglian.config import Settings
 from shuanglian.inventory.service import create_batch
 from shuanglian.reference import gbt4754, summary
@@ -287,7 +288,11 @@ def test_admin_creates_a_user_through_the_api(client: TestClient, db_session) ->
     assert user is not None and accounts.authenticate(
         db_session, username="kjc-zhang", password=PASSWORD
     )
-    actions = db_session.scalars(select(AuditEvent.action).where(AuditEvent.object_id == user.id))
+    actions = db_session.scalars(
+        select(AuditEntry.action).where(
+            AuditEntry.subject_type == "users", AuditEntry.subject_id == user.id
+        )
+    )
     assert "user.create" in list(actions)
     listed = client.get("/api/v1/users", params={"limit": 100}).json()
     assert "kjc-zhang" in [u["username"] for u in listed["items"]]
@@ -460,9 +465,9 @@ def test_own_password_change_by_token_and_refusals(client: TestClient, db_sessio
 def test_admin_reads_the_audit_log_newest_first(client: TestClient, db_session) -> None:
     admin = make_user(db_session, "admin")
     for n in range(3):
-        accounts.record_audit(db_session, user_id=admin.id, action=f"test.step{n}", detail=str(n))
-    accounts.record_audit(db_session, user_id=None, action="test.system")
-    total = _count(db_session, AuditEvent)
+        record_audit(db_session, actor=admin, action=f"test.step{n}", subject=None, detail={"n": n})
+    record_audit(db_session, actor=None, action="test.system", subject=None)
+    total = _count(db_session, AuditEntry)
     login(client, admin)  # logging in is itself audited
     first = client.get("/api/v1/audit", params={"limit": 3}).json()
     assert first["total"] == total + 1 and first["limit"] == 3

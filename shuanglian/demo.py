@@ -1,4 +1,4 @@
-"""`shuanglian demo seed`: bring the imported demo data to life through the real services.
+"""The demo seed (`shuanglian demo seed`): the imported demo data brought to life by services.
 
 After `make demo-data` has imported patents, enterprises and demands and built the matching
 index, the pool, the supermarket, push lists, feedback and the big screen would still be empty
@@ -21,9 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
-import typer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -608,33 +607,3 @@ def seed_demo(session: Session, *, settings: Settings) -> dict[str, Any]:
             "users": {u.username: u.role for u in DEMO_USERS},
         },
     }
-
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
-
-
-def demo_seed(as_json: JsonOpt = False) -> None:
-    """填充演示数据：用户、盘点入库、推送、反馈、超市上架 (seed the demo; safe to re-run)."""
-    # The root CLI owns sessions and error rendering; imported late so mounting creates no cycle.
-    from shuanglian.cli import emit_json, open_session, out, run_command
-
-    def do(settings: Settings) -> dict[str, Any]:
-        with open_session(settings) as session:
-            return seed_demo(session, settings=settings)
-
-    result = run_command(as_json, do)
-    if as_json:
-        emit_json(result)
-        return
-    new = "，".join(f"{k} {v}" for k, v in result["created"].items() if v) or "无 (nothing)"
-    out.print(f"本次新增 (created): {new}")
-    totals = result["totals"]
-    out.print(
-        f"资源库 pool {totals['pool']} · 待审核 awaiting review {totals['awaiting_review']} · "
-        f"推送 pushes {totals['pushes']} · 反馈 feedback {totals['feedback']} · "
-        f"上架 listings {totals['listings_published']}"
-    )
-    out.print(
-        f"演示账号 (demo logins): {', '.join(result['login']['users'])} — "
-        f"密码 (password) {DEMO_PASSWORD}"
-    )

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from shuanglian.cli import app
+from shuanglian.cli.main import app
 from tests.conftest import _create_pg_database, _drop_pg_database
 
 runner = CliRunner()

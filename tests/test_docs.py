@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer.main
 
-from shuanglian.cli import app
+from shuanglian.cli.main import app
 from shuanglian.config import Settings
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")

@@ -51,7 +51,7 @@ Index on disk (`shuanglian.engine.index`)
 Evaluation (`shuanglian.engine.evaluate`)
     evaluate_suites(paths: Sequence[Path | str], *, run_dir: Path | None = None,
                     signals: Sequence[str] | None = None) -> dict   (DESIGN.md "Contracts")
-    shuanglian.engine.eval_cli.eval_command   Typer command function for `shuanglian eval`
+    `shuanglian eval` (the command) lives in `shuanglian.matching.cli`
 
 Dense encoders live in `shuanglian.engine.dense` (Encoder protocol, make_encoder(spec)).
 """

@@ -16,46 +16,26 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shuanglian.accounts.models import User
+from shuanglian.cli.kit import JsonOpt, emit_json, group, open_session, run_command, say
 from shuanglian.config import Settings
 from shuanglian.errors import DomainError, NotFound
 
-app = typer.Typer(
-    help="存量专利盘点与盘活 (inventory, pool, push, feedback, tiers, reports)",
-    no_args_is_help=True,
-)
-batch_app = typer.Typer(help="盘点批次 (inventory batches)", no_args_is_help=True)
-assess_app = typer.Typer(help="专利自评 (self-assessment)", no_args_is_help=True)
-pool_app = typer.Typer(help="可转化资源库 (convertible pool)", no_args_is_help=True)
-push_app = typer.Typer(help="按产业细分领域推送 (push rounds)", no_args_is_help=True)
-feedback_app = typer.Typer(help="企业评价反馈 (enterprise feedback)", no_args_is_help=True)
+app = group("存量专利盘点与盘活 (inventory, pool, push, feedback, tiers, reports)")
+batch_app = group("盘点批次 (inventory batches)")
+assess_app = group("专利自评 (self-assessment)")
+pool_app = group("可转化资源库 (convertible pool)")
+push_app = group("按产业细分领域推送 (push rounds)")
+feedback_app = group("企业评价反馈 (enterprise feedback)")
 app.add_typer(batch_app, name="batch")
 app.add_typer(assess_app, name="assess")
 app.add_typer(pool_app, name="pool")
 app.add_typer(push_app, name="push")
 app.add_typer(feedback_app, name="feedback")
+commands = typer.Typer()  # merged into the root command
+commands.add_typer(app, name="inventory")
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 AsOpt = Annotated[str | None, typer.Option("--as", help="以该用户身份执行 (act as this user)")]
 InstOpt = Annotated[int | None, typer.Option("--institution", help="单位 ID (institution id)")]
-
-
-def _run(as_json: bool, fn: Any) -> Any:
-    # The root CLI owns error rendering; imported late so mounting this app creates no cycle.
-    from shuanglian.cli import run_command
-
-    return run_command(as_json, fn)
-
-
-def _emit(data: Any) -> None:
-    from shuanglian.cli import emit_json
-
-    emit_json(data)
-
-
-def _session(settings: Settings) -> Any:
-    from shuanglian.cli import open_session
-
-    return open_session(settings)
 
 
 def _actor(session: Session, username: str | None, *, required: bool = False) -> User | None:
@@ -67,12 +47,6 @@ def _actor(session: Session, username: str | None, *, required: bool = False) ->
     if user is None:
         raise NotFound(f"用户“{username}”不存在 (user not found)")
     return user
-
-
-def _say(text: str) -> None:
-    from shuanglian.cli import out
-
-    out.print(text)
 
 
 # --------------------------------------------------------------------------- batches
@@ -94,7 +68,7 @@ def batch_create(
     from shuanglian.inventory.service import create_batch
 
     def do(settings: Settings) -> dict[str, Any]:
-        with _session(settings) as session:
+        with open_session(settings) as session:
             batch, added, skipped = create_batch(
                 session,
                 actor=_actor(session, as_user),
@@ -106,11 +80,11 @@ def batch_create(
             )
             return {"batch_id": batch.id, "added": added, "skipped_already_inventoried": skipped}
 
-    result = _run(as_json, do)
+    result = run_command(as_json, do)
     if as_json:
-        _emit(result)
+        emit_json(result)
     else:
-        _say(
+        say(
             f"已创建批次 {result['batch_id']}：加入 {result['added']} 件，"
             f"已盘点跳过 {result['skipped_already_inventoried']} 件"
         )
@@ -122,14 +96,14 @@ def batch_progress_cmd(batch_id: int, as_user: AsOpt = None, as_json: JsonOpt = 
     from shuanglian.inventory.service import batch_progress
 
     def do(settings: Settings) -> dict[str, Any]:
-        with _session(settings) as session:
+        with open_session(settings) as session:
             return batch_progress(session, actor=_actor(session, as_user), batch_id=batch_id)
 
-    result = _run(as_json, do)
+    result = run_command(as_json, do)
     if as_json:
-        _emit(result)
+        emit_json(result)
     else:
-        _say(
+        say(
             f"{result['name']}：共 {result['total']} 件，已自评 {result['self_assessed']}，"
             f"已审核 {result['reviewed']}，在库 {result['pooled']}"
         )
@@ -150,7 +124,7 @@ def assess_template(
     from shuanglian.inventory.importers import write_assessment_template
 
     def do(settings: Settings) -> dict[str, Any]:
-        with _session(settings) as session:
+        with open_session(settings) as session:
             rows = write_assessment_template(
                 session,
                 actor=_actor(session, as_user),
@@ -160,11 +134,11 @@ def assess_template(
             )
             return {"file": str(file), "rows": rows}
 
-    result = _run(as_json, do)
+    result = run_command(as_json, do)
     if as_json:
-        _emit(result)
+        emit_json(result)
     else:
-        _say(f"已生成 {result['file']}（{result['rows']} 件待自评）")
+        say(f"已生成 {result['file']}（{result['rows']} 件待自评）")
 
 
 @assess_app.command("import")
@@ -179,20 +153,20 @@ def assess_import(
     from shuanglian.inventory.importers import import_assessments
 
     def do(settings: Settings) -> dict[str, Any]:
-        with _session(settings) as session:
+        with open_session(settings) as session:
             actor = _actor(session, as_user, required=True)
             assert actor is not None
             return import_assessments(
                 session, actor=actor, path=file, submit=not no_submit, dry_run=dry_run
             ).as_dict()
 
-    result = _run(as_json, do)
+    result = run_command(as_json, do)
     if as_json:
-        _emit(result)
+        emit_json(result)
     else:
-        _say(f"新增 {result['inserted']}，更新 {result['updated']}，拒绝 {result['rejected']}")
+        say(f"新增 {result['inserted']}，更新 {result['updated']}，拒绝 {result['rejected']}")
         for e in result["errors"]:
-            _say(f"  第 {e['row']} 行 [{e['field']}]：{e['message']}")
+            say(f"  第 {e['row']} 行 [{e['field']}]：{e['message']}")
 
 
 # --------------------------------------------------------------------------- review
@@ -211,7 +185,7 @@ def review(
     from shuanglian.inventory.service import list_items
 
     def do(settings: Settings) -> dict[str, Any]:
-        with _session(settings) as session:
+        with open_session(settings) as session:
             actor = _actor(session, as_user, required=True)
             assert actor is not None
             if item_id is None:
@@ -237,14 +211,14 @@ def review(
                 "status_label": STATUS_LABELS[item.status],
             }
 
-    result = _run(as_json, do)
+    result = run_command(as_json, do)
     if as_json:
-        _emit(result)
+        emit_json(result)
     elif "queue" in result:
         for row in result["queue"]:
-            _say(f"{row['item_id']}\t专利 {row['patent_id']}\t{row['status']}")
+            say(f"{row['item_id']}\t专利 {row['patent_id']}\t{row['status']}")
     else:
-        _say(f"条目 {result['item_id']} → {result['status_label']}")
+        say(f"条目 {result['item_id']} → {result['status_label']}")
 
 
 # --------------------------------------------------------------------------- pool
@@ -263,7 +237,7 @@ def pool_list(
     from shuanglian.inventory.pool import list_pool
 
     def do(settings: Settings) -> dict[str, Any]:
-        with _session(settings) as session:
+        with open_session(settings) as session:
             rows = list_pool(
                 session,
                 actor=_actor(session, as_user),
@@ -287,12 +261,12 @@ def pool_list(
                 ]
             }
 
-    result = _run(as_json, do)
+    result = run_command(as_json, do)
     if as_json:
-        _emit(result)
+        emit_json(result)
     else:
         for r in result["pool"]:
-            _say(
+            say(
                 f"{r['application_number']}\t{r['grade'] or '-'}\t{r['score'] or '-'}\t"
                 f"T{r['tier'] or '-'}\t{r['title']}"
             )
@@ -310,7 +284,7 @@ def pool_withdraw(
     from shuanglian.inventory.service import item_for_patent
 
     def do(settings: Settings) -> dict[str, Any]:
-        with _session(settings) as session:
+        with open_session(settings) as session:
             actor = _actor(session, as_user, required=True)
             item = item_for_patent(session, patent_id=patent_id)
             if item is None:
@@ -320,11 +294,11 @@ def pool_withdraw(
             )
             return {"patent_id": patent_id, "status": item.status}
 
-    result = _run(as_json, do)
+    result = run_command(as_json, do)
     if as_json:
-        _emit(result)
+        emit_json(result)
     else:
-        _say(f"专利 {patent_id} 已撤回出库")
+        say(f"专利 {patent_id} 已撤回出库")
 
 
 @app.command("indicators")
@@ -338,7 +312,7 @@ def indicators(
     from shuanglian.inventory.models import PoolEntry
 
     def do(settings: Settings) -> dict[str, Any]:
-        with _session(settings) as session:
+        with open_session(settings) as session:
             counts = assess_pool(
                 session, industry_link=default_industry_link(), institution_id=institution
             )
@@ -350,16 +324,16 @@ def indicators(
                 result["patent"] = explain(entry.indicators)
             return result
 
-    result = _run(as_json, do)
+    result = run_command(as_json, do)
     if as_json:
-        _emit(result)
+        emit_json(result)
         return
-    _say("评级分布：" + "，".join(f"{g} {n}" for g, n in result["grades"].items()))
+    say("评级分布：" + "，".join(f"{g} {n}" for g, n in result["grades"].items()))
     if "patent" in result:
         p = result["patent"]
-        _say(f"得分 {p['score']}，评级 {p['grade']}，建议分层 {p['suggested_tier']}")
+        say(f"得分 {p['score']}，评级 {p['grade']}，建议分层 {p['suggested_tier']}")
         for i in p["indicators"]:
-            _say(f"  {i['label']}\t{i['contribution']:>6}\t{i['reason']}")
+            say(f"  {i['label']}\t{i['contribution']:>6}\t{i['reason']}")
 
 
 # --------------------------------------------------------------------------- push and feedback
@@ -379,7 +353,7 @@ def push_round(
     from shuanglian.inventory.push import engine_matcher, industry_matcher, run_push_round
 
     def do(settings: Settings) -> dict[str, Any]:
-        with _session(settings) as session:
+        with open_session(settings) as session:
             if matcher == "industry":
                 fn = industry_matcher(session, industry_link=default_industry_link())
             elif matcher == "engine":
@@ -403,11 +377,11 @@ def push_round(
                 "skipped_cap": rnd.skipped_cap,
             }
 
-    result = _run(as_json, do)
+    result = run_command(as_json, do)
     if as_json:
-        _emit(result)
+        emit_json(result)
     else:
-        _say(
+        say(
             f"第 {result['round_id']} 轮：{result['patents_considered']} 件专利，"
             f"推送 {result['pushes_made']} 条"
         )
@@ -425,7 +399,7 @@ def feedback_template(
     from shuanglian.inventory.importers import write_feedback_template
 
     def do(settings: Settings) -> dict[str, Any]:
-        with _session(settings) as session:
+        with open_session(settings) as session:
             rows = write_feedback_template(
                 session,
                 actor=_actor(session, as_user),
@@ -435,11 +409,11 @@ def feedback_template(
             )
             return {"file": str(file), "rows": rows}
 
-    result = _run(as_json, do)
+    result = run_command(as_json, do)
     if as_json:
-        _emit(result)
+        emit_json(result)
     else:
-        _say(f"已生成 {result['file']}（{result['rows']} 件）")
+        say(f"已生成 {result['file']}（{result['rows']} 件）")
 
 
 @feedback_app.command("import")
@@ -454,7 +428,7 @@ def feedback_import(
     from shuanglian.inventory.importers import import_feedback
 
     def do(settings: Settings) -> dict[str, Any]:
-        with _session(settings) as session:
+        with open_session(settings) as session:
             return import_feedback(
                 session,
                 actor=_actor(session, as_user),
@@ -463,13 +437,13 @@ def feedback_import(
                 dry_run=dry_run,
             ).as_dict()
 
-    result = _run(as_json, do)
+    result = run_command(as_json, do)
     if as_json:
-        _emit(result)
+        emit_json(result)
     else:
-        _say(f"新增 {result['inserted']}，更新 {result['updated']}，拒绝 {result['rejected']}")
+        say(f"新增 {result['inserted']}，更新 {result['updated']}，拒绝 {result['rejected']}")
         for e in result["errors"]:
-            _say(f"  第 {e['row']} 行 [{e['field']}]：{e['message']}")
+            say(f"  第 {e['row']} 行 [{e['field']}]：{e['message']}")
 
 
 # --------------------------------------------------------------------------- tiers, sync, report
@@ -486,7 +460,7 @@ def tiers(
     from shuanglian.inventory.tiers import maintenance_candidates, recompute_tiers
 
     def do(settings: Settings) -> dict[str, Any]:
-        with _session(settings) as session:
+        with open_session(settings) as session:
             actor = _actor(session, as_user)
             result = recompute_tiers(session, actor=actor, institution_id=institution)
             if institution is not None:
@@ -495,15 +469,15 @@ def tiers(
                 )
             return result
 
-    result = _run(as_json, do)
+    result = run_command(as_json, do)
     if as_json:
-        _emit(result)
+        emit_json(result)
         return
-    _say("分层：" + "，".join(f"第{k}层 {v}" for k, v in result["tiers"].items()))
+    say("分层：" + "，".join(f"第{k}层 {v}" for k, v in result["tiers"].items()))
     for d in result["deal_suggestions"]:
-        _say(f"  建议开立对接：专利 {d['patent_id']} ↔ {d['enterprise_name']}（{d['intent']}）")
+        say(f"  建议开立对接：专利 {d['patent_id']} ↔ {d['enterprise_name']}（{d['intent']}）")
     for m in result.get("maintenance", []):
-        _say(
+        say(
             f"  维持审查建议 {m['application_number']}：{m['suggestion']}；"
             + "；".join(m["reasons"])
         )
@@ -517,16 +491,16 @@ def sync(
     from shuanglian.inventory.importers import sync_inventory
 
     def do(settings: Settings) -> dict[str, Any]:
-        with _session(settings) as session:
+        with open_session(settings) as session:
             return sync_inventory(
                 session, actor=_actor(session, as_user), path=file, institution_id=institution
             )
 
-    result = _run(as_json, do)
+    result = run_command(as_json, do)
     if as_json:
-        _emit(result)
+        emit_json(result)
     else:
-        _say(
+        say(
             f"新专利 {result['new_patents']}，状态变更 {result['status_changes']}，"
             f"失效出库 {len(result['left_pool'])}，拒绝 {result['rejected']}"
         )
@@ -543,7 +517,7 @@ def report(
     from shuanglian.inventory.reports import inventory_report, write_report_xlsx
 
     def do(settings: Settings) -> dict[str, Any]:
-        with _session(settings) as session:
+        with open_session(settings) as session:
             data = inventory_report(
                 session, actor=_actor(session, as_user), institution_id=institution
             )
@@ -552,11 +526,11 @@ def report(
             data["xlsx"] = str(xlsx)
         return data
 
-    result = _run(as_json, do)
+    result = run_command(as_json, do)
     if as_json:
-        _emit(result)
+        emit_json(result)
         return
     cols = result["columns"]
-    _say("单位\t" + "\t".join(cols))
+    say("单位\t" + "\t".join(cols))
     for row in [*result["institutions"], {"institution": "合计", **result["total"]}]:
-        _say(row["institution"] + "\t" + "\t".join(str(row[c]) for c in cols))
+        say(row["institution"] + "\t" + "\t".join(str(row[c]) for c in cols))

@@ -90,7 +90,7 @@ def test_eval_command_prints_the_contract_json(tmp_path: Path) -> None:
     import typer
     from typer.testing import CliRunner
 
-    from shuanglian.engine.eval_cli import eval_command
+    from shuanglian.matching.cli import eval_command
 
     app = typer.Typer()
     app.command("eval")(eval_command)

@@ -1,0 +1,157 @@
+"""The root `shuanglian` command: platform commands (init, stats, serve, demo) + the domains.
+
+Each domain's `cli.py` may define two Typer apps, both merged here by `mount`:
+
+- `commands`: its top-level commands and groups (`shuanglian inventory ...`, `shuanglian eval`);
+- `imports`: its `shuanglian import KIND` commands (`import patents`, `import demands`).
+
+Adding a domain's CLI is one entry in `DOMAIN_CLIS` (and its import line).
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Annotated, Any
+
+import typer
+
+from shuanglian.accounts import cli as accounts_cli
+from shuanglian.cli.kit import JsonOpt, emit_json, group, open_session, run_command, say
+from shuanglian.config import Settings, get_settings
+from shuanglian.db import make_engine
+from shuanglian.enterprises import cli as enterprises_cli
+from shuanglian.inventory import cli as inventory_cli
+from shuanglian.matching import cli as matching_cli
+from shuanglian.patents import cli as patents_cli
+
+app = typer.Typer(help="双链 shuanglian — 创新链与产业链对接平台", no_args_is_help=True)
+import_app = typer.Typer(help="导入专利、企业、需求 (import patents, enterprises, demands)")
+demo_app = group("演示数据 (demo data)")
+app.add_typer(import_app, name="import")
+app.add_typer(demo_app, name="demo")
+
+# One line per domain: its `commands` join the root, its `imports` join `shuanglian import`.
+DOMAIN_CLIS: tuple[ModuleType, ...] = (
+    patents_cli,
+    enterprises_cli,
+    accounts_cli,
+    matching_cli,
+    inventory_cli,
+)
+
+
+def mount(module: ModuleType) -> None:
+    """Merge a domain CLI module's `commands` into the root and `imports` into `import`."""
+    commands = getattr(module, "commands", None)
+    imports = getattr(module, "imports", None)
+    if commands is None and imports is None:
+        raise TypeError(f"{module.__name__} defines neither `commands` nor `imports`")
+    if commands is not None:
+        app.add_typer(commands)
+    if imports is not None:
+        import_app.add_typer(imports)
+
+
+for _module in DOMAIN_CLIS:
+    mount(_module)
+
+
+# --------------------------------------------------------------------------- platform commands
+
+
+@app.command()
+def init(as_json: JsonOpt = False) -> None:
+    """创建或升级数据库并检查参考数据 (create or upgrade the database, check reference data)."""
+    from shuanglian.migrate import upgrade_database
+    from shuanglian.reference import summary
+
+    def do(settings: Settings) -> dict[str, Any]:
+        engine = make_engine(settings)
+        try:
+            before, after = upgrade_database(engine)
+            url = engine.url.render_as_string(hide_password=True)
+        finally:
+            engine.dispose()
+        return {
+            "database": url,
+            "revision_before": before,
+            "revision": after,
+            "reference": summary(),
+        }
+
+    result = run_command(as_json, do)
+    if as_json:
+        emit_json(result)
+    else:
+        say(f"数据库已就绪 (database ready): {result['database']} @ {result['revision']}")
+        for name, count in result["reference"].items():
+            say(f"  参考数据 {name}: {count}")
+
+
+@app.command()
+def stats(as_json: JsonOpt = False) -> None:
+    """数据概况 (counts of what is in the database)."""
+    from shuanglian.stats import database_counts
+
+    def do(settings: Settings) -> dict[str, int]:
+        with open_session(settings) as session:
+            return database_counts(session)
+
+    result = run_command(as_json, do)
+    if as_json:
+        emit_json(result)
+    else:
+        for name, count in result.items():
+            say(f"{name}: {count}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="Port")] = None,
+) -> None:
+    """启动网站与 API (serve the web platform and the JSON API)."""
+    # Imported when serving: the web stack is not needed to run any other command.
+    import uvicorn
+
+    from shuanglian.web.app import create_app
+
+    settings = get_settings()
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+    )
+
+
+@demo_app.command("seed")
+def demo_seed(as_json: JsonOpt = False) -> None:
+    """填充演示数据：用户、盘点入库、推送、反馈、超市上架 (seed the demo; safe to re-run)."""
+    from shuanglian.demo import DEMO_PASSWORD, seed_demo
+
+    def do(settings: Settings) -> dict[str, Any]:
+        with open_session(settings) as session:
+            return seed_demo(session, settings=settings)
+
+    result = run_command(as_json, do)
+    if as_json:
+        emit_json(result)
+        return
+    new = "，".join(f"{k} {v}" for k, v in result["created"].items() if v) or "无 (nothing)"
+    say(f"本次新增 (created): {new}")
+    totals = result["totals"]
+    say(
+        f"资源库 pool {totals['pool']} · 待审核 awaiting review {totals['awaiting_review']} · "
+        f"推送 pushes {totals['pushes']} · 反馈 feedback {totals['feedback']} · "
+        f"上架 listings {totals['listings_published']}"
+    )
+    say(
+        f"演示账号 (demo logins): {', '.join(result['login']['users'])} — "
+        f"密码 (password) {DEMO_PASSWORD}"
+    )
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    """The console script (`shuanglian` in pyproject.toml)."""
+    app()

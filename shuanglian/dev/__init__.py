@@ -1,0 +1,1 @@
+"""Developer checks that ship with the package (stdlib only, never imported by the platform)."""

@@ -1,0 +1,175 @@
+"""`shuanglian index|match|eval`: build the matching indexes, match either way, measure quality."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from shuanglian.cli.kit import JsonOpt, emit_json, err, group, open_session, out, run_command
+from shuanglian.config import Settings
+from shuanglian.engine.evaluate import METRICS, SuiteError, evaluate_suites
+from shuanglian.engine.fusion import SIGNALS
+from shuanglian.errors import DomainError
+
+commands = typer.Typer()  # merged into the root command
+index_app = group("匹配索引 (matching index)")
+match_app = group("精准对接 (match in either direction)")
+commands.add_typer(index_app, name="index")
+commands.add_typer(match_app, name="match")
+
+TopOpt = Annotated[int, typer.Option("--top", help="How many results (1–500)")]
+
+
+# --------------------------------------------------------------------------- index
+
+
+@index_app.command("build")
+def index_build(as_json: JsonOpt = False) -> None:
+    """建立匹配索引 (build the patent and enterprise indexes from the database)."""
+    from shuanglian.matching.service import build_index
+
+    def do(settings: Settings) -> dict[str, Any]:
+        with open_session(settings) as session, err.status("建立索引中 (building indexes)…"):
+            return build_index(session, settings=settings)
+
+    result = run_command(as_json, do)
+    if as_json:
+        emit_json(result)
+    else:
+        out.print_json(data=result)
+
+
+@index_app.command("refresh")
+def index_refresh(as_json: JsonOpt = False) -> None:
+    """增量更新索引 (add new/changed rows and drop deleted ones without a full rebuild)."""
+    from shuanglian.matching.service import refresh_index
+
+    def do(settings: Settings) -> dict[str, Any]:
+        with open_session(settings) as session:
+            return refresh_index(session, settings=settings)
+
+    result = run_command(as_json, do)
+    if as_json:
+        emit_json(result)
+    else:
+        out.print_json(data=result)
+
+
+# --------------------------------------------------------------------------- match
+
+
+def _match(kind: str, object_id: int, top: int, as_json: bool) -> None:
+    from rich.table import Table
+
+    from shuanglian.matching import service
+
+    matchers: dict[str, Callable[..., list[Any]]] = {
+        "patent": service.match_patent,
+        "enterprise": service.match_enterprise,
+        "demand": service.match_demand,
+    }
+
+    def do(settings: Settings) -> list[Any]:
+        with open_session(settings) as session:
+            matches = matchers[kind](
+                session, settings=settings, **{f"{kind}_id": object_id}, top=top
+            )
+            return [m.model_dump(mode="json") for m in matches]
+
+    matches = run_command(as_json, do)
+    if as_json:
+        emit_json({"query": {"kind": kind, "id": object_id}, "matches": matches})
+        return
+    table = Table(title=f"{kind} {object_id} 的匹配结果 (matches)")
+    for col in ("#", "id", "name", "score", "why"):
+        table.add_column(col)
+    for i, m in enumerate(matches, 1):
+        exp = m.get("explanation") or {}
+        terms = ", ".join(t["term"] for t in (exp.get("terms") or [])[:5])
+        table.add_row(
+            str(i),
+            str(m.get("id")),
+            str(m.get("name") or m.get("title")),
+            f"{m.get('score', 0):.3f}",
+            terms,
+        )
+    out.print(table)
+
+
+@match_app.command("patent")
+def match_patent_cmd(patent_id: int, top: TopOpt = 20, as_json: JsonOpt = False) -> None:
+    """为专利找企业 (enterprises that can use this patent)."""
+    _match("patent", patent_id, top, as_json)
+
+
+@match_app.command("enterprise")
+def match_enterprise_cmd(enterprise_id: int, top: TopOpt = 20, as_json: JsonOpt = False) -> None:
+    """为企业找专利 (patents this enterprise should see)."""
+    _match("enterprise", enterprise_id, top, as_json)
+
+
+@match_app.command("demand")
+def match_demand_cmd(demand_id: int, top: TopOpt = 20, as_json: JsonOpt = False) -> None:
+    """为技术需求找专利 (patents for a technical demand)."""
+    _match("demand", demand_id, top, as_json)
+
+
+# --------------------------------------------------------------------------- eval
+
+
+def parse_signals(value: str | None) -> list[str] | None:
+    """'bm25,ipc' → ['bm25', 'ipc']; None/'' → None (all signals); unknown names rejected."""
+    if not value:
+        return None
+    names = [s.strip() for s in value.replace(" ", ",").split(",") if s.strip()]
+    unknown = [s for s in names if s not in SIGNALS]
+    if unknown:
+        raise typer.BadParameter(
+            f"未知信号 (unknown signals): {unknown}; 可选 {', '.join(SIGNALS)}"
+        )
+    return names
+
+
+@commands.command("eval")
+def eval_command(
+    suites: Annotated[list[Path], typer.Argument(help="BEIR 格式评测集目录 (suite folders)")],
+    run_dir: Annotated[
+        Path | None, typer.Option("--run-dir", help="写出 TREC run 文件的目录 (write runs here)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON (print JSON)")] = False,
+    signals: Annotated[
+        str | None,
+        typer.Option("--signals", help=f"只用这些信号, 逗号分隔 (only these): {','.join(SIGNALS)}"),
+    ] = None,
+) -> None:
+    """评测匹配质量 (evaluate matching quality): nDCG@10, R@10, RR@10, R@100 per suite.
+
+    Works on BEIR-format folders only, never on the database (the contract in DESIGN.md).
+    """
+    chosen = parse_signals(signals)
+
+    def do(_settings: Settings) -> dict[str, Any]:
+        try:
+            return evaluate_suites(suites, run_dir=run_dir, signals=chosen)
+        except SuiteError as exc:
+            raise DomainError(str(exc), field="SUITES") from None
+
+    result = run_command(as_json, do)
+    if as_json:
+        emit_json(result)
+        return
+    from rich.table import Table
+
+    table = Table(title="匹配质量 (matching quality)")
+    table.add_column("suite")
+    table.add_column("direction")
+    for metric in METRICS:
+        table.add_column(metric, justify="right")
+    for suite in result["suites"]:
+        table.add_row(
+            suite["name"], suite["direction"], *(f"{suite['metrics'][m]:.4f}" for m in METRICS)
+        )
+    out.print(table)

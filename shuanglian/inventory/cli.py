@@ -58,13 +58,24 @@ def batch_create(
     name: Annotated[str, typer.Option("--name", help="批次名称")],
     college: Annotated[int | None, typer.Option("--college", help="院系 ID")] = None,
     source_file: Annotated[
-        str | None, typer.Option("--source-file", help="取该导入文件中本单位尚未盘点的专利")
+        str | None,
+        typer.Option(
+            "--source-file",
+            help="取从该文件导入的本单位专利（导入时的路径或文件名）"
+            " (patents imported from this file: the path you imported or its name)",
+        ),
     ] = None,
-    patent_id: Annotated[list[int] | None, typer.Option("--patent-id")] = None,
+    patent_id: Annotated[
+        list[int] | None, typer.Option("--patent-id", help="专利 ID，可重复 (repeatable)")
+    ] = None,
     as_user: AsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """创建盘点批次 (create a batch from an import's file or listed patents)."""
+    """创建盘点批次 (create a batch of patents to inventory).
+
+    With neither --source-file nor --patent-id the batch takes every patent of the institution
+    not inventoried yet; a batch that would be empty is refused (exit 2) and nothing is created.
+    """
     from shuanglian.inventory.service import create_batch
 
     def do(settings: Settings) -> dict[str, Any]:

@@ -119,7 +119,11 @@ class BatchCreate(BaseModel):
     college_id: int | None = None
     patent_ids: list[int] = Field(default_factory=list)
     source_file: str | None = Field(
-        default=None, description="Take the institution's not-yet-inventoried patents of this file"
+        default=None,
+        description=(
+            "Take the institution's patents imported from this file (its name or the path "
+            "imported with); with neither this nor patent_ids: every patent not inventoried yet"
+        ),
     )
 
 

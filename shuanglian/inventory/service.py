@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -92,6 +93,28 @@ def assign_reviewer(
     return row
 
 
+def _checked_patent_ids(
+    session: Session, *, institution_id: int, patent_ids: Iterable[int]
+) -> tuple[list[int], set[int]]:
+    """The listed patents (sorted) and those already inventoried; unknown or foreign: refused."""
+    ids = sorted(set(patent_ids))
+    if not ids:
+        return [], set()
+    patents = {p.id: p for p in session.scalars(select(Patent).where(Patent.id.in_(ids)))}
+    missing = [i for i in ids if i not in patents]
+    if missing:
+        raise NotFound(f"专利不存在：{missing[:10]} (patents not found)")
+    foreign = [i for i, p in patents.items() if p.institution_id != institution_id]
+    if foreign:
+        raise DomainError(
+            f"专利不属于本单位，不能加入盘点批次：{foreign[:10]} (not this institution's patents)"
+        )
+    done = set(
+        session.scalars(select(InventoryItem.patent_id).where(InventoryItem.patent_id.in_(ids)))
+    )
+    return ids, done
+
+
 def add_patents_to_batch(
     session: Session,
     *,
@@ -101,20 +124,8 @@ def add_patents_to_batch(
     college_id: int | None = None,
 ) -> tuple[int, int]:
     """Add patents to a batch; returns (added, skipped as already inventoried)."""
-    ids = sorted(set(patent_ids))
-    if not ids:
-        return 0, 0
-    patents = {p.id: p for p in session.scalars(select(Patent).where(Patent.id.in_(ids)))}
-    missing = [i for i in ids if i not in patents]
-    if missing:
-        raise NotFound(f"专利不存在：{missing[:10]} (patents not found)")
-    foreign = [i for i, p in patents.items() if p.institution_id != batch.institution_id]
-    if foreign:
-        raise DomainError(
-            f"专利不属于本单位，不能加入盘点批次：{foreign[:10]} (not this institution's patents)"
-        )
-    done = set(
-        session.scalars(select(InventoryItem.patent_id).where(InventoryItem.patent_id.in_(ids)))
+    ids, done = _checked_patent_ids(
+        session, institution_id=batch.institution_id, patent_ids=patent_ids
     )
     added = 0
     for pid in ids:
@@ -133,6 +144,23 @@ def add_patents_to_batch(
     return added, len(done)
 
 
+def source_file_names(source_file: str) -> set[str]:
+    """The `Patent.source_file` values that mean the file a person names, however they name it.
+
+    Importers store the file's own name (`patents_cnipa_sample.csv`, an upload's cleaned name,
+    `g_patent.tsv` for a PatentsView folder), while a person types the path they imported with
+    (`demo/x.csv`, `~/exports/x.xlsx`). So the name is compared, and the text as given and the
+    resolved path too (older rows may hold either); a folder stands for the files in it. Two
+    different files with the same name are one source: the stored record keeps nothing more.
+    """
+    text = source_file.strip()
+    path = Path(text).expanduser()
+    names = {text, path.name, str(path.resolve())}
+    if path.is_dir():
+        names |= {child.name for child in path.iterdir() if child.is_file()}
+    return {n for n in names if n}
+
+
 def create_batch(
     session: Session,
     *,
@@ -144,14 +172,18 @@ def create_batch(
     source_file: str | None = None,
     source: str = "manual",
 ) -> tuple[InventoryBatch, int, int]:
-    """Create a batch from listed patents or an import's file; returns (batch, added, skipped).
+    """Create a batch of patents to inventory; returns (batch, added, skipped).
 
-    With `source_file`, every patent of the institution imported from that file and not yet
-    inventoried is taken — this is how a batch is created from a foundation import.
+    With `source_file` (a name or the path imported with, see `source_file_names`) every patent
+    of the institution imported from that file is taken; with `patent_ids` those patents; with
+    neither, every patent of the institution not inventoried yet. Patents already inventoried
+    are skipped. A batch that would be empty is refused with a sentence saying why: an empty
+    batch is never what the person meant (a mistyped file name used to create one silently).
     """
     if actor is not None:
         require_institution(actor, institution_id)
-    if session.get(Institution, institution_id) is None:
+    institution = session.get(Institution, institution_id)
+    if institution is None:
         raise NotFound(f"单位 {institution_id} 不存在 (institution not found)")
     if college_id is not None:
         college = session.get(College, college_id)
@@ -159,15 +191,40 @@ def create_batch(
             raise DomainError(
                 "院系不属于该单位 (college not in this institution)", field="college_id"
             )
+    of_institution = select(Patent.id).where(Patent.institution_id == institution_id)
     ids = list(patent_ids)
-    if source_file is not None:
-        source = f"import:{source_file}"
-        ids += list(
+    if source_file is not None and source_file.strip():
+        file_name = Path(source_file.strip()).expanduser().name or source_file.strip()
+        source = f"import:{file_name}"
+        from_file = list(
             session.scalars(
-                select(Patent.id).where(
-                    Patent.institution_id == institution_id, Patent.source_file == source_file
-                )
+                of_institution.where(Patent.source_file.in_(source_file_names(source_file)))
             )
+        )
+        if not from_file:
+            raise DomainError(
+                f"{institution.name} 没有从“{file_name}”导入的专利，批次未创建；请核对文件名"
+                f"或先导入该文件 (no patents of this institution were imported from "
+                f"{file_name}; nothing created)",
+                field="source_file",
+            )
+        ids += from_file
+    elif not ids:
+        ids = list(
+            session.scalars(of_institution.where(Patent.id.not_in(select(InventoryItem.patent_id))))
+        )
+        if not ids:
+            raise DomainError(
+                f"{institution.name} 没有尚未盘点的专利，批次未创建；请先导入专利 "
+                "(the institution has no patents left to inventory; nothing created)",
+                field="patent_ids",
+            )
+    checked, done = _checked_patent_ids(session, institution_id=institution_id, patent_ids=ids)
+    if len(done) == len(checked):
+        raise DomainError(
+            f"所选的 {len(checked)} 件专利都已盘点过，批次未创建 "
+            f"(all {len(checked)} patents are already inventoried; nothing created)",
+            field="source_file" if source_file else "patent_ids",
         )
     batch = InventoryBatch(
         institution_id=institution_id,
@@ -178,7 +235,7 @@ def create_batch(
     )
     session.add(batch)
     session.flush()
-    added, skipped = add_patents_to_batch(session, actor=actor, batch=batch, patent_ids=ids)
+    added, skipped = add_patents_to_batch(session, actor=actor, batch=batch, patent_ids=checked)
     record_audit(
         session,
         actor=actor,

@@ -174,5 +174,57 @@ def test_cli_batch_create_from_import_file(env, sample_csv):
         "--as",
         "staff",
     )
-    # Every patent of that file is already inventoried by the sync batch.
-    assert code == 0 and out == {"batch_id": 2, "added": 0, "skipped_already_inventoried": 10}
+    # Every patent of that file is already inventoried by the sync batch: an empty batch
+    # would be a mistake, so it is refused and nothing is created.
+    assert code == 2 and out["error"]["field"] == "source_file"
+    assert "都已盘点过" in out["error"]["message"]
+    assert call(env, "batch", "progress", "2")[0] == 2  # batch 2 does not exist
+
+
+def test_batch_create_takes_the_path_imported_with_and_refuses_an_empty_batch(
+    env, tmp_path, sample_csv, monkeypatch
+):
+    """`--source-file` as typed at import time (`~/exports/x.csv`); an empty batch: refused."""
+    from shuanglian.cli.main import app as root
+
+    user_home = tmp_path / "user"
+    (user_home / "exports").mkdir(parents=True)
+    export = user_home / "exports" / "x.csv"
+    export.write_bytes(sample_csv.read_bytes())
+    monkeypatch.setenv("HOME", str(user_home))
+
+    def root_call(*args: str) -> tuple[int, dict]:
+        result = runner.invoke(root, [*args, "--json"], env=env)
+        lines = [ln for ln in result.stdout.splitlines() if ln.startswith("{")]
+        assert len(lines) == 1, result.output
+        return result.exit_code, json.loads(lines[0])
+
+    # The shell expands `~` for the import; `--source-file=~/...` reaches us unexpanded.
+    code, report = root_call("import", "patents", str(export), "--institution", "中科大数据研究院")
+    assert code == 0 and report["inserted"] == 10
+
+    create = ("batch", "create", "--institution", "1")
+    code, missing = call(env, *create, "--name", "错", "--source-file", "~/exports/y.csv")
+    assert code == 2 and missing["error"]["field"] == "source_file"
+    assert "y.csv" in missing["error"]["message"]
+
+    code, created = call(env, *create, "--name", "2026 盘点", "--source-file", "~/exports/x.csv")
+    assert code == 0 and (created["added"], created["skipped_already_inventoried"]) == (10, 0)
+
+    code, again = call(env, *create, "--name", "再来")
+    assert code == 2 and "没有尚未盘点的专利" in again["error"]["message"]
+    plain = runner.invoke(app, ["batch", "create", "--institution", "1", "--name", "x"], env=env)
+    assert plain.exit_code == 2 and "批次未创建" in plain.output and "Traceback" not in plain.output
+    code, progress = call(env, "batch", "progress", str(created["batch_id"]))
+    assert progress["total"] == 10 and created["batch_id"] == 1  # no empty batch was left behind
+
+
+def test_batch_create_without_options_takes_the_institutions_patents(env, sample_csv):
+    from shuanglian.cli.main import app as root
+
+    result = runner.invoke(
+        root, ["import", "patents", str(sample_csv), "--institution", "中科大数据研究院"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    code, created = call(env, "batch", "create", "--institution", "1", "--name", "全部")
+    assert code == 0 and created["added"] == 10

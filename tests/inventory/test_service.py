@@ -6,9 +6,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from sqlalchemy import func, select
 
 from shuanglian.errors import DomainError, PermissionDenied
-from shuanglian.inventory.models import IMPLEMENTATION_STATUSES, TRANSFER_MODES
+from shuanglian.inventory.models import (
+    IMPLEMENTATION_STATUSES,
+    TRANSFER_MODES,
+    InventoryBatch,
+)
 from shuanglian.inventory.schemas import SelfAssessmentIn
 from shuanglian.inventory.service import (
     assign_college,
@@ -43,6 +48,88 @@ def test_batch_from_an_import_file_takes_only_new_patents(db_session, world, sam
     assert (added, skipped) == (1, 10)
     assert batch.source == f"import:{sample_csv.name}"
     assert item_for_patent(db_session, patent_id=extra.id).college_id == world.college.id
+
+
+def _extra_patent(db_session, institution, number: str, source_file: str | None) -> Patent:
+    patent = Patent(
+        application_key=f"CN{number}",
+        application_number=f"CN{number}.X",
+        title=f"一种补充装置 {number}",
+        institution_id=institution.id,
+        source_file=source_file,
+    )
+    db_session.add(patent)
+    db_session.flush()
+    return patent
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "{path}",  # the absolute path the file was imported from
+        "samples/{name}",  # a relative path, as typed in another folder
+        "~/exports/{name}",  # a home path
+        "{name}",  # the bare name, as stored
+    ],
+)
+def test_batch_source_file_may_be_given_as_the_path_imported_with(
+    db_session, world, sample_csv, given
+):
+    extra = _extra_patent(db_session, world.institution, "201910000011", sample_csv.name)
+    batch, added, skipped = create_batch(
+        db_session,
+        actor=world.staff,
+        institution_id=world.institution.id,
+        name="补充盘点",
+        source_file=given.format(path=sample_csv, name=sample_csv.name),
+    )
+    assert (added, skipped) == (1, 10)
+    assert batch.source == f"import:{sample_csv.name}"
+    assert item_for_patent(db_session, patent_id=extra.id).batch_id == batch.id
+
+
+def test_batch_without_file_or_ids_takes_every_patent_not_inventoried(db_session, world):
+    mine = [_extra_patent(db_session, world.institution, f"20191000002{i}", None) for i in range(2)]
+    _extra_patent(db_session, world.other_institution, "201910000030", None)
+    batch, added, skipped = create_batch(
+        db_session, actor=world.staff, institution_id=world.institution.id, name="全部未盘点"
+    )
+    assert (added, skipped) == (2, 0)
+    assert {i.patent_id for i in batch.items} == {p.id for p in mine}
+
+
+def _batch_count(db_session) -> int:
+    return db_session.scalar(select(func.count()).select_from(InventoryBatch))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field", "words"),
+    [
+        ({}, "patent_ids", "没有尚未盘点的专利"),  # everything is inventoried already
+        ({"source_file": "demo/nope.csv"}, "source_file", "没有从“nope.csv”导入的专利"),
+        ({"source_file": "~/exports/{name}"}, "source_file", "都已盘点过"),
+        ({"patent_ids": "first"}, "patent_ids", "都已盘点过"),
+    ],
+)
+def test_a_batch_that_would_be_empty_is_refused_and_nothing_is_created(
+    db_session, world, sample_csv, kwargs, field, words
+):
+    if "source_file" in kwargs:
+        kwargs = {"source_file": kwargs["source_file"].format(name=sample_csv.name)}
+    if kwargs.get("patent_ids") == "first":
+        kwargs = {"patent_ids": [world.patents[0].id]}
+    before = _batch_count(db_session)
+    with pytest.raises(DomainError, match=words) as refused:
+        create_batch(
+            db_session,
+            actor=world.staff,
+            institution_id=world.institution.id,
+            name="空批次",
+            **kwargs,
+        )
+    assert refused.value.field == field
+    assert "nothing created" in refused.value.message
+    assert _batch_count(db_session) == before
 
 
 def test_batch_refuses_other_institutions_patents(db_session, world):

@@ -30,6 +30,7 @@ from tests.web.factories import (
     make_enterprise,
     make_institution,
     make_listing,
+    make_patent,
     make_user,
 )
 
@@ -541,13 +542,25 @@ def test_inventory_batches_with_progress_for_their_institution(
 ) -> None:
     inst_a, inst_b = make_institution(db_session), make_institution(db_session)
     staff_a = make_user(db_session, "institution_staff", institution_id=inst_a.id)
-    older, _, _ = create_batch(db_session, actor=staff_a, institution_id=inst_a.id, name="2025")
-    newer, _, _ = create_batch(db_session, actor=staff_a, institution_id=inst_a.id, name="2026")
+    older, _, _ = create_batch(
+        db_session,
+        actor=staff_a,
+        institution_id=inst_a.id,
+        name="2025",
+        patent_ids=[make_patent(db_session, inst_a).id],
+    )
+    newer, _, _ = create_batch(
+        db_session,
+        actor=staff_a,
+        institution_id=inst_a.id,
+        name="2026",
+        patent_ids=[make_patent(db_session, inst_a).id, make_patent(db_session, inst_a).id],
+    )
     with TestClient(client.app) as bot:
         own = bot.get("/api/v1/inventory/batches", headers=_bearer(db_session, staff_a)).json()
         assert [(b["batch_id"], b["name"], b["total"]) for b in own] == [
-            (newer.id, "2026", 0),
-            (older.id, "2025", 0),
+            (newer.id, "2026", 2),
+            (older.id, "2025", 1),
         ]
         staff_b = make_user(db_session, "institution_staff", institution_id=inst_b.id)
         other = bot.get(

@@ -67,8 +67,8 @@ class Listing(TimestampMixin, Base):
     search_text: Mapped[str] = mapped_column(Text, default="")
     view_count: Mapped[int] = mapped_column(Integer, default=0)
     scan_count: Mapped[int] = mapped_column(Integer, default=0)
-    deals_signed: Mapped[int] = mapped_column(Integer, default=0)
-    signed_amount: Mapped[Decimal] = mapped_column(Numeric(18, 4), default=Decimal(0))  # 万元
+    # `deals_signed` and `signed_amount` (万元) are computed from contract rows: see
+    # shuanglian.deals.models, imported at the end of this module.
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     patent: Mapped[Patent] = relationship()
@@ -188,3 +188,8 @@ class ListingTerm(Base):
     listing_id: Mapped[int] = mapped_column(
         ForeignKey("market_listings.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+# The deal pipeline adds a listing's signed count and amount, computed from its contracts; it
+# imports this module, so it comes last (Listing is defined by then).
+from shuanglian.deals import models as _deal_models  # noqa: E402, F401

@@ -674,12 +674,9 @@ def screen_figures(session: Session) -> dict[str, Any]:
         )
         or 0
     )
-    contracts, amount = session.execute(
-        select(
-            func.coalesce(func.sum(Listing.deals_signed), 0),
-            func.coalesce(func.sum(Listing.signed_amount), 0),
-        )
-    ).one()
+    from shuanglian.deals.contracts import signed_totals  # deals builds on the supermarket
+
+    contracts, amount = signed_totals(session)
     return {
         "listings": int(listings),
         "scans_today": int(scans_today),
@@ -728,17 +725,25 @@ def listings_by_ids(session: Session, *, ids: list[int]) -> list[Listing]:
     return [rows[i] for i in dict.fromkeys(ids) if i in rows]
 
 
-def record_signed_deal(
-    session: Session, *, actor: User | None, listing_id: int, amount: Decimal
-) -> Listing:
-    """Add a signed contract and its amount (万元) to a listing's public totals."""
-    listing = _listing_for_manager(session, actor=actor, listing_id=listing_id)
-    if amount < 0:
-        raise DomainError("合同金额不能为负 (amount must not be negative)", field="amount")
-    listing.deals_signed += 1
-    listing.signed_amount = (listing.signed_amount or Decimal(0)) + amount
-    session.flush()
-    return listing
+def publish_open_licence_terms(
+    session: Session, *, patent_id: int, terms: str, in_force: bool
+) -> list[Listing]:
+    """Show an open-licence declaration (or its withdrawal notice) on the published listings
+    of a patent: the 开放许可 mode is the badge and filter while in force, `terms` the text.
+
+    Called by the deal pipeline, which checks who may declare or withdraw; the listings'
+    search terms follow the mode so the catalogue's open-licence filter stays right.
+    """
+    listings = published_listings_for_patent(session, patent_id=patent_id)
+    for listing in listings:
+        modes = [m for m in unfence(listing.modes) if m != "open_licence"]
+        if in_force:
+            modes.append("open_licence")
+        listing.modes = _fence(modes)
+        listing.open_licence_terms = terms
+        session.flush()
+        sync_listing_terms(session, listing)
+    return listings
 
 
 def submit_inquiry(

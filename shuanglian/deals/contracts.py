@@ -162,6 +162,12 @@ def create_contract(
     listing_id = data.listing_id
     if listing_id is None and deal is not None:
         listing_id = next((i.listing_id for i in deal.items if i.listing_id), None)
+    if listing_id is None and patent is not None:
+        # The contract counts on the market card of the patent it concerns, if there is one.
+        from shuanglian.supermarket.service import published_listings_for_patent
+
+        cards = published_listings_for_patent(session, patent_id=patent.id)
+        listing_id = cards[0].id if cards else None
     contract = Contract(
         number=f"tmp-{uuid.uuid4().hex[:20]}",
         deal_id=data.deal_id,
@@ -247,7 +253,7 @@ def add_payment(
         costs=data.costs,
         reference=data.reference,
     )
-    session.add(payment)
+    contract.payments.append(payment)
     session.flush()
     record_audit(
         session,

@@ -253,7 +253,7 @@ def take_open_licence(
             "ip_type": patent.patent_type,
         },
     )
-    session.add(
+    contract.payments.append(
         Payment(
             contract_id=contract.id,
             received_on=data.notice_on,

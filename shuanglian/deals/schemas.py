@@ -295,7 +295,9 @@ class DealIn(_In):
         needs = {"push": "push_id", "inquiry": "inquiry_id", "challenge": "challenge_id"}
         name = needs.get(self.source)
         if name and getattr(self, name) is None:
-            raise ValueError(f"来源为“{SOURCES[self.source][0]}”时须给出 {name} ({name} required)")
+            raise DomainError(
+                f"来源为“{SOURCES[self.source][0]}”时须给出 {name} ({name} required)", field=name
+            )
         return self
 
 
@@ -321,7 +323,9 @@ class ServiceIn(_In):
     @model_validator(mode="after")
     def _dates(self) -> ServiceIn:
         if self.started_on and self.finished_on and self.finished_on < self.started_on:
-            raise ValueError("完成日期不能早于开始日期 (finished before started)")
+            raise DomainError(
+                "完成日期不能早于开始日期 (finished before started)", field="finished_on"
+            )
         return self
 
 
@@ -412,7 +416,10 @@ class EquityDetails(_In):
     @model_validator(mode="after")
     def _stake(self) -> EquityDetails:
         if self.registered_capital is None and self.shares is None:
-            raise ValueError("须填写出资额或股数 (registered_capital or shares required)")
+            raise DomainError(
+                "须填写出资额或股数 (registered_capital or shares required)",
+                field="registered_capital",
+            )
         return self
 
 
@@ -503,27 +510,51 @@ class ContractIn(_In):
 
     @model_validator(mode="after")
     def _consistent(self) -> ContractIn:
-        one_of(self.subtype, CONTRACT_SUBTYPES[self.kind], "合同子类型")
+        if self.subtype not in CONTRACT_SUBTYPES[self.kind]:
+            raise DomainError(
+                f"合同子类型须为 {'/'.join(CONTRACT_SUBTYPES[self.kind])} 之一 (invalid subtype)",
+                field="subtype",
+            )
         if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
-            raise ValueError("有效期截止日不能早于起始日 (valid_until before valid_from)")
+            raise DomainError(
+                "有效期截止日不能早于起始日 (valid_until before valid_from)", field="valid_until"
+            )
         if self.technical_income is not None and self.technical_income > self.amount:
-            raise ValueError("技术交易额不能大于合同成交额 (technical income exceeds the amount)")
+            raise DomainError(
+                "技术交易额不能大于合同成交额 (technical income exceeds the amount)",
+                field="technical_income",
+            )
         if self.payment_mode == "royalty" and self.royalty_rate is None:
-            raise ValueError("提成支付须填写提成比例 (royalty_rate required for royalties)")
+            raise DomainError(
+                "提成支付须填写提成比例 (royalty_rate required for royalties)", field="royalty_rate"
+            )
         if self.payment_mode == "instalments" and not self.schedule:
-            raise ValueError("分期支付须填写付款计划 (schedule required for instalments)")
+            raise DomainError(
+                "分期支付须填写付款计划 (schedule required for instalments)", field="schedule"
+            )
         for row in self.schedule:
             if row.due_on < self.signed_on:
-                raise ValueError("付款日期不能早于合同签订日期 (payment date before contract date)")
+                raise DomainError(
+                    "付款日期不能早于合同签订日期 (payment date before contract date)",
+                    field="schedule",
+                )
         if sum((r.amount for r in self.schedule), Decimal(0)) > self.amount:
-            raise ValueError("付款计划合计超过合同金额 (schedule exceeds the contract amount)")
+            raise DomainError(
+                "付款计划合计超过合同金额 (schedule exceeds the contract amount)", field="schedule"
+            )
         shape = CONTRACT_DETAILS[self.kind]
         if shape is not None:
-            self.details = parse(shape, self.details).model_dump(mode="json")
+            try:
+                self.details = parse(shape, self.details).model_dump(mode="json")
+            except DomainError as exc:
+                raise DomainError(exc.message, field=f"details.{exc.field}") from None
         if self.kind in ("licence", "open_licence") and (
             not self.valid_from or not self.valid_until
         ):
-            raise ValueError("许可合同须填写许可期限 (licence term: valid_from and valid_until)")
+            raise DomainError(
+                "许可合同须填写许可期限 (licence term: valid_from and valid_until)",
+                field="valid_until",
+            )
         return self
 
 
@@ -538,7 +569,7 @@ class PaymentIn(_In):
     @model_validator(mode="after")
     def _net(self) -> PaymentIn:
         if self.costs > self.amount:
-            raise ValueError("扣除费用不能大于到账金额 (costs exceed the amount)")
+            raise DomainError("扣除费用不能大于到账金额 (costs exceed the amount)", field="costs")
         return self
 
 
@@ -567,9 +598,10 @@ class DistributionRuleIn(_In):
     def _sum(self) -> DistributionRuleIn:
         total = self.inventor_pct + self.tto_pct + self.institution_pct
         if total != 100:
-            raise ValueError(
+            raise DomainError(
                 f"发明人、转移机构、单位分配比例之和须为 100%，现为 {total.normalize():f}% "
-                "(shares must sum to 100 %)"
+                "(shares must sum to 100 %)",
+                field="inventor_pct",
             )
         return self
 
@@ -596,9 +628,13 @@ class OpenLicenceIn(_In):
     @model_validator(mode="after")
     def _fee(self) -> OpenLicenceIn:
         if self.fee_mode == "lump_sum" and self.fee_amount is None:
-            raise ValueError("一次性付费须填写许可使用费 (fee_amount required)")
+            raise DomainError(
+                "一次性付费须填写许可使用费 (fee_amount required)", field="fee_amount"
+            )
         if self.fee_mode == "royalty" and self.royalty_rate is None:
-            raise ValueError("提成付费须填写提成比例 (royalty_rate required)")
+            raise DomainError(
+                "提成付费须填写提成比例 (royalty_rate required)", field="royalty_rate"
+            )
         return self
 
 

@@ -425,6 +425,7 @@ def _register_subcommands() -> None:
 
     app.command("eval")(eval_command)
     app.add_typer(inventory_app, name="inventory")
+    app.add_typer(__import__("shuanglian.deals.cli", fromlist=["app"]).app, name="deals")
     demo_app = typer.Typer(help="演示数据 (demo data)", no_args_is_help=True)
     demo_app.command("seed")(demo_seed)
     app.add_typer(demo_app, name="demo")

@@ -25,7 +25,7 @@ from shuanglian.deals.schemas import (
     IP_TYPES,
     PARTY_NATURES,
 )
-from shuanglian.errors import DomainError, PermissionDenied
+from shuanglian.errors import DomainError, NotFound, PermissionDenied
 
 # (key, 表头, required) in the order of the registration form.
 COLUMNS: tuple[tuple[str, str, bool], ...] = (
@@ -127,7 +127,7 @@ def _contracts(
         stmt = stmt.where(Contract.id.in_(contract_ids))
     found = list(session.scalars(stmt))
     if contract_ids is not None and len(found) != len(set(contract_ids)):
-        raise DomainError("部分合同不存在或不属于本机构 (contracts not found)", field="ids")
+        raise NotFound("部分合同不存在或不属于本机构 (contracts not found)")
     return found
 
 

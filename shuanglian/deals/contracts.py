@@ -71,7 +71,7 @@ def check_patent_for(
     expiry = patent.expiry_date
     if kind in ("licence", "open_licence") and expiry and valid_until and valid_until > expiry:
         raise DomainError(
-            f"许可期限不能超过专利期满日 {patent.expiry_date.isoformat()} "
+            f"许可期限不能超过专利期满日 {expiry.isoformat()} "
             "(licence term beyond the patent's expiry)",
             field="valid_until",
         )

@@ -116,7 +116,7 @@ def track_records(session: Session, *, manager_ids: list[int]) -> dict[int, Trac
         .where(Deal.manager_id.in_(manager_ids))
         .group_by(Deal.manager_id, Deal.stage)
     ):
-        rec = out[mid]
+        rec = out[mid or 0]
         rec.by_stage[stage] = int(n)
         rec.deals += int(n)
         if stage in OPEN_STAGES:
@@ -129,8 +129,8 @@ def track_records(session: Session, *, manager_ids: list[int]) -> dict[int, Trac
         .where(Deal.manager_id.in_(manager_ids))
         .group_by(Deal.manager_id)
     ):
-        out[mid].contracts = int(n)
-        out[mid].amount = Decimal(amount)
+        out[mid or 0].contracts = int(n)
+        out[mid or 0].amount = Decimal(amount)
     # Days from opening to the step into 签约, as the timeline recorded it.
     days: dict[int, list[int]] = {m: [] for m in manager_ids}
     for mid, opened, signed in session.execute(
@@ -143,7 +143,7 @@ def track_records(session: Session, *, manager_ids: list[int]) -> dict[int, Trac
         )
         .group_by(Deal.id, Deal.manager_id, Deal.opened_on)
     ):
-        days[mid].append((signed - opened).days)
+        days[mid or 0].append((signed - opened).days)
     for mid, values in days.items():
         if values:
             out[mid].median_days_to_contract = float(statistics.median(values))

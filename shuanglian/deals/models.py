@@ -350,11 +350,11 @@ class InventorPayout(Base):
 # A listing's public signed count and amount come from its contract rows, never from counters.
 # Deferred: the catalogue's list queries do not pay for them; the detail page and API do.
 _signed = Contract.listing_id == Listing.id
-Listing.deals_signed = column_property(  # type: ignore[attr-defined]
+Listing.deals_signed = column_property(  # type: ignore[assignment]
     select(func.count(Contract.id)).where(_signed).correlate_except(Contract).scalar_subquery(),
     deferred=True,
 )
-Listing.signed_amount = column_property(  # type: ignore[attr-defined]
+Listing.signed_amount = column_property(  # type: ignore[assignment]
     select(func.coalesce(func.sum(Contract.amount), 0))
     .where(_signed)
     .correlate_except(Contract)

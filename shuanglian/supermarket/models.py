@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -69,6 +70,9 @@ class Listing(TimestampMixin, Base):
     scan_count: Mapped[int] = mapped_column(Integer, default=0)
     # `deals_signed` and `signed_amount` (万元) are computed from contract rows: see
     # shuanglian.deals.models, imported at the end of this module.
+    if TYPE_CHECKING:
+        deals_signed: int
+        signed_amount: Decimal
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     patent: Mapped[Patent] = relationship()

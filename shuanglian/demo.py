@@ -30,6 +30,7 @@ from shuanglian.accounts import permissions as perm
 from shuanglian.accounts.models import User
 from shuanglian.accounts.service import create_user, get_user_by_username
 from shuanglian.config import Settings
+from shuanglian.deals.demo import seed_deals_demo
 from shuanglian.errors import DomainError
 from shuanglian.inventory.models import (
     College,
@@ -78,6 +79,8 @@ DEMO_USERS = (
     DemoUser("reviewer", perm.INSTITUTION_STAFF, "单位审核人（演示）"),
     DemoUser("ent", perm.ENTERPRISE_USER, "企业用户（演示）"),
     DemoUser("manager", perm.TECH_MANAGER, "技术经理人（演示）"),
+    DemoUser("manager2", perm.TECH_MANAGER, "技术经理人二（演示）"),
+    DemoUser("manager3", perm.TECH_MANAGER, "技术经理人三（演示）"),
     DemoUser("pilot", perm.PILOT_PLATFORM, "中试平台（演示）"),
 )
 
@@ -558,7 +561,8 @@ def seed_demo(session: Session, *, settings: Settings) -> dict[str, Any]:
                 f"用户“{user.username}”已存在，但角色不是 {role}，无法用作演示账号 "
                 f"(existing user {user.username} has another role)"
             )
-    _ensure_user(session, users, _spec("manager"), actor=admin)
+    for name in ("manager", "manager2", "manager3"):
+        _ensure_user(session, users, _spec(name), actor=admin)
     _ensure_user(session, users, _spec("pilot"), actor=admin)
     college, reviewers = ensure_reviewers(session, admin=admin, tto=tto, reviewer=reviewer)
 
@@ -582,6 +586,7 @@ def seed_demo(session: Session, *, settings: Settings) -> dict[str, Any]:
         tiers = recompute_tiers(session, actor=admin)["tiers"]
     listings = publish_listings(session, admin=admin, tto=tto)
     session.flush()
+    deals = seed_deals_demo(session, password=DEMO_PASSWORD)
 
     created = {
         "users": len(users),
@@ -594,6 +599,7 @@ def seed_demo(session: Session, *, settings: Settings) -> dict[str, Any]:
         "pushes": pushed["pushes"],
         "feedback": feedback,
         "listings": listings["listings"],
+        "deals": int(deals.get("deals", 0)),
     }
     return {
         "created": created,

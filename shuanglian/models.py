@@ -2,6 +2,7 @@
 
 from shuanglian.accounts.models import User
 from shuanglian.audit import AuditEntry
+from shuanglian.deals import models as deal_models
 from shuanglian.enterprises.models import Demand, Enterprise
 from shuanglian.inventory import models as inventory_models
 from shuanglian.notifications import Notification
@@ -10,6 +11,7 @@ from shuanglian.supermarket import models as supermarket_models
 
 __all__ = [
     "AuditEntry",
+    "deal_models",
     "Notification",
     "inventory_models",
     "supermarket_models",

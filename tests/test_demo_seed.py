@@ -88,7 +88,16 @@ def test_demo_seed_brings_the_platform_to_life_and_is_idempotent(cli_env):  # no
     assert totals["listings_featured"] == 4
     assert totals["pushes"] == created["pushes"] > 0 and created["push_rounds"] == 1
     assert totals["feedback"] == created["feedback"] == 3
-    assert sorted(first["users_created"]) == ["admin", "ent", "manager", "pilot", "reviewer", "tto"]
+    assert sorted(first["users_created"]) == [
+        "admin",
+        "ent",
+        "manager",
+        "manager2",
+        "manager3",
+        "pilot",
+        "reviewer",
+        "tto",
+    ]
     assert first["tiers"] is not None and sum(first["tiers"].values()) == 158
 
     code, second = run_json(cli_env, "demo", "seed")

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from shuanglian.config import Settings
 from shuanglian.db import Base, make_engine
 from shuanglian.migrate import alembic_config, upgrade_database
-from shuanglian.supermarket.models import SORT_INDEXES, Listing
+from shuanglian.supermarket.models import SORT_INDEXES
 from shuanglian.supermarket.service import search_listings
 from tests.conftest import _create_pg_database, _drop_pg_database
 from tests.web.factories import make_institution, make_patent
@@ -79,19 +79,29 @@ def test_upgrading_indexes_the_listings_already_there(blank_engine) -> None:
     with Session(blank_engine) as session:
         inst = make_institution(session)
         patent = make_patent(session, inst, title="一种锂电池回收方法")
-        listing = Listing(
-            patent_id=patent.id,
-            institution_id=inst.id,
-            title="废旧锂电池回收",
-            summary="Battery recycling",
-            search_text="废旧锂电池回收 battery recycling",
-            industries=",C38,",
-            modes=",licence,",
-            status="published",
-        )
-        session.add(listing)
+        # The schema of that revision still had the listing's signed counters (NOT NULL, no
+        # default); the ORM no longer knows them, so the old row is written in SQL.
+        row = {
+            "patent_id": patent.id,
+            "institution_id": inst.id,
+            "title": "废旧锂电池回收",
+            "summary": "Battery recycling",
+            "search_text": "废旧锂电池回收 battery recycling",
+            "industries": ",C38,",
+            "modes": ",licence,",
+            "status": "published",
+        }
+        listing_id = session.execute(
+            text(
+                "INSERT INTO market_listings (patent_id, institution_id, title, summary, "
+                "search_text, industries, modes, status, featured, view_count, scan_count, "
+                "deals_signed, signed_amount, created_at, updated_at) VALUES (:patent_id, "
+                ":institution_id, :title, :summary, :search_text, :industries, :modes, "
+                ":status, false, 0, 0, 0, 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP) RETURNING id"
+            ),
+            row,
+        ).scalar_one()
         session.commit()
-        listing_id = listing.id
     upgrade_database(blank_engine)
     with Session(blank_engine) as session:
         for q, kw in (("电池", {}), ("batteries", {}), (None, {"industry": "C3"})):

@@ -19,6 +19,7 @@ from shuanglian.accounts import cli as accounts_cli
 from shuanglian.cli.kit import JsonOpt, emit_json, group, open_session, run_command, say
 from shuanglian.config import Settings, get_settings
 from shuanglian.db import make_engine
+from shuanglian.deals import cli as deals_cli
 from shuanglian.enterprises import cli as enterprises_cli
 from shuanglian.inventory import cli as inventory_cli
 from shuanglian.matching import cli as matching_cli
@@ -37,6 +38,7 @@ DOMAIN_CLIS: tuple[ModuleType, ...] = (
     accounts_cli,
     matching_cli,
     inventory_cli,
+    deals_cli,
 )
 
 

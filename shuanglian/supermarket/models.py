@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -67,8 +68,11 @@ class Listing(TimestampMixin, Base):
     search_text: Mapped[str] = mapped_column(Text, default="")
     view_count: Mapped[int] = mapped_column(Integer, default=0)
     scan_count: Mapped[int] = mapped_column(Integer, default=0)
-    deals_signed: Mapped[int] = mapped_column(Integer, default=0)
-    signed_amount: Mapped[Decimal] = mapped_column(Numeric(18, 4), default=Decimal(0))  # 万元
+    # `deals_signed` and `signed_amount` (万元) are computed from contract rows: see
+    # shuanglian.deals.models (registered with every table by shuanglian.models).
+    if TYPE_CHECKING:
+        deals_signed: int
+        signed_amount: Decimal
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     patent: Mapped[Patent] = relationship()

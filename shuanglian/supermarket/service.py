@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from shuanglian.accounts import permissions as perm
 from shuanglian.accounts.models import User
 from shuanglian.db import utcnow
+from shuanglian.deals.models import Contract
 from shuanglian.errors import DomainError, NotFound
 from shuanglian.inventory.models import PoolEntry
 from shuanglian.patents.models import Patent
@@ -675,10 +676,7 @@ def screen_figures(session: Session) -> dict[str, Any]:
         or 0
     )
     contracts, amount = session.execute(
-        select(
-            func.coalesce(func.sum(Listing.deals_signed), 0),
-            func.coalesce(func.sum(Listing.signed_amount), 0),
-        )
+        select(func.count(Contract.id), func.coalesce(func.sum(Contract.amount), 0))
     ).one()
     return {
         "listings": int(listings),
@@ -728,17 +726,25 @@ def listings_by_ids(session: Session, *, ids: list[int]) -> list[Listing]:
     return [rows[i] for i in dict.fromkeys(ids) if i in rows]
 
 
-def record_signed_deal(
-    session: Session, *, actor: User | None, listing_id: int, amount: Decimal
-) -> Listing:
-    """Add a signed contract and its amount (万元) to a listing's public totals."""
-    listing = _listing_for_manager(session, actor=actor, listing_id=listing_id)
-    if amount < 0:
-        raise DomainError("合同金额不能为负 (amount must not be negative)", field="amount")
-    listing.deals_signed += 1
-    listing.signed_amount = (listing.signed_amount or Decimal(0)) + amount
-    session.flush()
-    return listing
+def publish_open_licence_terms(
+    session: Session, *, patent_id: int, terms: str, in_force: bool
+) -> list[Listing]:
+    """Show an open-licence declaration (or its withdrawal notice) on the published listings
+    of a patent: the 开放许可 mode is the badge and filter while in force, `terms` the text.
+
+    Called by the deal pipeline, which checks who may declare or withdraw; the listings'
+    search terms follow the mode so the catalogue's open-licence filter stays right.
+    """
+    listings = published_listings_for_patent(session, patent_id=patent_id)
+    for listing in listings:
+        modes = [m for m in unfence(listing.modes) if m != "open_licence"]
+        if in_force:
+            modes.append("open_licence")
+        listing.modes = _fence(modes)
+        listing.open_licence_terms = terms
+        session.flush()
+        sync_listing_terms(session, listing)
+    return listings
 
 
 def submit_inquiry(

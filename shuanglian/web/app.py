@@ -45,6 +45,8 @@ def create_app(settings: Settings) -> FastAPI:
     # Imported here so that `import shuanglian.web.app` stays cheap for the CLI.
     from shuanglian.accounts import api as accounts_api
     from shuanglian.accounts import pages as accounts_pages
+    from shuanglian.deals import api as deals_api
+    from shuanglian.deals import pages as deals_pages
     from shuanglian.enterprises import api as enterprises_api
     from shuanglian.enterprises import pages as enterprises_pages
     from shuanglian.inventory import api as inventory_api
@@ -124,6 +126,7 @@ def create_app(settings: Settings) -> FastAPI:
         supermarket_api,
         accounts_api,
         reference_api,
+        deals_api,
     ):
         app.include_router(api_module.router, prefix="/api/v1")
     for page_module in (
@@ -133,6 +136,7 @@ def create_app(settings: Settings) -> FastAPI:
         enterprises_pages,
         supermarket_pages,
         web_imports,
+        deals_pages,
     ):
         app.include_router(page_module.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -12,6 +12,7 @@ from shuanglian.errors import DomainError, NotFound, PermissionDenied
 from shuanglian.supermarket import service
 from shuanglian.supermarket.service import ListingInput, parse_price
 from tests.web.factories import (
+    make_enterprise,
     make_institution,
     make_listing,
     make_patent,
@@ -184,17 +185,33 @@ def test_drafts_are_hidden_from_everyone_but_their_institution(db_session) -> No
             service.get_listing(db_session, listing_id=draft.id, actor=actor)
 
 
-def test_signed_deals_feed_the_big_screen(db_session) -> None:
+def test_signed_contracts_feed_the_listing_and_the_big_screen(db_session) -> None:
+    from shuanglian.deals.contracts import create_contract
+
     inst = make_institution(db_session)
     listing = make_listing(db_session, inst)
     staff = make_user(db_session, "institution_staff", institution_id=inst.id)
     before = service.screen_figures(db_session)
-    service.record_signed_deal(
-        db_session, actor=staff, listing_id=listing.id, amount=Decimal("120.5")
+    create_contract(
+        db_session,
+        actor=staff,
+        data={
+            "kind": "transfer",
+            "subtype": "patent_right",
+            "title": "专利权转让",
+            "institution_id": inst.id,
+            "enterprise_id": make_enterprise(db_session).id,
+            "patent_id": listing.patent_id,
+            "listing_id": listing.id,
+            "signed_on": "2025-03-01",
+            "amount": "120.5",
+        },
     )
     after = service.screen_figures(db_session)
     assert after["contracts"] == before["contracts"] + 1
     assert after["amount"] == before["amount"] + Decimal("120.50")
+    db_session.expire(listing)
+    assert listing.deals_signed == 1 and listing.signed_amount == Decimal("120.5")
 
 
 def test_inquiry_validation(db_session) -> None:

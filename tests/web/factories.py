@@ -41,9 +41,9 @@ def make_patent(
         abstract=kw.pop("abstract", "本发明公开了一种从废旧锂电池中回收钴和锂的方法。"),
         search_text=normalize_for_search(title),
         institution_id=institution.id if institution else None,
-        patent_type="invention",
-        main_ipc="H01M10/54",
-        legal_status="有权",
+        patent_type=kw.pop("patent_type", "invention"),
+        main_ipc=kw.pop("main_ipc", "H01M10/54"),
+        legal_status=kw.pop("legal_status", "有权"),
         **kw,
     )
     session.add(patent)

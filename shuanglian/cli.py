@@ -428,6 +428,13 @@ def _register_subcommands() -> None:
     demo_app = typer.Typer(help="演示数据 (demo data)", no_args_is_help=True)
     demo_app.command("seed")(demo_seed)
     app.add_typer(demo_app, name="demo")
+    # --- challenges and pilot platforms (issue 12)
+    from shuanglian.challenges import cli as challenges_cli
+    from shuanglian.pilots import cli as pilots_cli
+
+    app.add_typer(challenges_cli.app, name="challenges")
+    app.add_typer(pilots_cli.app, name="pilots")
+    import_app.command("pilots")(pilots_cli.import_pilots_cmd)
 
 
 _register_subcommands()

@@ -34,11 +34,11 @@ from shuanglian.challenges.schemas import (
 from shuanglian.challenges.states import (
     APPLICATION_MACHINE,
     APPLICATION_STATES,
-    MILESTONE_STATES,
-    STATES,
     CHALLENGE_MACHINE,
     MILESTONE_MACHINE,
+    MILESTONE_STATES,
     PUBLIC_STATES,
+    STATES,
 )
 from shuanglian.errors import DomainError
 from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, PageDep, SessionDep
@@ -77,13 +77,14 @@ def build(model: type[M], field_prefix: str = "", **data: Any) -> M:
 
 
 def _rows(form: FormData, *names: str) -> list[dict[str, str]]:
-    """Repeated form fields (one per row) as dicts; rows left entirely blank are dropped."""
+    """Repeated form fields (one per row) as dicts; rows whose typed fields are all blank are
+    dropped (a select such as the comparison always has a value, so it does not count)."""
     columns = {n: [v if isinstance(v, str) else "" for v in form.getlist(n)] for n in names}
     count = max((len(v) for v in columns.values()), default=0)
     rows = []
     for i in range(count):
         row = {n: (columns[n][i] if i < len(columns[n]) else "").strip() for n in names}
-        if any(row.values()):
+        if any(v for n, v in row.items() if n != "ind_cmp"):
             rows.append(row)
     return rows
 

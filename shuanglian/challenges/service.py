@@ -700,7 +700,10 @@ def route_challenge(session: Session, *, challenge: Challenge) -> dict[str, Any]
                 user_ids=staff,
                 kind="challenge.routed",
                 title=f"新榜单与贵单位专利匹配：{ch.title}",
-                body=f"榜额 {_num(ch.budget)} 万元，报名截止 {ch.application_deadline}。{explanation}",
+                body=(
+                    f"榜额 {_num(ch.budget)} 万元，报名截止 {ch.application_deadline}。"
+                    f"{explanation}"
+                ),
                 link=f"/challenges/{ch.id}",
             )
             notified += len(staff)

@@ -56,7 +56,10 @@ def import_pilots(session: Session, *, path: Path, is_demo: bool = False) -> Imp
     cols.update(find_columns(header, OPTIONAL))
     report = ImportReport()
     for number, cells in rows:
-        get = lambda f: cells.get(cols[f], "").strip() if f in cols else ""  # noqa: E731
+
+        def get(f: str, cells: dict[str, str] = cells) -> str:
+            return cells.get(cols[f], "").strip() if f in cols else ""
+
         level_raw = get("level")
         level = _LEVEL_WORDS.get(level_raw, level_raw.lower())
         services = [_SERVICE_WORDS.get(s, s.lower()) for s in _split(get("services"))] or ["pilot"]

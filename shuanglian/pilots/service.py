@@ -440,8 +440,8 @@ def suggest_for_listing(
     session: Session, *, listing_id: int, limit: int = 10
 ) -> list[PlatformSuggestion]:
     """Platforms for a supermarket listing: its industries, its patents' IPC, its region."""
-    from shuanglian.supermarket.models import Listing, ListingPatent
     from shuanglian.patents.models import Patent
+    from shuanglian.supermarket.models import Listing, ListingPatent
 
     listing = session.get(Listing, listing_id)
     if listing is None or listing.status != "published":
@@ -719,7 +719,8 @@ def rate_booking(
         raise PermissionDenied("只有预约人可以评价 (only the requester rates)")
     if booking.status != "completed":
         raise DomainError(
-            f"预约当前为“{BOOKING_STATES[booking.status][0]}”，完成后才能评价 (rate a completed booking)",
+            f"预约当前为“{BOOKING_STATES[booking.status][0]}”，完成后才能评价 "
+            "(rate a completed booking)",
             field="rating",
         )
     if booking.rating is not None:

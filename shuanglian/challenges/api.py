@@ -181,7 +181,9 @@ def create_challenge_api(
     session: SessionDep,
     user: CurrentUser,
     body: ChallengeIn,
-    enterprise_id: Annotated[int | None, Query(ge=1, description="admin only")] = None,
+    enterprise_id: Annotated[
+        int | None, Query(ge=1, le=2_147_483_647, description="admin only")
+    ] = None,
 ) -> ChallengeOut:
     ch = service.create_challenge(session, actor=user, data=body, enterprise_id=enterprise_id)
     session.commit()

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated
 
 from pydantic import BaseModel, Field
+
+MAX_ID = 2_147_483_647  # 32-bit ids on PostgreSQL
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class IndicatorIn(BaseModel):
@@ -61,15 +65,15 @@ class ApplicationIn(BaseModel):
 
     team_name: str = Field(max_length=200)
     members: list[MemberIn] = Field(default_factory=list, max_length=50)
-    patent_ids: list[int] = Field(default_factory=list, max_length=50)
+    patent_ids: list[Id] = Field(default_factory=list, max_length=50)
     approach: str = Field(max_length=20000)
     price: Decimal = Field(description="万元")
-    duration_days: int
+    duration_days: int = Field(ge=-100000, le=100000)
     milestones: list[MilestoneIn] = Field(default_factory=list, max_length=20)
 
 
 class MeasurementIn(BaseModel):
-    indicator_id: int
+    indicator_id: Id
     value: Decimal
     measured_on: date
     place: str = Field(max_length=200)
@@ -79,7 +83,7 @@ class MeasurementIn(BaseModel):
 class VerificationIn(BaseModel):
     measurements: list[MeasurementIn]
     note: str | None = Field(default=None, max_length=5000)
-    application_id: int | None = None
+    application_id: Id | None = None
 
 
 class ActionIn(BaseModel):

@@ -18,7 +18,7 @@ from shuanglian.pilots.schemas import (
     RatingIn,
     SuggestionOut,
 )
-from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, PageDep, SessionDep
+from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, IdQuery, PageDep, SessionDep
 from shuanglian.web.schemas import ERROR_RESPONSES, ListResponse
 
 router = APIRouter(prefix="/pilots", tags=["pilots"], responses=ERROR_RESPONSES)
@@ -117,8 +117,8 @@ def create_platform_api(session: SessionDep, user: CurrentUser, body: PlatformIn
 def suggest_api(
     session: SessionDep,
     user: CurrentUser,
-    listing_id: Annotated[int | None, Query(ge=1)] = None,
-    challenge_id: Annotated[int | None, Query(ge=1)] = None,
+    listing_id: IdQuery = None,
+    challenge_id: IdQuery = None,
 ) -> list[SuggestionOut]:
     if listing_id is not None:
         return _suggestions(session, service.suggest_for_listing(session, listing_id=listing_id))

@@ -6,6 +6,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
+from shuanglian.challenges.schemas import Id
+
 
 class PlatformIn(BaseModel):
     name: str = Field(max_length=200)
@@ -17,7 +19,7 @@ class PlatformIn(BaseModel):
     ipc_classes: list[str] = Field(default_factory=list, max_length=50)
     services: list[str] = Field(default_factory=list, description="lab, pilot, testing, scale_up")
     equipment: str = Field(default="", max_length=5000)
-    capacity: int = 1
+    capacity: int = Field(default=1, ge=-100000, le=100000)
     fees: str = Field(default="", max_length=2000)
     description: str = Field(default="", max_length=5000)
     contact_name: str | None = Field(default=None, max_length=100)
@@ -43,12 +45,12 @@ class SuggestionOut(BaseModel):
 class BookingIn(BaseModel):
     title: str = Field(max_length=300)
     service: str
-    quantity: int = 1
+    quantity: int = Field(default=1, ge=-100000, le=100000)
     start_on: date
     end_on: date
     description: str = Field(default="", max_length=5000)
-    listing_id: int | None = None
-    challenge_id: int | None = None
+    listing_id: Id | None = None
+    challenge_id: Id | None = None
     deal_ref: str | None = Field(default=None, max_length=100)
 
 
@@ -61,7 +63,7 @@ class BookingActionIn(BaseModel):
 
 
 class RatingIn(BaseModel):
-    rating: int
+    rating: int = Field(ge=-100, le=100)
     comment: str | None = Field(default=None, max_length=2000)
 
 

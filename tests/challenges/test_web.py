@@ -85,7 +85,7 @@ def test_post_apply_decide_through_pages(client: TestClient, db_session: Session
 
     login(client, owner)
     assert (
-        "🔔" in client.get("/challenges").text
+        'class="bell"' in client.get("/challenges").text
         and 'class="count">' in client.get("/challenges").text
     )
     compare = client.get(f"/challenges/{cid}/applications")

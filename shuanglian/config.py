@@ -53,6 +53,11 @@ class Settings(BaseSettings):
         description="Largest file (MiB) the web workspaces accept for an import; every other "
         "request body stays under 2 MiB.",
     )
+    challenge_approval: bool = Field(
+        default=False,
+        description="Challenges (揭榜挂帅) need an administrator to publish them; false = the "
+        "enterprise's own users publish.",
+    )
     public_url: str | None = Field(
         default=None,
         description="The site's public address (e.g. `https://market.example.org`) for links in "

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from shuanglian.accounts import permissions as perm
 from shuanglian.accounts.models import User
 from shuanglian.accounts.service import create_user, get_user_by_username
+from shuanglian.challenges.demo import seed_challenges_demo
 from shuanglian.config import Settings
 from shuanglian.deals.demo import seed_deals_demo
 from shuanglian.errors import DomainError
@@ -45,6 +46,7 @@ from shuanglian.inventory.models import (
 from shuanglian.inventory.pool import is_lapsed
 from shuanglian.inventory.schemas import FeedbackIn, SelfAssessmentIn
 from shuanglian.patents.models import PATENT_TYPE_ZH, Institution, Patent
+from shuanglian.pilots.demo import seed_pilots_demo
 from shuanglian.supermarket.models import Listing, ListingPatent
 
 DEMO_PASSWORD = "shuanglian-demo-2026"
@@ -587,6 +589,8 @@ def seed_demo(session: Session, *, settings: Settings) -> dict[str, Any]:
     listings = publish_listings(session, admin=admin, tto=tto)
     session.flush()
     deals = seed_deals_demo(session, password=DEMO_PASSWORD)
+    pilots = seed_pilots_demo(session)
+    challenges = seed_challenges_demo(session) if has_enterprise else {"created": 0}
 
     created = {
         "users": len(users),
@@ -600,6 +604,8 @@ def seed_demo(session: Session, *, settings: Settings) -> dict[str, Any]:
         "feedback": feedback,
         "listings": listings["listings"],
         "deals": int(deals.get("deals", 0)),
+        "pilot_platforms": int(pilots.get("created", 0)),
+        "challenges": int(challenges.get("created", 0)),
     }
     return {
         "created": created,

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, Text, func, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column, object_session
 
 from shuanglian.db import Base, after_commit, session_settings, utcnow
 
@@ -126,3 +126,14 @@ def mark_read(
         stmt = stmt.where(Notification.id.in_(list(notification_ids)))
     result = session.execute(stmt.values(read_at=utcnow()))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def unread_for(user: object | None) -> int:
+    """The unread count for the page header (0 for visitors or a user no longer in a session)."""
+    if user is None:
+        return 0
+    session = object_session(user)
+    user_id = getattr(user, "id", None)
+    if session is None or user_id is None:
+        return 0
+    return unread_count(session, user_id=user_id)

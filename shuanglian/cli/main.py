@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from shuanglian.accounts import cli as accounts_cli
+from shuanglian.challenges import cli as challenges_cli
 from shuanglian.cli.kit import JsonOpt, emit_json, group, open_session, run_command, say
 from shuanglian.config import Settings, get_settings
 from shuanglian.db import make_engine
@@ -24,6 +25,7 @@ from shuanglian.enterprises import cli as enterprises_cli
 from shuanglian.inventory import cli as inventory_cli
 from shuanglian.matching import cli as matching_cli
 from shuanglian.patents import cli as patents_cli
+from shuanglian.pilots import cli as pilots_cli
 
 app = typer.Typer(help="双链 shuanglian — 创新链与产业链对接平台", no_args_is_help=True)
 import_app = typer.Typer(help="导入专利、企业、需求 (import patents, enterprises, demands)")
@@ -39,6 +41,8 @@ DOMAIN_CLIS: tuple[ModuleType, ...] = (
     matching_cli,
     inventory_cli,
     deals_cli,
+    challenges_cli,
+    pilots_cli,
 )
 
 

@@ -45,6 +45,8 @@ def create_app(settings: Settings) -> FastAPI:
     # Imported here so that `import shuanglian.web.app` stays cheap for the CLI.
     from shuanglian.accounts import api as accounts_api
     from shuanglian.accounts import pages as accounts_pages
+    from shuanglian.challenges import api as challenges_api
+    from shuanglian.challenges import pages as challenges_pages
     from shuanglian.deals import api as deals_api
     from shuanglian.deals import pages as deals_pages
     from shuanglian.enterprises import api as enterprises_api
@@ -52,9 +54,12 @@ def create_app(settings: Settings) -> FastAPI:
     from shuanglian.inventory import api as inventory_api
     from shuanglian.patents import api as patents_api
     from shuanglian.patents import pages as patents_pages
+    from shuanglian.pilots import api as pilots_api
+    from shuanglian.pilots import pages as pilots_pages
     from shuanglian.reference import api as reference_api
     from shuanglian.supermarket import api as supermarket_api
     from shuanglian.supermarket import pages as supermarket_pages
+    from shuanglian.web import bell
     from shuanglian.web import imports as web_imports
     from shuanglian.web import pages as web_pages
 
@@ -127,8 +132,11 @@ def create_app(settings: Settings) -> FastAPI:
         accounts_api,
         reference_api,
         deals_api,
+        challenges_api,
+        pilots_api,
     ):
         app.include_router(api_module.router, prefix="/api/v1")
+    app.include_router(bell.api_router, prefix="/api/v1")
     for page_module in (
         web_pages,
         accounts_pages,
@@ -137,6 +145,9 @@ def create_app(settings: Settings) -> FastAPI:
         supermarket_pages,
         web_imports,
         deals_pages,
+        challenges_pages,
+        pilots_pages,
+        bell,
     ):
         app.include_router(page_module.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

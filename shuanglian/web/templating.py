@@ -24,6 +24,9 @@ def templates() -> Jinja2Templates:
     """The template set (built on first use, not at import)."""
     tpl = Jinja2Templates(directory=str(TEMPLATE_DIR))
     tpl.env.filters["num"] = format_number
+    from shuanglian.notifications import unread_for  # the bell's count in every header
+
+    tpl.env.globals["unread_for"] = unread_for
     return tpl
 
 

@@ -42,6 +42,14 @@ class World:
     institution_id: int  # staff_a's
     patent_id: int  # the published listing's lead patent
     target_user_id: int  # a user the admin's user-management writes act on
+    # Challenges and pilot platforms (issue 12): enterprise_x's draft and its challenge in
+    # progress with staff_a's accepted application; pilot_platform's platform and a booking
+    # tech_manager requested there.
+    ch_draft: int = 0
+    ch_live: int = 0
+    application: int = 0
+    platform: int = 0
+    booking: int = 0
 
 
 # endpoint → roles allowed; every other role must be denied.
@@ -87,6 +95,35 @@ MATRIX: dict[str, set[str]] = {
     "/api/v1/inventory/assessments/template?institution_id={institution}": {"admin", "staff_a"},
     "/workspace/enterprise/feedback-workbook/template.xlsx": {"enterprise_x", "enterprise_y"},
     "/api/v1/inventory/feedback/template?enterprise_id={enterprise}": {"admin", "enterprise_x"},
+    # Challenges (issue 12): drafts are their enterprise's; applications, messages,
+    # verification and suggestions only the parties'.
+    "/challenges": set(ROLES),
+    "/api/v1/challenges": set(ROLES),
+    "/challenges/{ch_live}": set(ROLES),
+    "/api/v1/challenges/{ch_live}": set(ROLES),
+    "/challenges/{ch_draft}": {"admin", "enterprise_x"},
+    "/api/v1/challenges/{ch_draft}": {"admin", "enterprise_x"},
+    "/challenges/{ch_draft}/edit": {"admin", "enterprise_x"},
+    "/challenges/new": {"admin", "enterprise_x", "enterprise_y"},
+    "/challenges/mine": {"admin", "enterprise_x", "enterprise_y"},
+    "/challenges/my-applications": {"admin", "staff_a", "staff_b", "tech_manager"},
+    "/challenges/{ch_live}/applications": {"admin", "enterprise_x"},
+    "/api/v1/challenges/{ch_live}/suggestions": {"admin", "enterprise_x"},
+    "/challenges/{ch_live}/applications/{application}": {"admin", "enterprise_x", "staff_a"},
+    "/api/v1/challenges/applications/{application}": {"admin", "enterprise_x", "staff_a"},
+    "/api/v1/challenges/applications/{application}/messages": {"admin", "enterprise_x", "staff_a"},
+    "/api/v1/challenges/{ch_live}/verifications": {"admin", "enterprise_x", "staff_a"},
+    "/challenges/{ch_live}/verify": {"admin", "enterprise_x"},
+    "/notifications": set(ROLES) - {"anonymous"},
+    "/api/v1/notifications": set(ROLES) - {"anonymous"},
+    # Pilot platforms: the registry is public; bookings belong to requester and platform.
+    "/pilots": set(ROLES),
+    "/pilots/{platform}": set(ROLES),
+    "/api/v1/pilots/{platform}": set(ROLES),
+    "/pilots/mine": {"pilot_platform"},
+    "/pilots/bookings/{booking}": {"admin", "pilot_platform", "tech_manager"},
+    "/api/v1/pilots/bookings/{booking}": {"admin", "pilot_platform", "tech_manager"},
+    "/api/v1/pilots/{platform}/bookings": {"admin", "pilot_platform"},
 }
 
 # Writes: (method, path, JSON body) → roles allowed. Ordered: the password change comes last
@@ -137,7 +174,58 @@ def _build(db_session) -> tuple[World, dict[str, object]]:
         patent_id=published.patent_id,
         target_user_id=make_user(db_session, "pilot_platform").id,
     )
+    _challenges_world(db_session, world, users)
     return world, users
+
+
+def _challenges_world(db_session, world: World, users: dict) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date, timedelta
+
+    from shuanglian.challenges import service as challenges
+    from shuanglian.pilots import service as pilots
+    from tests.challenges.factories import apply, make_challenge
+
+    owner = users["enterprise_x"]
+    world.ch_draft = make_challenge(db_session, owner, title="X 企业的草稿榜单").id
+    live = make_challenge(db_session, owner, title="X 企业攻关中的榜单")
+    challenges.act_on_challenge(db_session, actor=owner, challenge_id=live.id, action="publish")
+    app = apply(db_session, users["staff_a"], live)
+    challenges.decide_application(db_session, actor=owner, application_id=app.id, action="accept")
+    challenges.act_on_challenge(db_session, actor=owner, challenge_id=live.id, action="start")
+    world.ch_live, world.application = live.id, app.id
+    platform = pilots.create_platform(
+        db_session,
+        actor=users["admin"],
+        data=pilots.PlatformInput(
+            name="权限测试中试平台",
+            operator="测试单位",
+            level="municipal",
+            province="辽宁",
+            industries=["26"],
+            ipc_classes=[],
+            services=["pilot"],
+            capacity=1,
+        ),
+    )
+    pilots.link_manager(
+        db_session,
+        actor=users["admin"],
+        platform_id=platform.id,
+        user_id=users["pilot_platform"].id,
+    )
+    booking = pilots.request_booking(
+        db_session,
+        actor=users["tech_manager"],
+        platform_id=platform.id,
+        data=pilots.BookingInput(
+            title="中试",
+            service="pilot",
+            quantity=1,
+            start_on=date.today() + timedelta(days=5),
+            end_on=date.today() + timedelta(days=6),
+        ),
+    )
+    world.platform, world.booking = platform.id, booking.id
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -164,6 +252,11 @@ def _path(template: str, world: World, **extra: object) -> str:
         patent=world.patent_id,
         target=world.target_user_id,
         enterprise=world.enterprise_id,
+        ch_draft=world.ch_draft,
+        ch_live=world.ch_live,
+        application=world.application,
+        platform=world.platform,
+        booking=world.booking,
         **extra,
     )
 

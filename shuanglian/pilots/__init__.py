@@ -1,0 +1,1 @@
+"""Pilot platforms (中试平台): registry, suggestions and bookings."""

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from shuanglian.engine.evaluate import METRICS, SuiteError, evaluate_suites
+from shuanglian.engine.evaluate import DROP_IPC, METRICS, SuiteError, evaluate_suites
 from shuanglian.engine.fusion import SIGNALS
 
 
@@ -39,10 +39,19 @@ def eval_command(
         str | None,
         typer.Option("--signals", help=f"只用这些信号, 逗号分隔 (only these): {','.join(SIGNALS)}"),
     ] = None,
+    drop_ipc: Annotated[
+        str | None,
+        typer.Option(
+            "--drop-ipc",
+            help=f"忽略一侧的 IPC 分类号 (ignore IPC codes on): {'|'.join(DROP_IPC)}",
+        ),
+    ] = None,
 ) -> None:
     """评测匹配质量 (evaluate matching quality): nDCG@10, R@10, RR@10, R@100 per suite."""
     try:
-        result = evaluate_suites(suites, run_dir=run_dir, signals=parse_signals(signals))
+        result = evaluate_suites(
+            suites, run_dir=run_dir, signals=parse_signals(signals), drop_ipc=drop_ipc
+        )
     except SuiteError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(code=2) from exc
@@ -55,10 +64,14 @@ def eval_command(
     table = Table(title="匹配质量 (matching quality)")
     table.add_column("suite")
     table.add_column("direction")
+    table.add_column("lang")
     for metric in METRICS:
         table.add_column(metric, justify="right")
     for suite in result["suites"]:
         table.add_row(
-            suite["name"], suite["direction"], *(f"{suite['metrics'][m]:.4f}" for m in METRICS)
+            suite["name"],
+            suite["direction"],
+            f"{suite['query_language']}→{suite['corpus_language']}",
+            *(f"{suite['metrics'][m]:.4f}" for m in METRICS),
         )
     Console().print(table)

@@ -33,6 +33,9 @@ class FusionParams:
     rerank_depth: int = 100
     bigrams: bool = False
     phrases: bool = True
+    # Weight of a query term's translations (CC-CEDICT, shuanglian.text.bilingual) relative to
+    # the term itself; 0 turns cross-language matching off.
+    cross_lingual: float = 0.7
     comment: str = ""
 
     def to_json(self) -> dict[str, object]:

@@ -26,6 +26,7 @@ from shuanglian.engine.ipc import LEVELS, ipc_tokens
 from shuanglian.engine.prior import IndustryLink, industry_key
 from shuanglian.engine.records import Explanation, Hit, Record, TermMatch
 from shuanglian.engine.records import IndustryLink as LinkReason
+from shuanglian.text.bilingual import translations
 from shuanglian.text.tokenize import tokenize
 
 # Queries scored together in `search_many`; bounds the dense score block (chunk × docs floats).
@@ -102,6 +103,7 @@ class _QueryView:
     term, its IPC tokens, its link subclasses and its industry (-1 when none)."""
 
     terms: list[tuple[str, int, float]]
+    sources: dict[str, tuple[str, ...]]
     ipc: set[str]
     subclasses: list[int]
     industry: int
@@ -383,6 +385,35 @@ class Matcher:
             self._cache["sub"] = cached
         return cached  # type: ignore[return-value]
 
+    def _query_terms(
+        self, terms: Sequence[str]
+    ) -> tuple[list[tuple[str, int, float]], dict[str, tuple[str, ...]]]:
+        """(term, BM25 row, weight) of a query's known terms, its own and their translations,
+        and for each translated term the query terms it came from.
+
+        Own terms weigh 1 + ln(count) (see sparse.query_vector). Each own term also reaches the
+        other language (shuanglian.text.bilingual) at `cross_lingual` × its weight × the
+        translation's share; a term reached both ways adds the parts. Translations the index
+        lacks are dropped before the shares are taken, so they cost nothing.
+        """
+        vocab = self.vocab
+        counts = Counter(terms)
+        weights: dict[str, float] = {}
+        for term, qtf in counts.items():
+            if term in vocab:
+                weights[term] = 1.0 + float(np.log(qtf))
+        sources: dict[str, list[str]] = {}
+        alpha = self.params.cross_lingual
+        if alpha > 0:
+            known = vocab.__contains__
+            for term, qtf in counts.items():
+                base = alpha * (1.0 + float(np.log(qtf)))
+                for target, share in translations(term, known=known):
+                    weights[target] = weights.get(target, 0.0) + base * share
+                    sources.setdefault(target, []).append(term)
+        rows = [(t, vocab[t], w) for t, w in weights.items()]
+        return rows, {t: tuple(s) for t, s in sources.items() if t not in counts}
+
     def _bm25_block(self, qmat: sp.csr_matrix) -> np.ndarray:
         """queries × docs BM25 scores: per query, the weighted sum of its terms' rows in every
         segment (a delta segment lacks the rows of terms added after it: they score 0 there)."""
@@ -440,8 +471,8 @@ class Matcher:
         q_terms = [_terms(q, self.params) for q in queries]
         out: dict[str, np.ndarray] = {}
         if weights.get("bm25", 0) > 0:
-            vocab = self.vocab
-            out["bm25"] = self._bm25_block(sparse.query_matrix(q_terms, vocab, len(self.terms)))
+            rows = [self._query_terms(t)[0] for t in q_terms]
+            out["bm25"] = self._bm25_block(sparse.weighted_query_matrix(rows, len(self.terms)))
         if weights.get("ipc", 0) > 0 and self.ipc_terms and any(q.ipc for q in queries):
             q_ipc, by_token = self._query_ipc(queries), self._ipc_matrix()
             block = np.empty((len(queries), by_token.shape[1]), dtype=np.float32)
@@ -645,16 +676,12 @@ class Matcher:
 
     def _query_view(self, query: Record, terms: list[str]) -> _QueryView:
         """What every explanation of one query needs, computed once per query."""
-        vocab = self.vocab
-        # Same query weight as sparse.query_vector, so the parts sum to the score.
-        q_terms = [
-            (term, vocab[term], 1.0 + np.log(qtf))
-            for term, qtf in Counter(terms).items()
-            if term in vocab
-        ]
+        # Same query weights as the BM25 signal, so the parts sum to the score.
+        q_terms, sources = self._query_terms(terms)
         link = self.link
         return _QueryView(
             terms=q_terms,
+            sources=sources,
             ipc=set(ipc_tokens(query.ipc, levels=self.params.ipc_levels)),
             subclasses=link.subclass_indices(query.ipc) if link is not None else [],
             industry=link.industry_index(query.industry)
@@ -712,7 +739,12 @@ class Matcher:
         for j, slot in enumerate(slots.tolist()):
             rows = np.flatnonzero(found[:, j])
             best = rows[np.argsort(-parts[rows, j], kind="stable")[:_EXPLAIN_TERMS]]
-            out[slot] = [TermMatch(view.terms[r][0], float(parts[r, j])) for r in best.tolist()]
+            out[slot] = [
+                TermMatch(
+                    view.terms[r][0], float(parts[r, j]), view.sources.get(view.terms[r][0], ())
+                )
+                for r in best.tolist()
+            ]
 
     def _explain(
         self,

@@ -23,10 +23,15 @@ class Record:
 
 @dataclass(frozen=True, slots=True)
 class TermMatch:
-    """A query term found in the document and what it added to the BM25 score."""
+    """A term found in the document and what it added to the BM25 score.
+
+    `source` is empty when the query itself has the term; for a term reached by translation
+    (the document's `batteri` for the query's 锂电池) it names the query terms it came from.
+    """
 
     term: str
     contribution: float
+    source: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,6 +56,11 @@ class Explanation:
     industry_links: list[IndustryLink] = field(default_factory=list)
     dense: float | None = None
     shares: dict[str, float] = field(default_factory=dict)
+    # Absolute evidence, comparable across queries: query_coverage, doc_coverage, ipc (raw
+    # cosine) and dense when reranked; `match` is its calibrated probability of a relevant
+    # match in [0, 1] (engine.calibrate), the number people see as 匹配度.
+    evidence: dict[str, float] = field(default_factory=dict)
+    match: float = 0.0
 
 
 @dataclass(slots=True)

@@ -50,8 +50,29 @@ from shuanglian.engine.records import Record
 # The short list the zh reference drops besides one-character words (function words and the
 # commonest patent boilerplate); deliberately not the engine's own list.
 ZH_BASELINE_STOP = frozenset(
-    "一种 所述 其中 以及 及其 方法 装置 系统 用于 包括 通过 进行 具有 设置 本发明 提供 实现 "
-    "根据 一个 多个 其特征在于".split()
+    [
+        "一种",
+        "所述",
+        "其中",
+        "以及",
+        "及其",
+        "方法",
+        "装置",
+        "系统",
+        "用于",
+        "包括",
+        "通过",
+        "进行",
+        "具有",
+        "设置",
+        "本发明",
+        "提供",
+        "实现",
+        "根据",
+        "一个",
+        "多个",
+        "其特征在于",
+    ]
 )
 _PUNCT = re.compile(r"\W+")
 

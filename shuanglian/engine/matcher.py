@@ -406,7 +406,9 @@ class Matcher:
         weights: dict[str, float] = {}
         for term, qtf in counts.items():
             if term in vocab:
-                weights[term] = 1.0 + float(np.log(qtf))
+                # float64 like the explanation arithmetic (a Python float would make
+                # `weight * float32 data` a float32 product under NumPy 2).
+                weights[term] = np.float64(1.0) + np.log(qtf)
         sources: dict[str, list[str]] = {}
         alpha = self.params.cross_lingual
         if alpha > 0:
@@ -806,7 +808,8 @@ class Matcher:
                 for r in best.tolist()
             ]
             covered = sum(
-                m for m, (_mass, members) in zip(group_mass, view.groups, strict=True)
+                m
+                for m, (_mass, members) in zip(group_mass, view.groups, strict=True)
                 if found[members, j].any()
             )
             q_cov = covered / total_mass if total_mass > 0 else 0.0

@@ -85,7 +85,8 @@ def shared_words(
                 d = surface_form(match.term, doc_text)
             else:
                 first = next((t for t in match.source if t in (q or "")), None)
-                d = (glosses(first, limit=1) or [None])[0] if first else None
+                found = glosses(first, limit=1) if first else []
+                d = found[0] if found else None
             cross = True
         else:
             q = surface_form(match.term, query_text)
@@ -100,9 +101,7 @@ def shared_words(
             continue
         seen.add(key)
         parts = match.term.split("_")
-        is_generic = all(p in generic for p in parts) and all(
-            s in generic for s in match.source
-        )
+        is_generic = all(p in generic for p in parts) and all(s in generic for s in match.source)
         out.append(SharedWord(query=q, doc=d, cross_lingual=cross, generic=is_generic))
     # A phrase written together stands for its words: drop words it contains.
     kept = [
@@ -138,8 +137,8 @@ def describe(
     sentences: list[str] = []
     if specific:
         # Generic words are listed only beside a specific one.
-        shown = "、".join(w.label() for w in words) if not en else ", ".join(
-            w.label() for w in words
+        shown = (
+            "、".join(w.label() for w in words) if not en else ", ".join(w.label() for w in words)
         )
         sentences.append(f"Both mention: {shown}" if en else f"双方都涉及：{shown}")
     ipc = [c for c in explanation.ipc_shared if len(c) >= 4][:1]
@@ -151,8 +150,10 @@ def describe(
     for link in explanation.industry_links[:1]:
         ipc_name = ipc_names.get(link.ipc_subclass) or ""
         ind_name = industry_names.get(link.industry) or ""
-        who = ("your industry" if en else "贵公司行业") if enterprise_is_reader else (
-            "industry" if en else "企业行业"
+        who = (
+            ("your industry" if en else "贵公司行业")
+            if enterprise_is_reader
+            else ("industry" if en else "企业行业")
         )
         if en:
             sentences.append(
@@ -172,8 +173,8 @@ def describe(
     if not has_evidence:
         lvl = "low"
         if words:
-            generic_list = ", ".join(w.query for w in words) if en else "、".join(
-                w.query for w in words
+            generic_list = (
+                ", ".join(w.query for w in words) if en else "、".join(w.query for w in words)
             )
             sentences.append(
                 f"Only generic words in common ({generic_list})"

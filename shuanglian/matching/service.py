@@ -24,10 +24,10 @@ from shuanglian.config import Settings
 from shuanglian.engine.index import IndexCorrupt, IndexMissing, index_info, load_index, save_index
 from shuanglian.engine.matcher import Matcher
 from shuanglian.engine.prior import IndustryLink
+from shuanglian.engine.reasons import describe
 from shuanglian.engine.records import Explanation, Hit, Record
 from shuanglian.enterprises.models import Demand, Enterprise
 from shuanglian.errors import DomainError, NotFound
-from shuanglian.engine.reasons import describe
 from shuanglian.matching.schemas import (
     ExplanationOut,
     IndustryLinkOut,

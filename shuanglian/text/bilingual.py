@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from importlib import resources
 
-from shuanglian.text.tokenize import _stemmer, stopwords_en, tokenize
+from shuanglian.text.tokenize import _stemmer, _subwords, stopwords_en, tokenize
 
 # Glosses of more content words than this are definitions, not translations.
 MAX_GLOSS_WORDS = 3
@@ -63,7 +63,7 @@ def _data_text() -> str:
 
 
 def _senses(field: str) -> list[str]:
-    out = []
+    out: list[str] = []
     for sense in field.split("/"):
         sense = sense.strip()
         if not sense or _SKIP_SENSE.match(sense) or "[" in sense or "|" in sense:
@@ -163,14 +163,26 @@ def translate_term(term: str) -> tuple[tuple[str, float], ...]:
     """
     zh_en, en_zh = _tables()
     if _is_han_term(term):
-        return zh_en.get(term, ()) if "_" not in term else ()
+        if "_" in term:
+            return ()
+        found = zh_en.get(term)
+        if found is not None or len(term) < 3:
+            return found or ()
+        # A compound the dictionary lacks (石膏板, 正极材料): its dictionary parts, as jieba's
+        # search mode cuts it (石膏 + 板 → gypsum, plaster …; single characters stay out).
+        out: dict[str, float] = {}
+        for part in _subwords(term):
+            if part != term and len(part) >= 2:
+                for target, weight in zh_en.get(part, ()):
+                    out[target] = max(out.get(target, 0.0), weight)
+        return tuple(out.items())
     words = en_zh.get(term)
     if not words:
         return ()
     # Weight shared between the Chinese words in proportion to how much of each word this
     # English term is (P(e|z) normalised): `battery` goes mostly to 电池/蓄电池, little to 殴打.
     total = sum(p for _, p in words) or 1.0
-    out: dict[str, float] = {}
+    shares: dict[str, float] = {}
     for word, p in words:
         terms = _zh_terms(word)
         if not terms or p <= 0:
@@ -178,8 +190,8 @@ def translate_term(term: str) -> tuple[tuple[str, float], ...]:
         # The headword itself when the tokenizer keeps it whole, else its parts.
         parts = (word,) if word in terms else terms
         for t in parts:
-            out[t] = min(1.0, out.get(t, 0.0) + p / total / len(parts))
-    return tuple(out.items())
+            shares[t] = min(1.0, shares.get(t, 0.0) + p / total / len(parts))
+    return tuple(shares.items())
 
 
 def translations(
@@ -195,8 +207,15 @@ def translations(
     if known is None or not found:
         return found
     present = tuple((t, w) for t, w in found if known(t))
-    if not present or not _is_han_term(present[0][0]):
+    if not present:
         return present
+    if not _is_han_term(present[0][0]):
+        # A Chinese word is one term: its English words share its weight (锂电池 → lithium
+        # and battery at a half each, the phrase lithium_batteri on top), so a translated
+        # match never outweighs the same word matched in its own language.
+        words = sum(w for t, w in present if "_" not in t)
+        scale = 1.0 / max(words, 1.0)
+        return tuple((t, w * scale) for t, w in present)
     total = max(sum(w for _, w in present), 0.5)
     return tuple((t, min(1.0, w / total)) for t, w in present)
 

@@ -413,9 +413,17 @@ class Matcher:
         alpha = self.params.cross_lingual
         if alpha > 0:
             known = vocab.__contains__
+            # Per-index memo of each term's translations the vocabulary has (cleared when
+            # documents are added): a long profile repeats the same few hundred terms.
+            memo: dict[str, tuple[tuple[str, float], ...]] = self._cache.setdefault(  # type: ignore[assignment]
+                "translations", {}
+            )
             for term, qtf in counts.items():
                 base = alpha * (1.0 + float(np.log(qtf)))
-                for target, share in translations(term, known=known):
+                found = memo.get(term)
+                if found is None:
+                    found = memo[term] = translations(term, known=known)
+                for target, share in found:
                     weights[target] = weights.get(target, 0.0) + base * share
                     sources.setdefault(target, []).append(term)
         rows = [(t, vocab[t], w) for t, w in weights.items()]

@@ -130,7 +130,7 @@ def describe(
     if explanation is None:
         return Reasons(level_label=_level_label("low", lang))
     en = lang == "en"
-    ipc_names = ipc_names or {}
+    ipc_names = {k: _short(v) for k, v in (ipc_names or {}).items()}
     industry_names = industry_names or {}
     words = shared_words(explanation, query_text=query_text, doc_text=doc_text)
     specific = [w for w in words if not w.generic]
@@ -192,6 +192,14 @@ def describe(
         percent=round(percent, 3),
         weak=weak,
     )
+
+
+def _short(name: str | None) -> str | None:
+    """A class title's first clause, at most 24 characters (IPC titles run to a paragraph)."""
+    if not name:
+        return name
+    head = name.split(";")[0].split("；")[0].strip()
+    return head if len(head) <= 24 else head[:23] + "…"
 
 
 def _is_han(term: str) -> bool:

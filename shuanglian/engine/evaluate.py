@@ -12,7 +12,8 @@ from __future__ import annotations
 import csv
 import json
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,8 @@ from shuanglian.engine.records import Record
 METRICS: tuple[str, ...] = ("nDCG@10", "R@10", "RR@10", "R@100")
 RUN_DEPTH = 100
 RUN_TAG = "shuanglian"
+# `drop_ipc`: which side's IPC codes an evaluation ignores (a Chinese demand carries none).
+DROP_IPC: tuple[str, ...] = ("query", "corpus", "both")
 
 
 class SuiteError(ValueError):
@@ -73,10 +76,27 @@ def read_qrels(path: Path) -> dict[str, dict[str, int]]:
 
 
 def suite_info(path: Path) -> dict[str, str]:
-    """name and direction of a suite (suite.json; the folder name when it has no name)."""
+    """name, direction and languages of a suite (suite.json; the folder name when it has no
+    name). `query_language` / `corpus_language` default to `language` (e.g. 'zh'); a
+    cross-lingual suite names both (zh → en) and its all-one-language twin (`cross_lingual_of`).
+    """
     meta_file = path / "suite.json"
     meta = json.loads(meta_file.read_text(encoding="utf-8")) if meta_file.exists() else {}
-    return {"name": str(meta.get("name") or path.name), "direction": str(meta.get("direction", ""))}
+    info = {"name": str(meta.get("name") or path.name), "direction": str(meta.get("direction", ""))}
+    lang = str(meta.get("language") or "")
+    info["query_language"] = str(meta.get("query_language") or lang.split("-")[0])
+    info["corpus_language"] = str(meta.get("corpus_language") or lang.split("-")[-1])
+    if meta.get("cross_lingual_of"):
+        info["cross_lingual_of"] = str(meta["cross_lingual_of"])
+    return info
+
+
+def _check_drop_ipc(drop_ipc: str | None) -> None:
+    if drop_ipc is not None and drop_ipc not in DROP_IPC:
+        raise SuiteError(
+            f"drop_ipc 必须是 {'|'.join(DROP_IPC)} (drop_ipc must be one of {DROP_IPC}): "
+            f"{drop_ipc!r}"
+        )
 
 
 def run_suite(
@@ -85,14 +105,26 @@ def run_suite(
     params: FusionParams | None = None,
     signals: Sequence[str] | None = None,
     link: IndustryLink | None = None,
+    drop_ipc: str | None = None,
+    query_transform: Callable[[Record], Record] | None = None,
 ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, int]]]:
-    """(run {qid: {docid: score}}, qrels) for one suite folder."""
+    """(run {qid: {docid: score}}, qrels) for one suite folder.
+
+    `drop_ipc` ('query', 'corpus' or 'both') removes that side's IPC codes; `query_transform`
+    rewrites each query before the search (e.g. into Traditional Chinese).
+    """
+    _check_drop_ipc(drop_ipc)
     qrels = read_qrels(path / "qrels" / "test.tsv")
-    built = Matcher.build(
-        (record_from_beir(r) for r in _jsonl(path / "corpus.jsonl")), params=params or load_params()
-    )
+    corpus = (record_from_beir(r) for r in _jsonl(path / "corpus.jsonl"))
+    if drop_ipc in ("corpus", "both"):
+        corpus = (replace(r, ipc=()) for r in corpus)
+    built = Matcher.build(corpus, params=params or load_params())
     queries = [record_from_beir(r) for r in _jsonl(path / "queries.jsonl")]
     queries = [q for q in queries if q.id in qrels]
+    if drop_ipc in ("query", "both"):
+        queries = [replace(q, ipc=()) for q in queries]
+    if query_transform is not None:
+        queries = [query_transform(q) for q in queries]
     # Through the disk format, as in production: what is measured is what `index build` serves.
     with tempfile.TemporaryDirectory(prefix="shuanglian-eval-") as tmp:
         save_index(built, Path(tmp), name="suite")
@@ -132,19 +164,31 @@ def evaluate_suites(
     signals: Sequence[str] | None = None,
     params: FusionParams | None = None,
     link: IndustryLink | None = None,
+    drop_ipc: str | None = None,
+    query_transform: Callable[[Record], Record] | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
-    """`{"suites": [{"name", "direction", "metrics": {...}}]}` for each suite folder.
+    """`{"suites": [{"name", "direction", "metrics": {...}}]}` for each suite folder (plus the
+    suite's `query_language` / `corpus_language`, and `cross_lingual_of` when it has a twin).
 
     `link` (IPC × industry arrays) enables the industry prior for suites whose records carry
-    `metadata.industry`; without it the prior is silent.
+    `metadata.industry`; without it the prior is silent. `drop_ipc` and `query_transform` as
+    in `run_suite`.
     """
+    _check_drop_ipc(drop_ipc)
     out: list[dict[str, Any]] = []
     for raw in paths:
         path = Path(raw)
         if not path.is_dir():
             raise SuiteError(f"评测集目录不存在 (suite folder not found): {path}")
         info = suite_info(path)
-        run, qrels = run_suite(path, params=params, signals=signals, link=link)
+        run, qrels = run_suite(
+            path,
+            params=params,
+            signals=signals,
+            link=link,
+            drop_ipc=drop_ipc,
+            query_transform=query_transform,
+        )
         if run_dir is not None:
             write_trec(run, Path(run_dir) / f"{info['name']}.trec")
         out.append({**info, "metrics": score_run(run, qrels)})

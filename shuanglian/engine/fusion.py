@@ -33,6 +33,19 @@ class FusionParams:
     rerank_depth: int = 100
     bigrams: bool = False
     phrases: bool = True
+    # Weight of a query term's translations (CC-CEDICT, shuanglian.text.bilingual) relative to
+    # the term itself; 0 turns cross-language matching off.
+    cross_lingual: float = 0.7
+    # Logistic coefficients turning a hit's evidence into P(relevant) (engine.calibrate),
+    # fitted on the dev suites by benchmarks/calibrate.py.
+    calibration: dict[str, float] = field(
+        default_factory=lambda: {
+            "intercept": -3.0,
+            "query_coverage": 2.0,
+            "doc_coverage": 2.0,
+            "ipc": 1.0,
+        }
+    )
     comment: str = ""
 
     def to_json(self) -> dict[str, object]:
@@ -45,6 +58,11 @@ class FusionParams:
     def from_json(cls, data: dict[str, object]) -> FusionParams:
         """Parse the JSON form; unknown keys are ignored so old files keep loading."""
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        if "calibration" in known:
+            known["calibration"] = {
+                str(k): float(v)
+                for k, v in dict(known["calibration"]).items()  # type: ignore[call-overload]
+            }
         if "ipc_levels" in known:
             known["ipc_levels"] = tuple(known["ipc_levels"])  # type: ignore[arg-type]
         if "weights" in known:

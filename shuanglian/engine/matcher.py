@@ -21,12 +21,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from shuanglian.engine import sparse
+from shuanglian.engine.calibrate import match_probability
 from shuanglian.engine.fusion import FusionParams, active_weights, load_params, normalise_max
 from shuanglian.engine.ipc import LEVELS, ipc_tokens
 from shuanglian.engine.prior import IndustryLink, industry_key
 from shuanglian.engine.records import Explanation, Hit, Record, TermMatch
 from shuanglian.engine.records import IndustryLink as LinkReason
-from shuanglian.text.tokenize import tokenize
+from shuanglian.text.bilingual import translations
+from shuanglian.text.tokenize import generic_terms, tokenize
 
 # Queries scored together in `search_many`; bounds the dense score block (chunk × docs floats).
 _BATCH = 64
@@ -102,6 +104,11 @@ class _QueryView:
     term, its IPC tokens, its link subclasses and its industry (-1 when none)."""
 
     terms: list[tuple[str, int, float]]
+    sources: dict[str, tuple[str, ...]]
+    # Coverage groups: for each specific own word of the query (no phrase pair, no generic
+    # word), its weight × idf and the positions in `terms` of it and of its translations.
+    groups: list[tuple[float, list[int]]]
+    ipc_weights: dict[int, float]
     ipc: set[str]
     subclasses: list[int]
     industry: int
@@ -383,6 +390,45 @@ class Matcher:
             self._cache["sub"] = cached
         return cached  # type: ignore[return-value]
 
+    def _query_terms(
+        self, terms: Sequence[str]
+    ) -> tuple[list[tuple[str, int, float]], dict[str, tuple[str, ...]]]:
+        """(term, BM25 row, weight) of a query's known terms, its own and their translations,
+        and for each translated term the query terms it came from.
+
+        Own terms weigh 1 + ln(count) (see sparse.query_vector). Each own term also reaches the
+        other language (shuanglian.text.bilingual) at `cross_lingual` × its weight × the
+        translation's share; a term reached both ways adds the parts. Translations the index
+        lacks are dropped before the shares are taken, so they cost nothing.
+        """
+        vocab = self.vocab
+        counts = Counter(terms)
+        weights: dict[str, float] = {}
+        for term, qtf in counts.items():
+            if term in vocab:
+                # float64 like the explanation arithmetic (a Python float would make
+                # `weight * float32 data` a float32 product under NumPy 2).
+                weights[term] = np.float64(1.0) + np.log(qtf)
+        sources: dict[str, list[str]] = {}
+        alpha = self.params.cross_lingual
+        if alpha > 0:
+            known = vocab.__contains__
+            # Per-index memo of each term's translations the vocabulary has (cleared when
+            # documents are added): a long profile repeats the same few hundred terms.
+            memo: dict[str, tuple[tuple[str, float], ...]] = self._cache.setdefault(  # type: ignore[assignment]
+                "translations", {}
+            )
+            for term, qtf in counts.items():
+                base = alpha * (1.0 + float(np.log(qtf)))
+                found = memo.get(term)
+                if found is None:
+                    found = memo[term] = translations(term, known=known)
+                for target, share in found:
+                    weights[target] = weights.get(target, 0.0) + base * share
+                    sources.setdefault(target, []).append(term)
+        rows = [(t, vocab[t], w) for t, w in weights.items()]
+        return rows, {t: tuple(s) for t, s in sources.items() if t not in counts}
+
     def _bm25_block(self, qmat: sp.csr_matrix) -> np.ndarray:
         """queries × docs BM25 scores: per query, the weighted sum of its terms' rows in every
         segment (a delta segment lacks the rows of terms added after it: they score 0 there)."""
@@ -440,8 +486,8 @@ class Matcher:
         q_terms = [_terms(q, self.params) for q in queries]
         out: dict[str, np.ndarray] = {}
         if weights.get("bm25", 0) > 0:
-            vocab = self.vocab
-            out["bm25"] = self._bm25_block(sparse.query_matrix(q_terms, vocab, len(self.terms)))
+            rows = [self._query_terms(t)[0] for t in q_terms]
+            out["bm25"] = self._bm25_block(sparse.weighted_query_matrix(rows, len(self.terms)))
         if weights.get("ipc", 0) > 0 and self.ipc_terms and any(q.ipc for q in queries):
             q_ipc, by_token = self._query_ipc(queries), self._ipc_matrix()
             block = np.empty((len(queries), by_token.shape[1]), dtype=np.float32)
@@ -618,7 +664,7 @@ class Matcher:
                     hit.signals,
                     hit.score,
                     None if dense is None else float(dense[k]),
-                    matches[k],
+                    *matches[k],
                 )
         return hits
 
@@ -641,20 +687,21 @@ class Matcher:
         ]
         matches = self._term_matches(view, [pos for _, pos in live])
         for (hit, pos), terms in zip(live, matches, strict=True):
-            hit.explanation = self._explain(view, pos, hit.signals, hit.score, None, terms)
+            hit.explanation = self._explain(view, pos, hit.signals, hit.score, None, *terms)
 
     def _query_view(self, query: Record, terms: list[str]) -> _QueryView:
         """What every explanation of one query needs, computed once per query."""
-        vocab = self.vocab
-        # Same query weight as sparse.query_vector, so the parts sum to the score.
-        q_terms = [
-            (term, vocab[term], 1.0 + np.log(qtf))
-            for term, qtf in Counter(terms).items()
-            if term in vocab
-        ]
+        # Same query weights as the BM25 signal, so the parts sum to the score.
+        q_terms, sources = self._query_terms(terms)
         link = self.link
+        q_ipc = self._query_ipc([query]) if query.ipc and self.ipc_terms else None
         return _QueryView(
             terms=q_terms,
+            sources=sources,
+            groups=self._coverage_groups(q_terms, sources),
+            ipc_weights={}
+            if q_ipc is None
+            else dict(zip(q_ipc.indices.tolist(), q_ipc.data.tolist(), strict=True)),
             ipc=set(ipc_tokens(query.ipc, levels=self.params.ipc_levels)),
             subclasses=link.subclass_indices(query.ipc) if link is not None else [],
             industry=link.industry_index(query.industry)
@@ -662,14 +709,59 @@ class Matcher:
             else -1,
         )
 
-    def _term_matches(self, view: _QueryView, positions: Sequence[int]) -> list[list[TermMatch]]:
+    def _coverage_groups(
+        self, q_terms: list[tuple[str, int, float]], sources: dict[str, tuple[str, ...]]
+    ) -> list[tuple[float, list[int]]]:
+        generic = generic_terms()
+        idf = self.idf
+        top_idf = float(np.max(idf)) if len(idf) else 1.0
+        own = {t: i for i, (t, _r, _w) in enumerate(q_terms) if t not in sources}
+        members: dict[str, list[int]] = {}
+        for i, (term, _row, _w) in enumerate(q_terms):
+            if term not in sources:  # the query's own term: a word, not a pair
+                words = [] if "_" in term else [term]
+            else:  # a translation; one from a pair (lithium_batteri → 锂电池) covers both
+                words = [w for src in sources[term] for w in src.split("_")]
+            for word in dict.fromkeys(words):
+                if word not in generic:
+                    members.setdefault(word, []).append(i)
+        groups = []
+        for src, rows in members.items():
+            # weight × idf of the word itself, or of its best translation when the index
+            # lacks the word (a Chinese query over English documents).
+            mass = max(
+                q_terms[i][2] * (float(idf[q_terms[i][1]]) if q_terms[i][1] < len(idf) else top_idf)
+                for i in ([own[src]] if src in own else rows)
+            )
+            groups.append((mass, rows))
+        return groups
+
+    def _doc_mass(self, seg: Segment) -> np.ndarray:
+        """Each document's total BM25 weight over all its terms (for document coverage)."""
+        key = f"mass:{id(seg)}"
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = np.bincount(
+                np.asarray(seg.bm25.indices), weights=np.asarray(seg.bm25.data), minlength=len(seg)
+            )
+            self._cache[key] = cached
+        return cached  # type: ignore[return-value]
+
+    def _term_matches(
+        self, view: _QueryView, positions: Sequence[int]
+    ) -> list[tuple[list[TermMatch], float, float]]:
         """For each document position, the query terms it contains with their BM25 parts, best
         first (ties in query order), at most `_EXPLAIN_TERMS`.
 
         One sorted search per query term over all the documents at once: a search per
         (term, hit) pair was 1.3 s of 5.5 s in a 1M-patent profile (long English profiles
-        have hundreds of terms, × 20 hits)."""
-        out: list[list[TermMatch]] = [[] for _ in positions]
+        have hundreds of terms, × 20 hits).
+
+        With each list come the query coverage (share of the query's specific words, by
+        weight × idf, that the document has, itself or translated) and the document coverage
+        (share of the document's BM25 weight on the query's terms): absolute, unlike the
+        per-query normalised score, so they can be calibrated into a readable match level."""
+        out: list[tuple[list[TermMatch], float, float]] = [([], 0.0, 0.0) for _ in positions]
         if not positions or not view.terms:
             return out
         pos = np.asarray(positions, dtype=np.int64)
@@ -688,7 +780,7 @@ class Matcher:
         seg: Segment,
         cols: np.ndarray,
         slots: np.ndarray,
-        out: list[list[TermMatch]],
+        out: list[tuple[list[TermMatch], float, float]],
     ) -> None:
         """`_term_matches` for documents `cols` of one segment, written to `out[slots]`."""
         order = np.argsort(cols, kind="stable")
@@ -709,10 +801,28 @@ class Matcher:
                 found[t, order[hit]] = True
                 # float64 like the query weight: the same numbers as term-by-term lookups.
                 parts[t, order[hit]] = data[lo + at[hit]].astype(np.float64) * weight
+        mass = self._doc_mass(seg)[cols]
+        weights = np.array([w for _t, _r, w in view.terms], dtype=np.float64)
+        matched_doc = (parts / np.maximum(weights, 1e-9)[:, None]).sum(axis=0)
+        group_mass = np.array([m for m, _ in view.groups], dtype=np.float64)
+        total_mass = float(group_mass.sum())
         for j, slot in enumerate(slots.tolist()):
             rows = np.flatnonzero(found[:, j])
             best = rows[np.argsort(-parts[rows, j], kind="stable")[:_EXPLAIN_TERMS]]
-            out[slot] = [TermMatch(view.terms[r][0], float(parts[r, j])) for r in best.tolist()]
+            matches = [
+                TermMatch(
+                    view.terms[r][0], float(parts[r, j]), view.sources.get(view.terms[r][0], ())
+                )
+                for r in best.tolist()
+            ]
+            covered = sum(
+                m
+                for m, (_mass, members) in zip(group_mass, view.groups, strict=True)
+                if found[members, j].any()
+            )
+            q_cov = covered / total_mass if total_mass > 0 else 0.0
+            d_cov = float(matched_doc[j] / mass[j]) if mass[j] > 0 else 0.0
+            out[slot] = (matches, float(q_cov), min(d_cov, 1.0))
 
     def _explain(
         self,
@@ -722,18 +832,37 @@ class Matcher:
         total: float,
         dense: float | None,
         matches: list[TermMatch],
+        q_cov: float = 0.0,
+        d_cov: float = 0.0,
     ) -> Explanation:
         seg, col = self._locate(pos)
         lo, hi = seg.ipc.indptr[col], seg.ipc.indptr[col + 1]
         doc_ipc = [self.ipc_terms[i] for i in seg.ipc.indices[lo:hi]]
         shared = sorted(view.ipc.intersection(doc_ipc), key=lambda t: (-len(t), t))
+        ipc_sim = self._ipc_similarity(view, pos) if view.ipc_weights else 0.0
+        evidence = {"query_coverage": q_cov, "doc_coverage": d_cov, "ipc": ipc_sim}
+        if dense is not None:
+            evidence["dense"] = dense
         return Explanation(
             terms=matches,
             ipc_shared=shared,
             industry_links=self._links(view, seg, col, doc_ipc),
             dense=dense,
             shares={s: (v / total if total > 0 else 0.0) for s, v in parts.items()},
+            evidence=evidence,
+            match=match_probability(evidence, self.params.calibration),
         )
+
+    def _ipc_similarity(self, view: _QueryView, pos: int) -> float:
+        """Raw IPC cosine of the query and the document at `pos` (in [0, 1])."""
+        by_token = self._ipc_matrix()
+        total = 0.0
+        for tok, weight in view.ipc_weights.items():
+            lo, hi = int(by_token.indptr[tok]), int(by_token.indptr[tok + 1])
+            at = int(np.searchsorted(by_token.indices[lo:hi], pos))
+            if at < hi - lo and by_token.indices[lo + at] == pos:
+                total += weight * float(by_token.data[lo + at])
+        return min(max(total, 0.0), 1.0)
 
     def _links(
         self, view: _QueryView, seg: Segment, col: int, doc_ipc: list[str]

@@ -23,10 +23,15 @@ class Record:
 
 @dataclass(frozen=True, slots=True)
 class TermMatch:
-    """A query term found in the document and what it added to the BM25 score."""
+    """A term found in the document and what it added to the BM25 score.
+
+    `source` is empty when the query itself has the term; for a term reached by translation
+    (the document's `batteri` for the query's 锂电池) it names the query terms it came from.
+    """
 
     term: str
     contribution: float
+    source: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +56,11 @@ class Explanation:
     industry_links: list[IndustryLink] = field(default_factory=list)
     dense: float | None = None
     shares: dict[str, float] = field(default_factory=dict)
+    # Absolute evidence, comparable across queries: query_coverage, doc_coverage, ipc (raw
+    # cosine) and dense when reranked; `match` is its calibrated probability of a relevant
+    # match in [0, 1] (engine.calibrate), the number people see as 匹配度.
+    evidence: dict[str, float] = field(default_factory=dict)
+    match: float = 0.0
 
 
 @dataclass(slots=True)

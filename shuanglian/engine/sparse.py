@@ -166,6 +166,29 @@ def query_matrix(
     )
 
 
+def weighted_query_matrix(
+    queries: Sequence[Sequence[tuple[str, int, float]]], n_vocab: int
+) -> sp.csr_matrix:
+    """queries × vocab matrix from each query's (term, row, weight) triples (rows unique per
+    query), for queries whose weights are not plain counts (translated terms)."""
+    indptr = [0]
+    ids: list[int] = []
+    vals: list[float] = []
+    for triples in queries:
+        for _term, row, weight in sorted(triples, key=lambda x: x[1]):
+            ids.append(row)
+            vals.append(weight)
+        indptr.append(len(ids))
+    return sp.csr_matrix(
+        (
+            np.asarray(vals, dtype=np.float32),
+            np.asarray(ids, dtype=np.int32),
+            np.asarray(indptr, dtype=np.int32),
+        ),
+        shape=(len(queries), n_vocab),
+    )
+
+
 def pad_rows(mat: sp.csr_matrix, n_rows: int) -> sp.csr_matrix:
     """The same CSR matrix with empty rows appended up to `n_rows` (vocabulary grew)."""
     if mat.shape[0] >= n_rows:

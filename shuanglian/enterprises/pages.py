@@ -99,8 +99,14 @@ def demand_page(
 SIGNAL_NAMES_ZH = {"bm25": "文本", "ipc": "分类号", "prior": "产业关联", "dense": "语义"}
 
 
-def _engine_lines(explanation: dict[str, Any]) -> list[str]:
-    """The matching engine's structured explanation (matching.schemas.ExplanationOut)."""
+def _engine_lines(explanation: dict[str, Any], lang: str = "zh") -> list[str]:
+    """The matching engine's structured explanation (matching.schemas.ExplanationOut).
+
+    Explanations stored since issue 11 carry plain sentences (`reasons`, `reasons_en`): those
+    are shown. Older stored ones fall back to the structured fields."""
+    key = "reasons_en" if lang == "en" else "reasons"
+    if isinstance(explanation.get(key), list):
+        return [str(x) for x in explanation[key]]
     lines: list[str] = []
     terms = [t.get("term", "") for t in explanation.get("terms") or [] if isinstance(t, dict)]
     if terms:
@@ -133,10 +139,12 @@ def _engine_lines(explanation: dict[str, Any]) -> list[str]:
     return lines
 
 
-def explanation_lines(explanation: dict[str, Any] | None) -> list[str]:
+def explanation_lines(explanation: dict[str, Any] | None, lang: str = "zh") -> list[str]:
     """A match explanation as short lines a person can read (keys vary by matcher)."""
     if not explanation:
         return []
+    if isinstance(explanation.get("reasons"), list):
+        return _engine_lines(explanation, lang)
     lines: list[str] = []
     # A matcher's own sentence comes first; the structured details follow.
     for key in ("reason", "summary"):

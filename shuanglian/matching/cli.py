@@ -10,7 +10,7 @@ import typer
 
 from shuanglian.cli.kit import JsonOpt, emit_json, err, group, open_session, out, run_command
 from shuanglian.config import Settings
-from shuanglian.engine.evaluate import METRICS, SuiteError, evaluate_suites
+from shuanglian.engine.evaluate import DROP_IPC, METRICS, SuiteError, evaluate_suites
 from shuanglian.engine.fusion import SIGNALS
 from shuanglian.errors import DomainError
 
@@ -144,6 +144,13 @@ def eval_command(
         str | None,
         typer.Option("--signals", help=f"只用这些信号, 逗号分隔 (only these): {','.join(SIGNALS)}"),
     ] = None,
+    drop_ipc: Annotated[
+        str | None,
+        typer.Option(
+            "--drop-ipc",
+            help=f"忽略一侧的 IPC 分类号 (ignore IPC codes on): {'|'.join(DROP_IPC)}",
+        ),
+    ] = None,
 ) -> None:
     """评测匹配质量 (evaluate matching quality): nDCG@10, R@10, RR@10, R@100 per suite.
 
@@ -153,7 +160,7 @@ def eval_command(
 
     def do(_settings: Settings) -> dict[str, Any]:
         try:
-            return evaluate_suites(suites, run_dir=run_dir, signals=chosen)
+            return evaluate_suites(suites, run_dir=run_dir, signals=chosen, drop_ipc=drop_ipc)
         except SuiteError as exc:
             raise DomainError(str(exc), field="SUITES") from None
 
@@ -166,10 +173,14 @@ def eval_command(
     table = Table(title="匹配质量 (matching quality)")
     table.add_column("suite")
     table.add_column("direction")
+    table.add_column("lang")
     for metric in METRICS:
         table.add_column(metric, justify="right")
     for suite in result["suites"]:
         table.add_row(
-            suite["name"], suite["direction"], *(f"{suite['metrics'][m]:.4f}" for m in METRICS)
+            suite["name"],
+            suite["direction"],
+            f"{suite['query_language']}→{suite['corpus_language']}",
+            *(f"{suite['metrics'][m]:.4f}" for m in METRICS),
         )
     out.print(table)

@@ -31,8 +31,32 @@ class IndustryLinkOut(BaseModel):
     weight: float
 
 
+class SharedWordOut(BaseModel):
+    """A word both texts contain, as each writes it (`label`: 锂电池 ↔ lithium battery)."""
+
+    query: str
+    doc: str
+    cross_lingual: bool = False
+    label: str
+
+
 class ExplanationOut(BaseModel):
-    """Why this result: terms, IPC, industry links, dense similarity, each signal's share."""
+    """Why this result: terms, IPC, industry links, dense similarity, each signal's share.
+
+    For people: `words` (shared words as written), `reasons` / `reasons_en` (sentences),
+    `match` (calibrated probability of a relevant match, in [0, 1], the same scale everywhere)
+    with `level` high/medium/low and its label (高/中/低), `weak` when the match is low.
+    `terms` keeps the engine's index terms for tools; pages never show them.
+    """
+
+    words: list[SharedWordOut] = Field(default_factory=list)
+    reasons: list[str] = Field(default_factory=list)
+    reasons_en: list[str] = Field(default_factory=list)
+    match: float = 0.0
+    level: Literal["high", "medium", "low"] = "low"
+    level_label: str = "低"
+    level_label_en: str = "low"
+    weak: bool = True
 
     terms: list[TermOut] = Field(default_factory=list)
     ipc_shared: list[IpcOut] = Field(default_factory=list)

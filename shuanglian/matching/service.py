@@ -24,6 +24,7 @@ from shuanglian.config import Settings
 from shuanglian.engine.index import IndexCorrupt, IndexMissing, index_info, load_index, save_index
 from shuanglian.engine.matcher import Matcher
 from shuanglian.engine.prior import IndustryLink
+from shuanglian.engine.reasons import describe
 from shuanglian.engine.records import Explanation, Hit, Record
 from shuanglian.enterprises.models import Demand, Enterprise
 from shuanglian.errors import DomainError, NotFound
@@ -32,6 +33,7 @@ from shuanglian.matching.schemas import (
     IndustryLinkOut,
     IpcOut,
     Match,
+    SharedWordOut,
     TermOut,
 )
 from shuanglian.patents.models import Patent
@@ -229,7 +231,15 @@ def _industry_name(code: str) -> str | None:
     return item.name if item else None
 
 
-def _explanation_out(exp: Explanation | None) -> ExplanationOut:
+def _explanation_out(
+    exp: Explanation | None,
+    *,
+    query_text: str = "",
+    doc_text: str | None = None,
+    enterprise_is_reader: bool = False,
+) -> ExplanationOut:
+    """The engine's explanation for the API and pages: index terms for tools, and for people
+    the shared words as written in both texts, reasons in zh and en, the calibrated match."""
     if exp is None:
         return ExplanationOut()
     terms = [TermOut(term=t.term, contribution=round(t.contribution, 4)) for t in exp.terms]
@@ -244,27 +254,40 @@ def _explanation_out(exp: Explanation | None) -> ExplanationOut:
         )
         for link in exp.industry_links
     ]
-    parts = []
-    if terms:
-        parts.append("共同词 (shared terms): " + "、".join(t.term for t in terms[:5]))
-    if ipc:
-        parts.append("共同 IPC (shared IPC): " + "、".join(c.code for c in ipc[:3]))
-    if links:
-        top = links[0]
-        parts.append(
-            f"IPC↔行业 (IPC↔industry): {top.ipc} → {top.industry} "
-            f"{top.industry_name or ''} (近似 approximate)".rstrip()
-        )
-    if exp.dense is not None:
-        parts.append(f"语义相似度 (dense similarity): {exp.dense:.2f}")
+    ipc_names = {c.code: c.title for c in ipc} | {k.ipc: k.ipc_title for k in links}
+    industry_names = {k.industry: k.industry_name for k in links}
+    common = {
+        "query_text": query_text,
+        "doc_text": doc_text,
+        "ipc_names": ipc_names,
+        "industry_names": industry_names,
+        "enterprise_is_reader": enterprise_is_reader,
+    }
+    zh = describe(exp, lang="zh", **common)  # type: ignore[arg-type]
+    en = describe(exp, lang="en", **common)  # type: ignore[arg-type]
     return ExplanationOut(
         terms=terms,
         ipc_shared=ipc,
         industry_links=links,
         dense=None if exp.dense is None else round(exp.dense, 4),
         shares={k: round(v, 4) for k, v in exp.shares.items()},
-        summary="；".join(parts),
+        summary=zh.summary(),
+        words=[
+            SharedWordOut(query=w.query, doc=w.doc, cross_lingual=w.cross_lingual, label=w.label())
+            for w in zh.words
+        ],
+        reasons=zh.sentences,
+        reasons_en=en.sentences,
+        match=zh.percent,
+        level=zh.level,  # type: ignore[arg-type]
+        level_label=zh.level_label,
+        level_label_en=en.level_label,
+        weak=zh.weak,
     )
+
+
+def _record_text(record: Record) -> str:
+    return "\n".join(p for p in (record.title, record.text) if p)
 
 
 def _names(session: Session, model: Any, ids: Iterable[int]) -> dict[int, str]:
@@ -278,7 +301,14 @@ def _names(session: Session, model: Any, ids: Iterable[int]) -> dict[int, str]:
     return out
 
 
-def _matches(hits: list[Hit], names: dict[int, str], *, kind: str) -> list[Match]:
+def _matches(
+    hits: list[Hit],
+    names: dict[int, str],
+    *,
+    kind: str,
+    query_text: str = "",
+    texts: dict[int, str] | None = None,
+) -> list[Match]:
     out: list[Match] = []
     for hit in hits:
         doc_id = int(hit.doc_id)
@@ -292,15 +322,30 @@ def _matches(hits: list[Hit], names: dict[int, str], *, kind: str) -> list[Match
                 rank=len(out) + 1,
                 score=round(hit.score, 6),
                 signals={k: round(v, 6) for k, v in hit.signals.items()},
-                explanation=_explanation_out(hit.explanation),
+                explanation=_explanation_out(
+                    hit.explanation,
+                    query_text=query_text,
+                    doc_text=(texts or {}).get(doc_id),
+                    enterprise_is_reader=kind == "patent",
+                ),
             )
         )
     return out
 
 
-def _to_matches(session: Session, hits: list[Hit], *, kind: str) -> list[Match]:
+def _to_matches(
+    session: Session, hits: list[Hit], *, kind: str, query_text: str = ""
+) -> list[Match]:
     model = Patent if kind == "patent" else Enterprise
-    return _matches(hits, _names(session, model, (int(h.doc_id) for h in hits)), kind=kind)
+    ids = [h.doc_id for h in hits]
+    texts = dict(zip((int(i) for i in ids), _texts(session, model)(ids), strict=True))
+    return _matches(
+        hits,
+        _names(session, model, (int(h.doc_id) for h in hits)),
+        kind=kind,
+        query_text=query_text,
+        texts=texts,
+    )
 
 
 def _check_top(top: int) -> int:
@@ -320,7 +365,7 @@ def _search_index(
         encoder=encoder,
         doc_texts=_texts(session, model) if encoder else None,
     )
-    return _to_matches(session, hits, kind=kind)
+    return _to_matches(session, hits, kind=kind, query_text=_record_text(query))
 
 
 # --------------------------------------------------------------------------- matches
@@ -364,8 +409,8 @@ def match_patents_bulk(
         part = items[start : start + CHUNK]
         results = matcher.search_many([q for _, q in part], top=top, explain=True)
         names = _names(session, Enterprise, (int(h.doc_id) for hits in results for h in hits))
-        for (pid, _), hits in zip(part, results, strict=True):
-            out[pid] = _matches(hits, names, kind="enterprise")
+        for (pid, query), hits in zip(part, results, strict=True):
+            out[pid] = _matches(hits, names, kind="enterprise", query_text=_record_text(query))
     return out
 
 
@@ -407,7 +452,10 @@ def explain_ranked(
     if query is None or not chosen:
         return {}
     ranking.matcher.explain(query, chosen)
-    return {int(h.doc_id): _explanation_out(h.explanation) for h in chosen}
+    return {
+        int(h.doc_id): _explanation_out(h.explanation, query_text=_record_text(query))
+        for h in chosen
+    }
 
 
 def match_enterprise(
@@ -465,7 +513,9 @@ def match_text(
         raise DomainError(f"target 应为 patents 或 enterprises: {target!r}", field="target")
     matcher = _matcher(settings, target)
     hits = matcher.search(Record(id="query", text=text, industry=industry), top=_check_top(top))
-    return _to_matches(session, hits, kind="patent" if target == PATENT_INDEX else "enterprise")
+    return _to_matches(
+        session, hits, kind="patent" if target == PATENT_INDEX else "enterprise", query_text=text
+    )
 
 
 def _texts(session: Session, model: Any) -> Any:

@@ -16,17 +16,30 @@ _SPACES = re.compile(r"\s+")
 _HALF_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 
 
-@lru_cache(maxsize=1)
-def _t2s():  # type: ignore[no-untyped-def]
+@lru_cache(maxsize=4)
+def _converter(config: str):  # type: ignore[no-untyped-def]
     # OpenCC's C++ converter: ~100x faster than the pure-Python port, which matters at 1M rows.
     import opencc
 
-    return opencc.OpenCC("t2s")
+    return opencc.OpenCC(config)
 
 
 def to_simplified(text: str) -> str:
-    """Traditional Chinese characters → Simplified (OpenCC t2s); other scripts unchanged."""
-    return _t2s().convert(text) if text else text
+    """Traditional Chinese → mainland Simplified, phrase-aware; other scripts unchanged.
+
+    Text that has no Traditional character (t2s leaves it as it is) is returned untouched.
+    Text that has one goes through OpenCC's `tw2sp` (Taiwan → mainland, with phrases), so Taiwan
+    and Hong Kong usage reaches the mainland word, not only the mainland characters:
+    軟體 → 软件, 資訊 → 信息, 網路 → 网络, 雷射 → 激光 (character by character, t2s gives
+    软体/资讯/网路/雷射, which never match). Why not tw2sp on everything: its phrase table also
+    rewrites Simplified strings (程式化 → 程序化), and costs ~3x t2s; the check costs one t2s.
+    """
+    if not text:
+        return text
+    simple = _converter("t2s").convert(text)
+    if simple == text:
+        return text
+    return _converter("tw2sp").convert(text)  # type: ignore[no-any-return]
 
 
 def fold_width(text: str) -> str:

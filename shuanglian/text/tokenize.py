@@ -58,6 +58,18 @@ def stopwords_en() -> frozenset[str]:
     return _read_list("stopwords_en.txt")
 
 
+@lru_cache(maxsize=1)
+def generic_terms() -> frozenset[str]:
+    """Search terms of generic words (服务, 信息, 系统, 数据, method, system ...), in the form
+    `tokenize` gives them: such a word is real evidence only beside a specific one."""
+    words = _read_list("generic_zh_en.txt")
+    out: set[str] = set()
+    for line in words:
+        for word in line.split():
+            out.update(tokenize(word))
+    return frozenset(out)
+
+
 _SEGMENTER: dict[str, Any] = {}
 
 

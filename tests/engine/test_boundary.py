@@ -15,7 +15,11 @@ ENGINE_MODULES = [
     "shuanglian.engine.matcher",
     "shuanglian.engine.index",
     "shuanglian.engine.evaluate",
+    "shuanglian.engine.calibrate",
+    "shuanglian.engine.reasons",
     "shuanglian.text.tokenize",
+    "shuanglian.text.bilingual",
+    "shuanglian.text.surface",
 ]
 
 

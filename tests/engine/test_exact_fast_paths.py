@@ -4,12 +4,15 @@ whole matrix, one postings lookup per (term, document) pair), bit for bit."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shuanglian.engine import sparse
+from shuanglian.engine.fusion import load_params
 from shuanglian.engine.matcher import Matcher, _terms
 from shuanglian.engine.prior import IndustryLink
 from shuanglian.engine.records import Hit, Record, TermMatch
@@ -67,7 +70,7 @@ def _reference_blocks(matcher: Matcher, queries: list[Record]) -> dict[str, np.n
         q = qmat[:, :rows] if qmat.shape[1] > rows else qmat
         parts.append((q @ seg.bm25).toarray())
     out = {"bm25": np.hstack(parts)}
-    if any(q.ipc for q in queries):
+    if any(q.ipc for q in queries) and matcher.ipc_terms:  # no document has IPC: silent
         by_doc = matcher._ipc_matrix().T.tocsr()
         out["ipc"] = (matcher._query_ipc(queries) @ by_doc.T).toarray()
     return out
@@ -123,7 +126,11 @@ def test_scores_and_explanations_equal_the_plain_formulas(
     queries: list[tuple[list[str], list[str]]],
     removed: int,
 ) -> None:
-    matcher = Matcher.build(_doc(i, w, c) for i, (w, c) in enumerate(docs))
+    # Translations off: the plain formulas below have none (test_crosslingual covers them).
+    matcher = Matcher.build(
+        (_doc(i, w, c) for i, (w, c) in enumerate(docs)),
+        params=replace(load_params(), cross_lingual=0.0),
+    )
     # A delta segment with terms and codes the main segment lacks, replacing one document.
     matcher.add(_doc(i, w, c) for i, (w, c) in enumerate(added, start=len(docs) - 1))
     matcher.remove([f"d{i}" for i in range(removed)])

@@ -90,7 +90,9 @@ def test_build_and_match_both_directions(db_session: Session, index_settings: Se
     assert matches[0].name.startswith("河北绿源")
     exp = matches[0].explanation
     assert any(t.term == "石膏" for t in exp.terms)
-    assert exp.summary.startswith("共同词")
+    assert exp.summary.startswith("双方都涉及：")
+    assert "石膏" in exp.summary and "_" not in exp.summary
+    assert 0 <= exp.match <= 1 and exp.level in ("high", "medium", "low")
     assert sum(exp.shares.values()) == pytest.approx(1.0, abs=1e-3)
 
     cathode = service.match_patent(db_session, settings=index_settings, patent_id=ids["cathode"])

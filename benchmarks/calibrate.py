@@ -1,0 +1,74 @@
+"""Fit the match-level calibration (engine.calibrate) on BEIR suites and store it.
+
+    .venv/bin/python benchmarks/calibrate.py ../shared/bench/dev/* [--write]
+
+Each query's top 10 hits, explained, give (evidence, judged relevant?) pairs; one logistic
+model over every suite and both directions, so the percent means the same on every page.
+Each suite weighs the same (its pairs are weighted by 1/count), so the big drones suites do
+not decide alone. Prints the fitted coefficients, the share of relevant hits per level on each
+suite, and with --write stores the coefficients in shuanglian/engine/fusion_params.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from shuanglian.engine.calibrate import fit_calibration, level, match_probability
+from shuanglian.engine.evaluate import _jsonl, read_qrels, record_from_beir, suite_info
+from shuanglian.engine.fusion import PARAMS_FILE, load_params
+from shuanglian.engine.matcher import Matcher
+
+
+def pairs(path: Path) -> tuple[list[dict[str, float]], list[int]]:
+    """(evidence, relevant) of every top-10 hit of every judged query of one suite."""
+    qrels = read_qrels(path / "qrels" / "test.tsv")
+    matcher = Matcher.build(record_from_beir(r) for r in _jsonl(path / "corpus.jsonl"))
+    queries = [record_from_beir(r) for r in _jsonl(path / "queries.jsonl")]
+    queries = [q for q in queries if q.id in qrels]
+    rows: list[dict[str, float]] = []
+    labels: list[int] = []
+    for q, hits in zip(queries, matcher.search_many(queries, top=10, explain=True), strict=True):
+        for h in hits:
+            assert h.explanation is not None
+            rows.append(h.explanation.evidence)
+            labels.append(int(qrels[q.id].get(h.doc_id, 0) > 0))
+    return rows, labels
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("suites", nargs="+", type=Path)
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args(argv)
+    data = {suite_info(p)["name"]: pairs(p) for p in args.suites}
+    rows: list[dict[str, float]] = []
+    labels: list[int] = []
+    for r, y in data.values():
+        # Equal weight per suite: repeat small suites' pairs up to the largest suite's count.
+        reps = max(1, round(max(len(v[0]) for v in data.values()) / max(len(r), 1)))
+        rows += r * reps
+        labels += y * reps
+    calib = fit_calibration(rows, labels)
+    print(json.dumps(calib))
+    for name, (r, y) in data.items():
+        counts: dict[str, list[int]] = {"high": [], "medium": [], "low": []}
+        for ev, lab in zip(r, y, strict=True):
+            counts[level(match_probability(ev, calib))].append(lab)
+        cells = [
+            f"{k} {len(v)} hits, {sum(v) / len(v):.2f} relevant" if v else f"{k} 0"
+            for k, v in counts.items()
+        ]
+        print(f"{name}: " + "; ".join(cells))
+    if args.write:
+        params = json.loads(PARAMS_FILE.read_text(encoding="utf-8"))
+        params["calibration"] = calib
+        PARAMS_FILE.write_text(json.dumps(params, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        load_params()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

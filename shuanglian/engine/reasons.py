@@ -1,0 +1,218 @@
+"""Explanations in plain words: the shared words as written, reasons in sentences, a level.
+
+The engine's `Explanation` speaks in index terms (stems, joined pairs, IPC tokens); this turns
+it into what a person reads (zh-CN first, English with lang="en"):
+
+* one list of shared words, each as it appears in the two texts (锂电池, or
+  锂电池 ↔ lithium battery across languages), a pair replacing its own parts;
+* sentences: 「双方都涉及：锂电池、正极材料」, 「同属专利分类 H01M（…）」,
+  「专利分类 H01M 电池 ↔ 贵公司行业 C38 电气机械和器材制造业（近似对应）」, 「同一地区」;
+* the calibrated match (engine.calibrate) as a percent and 匹配度 高/中/低; generic words
+  (服务, 信息, 系统, 数据, method, system …) never carry a match alone: a hit with nothing
+  but generic words in common, no shared IPC and no industry link is weak whatever its score.
+
+Pure: the texts and the names of codes are passed in by the caller (matching.service).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from shuanglian.engine.calibrate import LEVELS, level
+from shuanglian.engine.records import Explanation
+from shuanglian.text.bilingual import glosses
+from shuanglian.text.surface import surface_form
+from shuanglian.text.tokenize import generic_terms
+
+# Shared words listed per hit.
+MAX_WORDS = 6
+# When no hit reaches this level the list is introduced as weak (see `list_notice`).
+NOTICE_ZH = "暂无高度匹配的成果，以下为最接近的几项（匹配较弱，仅供参考）"
+NOTICE_EN = "No strong match yet; the closest few are shown below (weak matches)"
+
+
+@dataclass(frozen=True, slots=True)
+class SharedWord:
+    """A word both texts contain, as each writes it (the same unless across languages)."""
+
+    query: str
+    doc: str
+    cross_lingual: bool = False
+    generic: bool = False
+
+    def label(self) -> str:
+        """锂电池, or 锂电池 ↔ lithium battery when the two texts use different languages."""
+        return f"{self.query} ↔ {self.doc}" if self.cross_lingual else self.query
+
+
+@dataclass(slots=True)
+class Reasons:
+    """What a page, the API and a push list show for one hit."""
+
+    words: list[SharedWord] = field(default_factory=list)
+    sentences: list[str] = field(default_factory=list)
+    level: str = "low"
+    level_label: str = "低"
+    percent: float = 0.0
+    weak: bool = True
+
+    def summary(self) -> str:
+        """The sentences on one line."""
+        return "；".join(self.sentences)
+
+
+def shared_words(
+    explanation: Explanation,
+    *,
+    query_text: str,
+    doc_text: str | None = None,
+    limit: int = MAX_WORDS,
+) -> list[SharedWord]:
+    """The explanation's matched terms as the words written in each text, best first.
+
+    A term found in neither text as a word (a pair whose words are apart) is left out; a pair
+    that is written together replaces its own words; without `doc_text` the document side of
+    a cross-language word is the dictionary's gloss.
+    """
+    generic = generic_terms()
+    out: list[SharedWord] = []
+    seen: set[tuple[str, str]] = set()
+    for match in explanation.terms:
+        if match.source:
+            q = next((s for t in match.source if (s := surface_form(t, query_text))), None)
+            if doc_text is not None:
+                d = surface_form(match.term, doc_text)
+            else:
+                first = next((t for t in match.source if t in (q or "")), None)
+                found = glosses(first, limit=1) if first else []
+                d = found[0] if found else None
+            cross = True
+        else:
+            q = surface_form(match.term, query_text)
+            d = surface_form(match.term, doc_text) if doc_text is not None else q
+            cross = False
+        if not q or not d:
+            continue
+        if "_" in match.term and not match.source and _is_han(match.term):
+            continue  # Chinese words read well alone: 锂电池、正极材料, not 锂电池正极材料
+        key = (q.lower(), d.lower())
+        if key in seen:
+            continue
+        seen.add(key)
+        parts = match.term.split("_")
+        is_generic = all(p in generic for p in parts) and all(s in generic for s in match.source)
+        out.append(SharedWord(query=q, doc=d, cross_lingual=cross, generic=is_generic))
+    # A phrase written together stands for its words: drop words it contains.
+    kept = [
+        w
+        for w in out
+        if not any(
+            o is not w and w.query.lower() in o.query.lower() and w.doc.lower() in o.doc.lower()
+            for o in out
+        )
+    ]
+    return kept[:limit]
+
+
+def describe(
+    explanation: Explanation | None,
+    *,
+    query_text: str,
+    doc_text: str | None = None,
+    lang: str = "zh",
+    ipc_names: Mapping[str, str | None] | None = None,
+    industry_names: Mapping[str, str | None] | None = None,
+    enterprise_is_reader: bool = False,
+    same_region: bool = False,
+) -> Reasons:
+    """Plain-word reasons for one hit (lang 'zh' or 'en')."""
+    if explanation is None:
+        return Reasons(level_label=_level_label("low", lang))
+    en = lang == "en"
+    ipc_names = {k: _short(v) for k, v in (ipc_names or {}).items()}
+    industry_names = industry_names or {}
+    words = shared_words(explanation, query_text=query_text, doc_text=doc_text)
+    specific = [w for w in words if not w.generic]
+    sentences: list[str] = []
+    if specific:
+        # Generic words are listed only beside a specific one.
+        shown = (
+            "、".join(w.label() for w in words) if not en else ", ".join(w.label() for w in words)
+        )
+        sentences.append(f"Both mention: {shown}" if en else f"双方都涉及：{shown}")
+    ipc = [c for c in explanation.ipc_shared if len(c) >= 4][:1]
+    if ipc:
+        code = ipc[0]
+        name = ipc_names.get(code)
+        named = f"{code}（{name}）" if name and not en else f"{code} ({name})" if name else code
+        sentences.append(f"Same patent class {named}" if en else f"同属专利分类 {named}")
+    for link in explanation.industry_links[:1]:
+        ipc_name = ipc_names.get(link.ipc_subclass) or ""
+        ind_name = industry_names.get(link.industry) or ""
+        who = (
+            ("your industry" if en else "贵公司行业")
+            if enterprise_is_reader
+            else ("industry" if en else "企业行业")
+        )
+        if en:
+            sentences.append(
+                f"Patent class {link.ipc_subclass} {ipc_name} ↔ {who} {link.industry} "
+                f"{ind_name} (approximate)".replace("  ", " ")
+            )
+        else:
+            sentences.append(
+                f"专利分类 {link.ipc_subclass} {ipc_name} ↔ {who} {link.industry} "
+                f"{ind_name}（近似对应）".replace("  ", " ")
+            )
+    if same_region:
+        sentences.append("Same region" if en else "同一地区")
+    percent = max(0.0, min(1.0, float(explanation.match)))
+    lvl = level(percent)
+    has_evidence = bool(specific or ipc or explanation.industry_links)
+    if not has_evidence:
+        lvl = "low"
+        if words:
+            generic_list = (
+                ", ".join(w.query for w in words) if en else "、".join(w.query for w in words)
+            )
+            sentences.append(
+                f"Only generic words in common ({generic_list})"
+                if en
+                else f"仅有泛用词相同（{generic_list}），不足以说明相关"
+            )
+    weak = lvl == "low"
+    if weak:
+        sentences.append("Weak match, for reference only" if en else "匹配较弱，仅供参考")
+    return Reasons(
+        words=words,
+        sentences=sentences,
+        level=lvl,
+        level_label=_level_label(lvl, lang),
+        percent=round(percent, 3),
+        weak=weak,
+    )
+
+
+def _short(name: str | None) -> str | None:
+    """A class title's first clause, at most 24 characters (IPC titles run to a paragraph)."""
+    if not name:
+        return name
+    head = name.split(";")[0].split("；")[0].strip()
+    return head if len(head) <= 24 else head[:23] + "…"
+
+
+def _is_han(term: str) -> bool:
+    return "\u3400" <= term[0] <= "\u9fff"
+
+
+def _level_label(lvl: str, lang: str) -> str:
+    zh, en = LEVELS[lvl]
+    return en if lang == "en" else zh
+
+
+def list_notice(levels: Sequence[str], *, lang: str = "zh") -> str | None:
+    """「暂无高度匹配的成果…」 when no hit of a list is at least 'medium', else None."""
+    if any(lv in ("high", "medium") for lv in levels):
+        return None
+    return NOTICE_EN if lang == "en" else NOTICE_ZH

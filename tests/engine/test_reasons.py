@@ -1,0 +1,86 @@
+"""Explanations a person reads: words as written, no stems or joined pairs, generic words never
+carry a match alone, a calibrated level on one scale, and the weak-list notice."""
+
+from __future__ import annotations
+
+import re
+
+from shuanglian.engine.calibrate import level, match_probability
+from shuanglian.engine.fusion import load_params
+from shuanglian.engine.matcher import Matcher
+from shuanglian.engine.reasons import NOTICE_ZH, describe, list_notice
+from shuanglian.engine.records import Record
+from shuanglian.text.tokenize import tokenize
+
+DOCS = {
+    "battery": ("锂电池正极材料及其制备方法", "本发明公开了一种锂电池正极材料，提高电池容量。"),
+    "web": ("网络数据采集系统", "提供信息服务的数据采集系统，用于新闻关键词。"),
+    "en": ("Battery cathode materials", "Cathode materials for rechargeable batteries."),
+}
+
+
+def _search(text: str) -> list[tuple[str, object]]:
+    matcher = Matcher.build(Record(id=k, title=t, text=x) for k, (t, x) in DOCS.items())
+    hits = matcher.search(Record(id="q", text=text), top=3)
+    return [
+        (h.doc_id, describe(h.explanation, query_text=text, doc_text=" ".join(DOCS[h.doc_id])))
+        for h in hits
+    ]
+
+
+def test_words_are_written_forms_never_stems_or_joined_pairs() -> None:
+    for query in ("锂电池正极材料", "rechargeable batteries cathode", "数据采集 信息服务"):
+        for doc_id, reasons in _search(query):
+            text = query + " " + " ".join(DOCS[doc_id])
+            for word in reasons.words:  # type: ignore[attr-defined]
+                for shown in (word.query, word.doc):
+                    assert "_" not in shown
+                    # Every shown word is written in one of the two texts, as is.
+                    assert shown.lower() in text.lower(), (shown, text)
+            joined = reasons.summary()  # type: ignore[attr-defined]
+            assert not re.search(r"\bbatteri\b|_", joined), joined
+
+
+def test_battery_demand_gets_chinese_reasons_with_the_real_words() -> None:
+    found = dict(_search("锂电池正极材料"))
+    reasons = found["battery"]
+    assert reasons.sentences[0] == "双方都涉及：锂电池、正极材料"  # type: ignore[attr-defined]
+    assert reasons.level == "high" and 0 < reasons.percent <= 1  # type: ignore[attr-defined]
+
+
+def test_generic_words_never_carry_a_match_alone() -> None:
+    found = dict(_search("信息服务系统"))
+    reasons = found["web"]
+    assert reasons.level == "low" and reasons.weak  # type: ignore[attr-defined]
+    assert not any(s.startswith("双方都涉及") for s in reasons.sentences)  # type: ignore[attr-defined]
+    assert any("泛用词" in s for s in reasons.sentences)  # type: ignore[attr-defined]
+    assert list_notice([reasons.level]) == NOTICE_ZH  # type: ignore[attr-defined]
+
+
+def test_english_reasons_on_request() -> None:
+    matcher = Matcher.build(Record(id=k, title=t, text=x) for k, (t, x) in DOCS.items())
+    (hit, *_rest) = matcher.search(Record(id="q", text="cathode materials"), top=1)
+    reasons = describe(
+        hit.explanation,
+        query_text="cathode materials",
+        lang="en",
+        doc_text=" ".join(DOCS[hit.doc_id]),
+    )
+    assert reasons.sentences[0].startswith("Both mention: ")
+    assert reasons.level_label in ("high", "medium", "low")
+
+
+def test_calibrated_match_is_a_probability_and_not_one_for_most_hits() -> None:
+    calib = load_params().calibration
+    assert match_probability({}, calib) == 0.0
+    strong = match_probability({"query_coverage": 1, "doc_coverage": 1, "ipc": 1}, calib)
+    weak = match_probability({"query_coverage": 0.1, "doc_coverage": 0.05}, calib)
+    assert 0 < weak < 0.2 < strong < 1
+    assert level(strong) == "high" and level(weak) == "low"
+
+
+def test_generic_terms_are_in_token_form() -> None:
+    from shuanglian.text.tokenize import generic_terms
+
+    assert {"服务", "信息", "系统", "数据"} <= generic_terms()
+    assert set(tokenize("method system")) <= generic_terms()

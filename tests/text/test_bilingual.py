@@ -1,0 +1,45 @@
+"""CC-CEDICT translations of search terms, and surface forms of terms in the original text."""
+
+from __future__ import annotations
+
+from shuanglian.text.bilingual import expand_terms, glosses, translate_term, translations
+from shuanglian.text.surface import surface_form
+from shuanglian.text.tokenize import tokenize
+
+
+def test_chinese_word_translates_to_english_terms() -> None:
+    terms = dict(translate_term("锂电池"))
+    assert {"lithium", "batteri", "lithium_batteri"} <= set(terms)
+    assert dict(translate_term("燃料电池"))["fuel_cell"] == 1.0
+    assert translate_term("电") == ()  # single characters are too ambiguous
+
+
+def test_english_term_translates_to_chinese_words_by_main_sense() -> None:
+    battery = dict(translate_term("batteri"))
+    assert battery["电池"] == max(battery.values())
+    assert dict(translate_term("lithium_batteri")) == {"锂电池": 1.0}
+
+
+def test_translations_share_weight_among_words_the_index_has() -> None:
+    known = {"电池", "燃料"}.__contains__
+    alone = dict(translations("batteri", known=known))
+    assert set(alone) == {"电池"}
+    # The absent words' share goes to the present one, at most doubling it.
+    assert alone["电池"] == 2 * dict(translate_term("batteri"))["电池"]
+
+
+def test_expand_terms_for_catalogue_search() -> None:
+    expanded = [t for t, _ in expand_terms(tokenize("锂电池 回收", phrases=True))]
+    assert "lithium_batteri" in expanded and "recycl" in expanded
+    back = [t for t, _ in expand_terms(tokenize("lithium battery recycling", phrases=True))]
+    assert "锂电池" in back and "回收" in back
+    assert glosses("锂电池") == ["lithium battery"]
+
+
+def test_surface_forms_are_the_written_words() -> None:
+    assert surface_form("batteri", "Spent Lithium Batteries are recycled") == "Batteries"
+    assert surface_form("lithium_batteri", "spent lithium batteries") == "lithium batteries"
+    assert surface_form("数据_采集", "网络数据采集系统") == "数据采集"
+    assert surface_form("数据_采集", "数据的采集") is None
+    assert surface_form("软件", "一種網路軟體") == "軟體"
+    assert surface_form("camera", "无人机") is None

@@ -6,9 +6,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shuanglian.accounts.models import User
+from shuanglian.accounts.permissions import require_enterprise
 from shuanglian.audit import record_audit, snapshot
 from shuanglian.errors import DomainError, NotFound
-from shuanglian.inventory.access import require_enterprise
 from shuanglian.inventory.models import Feedback, Push
 from shuanglian.inventory.schemas import FeedbackIn
 

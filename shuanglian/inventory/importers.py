@@ -17,10 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shuanglian.accounts.models import User
+from shuanglian.accounts.permissions import require_admin, require_enterprise, require_institution
 from shuanglian.db import utcnow
 from shuanglian.errors import DomainError, ImportFailed
 from shuanglian.importing import ImportReport, RowError
-from shuanglian.inventory.access import require_admin, require_enterprise, require_institution
 from shuanglian.inventory.feedback import submit_feedback
 from shuanglian.inventory.models import (
     IMPLEMENTATION_STATUSES,

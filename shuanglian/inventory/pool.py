@@ -6,10 +6,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shuanglian.accounts.models import User
+from shuanglian.accounts.permissions import is_admin, require_institution
 from shuanglian.audit import record_audit, snapshot
 from shuanglian.db import utcnow
 from shuanglian.errors import DomainError, NotFound
-from shuanglian.inventory.access import is_admin, require_institution
 from shuanglian.inventory.models import PoolEntry
 from shuanglian.patents.models import Patent
 

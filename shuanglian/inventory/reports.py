@@ -17,7 +17,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from shuanglian.accounts.models import User
-from shuanglian.inventory.access import is_admin, require_institution
+from shuanglian.accounts.permissions import is_admin, require_institution
 from shuanglian.inventory.models import (
     COOPERATION_INTENTS,
     Feedback,

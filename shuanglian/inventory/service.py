@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from shuanglian.accounts import permissions
 from shuanglian.accounts.models import User
+from shuanglian.accounts.permissions import is_admin, require_institution
 from shuanglian.audit import record_audit, snapshot
 from shuanglian.errors import DomainError, NotFound
-from shuanglian.inventory.access import is_admin, require_institution
 from shuanglian.inventory.models import (
     REVIEW_LEVELS,
     College,

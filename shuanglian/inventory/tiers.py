@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shuanglian.accounts.models import User
+from shuanglian.accounts.permissions import require_institution
 from shuanglian.enterprises.models import Enterprise
-from shuanglian.inventory.access import require_institution
 from shuanglian.inventory.indicators import FeedbackStats, feedback_stats
 from shuanglian.inventory.models import COOPERATION_INTENTS, Feedback, PoolEntry
 from shuanglian.inventory.push import rounds_pushed

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from shuanglian.accounts import permissions as perm
 from shuanglian.accounts.models import User
+from shuanglian.audit import record_audit, snapshot
 from shuanglian.db import utcnow
 from shuanglian.errors import DomainError, NotFound
 from shuanglian.inventory.models import PoolEntry
@@ -288,6 +289,13 @@ def create_listing(
         listing.published_at = utcnow()
     session.flush()
     sync_listing_terms(session, listing)
+    record_audit(
+        session,
+        actor=actor,
+        action="listing.create",
+        subject=listing,
+        detail={"after": snapshot(listing), "patent_ids": [p.id for p in patents]},
+    )
     return listing
 
 
@@ -308,6 +316,7 @@ def update_listing(
     """
     listing = _listing_for_manager(session, actor=actor, listing_id=listing_id)
     clean = validate_listing_input(data)
+    before = snapshot(listing)
     current = [m.patent_id for m in listing.members]
     wanted = None if patent_ids is None else list(dict.fromkeys(patent_ids))
     if wanted is None or wanted == current:
@@ -336,6 +345,19 @@ def update_listing(
         listing.featured = clean.featured
     session.flush()
     sync_listing_terms(session, listing)
+    detail: dict[str, Any] = {"before": before, "after": snapshot(listing)}
+    members = [p.id for p in patents]
+    if members != current:
+        detail["patents_before"], detail["patents_after"] = current, members
+    record_audit(session, actor=actor, action="listing.update", subject=listing, detail=detail)
+    if members != current:
+        record_audit(
+            session,
+            actor=actor,
+            action="listing.patents",
+            subject=listing,
+            detail={"before": current, "after": members},
+        )
     return listing
 
 
@@ -363,11 +385,72 @@ def set_listing_status(
     if status not in ("draft", "published", "withdrawn"):
         raise DomainError(f"未知状态 {status!r} (unknown status)", field="status")
     listing = _listing_for_manager(session, actor=actor, listing_id=listing_id)
-    if status == "published" and listing.published_at is None:
-        listing.published_at = utcnow()
+    if status == "published":
+        _refuse_unpooled_members(session, listing)
+        if listing.published_at is None:
+            listing.published_at = utcnow()
+    before = listing.status
     listing.status = status
     session.flush()
+    if before != status:
+        record_audit(
+            session,
+            actor=actor,
+            action="listing.status",
+            subject=listing,
+            detail={"from": before, "to": status},
+        )
     return listing
+
+
+def _refuse_unpooled_members(session: Session, listing: Listing) -> None:
+    """Only pooled patents go on sale: a lapsed or withdrawn one cannot be republished."""
+    ids = [m.patent_id for m in listing.members]
+    pooled = set(
+        session.scalars(
+            select(PoolEntry.patent_id).where(
+                PoolEntry.patent_id.in_(ids), PoolEntry.active.is_(True)
+            )
+        )
+    )
+    gone = [m.patent for m in listing.members if m.patent_id not in pooled]
+    if gone:
+        raise DomainError(
+            f"专利 {gone[0].application_number} 已不在可转化资源库中（已失效或已撤回），"
+            "不能上架 (a patent of this listing has left the pool; it cannot be published)",
+            field="status",
+        )
+
+
+def withdraw_listings_of_patent(
+    session: Session, *, actor: User | None, patent_id: int, reason: str
+) -> list[Listing]:
+    """Take every listing that includes a patent off sale when the patent leaves the pool.
+
+    Called by the pool in the same transaction as the lapse or withdrawal, so a lapsed patent
+    is never on sale with open-licence terms: its listings become 已下架 (withdrawn, hidden
+    from the catalogue and the big screen) with the reason in the audit log. Drafts are left
+    as drafts; publishing them again is refused while the patent is out of the pool.
+    """
+    stmt = (
+        select(Listing)
+        .join(ListingPatent, ListingPatent.listing_id == Listing.id)
+        .where(ListingPatent.patent_id == patent_id, Listing.status == "published")
+        .order_by(Listing.id)
+    )
+    listings = list(session.scalars(stmt))
+    for listing in listings:
+        listing.status = "withdrawn"
+        record_audit(
+            session,
+            actor=actor,
+            action="listing.auto_withdraw",
+            subject=listing,
+            detail={"from": "published", "to": "withdrawn", "patent_id": patent_id,
+                    "comment": reason},
+        )  # fmt: skip
+    session.flush()
+    return listings
 
 
 def _listing_for_manager(session: Session, *, actor: User | None, listing_id: int) -> Listing:
@@ -738,6 +821,13 @@ def record_signed_deal(
     listing.deals_signed += 1
     listing.signed_amount = (listing.signed_amount or Decimal(0)) + amount
     session.flush()
+    record_audit(
+        session,
+        actor=actor,
+        action="listing.deal",
+        subject=listing,
+        detail={"amount": amount, "deals_signed": listing.deals_signed},
+    )
     return listing
 
 
@@ -753,7 +843,7 @@ def submit_inquiry(
     user: User | None = None,
 ) -> Inquiry:
     """Store a visitor's message about a published listing for its institution to answer."""
-    get_listing(session, listing_id=listing_id)
+    listing = get_listing(session, listing_id=listing_id)
     _refuse_unstorable(
         name=name, message=message, organisation=organisation, email=email, phone=phone
     )
@@ -782,6 +872,14 @@ def submit_inquiry(
     )
     session.add(inquiry)
     session.flush()
+    record_audit(
+        session,
+        actor=user,
+        action="inquiry.submit",
+        subject=inquiry,
+        detail={"listing_id": listing_id},
+        institution_id=listing.institution_id,
+    )
     return inquiry
 
 
@@ -833,8 +931,18 @@ def set_inquiry_handled(
     if row is None or not perm.can_manage_institution(actor, row[1].institution_id):
         raise NotFound(f"留言 {inquiry_id} 不存在 (inquiry not found)")
     inquiry, listing = row
+    before = inquiry.handled
     inquiry.handled = handled
     session.flush()
+    if before != handled:
+        record_audit(
+            session,
+            actor=actor,
+            action="inquiry.handled" if handled else "inquiry.reopen",
+            subject=inquiry,
+            detail={"listing_id": listing.id},
+            institution_id=listing.institution_id,
+        )
     return inquiry, listing
 
 

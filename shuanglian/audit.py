@@ -7,14 +7,17 @@ institution's staff can read their own institution's entries without joining eve
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, inspect, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shuanglian.db import Base, utcnow
+from shuanglian.importing import ImportReport
 
 _SKIP = {"created_at", "updated_at", "password_hash", "token_hash"}
 
@@ -112,3 +115,42 @@ def audit_trail(session: Session, *, subject_type: str, subject_id: int) -> list
         .order_by(AuditEntry.id)
     )
     return list(session.scalars(stmt))
+
+
+IMPORT_COUNTS = ("inserted", "updated", "unchanged", "rejected")
+
+
+def record_import(
+    session: Session,
+    *,
+    actor: Any,
+    kind: str,
+    files: Path | str | Sequence[Path | str],
+    report: ImportReport | Mapping[str, Any],
+    subject: Subject = None,
+    institution_id: int | None = None,
+    **extra: Any,
+) -> AuditEntry | None:
+    """Log a finished import as `import.<kind>` with the file name(s) and the counts.
+
+    The file is named as the person chose it (uploads keep the browser's file name), never a
+    server path. A dry run changed nothing, so it leaves no entry and None is returned.
+    """
+    counts = report.as_dict() if isinstance(report, ImportReport) else dict(report)
+    if counts.get("dry_run"):
+        return None
+    paths = [files] if isinstance(files, str | Path) else list(files)
+    names = [Path(p).name for p in paths]
+    detail: dict[str, Any] = {
+        "file": "、".join(names),
+        **{k: int(counts.get(k) or 0) for k in IMPORT_COUNTS},
+        **{k: v for k, v in extra.items() if v is not None},
+    }
+    return record_audit(
+        session,
+        actor=actor,
+        action=f"import.{kind}",
+        subject=subject,
+        detail=detail,
+        institution_id=institution_id,
+    )

@@ -73,7 +73,7 @@ async def login_submit(request: Request, session: SessionDep) -> Response:
         ctx["errors"] = {"password": "用户名或密码不正确 (wrong username or password)"}
         return render(request, "accounts/login.html", ctx, status_code=401)
     limiter.reset(client, username)
-    record_audit(session, actor=user, action="user.login", subject=("users", user.id))
+    record_audit(session, actor=user, action="user.login", subject=user)
     session.commit()
     log_in(request, user_id=user.id, version=service.session_version(user))
     return RedirectResponse(target if target != "/" else _home_for(user), status_code=303)

@@ -98,7 +98,7 @@ def create_user(
     institution that does not exist yet is created, an unknown enterprise is an error.
     """
     if institution_name and institution_name.strip():
-        institution_id = _institution_id_for_name(session, institution_name.strip())
+        institution_id = _institution_id_for_name(session, institution_name.strip(), actor=actor)
     if enterprise_ref and enterprise_ref.strip():
         enterprise_id = _enterprise_id_for_ref(session, enterprise_ref.strip())
     username = _clean_text(username, field="username", limit=80) or ""
@@ -147,7 +147,7 @@ def create_user(
         session,
         actor=actor,
         action="user.create",
-        subject=("users", user.id),
+        subject=user,
         detail={"text": f"{username} ({role})"},
     )
     return user
@@ -209,12 +209,20 @@ def _clean_text(value: str | None, *, field: str, limit: int) -> str | None:
     return text
 
 
-def _institution_id_for_name(session: Session, name: str) -> int:
+def _institution_id_for_name(session: Session, name: str, *, actor: User | None) -> int:
     inst = session.scalar(select(Institution).where(Institution.name == name))
     if inst is None:
         inst = Institution(name=name)
         session.add(inst)
         session.flush()
+        record_audit(
+            session,
+            actor=actor,
+            action="institution.create",
+            subject=inst,
+            detail={"text": name},
+            institution_id=inst.id,
+        )
     return inst.id
 
 
@@ -256,7 +264,7 @@ def change_password(
     check_password_strength(new_password, field="new_password")
     user.password_hash = hash_password(new_password)
     session.flush()
-    record_audit(session, actor=user, action="user.password_change", subject=("users", user.id))
+    record_audit(session, actor=user, action="user.password_change", subject=user)
     return user
 
 
@@ -269,7 +277,7 @@ def reset_password(
     check_password_strength(new_password, field="new_password")
     user.password_hash = hash_password(new_password)
     session.flush()
-    record_audit(session, actor=actor, action="user.password_reset", subject=("users", user.id))
+    record_audit(session, actor=actor, action="user.password_reset", subject=user)
     return user
 
 
@@ -285,7 +293,7 @@ def set_user_active(session: Session, *, actor: User | None, user_id: int, activ
         session,
         actor=actor,
         action="user.enable" if active else "user.disable",
-        subject=("users", user.id),
+        subject=user,
     )
     return user
 

@@ -154,3 +154,154 @@ def record_import(
         detail=detail,
         institution_id=institution_id,
     )
+
+
+# --- What people read: action and subject names, one line of detail ------------------------
+# Every action string the code writes has its name here (zh, en); tests/test_audit_labels.py
+# finds every `record_audit` / `record_import` call and every workflow machine and fails when
+# one is missing. An unknown action (an old row, a test) is shown as written.
+
+AUDIT_ACTION_LABELS: dict[str, tuple[str, str]] = {
+    # accounts
+    "user.login": ("登录", "Logged in"),
+    "user.create": ("创建用户", "Created a user"),
+    "user.password_change": ("修改密码", "Changed password"),
+    "user.password_reset": ("重置密码", "Reset a password"),
+    "user.enable": ("启用账号", "Enabled an account"),
+    "user.disable": ("停用账号", "Disabled an account"),
+    "token.create": ("创建 API 令牌", "Created an API token"),
+    "token.revoke": ("吊销 API 令牌", "Revoked an API token"),
+    # organisations
+    "institution.create": ("新增机构", "Added an institution"),
+    "enterprise.update": ("修改企业资料", "Edited an enterprise profile"),
+    "demand.create": ("发布技术需求", "Published a technical demand"),
+    "demand.update": ("修改技术需求", "Edited a technical demand"),
+    # imports
+    "import.patents": ("导入专利", "Imported patents"),
+    "import.enterprises": ("导入企业", "Imported enterprises"),
+    "import.demands": ("导入技术需求", "Imported technical demands"),
+    "import.assessments": ("导入自评表", "Imported self-assessments"),
+    "import.feedback": ("导入企业反馈表", "Imported enterprise feedback"),
+    "import.sync": ("动态盘点（法律状态更新）", "Dynamic inventory (status update)"),
+    # inventory
+    "college.create": ("新增院系", "Added a college"),
+    "reviewer.assign": ("指定审核人", "Assigned a reviewer"),
+    "batch.create": ("创建盘点批次", "Created an inventory batch"),
+    "item.assign_college": ("分配院系", "Assigned a college"),
+    "assessment.save": ("保存自评", "Saved a self-assessment"),
+    "review.submit": ("提交审核", "Submitted for review"),
+    "review.college_approve": ("院系通过", "Approved (college)"),
+    "review.college_return": ("院系退回", "Returned (college)"),
+    "review.college_reject": ("院系不通过", "Rejected (college)"),
+    "review.institution_approve": ("单位通过", "Approved (institution)"),
+    "review.institution_return": ("单位退回", "Returned (institution)"),
+    "review.institution_reject": ("单位不通过", "Rejected (institution)"),
+    "review.withdraw": ("单位撤回出库", "Withdrawn from the pool"),
+    "review.lapse": ("失效出库", "Lapsed: out of the pool"),
+    "review.restore": ("权利恢复重新入库", "Restored: back in the pool"),
+    "pool.enter": ("进入可转化资源库", "Entered the convertible pool"),
+    "pool.leave": ("移出可转化资源库", "Left the convertible pool"),
+    "pool.assess": ("重新评价资源库", "Re-graded the pool"),
+    "pool.tiers": ("重新分层", "Re-tiered the pool"),
+    "push.round": ("推送轮次", "Push round"),
+    "feedback.submit": ("企业反馈", "Enterprise feedback"),
+    # supermarket
+    "listing.create": ("创建成果", "Created a listing"),
+    "listing.update": ("修改成果", "Edited a listing"),
+    "listing.patents": ("更改成果所含专利", "Changed a listing's patents"),
+    "listing.status": ("更改成果状态", "Changed a listing's status"),
+    "listing.auto_withdraw": ("专利出库，成果自动下架", "Patent left the pool: listing withdrawn"),
+    "listing.deal": ("登记成交", "Recorded a signed deal"),
+    "inquiry.submit": ("收到咨询留言", "Inquiry received"),
+    "inquiry.handled": ("留言已处理", "Inquiry handled"),
+    "inquiry.reopen": ("留言重新打开", "Inquiry reopened"),
+}
+
+# Record kinds by table name (subject_type), as people call them.
+SUBJECT_LABELS: dict[str, tuple[str, str]] = {
+    "users": ("用户", "User"),
+    "api_tokens": ("API 令牌", "API token"),
+    "institutions": ("机构", "Institution"),
+    "enterprises": ("企业", "Enterprise"),
+    "demands": ("技术需求", "Demand"),
+    "patents": ("专利", "Patent"),
+    "inventory_colleges": ("院系", "College"),
+    "inventory_reviewers": ("审核人", "Reviewer"),
+    "inventory_batches": ("盘点批次", "Inventory batch"),
+    "inventory_items": ("盘点条目", "Inventory item"),
+    "inventory_self_assessments": ("自评", "Self-assessment"),
+    "inventory_pool": ("资源库条目", "Pool entry"),
+    "inventory_push_rounds": ("推送轮次", "Push round"),
+    "inventory_feedback": ("企业反馈", "Feedback"),
+    "market_listings": ("成果", "Listing"),
+    "market_inquiries": ("咨询留言", "Inquiry"),
+}
+
+# State values that appear as `from` / `to` in entries, in words.
+STATE_WORDS: dict[str, tuple[str, str]] = {
+    "draft": ("草稿/待自评", "draft"),
+    "published": ("已上架", "published"),
+    "withdrawn": ("已下架/已撤回", "withdrawn"),
+    "college_review": ("待院系审核", "college review"),
+    "institution_review": ("待单位审核", "institution review"),
+    "approved": ("已入库", "approved"),
+    "returned": ("退回修改", "returned"),
+    "rejected": ("未通过", "rejected"),
+    "lapsed": ("已失效出库", "lapsed"),
+}
+
+
+def _pick(pair: tuple[str, str], lang: str) -> str:
+    return pair[1] if lang == "en" else pair[0]
+
+
+def action_label(action: str, lang: str = "zh") -> str:
+    """The action's name for people (the raw string only for an action the table lacks)."""
+    pair = AUDIT_ACTION_LABELS.get(action)
+    return _pick(pair, lang) if pair else action
+
+
+def subject_type_label(subject_type: str | None, lang: str = "zh") -> str:
+    """The record kind's name for people."""
+    if not subject_type:
+        return ""
+    pair = SUBJECT_LABELS.get(subject_type)
+    return _pick(pair, lang) if pair else subject_type
+
+
+def detail_line(entry: AuditEntry, lang: str = "zh") -> str:
+    """One line saying what the entry's detail holds: file and counts, comment, state change."""
+    d = entry.detail or {}
+    en = lang == "en"
+    parts: list[str] = []
+    if entry.action.startswith("import.") and "file" in d:
+        counts = [int(d.get(k) or 0) for k in IMPORT_COUNTS]
+        if en:
+            parts.append(
+                f"file {d['file']}: {counts[0]} new, {counts[1]} updated, "
+                f"{counts[2]} unchanged, {counts[3]} rejected"
+            )
+        else:
+            parts.append(
+                f"文件 {d['file']}：新增 {counts[0]}，更新 {counts[1]}，"
+                f"未变 {counts[2]}，拒绝 {counts[3]}"
+            )
+        for key, zh in (("left_pool", "出库"), ("restored", "恢复入库")):
+            if d.get(key):
+                parts.append(f"{key} {d[key]}" if en else f"{zh} {d[key]}")
+    if d.get("from") and d.get("to") and d["from"] != d["to"]:
+        words = [_pick(STATE_WORDS.get(s, (s, s)), lang) for s in (d["from"], d["to"])]
+        parts.append(" → ".join(words))
+    if d.get("text"):
+        parts.append(str(d["text"]))
+    if d.get("comment"):
+        parts.append(f"comment: {d['comment']}" if en else f"意见：{d['comment']}")
+    if not parts:  # counts of a bulk job (grades, tiers, a round's pushes)
+        after = d.get("after") if isinstance(d.get("after"), dict) else {}
+        for key in ("grades", "tiers", "deal_suggestions", "amount"):
+            if key in d:
+                parts.append(f"{key}: {d[key]}")
+        for key in ("patents_considered", "pushes_made", "added", "skipped", "intent"):
+            if after and key in after:
+                parts.append(f"{key}: {after[key]}")
+    return "；".join(parts) if not en else "; ".join(parts)

@@ -22,7 +22,7 @@ from shuanglian.accounts.passwords import (
     needs_rehash,
     verify_password,
 )
-from shuanglian.audit import AuditEntry, record_audit
+from shuanglian.audit import record_audit
 from shuanglian.db import utcnow
 from shuanglian.enterprises.models import Enterprise
 from shuanglian.errors import DomainError, NotFound
@@ -42,25 +42,6 @@ def _dummy_hash() -> str:
     unknown name costs the same time as one for a known name (no username probing by timing).
     Made on first use, not at import."""
     return hash_password("not-a-real-password-0")
-
-
-def list_audit_events(
-    session: Session, *, actor: User | None, offset: int = 0, limit: int = 50
-) -> tuple[list[tuple[AuditEntry, str | None]], int]:
-    """One page of the audit log, most recent first, each event with its user's login name
-    (None for the system or a deleted user), and the total; admin only."""
-    perm.require_role(actor, perm.ADMIN)
-    stmt = (
-        select(AuditEntry, User.username)
-        .outerjoin(User, User.id == AuditEntry.actor_id)
-        .order_by(AuditEntry.id.desc())
-        .offset(offset)
-        .limit(limit)
-    )
-    # Outer join: an event by the system or a deleted user has no name.
-    rows: list[tuple[AuditEntry, str | None]] = [(e, name) for e, name in session.execute(stmt)]
-    total = session.scalar(select(func.count()).select_from(AuditEntry)) or 0
-    return rows, total
 
 
 def get_user(session: Session, *, user_id: int) -> User:

@@ -358,6 +358,7 @@ def save_self_assessment(
         action="assessment.save",
         subject=assessment,
         detail={"before": before, "after": snapshot(assessment)},
+        institution_id=item.institution_id,
     )
     if submit:
         apply_transition(session, actor=actor, item_id=item.id, action="submit")

@@ -86,12 +86,15 @@ def record_audit(
 
     `actor` is a User or None (the system, a scheduled job). `subject` is an ORM object (its
     table and id are recorded; it is flushed first so a new object has its id) or a
-    `(type, id)` pair. The institution defaults to the subject's own `institution_id`.
+    `(type, id)` pair. The institution defaults to the subject's own `institution_id` (an
+    institution's own id when the subject is one).
     """
     if subject is not None and not isinstance(subject, tuple):
         session.flush()
     subject_type, subject_id = _subject_key(subject)
-    if institution_id is None and subject is not None and not isinstance(subject, tuple):
+    if institution_id is None and subject_type == "institutions":
+        institution_id = subject_id  # an institution's own entry concerns that institution
+    elif institution_id is None and subject is not None and not isinstance(subject, tuple):
         institution_id = getattr(subject, "institution_id", None)
     entry = AuditEntry(
         actor_id=getattr(actor, "id", None),

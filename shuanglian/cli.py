@@ -140,7 +140,7 @@ def stats(as_json: JsonOpt = False) -> None:
     """数据概况 (counts of what is in the database)."""
 
     def do(settings: Settings) -> dict[str, int]:
-        from shuanglian.stats import database_counts
+        from shuanglian.figures import database_counts
 
         with open_session(settings) as session:
             return database_counts(session)

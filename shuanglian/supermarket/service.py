@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -30,6 +29,7 @@ from shuanglian.accounts.models import User
 from shuanglian.audit import record_audit, snapshot
 from shuanglian.db import utcnow
 from shuanglian.errors import DomainError, NotFound
+from shuanglian.figures import headline_figures, today_in_china
 from shuanglian.inventory.models import PoolEntry
 from shuanglian.patents.models import Patent
 from shuanglian.supermarket import search_terms
@@ -53,7 +53,6 @@ MODES: dict[str, tuple[str, str]] = {
 SORTS = ("newest", "popular", "price_asc", "price_desc", "trl")
 MAX_PACKAGE = 20
 # Exhibition days are Beijing days: "scans today" must not roll over at 08:00 local time.
-CHINA_TZ = timezone(timedelta(hours=8), "CST")
 _INDUSTRY_CODE = re.compile(r"^[A-T]?\d{0,4}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -94,11 +93,6 @@ class ListingInput:
     open_licence_terms: str | None = None
     contact_name: str | None = None
     featured: bool = False
-
-
-def today_in_china() -> date:
-    """The calendar day in Beijing time."""
-    return datetime.now(CHINA_TZ).date()
 
 
 def _fence(values: list[str]) -> str:
@@ -747,28 +741,7 @@ def record_visit(session: Session, *, listing_id: int, source: str | None) -> bo
 
 def screen_figures(session: Session) -> dict[str, Any]:
     """Live figures for the big screen: listings, scans today, contracts signed, amount."""
-    published = Listing.status == "published"
-    listings = session.scalar(select(func.count()).select_from(Listing).where(published)) or 0
-    scans_today = (
-        session.scalar(
-            select(func.coalesce(func.sum(ListingDailyStat.scans), 0)).where(
-                ListingDailyStat.day == today_in_china()
-            )
-        )
-        or 0
-    )
-    contracts, amount = session.execute(
-        select(
-            func.coalesce(func.sum(Listing.deals_signed), 0),
-            func.coalesce(func.sum(Listing.signed_amount), 0),
-        )
-    ).one()
-    return {
-        "listings": int(listings),
-        "scans_today": int(scans_today),
-        "contracts": int(contracts),
-        "amount": Decimal(amount or 0).quantize(Decimal("0.01")),
-    }
+    return headline_figures(session, keys=("listings", "scans_today", "contracts", "amount"))
 
 
 def featured_listings(session: Session, *, limit: int = 12) -> list[Listing]:

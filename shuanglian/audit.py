@@ -139,7 +139,7 @@ def record_import(
     The file is named as the person chose it (uploads keep the browser's file name), never a
     server path. A dry run changed nothing, so it leaves no entry and None is returned.
     """
-    counts = report.as_dict() if isinstance(report, ImportReport) else dict(report)
+    counts: dict[str, Any] = report.as_dict() if isinstance(report, ImportReport) else dict(report)
     if counts.get("dry_run"):
         return None
     paths = [files] if isinstance(files, str | Path) else list(files)

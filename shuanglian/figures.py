@@ -54,7 +54,7 @@ class Figure:
     label_en: str
     definition: str  # zh-CN, one line
     definition_en: str
-    query: Callable[[date], tuple[Select[Any], Any]]
+    query: Callable[[date], tuple[Any, Any]]  # (one-column aggregate SELECT, column)
     money: bool = False  # 万元, a Decimal with two places
 
 

@@ -167,7 +167,7 @@ def list_audit_rows(
 
 # subject_type → (query of (id, name, link target id) for some ids, link pattern or None).
 # The link target is the id the page is addressed by (a pool entry's page is its patent's).
-_Namer = Callable[[list[int]], Select[Any]]
+_Namer = Callable[[list[int]], Any]  # a SELECT of (id, name, link target id)
 _NAMERS: dict[str, tuple[_Namer, str | None]] = {
     "users": (lambda ids: select(User.id, User.username, User.id).where(User.id.in_(ids)), None),
     "api_tokens": (

@@ -40,7 +40,7 @@ ROLE_LABELS = {
 MSG_LOGIN = "请先登录 (please log in)"
 MSG_ROLE = "您的角色无权进行此操作 (your role may not do this)"
 MSG_ADMIN = "只有平台管理员可以执行此操作 (admin only)"
-MSG_INSTITUTION = "只能管理本机构的数据 (only your own institution's data)"
+MSG_INSTITUTION = "只能管理本单位的数据 (only your own institution's data)"
 MSG_ENTERPRISE = "只能管理本企业的数据 (only your own enterprise's data)"
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from shuanglian.audit import record_audit
+from shuanglian.audit import MACHINE_STATE_LABELS, record_audit, snapshot
 from shuanglian.errors import DomainError
 
 # (session, actor, obj) -> None; raises PermissionDenied with a sentence when the actor may not.
@@ -48,6 +48,9 @@ class Machine:
     state_attr: str = "status"
     effects: tuple[Effect, ...] = field(default=())
     field_labels: Mapping[str, str] = field(default_factory=dict)  # field -> zh label
+
+    def __post_init__(self) -> None:
+        MACHINE_STATE_LABELS[self.name] = self.states
 
     def transition(self, action: str) -> Transition | None:
         """The transition named `action`, if the table has one."""
@@ -121,6 +124,7 @@ def apply_transition(
         if value is None or (isinstance(value, str) and not value.strip()):
             label = machine.field_labels.get(name, name)
             raise DomainError(f"“{t.label}”需要填写{label} ({name} is required)", field=name)
+    before = snapshot(obj)
     new_state = target or t.target
     setattr(obj, machine.state_attr, new_state)
     for effect in machine.effects:
@@ -134,6 +138,8 @@ def apply_transition(
             "from": state,
             "to": new_state,
             **{k: v for k, v in fields.items() if v is not None},
+            "before": before,
+            "after": snapshot(obj),
         },
     )
     return t

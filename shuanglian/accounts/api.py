@@ -6,15 +6,15 @@ role; no response ever carries a password hash.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from shuanglian.accounts import audit_view, service
 from shuanglian.accounts import permissions as perm
-from shuanglian.accounts import service
-from shuanglian.web.deps import MAX_ID, CsrfDep, CurrentUser, IdPath, SessionDep
+from shuanglian.web.deps import MAX_ID, CsrfDep, CurrentUser, IdPath, LangDep, SessionDep
 from shuanglian.web.schemas import ERROR_RESPONSES, ListResponse
 from shuanglian.web.security import log_in
 
@@ -103,9 +103,14 @@ class AuditEventRead(BaseModel):
     user_id: int | None = None
     username: str | None = Field(default=None, description="null: the system or a deleted user")
     action: str
+    action_label: str = Field(description="the action in words (zh, or en with ?lang=en)")
     subject_type: str | None = None
     subject_id: int | None = None
+    subject: str = Field(default="", description="the record in words")
+    link: str | None = Field(default=None, description="site path of the record's page")
+    institution_id: int | None = None
     detail: dict[str, Any] | None = None
+    detail_text: str = Field(default="", description="one line: file and counts, comment ...")
 
 
 @router.get("/me", response_model=UserRead, summary="当前用户 / who am I")
@@ -225,26 +230,50 @@ def reset_password_api(
 
 
 @router.get(
-    "/audit", response_model=ListResponse[AuditEventRead], summary="审计日志 / audit log (admin)"
+    "/audit",
+    response_model=ListResponse[AuditEventRead],
+    summary="审计日志 / audit log (admin: all; institution staff: own institution)",
 )
 def audit_api(
     session: SessionDep,
     user: CurrentUser,
+    lang: LangDep,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    username: Annotated[str | None, Query(max_length=80, description="actor; system")] = None,
+    action: Annotated[
+        str | None, Query(max_length=60, description="exact (user.login) or family (import)")
+    ] = None,
+    subject_type: Annotated[str | None, Query(max_length=60, description="e.g. patents")] = None,
+    date_from: Annotated[date | None, Query(description="China day, included")] = None,
+    date_to: Annotated[date | None, Query(description="China day, included")] = None,
 ) -> ListResponse[AuditEventRead]:
-    rows, total = service.list_audit_events(session, actor=user, offset=offset, limit=limit)
+    flt = audit_view.AuditFilter(
+        username=username or None,
+        action=action or None,
+        subject_type=subject_type or None,
+        date_from=date_from,
+        date_to=date_to,
+    )
+    rows, total = audit_view.list_audit_rows(
+        session, actor=user, flt=flt, offset=offset, limit=limit, lang=lang
+    )
     items = [
         AuditEventRead(
-            id=event.id,
-            at=event.at,
-            user_id=event.actor_id,
-            username=name,
-            action=event.action,
-            subject_type=event.subject_type,
-            subject_id=event.subject_id,
-            detail=event.detail,
+            id=r.entry.id,
+            at=r.entry.at,
+            user_id=r.entry.actor_id,
+            username=r.entry.actor_name if r.entry.actor_id is not None else None,
+            action=r.entry.action,
+            action_label=r.action_label,
+            subject_type=r.entry.subject_type,
+            subject_id=r.entry.subject_id,
+            subject=r.subject,
+            link=r.link,
+            institution_id=r.entry.institution_id,
+            detail=r.entry.detail,
+            detail_text=r.detail,
         )
-        for event, name in rows
+        for r in rows
     ]
     return ListResponse[AuditEventRead](items=items, total=total, offset=offset, limit=limit)

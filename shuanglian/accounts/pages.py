@@ -8,14 +8,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
+from shuanglian.accounts import audit_view, service
 from shuanglian.accounts import permissions as perm
-from shuanglian.accounts import service
 from shuanglian.accounts.models import ROLES, User
 from shuanglian.audit import record_audit
 from shuanglian.enterprises.models import Enterprise
 from shuanglian.errors import DomainError
 from shuanglian.patents.models import Institution
-from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, PageDep, SessionDep
+from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, LangDep, PageDep, SessionDep
 from shuanglian.web.forms import form_text
 from shuanglian.web.security import log_in, log_out
 from shuanglian.web.templating import render
@@ -73,7 +73,7 @@ async def login_submit(request: Request, session: SessionDep) -> Response:
         ctx["errors"] = {"password": "用户名或密码不正确 (wrong username or password)"}
         return render(request, "accounts/login.html", ctx, status_code=401)
     limiter.reset(client, username)
-    record_audit(session, actor=user, action="user.login", subject=("users", user.id))
+    record_audit(session, actor=user, action="user.login", subject=user)
     session.commit()
     log_in(request, user_id=user.id, version=service.session_version(user))
     return RedirectResponse(target if target != "/" else _home_for(user), status_code=303)
@@ -298,15 +298,37 @@ async def admin_set_active(
 
 @router.get("/admin/audit", response_class=HTMLResponse)
 def admin_audit(
-    request: Request, session: SessionDep, user: CurrentUser, page: PageDep
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    page: PageDep,
+    lang: LangDep,
+    username: Annotated[str | None, Query(max_length=80)] = None,
+    action: Annotated[str | None, Query(max_length=60)] = None,
+    subject_type: Annotated[str | None, Query(max_length=60)] = None,
+    date_from: Annotated[str | None, Query(max_length=10)] = None,
+    date_to: Annotated[str | None, Query(max_length=10)] = None,
 ) -> HTMLResponse:
-    rows, _ = service.list_audit_events(
-        session, actor=user, offset=page.offset, limit=page.per_page
+    flt = audit_view.AuditFilter(
+        username=username or None,
+        action=action or None,
+        subject_type=subject_type or None,
+        date_from=audit_view.parse_day(date_from, field="date_from"),
+        date_to=audit_view.parse_day(date_to, field="date_to"),
     )
-    events = [event for event, _ in rows]
-    names = {event.actor_id: name for event, name in rows if name is not None}
+    rows, total = audit_view.list_audit_rows(
+        session, actor=user, flt=flt, offset=page.offset, limit=page.per_page, lang=lang
+    )
     return render(
-        request, "admin/audit.html", {"events": events, "names": names, "page": page.page}
+        request,
+        "admin/audit.html",
+        {
+            "rows": rows,
+            **page.context(total),
+            "filter": flt,
+            "actions": audit_view.action_choices(lang),
+            "subject_types": audit_view.subject_type_choices(lang),
+        },
     )
 
 

@@ -1,13 +1,27 @@
 """Who may do what: role checks and per-object checks, called by services (not only routes).
 
-Anonymous visitors are `None`. Every check raises `PermissionDenied` with a message a person can
-act on; the web layer turns it into a 403 page or the JSON error shape.
+The one permission module for every domain. Anonymous visitors are `None`. Every `require_*`
+check returns the (active) user it let through, or raises `PermissionDenied` with a sentence a
+person can act on; the web layer turns it into a 403 page or the JSON error shape. The `can_*` /
+`is_*` forms answer the same question as a bool for pages that only hide a button.
+
+Institution staff act only on their own institution; reviewers are named per level (college or
+institution) in `ReviewerAssignment`; enterprise users act only for their own enterprise.
+Admins (platform operators, local bureaus) may act everywhere.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from shuanglian.accounts.models import User
 from shuanglian.errors import PermissionDenied
+
+if TYPE_CHECKING:  # only for the annotation: inventory's models never import this module
+    from shuanglian.inventory.models import InventoryItem
 
 ADMIN = "admin"
 INSTITUTION_STAFF = "institution_staff"
@@ -23,11 +37,22 @@ ROLE_LABELS = {
     PILOT_PLATFORM: ("中试平台", "Pilot platform"),
 }
 
+MSG_LOGIN = "请先登录 (please log in)"
+MSG_ROLE = "您的角色无权进行此操作 (your role may not do this)"
+MSG_ADMIN = "只有平台管理员可以执行此操作 (admin only)"
+MSG_INSTITUTION = "只能管理本单位的数据 (only your own institution's data)"
+MSG_ENTERPRISE = "只能管理本企业的数据 (only your own enterprise's data)"
+
+
+def is_admin(user: User | None) -> bool:
+    """Platform operators (and local bureaus configured as admins) see every institution."""
+    return user is not None and user.is_active and user.role == ADMIN
+
 
 def require_login(user: User | None) -> User:
     """Return the user, or refuse an anonymous visitor."""
     if user is None or not user.is_active:
-        raise PermissionDenied("请先登录 (please log in)")
+        raise PermissionDenied(MSG_LOGIN)
     return user
 
 
@@ -35,7 +60,15 @@ def require_role(user: User | None, *roles: str) -> User:
     """Return the user when their role is one of `roles` (admin always passes)."""
     user = require_login(user)
     if user.role != ADMIN and user.role not in roles:
-        raise PermissionDenied("您的角色无权进行此操作 (your role may not do this)")
+        raise PermissionDenied(MSG_ROLE)
+    return user
+
+
+def require_admin(user: User | None) -> User:
+    """Return the user if an admin (platform-wide jobs such as push rounds and sync)."""
+    user = require_login(user)
+    if user.role != ADMIN:
+        raise PermissionDenied(MSG_ADMIN)
     return user
 
 
@@ -53,10 +86,10 @@ def can_manage_institution(user: User | None, institution_id: int | None) -> boo
 
 
 def require_institution(user: User | None, institution_id: int | None) -> User:
-    """Refuse anyone who is not admin or staff of `institution_id`."""
+    """Return the user if admin or staff of `institution_id`; refuse anyone else."""
     user = require_login(user)
     if not can_manage_institution(user, institution_id):
-        raise PermissionDenied("只能管理本机构的数据 (only your own institution's data)")
+        raise PermissionDenied(MSG_INSTITUTION)
     return user
 
 
@@ -74,8 +107,31 @@ def can_manage_enterprise(user: User | None, enterprise_id: int | None) -> bool:
 
 
 def require_enterprise(user: User | None, enterprise_id: int | None) -> User:
-    """Refuse anyone who is not admin or a user of `enterprise_id`."""
+    """Return the user if admin or a user of `enterprise_id`; refuse anyone else."""
     user = require_login(user)
     if not can_manage_enterprise(user, enterprise_id):
-        raise PermissionDenied("只能管理本企业的数据 (only your own enterprise's data)")
+        raise PermissionDenied(MSG_ENTERPRISE)
     return user
+
+
+def review_levels(session: Session, *, actor: User, item: InventoryItem) -> set[str]:
+    """The review levels ("college", "institution") the actor holds for this inventory item."""
+    from shuanglian.inventory.models import ReviewerAssignment  # inventory builds on accounts
+
+    if is_admin(actor):
+        return {"college", "institution"}
+    if not actor.is_active:
+        return set()
+    rows = session.scalars(
+        select(ReviewerAssignment).where(
+            ReviewerAssignment.user_id == actor.id,
+            ReviewerAssignment.institution_id == item.institution_id,
+        )
+    )
+    levels: set[str] = set()
+    for row in rows:
+        if row.level == "institution":
+            levels.add("institution")
+        elif row.level == "college" and row.college_id == item.college_id:
+            levels.add("college")
+    return levels

@@ -22,7 +22,7 @@ from shuanglian.accounts.passwords import (
     needs_rehash,
     verify_password,
 )
-from shuanglian.audit import AuditEntry, record_audit
+from shuanglian.audit import record_audit
 from shuanglian.db import utcnow
 from shuanglian.enterprises.models import Enterprise
 from shuanglian.errors import DomainError, NotFound
@@ -42,25 +42,6 @@ def _dummy_hash() -> str:
     unknown name costs the same time as one for a known name (no username probing by timing).
     Made on first use, not at import."""
     return hash_password("not-a-real-password-0")
-
-
-def list_audit_events(
-    session: Session, *, actor: User | None, offset: int = 0, limit: int = 50
-) -> tuple[list[tuple[AuditEntry, str | None]], int]:
-    """One page of the audit log, most recent first, each event with its user's login name
-    (None for the system or a deleted user), and the total; admin only."""
-    perm.require_role(actor, perm.ADMIN)
-    stmt = (
-        select(AuditEntry, User.username)
-        .outerjoin(User, User.id == AuditEntry.actor_id)
-        .order_by(AuditEntry.id.desc())
-        .offset(offset)
-        .limit(limit)
-    )
-    # Outer join: an event by the system or a deleted user has no name.
-    rows: list[tuple[AuditEntry, str | None]] = [(e, name) for e, name in session.execute(stmt)]
-    total = session.scalar(select(func.count()).select_from(AuditEntry)) or 0
-    return rows, total
 
 
 def get_user(session: Session, *, user_id: int) -> User:
@@ -98,7 +79,7 @@ def create_user(
     institution that does not exist yet is created, an unknown enterprise is an error.
     """
     if institution_name and institution_name.strip():
-        institution_id = _institution_id_for_name(session, institution_name.strip())
+        institution_id = _institution_id_for_name(session, institution_name.strip(), actor=actor)
     if enterprise_ref and enterprise_ref.strip():
         enterprise_id = _enterprise_id_for_ref(session, enterprise_ref.strip())
     username = _clean_text(username, field="username", limit=80) or ""
@@ -147,7 +128,7 @@ def create_user(
         session,
         actor=actor,
         action="user.create",
-        subject=("users", user.id),
+        subject=user,
         detail={"text": f"{username} ({role})"},
     )
     return user
@@ -209,12 +190,20 @@ def _clean_text(value: str | None, *, field: str, limit: int) -> str | None:
     return text
 
 
-def _institution_id_for_name(session: Session, name: str) -> int:
+def _institution_id_for_name(session: Session, name: str, *, actor: User | None) -> int:
     inst = session.scalar(select(Institution).where(Institution.name == name))
     if inst is None:
         inst = Institution(name=name)
         session.add(inst)
         session.flush()
+        record_audit(
+            session,
+            actor=actor,
+            action="institution.create",
+            subject=inst,
+            detail={"text": name},
+            institution_id=inst.id,
+        )
     return inst.id
 
 
@@ -256,7 +245,7 @@ def change_password(
     check_password_strength(new_password, field="new_password")
     user.password_hash = hash_password(new_password)
     session.flush()
-    record_audit(session, actor=user, action="user.password_change", subject=("users", user.id))
+    record_audit(session, actor=user, action="user.password_change", subject=user)
     return user
 
 
@@ -269,7 +258,7 @@ def reset_password(
     check_password_strength(new_password, field="new_password")
     user.password_hash = hash_password(new_password)
     session.flush()
-    record_audit(session, actor=actor, action="user.password_reset", subject=("users", user.id))
+    record_audit(session, actor=actor, action="user.password_reset", subject=user)
     return user
 
 
@@ -285,7 +274,7 @@ def set_user_active(session: Session, *, actor: User | None, user_id: int, activ
         session,
         actor=actor,
         action="user.enable" if active else "user.disable",
-        subject=("users", user.id),
+        subject=user,
     )
     return user
 

@@ -97,7 +97,7 @@ def init(as_json: JsonOpt = False) -> None:
 @app.command()
 def stats(as_json: JsonOpt = False) -> None:
     """数据概况 (counts of what is in the database)."""
-    from shuanglian.stats import database_counts
+    from shuanglian.figures import database_counts
 
     def do(settings: Settings) -> dict[str, int]:
         with open_session(settings) as session:

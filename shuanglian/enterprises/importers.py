@@ -33,6 +33,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shuanglian.accounts.models import User
+from shuanglian.audit import record_import
 from shuanglian.config import DEFAULT_IMPORT_BATCH_SIZE
 from shuanglian.enterprises.models import Demand, Enterprise
 from shuanglian.enterprises.service import RowRecord, upsert_demands, upsert_enterprises
@@ -113,7 +115,12 @@ class RowRejected(Exception):
 
 
 def import_enterprises(
-    session: Session, *, path: Path, dry_run: bool = False, batch_size: int | None = None
+    session: Session,
+    *,
+    path: Path,
+    dry_run: bool = False,
+    batch_size: int | None = None,
+    actor: User | None = None,
 ) -> ImportReport:
     """Import a registration export (CSV/xlsx); bad rows are reported, good rows upserted."""
     path = Path(path)
@@ -123,13 +130,15 @@ def import_enterprises(
         columns.update(find_columns(header, ENTERPRISE_OPTIONAL))
         report = ImportReport(dry_run=dry_run)
         records = _enterprise_records(rows, columns, report, source=path.name)
-        return upsert_enterprises(
+        upsert_enterprises(
             session,
             records=records,
             dry_run=dry_run,
             report=report,
             batch_size=batch_size or DEFAULT_IMPORT_BATCH_SIZE,
         )
+        record_import(session, actor=actor, kind="enterprises", files=path, report=report)
+        return report
     finally:
         _close(rows)
 
@@ -255,7 +264,12 @@ def _column_length(model: Any, field: str) -> int | None:
 
 
 def import_demands(
-    session: Session, *, path: Path, dry_run: bool = False, batch_size: int | None = None
+    session: Session,
+    *,
+    path: Path,
+    dry_run: bool = False,
+    batch_size: int | None = None,
+    actor: User | None = None,
 ) -> ImportReport:
     """Import technical demands; each row names its enterprise by credit code or exact name."""
     path = Path(path)
@@ -276,6 +290,7 @@ def import_demands(
         # Rows are rejected in two passes (parsing, then enterprise lookup per chunk); a person
         # reads the errors in file order.
         report.errors.sort(key=lambda error: error.row)
+        record_import(session, actor=actor, kind="demands", files=path, report=report)
         return report
     finally:
         _close(rows)

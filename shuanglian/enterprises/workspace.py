@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from shuanglian.accounts import permissions as perm
 from shuanglian.accounts.models import User
+from shuanglian.audit import record_audit
 from shuanglian.enterprises.models import Demand, Enterprise
 from shuanglian.enterprises.service import (
     DEMAND_STATUSES,
@@ -87,10 +88,18 @@ def update_enterprise_profile(
     enterprise = get_enterprise(session, enterprise_id=enterprise_id)
     perm.require_enterprise(actor, enterprise.id)
     values = _clean_profile(data)
+    before = {key: getattr(enterprise, key) for key in values}
     for key, value in values.items():
         setattr(enterprise, key, value)
     enterprise.search_text = enterprise_search_text(enterprise.name, enterprise.business_scope)
     session.flush()
+    record_audit(
+        session,
+        actor=actor,
+        action="enterprise.update",
+        subject=enterprise,
+        detail={"before": before, "after": values},
+    )
     return enterprise
 
 
@@ -107,6 +116,9 @@ def create_demand(
     demand.search_text = demand_search_text(demand.title, demand.description)
     session.add(demand)
     session.flush()
+    record_audit(
+        session, actor=actor, action="demand.create", subject=demand, detail={"after": values}
+    )
     return demand
 
 
@@ -130,10 +142,18 @@ def update_demand(
     values = _clean_demand(data)
     if values["status"] is None:
         del values["status"]
+    before = {key: getattr(demand, key) for key in values}
     for key, value in values.items():
         setattr(demand, key, value)
     demand.search_text = demand_search_text(demand.title, demand.description)
     session.flush()
+    record_audit(
+        session,
+        actor=actor,
+        action="demand.update",
+        subject=demand,
+        detail={"before": before, "after": values},
+    )
     return demand
 
 

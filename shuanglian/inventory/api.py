@@ -16,14 +16,13 @@ from sqlalchemy import select
 
 from shuanglian.accounts import permissions as perm
 from shuanglian.accounts.models import User
-from shuanglian.accounts.permissions import require_login
+from shuanglian.accounts.permissions import require_admin, require_institution, require_login
 from shuanglian.errors import DomainError, NotFound
 from shuanglian.importing import ImportReport
 from shuanglian.inventory import feedback as feedback_service
 from shuanglian.inventory import push as push_service
 from shuanglian.inventory import review as review_service
 from shuanglian.inventory import service, tiers
-from shuanglian.inventory.access import require_admin, require_institution
 from shuanglian.inventory.indicators import default_industry_link, explain
 from shuanglian.inventory.models import PoolEntry
 from shuanglian.inventory.pool import list_pool

@@ -6,11 +6,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shuanglian.accounts.models import User
+from shuanglian.accounts.permissions import require_enterprise
 from shuanglian.audit import record_audit, snapshot
 from shuanglian.errors import DomainError, NotFound
-from shuanglian.inventory.access import require_enterprise
 from shuanglian.inventory.models import Feedback, Push
 from shuanglian.inventory.schemas import FeedbackIn
+from shuanglian.patents.models import Patent
 
 SOURCES = ("api", "web", "excel")
 
@@ -76,6 +77,10 @@ def submit_feedback(
         action="feedback.submit",
         subject=fb,
         detail={"before": before, "after": snapshot(fb)},
+        # The patent's institution sees the market's answer in its own audit view.
+        institution_id=session.scalar(
+            select(Patent.institution_id).where(Patent.id == push.patent_id)
+        ),
     )
     return fb
 

@@ -17,10 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shuanglian.accounts.models import User
+from shuanglian.accounts.permissions import require_admin, require_enterprise, require_institution
+from shuanglian.audit import record_import
 from shuanglian.db import utcnow
 from shuanglian.errors import DomainError, ImportFailed
 from shuanglian.importing import ImportReport, RowError
-from shuanglian.inventory.access import require_admin, require_enterprise, require_institution
 from shuanglian.inventory.feedback import submit_feedback
 from shuanglian.inventory.models import (
     IMPLEMENTATION_STATUSES,
@@ -209,6 +210,7 @@ def import_assessments(
         )
     )
     report = ImportReport(dry_run=dry_run)
+    institutions: set[int] = set()  # whose items the file touched, for the audit entry
     # One savepoint around the whole file: a dry run undoes exactly this import, nothing else.
     outer = session.begin_nested()
     for rownum, cells in rows:
@@ -266,6 +268,7 @@ def import_assessments(
         except DomainError as exc:
             report.reject(rownum, number_header, exc.message)
             continue
+        institutions.add(item.institution_id)
         if existed:
             report.updated += 1
         else:
@@ -274,6 +277,15 @@ def import_assessments(
         outer.rollback()
     else:
         outer.commit()
+    record_import(
+        session,
+        actor=actor,
+        kind="assessments",
+        files=path,
+        report=report,
+        institution_id=next(iter(institutions)) if len(institutions) == 1 else None,
+        submitted=submit,
+    )
     return report
 
 
@@ -376,6 +388,14 @@ def import_feedback(
         outer.rollback()
     else:
         outer.commit()
+    record_import(
+        session,
+        actor=actor,
+        kind="feedback",
+        files=path,
+        report=report,
+        subject=("enterprises", enterprise_id),
+    )
     return report
 
 
@@ -557,6 +577,19 @@ def sync_inventory(
         )
         batch_id = batch.id
     session.flush()
+    record_import(
+        session,
+        actor=actor,
+        kind="sync",
+        files=path,
+        report=report,
+        subject=("institutions", institution_id) if institution_id else None,
+        institution_id=institution_id,
+        status_changes=status_changes,
+        left_pool=len(left_pool),
+        restored=len(restored),
+        new_batch_id=batch_id,
+    )
     return {
         **report.as_dict(),
         "new_patents": len(new_ids),

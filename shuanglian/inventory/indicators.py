@@ -20,6 +20,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from shuanglian.accounts.models import User
+from shuanglian.audit import record_audit
 from shuanglian.db import utcnow
 from shuanglian.enterprises.models import Demand, Enterprise
 from shuanglian.inventory.models import COOPERATION_INTENTS, Feedback, PoolEntry
@@ -403,6 +405,7 @@ def assess_pool(
     industry_link: IndustryLink,
     institution_id: int | None = None,
     as_of: date | None = None,
+    actor: User | None = None,
 ) -> dict[str, int]:
     """Recompute indicators and grades of every active pool entry; returns counts by grade."""
     as_of = as_of or utcnow().date()
@@ -435,4 +438,12 @@ def assess_pool(
             entry.assessed_at = now
             counts[result.grade] += 1
         session.flush()
+    record_audit(
+        session,
+        actor=actor,
+        action="pool.assess",
+        subject=("institutions", institution_id) if institution_id else None,
+        detail={"grades": counts, "as_of": as_of},
+        institution_id=institution_id,
+    )
     return counts

@@ -6,12 +6,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shuanglian.accounts.models import User
+from shuanglian.accounts.permissions import is_admin, require_institution
 from shuanglian.audit import record_audit, snapshot
 from shuanglian.db import utcnow
 from shuanglian.errors import DomainError, NotFound
-from shuanglian.inventory.access import is_admin, require_institution
 from shuanglian.inventory.models import PoolEntry
 from shuanglian.patents.models import Patent
+from shuanglian.supermarket.service import withdraw_listings_of_patent
 
 # Legal-status words (CNIPA 法律状态) meaning the right is gone; "有权" or pending keep a patent.
 LAPSED_MARKERS = ("无权", "失效", "终止", "届满", "撤回", "驳回", "放弃", "未缴年费", "视为")
@@ -70,6 +71,8 @@ def leave_pool(session: Session, *, actor: User | None, patent_id: int, reason: 
         subject=entry,
         detail={"before": before, "after": snapshot(entry), "comment": reason},
     )
+    # Cross-domain consequence, same transaction: what left the pool is no longer on sale.
+    withdraw_listings_of_patent(session, actor=actor, patent_id=patent_id, reason=reason)
     return entry
 
 

@@ -16,12 +16,12 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from shuanglian.accounts.models import User
+from shuanglian.accounts.permissions import require_admin, require_enterprise, require_institution
 from shuanglian.audit import record_audit, snapshot
 from shuanglian.config import Settings
 from shuanglian.db import utcnow
 from shuanglian.enterprises.models import Enterprise
 from shuanglian.errors import DomainError, NotFound
-from shuanglian.inventory.access import require_admin, require_enterprise, require_institution
 from shuanglian.inventory.indicators import IndustryLink, division_of, divisions_for_codes
 from shuanglian.inventory.models import PoolEntry, Push, PushRound
 from shuanglian.patents.models import Patent

@@ -13,20 +13,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shuanglian.accounts.models import User
-from shuanglian.inventory.access import is_admin, require_institution
-from shuanglian.inventory.models import (
-    COOPERATION_INTENTS,
-    Feedback,
-    InventoryItem,
-    PoolEntry,
-    Push,
-    SelfAssessment,
-)
-from shuanglian.patents.models import Institution, Patent
+from shuanglian.accounts.permissions import is_admin, require_institution
+from shuanglian.figures import figures_by_institution, headline_figures
+from shuanglian.patents.models import Institution
 
 COLUMNS = (
     "盘点数",
@@ -38,110 +31,30 @@ COLUMNS = (
     "有合作意向数",
     "已转化数",
 )
-CONVERTED_STATUSES = ("已许可", "已转让", "已作价入股")
-
-
-def _grouped(session: Session, stmt: Any) -> dict[int, int]:
-    return {k: int(v) for k, v in session.execute(stmt).all()}
+# Report column → the headline figure it shows (`shuanglian.figures` defines each one).
+COLUMN_FIGURES = {
+    "盘点数": "inventoried",
+    "入库数": "pooled",
+    "其中发明专利": "pooled_invention",
+    "_assessed": "assessed",
+    "_good": "assessed_good",
+    "推送企业数": "enterprises_reached",
+    "反馈数": "feedback",
+    "有合作意向数": "cooperation_intents",
+    "已转化数": "converted",
+}
 
 
 def _by_institution(session: Session, institution_id: int | None) -> dict[str, dict[int, Any]]:
-    def scoped(stmt: Any, col: Any) -> Any:
-        stmt = stmt.group_by(col)
-        return stmt.where(col == institution_id) if institution_id is not None else stmt
-
-    inst = InventoryItem.institution_id
-    pinst = Patent.institution_id
-    data = {
-        "盘点数": _grouped(session, scoped(select(inst, func.count()), inst)),
-        "入库数": _grouped(
-            session,
-            scoped(
-                select(PoolEntry.institution_id, func.count()).where(PoolEntry.active.is_(True)),
-                PoolEntry.institution_id,
-            ),
-        ),
-        "其中发明专利": _grouped(
-            session,
-            scoped(
-                select(PoolEntry.institution_id, func.count())
-                .join(Patent, Patent.id == PoolEntry.patent_id)
-                .where(PoolEntry.active.is_(True), Patent.patent_type == "invention"),
-                PoolEntry.institution_id,
-            ),
-        ),
-        "_assessed": _grouped(
-            session,
-            scoped(
-                select(inst, func.count()).join(
-                    SelfAssessment, SelfAssessment.item_id == InventoryItem.id
-                ),
-                inst,
-            ),
-        ),
-        "_good": _grouped(
-            session,
-            scoped(
-                select(inst, func.count())
-                .join(SelfAssessment, SelfAssessment.item_id == InventoryItem.id)
-                .where(SelfAssessment.value_grade == "高"),
-                inst,
-            ),
-        ),
-        "推送企业数": _grouped(
-            session,
-            scoped(
-                select(pinst, func.count(func.distinct(Push.enterprise_id)))
-                .select_from(Push)
-                .join(Patent, Patent.id == Push.patent_id),
-                pinst,
-            ),
-        ),
-        "反馈数": _grouped(
-            session,
-            scoped(
-                select(pinst, func.count())
-                .select_from(Feedback)
-                .join(Patent, Patent.id == Feedback.patent_id),
-                pinst,
-            ),
-        ),
-        "有合作意向数": _grouped(
-            session,
-            scoped(
-                select(pinst, func.count(func.distinct(Feedback.patent_id)))
-                .select_from(Feedback)
-                .join(Patent, Patent.id == Feedback.patent_id)
-                .where(Feedback.intent.in_(COOPERATION_INTENTS)),
-                pinst,
-            ),
-        ),
-        "已转化数": _grouped(
-            session,
-            scoped(
-                select(inst, func.count())
-                .join(Patent, Patent.id == InventoryItem.patent_id)
-                .outerjoin(SelfAssessment, SelfAssessment.item_id == InventoryItem.id)
-                .where(
-                    or_(
-                        func.coalesce(Patent.transfer_count, 0)
-                        + func.coalesce(Patent.licence_count, 0)
-                        > 0,
-                        SelfAssessment.implementation_status.in_(CONVERTED_STATUSES),
-                    )
-                ),
-                inst,
-            ),
-        ),
-    }
-    return data
+    grouped = figures_by_institution(
+        session, keys=COLUMN_FIGURES.values(), institution_id=institution_id
+    )
+    return {col: grouped[key] for col, key in COLUMN_FIGURES.items()}
 
 
-def _row(data: dict[str, dict[int, Any]], key: int | None) -> dict[str, Any]:
+def _row(data: dict[str, dict[int, Any]], key: int) -> dict[str, Any]:
     def get(col: str) -> int:
-        if key is None:
-            return sum(data[col].values())
-        return data[col].get(key, 0)
+        return int(data[col].get(key, 0))
 
     assessed = get("_assessed")
     row: dict[str, Any] = {col: get(col) for col in COLUMNS if col != "自评转化前景好占比"}
@@ -169,14 +82,10 @@ def inventory_report(
         else {}
     )
     rows = [{"institution_id": i, "institution": names.get(i, ""), **_row(data, i)} for i in ids]
-    total = _row(data, None)
-    # Enterprises reached overall are distinct across institutions, not a sum of the rows.
-    stmt = select(func.count(func.distinct(Push.enterprise_id)))
-    if institution_id is not None:
-        stmt = stmt.join(Patent, Patent.id == Push.patent_id).where(
-            Patent.institution_id == institution_id
-        )
-    total["推送企业数"] = session.scalar(stmt) or 0
+    # The total row is the figures themselves, not a sum of the rows: enterprises reached are
+    # distinct across institutions, and records of patents without an institution count too.
+    overall = headline_figures(session, keys=COLUMN_FIGURES.values(), institution_id=institution_id)
+    total = _row({col: {0: overall[key]} for col, key in COLUMN_FIGURES.items()}, 0)
     return {"columns": list(COLUMNS), "institutions": rows, "total": total}
 
 

@@ -1,68 +1,132 @@
-"""Review (审核) as a state machine held in data: college reviewer → institution reviewer.
+"""Review (审核) of inventory items: the first machine on `shuanglian.workflow`.
 
-`TRANSITIONS` is the whole rule book: for each action, the states it may start from, the state
-it leads to and who may take it. Anything not in the table is refused with a zh-CN message.
+`REVIEW` is the whole rule book: the states an item goes through (with their names for people),
+and for each action the states it may start from, the state it leads to, who may take it and
+whether a comment is required. Entering and leaving the convertible pool are the machine's
+effects, so they happen in the same transaction as the step and nowhere else. Anything not in
+the table is refused with a sentence naming the item's state and what may be done from it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy.orm import Session
 
+from shuanglian import workflow
 from shuanglian.accounts.models import User
-from shuanglian.audit import record_audit, snapshot
+from shuanglian.accounts.permissions import is_admin, require_institution, review_levels
 from shuanglian.errors import DomainError, NotFound, PermissionDenied
-from shuanglian.inventory.access import require_institution, review_levels
 from shuanglian.inventory.models import InventoryItem
 from shuanglian.inventory.pool import enter_pool, leave_pool
 from shuanglian.patents.models import Patent
 
-STATUS_LABELS: dict[str, str] = {
-    "draft": "待自评 (awaiting self-assessment)",
-    "college_review": "待院系审核 (awaiting college review)",
-    "institution_review": "待单位审核 (awaiting institution review)",
-    "approved": "已入库 (approved, in the pool)",
-    "returned": "退回修改 (returned for revision)",
-    "rejected": "未通过 (rejected)",
-    "withdrawn": "单位已撤回 (withdrawn by the institution)",
-    "lapsed": "已失效出库 (left the pool: lapsed; back on restoration)",
+STATES: dict[str, tuple[str, str]] = {
+    "draft": ("待自评", "awaiting self-assessment"),
+    "college_review": ("待院系审核", "awaiting college review"),
+    "institution_review": ("待单位审核", "awaiting institution review"),
+    "approved": ("已入库", "approved, in the pool"),
+    "returned": ("退回修改", "returned for revision"),
+    "rejected": ("未通过", "rejected"),
+    "withdrawn": ("单位已撤回", "withdrawn by the institution"),
+    "lapsed": ("已失效出库", "left the pool: lapsed; back on restoration"),
 }
-
-# Who: "staff" = the institution's own staff (fill in and submit, withdraw); "college" /
-# "institution" = a reviewer of that level; "system" = dynamic inventory (sync), never a person.
-
-
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    sources: tuple[str, ...]
-    target: str
-    who: str
-    label: str
-    needs_comment: bool = False
+# "中文 (English)", as pages and the CLI have always shown a status.
+STATUS_LABELS: dict[str, str] = {state: f"{zh} ({en})" for state, (zh, en) in STATES.items()}
 
 
-TRANSITIONS: tuple[Transition, ...] = (
-    Transition("submit", ("draft", "returned"), "college_review", "staff", "提交审核"),
-    Transition("college_approve", ("college_review",), "institution_review", "college", "院系通过"),
-    Transition("college_return", ("college_review",), "returned", "college", "院系退回", True),
-    Transition("college_reject", ("college_review",), "rejected", "college", "院系不通过", True),
-    Transition(
-        "institution_approve", ("institution_review",), "approved", "institution", "单位通过"
+# --- Who may take a step (workflow.Permission: raise PermissionDenied, return nothing) -----
+
+
+def _staff(session: Session, actor: User | None, item: InventoryItem) -> None:
+    """The item's own institution's staff (or an admin)."""
+    require_institution(actor, item.institution_id)
+
+
+def _staff_with_assessment(session: Session, actor: User | None, item: InventoryItem) -> None:
+    """Staff, and only once the self-assessment the reviewers will read exists."""
+    _staff(session, actor, item)
+    if item.assessment is None:
+        raise DomainError("请先完成自评再提交 (complete the self-assessment first)")
+
+
+def _reviewer(level: str) -> workflow.Permission:
+    level_zh = "院系审核人" if level == "college" else "单位审核人"
+
+    def may(session: Session, actor: User | None, item: InventoryItem) -> None:
+        if actor is None or not actor.is_active:
+            raise PermissionDenied("请先登录 (please log in)")
+        if level not in review_levels(session, actor=actor, item=item):
+            raise PermissionDenied(
+                f"当前为{STATUS_LABELS.get(item.status, item.status)}阶段，需由{level_zh}审核 "
+                f"(this stage needs a {level}-level reviewer)"
+            )
+
+    may.__doc__ = f"A {level}-level reviewer of the item (or an admin)."
+    return may
+
+
+def _system(session: Session, actor: User | None, item: InventoryItem) -> None:
+    """Dynamic inventory (sync, actor None) or an admin acting for it; never other people."""
+    if actor is not None and not is_admin(actor):
+        raise PermissionDenied("只能由系统（动态盘点）或管理员执行 (system or admin only)")
+
+
+# --- What a step does besides changing the status ------------------------------------------
+
+
+def _keep_comment(
+    session: Session, item: InventoryItem, t: workflow.Transition, actor: Any, fields: Mapping
+) -> None:
+    """The latest reviewer's comment is what the staff read on the item's page."""
+    item.last_comment = fields.get("comment")
+
+
+def _pool(
+    session: Session, item: InventoryItem, t: workflow.Transition, actor: Any, fields: Mapping
+) -> None:
+    """Approval puts the patent in the pool; withdrawal and lapse take it out (and off sale)."""
+    if item.status == "approved":
+        patent = session.get(Patent, item.patent_id)
+        assert patent is not None  # FK guarantees it
+        enter_pool(session, actor=actor, patent=patent)
+    elif t.action in ("withdraw", "lapse"):
+        reason = f"{t.label}：{fields.get('comment')}"
+        leave_pool(session, actor=actor, patent_id=item.patent_id, reason=reason)
+
+
+T = workflow.Transition
+REVIEW = workflow.Machine(
+    name="review",
+    states=STATES,
+    transitions=(
+        T("submit", ("draft", "returned"), "college_review", "提交审核", "Submit for review",
+          _staff_with_assessment),
+        T("college_approve", ("college_review",), "institution_review", "院系通过",
+          "Approve (college)", _reviewer("college")),
+        T("college_return", ("college_review",), "returned", "院系退回", "Return (college)",
+          _reviewer("college"), ("comment",)),
+        T("college_reject", ("college_review",), "rejected", "院系不通过", "Reject (college)",
+          _reviewer("college"), ("comment",)),
+        T("institution_approve", ("institution_review",), "approved", "单位通过",
+          "Approve (institution)", _reviewer("institution")),
+        T("institution_return", ("institution_review",), "returned", "单位退回",
+          "Return (institution)", _reviewer("institution"), ("comment",)),
+        T("institution_reject", ("institution_review",), "rejected", "单位不通过",
+          "Reject (institution)", _reviewer("institution"), ("comment",)),
+        T("withdraw", ("approved",), "withdrawn", "单位撤回出库", "Withdraw from the pool",
+          _staff, ("comment",)),
+        T("lapse", ("approved",), "lapsed", "失效出库", "Lapsed: out of the pool", _system,
+          ("comment",)),
+        # 恢复权利 (Patent Law Implementing Rules art. 6): a restored right puts the patent back.
+        T("restore", ("lapsed",), "approved", "权利恢复重新入库", "Restored: back in the pool",
+          _system, ("comment",)),
     ),
-    Transition(
-        "institution_return", ("institution_review",), "returned", "institution", "单位退回", True
-    ),
-    Transition(
-        "institution_reject", ("institution_review",), "rejected", "institution", "单位不通过", True
-    ),
-    Transition("withdraw", ("approved",), "withdrawn", "staff", "单位撤回出库", True),
-    Transition("lapse", ("approved",), "lapsed", "system", "失效出库", True),
-    # 恢复权利 (Patent Law Implementing Rules art. 6): a restored right puts the patent back.
-    Transition("restore", ("lapsed",), "approved", "system", "权利恢复重新入库", True),
-)
-_BY_ACTION = {t.action: t for t in TRANSITIONS}
+    effects=(_keep_comment, _pool),
+    field_labels={"comment": "意见"},
+)  # fmt: skip
+TRANSITIONS: tuple[workflow.Transition, ...] = REVIEW.transitions
 # Review stage → the level that reviews it; a decision is mapped onto that level's action.
 STAGE_LEVEL = {"college_review": "college", "institution_review": "institution"}
 DECISIONS = ("approve", "return", "reject")
@@ -70,26 +134,14 @@ DECISIONS = ("approve", "return", "reject")
 
 def allowed_actions(status: str) -> list[str]:
     """The actions the table allows from a status (for the web to show the right buttons)."""
-    return [t.action for t in TRANSITIONS if status in t.sources]
+    return [t.action for t in REVIEW.allowed_from(status)]
 
 
-def _check_actor(session: Session, actor: User | None, item: InventoryItem, t: Transition) -> None:
-    if t.who == "system":
-        if actor is not None and actor.role != "admin":
-            raise PermissionDenied(f"“{t.label}”只能由系统或管理员执行 (system only)")
-        return
-    if actor is None:
-        raise PermissionDenied("需要登录 (login required)")
-    if t.who == "staff":
-        require_institution(actor, item.institution_id)
-        return
-    levels = review_levels(session, actor=actor, item=item)
-    if t.who not in levels:
-        level_zh = "院系审核人" if t.who == "college" else "单位审核人"
-        raise PermissionDenied(
-            f"当前为{STATUS_LABELS[item.status]}阶段，需由{level_zh}审核 "
-            f"(this stage needs a {t.who}-level reviewer)"
-        )
+def _get_item(session: Session, item_id: int) -> InventoryItem:
+    item = session.get(InventoryItem, item_id)
+    if item is None:
+        raise NotFound(f"盘点条目 {item_id} 不存在 (inventory item not found)")
+    return item
 
 
 def apply_transition(
@@ -100,43 +152,16 @@ def apply_transition(
     action: str,
     comment: str | None = None,
 ) -> InventoryItem:
-    """Move one item along the table, with permission checks, audit entry and pool effects."""
-    item = session.get(InventoryItem, item_id)
-    if item is None:
-        raise NotFound(f"盘点条目 {item_id} 不存在 (inventory item not found)")
-    t = _BY_ACTION.get(action)
-    if t is None:
-        raise DomainError(f"未知操作“{action}” (unknown action)", field="action")
-    _check_actor(session, actor, item, t)
-    if item.status not in t.sources:
-        raise DomainError(
-            f"当前状态为“{STATUS_LABELS.get(item.status, item.status)}”，不能执行“{t.label}” "
-            f"(illegal transition {item.status} → {action})"
-        )
-    if t.needs_comment and not (comment and comment.strip()):
-        raise DomainError(f"“{t.label}”需要填写意见 (a comment is required)", field="comment")
-    if t.action == "submit" and item.assessment is None:
-        raise DomainError("请先完成自评再提交 (complete the self-assessment first)")
-    before = snapshot(item)
-    target = t.target
+    """Take one step of review on an item: checks, status, pool effects and audit entry."""
+    item = _get_item(session, item_id)
     # An institution without colleges has no first level: submission goes straight up.
-    if target == "college_review" and item.college_id is None:
+    target = None
+    if action == "submit" and item.college_id is None:
         target = "institution_review"
-    item.status = target
-    item.last_comment = comment
-    patent = session.get(Patent, item.patent_id)
-    assert patent is not None  # FK guarantees it
-    if target == "approved":
-        enter_pool(session, actor=actor, patent=patent)
-    elif t.action in ("withdraw", "lapse"):
-        leave_pool(session, actor=actor, patent_id=patent.id, reason=f"{t.label}：{comment}")
-    record_audit(
-        session,
-        actor=actor,
-        action=f"review.{t.action}",
-        subject=item,
-        detail={"before": before, "after": snapshot(item), "comment": comment},
-    )
+    workflow.apply_transition(
+        session, machine=REVIEW, obj=item, action=action, actor=actor, target=target,
+        comment=comment,
+    )  # fmt: skip
     return item
 
 
@@ -154,14 +179,14 @@ def review_item(
             f"审核结论须为 {'/'.join(DECISIONS)} (decision must be approve/return/reject)",
             field="decision",
         )
-    item = session.get(InventoryItem, item_id)
-    if item is None:
-        raise NotFound(f"盘点条目 {item_id} 不存在 (inventory item not found)")
+    item = _get_item(session, item_id)
     level = STAGE_LEVEL.get(item.status)
     if level is None:
+        allowed = REVIEW.allowed_from(item.status)
+        names = "、".join(f"“{t.label}”" for t in allowed) or "无"
         raise DomainError(
-            f"当前状态为“{STATUS_LABELS.get(item.status, item.status)}”，不在审核阶段，不能审核 "
-            f"(item is not awaiting review)"
+            f"当前状态为“{REVIEW.state_label(item.status)}”，不在审核阶段，不能审核；"
+            f"此时可执行：{names} (item is not awaiting review)"
         )
     return apply_transition(
         session, actor=actor, item_id=item_id, action=f"{level}_{decision}", comment=comment

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from shuanglian.accounts import permissions
 from shuanglian.accounts.models import User
+from shuanglian.accounts.permissions import is_admin, require_institution
 from shuanglian.audit import record_audit, snapshot
 from shuanglian.errors import DomainError, NotFound
-from shuanglian.inventory.access import is_admin, require_institution
 from shuanglian.inventory.models import (
     REVIEW_LEVELS,
     College,
@@ -415,6 +415,7 @@ def save_self_assessment(
         action="assessment.save",
         subject=assessment,
         detail={"before": before, "after": snapshot(assessment)},
+        institution_id=item.institution_id,
     )
     if submit:
         apply_transition(session, actor=actor, item_id=item.id, action="submit")

@@ -16,8 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shuanglian.accounts.models import User
+from shuanglian.accounts.permissions import require_institution
+from shuanglian.audit import record_audit
 from shuanglian.enterprises.models import Enterprise
-from shuanglian.inventory.access import require_institution
 from shuanglian.inventory.indicators import FeedbackStats, feedback_stats
 from shuanglian.inventory.models import COOPERATION_INTENTS, Feedback, PoolEntry
 from shuanglian.inventory.push import rounds_pushed
@@ -106,6 +107,14 @@ def recompute_tiers(
         counts[result.tier] += 1
         deals += [DealSuggestion(entry.patent_id, eid, name, intent) for eid, name, intent in pairs]
     session.flush()
+    record_audit(
+        session,
+        actor=actor,
+        action="pool.tiers",
+        subject=("institutions", institution_id) if institution_id else None,
+        detail={"tiers": {str(k): v for k, v in counts.items()}, "deal_suggestions": len(deals)},
+        institution_id=institution_id,
+    )
     return {
         "tiers": {str(k): v for k, v in counts.items()},
         "deal_suggestions": [vars(d) for d in deals],

@@ -190,7 +190,7 @@ def _item_page(
     message: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    from shuanglian.inventory.access import review_levels
+    from shuanglian.accounts.permissions import review_levels
     from shuanglian.inventory.models import (
         IMPLEMENTATION_STATUSES,
         TRANSFER_MODES,

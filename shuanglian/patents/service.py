@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, func, insert, or_, select
 from sqlalchemy.orm import Session
 
+from shuanglian.audit import record_audit
 from shuanglian.config import DEFAULT_IMPORT_BATCH_SIZE
 from shuanglian.db import utcnow
 from shuanglian.errors import NotFound
@@ -56,6 +57,14 @@ def get_or_create_institution(session: Session, *, name: str) -> Institution:
     institution = Institution(name=name)
     session.add(institution)
     session.flush()
+    record_audit(
+        session,
+        actor=None,
+        action="institution.create",
+        subject=institution,
+        detail={"text": name},
+        institution_id=institution.id,
+    )
     return institution
 
 

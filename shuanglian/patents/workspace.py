@@ -87,4 +87,5 @@ def import_institution_patents(
         dry_run=dry_run,
         batch_size=batch_size,
         claim_from_others=False,
+        actor=actor,
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -27,9 +26,10 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from shuanglian.accounts import permissions as perm
 from shuanglian.accounts.models import User
+from shuanglian.audit import record_audit, snapshot
 from shuanglian.db import utcnow
-from shuanglian.deals.models import Contract
 from shuanglian.errors import DomainError, NotFound
+from shuanglian.figures import headline_figures, today_in_china
 from shuanglian.inventory.models import PoolEntry
 from shuanglian.patents.models import Patent
 from shuanglian.supermarket import search_terms
@@ -53,7 +53,6 @@ MODES: dict[str, tuple[str, str]] = {
 SORTS = ("newest", "popular", "price_asc", "price_desc", "trl")
 MAX_PACKAGE = 20
 # Exhibition days are Beijing days: "scans today" must not roll over at 08:00 local time.
-CHINA_TZ = timezone(timedelta(hours=8), "CST")
 _INDUSTRY_CODE = re.compile(r"^[A-T]?\d{0,4}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -94,11 +93,6 @@ class ListingInput:
     open_licence_terms: str | None = None
     contact_name: str | None = None
     featured: bool = False
-
-
-def today_in_china() -> date:
-    """The calendar day in Beijing time."""
-    return datetime.now(CHINA_TZ).date()
 
 
 def _fence(values: list[str]) -> str:
@@ -289,6 +283,13 @@ def create_listing(
         listing.published_at = utcnow()
     session.flush()
     sync_listing_terms(session, listing)
+    record_audit(
+        session,
+        actor=actor,
+        action="listing.create",
+        subject=listing,
+        detail={"after": snapshot(listing), "patent_ids": [p.id for p in patents]},
+    )
     return listing
 
 
@@ -309,6 +310,7 @@ def update_listing(
     """
     listing = _listing_for_manager(session, actor=actor, listing_id=listing_id)
     clean = validate_listing_input(data)
+    before = snapshot(listing)
     current = [m.patent_id for m in listing.members]
     wanted = None if patent_ids is None else list(dict.fromkeys(patent_ids))
     if wanted is None or wanted == current:
@@ -337,6 +339,19 @@ def update_listing(
         listing.featured = clean.featured
     session.flush()
     sync_listing_terms(session, listing)
+    detail: dict[str, Any] = {"before": before, "after": snapshot(listing)}
+    members = [p.id for p in patents]
+    if members != current:
+        detail["patents_before"], detail["patents_after"] = current, members
+    record_audit(session, actor=actor, action="listing.update", subject=listing, detail=detail)
+    if members != current:
+        record_audit(
+            session,
+            actor=actor,
+            action="listing.patents",
+            subject=listing,
+            detail={"before": current, "after": members},
+        )
     return listing
 
 
@@ -364,11 +379,72 @@ def set_listing_status(
     if status not in ("draft", "published", "withdrawn"):
         raise DomainError(f"未知状态 {status!r} (unknown status)", field="status")
     listing = _listing_for_manager(session, actor=actor, listing_id=listing_id)
-    if status == "published" and listing.published_at is None:
-        listing.published_at = utcnow()
+    if status == "published":
+        _refuse_unpooled_members(session, listing)
+        if listing.published_at is None:
+            listing.published_at = utcnow()
+    before = listing.status
     listing.status = status
     session.flush()
+    if before != status:
+        record_audit(
+            session,
+            actor=actor,
+            action="listing.status",
+            subject=listing,
+            detail={"from": before, "to": status},
+        )
     return listing
+
+
+def _refuse_unpooled_members(session: Session, listing: Listing) -> None:
+    """Only pooled patents go on sale: a lapsed or withdrawn one cannot be republished."""
+    ids = [m.patent_id for m in listing.members]
+    pooled = set(
+        session.scalars(
+            select(PoolEntry.patent_id).where(
+                PoolEntry.patent_id.in_(ids), PoolEntry.active.is_(True)
+            )
+        )
+    )
+    gone = [m.patent for m in listing.members if m.patent_id not in pooled]
+    if gone:
+        raise DomainError(
+            f"专利 {gone[0].application_number} 已不在可转化资源库中（已失效或已撤回），"
+            "不能上架 (a patent of this listing has left the pool; it cannot be published)",
+            field="status",
+        )
+
+
+def withdraw_listings_of_patent(
+    session: Session, *, actor: User | None, patent_id: int, reason: str
+) -> list[Listing]:
+    """Take every listing that includes a patent off sale when the patent leaves the pool.
+
+    Called by the pool in the same transaction as the lapse or withdrawal, so a lapsed patent
+    is never on sale with open-licence terms: its listings become 已下架 (withdrawn, hidden
+    from the catalogue and the big screen) with the reason in the audit log. Drafts are left
+    as drafts; publishing them again is refused while the patent is out of the pool.
+    """
+    stmt = (
+        select(Listing)
+        .join(ListingPatent, ListingPatent.listing_id == Listing.id)
+        .where(ListingPatent.patent_id == patent_id, Listing.status == "published")
+        .order_by(Listing.id)
+    )
+    listings = list(session.scalars(stmt))
+    for listing in listings:
+        listing.status = "withdrawn"
+        record_audit(
+            session,
+            actor=actor,
+            action="listing.auto_withdraw",
+            subject=listing,
+            detail={"from": "published", "to": "withdrawn", "patent_id": patent_id,
+                    "comment": reason},
+        )  # fmt: skip
+    session.flush()
+    return listings
 
 
 def _listing_for_manager(session: Session, *, actor: User | None, listing_id: int) -> Listing:
@@ -665,25 +741,7 @@ def record_visit(session: Session, *, listing_id: int, source: str | None) -> bo
 
 def screen_figures(session: Session) -> dict[str, Any]:
     """Live figures for the big screen: listings, scans today, contracts signed, amount."""
-    published = Listing.status == "published"
-    listings = session.scalar(select(func.count()).select_from(Listing).where(published)) or 0
-    scans_today = (
-        session.scalar(
-            select(func.coalesce(func.sum(ListingDailyStat.scans), 0)).where(
-                ListingDailyStat.day == today_in_china()
-            )
-        )
-        or 0
-    )
-    contracts, amount = session.execute(
-        select(func.count(Contract.id), func.coalesce(func.sum(Contract.amount), 0))
-    ).one()
-    return {
-        "listings": int(listings),
-        "scans_today": int(scans_today),
-        "contracts": int(contracts),
-        "amount": Decimal(amount or 0).quantize(Decimal("0.01")),
-    }
+    return headline_figures(session, keys=("listings", "scans_today", "contracts", "amount"))
 
 
 def featured_listings(session: Session, *, limit: int = 12) -> list[Listing]:
@@ -759,7 +817,7 @@ def submit_inquiry(
     user: User | None = None,
 ) -> Inquiry:
     """Store a visitor's message about a published listing for its institution to answer."""
-    get_listing(session, listing_id=listing_id)
+    listing = get_listing(session, listing_id=listing_id)
     _refuse_unstorable(
         name=name, message=message, organisation=organisation, email=email, phone=phone
     )
@@ -788,6 +846,14 @@ def submit_inquiry(
     )
     session.add(inquiry)
     session.flush()
+    record_audit(
+        session,
+        actor=user,
+        action="inquiry.submit",
+        subject=inquiry,
+        detail={"listing_id": listing_id},
+        institution_id=listing.institution_id,
+    )
     return inquiry
 
 
@@ -839,8 +905,18 @@ def set_inquiry_handled(
     if row is None or not perm.can_manage_institution(actor, row[1].institution_id):
         raise NotFound(f"留言 {inquiry_id} 不存在 (inquiry not found)")
     inquiry, listing = row
+    before = inquiry.handled
     inquiry.handled = handled
     session.flush()
+    if before != handled:
+        record_audit(
+            session,
+            actor=actor,
+            action="inquiry.handled" if handled else "inquiry.reopen",
+            subject=inquiry,
+            detail={"listing_id": listing.id},
+            institution_id=listing.institution_id,
+        )
     return inquiry, listing
 
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
-from shuanglian.enterprises.models import Demand, Enterprise
-from shuanglian.patents.models import Patent
-from shuanglian.supermarket.models import Listing
+from shuanglian.figures import headline_figures
 from shuanglian.web.deps import CurrentUser, SessionDep
 from shuanglian.web.templating import render
 
@@ -24,16 +22,5 @@ def healthz(session: SessionDep) -> dict[str, str]:
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, session: SessionDep, user: CurrentUser) -> HTMLResponse:
-    def count(model: type) -> int:
-        return session.scalar(select(func.count()).select_from(model)) or 0
-
-    figures = {
-        "patents": count(Patent),
-        "enterprises": count(Enterprise),
-        "demands": count(Demand),
-        "listings": session.scalar(
-            select(func.count()).select_from(Listing).where(Listing.status == "published")
-        )
-        or 0,
-    }
+    figures = headline_figures(session, keys=("patents", "enterprises", "demands", "listings"))
     return render(request, "home.html", {"figures": figures})

@@ -166,7 +166,9 @@ def test_admin_resets_a_password_and_creates_users(client: TestClient, db_sessio
     staff = service.get_user_by_username(db_session, username="staff-x")
     assert staff is not None and staff.institution_id == inst.id and staff.college == "材料学院"
     audit = client.get("/admin/audit").text
-    assert "user.password_reset" in audit and "user.create" in audit
+    # Actions in words, never as the code's strings.
+    assert "<td>重置密码</td>" in audit and "<td>创建用户</td>" in audit
+    assert "<td>user.create</td>" not in audit
 
 
 def test_api_tokens_authenticate_and_can_be_revoked(client: TestClient, db_session) -> None:

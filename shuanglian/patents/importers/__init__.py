@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shuanglian.accounts.models import User
+from shuanglian.audit import record_import
 from shuanglian.config import DEFAULT_IMPORT_BATCH_SIZE
 from shuanglian.errors import ImportFailed
 from shuanglian.importing import ImportReport
@@ -68,6 +70,7 @@ def import_patents(
     dry_run: bool = False,
     batch_size: int | None = None,
     claim_from_others: bool = True,
+    actor: User | None = None,
 ) -> ImportReport:
     """Import a patent file into the store (or only report, with dry_run); the caller commits.
 
@@ -75,6 +78,8 @@ def import_patents(
     (the operator's CLI re-assigns holdings that way). With `claim_from_others=False` — an
     institution's own staff uploading in the web workspace — such rows are rejected instead,
     so one institution's file can never take over or overwrite another's patents.
+    The import is logged (`import.patents`: file name and counts) as `actor`'s, or the
+    system's when None (the operator's CLI).
     """
     report = ImportReport(dry_run=dry_run)
     items = parse_patent_file(path, fmt=fmt, mapping=mapping)
@@ -87,7 +92,7 @@ def import_patents(
             report=report,
             batch_size=batch_size or DEFAULT_IMPORT_BATCH_SIZE,
         )
-    return upsert_patents(
+    upsert_patents(
         session,
         records=records,
         institution_name=institution,
@@ -95,6 +100,22 @@ def import_patents(
         report=report,
         batch_size=batch_size,
     )
+    institution_id = (
+        session.scalar(select(Institution.id).where(Institution.name == institution.strip()))
+        if institution and not dry_run
+        else None
+    )
+    record_import(
+        session,
+        actor=actor,
+        kind="patents",
+        files=[path] if isinstance(path, str | Path) else path,
+        report=report,
+        subject=("institutions", institution_id) if institution_id else None,
+        institution_id=institution_id,
+        format=fmt,
+    )
+    return report
 
 
 def _refuse_held_elsewhere(

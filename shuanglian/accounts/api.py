@@ -129,7 +129,6 @@ def list_tokens_api(session: SessionDep, user: CurrentUser) -> list[TokenRead]:
 def create_token_api(session: SessionDep, user: CurrentUser, body: TokenCreate) -> TokenIssued:
     user = perm.require_login(user)
     token, plain = service.create_api_token(session, user=user, name=body.name)
-    session.commit()
     return TokenIssued(token=plain, **TokenRead.model_validate(token).model_dump())
 
 
@@ -142,7 +141,6 @@ def create_token_api(session: SessionDep, user: CurrentUser, body: TokenCreate) 
 def revoke_token_api(session: SessionDep, user: CurrentUser, token_id: IdPath) -> None:
     user = perm.require_login(user)
     service.revoke_api_token(session, user=user, token_id=token_id)
-    session.commit()
 
 
 @router.get("/users", response_model=ListResponse[UserRead], summary="用户 / users (admin)")
@@ -174,7 +172,6 @@ def change_password_api(
         current_password=body.current_password,
         new_password=body.new_password,
     )
-    session.commit()
     if getattr(request.state, "auth", None) == "cookie":
         # As on /account: the other sessions end, the one that changed it continues.
         log_in(request, user_id=user.id, version=service.session_version(user))
@@ -190,7 +187,6 @@ def change_password_api(
 )
 def create_user_api(session: SessionDep, user: CurrentUser, body: UserCreate) -> UserRead:
     created = service.create_user_as_admin(session, actor=user, **body.model_dump())
-    session.commit()
     return UserRead.model_validate(created)
 
 
@@ -204,7 +200,6 @@ def set_user_active_api(
     session: SessionDep, user: CurrentUser, user_id: IdPath, body: ActiveUpdate
 ) -> UserRead:
     target = service.set_user_active(session, actor=user, user_id=user_id, active=body.active)
-    session.commit()
     return UserRead.model_validate(target)
 
 
@@ -220,7 +215,6 @@ def reset_password_api(
     target = service.reset_password(
         session, actor=user, user_id=user_id, new_password=body.new_password
     )
-    session.commit()
     return UserRead.model_validate(target)
 
 

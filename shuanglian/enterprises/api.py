@@ -169,7 +169,6 @@ def update_enterprise_profile_api(
     enterprise = workspace.update_enterprise_profile(
         session, actor=user, enterprise_id=enterprise_id, data=ProfileInput(**body.model_dump())
     )
-    session.commit()
     return EnterpriseRead.model_validate(enterprise)
 
 
@@ -219,7 +218,6 @@ def create_demand_api(session: SessionDep, user: CurrentUser, body: DemandCreate
         enterprise_id=body.enterprise_id,
         data=DemandInput(**body.model_dump(exclude={"enterprise_id"})),
     )
-    session.commit()
     return DemandRead.model_validate(demand)
 
 
@@ -235,7 +233,6 @@ def update_demand_api(
     demand = workspace.update_demand(
         session, actor=user, demand_id=demand_id, data=DemandInput(**body.model_dump())
     )
-    session.commit()
     return DemandRead.model_validate(demand)
 
 

@@ -1,8 +1,8 @@
 """JSON routes for the inventory flow, mounted by the app under /api/v1.
 
-Routes parse input, call one service, commit, and render; permissions are checked inside the
-services (the same checks the CLI and pages get). Writes need an API token or, for browser
-sessions, the CSRF token.
+Routes parse input, call one service and render (the request's transaction commits);
+permissions are checked in the services (the same checks the CLI and pages get). Writes need
+an API token or, for browser sessions, the CSRF token.
 """
 
 from __future__ import annotations
@@ -83,7 +83,6 @@ def create_batch_api(body: BatchCreate, session: SessionDep, user: CurrentUser) 
         patent_ids=body.patent_ids,
         source_file=body.source_file,
     )
-    session.commit()
     return {"batch_id": batch.id, "added": added, "skipped_already_inventoried": skipped}
 
 
@@ -136,7 +135,6 @@ def save_assessment_api(
     assessment = service.save_self_assessment(
         session, actor=_user(user), item_id=item_id, data=body, submit=submit
     )
-    session.commit()
     return assessment.item
 
 
@@ -150,7 +148,6 @@ def review_api(item_id: IdPath, body: ReviewIn, session: SessionDep, user: Curre
     item = review_service.review_item(
         session, actor=_user(user), item_id=item_id, decision=body.decision, comment=body.comment
     )
-    session.commit()
     return item
 
 
@@ -169,7 +166,6 @@ def withdraw_api(
     review_service.apply_transition(
         session, actor=_user(user), item_id=item.id, action="withdraw", comment=body.reason
     )
-    session.commit()
     return item
 
 
@@ -229,7 +225,6 @@ def push_round_api(
         institution_id=body.institution_id,
         matcher_name=body.matcher,
     )
-    session.commit()
     return {
         "round_id": rnd.id,
         "patents_considered": rnd.patents_considered,
@@ -284,7 +279,6 @@ def feedback_api(body: FeedbackRequest, session: SessionDep, user: CurrentUser) 
         enterprise_id=body.enterprise_id,
         source="api",
     )
-    session.commit()
     return {
         "feedback_id": fb.id,
         "push_id": fb.push_id,
@@ -303,7 +297,6 @@ def tiers_api(
     if institution_id is None:
         require_admin(actor)
     result = tiers.recompute_tiers(session, actor=actor, institution_id=institution_id)
-    session.commit()
     return result
 
 

@@ -11,12 +11,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from shuanglian import mail
 from shuanglian.patents import service as patent_service
-from shuanglian.supermarket import inquiry_limits, notify, service
+from shuanglian.supermarket import inquiry_limits, service
 from shuanglian.supermarket.models import Inquiry, Listing
 from shuanglian.supermarket.service import MODES, SORTS, ListingInput, unfence
 from shuanglian.web.deps import (
@@ -257,7 +256,6 @@ def create_listing_api(session: SessionDep, user: CurrentUser, body: ListingCrea
     listing = service.create_listing(
         session, actor=user, patent_ids=body.patent_ids, data=data, publish=body.publish
     )
-    session.commit()
     return ListingRead.of(service.get_listing(session, listing_id=listing.id, actor=user))
 
 
@@ -282,7 +280,6 @@ def update_listing_api(
     )
     if body.status is not None:
         service.set_listing_status(session, actor=user, listing_id=listing_id, status=body.status)
-    session.commit()
     return ListingRead.of(service.get_listing(session, listing_id=listing_id, actor=user))
 
 
@@ -312,20 +309,17 @@ def submit_inquiry_api(
     user: CurrentUser,
     listing_id: IdPath,
     body: InquiryCreate,
-    background: BackgroundTasks,
 ) -> InquiryReceipt:
-    wait = inquiry_limits.retry_after(request, listing_id)
-    if wait:
-        raise HTTPException(429, inquiry_limits.message(wait), headers={"Retry-After": str(wait)})
-    inquiry = service.submit_inquiry(session, listing_id=listing_id, user=user, **body.model_dump())
-    session.commit()
-    inquiry_limits.record(request, listing_id)
-    # As the contact form: only a committed inquiry is announced, after the answer is sent.
-    notice = notify.inquiry_notice(
-        session, settings, inquiry_id=inquiry.id, base_url=str(request.base_url).rstrip("/")
+    inquiry = service.send_inquiry(
+        session,
+        settings=settings,
+        limits=inquiry_limits.for_app(request),
+        client=inquiry_limits.client_address(request),
+        base_url=str(request.base_url).rstrip("/"),
+        listing_id=listing_id,
+        user=user,
+        **body.model_dump(),
     )
-    if notice is not None:
-        background.add_task(mail.send, settings, notice)
     return InquiryReceipt(
         id=inquiry.id, listing_id=inquiry.listing_id, created_at=inquiry.created_at
     )
@@ -372,7 +366,6 @@ def set_inquiry_handled_api(
     inquiry, listing = service.set_inquiry_handled(
         session, actor=user, inquiry_id=inquiry_id, handled=body.handled
     )
-    session.commit()
     return InquiryRead.of(inquiry, listing)
 
 

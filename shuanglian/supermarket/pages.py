@@ -6,17 +6,16 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from starlette.datastructures import FormData
 
-from shuanglian import mail
 from shuanglian.accounts import permissions as perm
-from shuanglian.errors import DomainError
+from shuanglian.errors import DomainError, TooManyRequests
 from shuanglian.inventory.models import PoolEntry
 from shuanglian.patents.models import Patent
-from shuanglian.supermarket import inquiry_limits, notify, service
+from shuanglian.supermarket import inquiry_limits, service
 from shuanglian.supermarket.cards import MAX_IDS, card_sheet_pdf
 from shuanglian.supermarket.codes import code128_png, code128_svg, listing_url, qr_png, qr_svg
 from shuanglian.supermarket.service import MODES, SORTS, ListingInput, parse_price, unfence
@@ -31,7 +30,7 @@ from shuanglian.web.deps import (
     optional_decimal,
     optional_int,
 )
-from shuanglian.web.forms import form_text
+from shuanglian.web.forms import form_errors, form_status, form_text
 from shuanglian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -137,10 +136,8 @@ def listing_page(
     listing_id: IdPath,
     src: Annotated[str | None, Query(max_length=20)] = None,
 ) -> HTMLResponse:
-    session.commit()  # end the user lookup's read transaction: the count must write first
-    if service.record_visit(session, listing_id=listing_id, source=src):
-        session.commit()
     listing = service.get_listing(session, listing_id=listing_id, actor=user)
+    service.count_visit(session, listing_id=listing.id, source=src)
     return _listing_response(request, listing, user)
 
 
@@ -180,43 +177,32 @@ async def listing_contact(
     settings: SettingsDep,
     user: CurrentUser,
     listing_id: IdPath,
-    background: BackgroundTasks,
 ) -> HTMLResponse:
     listing = service.get_listing(session, listing_id=listing_id, actor=user)
     form = _text_fields(await request.form(), ("name", "organisation", "email", "phone", "message"))
-    wait = inquiry_limits.retry_after(request, listing.id)
-    if wait:
+    try:
+        service.send_inquiry(
+            session,
+            settings=settings,
+            limits=inquiry_limits.for_app(request),
+            client=inquiry_limits.client_address(request),
+            base_url=base_url(request),
+            listing_id=listing.id,
+            user=user,
+            **form,
+        )
+    except DomainError as exc:
         response = _listing_response(
             request,
             listing,
             user,
-            errors={"message": inquiry_limits.message(wait)},
+            errors=form_errors(session, exc, default="message"),
             form=form,
-            status_code=429,
+            status_code=form_status(exc),
         )
-        response.headers["Retry-After"] = str(wait)
+        if isinstance(exc, TooManyRequests):
+            response.headers["Retry-After"] = str(exc.retry_after)
         return response
-    try:
-        inquiry = service.submit_inquiry(session, listing_id=listing.id, user=user, **form)
-    except DomainError as exc:
-        session.rollback()
-        return _listing_response(
-            request,
-            listing,
-            user,
-            errors={exc.field or "message": exc.message},
-            form=form,
-            status_code=422,
-        )
-    session.commit()
-    inquiry_limits.record(request, listing.id)
-    # Only a committed inquiry is announced, and the mail goes out after the visitor has their
-    # answer: a slow or failing mail server neither delays nor undoes the stored message.
-    notice = notify.inquiry_notice(
-        session, settings, inquiry_id=inquiry.id, base_url=base_url(request)
-    )
-    if notice is not None:
-        background.add_task(mail.send, settings, notice)
     return _listing_response(request, listing, user, sent=True)
 
 
@@ -228,7 +214,6 @@ async def inquiry_handled_submit(
     service.set_inquiry_handled(
         session, actor=user, inquiry_id=inquiry_id, handled=form_text(form, "handled") == "1"
     )
-    session.commit()
     return RedirectResponse("/workspace/institution#inquiries", status_code=303)
 
 
@@ -445,16 +430,14 @@ async def new_listing_submit(request: Request, session: SessionDep, user: Curren
             publish=form.get("action") == "publish",
         )
     except DomainError as exc:
-        session.rollback()
         return _editor(
             request,
             session,
             user,
             form=_form_echo(form),
-            errors={exc.field or "title": exc.message},
-            status_code=422,
+            errors=form_errors(session, exc, default="title"),
+            status_code=form_status(exc),
         )
-    session.commit()
     return RedirectResponse(f"/market/{listing.id}", status_code=303)
 
 
@@ -491,15 +474,13 @@ async def edit_listing_submit(
         if isinstance(status, str) and status and status != listing.status:
             service.set_listing_status(session, actor=user, listing_id=listing.id, status=status)
     except DomainError as exc:
-        session.rollback()
         return _editor(
             request,
             session,
             user,
             listing=listing,
             form=_form_echo(form),
-            errors={exc.field or "title": exc.message},
-            status_code=422,
+            errors=form_errors(session, exc, default="title"),
+            status_code=form_status(exc),
         )
-    session.commit()
     return RedirectResponse(f"/market/{listing.id}", status_code=303)

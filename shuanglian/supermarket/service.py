@@ -25,13 +25,16 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, selectinload
 
+from shuanglian import mail
 from shuanglian.accounts import permissions as perm
 from shuanglian.accounts.models import User
-from shuanglian.db import utcnow
-from shuanglian.errors import DomainError, NotFound
+from shuanglian.config import Settings
+from shuanglian.db import after_commit, utcnow
+from shuanglian.errors import DomainError, NotFound, TooManyRequests
 from shuanglian.inventory.models import PoolEntry
 from shuanglian.patents.models import Patent
-from shuanglian.supermarket import search_terms
+from shuanglian.supermarket import inquiry_limits, notify, search_terms
+from shuanglian.supermarket.inquiry_limits import InquiryLimits
 from shuanglian.supermarket.models import (
     Inquiry,
     Listing,
@@ -615,12 +618,30 @@ def facet_values(session: Session) -> dict[str, list[str]]:
     return facets
 
 
+def count_visit(session: Session, *, listing_id: int, source: str | None) -> None:
+    """Count this page view (or QR scan) once the request's transaction has ended.
+
+    The count is a side effect of reading the page, not part of it: it runs after commit in a
+    short transaction of its own that writes first (see `record_visit`), so on SQLite it waits
+    for the write lock instead of failing at once, and a busy database never turns a visitor's
+    page into an error (a failed count is logged). The page shows the count before this visit.
+    """
+    bind = session.get_bind()
+
+    def count() -> None:
+        with Session(bind=bind) as own, own.begin():
+            record_visit(own, listing_id=listing_id, source=source)
+
+    after_commit(session, count)
+
+
 def record_visit(session: Session, *, listing_id: int, source: str | None) -> bool:
     """Count one page view, or one QR scan when the URL came from a card (`?src=qr`).
 
     Only published listings count; returns whether this visit was counted. Call it first in
-    its own transaction and commit at once: on SQLite a transaction that reads before it
-    writes cannot wait for the write lock (SQLITE_BUSY at once), one that writes first can.
+    its own transaction and commit at once, as `count_visit` does: on SQLite a transaction
+    that reads before it writes cannot wait for the write lock (SQLITE_BUSY at once), one
+    that writes first can.
     """
     is_scan = source == "qr"
     column = Listing.scan_count if is_scan else Listing.view_count
@@ -782,6 +803,53 @@ def submit_inquiry(
     )
     session.add(inquiry)
     session.flush()
+    return inquiry
+
+
+def send_inquiry(
+    session: Session,
+    *,
+    settings: Settings,
+    limits: InquiryLimits,
+    client: str,
+    base_url: str,
+    listing_id: int,
+    name: str,
+    message: str,
+    organisation: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+    user: User | None = None,
+) -> Inquiry:
+    """The contact flow of the page and the API alike: within the address's limits, store the
+    visitor's message, and once it is committed count it and e-mail the institution's staff.
+
+    The fields are checked as `submit_inquiry` checks them. The notice is built now from the
+    stored row and sent after commit, so a refused or rolled-back message announces nothing
+    and uses up none of the limits. `base_url` is the site's address for the listing link
+    when `SHUANGLIAN_PUBLIC_URL` is not set.
+    """
+    wait = limits.retry_after(client, listing_id)
+    if wait:
+        raise TooManyRequests(inquiry_limits.message(wait), retry_after=wait)
+    inquiry = submit_inquiry(
+        session,
+        listing_id=listing_id,
+        name=name,
+        message=message,
+        organisation=organisation,
+        email=email,
+        phone=phone,
+        user=user,
+    )
+    after_commit(session, lambda: limits.record(client, listing_id))
+    notice = notify.inquiry_notice(session, settings, inquiry_id=inquiry.id, base_url=base_url)
+    if notice is not None:
+
+        def send() -> None:
+            mail.send(settings, notice)
+
+        after_commit(session, send)
     return inquiry
 
 

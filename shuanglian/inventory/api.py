@@ -7,11 +7,10 @@ an API token or, for browser sessions, the CSRF token.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import FileResponse
-from pydantic import Field
 from sqlalchemy import select
 
 from shuanglian.accounts import permissions as perm
@@ -31,9 +30,10 @@ from shuanglian.inventory.reports import inventory_report
 from shuanglian.inventory.schemas import (
     BatchCreate,
     FeedbackIn,
+    FeedbackRequest,
     ItemRead,
     PoolEntryRead,
-    PushRoundIn,
+    PushRoundRequest,
     ReviewIn,
     SelfAssessmentIn,
     WithdrawIn,
@@ -54,18 +54,6 @@ router = APIRouter(prefix="/inventory", tags=["inventory"], responses=ERROR_RESP
 
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
-
-
-class FeedbackRequest(FeedbackIn):
-    """Feedback naming the push, or the patent (the enterprise is the caller's)."""
-
-    push_id: int | None = None
-    patent_id: int | None = None
-    enterprise_id: int | None = Field(default=None, description="admins acting for one")
-
-
-class PushRoundRequest(PushRoundIn):
-    matcher: Literal["engine", "industry"] = "engine"
 
 
 def _user(user: User | None) -> User:

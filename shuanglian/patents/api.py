@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
-from pydantic import BaseModel, ConfigDict
 
 from shuanglian.importing import ImportReport
 from shuanglian.matching.schemas import Match
 from shuanglian.matching.service import match_patent
 from shuanglian.patents import service
+from shuanglian.patents.schemas import (
+    InstitutionRead,
+    PatentRead,
+)
 from shuanglian.patents.workspace import import_institution_patents, workspace_institution
 from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, IdQuery, SessionDep, SettingsDep
 from shuanglian.web.imports import finish_import
@@ -19,35 +21,6 @@ from shuanglian.web.schemas import ERROR_RESPONSES, ErrorResponse, ListResponse
 from shuanglian.web.uploads import PATENT_SUFFIXES, UPLOAD_ERROR_RESPONSES, received_file
 
 router = APIRouter(tags=["patents"], responses=ERROR_RESPONSES)
-
-
-class InstitutionRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    name: str
-    kind: str
-    region: str | None = None
-
-
-class PatentRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    application_number: str
-    publication_number: str | None = None
-    patent_type: str | None = None
-    title: str
-    abstract: str | None = None
-    main_ipc: str | None = None
-    ipc_codes: list[str] = []
-    applicants: list[str] = []
-    inventors: list[str] = []
-    legal_status: str | None = None
-    filing_date: date | None = None
-    grant_date: date | None = None
-    language: str
-    institution: InstitutionRead | None = None
 
 
 @router.get("/patents", response_model=ListResponse[PatentRead], summary="专利列表 / list patents")

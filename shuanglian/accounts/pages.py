@@ -6,15 +6,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from shuanglian.accounts import permissions as perm
 from shuanglian.accounts import service
 from shuanglian.accounts.models import ROLES, User
 from shuanglian.audit import record_audit
-from shuanglian.enterprises.models import Enterprise
+from shuanglian.enterprises.service import recent_enterprises
 from shuanglian.errors import DomainError
-from shuanglian.patents.models import Institution
+from shuanglian.patents.service import list_institutions
 from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, PageDep, SessionDep
 from shuanglian.web.forms import form_errors, form_status, form_text
 from shuanglian.web.security import log_in, log_out
@@ -189,9 +188,7 @@ def _admin_users_page(
             **page.context(total),
             "roles": ROLES,
             "role_labels": perm.ROLE_LABELS,
-            "institutions": session.scalars(
-                select(Institution).order_by(Institution.name).limit(500)
-            ).all(),
+            "institutions": list_institutions(session, limit=500),
             "errors": errors or {},
             "form": form or {},
             "flashes": [message] if message else [],
@@ -304,8 +301,8 @@ def admin_audit(
 @router.get("/admin/orgs", response_class=HTMLResponse)
 def admin_orgs(request: Request, session: SessionDep, user: CurrentUser) -> HTMLResponse:
     perm.require_role(user, perm.ADMIN)
-    institutions = session.scalars(select(Institution).order_by(Institution.name).limit(500)).all()
-    enterprises = session.scalars(select(Enterprise).order_by(Enterprise.id.desc()).limit(50)).all()
+    institutions = list_institutions(session, limit=500)
+    enterprises = recent_enterprises(session, limit=50)
     return render(
         request, "admin/orgs.html", {"institutions": institutions, "enterprises": enterprises}
     )

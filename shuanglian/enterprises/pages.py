@@ -11,7 +11,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from shuanglian.enterprises import service, workspace
 from shuanglian.enterprises.workspace import DemandInput, ProfileInput
@@ -166,16 +165,13 @@ def _workspace(
     message: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    from shuanglian.inventory.models import INTENTS, Feedback
+    from shuanglian.inventory.feedback import INTENTS, feedback_by_push
     from shuanglian.inventory.push import push_list_for_enterprise
 
     enterprise_id = workspace.workspace_enterprise_id(user)
     enterprise = service.get_enterprise(session, enterprise_id=enterprise_id)
     pushes = push_list_for_enterprise(session, actor=user, enterprise_id=enterprise_id)[:100]
-    feedback = {
-        fb.push_id: fb
-        for fb in session.scalars(select(Feedback).where(Feedback.enterprise_id == enterprise_id))
-    }
+    feedback = feedback_by_push(session, enterprise_id=enterprise_id)
     demands = service.list_demands(session, enterprise_id=enterprise_id, limit=100).items
     return render(
         request,

@@ -3,18 +3,17 @@ and the institution's listing editor."""
 
 from __future__ import annotations
 
+from contextlib import suppress
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 from starlette.datastructures import FormData
 
 from shuanglian.accounts import permissions as perm
-from shuanglian.errors import DomainError, TooManyRequests
-from shuanglian.inventory.models import PoolEntry
-from shuanglian.patents.models import Patent
+from shuanglian.errors import DomainError, NotFound, TooManyRequests
+from shuanglian.patents import service as patent_service
 from shuanglian.supermarket import inquiry_limits, service
 from shuanglian.supermarket.cards import MAX_IDS, card_sheet_pdf
 from shuanglian.supermarket.codes import code128_png, code128_svg, listing_url, qr_png, qr_svg
@@ -315,29 +314,6 @@ def listing_input_from_form(form: FormData) -> ListingInput:
     )
 
 
-def _pooled_choices(session: Any, user: Any, listing: Any = None) -> list[Patent]:
-    """Patents the editor offers: a new listing's pooled patents, or, when editing, the
-    listing's members first (in package order, even one that has since left the pool, so it
-    can be unticked) and then the other pooled patents of the listing's institution."""
-    stmt = (
-        select(Patent)
-        .join(PoolEntry, PoolEntry.patent_id == Patent.id)
-        .where(PoolEntry.active.is_(True))
-        .order_by(Patent.id.desc())
-        .limit(200)
-    )
-    if listing is not None:
-        members = [m.patent for m in listing.members]
-        member_ids = [p.id for p in members]
-        stmt = stmt.where(
-            Patent.institution_id == listing.institution_id, Patent.id.not_in(member_ids)
-        )
-        return members + list(session.scalars(stmt))
-    if user.role != perm.ADMIN:
-        stmt = stmt.where(Patent.institution_id == user.institution_id)
-    return list(session.scalars(stmt))
-
-
 def patent_ids_from_form(form: FormData) -> list[int]:
     """The ticked patents, the chosen lead first (choosing a lead also ticks it)."""
     ids = [int(v) for v in form.getlist("patent_ids") if isinstance(v, str) and v.isdigit()]
@@ -362,7 +338,7 @@ def _editor(
         "market/edit.html",
         {
             "listing": listing,
-            "pooled": _pooled_choices(session, user, listing),
+            "pooled": service.editor_patent_choices(session, actor=user, listing=listing),
             "form": form or {},
             "errors": errors or {},
             "modes": MODES,
@@ -410,8 +386,8 @@ def new_listing_page(
     user = perm.require_role(user, perm.INSTITUTION_STAFF)
     form: dict[str, Any] = {"patent_ids": [str(patent_id)] if patent_id else []}
     if patent_id:
-        patent = session.get(Patent, patent_id)
-        if patent is not None:
+        with suppress(NotFound):  # an unknown patent just leaves the form empty
+            patent = patent_service.get_patent(session, patent_id=patent_id)
             form["title"] = patent.title
             form["summary"] = patent.abstract or ""
     return _editor(request, session, user, form=form)

@@ -618,6 +618,32 @@ def facet_values(session: Session) -> dict[str, list[str]]:
     return facets
 
 
+def editor_patent_choices(
+    session: Session, *, actor: User, listing: Listing | None = None
+) -> list[Patent]:
+    """Patents the listing editor offers: a new listing's pooled patents (the actor's
+    institution's, all for an admin), or, when editing, the listing's members first (in
+    package order, even one that has since left the pool, so it can be unticked) and then the
+    other pooled patents of the listing's institution."""
+    stmt = (
+        select(Patent)
+        .join(PoolEntry, PoolEntry.patent_id == Patent.id)
+        .where(PoolEntry.active.is_(True))
+        .order_by(Patent.id.desc())
+        .limit(200)
+    )
+    if listing is not None:
+        members = [m.patent for m in listing.members]
+        member_ids = [p.id for p in members]
+        stmt = stmt.where(
+            Patent.institution_id == listing.institution_id, Patent.id.not_in(member_ids)
+        )
+        return members + list(session.scalars(stmt))
+    if actor.role != perm.ADMIN:
+        stmt = stmt.where(Patent.institution_id == actor.institution_id)
+    return list(session.scalars(stmt))
+
+
 def count_visit(session: Session, *, listing_id: int, source: str | None) -> None:
     """Count this page view (or QR scan) once the request's transaction has ended.
 

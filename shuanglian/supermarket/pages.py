@@ -136,8 +136,8 @@ def listing_page(
     src: Annotated[str | None, Query(max_length=20)] = None,
 ) -> HTMLResponse:
     listing = service.get_listing(session, listing_id=listing_id, actor=user)
-    service.count_visit(session, listing_id=listing.id, source=src)
-    return _listing_response(request, listing, user)
+    counted = service.count_visit(session, listing=listing, source=src)
+    return _listing_response(request, listing, user, counted=counted)
 
 
 def _listing_response(
@@ -148,6 +148,7 @@ def _listing_response(
     errors: dict[str, str] | None = None,
     form: dict[str, str] | None = None,
     sent: bool = False,
+    counted: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     return render(
@@ -155,6 +156,9 @@ def _listing_response(
         "market/detail.html",
         {
             "listing": listing,
+            # This visit is counted after the response; the page already includes it.
+            "views": listing.view_count + (counted == "view"),
+            "scans": listing.scan_count + (counted == "scan"),
             "modes": MODES,
             "unfence": unfence,
             "short_url": listing_url(base_url(request), listing.id, source=None),

@@ -644,21 +644,26 @@ def editor_patent_choices(
     return list(session.scalars(stmt))
 
 
-def count_visit(session: Session, *, listing_id: int, source: str | None) -> None:
+def count_visit(session: Session, *, listing: Listing, source: str | None) -> str | None:
     """Count this page view (or QR scan) once the request's transaction has ended.
 
     The count is a side effect of reading the page, not part of it: it runs after commit in a
     short transaction of its own that writes first (see `record_visit`), so on SQLite it waits
     for the write lock instead of failing at once, and a busy database never turns a visitor's
-    page into an error (a failed count is logged). The page shows the count before this visit.
+    page into an error (a failed count is logged). Returns what will be counted ("view",
+    "scan", or None for a listing that is not published), so the page can show it already.
     """
+    if listing.status != "published":
+        return None
     bind = session.get_bind()
+    listing_id = listing.id
 
     def count() -> None:
         with Session(bind=bind) as own, own.begin():
             record_visit(own, listing_id=listing_id, source=source)
 
     after_commit(session, count)
+    return "scan" if source == "qr" else "view"
 
 
 def record_visit(session: Session, *, listing_id: int, source: str | None) -> bool:

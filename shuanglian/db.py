@@ -121,6 +121,7 @@ def session_settings(session: Session) -> Settings | None:
 # never raised: the data is already committed and the caller's answer must not become an error.
 
 _HOOKS = "after_commit_hooks"
+_RUNNER = "after_commit_runner"
 
 
 def after_commit(session: Session, hook: Callable[[], None]) -> None:
@@ -131,13 +132,38 @@ def after_commit(session: Session, hook: Callable[[], None]) -> None:
     session.info.setdefault(_HOOKS, []).append(hook)
 
 
-def _run_after_commit(session: Session) -> None:
-    hooks = session.info.pop(_HOOKS, [])
+def run_hooks(hooks: list[Callable[[], None]]) -> None:
+    """Run committed hooks in order; one that fails is logged and the others still run."""
     for hook in hooks:
         try:
             hook()
         except Exception:
             log.exception("after-commit hook %r failed", hook)
+
+
+def defer_after_commit(
+    session: Session, runner: Callable[[list[Callable[[], None]]], None] | None
+) -> None:
+    """Hand each commit's hooks to `runner` instead of running them at once (None: at once).
+
+    The web uses it to run them after the response has been sent, so a slow mail server
+    never delays the page; `runner` must eventually call `run_hooks` on what it gets.
+    """
+    if runner is None:
+        session.info.pop(_RUNNER, None)
+    else:
+        session.info[_RUNNER] = runner
+
+
+def _run_after_commit(session: Session) -> None:
+    hooks = session.info.pop(_HOOKS, [])
+    if not hooks:
+        return
+    runner = session.info.get(_RUNNER)
+    if runner is not None:
+        runner(hooks)
+    else:
+        run_hooks(hooks)
 
 
 def _drop_after_commit(session: Session, *_args: object) -> None:

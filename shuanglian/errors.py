@@ -30,3 +30,14 @@ class ImportFailed(DomainError):
 
     code = "import_failed"
     status = 422
+
+
+class TooManyRequests(DomainError):
+    """A limit on how often something may be done; `retry_after` says when it may be again."""
+
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: int, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = retry_after

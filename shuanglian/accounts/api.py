@@ -6,111 +6,29 @@ role; no response ever carries a password hash.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from datetime import date
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
 
 from shuanglian.accounts import audit_view, service
 from shuanglian.accounts import permissions as perm
-from shuanglian.web.deps import MAX_ID, CsrfDep, CurrentUser, IdPath, LangDep, SessionDep
+from shuanglian.accounts.schemas import (
+    ActiveUpdate,
+    AuditEventRead,
+    PasswordChange,
+    PasswordReset,
+    TokenCreate,
+    TokenIssued,
+    TokenRead,
+    UserCreate,
+    UserRead,
+)
+from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, LangDep, SessionDep
 from shuanglian.web.schemas import ERROR_RESPONSES, ListResponse
 from shuanglian.web.security import log_in
 
 router = APIRouter(tags=["accounts"], responses=ERROR_RESPONSES)
-
-
-class UserRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    username: str
-    display_name: str | None = None
-    email: str | None = None
-    role: str
-    institution_id: int | None = None
-    enterprise_id: int | None = None
-    college: str | None = None
-    is_active: bool
-
-
-class TokenRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    name: str
-    prefix: str
-    created_at: datetime
-    last_used_at: datetime | None = None
-
-
-class TokenCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
-
-
-class TokenIssued(TokenRead):
-    token: str = Field(description="shown once; send as `Authorization: Bearer <token>`")
-
-
-Role = Literal["admin", "institution_staff", "enterprise_user", "tech_manager", "pilot_platform"]
-# Passwords are bounded only so a request stays small; strength is the service's rule.
-Password = Annotated[str, Field(max_length=1000)]
-
-
-class UserCreate(BaseModel):
-    """A new login. Institution staff name their institution, enterprise users their
-    enterprise; the other roles need neither."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    username: str = Field(max_length=80)
-    password: Password
-    role: Role
-    display_name: str | None = Field(default=None, max_length=100)
-    email: str | None = Field(
-        default=None, max_length=200, description="inquiry notices go here (institution staff)"
-    )
-    institution_id: int | None = Field(default=None, ge=1, le=MAX_ID)
-    enterprise_id: int | None = Field(default=None, ge=1, le=MAX_ID)
-    college: str | None = Field(
-        default=None, max_length=100, description="学院: limits staff to one college"
-    )
-
-
-class ActiveUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    active: bool = Field(description="false disables the login and its API tokens")
-
-
-class PasswordReset(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    new_password: Password
-
-
-class PasswordChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    current_password: Password
-    new_password: Password
-
-
-class AuditEventRead(BaseModel):
-    id: int
-    at: datetime
-    user_id: int | None = None
-    username: str | None = Field(default=None, description="null: the system or a deleted user")
-    action: str
-    action_label: str = Field(description="the action in words (zh, or en with ?lang=en)")
-    subject_type: str | None = None
-    subject_id: int | None = None
-    subject: str = Field(default="", description="the record in words")
-    link: str | None = Field(default=None, description="site path of the record's page")
-    institution_id: int | None = None
-    detail: dict[str, Any] | None = None
-    detail_text: str = Field(default="", description="one line: file and counts, comment ...")
 
 
 @router.get("/me", response_model=UserRead, summary="当前用户 / who am I")
@@ -134,7 +52,6 @@ def list_tokens_api(session: SessionDep, user: CurrentUser) -> list[TokenRead]:
 def create_token_api(session: SessionDep, user: CurrentUser, body: TokenCreate) -> TokenIssued:
     user = perm.require_login(user)
     token, plain = service.create_api_token(session, user=user, name=body.name)
-    session.commit()
     return TokenIssued(token=plain, **TokenRead.model_validate(token).model_dump())
 
 
@@ -147,7 +64,6 @@ def create_token_api(session: SessionDep, user: CurrentUser, body: TokenCreate) 
 def revoke_token_api(session: SessionDep, user: CurrentUser, token_id: IdPath) -> None:
     user = perm.require_login(user)
     service.revoke_api_token(session, user=user, token_id=token_id)
-    session.commit()
 
 
 @router.get("/users", response_model=ListResponse[UserRead], summary="用户 / users (admin)")
@@ -179,7 +95,6 @@ def change_password_api(
         current_password=body.current_password,
         new_password=body.new_password,
     )
-    session.commit()
     if getattr(request.state, "auth", None) == "cookie":
         # As on /account: the other sessions end, the one that changed it continues.
         log_in(request, user_id=user.id, version=service.session_version(user))
@@ -195,7 +110,6 @@ def change_password_api(
 )
 def create_user_api(session: SessionDep, user: CurrentUser, body: UserCreate) -> UserRead:
     created = service.create_user_as_admin(session, actor=user, **body.model_dump())
-    session.commit()
     return UserRead.model_validate(created)
 
 
@@ -209,7 +123,6 @@ def set_user_active_api(
     session: SessionDep, user: CurrentUser, user_id: IdPath, body: ActiveUpdate
 ) -> UserRead:
     target = service.set_user_active(session, actor=user, user_id=user_id, active=body.active)
-    session.commit()
     return UserRead.model_validate(target)
 
 
@@ -225,7 +138,6 @@ def reset_password_api(
     target = service.reset_password(
         session, actor=user, user_id=user_id, new_password=body.new_password
     )
-    session.commit()
     return UserRead.model_validate(target)
 
 

@@ -6,17 +6,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from shuanglian.accounts import audit_view, service
 from shuanglian.accounts import permissions as perm
 from shuanglian.accounts.models import ROLES, User
 from shuanglian.audit import record_audit
-from shuanglian.enterprises.models import Enterprise
+from shuanglian.enterprises.service import recent_enterprises
 from shuanglian.errors import DomainError
-from shuanglian.patents.models import Institution
+from shuanglian.patents.service import list_institutions
 from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, LangDep, PageDep, SessionDep
-from shuanglian.web.forms import form_text
+from shuanglian.web.forms import form_errors, form_status, form_text
 from shuanglian.web.security import log_in, log_out
 from shuanglian.web.templating import render
 
@@ -74,7 +73,6 @@ async def login_submit(request: Request, session: SessionDep) -> Response:
         return render(request, "accounts/login.html", ctx, status_code=401)
     limiter.reset(client, username)
     record_audit(session, actor=user, action="user.login", subject=user)
-    session.commit()
     log_in(request, user_id=user.id, version=service.session_version(user))
     return RedirectResponse(target if target != "/" else _home_for(user), status_code=303)
 
@@ -136,15 +134,13 @@ async def password_submit(request: Request, session: SessionDep, user: CurrentUs
             new_password=new,
         )
     except DomainError as exc:
-        session.rollback()
         return _account_page(
             request,
             session,
             user,
-            errors={exc.field or "new_password": exc.message},
-            status_code=422,
+            errors=form_errors(session, exc, default="new_password"),
+            status_code=form_status(exc),
         )
-    session.commit()
     # Other sessions end (their fingerprint no longer matches); this one continues.
     log_in(request, user_id=user.id, version=service.session_version(user))
     return _account_page(request, session, user, message="密码已修改 (password changed)")
@@ -157,9 +153,8 @@ async def token_submit(request: Request, session: SessionDep, user: CurrentUser)
     try:
         _, plain = service.create_api_token(session, user=user, name=_form_str(form, "name"))
     except DomainError as exc:
-        session.rollback()
-        return _account_page(request, session, user, errors={"name": exc.message}, status_code=422)
-    session.commit()
+        errors = form_errors(session, exc, default="name", fields=("name",))
+        return _account_page(request, session, user, errors=errors, status_code=form_status(exc))
     return _account_page(request, session, user, new_token=plain)
 
 
@@ -167,7 +162,6 @@ async def token_submit(request: Request, session: SessionDep, user: CurrentUser)
 def token_revoke(session: SessionDep, user: CurrentUser, token_id: IdPath) -> Response:
     user = perm.require_login(user)
     service.revoke_api_token(session, user=user, token_id=token_id)
-    session.commit()
     return RedirectResponse("/account", status_code=303)
 
 
@@ -194,9 +188,7 @@ def _admin_users_page(
             **page.context(total),
             "roles": ROLES,
             "role_labels": perm.ROLE_LABELS,
-            "institutions": session.scalars(
-                select(Institution).order_by(Institution.name).limit(500)
-            ).all(),
+            "institutions": list_institutions(session, limit=500),
             "errors": errors or {},
             "form": form or {},
             "flashes": [message] if message else [],
@@ -246,17 +238,15 @@ async def admin_create_user(
             college=fields["college"],
         )
     except DomainError as exc:
-        session.rollback()
         return _admin_users_page(
             request,
             session,
             actor,
             page,
             form=fields,
-            errors={exc.field or "username": exc.message},
-            status_code=422,
+            errors=form_errors(session, exc, default="username"),
+            status_code=form_status(exc),
         )
-    session.commit()
     return _admin_users_page(
         request, session, actor, page, message=f"已创建用户 {fields['username']} (user created)"
     )
@@ -273,11 +263,10 @@ async def admin_reset_password(
             session, actor=actor, user_id=user_id, new_password=_form_str(form, "new_password")
         )
     except DomainError as exc:
-        session.rollback()
+        errors = form_errors(session, exc, default=str(user_id), fields=(), prefix="reset-")
         return _admin_users_page(
-            request, session, actor, page, errors={f"reset-{user_id}": exc.message}, status_code=422
+            request, session, actor, page, errors=errors, status_code=form_status(exc)
         )
-    session.commit()
     return _admin_users_page(
         request, session, actor, page, message=f"已重置 {target.username} 的密码 (password reset)"
     )
@@ -292,7 +281,6 @@ async def admin_set_active(
     service.set_user_active(
         session, actor=actor, user_id=user_id, active=_form_str(form, "active") == "1"
     )
-    session.commit()
     return RedirectResponse("/admin/users", status_code=303)
 
 
@@ -335,8 +323,8 @@ def admin_audit(
 @router.get("/admin/orgs", response_class=HTMLResponse)
 def admin_orgs(request: Request, session: SessionDep, user: CurrentUser) -> HTMLResponse:
     perm.require_role(user, perm.ADMIN)
-    institutions = session.scalars(select(Institution).order_by(Institution.name).limit(500)).all()
-    enterprises = session.scalars(select(Enterprise).order_by(Enterprise.id.desc()).limit(50)).all()
+    institutions = list_institutions(session, limit=500)
+    enterprises = recent_enterprises(session, limit=50)
     return render(
         request, "admin/orgs.html", {"institutions": institutions, "enterprises": enterprises}
     )

@@ -8,19 +8,22 @@ workspace pages call, so both check the same rules and permissions.
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
 
 from shuanglian.enterprises import service, workspace
+from shuanglian.enterprises.schemas import (
+    DemandCreate,
+    DemandRead,
+    DemandUpdate,
+    EnterpriseRead,
+    ProfileUpdate,
+)
 from shuanglian.enterprises.workspace import DemandInput, ProfileInput
 from shuanglian.matching.schemas import Match
 from shuanglian.matching.service import match_demand, match_enterprise
-from shuanglian.web.deps import MAX_ID, CsrfDep, CurrentUser, IdPath, IdQuery, SessionDep
-from shuanglian.web.forms import MAX_FIELD_CHARS
+from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, IdQuery, SessionDep
 from shuanglian.web.schemas import ERROR_RESPONSES, ErrorResponse, ListResponse
 
 router = APIRouter(tags=["enterprises"], responses=ERROR_RESPONSES)
@@ -28,81 +31,6 @@ router = APIRouter(tags=["enterprises"], responses=ERROR_RESPONSES)
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 Limit = Annotated[int, Query(ge=1, le=100)]
 Words = Annotated[str | None, Query(max_length=200, description="words to search")]
-
-
-class EnterpriseRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    name: str
-    credit_code: str | None = None
-    industry_code: str | None = None
-    business_scope: str | None = None
-    enterprise_type: str | None = None
-    province: str | None = None
-    city: str | None = None
-    founded_on: date | None = None
-
-
-class DemandRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    enterprise_id: int
-    title: str
-    description: str | None = None
-    industry_code: str | None = None
-    budget: Decimal | None = None
-    deadline: date | None = None
-    region: str | None = None
-    status: str
-
-
-# Request bodies only bound the size of what is sent; the field rules (lengths, GB/T 4754 codes,
-# budgets, dates) are checked by the workspace service, so the API and the pages refuse the
-# same input with the same message.
-Text = Annotated[str | None, Field(max_length=MAX_FIELD_CHARS)]
-Code = Annotated[str | None, Field(max_length=20, description="GB/T 4754-2017, e.g. C3311")]
-Budget = Annotated[Decimal | None, Field(description="万元 人民币 (10k CNY)")]
-
-
-class ProfileUpdate(BaseModel):
-    """An enterprise's own profile fields. Both must be sent (PUT replaces them): null or ""
-    clears one, so a client cannot wipe a field by leaving it out by mistake."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    business_scope: Text = Field(description="经营范围 and technology needs (matching reads it)")
-    industry_code: Code
-
-
-class DemandCreate(BaseModel):
-    """A new demand; it starts open."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    enterprise_id: int = Field(ge=1, le=MAX_ID)
-    title: str = Field(max_length=MAX_FIELD_CHARS)
-    description: Text = None
-    industry_code: Code = None
-    budget: Budget = None
-    deadline: date | None = None
-    region: Text = None
-
-
-class DemandUpdate(BaseModel):
-    """A demand's fields, all sent (PUT replaces them; null clears one); `status` omitted or
-    null keeps the current status."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    title: str = Field(max_length=MAX_FIELD_CHARS)
-    description: Text
-    industry_code: Code
-    budget: Budget
-    deadline: date | None
-    region: Text
-    status: Literal["open", "closed"] | None = None
 
 
 def _enterprise_page(page: Any) -> ListResponse[EnterpriseRead]:
@@ -169,7 +97,6 @@ def update_enterprise_profile_api(
     enterprise = workspace.update_enterprise_profile(
         session, actor=user, enterprise_id=enterprise_id, data=ProfileInput(**body.model_dump())
     )
-    session.commit()
     return EnterpriseRead.model_validate(enterprise)
 
 
@@ -219,7 +146,6 @@ def create_demand_api(session: SessionDep, user: CurrentUser, body: DemandCreate
         enterprise_id=body.enterprise_id,
         data=DemandInput(**body.model_dump(exclude={"enterprise_id"})),
     )
-    session.commit()
     return DemandRead.model_validate(demand)
 
 
@@ -235,7 +161,6 @@ def update_demand_api(
     demand = workspace.update_demand(
         session, actor=user, demand_id=demand_id, data=DemandInput(**body.model_dump())
     )
-    session.commit()
     return DemandRead.model_validate(demand)
 
 

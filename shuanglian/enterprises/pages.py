@@ -1,8 +1,8 @@
 """HTML pages for enterprises and demands: the public register and the enterprise workspace.
 
 The workspace's edits go through `enterprises.workspace`, the same functions the JSON API
-calls: those validate, check permissions and flush; these handlers read the form, commit, and
-show a refused field's message next to that field.
+calls: those validate, check permissions and flush; these handlers read the form and show a
+refused field's message next to that field (the request's transaction commits).
 """
 
 from __future__ import annotations
@@ -11,13 +11,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from shuanglian.enterprises import service, workspace
 from shuanglian.enterprises.workspace import DemandInput, ProfileInput
-from shuanglian.errors import DomainError, NotFound, PermissionDenied
+from shuanglian.errors import DomainError
 from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, PageDep, SessionDep, SettingsDep
-from shuanglian.web.forms import form_text
+from shuanglian.web.forms import form_errors, form_status, form_text
 from shuanglian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -174,16 +173,13 @@ def _workspace(
     message: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    from shuanglian.inventory.models import INTENTS, Feedback
+    from shuanglian.inventory.feedback import INTENTS, feedback_by_push
     from shuanglian.inventory.push import push_list_for_enterprise
 
     enterprise_id = workspace.workspace_enterprise_id(user)
     enterprise = service.get_enterprise(session, enterprise_id=enterprise_id)
     pushes = push_list_for_enterprise(session, actor=user, enterprise_id=enterprise_id)[:100]
-    feedback = {
-        fb.push_id: fb
-        for fb in session.scalars(select(Feedback).where(Feedback.enterprise_id == enterprise_id))
-    }
+    feedback = feedback_by_push(session, enterprise_id=enterprise_id)
     demands = service.list_demands(session, enterprise_id=enterprise_id, limit=100).items
     return render(
         request,
@@ -229,29 +225,16 @@ async def enterprise_profile_submit(
             session, actor=user, enterprise_id=enterprise_id, data=data
         )
     except DomainError as exc:
-        field = _field_of(session, exc)
+        # A refusal naming no field (not allowed, not found) goes on to the error page.
         return _workspace(
             request,
             session,
             user,
-            errors={field: exc.message},
+            errors=form_errors(session, exc, default=None),
             profile_form=_echo(form),
-            status_code=422,
+            status_code=form_status(exc),
         )
-    session.commit()
     return RedirectResponse("/workspace/enterprise#profile", status_code=303)
-
-
-def _field_of(session: Any, exc: DomainError) -> str:
-    """The form field a refused edit names, after undoing the attempt.
-
-    An error that names no field (not allowed, not found) is not something to show beside an
-    input: it goes on to the site's error page.
-    """
-    session.rollback()
-    if exc.field is None:
-        raise exc
-    return exc.field
 
 
 def _echo(form: Any) -> dict[str, str]:
@@ -290,11 +273,12 @@ async def enterprise_feedback_submit(
             enterprise_id=enterprise_id,
             source="web",
         )
-    except (ValueError, ValidationError, DomainError) as exc:
+    except DomainError as exc:
+        errors = form_errors(session, exc, default=key, fields=())
+        return _workspace(request, session, user, errors=errors, status_code=form_status(exc))
+    except (ValueError, ValidationError) as exc:
         session.rollback()
-        message = exc.message if isinstance(exc, DomainError) else _first_error(exc)
-        return _workspace(request, session, user, errors={key: message}, status_code=422)
-    session.commit()
+        return _workspace(request, session, user, errors={key: _first_error(exc)}, status_code=422)
     return _workspace(request, session, user, message="已提交评价，谢谢 (feedback saved)")
 
 
@@ -330,16 +314,14 @@ async def enterprise_demand_create(
             session, actor=user, enterprise_id=enterprise_id, data=_demand_input(form)
         )
     except DomainError as exc:
-        field = _field_of(session, exc)
         return _workspace(
             request,
             session,
             user,
-            errors={f"demand-{field}": exc.message},
+            errors=form_errors(session, exc, default=None, prefix="demand-"),
             demand_form=_echo(form),
-            status_code=422,
+            status_code=form_status(exc),
         )
-    session.commit()
     return RedirectResponse("/workspace/enterprise#demands", status_code=303)
 
 
@@ -388,21 +370,20 @@ async def enterprise_demand_edit_submit(
             session, actor=user, demand_id=demand_id, data=_demand_input(form)
         )
     except DomainError as exc:
-        field = _field_of(session, exc)
+        errors = form_errors(session, exc, default=None)
         demand = workspace.demand_for_editing(session, actor=user, demand_id=demand_id)
         return render(
             request,
             "workspace/demand_edit.html",
             {
                 "demand": demand,
-                "errors": {field: exc.message},
+                "errors": errors,
                 "form": _echo(form),
                 "matches": None,
                 "home": _demand_home(user, demand),
             },
-            status_code=422,
+            status_code=form_status(exc),
         )
-    session.commit()
     return RedirectResponse(_demand_home(user, demand), status_code=303)
 
 
@@ -460,15 +441,12 @@ def enterprise_feedback_upload(
             )
             filename = path.name
     except DomainError as exc:
-        session.rollback()
-        if isinstance(exc, PermissionDenied | NotFound):
-            raise
         return _workspace(
             request,
             session,
             user,
-            errors={"feedback-file": exc.message},
-            status_code=exc.status if exc.status != 400 else 422,
+            errors=form_errors(session, exc, default="file", fields=(), prefix="feedback-"),
+            status_code=form_status(exc),
         )
     finish_import(session, report)
     assert user is not None

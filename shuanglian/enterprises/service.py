@@ -276,6 +276,12 @@ def find_enterprise(session: Session, *, ref: str) -> Enterprise | None:
     return session.scalars(stmt).first()
 
 
+def recent_enterprises(session: Session, *, limit: int = 50) -> list[Enterprise]:
+    """The most recently added enterprises, newest first (the admin's organisation list)."""
+    stmt = select(Enterprise).order_by(Enterprise.id.desc()).limit(max(min(limit, 500), 0))
+    return list(session.scalars(stmt))
+
+
 def list_enterprises(
     session: Session,
     *,

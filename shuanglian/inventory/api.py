@@ -1,17 +1,16 @@
 """JSON routes for the inventory flow, mounted by the app under /api/v1.
 
-Routes parse input, call one service, commit, and render; permissions are checked inside the
-services (the same checks the CLI and pages get). Writes need an API token or, for browser
-sessions, the CSRF token.
+Routes parse input, call one service and render (the request's transaction commits);
+permissions are checked in the services (the same checks the CLI and pages get). Writes need
+an API token or, for browser sessions, the CSRF token.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import FileResponse
-from pydantic import Field
 from sqlalchemy import select
 
 from shuanglian.accounts import permissions as perm
@@ -30,9 +29,10 @@ from shuanglian.inventory.reports import inventory_report
 from shuanglian.inventory.schemas import (
     BatchCreate,
     FeedbackIn,
+    FeedbackRequest,
     ItemRead,
     PoolEntryRead,
-    PushRoundIn,
+    PushRoundRequest,
     ReviewIn,
     SelfAssessmentIn,
     WithdrawIn,
@@ -55,18 +55,6 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 
 
-class FeedbackRequest(FeedbackIn):
-    """Feedback naming the push, or the patent (the enterprise is the caller's)."""
-
-    push_id: int | None = None
-    patent_id: int | None = None
-    enterprise_id: int | None = Field(default=None, description="admins acting for one")
-
-
-class PushRoundRequest(PushRoundIn):
-    matcher: Literal["engine", "industry"] = "engine"
-
-
 def _user(user: User | None) -> User:
     return require_login(user)
 
@@ -82,7 +70,6 @@ def create_batch_api(body: BatchCreate, session: SessionDep, user: CurrentUser) 
         patent_ids=body.patent_ids,
         source_file=body.source_file,
     )
-    session.commit()
     return {"batch_id": batch.id, "added": added, "skipped_already_inventoried": skipped}
 
 
@@ -135,7 +122,6 @@ def save_assessment_api(
     assessment = service.save_self_assessment(
         session, actor=_user(user), item_id=item_id, data=body, submit=submit
     )
-    session.commit()
     return assessment.item
 
 
@@ -149,7 +135,6 @@ def review_api(item_id: IdPath, body: ReviewIn, session: SessionDep, user: Curre
     item = review_service.review_item(
         session, actor=_user(user), item_id=item_id, decision=body.decision, comment=body.comment
     )
-    session.commit()
     return item
 
 
@@ -168,7 +153,6 @@ def withdraw_api(
     review_service.apply_transition(
         session, actor=_user(user), item_id=item.id, action="withdraw", comment=body.reason
     )
-    session.commit()
     return item
 
 
@@ -228,7 +212,6 @@ def push_round_api(
         institution_id=body.institution_id,
         matcher_name=body.matcher,
     )
-    session.commit()
     return {
         "round_id": rnd.id,
         "patents_considered": rnd.patents_considered,
@@ -283,7 +266,6 @@ def feedback_api(body: FeedbackRequest, session: SessionDep, user: CurrentUser) 
         enterprise_id=body.enterprise_id,
         source="api",
     )
-    session.commit()
     return {
         "feedback_id": fb.id,
         "push_id": fb.push_id,
@@ -302,7 +284,6 @@ def tiers_api(
     if institution_id is None:
         require_admin(actor)
     result = tiers.recompute_tiers(session, actor=actor, institution_id=institution_id)
-    session.commit()
     return result
 
 

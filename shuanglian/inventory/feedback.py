@@ -9,9 +9,11 @@ from shuanglian.accounts.models import User
 from shuanglian.accounts.permissions import require_enterprise
 from shuanglian.audit import record_audit, snapshot
 from shuanglian.errors import DomainError, NotFound
-from shuanglian.inventory.models import Feedback, Push
+from shuanglian.inventory.models import INTENTS, Feedback, Push
 from shuanglian.inventory.schemas import FeedbackIn
 from shuanglian.patents.models import Patent
+
+__all__ = ["INTENTS", "feedback_by_push", "submit_feedback"]
 
 SOURCES = ("api", "web", "excel")
 
@@ -89,3 +91,9 @@ def feedback_for_patent(session: Session, *, patent_id: int) -> list[Feedback]:
     """All feedback on one patent, oldest first."""
     stmt = select(Feedback).where(Feedback.patent_id == patent_id).order_by(Feedback.id)
     return list(session.scalars(stmt))
+
+
+def feedback_by_push(session: Session, *, enterprise_id: int) -> dict[int | None, Feedback]:
+    """The enterprise's feedback keyed by the push it answers (its workspace marks them)."""
+    stmt = select(Feedback).where(Feedback.enterprise_id == enterprise_id)
+    return {fb.push_id: fb for fb in session.scalars(stmt)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -167,3 +168,15 @@ class PoolEntryRead(BaseModel):
     grade: str | None
     tier: int | None
     tier_reasons: list[str] | None
+
+
+class FeedbackRequest(FeedbackIn):
+    """Feedback naming the push, or the patent (the enterprise is the caller's)."""
+
+    push_id: int | None = None
+    patent_id: int | None = None
+    enterprise_id: int | None = Field(default=None, description="admins acting for one")
+
+
+class PushRoundRequest(PushRoundIn):
+    matcher: Literal["engine", "industry"] = "engine"

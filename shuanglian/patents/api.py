@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
-from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from shuanglian.importing import ImportReport
 from shuanglian.matching.schemas import Match
 from shuanglian.matching.service import match_patent
 from shuanglian.patents import service
-from shuanglian.patents.models import Institution, Patent
+from shuanglian.patents.schemas import (
+    InstitutionRead,
+    PatentRead,
+)
 from shuanglian.patents.workspace import import_institution_patents, workspace_institution
 from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, IdQuery, SessionDep, SettingsDep
 from shuanglian.web.imports import finish_import
@@ -22,50 +21,6 @@ from shuanglian.web.schemas import ERROR_RESPONSES, ErrorResponse, ListResponse
 from shuanglian.web.uploads import PATENT_SUFFIXES, UPLOAD_ERROR_RESPONSES, received_file
 
 router = APIRouter(tags=["patents"], responses=ERROR_RESPONSES)
-
-
-class InstitutionRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    name: str
-    kind: str
-    region: str | None = None
-
-
-class PatentRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    application_number: str
-    publication_number: str | None = None
-    patent_type: str | None = None
-    title: str
-    abstract: str | None = None
-    main_ipc: str | None = None
-    ipc_codes: list[str] = []
-    applicants: list[str] = []
-    inventors: list[str] = []
-    legal_status: str | None = None
-    filing_date: date | None = None
-    grant_date: date | None = None
-    language: str
-    institution: InstitutionRead | None = None
-
-
-def search_patents(
-    session: Session,
-    *,
-    q: str | None = None,
-    institution_id: int | None = None,
-    offset: int = 0,
-    limit: int = 20,
-) -> tuple[list[Patent], int]:
-    """One page of patents matching `q` (text or number) and the total, via the service."""
-    items = service.list_patents(
-        session, q=q, institution_id=institution_id, offset=offset, limit=limit
-    )
-    return items, service.count_patents(session, q=q, institution_id=institution_id)
 
 
 @router.get("/patents", response_model=ListResponse[PatentRead], summary="专利列表 / list patents")
@@ -76,7 +31,7 @@ def list_patents_api(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> ListResponse[PatentRead]:
-    items, total = search_patents(
+    items, total = service.search_patents(
         session, q=q, institution_id=institution_id, offset=offset, limit=limit
     )
     return ListResponse[PatentRead](
@@ -93,7 +48,7 @@ def search_patents_api(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> ListResponse[PatentRead]:
-    items, total = search_patents(session, q=q, offset=offset, limit=limit)
+    items, total = service.search_patents(session, q=q, offset=offset, limit=limit)
     return ListResponse[PatentRead](
         items=[PatentRead.model_validate(p) for p in items], total=total, offset=offset, limit=limit
     )
@@ -108,7 +63,7 @@ def get_patent_api(session: SessionDep, patent_id: IdPath) -> PatentRead:
     "/institutions", response_model=list[InstitutionRead], summary="机构列表 / institutions"
 )
 def list_institutions_api(session: SessionDep) -> list[InstitutionRead]:
-    rows = session.scalars(select(Institution).order_by(Institution.name).limit(1000)).all()
+    rows = service.list_institutions(session, limit=1000)
     return [InstitutionRead.model_validate(r) for r in rows]
 
 

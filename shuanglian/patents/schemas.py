@@ -7,7 +7,7 @@ that a USPTO XML import filled in earlier.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -83,41 +83,30 @@ class PatentIn(BaseModel):
         return value or None
 
 
-class PatentRead(BaseModel):
-    """A stored patent as the API returns it."""
-
+class InstitutionRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    application_key: str
+    name: str
+    kind: str
+    region: str | None = None
+
+
+class PatentRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
     application_number: str
-    publication_number: str | None
-    patent_type: str | None
+    publication_number: str | None = None
+    patent_type: str | None = None
     title: str
-    abstract: str | None
-    claims_count: int | None
-    applicants: list[str]
-    inventors: list[str]
-    main_ipc: str | None
-    ipc_codes: list[str]
-    cpc_codes: list[str]
-    legal_status: str | None
-    filing_date: date | None
-    publication_date: date | None
-    grant_date: date | None
-    expiry_date: date | None
-    transfer_count: int | None
-    licence_count: int | None
+    abstract: str | None = None
+    main_ipc: str | None = None
+    ipc_codes: list[str] = []
+    applicants: list[str] = []
+    inventors: list[str] = []
+    legal_status: str | None = None
+    filing_date: date | None = None
+    grant_date: date | None = None
     language: str
-    institution_id: int | None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-
-
-class PatentPage(BaseModel):
-    """One page of a patent listing with the total for pagination."""
-
-    total: int
-    offset: int
-    limit: int
-    items: list[PatentRead]
+    institution: InstitutionRead | None = None

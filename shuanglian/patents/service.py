@@ -239,6 +239,28 @@ def get_patent(session: Session, *, patent_id: int) -> Patent:
     return patent
 
 
+def patents_by_id(session: Session, *, ids: Iterable[int]) -> dict[int, Patent]:
+    """The patents with these ids, by id (missing ones left out), for lists of other records."""
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return {}
+    return {p.id: p for p in session.scalars(select(Patent).where(Patent.id.in_(wanted)))}
+
+
+def list_institutions(session: Session, *, limit: int = 500) -> list[Institution]:
+    """Institutions by name, for choosers and admin lists."""
+    statement = select(Institution).order_by(Institution.name).limit(max(min(limit, 5000), 0))
+    return list(session.scalars(statement))
+
+
+def get_institution(session: Session, *, institution_id: int) -> Institution:
+    """The institution with this id, or NotFound."""
+    institution = session.get(Institution, institution_id)
+    if institution is None:
+        raise NotFound(f"机构 {institution_id} 不存在 (institution not found)")
+    return institution
+
+
 def get_patent_by_number(session: Session, *, number: str) -> Patent:
     """The patent with this application or publication number (any common spelling)."""
     patent = session.scalar(select(Patent).where(_number_filter(number)))
@@ -259,6 +281,19 @@ def list_patents(
     statement = _filtered(select(Patent), q=q, institution_id=institution_id)
     statement = statement.order_by(Patent.filing_date.desc().nulls_last(), Patent.id)
     return list(session.scalars(statement.offset(max(offset, 0)).limit(max(min(limit, 500), 0))))
+
+
+def search_patents(
+    session: Session,
+    *,
+    q: str | None = None,
+    institution_id: int | None = None,
+    offset: int = 0,
+    limit: int = 20,
+) -> tuple[list[Patent], int]:
+    """One page of patents matching `q` (text or number) and the total."""
+    items = list_patents(session, q=q, institution_id=institution_id, offset=offset, limit=limit)
+    return items, count_patents(session, q=q, institution_id=institution_id)
 
 
 def count_patents(

@@ -7,18 +7,24 @@ its staff and the admin.
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Query, Request
 
-from shuanglian import mail
 from shuanglian.patents import service as patent_service
-from shuanglian.supermarket import inquiry_limits, notify, service
-from shuanglian.supermarket.models import Inquiry, Listing
-from shuanglian.supermarket.service import MODES, SORTS, ListingInput, unfence
+from shuanglian.supermarket import inquiry_limits, service
+from shuanglian.supermarket.schemas import (
+    HandledUpdate,
+    InquiryCreate,
+    InquiryRead,
+    InquiryReceipt,
+    ListingCreate,
+    ListingRead,
+    ListingUpdate,
+    ScreenRead,
+)
+from shuanglian.supermarket.service import MODES, SORTS, ListingInput
 from shuanglian.web.deps import (
     CsrfDep,
     CurrentUser,
@@ -31,165 +37,6 @@ from shuanglian.web.deps import (
 from shuanglian.web.schemas import ERROR_RESPONSES, ListResponse
 
 router = APIRouter(tags=["supermarket"], responses=ERROR_RESPONSES)
-
-
-class ListingRead(BaseModel):
-    id: int
-    number: str
-    status: str
-    title: str
-    title_en: str | None
-    summary: str
-    scenarios: str | None
-    industries: list[str]
-    tech_field: str | None
-    region: str | None
-    trl: int | None
-    modes: list[str]
-    price: Decimal | None = Field(description="万元 (10k CNY); null = negotiable")
-    open_licence_terms: str | None
-    institution_id: int
-    institution_name: str | None
-    patent_ids: list[int]
-    published_at: datetime | None
-    view_count: int
-    scan_count: int
-    deals_signed: int
-    signed_amount: Decimal
-
-    @classmethod
-    def of(cls, listing: Listing, *, with_members: bool = True) -> ListingRead:
-        return cls(
-            id=listing.id,
-            number=listing.number,
-            status=listing.status,
-            title=listing.title,
-            title_en=listing.title_en,
-            summary=listing.summary,
-            scenarios=listing.scenarios,
-            industries=unfence(listing.industries),
-            tech_field=listing.tech_field,
-            region=listing.region,
-            trl=listing.trl,
-            modes=unfence(listing.modes),
-            price=listing.price,
-            open_licence_terms=listing.open_licence_terms,
-            institution_id=listing.institution_id,
-            institution_name=listing.institution.name if listing.institution else None,
-            patent_ids=[m.patent_id for m in listing.members]
-            if with_members
-            else [listing.patent_id],
-            published_at=listing.published_at,
-            view_count=listing.view_count,
-            scan_count=listing.scan_count,
-            deals_signed=listing.deals_signed,
-            signed_amount=listing.signed_amount,
-        )
-
-
-PatentId = Annotated[int, Field(ge=1, le=2_147_483_647)]
-
-
-class ListingFields(BaseModel):
-    """What a listing says about itself; shared by create and update."""
-
-    title: str = Field(max_length=300)
-    summary: str = Field(max_length=5000)
-    scenarios: str | None = Field(default=None, max_length=5000)
-    title_en: str | None = Field(default=None, max_length=300)
-    industries: list[str] = Field(default_factory=list, max_length=20)
-    tech_field: str | None = Field(default=None, max_length=100)
-    region: str | None = Field(default=None, max_length=100)
-    trl: int | None = Field(default=None, ge=1, le=9)
-    modes: list[str] = Field(min_length=1, max_length=len(MODES))
-    price: Decimal | None = Field(default=None, ge=0, le=10**9, max_digits=18, decimal_places=4)
-    open_licence_terms: str | None = Field(default=None, max_length=5000)
-    contact_name: str | None = Field(default=None, max_length=100)
-
-
-class ListingCreate(ListingFields):
-    patent_ids: list[PatentId] = Field(min_length=1, max_length=service.MAX_PACKAGE)
-    publish: bool = False
-
-
-class ListingUpdate(ListingFields):
-    """A listing's fields, all sent (PUT replaces them; null clears an optional one).
-
-    `patent_ids` omitted or null keeps the package; given, it replaces it (the first is the
-    lead patent). `status` and `featured` (admin only) omitted or null keep theirs.
-    """
-
-    patent_ids: list[PatentId] | None = Field(
-        default=None, min_length=1, max_length=service.MAX_PACKAGE
-    )
-    status: Literal["draft", "published", "withdrawn"] | None = None
-    featured: bool | None = None
-
-
-# Bounds keep a request small; the field rules (lengths, e-mail or phone, their formats) are
-# `submit_inquiry`'s, so the contact form and the API refuse the same input with one message.
-InquiryText = Annotated[str | None, Field(default=None, max_length=5000)]
-
-
-class InquiryCreate(BaseModel):
-    """A visitor's message about a published listing: a name, 5–2000 characters of message,
-    and an e-mail or a phone number so the institution can answer."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(max_length=5000)
-    message: str = Field(max_length=5000)
-    organisation: InquiryText
-    email: InquiryText
-    phone: InquiryText
-
-
-class InquiryReceipt(BaseModel):
-    """What the visitor gets back: the message is stored (the contacts are not echoed)."""
-
-    id: int
-    listing_id: int
-    created_at: datetime
-
-
-class InquiryRead(BaseModel):
-    """An inquiry as its institution's staff see it, with the listing it is about."""
-
-    id: int
-    listing_id: int
-    listing_number: str
-    listing_title: str
-    name: str
-    organisation: str | None
-    email: str | None
-    phone: str | None
-    message: str
-    created_at: datetime
-    handled: bool
-
-    @classmethod
-    def of(cls, inquiry: Inquiry, listing: Listing) -> InquiryRead:
-        return cls(
-            id=inquiry.id,
-            listing_id=listing.id,
-            listing_number=listing.number,
-            listing_title=listing.title,
-            name=inquiry.name,
-            organisation=inquiry.organisation,
-            email=inquiry.email,
-            phone=inquiry.phone,
-            message=inquiry.message,
-            created_at=inquiry.created_at,
-            handled=inquiry.handled,
-        )
-
-
-class ScreenRead(BaseModel):
-    listings: int
-    scans_today: int
-    contracts: int
-    amount: Decimal = Field(description="万元")
-    featured: list[ListingRead]
 
 
 @router.get(
@@ -257,7 +104,6 @@ def create_listing_api(session: SessionDep, user: CurrentUser, body: ListingCrea
     listing = service.create_listing(
         session, actor=user, patent_ids=body.patent_ids, data=data, publish=body.publish
     )
-    session.commit()
     return ListingRead.of(service.get_listing(session, listing_id=listing.id, actor=user))
 
 
@@ -282,7 +128,6 @@ def update_listing_api(
     )
     if body.status is not None:
         service.set_listing_status(session, actor=user, listing_id=listing_id, status=body.status)
-    session.commit()
     return ListingRead.of(service.get_listing(session, listing_id=listing_id, actor=user))
 
 
@@ -312,20 +157,17 @@ def submit_inquiry_api(
     user: CurrentUser,
     listing_id: IdPath,
     body: InquiryCreate,
-    background: BackgroundTasks,
 ) -> InquiryReceipt:
-    wait = inquiry_limits.retry_after(request, listing_id)
-    if wait:
-        raise HTTPException(429, inquiry_limits.message(wait), headers={"Retry-After": str(wait)})
-    inquiry = service.submit_inquiry(session, listing_id=listing_id, user=user, **body.model_dump())
-    session.commit()
-    inquiry_limits.record(request, listing_id)
-    # As the contact form: only a committed inquiry is announced, after the answer is sent.
-    notice = notify.inquiry_notice(
-        session, settings, inquiry_id=inquiry.id, base_url=str(request.base_url).rstrip("/")
+    inquiry = service.send_inquiry(
+        session,
+        settings=settings,
+        limits=inquiry_limits.for_app(request),
+        client=inquiry_limits.client_address(request),
+        base_url=str(request.base_url).rstrip("/"),
+        listing_id=listing_id,
+        user=user,
+        **body.model_dump(),
     )
-    if notice is not None:
-        background.add_task(mail.send, settings, notice)
     return InquiryReceipt(
         id=inquiry.id, listing_id=inquiry.listing_id, created_at=inquiry.created_at
     )
@@ -354,12 +196,6 @@ def list_inquiries_api(
     )
 
 
-class HandledUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    handled: bool = Field(description="true: answered; false: open again")
-
-
 @router.post(
     "/inquiries/{inquiry_id}/handled",
     response_model=InquiryRead,
@@ -372,7 +208,6 @@ def set_inquiry_handled_api(
     inquiry, listing = service.set_inquiry_handled(
         session, actor=user, inquiry_id=inquiry_id, handled=body.handled
     )
-    session.commit()
     return InquiryRead.of(inquiry, listing)
 
 

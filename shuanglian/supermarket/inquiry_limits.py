@@ -19,31 +19,40 @@ WINDOW_S = 3600.0
 _ALL = "*"
 
 
+class InquiryLimits:
+    """Both windows of one running app; `send_inquiry` checks them and counts each stored
+    inquiry (after its commit: a refused or rolled-back message uses up nothing)."""
+
+    def __init__(self) -> None:
+        self.per_listing = RateLimiter(max_events=PER_LISTING, window_s=WINDOW_S)
+        self.per_address = RateLimiter(max_events=PER_ADDRESS, window_s=WINDOW_S)
+
+    def retry_after(self, client: str, listing_id: int) -> int:
+        """Seconds until `client` may send another inquiry about this listing; 0 if now."""
+        return max(
+            self.per_listing.retry_after(client, str(listing_id)),
+            self.per_address.retry_after(client, _ALL),
+        )
+
+    def record(self, client: str, listing_id: int) -> None:
+        """Count one stored inquiry against both windows."""
+        self.per_listing.record(client, str(listing_id))
+        self.per_address.record(client, _ALL)
+
+
 def install(app: FastAPI) -> None:
-    app.state.inquiry_limiter_listing = RateLimiter(max_events=PER_LISTING, window_s=WINDOW_S)
-    app.state.inquiry_limiter_address = RateLimiter(max_events=PER_ADDRESS, window_s=WINDOW_S)
+    app.state.inquiry_limits = InquiryLimits()
 
 
-def _client(request: Request) -> str:
+def for_app(request: Request) -> InquiryLimits:
+    """The limits of the app serving `request`."""
+    limits: InquiryLimits = request.app.state.inquiry_limits
+    return limits
+
+
+def client_address(request: Request) -> str:
+    """The address the limits count by (the proxy's, unless the server is told otherwise)."""
     return request.client.host if request.client else "unknown"
-
-
-def retry_after(request: Request, listing_id: int) -> int:
-    """Seconds until this address may send another inquiry about this listing; 0 if now."""
-    state = request.app.state
-    client = _client(request)
-    return max(
-        state.inquiry_limiter_listing.retry_after(client, str(listing_id)),
-        state.inquiry_limiter_address.retry_after(client, _ALL),
-    )
-
-
-def record(request: Request, listing_id: int) -> None:
-    """Count one stored inquiry against both windows."""
-    state = request.app.state
-    client = _client(request)
-    state.inquiry_limiter_listing.record(client, str(listing_id))
-    state.inquiry_limiter_address.record(client, _ALL)
 
 
 def message(wait_s: int) -> str:

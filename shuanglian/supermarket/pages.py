@@ -3,20 +3,18 @@ and the institution's listing editor."""
 
 from __future__ import annotations
 
+from contextlib import suppress
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 from starlette.datastructures import FormData
 
-from shuanglian import mail
 from shuanglian.accounts import permissions as perm
-from shuanglian.errors import DomainError
-from shuanglian.inventory.models import PoolEntry
-from shuanglian.patents.models import Patent
-from shuanglian.supermarket import inquiry_limits, notify, service
+from shuanglian.errors import DomainError, NotFound, TooManyRequests
+from shuanglian.patents import service as patent_service
+from shuanglian.supermarket import inquiry_limits, service
 from shuanglian.supermarket.cards import MAX_IDS, card_sheet_pdf
 from shuanglian.supermarket.codes import code128_png, code128_svg, listing_url, qr_png, qr_svg
 from shuanglian.supermarket.service import MODES, SORTS, ListingInput, parse_price, unfence
@@ -31,7 +29,7 @@ from shuanglian.web.deps import (
     optional_decimal,
     optional_int,
 )
-from shuanglian.web.forms import form_text
+from shuanglian.web.forms import form_errors, form_status, form_text
 from shuanglian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -137,11 +135,9 @@ def listing_page(
     listing_id: IdPath,
     src: Annotated[str | None, Query(max_length=20)] = None,
 ) -> HTMLResponse:
-    session.commit()  # end the user lookup's read transaction: the count must write first
-    if service.record_visit(session, listing_id=listing_id, source=src):
-        session.commit()
     listing = service.get_listing(session, listing_id=listing_id, actor=user)
-    return _listing_response(request, listing, user)
+    counted = service.count_visit(session, listing=listing, source=src)
+    return _listing_response(request, listing, user, counted=counted)
 
 
 def _listing_response(
@@ -152,6 +148,7 @@ def _listing_response(
     errors: dict[str, str] | None = None,
     form: dict[str, str] | None = None,
     sent: bool = False,
+    counted: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     return render(
@@ -159,6 +156,9 @@ def _listing_response(
         "market/detail.html",
         {
             "listing": listing,
+            # This visit is counted after the response; the page already includes it.
+            "views": listing.view_count + (counted == "view"),
+            "scans": listing.scan_count + (counted == "scan"),
             "modes": MODES,
             "unfence": unfence,
             "short_url": listing_url(base_url(request), listing.id, source=None),
@@ -180,43 +180,32 @@ async def listing_contact(
     settings: SettingsDep,
     user: CurrentUser,
     listing_id: IdPath,
-    background: BackgroundTasks,
 ) -> HTMLResponse:
     listing = service.get_listing(session, listing_id=listing_id, actor=user)
     form = _text_fields(await request.form(), ("name", "organisation", "email", "phone", "message"))
-    wait = inquiry_limits.retry_after(request, listing.id)
-    if wait:
+    try:
+        service.send_inquiry(
+            session,
+            settings=settings,
+            limits=inquiry_limits.for_app(request),
+            client=inquiry_limits.client_address(request),
+            base_url=base_url(request),
+            listing_id=listing.id,
+            user=user,
+            **form,
+        )
+    except DomainError as exc:
         response = _listing_response(
             request,
             listing,
             user,
-            errors={"message": inquiry_limits.message(wait)},
+            errors=form_errors(session, exc, default="message"),
             form=form,
-            status_code=429,
+            status_code=form_status(exc),
         )
-        response.headers["Retry-After"] = str(wait)
+        if isinstance(exc, TooManyRequests):
+            response.headers["Retry-After"] = str(exc.retry_after)
         return response
-    try:
-        inquiry = service.submit_inquiry(session, listing_id=listing.id, user=user, **form)
-    except DomainError as exc:
-        session.rollback()
-        return _listing_response(
-            request,
-            listing,
-            user,
-            errors={exc.field or "message": exc.message},
-            form=form,
-            status_code=422,
-        )
-    session.commit()
-    inquiry_limits.record(request, listing.id)
-    # Only a committed inquiry is announced, and the mail goes out after the visitor has their
-    # answer: a slow or failing mail server neither delays nor undoes the stored message.
-    notice = notify.inquiry_notice(
-        session, settings, inquiry_id=inquiry.id, base_url=base_url(request)
-    )
-    if notice is not None:
-        background.add_task(mail.send, settings, notice)
     return _listing_response(request, listing, user, sent=True)
 
 
@@ -228,7 +217,6 @@ async def inquiry_handled_submit(
     service.set_inquiry_handled(
         session, actor=user, inquiry_id=inquiry_id, handled=form_text(form, "handled") == "1"
     )
-    session.commit()
     return RedirectResponse("/workspace/institution#inquiries", status_code=303)
 
 
@@ -330,29 +318,6 @@ def listing_input_from_form(form: FormData) -> ListingInput:
     )
 
 
-def _pooled_choices(session: Any, user: Any, listing: Any = None) -> list[Patent]:
-    """Patents the editor offers: a new listing's pooled patents, or, when editing, the
-    listing's members first (in package order, even one that has since left the pool, so it
-    can be unticked) and then the other pooled patents of the listing's institution."""
-    stmt = (
-        select(Patent)
-        .join(PoolEntry, PoolEntry.patent_id == Patent.id)
-        .where(PoolEntry.active.is_(True))
-        .order_by(Patent.id.desc())
-        .limit(200)
-    )
-    if listing is not None:
-        members = [m.patent for m in listing.members]
-        member_ids = [p.id for p in members]
-        stmt = stmt.where(
-            Patent.institution_id == listing.institution_id, Patent.id.not_in(member_ids)
-        )
-        return members + list(session.scalars(stmt))
-    if user.role != perm.ADMIN:
-        stmt = stmt.where(Patent.institution_id == user.institution_id)
-    return list(session.scalars(stmt))
-
-
 def patent_ids_from_form(form: FormData) -> list[int]:
     """The ticked patents, the chosen lead first (choosing a lead also ticks it)."""
     ids = [int(v) for v in form.getlist("patent_ids") if isinstance(v, str) and v.isdigit()]
@@ -377,7 +342,7 @@ def _editor(
         "market/edit.html",
         {
             "listing": listing,
-            "pooled": _pooled_choices(session, user, listing),
+            "pooled": service.editor_patent_choices(session, actor=user, listing=listing),
             "form": form or {},
             "errors": errors or {},
             "modes": MODES,
@@ -425,8 +390,8 @@ def new_listing_page(
     user = perm.require_role(user, perm.INSTITUTION_STAFF)
     form: dict[str, Any] = {"patent_ids": [str(patent_id)] if patent_id else []}
     if patent_id:
-        patent = session.get(Patent, patent_id)
-        if patent is not None:
+        with suppress(NotFound):  # an unknown patent just leaves the form empty
+            patent = patent_service.get_patent(session, patent_id=patent_id)
             form["title"] = patent.title
             form["summary"] = patent.abstract or ""
     return _editor(request, session, user, form=form)
@@ -445,16 +410,14 @@ async def new_listing_submit(request: Request, session: SessionDep, user: Curren
             publish=form.get("action") == "publish",
         )
     except DomainError as exc:
-        session.rollback()
         return _editor(
             request,
             session,
             user,
             form=_form_echo(form),
-            errors={exc.field or "title": exc.message},
-            status_code=422,
+            errors=form_errors(session, exc, default="title"),
+            status_code=form_status(exc),
         )
-    session.commit()
     return RedirectResponse(f"/market/{listing.id}", status_code=303)
 
 
@@ -491,15 +454,13 @@ async def edit_listing_submit(
         if isinstance(status, str) and status and status != listing.status:
             service.set_listing_status(session, actor=user, listing_id=listing.id, status=status)
     except DomainError as exc:
-        session.rollback()
         return _editor(
             request,
             session,
             user,
             listing=listing,
             form=_form_echo(form),
-            errors={exc.field or "title": exc.message},
-            status_code=422,
+            errors=form_errors(session, exc, default="title"),
+            status_code=form_status(exc),
         )
-    session.commit()
     return RedirectResponse(f"/market/{listing.id}", status_code=303)

@@ -24,15 +24,18 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, selectinload
 
+from shuanglian import mail
 from shuanglian.accounts import permissions as perm
 from shuanglian.accounts.models import User
 from shuanglian.audit import record_audit, snapshot
-from shuanglian.db import utcnow
-from shuanglian.errors import DomainError, NotFound
+from shuanglian.config import Settings
+from shuanglian.db import after_commit, utcnow
+from shuanglian.errors import DomainError, NotFound, TooManyRequests
 from shuanglian.figures import headline_figures, today_in_china
 from shuanglian.inventory.models import PoolEntry
 from shuanglian.patents.models import Patent
-from shuanglian.supermarket import search_terms
+from shuanglian.supermarket import inquiry_limits, notify, search_terms
+from shuanglian.supermarket.inquiry_limits import InquiryLimits
 from shuanglian.supermarket.models import (
     Inquiry,
     Listing,
@@ -692,12 +695,61 @@ def facet_values(session: Session) -> dict[str, list[str]]:
     return facets
 
 
+def editor_patent_choices(
+    session: Session, *, actor: User, listing: Listing | None = None
+) -> list[Patent]:
+    """Patents the listing editor offers: a new listing's pooled patents (the actor's
+    institution's, all for an admin), or, when editing, the listing's members first (in
+    package order, even one that has since left the pool, so it can be unticked) and then the
+    other pooled patents of the listing's institution."""
+    stmt = (
+        select(Patent)
+        .join(PoolEntry, PoolEntry.patent_id == Patent.id)
+        .where(PoolEntry.active.is_(True))
+        .order_by(Patent.id.desc())
+        .limit(200)
+    )
+    if listing is not None:
+        members = [m.patent for m in listing.members]
+        member_ids = [p.id for p in members]
+        stmt = stmt.where(
+            Patent.institution_id == listing.institution_id, Patent.id.not_in(member_ids)
+        )
+        return members + list(session.scalars(stmt))
+    if actor.role != perm.ADMIN:
+        stmt = stmt.where(Patent.institution_id == actor.institution_id)
+    return list(session.scalars(stmt))
+
+
+def count_visit(session: Session, *, listing: Listing, source: str | None) -> str | None:
+    """Count this page view (or QR scan) once the request's transaction has ended.
+
+    The count is a side effect of reading the page, not part of it: it runs after commit in a
+    short transaction of its own that writes first (see `record_visit`), so on SQLite it waits
+    for the write lock instead of failing at once, and a busy database never turns a visitor's
+    page into an error (a failed count is logged). Returns what will be counted ("view",
+    "scan", or None for a listing that is not published), so the page can show it already.
+    """
+    if listing.status != "published":
+        return None
+    bind = session.get_bind()
+    listing_id = listing.id
+
+    def count() -> None:
+        with Session(bind=bind) as own, own.begin():
+            record_visit(own, listing_id=listing_id, source=source)
+
+    after_commit(session, count)
+    return "scan" if source == "qr" else "view"
+
+
 def record_visit(session: Session, *, listing_id: int, source: str | None) -> bool:
     """Count one page view, or one QR scan when the URL came from a card (`?src=qr`).
 
     Only published listings count; returns whether this visit was counted. Call it first in
-    its own transaction and commit at once: on SQLite a transaction that reads before it
-    writes cannot wait for the write lock (SQLITE_BUSY at once), one that writes first can.
+    its own transaction and commit at once, as `count_visit` does: on SQLite a transaction
+    that reads before it writes cannot wait for the write lock (SQLITE_BUSY at once), one
+    that writes first can.
     """
     is_scan = source == "qr"
     column = Listing.scan_count if is_scan else Listing.view_count
@@ -854,6 +906,53 @@ def submit_inquiry(
         detail={"listing_id": listing_id},
         institution_id=listing.institution_id,
     )
+    return inquiry
+
+
+def send_inquiry(
+    session: Session,
+    *,
+    settings: Settings,
+    limits: InquiryLimits,
+    client: str,
+    base_url: str,
+    listing_id: int,
+    name: str,
+    message: str,
+    organisation: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+    user: User | None = None,
+) -> Inquiry:
+    """The contact flow of the page and the API alike: within the address's limits, store the
+    visitor's message, and once it is committed count it and e-mail the institution's staff.
+
+    The fields are checked as `submit_inquiry` checks them. The notice is built now from the
+    stored row and sent after commit, so a refused or rolled-back message announces nothing
+    and uses up none of the limits. `base_url` is the site's address for the listing link
+    when `SHUANGLIAN_PUBLIC_URL` is not set.
+    """
+    wait = limits.retry_after(client, listing_id)
+    if wait:
+        raise TooManyRequests(inquiry_limits.message(wait), retry_after=wait)
+    inquiry = submit_inquiry(
+        session,
+        listing_id=listing_id,
+        name=name,
+        message=message,
+        organisation=organisation,
+        email=email,
+        phone=phone,
+        user=user,
+    )
+    after_commit(session, lambda: limits.record(client, listing_id))
+    notice = notify.inquiry_notice(session, settings, inquiry_id=inquiry.id, base_url=base_url)
+    if notice is not None:
+
+        def send() -> None:
+            mail.send(settings, notice)
+
+        after_commit(session, send)
     return inquiry
 
 

@@ -26,6 +26,7 @@ from shuanglian.supermarket import inquiry_limits
 from shuanglian.web.errors import http_error, install_error_handlers
 from shuanglian.web.i18n import LANG_COOKIE, LANGS
 from shuanglian.web.templating import STATIC_DIR
+from shuanglian.web.transactions import AfterResponseMiddleware
 from shuanglian.web.uploads import BodyLimitMiddleware
 
 log = logging.getLogger("shuanglian.web")
@@ -52,6 +53,7 @@ def create_app(settings: Settings) -> FastAPI:
     from shuanglian.enterprises import api as enterprises_api
     from shuanglian.enterprises import pages as enterprises_pages
     from shuanglian.inventory import api as inventory_api
+    from shuanglian.inventory import pages as inventory_pages
     from shuanglian.patents import api as patents_api
     from shuanglian.patents import pages as patents_pages
     from shuanglian.pilots import api as pilots_api
@@ -88,11 +90,13 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.session_factory = make_session_factory(engine)
+    app.state.session_factory = make_session_factory(engine, settings)
     app.state.login_limiter = RateLimiter()
     inquiry_limits.install(app)
 
     install_error_handlers(app)
+    # After-commit hooks (notice e-mails, statistics) run once the response has been sent.
+    app.add_middleware(AfterResponseMiddleware)
     # Forms and JSON here are small; only the workspace upload endpoints take files.
     app.add_middleware(BodyLimitMiddleware, settings=settings, default_limit=MAX_BODY_BYTES)
 
@@ -141,6 +145,7 @@ def create_app(settings: Settings) -> FastAPI:
         web_pages,
         accounts_pages,
         patents_pages,
+        inventory_pages,
         enterprises_pages,
         supermarket_pages,
         web_imports,

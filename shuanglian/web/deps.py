@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from shuanglian.accounts import service as accounts
@@ -15,16 +18,17 @@ from shuanglian.config import Settings
 from shuanglian.errors import DomainError
 from shuanglian.web.i18n import pick_lang
 from shuanglian.web.security import verify_csrf
+from shuanglian.web.transactions import request_transaction
+
+log = logging.getLogger("shuanglian.web")
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One session per request; handlers that write call `commit()` themselves."""
+    """One session and one transaction per request: committed when the handler succeeded,
+    rolled back when it raised (`web.transactions`); handlers never commit themselves."""
     session: Session = request.app.state.session_factory()
     try:
-        yield session
-    except BaseException:
-        session.rollback()
-        raise
+        yield from request_transaction(request, session)
     finally:
         session.close()
 
@@ -34,7 +38,9 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the commit runs before the response is sent, so a failed commit is an
+# error response, never a 200 (or a redirect) announcing data that was not stored.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
@@ -53,25 +59,71 @@ def get_current_user(request: Request, session: SessionDep) -> User | None:
     user: User | None = None
     token = _bearer(request)
     if token is not None:
+        # `last_used_at` is written with the request's own transaction.
         user = accounts.user_for_token(session, token=token)
-        if user is not None:
-            session.commit()  # keep `last_used_at`
         request.state.auth = "token" if user else None
     else:
-        uid = request.session.get("uid")
-        if isinstance(uid, int):
-            candidate = session.get(User, uid)
-            if (
-                candidate is not None
-                and candidate.is_active
-                and request.session.get("ver") == accounts.session_version(candidate)
-            ):
-                user = candidate
-            else:
-                request.session.pop("uid", None)
+        user = _cookie_user(request, session)
+        if user is None:
+            request.session.pop("uid", None)
         request.state.auth = "cookie" if user else None
     request.state.user = user
     return user
+
+
+def _cookie_user(request: Request, session: Session) -> User | None:
+    """The active user the session cookie names, if its password fingerprint still matches."""
+    uid = request.session.get("uid")
+    if not isinstance(uid, int):
+        return None
+    candidate = session.get(User, uid)
+    if (
+        candidate is not None
+        and candidate.is_active
+        and request.session.get("ver") == accounts.session_version(candidate)
+    ):
+        return candidate
+    return None
+
+
+_UNSET = object()
+
+
+def user_for_error_page(request: Request) -> User | None:
+    """The signed-in user for the menu of an error page, safe to read after the request's
+    session is gone.
+
+    By the time an exception handler renders, the request's transaction is rolled back and
+    its session closed, so the user it loaded can no longer load its own attributes (that was
+    a bare 500 for every logged-in 403/404). It is then read again in a short session of its
+    own; a request that never reached a route (an unknown path, a wrong method) has no user
+    yet and is recognised by its cookie as a route would. If the database cannot answer, the
+    page shows the anonymous menu rather than fail.
+    """
+    known = getattr(request.state, "user", _UNSET)
+    if known is None:
+        return None
+    if isinstance(known, User):
+        state = sa_inspect(known)
+        if not state.detached or not state.expired_attributes:
+            return known
+        identity = state.identity
+        uid = identity[0] if identity else None
+    elif "session" in request.scope:
+        uid = request.session.get("uid")
+    else:
+        return None
+    if not isinstance(uid, int):
+        return None
+    try:
+        with request.app.state.session_factory() as session:
+            if known is _UNSET:
+                return _cookie_user(request, session)
+            user = session.get(User, uid)
+            return user if user is not None and user.is_active else None
+    except SQLAlchemyError:
+        log.warning("user %s not loaded for an error page", uid, exc_info=True)
+        return None
 
 
 CurrentUser = Annotated[User | None, Depends(get_current_user)]

@@ -15,7 +15,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from shuanglian.errors import DomainError
+from shuanglian.errors import DomainError, TooManyRequests
+from shuanglian.web.deps import user_for_error_page
 from shuanglian.web.templating import render
 
 log = logging.getLogger("shuanglian.web")
@@ -60,14 +61,25 @@ def _respond(
     return render(
         request,
         "error.html",
-        {"status": status, "code": code, "message": message, "field": field},
+        {
+            "status": status,
+            "code": code,
+            "message": message,
+            "field": field,
+            # The request's session is rolled back and closed by now: the menu needs a user
+            # object that does not lean on it.
+            "user": user_for_error_page(request),
+        },
         status_code=status,
     )
 
 
 async def domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
-    return _respond(request, exc.status, exc.code, exc.message, exc.field)
+    response = _respond(request, exc.status, exc.code, exc.message, exc.field)
+    if isinstance(exc, TooManyRequests):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 async def validation_error(request: Request, exc: Exception) -> Response:

@@ -1,4 +1,5 @@
-"""What a person gets back from a workspace import: the report page, its errors as CSV, templates.
+"""The institution workspace's imports page, and what a person gets back from an import: the
+report page, its errors as CSV, templates.
 
 The report page shows the counts and the first `ERROR_ROWS_SHOWN` rejected rows exactly as
 the importer's `ImportReport` has them (row number, the file's column, reason); a 30,000-row
@@ -19,8 +20,9 @@ import time
 from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
@@ -28,11 +30,12 @@ from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
 from shuanglian.accounts import permissions as perm
+from shuanglian.accounts.models import User
 from shuanglian.config import Settings
-from shuanglian.db import refresh_statistics
+from shuanglian.db import after_commit, refresh_statistics
 from shuanglian.errors import NotFound
 from shuanglian.importing import ImportReport
-from shuanglian.web.deps import CurrentUser, SettingsDep
+from shuanglian.web.deps import CurrentUser, SessionDep, SettingsDep
 from shuanglian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -90,15 +93,19 @@ def error_csv_path(settings: Settings, *, user_id: int, token: str) -> Path:
 
 
 def finish_import(session: Session, report: ImportReport, *, engine: Engine | None = None) -> None:
-    """Commit a real import (then refresh planner statistics, best effort); undo a dry run."""
+    """Undo a dry run; a real import is kept by the request's commit, after which the planner
+    statistics are refreshed (best effort) when rows were added."""
     if report.dry_run:
         session.rollback()
         return
-    session.commit()
     if engine is not None and report.inserted:
-        # Best effort, as at start-up: another writer may hold SQLite's lock for a moment.
-        with suppress(OperationalError):
-            refresh_statistics(engine, wait_ms=200)
+        after_commit(session, lambda: _refresh_statistics_quietly(engine))
+
+
+def _refresh_statistics_quietly(engine: Engine) -> None:
+    # Best effort, as at start-up: another writer may hold SQLite's lock for a moment.
+    with suppress(OperationalError):
+        refresh_statistics(engine, wait_ms=200)
 
 
 def render_import_result(
@@ -152,6 +159,63 @@ def workbook_response(
         filename=filename,
         background=BackgroundTask(path.unlink, missing_ok=True),
     )
+
+
+def imports_href(institution_id: int | None) -> str:
+    """The workspace's imports page (an admin's for one institution)."""
+    suffix = f"?institution_id={institution_id}" if institution_id is not None else ""
+    return "/workspace/institution/imports" + suffix
+
+
+def imports_page(
+    request: Request,
+    session: Session,
+    user: User | None,
+    institution_id: int | None,
+    *,
+    errors: dict[str, str] | None = None,
+    form: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """导入与自评表: the patent upload, the self-assessment template per batch and its upload.
+
+    One page for two domains' uploads (`patents.pages`, `inventory.pages`), so a refused
+    upload of either comes back here with its message beside the field.
+    """
+    from shuanglian.inventory.service import batch_progress, list_batches
+    from shuanglian.patents.service import list_institutions
+    from shuanglian.patents.workspace import UPLOAD_FORMATS, workspace_institution
+
+    user = perm.require_role(user, perm.INSTITUTION_STAFF)
+    context: dict[str, Any] = {
+        "institution": None,
+        "institutions": list_institutions(session, limit=500) if user.role == perm.ADMIN else [],
+        "errors": errors or {},
+        "form": form or {},
+        "formats": UPLOAD_FORMATS,
+        "max_upload_mb": request.app.state.settings.max_upload_mb,
+        "max_upload_bytes": request.app.state.settings.max_upload_bytes,
+    }
+    if user.role == perm.ADMIN and institution_id is None:
+        # No form on the chooser page to show a refusal beside: it goes on top instead.
+        context["flashes"] = list((errors or {}).values())
+        return render(request, "workspace/imports.html", context, status_code=status_code)
+    institution = workspace_institution(session, actor=user, institution_id=institution_id)
+    batches = list_batches(session, actor=user, institution_id=institution.id, limit=100)
+    context["institution"] = institution
+    context["progress"] = [batch_progress(session, actor=user, batch_id=b.id) for b in batches]
+    return render(request, "workspace/imports.html", context, status_code=status_code)
+
+
+@router.get("/workspace/institution/imports", response_class=HTMLResponse)
+def institution_imports_page(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    institution_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+) -> HTMLResponse:
+    """Upload forms of the institution workspace (staff: own institution; admin picks one)."""
+    return imports_page(request, session, user, institution_id)
 
 
 @router.get("/workspace/imports/errors/{token}.csv")

@@ -47,9 +47,12 @@ def test_htmx_requests_get_only_the_results(client: TestClient, db_session) -> N
 
 def test_listing_page_counts_views_and_qr_scans_separately(client: TestClient, db_session) -> None:
     listing = make_listing(db_session, make_institution(db_session))
-    client.get(f"/market/{listing.id}")
+    first = client.get(f"/market/{listing.id}")
+    # The count is written after the response, and the page already shows this visit.
+    assert '<span class="views">1</span> / <span class="scans">0</span>' in first.text
     page = client.get(f"/market/{listing.id}?src=qr")
     assert page.status_code == 200 and listing.number in page.text
+    assert '<span class="scans">1</span>' in page.text
     db_session.refresh(listing)
     assert (listing.view_count, listing.scan_count) == (1, 1)
     assert f"/market/{listing.id}/qr.svg" in page.text

@@ -504,6 +504,7 @@ def test_upload_endpoints_are_exactly_the_upload_routes() -> None:
         "shuanglian.enterprises.pages",
         "shuanglian.enterprises.api",
         "shuanglian.inventory.api",
+        "shuanglian.inventory.pages",
         "shuanglian.supermarket.pages",
         "shuanglian.supermarket.api",
         "shuanglian.accounts.pages",

@@ -22,12 +22,13 @@ import sys
 import zipfile
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time
+from functools import lru_cache
 from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
 from shuanglian.errors import ImportFailed
-from shuanglian.text.normalize import clean_cell, strip_control
+from shuanglian.text.normalize import clean_cell, fold_width, strip_control, to_simplified
 
 Row = tuple[int, dict[str, str]]
 # A generator, so callers that stop early can `close()` it and release the file at once.
@@ -114,8 +115,16 @@ def find_columns(header: list[str], optional: Mapping[str, Sequence[str]]) -> di
     return found
 
 
+@lru_cache(maxsize=4096)
 def _header_key(name: str) -> str:
-    folded = name.strip().lower().replace("（", "(").replace("）", ")").replace("\ufeff", "")
+    """The comparison form of a header: Simplified, width-folded, no spaces, `_` or `-`.
+
+    Traditional headers (申請號, 專利名稱, 公開(公告)號) from Taiwan, Hong Kong or a Traditional
+    Excel locale are converted to Simplified first, so every importer's Simplified aliases
+    recognise them without a second alias list.
+    """
+    folded = to_simplified(fold_width(name.replace("\ufeff", "")))
+    folded = folded.strip().lower().replace("（", "(").replace("）", ")")
     return "".join(folded.split()).replace("_", "").replace("-", "")
 
 

@@ -185,7 +185,8 @@ def _print_report(report: dict[str, Any], as_json: bool) -> None:
         f"未变 unchanged {report['unchanged']} · 拒绝 rejected {report['rejected']}"
     )
     for e in report["errors"][:50]:
-        out.print(f"  第 {e['row']} 行 (row) [{e['field']}]: {e['message']}")
+        # markup=False: a column name in brackets ([标]当前申请人) is text, not a rich tag.
+        out.print(f"  第 {e['row']} 行 (row) [{e['field']}]: {e['message']}", markup=False)
     if len(report["errors"]) > 50:
         out.print(f"  … 另有 {len(report['errors']) - 50} 条错误，用 --json 查看全部")
 
@@ -260,7 +261,11 @@ def import_enterprises_cmd(
 
 @import_app.command("demands")
 def import_demands_cmd(
-    file: Annotated[Path, typer.Argument(help="Demands CSV or xlsx")],
+    file: Annotated[Path, typer.Argument(help="Demands CSV, xlsx or JSON Lines")],
+    enterprise: Annotated[
+        str | None,
+        typer.Option(help="Enterprise for rows that name none (created if new)"),
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report without writing")] = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -272,7 +277,42 @@ def import_demands_cmd(
         _require_file(file)
         with open_session(settings, bulk=not dry_run) as session:
             report = import_demands(
-                session, path=file, dry_run=dry_run, batch_size=settings.import_batch_size
+                session,
+                path=file,
+                enterprise=enterprise,
+                dry_run=dry_run,
+                batch_size=settings.import_batch_size,
+            )
+        return report.as_dict()
+
+    _print_report(run_command(as_json, do), as_json)
+
+
+# `import listings` (supermarket domain): self-contained so it can move with the CLI package.
+@import_app.command("listings")
+def import_listings_cmd(
+    file: Annotated[Path, typer.Argument(help="科技成果 CSV, xlsx or JSON Lines")],
+    institution: Annotated[str, typer.Option(help="Institution holding the listings")],
+    publish: Annotated[
+        bool, typer.Option("--publish", help="Publish new listings at once (else drafts)")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report without writing")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """导入科技成果 (import an institution's technology listings; re-import updates)."""
+
+    def do(settings: Settings) -> dict[str, Any]:
+        from shuanglian.supermarket.importers import import_listings
+
+        _require_file(file)
+        with open_session(settings, bulk=not dry_run) as session:
+            report = import_listings(
+                session,
+                path=file,
+                institution=institution,
+                publish=publish,
+                dry_run=dry_run,
+                batch_size=settings.import_batch_size,
             )
         return report.as_dict()
 

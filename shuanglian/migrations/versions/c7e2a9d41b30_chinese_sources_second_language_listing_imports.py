@@ -14,6 +14,8 @@ Create Date: 2026-12-08 10:00:00
 
 from __future__ import annotations
 
+import warnings
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -42,7 +44,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("alt_title", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("alt_abstract", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("alt_language", sa.String(length=8), nullable=True))
-    with op.batch_alter_table("market_listings", schema=None) as batch_op:
+    # Reflection skips the expression indexes (restored below) and says so on every `init`.
+    with (
+        warnings.catch_warnings(),
+        op.batch_alter_table("market_listings", schema=None) as batch_op,
+    ):
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection")
         batch_op.alter_column("patent_id", existing_type=sa.Integer(), nullable=True)
         batch_op.add_column(sa.Column("source_file", sa.String(length=500), nullable=True))
         batch_op.add_column(sa.Column("source_row", sa.Integer(), nullable=True))

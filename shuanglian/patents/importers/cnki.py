@@ -61,10 +61,9 @@ def cnki_columns(header: list[str]) -> dict[str, str]:
 
 
 def looks_like_cnki(header: list[str]) -> bool:
-    """True for CNKI's bilingual headers (`Title-题名` and `PubNo-公开号`, or `SrcDatabase-来源库`)."""
-    found = find_columns(header, {**REQUIRED, "source_database": OPTIONAL["source_database"]})
+    """True for CNKI's bilingual headers (`Title-题名` and `PubNo-公开号`)."""
     bilingual = any("-" in name for name in header)
-    return bilingual and (len(found.keys() & REQUIRED.keys()) == len(REQUIRED))
+    return bilingual and len(find_columns(header, REQUIRED)) == len(REQUIRED)
 
 
 def parse_cnki_export(path: Path) -> Iterator[ImportItem]:
@@ -158,7 +157,9 @@ def _records(
         if len(group) < counts[key]:
             continue
         del pending[key]
-        merged = build_record(group[0][0], _merge([v for _, v in group]), labels, source_file=source)
+        merged = build_record(
+            group[0][0], _merge([v for _, v in group]), labels, source_file=source
+        )
         for row, _values in group:
             if isinstance(merged, RowRejection):
                 yield RowRejection(row, merged.field, merged.message)

@@ -99,7 +99,8 @@ def parse_patsnap_export(path: Path, *, sheet: str | None = None) -> Iterator[Im
     if not find_columns(header, NUMBER_COLUMNS) or not find_columns(header, TITLE_COLUMNS):
         rows.close()
         raise ImportFailed(
-            "缺少必需的列：公开(公告)号 或 申请号，以及 标题(译)(简体中文) / 标题(译)(English) / 标题"
+            "缺少必需的列：公开(公告)号 或 申请号，以及 标题(译)(简体中文) / "
+            "标题(译)(English) / 标题"
             "（missing required columns: a publication or application number and a title）"
         )
     return _records(rows, columns, Path(path).name)

@@ -14,10 +14,9 @@ from sqlalchemy.orm import Session
 from shuanglian.config import Settings
 from shuanglian.db import Base, make_engine
 from shuanglian.migrate import alembic_config, upgrade_database
-from shuanglian.supermarket.models import SORT_INDEXES, Listing
+from shuanglian.supermarket.models import SORT_INDEXES
 from shuanglian.supermarket.service import search_listings
 from tests.conftest import _create_pg_database, _drop_pg_database
-from tests.web.factories import make_institution, make_patent
 
 
 @pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based")

@@ -499,20 +499,21 @@ def _write_batch(
         values["patent_id"] = linked[0].id if linked else None
         values["tech_field"] = _tech_field(linked[0]) if linked else None
         values["search_text"] = _search_text(values, linked)
-        listing = existing.get(values["title"])
-        if listing is None:
+        found = existing.get(values["title"])
+        if found is None:
             report.inserted += 1
             if dry_run:
                 continue
-            listing = Listing(institution_id=institution_id, title=values["title"])
-            session.add(listing)
-            _assign(listing, values, linked, source, item.row)
+            created = Listing(institution_id=institution_id, title=values["title"])
+            session.add(created)
+            _assign(created, values, linked, source, item.row)
             if publish:
-                listing.status = "published"
-                listing.published_at = _published_at(posted_on)
+                created.status = "published"
+                created.published_at = _published_at(posted_on)
             session.flush()
-            sync_listing_terms(session, listing)
+            sync_listing_terms(session, created)
             continue
+        listing = found
         changed = [
             name
             for name in _COMPARED

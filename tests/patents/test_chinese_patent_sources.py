@@ -104,9 +104,7 @@ def test_patsnap_export_keeps_both_languages(tmp_path: Path, suffix: str) -> Non
     path = write_patsnap(tmp_path / f"patsnap{suffix}")
     assert detect_format(path) == "patsnap"
     records, rejections = _split(parse_patent_file(path))
-    assert [(r.field, r.row) for r in rejections] == [
-        ("申请日", 7 if suffix == ".xlsx" else 6)
-    ]
+    assert [(r.field, r.row) for r in rejections] == [("申请日", 7 if suffix == ".xlsx" else 6)]
     by_number = {r.publication_number: r for r in records}
     cn = by_number["CN218751475U"]
     assert cn.language == "zh" and cn.title == "一种无人机机载多功能盒"
@@ -136,9 +134,7 @@ def test_patsnap_second_language_is_stored_and_searchable(
     stored = db_session.scalar(select(Patent).where(Patent.publication_number == "US10057849"))
     assert stored is not None and stored.alt_title == "减少从小区获取系统信息所耗功率的系统和方法"
     # The Chinese translation makes the English patent findable in Chinese, and the reverse.
-    assert [p.publication_number for p in list_patents(db_session, q="系统信息")] == [
-        "US10057849"
-    ]
+    assert [p.publication_number for p in list_patents(db_session, q="系统信息")] == ["US10057849"]
     assert [p.publication_number for p in list_patents(db_session, q="gold catalyst")] == [
         "CN116510786B"
     ]

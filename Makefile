@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 export SHUANGLIAN_HOME ?= $(CURDIR)/var
 DEMO := demo
+# The 2020 platform postings name no holder; they are filed under these names (demo/PROVENANCE.md).
+DEMO_LISTINGS_HOLDER := 科技成果公开汇编（2020，演示数据）
+DEMO_DEMANDS_HOLDER := 企业技术需求公开汇编（2020，演示数据）
 
 .PHONY: install demo demo-data test test-deps lint bench clean
 
@@ -28,11 +31,14 @@ install: $(BIN)/python $(HTMX)
 # Loads the demo data (idempotent: re-running updates, never duplicates) and serves it.
 demo-data: install
 	$(BIN)/shuanglian init
+	$(BIN)/shuanglian import patents $(DEMO)/patents_sysu_cnki.csv --institution "中山大学"
 	$(BIN)/shuanglian import patents $(DEMO)/patents_cnipa_sample.csv --institution "中科大数据研究院"
 	$(BIN)/shuanglian import patents $(DEMO)/patents_uspto_sample.xml
 	$(BIN)/shuanglian import patents $(DEMO)/patents_nvidia.csv --format csv --mapping $(DEMO)/patents_nvidia.mapping.json --institution "NVIDIA Corporation"
 	$(BIN)/shuanglian import enterprises $(DEMO)/enterprises_2002_sample.csv
 	$(BIN)/shuanglian import demands $(DEMO)/demands.csv
+	$(BIN)/shuanglian import demands $(DEMO)/demands_2020.jsonl --enterprise "$(DEMO_DEMANDS_HOLDER)"
+	$(BIN)/shuanglian import listings $(DEMO)/listings_2020.jsonl --institution "$(DEMO_LISTINGS_HOLDER)" --publish
 	$(BIN)/shuanglian index build
 	$(BIN)/shuanglian demo seed
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -28,10 +28,28 @@ def upgrade_database(engine: Engine) -> tuple[str | None, str | None]:
     """Bring the schema to the newest revision; returns (revision before, revision after)."""
     before = current_revision(engine)
     cfg = alembic_config(engine)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    with engine.connect() as conn:
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a SQLite table (copy, DROP, rename) to change a column; with
+            # foreign keys on, that DROP would cascade into every child table (a listing's
+            # terms, packages, visits). The pragma only takes effect outside a transaction,
+            # so it is set on the raw connection before SQLAlchemy emits BEGIN.
+            _raw_pragma(conn, "PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+        finally:
+            if sqlite:
+                _raw_pragma(conn, "PRAGMA foreign_keys=ON")
     return before, current_revision(engine)
+
+
+def _raw_pragma(conn: Connection, statement: str) -> None:
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    raw.execute(statement)
 
 
 def make_revision(engine: Engine, message: str) -> None:

@@ -22,12 +22,13 @@ import sys
 import zipfile
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time
+from functools import lru_cache
 from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
 from shuanglian.errors import ImportFailed
-from shuanglian.text.normalize import clean_cell, strip_control
+from shuanglian.text.normalize import clean_cell, fold_width, strip_control, to_simplified
 
 Row = tuple[int, dict[str, str]]
 # A generator, so callers that stop early can `close()` it and release the file at once.
@@ -114,8 +115,16 @@ def find_columns(header: list[str], optional: Mapping[str, Sequence[str]]) -> di
     return found
 
 
+@lru_cache(maxsize=4096)
 def _header_key(name: str) -> str:
-    folded = name.strip().lower().replace("（", "(").replace("）", ")").replace("\ufeff", "")
+    """The comparison form of a header: Simplified, width-folded, no spaces, `_` or `-`.
+
+    Traditional headers (申請號, 專利名稱, 公開(公告)號) from Taiwan, Hong Kong or a Traditional
+    Excel locale are converted to Simplified first, so every importer's Simplified aliases
+    recognise them without a second alias list.
+    """
+    folded = to_simplified(fold_width(name.replace("\ufeff", "")))
+    folded = folded.strip().lower().replace("（", "(").replace("）", ")")
     return "".join(folded.split()).replace("_", "").replace("-", "")
 
 
@@ -395,6 +404,94 @@ def _rows_from_records(
         close()
 
 
+# --------------------------------------------------------------------------- JSON Lines
+
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+
+
+def is_jsonl(path: Path) -> bool:
+    """A JSON Lines file: by suffix, or a text file whose first non-blank character is `{`."""
+    path = Path(path)
+    if path.suffix.lower() in JSONL_SUFFIXES:
+        return True
+    if path.suffix.lower() in (*XLSX_SUFFIXES, *TEXT_SUFFIXES) or not path.is_file():
+        return False
+    with path.open("rb") as fh:
+        return fh.read(64).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
+
+
+def read_jsonl(path: Path) -> tuple[list[str], Rows]:
+    """(header, rows) for a JSON Lines file, shaped like `read_table`'s.
+
+    The header is the keys of the first record (later records may add keys; missing ones are
+    ""). A row's number is its line number. Values become text: numbers as written, lists
+    joined with `、`, nested objects as JSON. A line that is not a JSON object fails the import
+    naming the line, like a malformed CSV line does.
+    """
+    import json
+
+    path = Path(path)
+    if not path.is_file():
+        raise ImportFailed(f"找不到文件 {path.name}（file not found）")
+    fh = path.open("r", encoding="utf-8-sig", errors="strict")
+    try:
+        numbered = _jsonl_objects(fh, path.name, json)
+        first = next(numbered, None)
+        if first is None:
+            raise ImportFailed(f"文件 {path.name} 是空的（the file is empty）")
+    except BaseException:
+        fh.close()
+        raise
+    header = list(first[1])
+    return header, _jsonl_rows(chain([first], numbered), close=fh.close)
+
+
+def _jsonl_objects(fh: Any, name: str, json: Any) -> Iterator[tuple[int, dict[str, Any]]]:
+    for number, line in enumerate(fh, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            raise ImportFailed(
+                f"{name} 第 {number} 行不是有效的 JSON（line {number} is not valid JSON: {exc}）"
+            ) from exc
+        if not isinstance(record, dict):
+            raise ImportFailed(
+                f"{name} 第 {number} 行不是 JSON 对象（line {number} is not a JSON object）"
+            )
+        yield number, record
+
+
+def _jsonl_rows(
+    records: Iterable[tuple[int, dict[str, Any]]], *, close: Callable[[], object]
+) -> Rows:
+    import json
+
+    try:
+        for number, record in records:
+            yield number, {str(k): _json_cell(v, json) for k, v in record.items()}
+    finally:
+        close()
+
+
+def _json_cell(value: Any, json: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "、".join(_json_cell(v, json) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return clean_cell(value)
+
+
+def read_records(path: Path, *, is_header: HeaderTest | None = None) -> tuple[list[str], Rows]:
+    """`read_jsonl` for JSON Lines, else `read_table` (CSV/TSV/xlsx)."""
+    if is_jsonl(path):
+        return read_jsonl(path)
+    return read_table(path, is_header=is_header)
+
+
 def table_preview(path: Path, *, limit: int = 5) -> tuple[list[str], list[Row]]:
     """The header and the first `limit` rows (format detection and upload previews)."""
     header, rows = read_table(path)
@@ -415,6 +512,8 @@ __all__ = [
     "Row",
     "detect_encoding",
     "find_columns",
+    "read_jsonl",
+    "read_records",
     "read_table",
     "require_columns",
     "table_preview",

@@ -17,7 +17,6 @@ from shuanglian.migrate import alembic_config, upgrade_database
 from shuanglian.supermarket.models import SORT_INDEXES
 from shuanglian.supermarket.service import search_listings
 from tests.conftest import _create_pg_database, _drop_pg_database
-from tests.web.factories import make_institution, make_patent
 
 
 @pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based")
@@ -76,32 +75,38 @@ def test_upgrading_indexes_the_listings_already_there(blank_engine) -> None:
     with blank_engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "9f01556e2361")  # before the catalogue's term index
-    with Session(blank_engine) as session:
-        inst = make_institution(session)
-        patent = make_patent(session, inst, title="一种锂电池回收方法")
-        # The schema of that revision still had the listing's signed counters (NOT NULL, no
-        # default); the ORM no longer knows them, so the old row is written in SQL.
-        row = {
-            "patent_id": patent.id,
-            "institution_id": inst.id,
-            "title": "废旧锂电池回收",
-            "summary": "Battery recycling",
-            "search_text": "废旧锂电池回收 battery recycling",
-            "industries": ",C38,",
-            "modes": ",licence,",
-            "status": "published",
-        }
-        listing_id = session.execute(
+    # Rows are written with the columns of that revision (the ORM models are newer).
+    with blank_engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO institutions (name, kind, created_at, updated_at) "
+                "VALUES ('测试大学', 'university', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+        inst_id = conn.execute(text("SELECT id FROM institutions")).scalar_one()
+        conn.execute(
+            text(
+                "INSERT INTO patents (application_key, application_number, title, search_text, "
+                "applicants, inventors, ipc_codes, cpc_codes, language, institution_id, "
+                "created_at, updated_at) VALUES ('CN202400000001', 'CN202400000001.1', "
+                "'一种锂电池回收方法', '一种锂电池回收方法', '[]', '[]', '[]', '[]', 'zh', :inst, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            ),
+            {"inst": inst_id},
+        )
+        patent_id = conn.execute(text("SELECT id FROM patents")).scalar_one()
+        conn.execute(
             text(
                 "INSERT INTO market_listings (patent_id, institution_id, title, summary, "
                 "search_text, industries, modes, status, featured, view_count, scan_count, "
-                "deals_signed, signed_amount, created_at, updated_at) VALUES (:patent_id, "
-                ":institution_id, :title, :summary, :search_text, :industries, :modes, "
-                ":status, false, 0, 0, 0, 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP) RETURNING id"
+                "deals_signed, signed_amount, created_at, updated_at) VALUES (:patent, :inst, "
+                "'废旧锂电池回收', 'Battery recycling', '废旧锂电池回收 battery recycling', "
+                "',C38,', ',licence,', 'published', :no, 0, 0, 0, 0, CURRENT_TIMESTAMP, "
+                "CURRENT_TIMESTAMP)"
             ),
-            row,
-        ).scalar_one()
-        session.commit()
+            {"patent": patent_id, "inst": inst_id, "no": False},
+        )
+        listing_id = conn.execute(text("SELECT id FROM market_listings")).scalar_one()
     upgrade_database(blank_engine)
     with Session(blank_engine) as session:
         for q, kw in (("电池", {}), ("batteries", {}), (None, {"industry": "C3"})):

@@ -137,6 +137,7 @@ def print_import_report(report: dict[str, Any], as_json: bool) -> None:
         f"未变 unchanged {report['unchanged']} · 拒绝 rejected {report['rejected']}"
     )
     for e in report["errors"][:50]:
-        out.print(f"  第 {e['row']} 行 (row) [{e['field']}]: {e['message']}")
+        # markup=False: a column name in brackets ([标]当前申请人) is text, not a rich tag.
+        out.print(f"  第 {e['row']} 行 (row) [{e['field']}]: {e['message']}", markup=False)
     if len(report["errors"]) > 50:
         out.print(f"  … 另有 {len(report['errors']) - 50} 条错误，用 --json 查看全部")

@@ -26,6 +26,7 @@ from shuanglian.inventory import cli as inventory_cli
 from shuanglian.matching import cli as matching_cli
 from shuanglian.patents import cli as patents_cli
 from shuanglian.pilots import cli as pilots_cli
+from shuanglian.supermarket import cli as supermarket_cli
 
 app = typer.Typer(help="双链 shuanglian — 创新链与产业链对接平台", no_args_is_help=True)
 import_app = typer.Typer(help="导入专利、企业、需求 (import patents, enterprises, demands)")
@@ -43,6 +44,7 @@ DOMAIN_CLIS: tuple[ModuleType, ...] = (
     deals_cli,
     challenges_cli,
     pilots_cli,
+    supermarket_cli,
 )
 
 

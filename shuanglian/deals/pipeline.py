@@ -226,7 +226,8 @@ def create_deal(session: Session, *, actor: User | None, data: DealIn | dict[str
             raise DomainError(
                 "成果不属于该机构 (listing of another institution)", field="listing_id"
             )
-        patent_ids = patent_ids or [m.patent_id for m in listing.members] or [listing.patent_id]
+        lead = [listing.patent_id] if listing.patent_id is not None else []
+        patent_ids = patent_ids or [m.patent_id for m in listing.members] or lead
     if not patent_ids:
         raise DomainError("须至少关联一项专利或成果 (at least one patent)", field="patent_ids")
     patents = list(session.scalars(select(Patent).where(Patent.id.in_(patent_ids))))

@@ -47,7 +47,11 @@ def import_enterprises_cmd(
 
 @imports.command("demands")
 def import_demands_cmd(
-    file: Annotated[Path, typer.Argument(help="Demands CSV or xlsx")],
+    file: Annotated[Path, typer.Argument(help="Demands CSV, xlsx or JSON Lines")],
+    enterprise: Annotated[
+        str | None,
+        typer.Option(help="Enterprise for rows that name none (created if new)"),
+    ] = None,
     dry_run: DryRunOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -58,7 +62,11 @@ def import_demands_cmd(
         require_file(file)
         with open_session(settings, bulk=not dry_run) as session:
             report = import_demands(
-                session, path=file, dry_run=dry_run, batch_size=settings.import_batch_size
+                session,
+                path=file,
+                enterprise=enterprise,
+                dry_run=dry_run,
+                batch_size=settings.import_batch_size,
             )
         return report.as_dict()
 

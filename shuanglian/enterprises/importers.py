@@ -24,6 +24,7 @@ Decisions about dirty registration data (the 2002 sample has all of these):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from datetime import date
 from functools import lru_cache
@@ -47,7 +48,7 @@ from shuanglian.enterprises.validators import (
 )
 from shuanglian.errors import ImportFailed
 from shuanglian.importing import ImportReport
-from shuanglian.tabular import find_columns, read_table, require_columns
+from shuanglian.tabular import find_columns, read_records, read_table, require_columns
 from shuanglian.text.dates import parse_date
 
 REPLACEMENT_CHAR = "\ufffd"
@@ -91,11 +92,16 @@ DEMAND_REF: dict[str, tuple[str, ...]] = {
     "enterprise_name": ("企业名称", "公司名称", "企业", "enterprise", "company"),
 }
 DEMAND_REQUIRED: dict[str, tuple[str, ...]] = {
-    "title": ("需求名称", "需求标题", "标题", "需求", "title"),
+    "title": ("需求名称", "需求标题", "标题", "需求", "title", "name"),
 }
 DEMAND_OPTIONAL: dict[str, tuple[str, ...]] = {
-    "description": ("需求描述", "需求内容", "描述", "内容", "description"),
+    "description": ("需求描述", "需求内容", "描述", "内容", "description", "context"),
     "industry_code": ("行业代码", "国民经济行业代码", "industry_code"),
+    # GB/T 4754 names as platforms write them (制造业, 制造业——医药制造业); codes work too.
+    "industry_name": ("所属行业", "行业分类", "行业", "classification"),
+    "modes": ("合作方式", "合作模式", "cooperationMethod", "modes"),
+    # The validity window as posted: 2020-01-13 10:49:39 至 2021-01-13 10:49:41.
+    "window": ("有效期", "需求有效期", "有效期限", "time"),
     "budget": ("预算(万元)", "预算金额(万元)", "预算", "budget"),
     "deadline": ("截止日期", "截止时间", "deadline"),
     "region": ("地区", "所在地区", "region"),
@@ -267,26 +273,45 @@ def import_demands(
     session: Session,
     *,
     path: Path,
+    enterprise: str | None = None,
     dry_run: bool = False,
     batch_size: int | None = None,
     actor: User | None = None,
 ) -> ImportReport:
-    """Import technical demands; each row names its enterprise by credit code or exact name."""
+    """Import technical demands (CSV, xlsx or JSON Lines); each row names its enterprise by
+    credit code or exact name, or falls back to `enterprise` (created if new) — a platform's
+    export of posted demands often names none."""
     path = Path(path)
-    header, rows = read_table(path)
+    header, rows = read_records(path)
     try:
         ref_columns = find_columns(header, DEMAND_REF)
-        if not ref_columns:
+        if not ref_columns and not (enterprise and enterprise.strip()):
             raise ImportFailed(
-                "缺少必需的列：企业名称 / 统一社会信用代码（需要其中之一）"
-                "（missing required column: enterprise name or credit code）"
+                "缺少必需的列：企业名称 / 统一社会信用代码（需要其中之一），"
+                "或用 --enterprise 指定企业"
+                "（missing required column: enterprise name or credit code; or give --enterprise）"
             )
         columns = {**ref_columns, **require_columns(header, DEMAND_REQUIRED)}
         columns.update(find_columns(header, DEMAND_OPTIONAL))
         size = batch_size or DEFAULT_IMPORT_BATCH_SIZE
         report = ImportReport(dry_run=dry_run)
-        records = _demand_records(session, rows, columns, report, source=path.name, size=size)
-        upsert_demands(session, records=records, dry_run=dry_run, report=report, batch_size=size)
+        # A dry run writes and rolls back (as `upsert_demands` does), the fallback enterprise too.
+        trial = session.begin_nested() if dry_run else None
+        try:
+            fallback = (
+                _fallback_enterprise(session, enterprise.strip())
+                if enterprise and enterprise.strip()
+                else None
+            )
+            records = _demand_records(
+                session, rows, columns, report, source=path.name, size=size, fallback=fallback
+            )
+            upsert_demands(
+                session, records=records, dry_run=dry_run, report=report, batch_size=size
+            )
+        finally:
+            if trial is not None:
+                trial.rollback()
         # Rows are rejected in two passes (parsing, then enterprise lookup per chunk); a person
         # reads the errors in file order.
         report.errors.sort(key=lambda error: error.row)
@@ -294,6 +319,21 @@ def import_demands(
         return report
     finally:
         _close(rows)
+
+
+def _fallback_enterprise(session: Session, name: str) -> int:
+    """The id of the enterprise named by --enterprise, created (name only) if new."""
+    from shuanglian.enterprises.service import enterprise_search_text
+
+    found = session.scalar(
+        select(Enterprise.id).where(Enterprise.name == name).order_by(Enterprise.id)
+    )
+    if found is not None:
+        return int(found)
+    created = Enterprise(name=name, search_text=enterprise_search_text(name, None))
+    session.add(created)
+    session.flush()
+    return created.id
 
 
 def _demand_records(
@@ -304,26 +344,27 @@ def _demand_records(
     *,
     source: str,
     size: int,
+    fallback: int | None = None,
 ) -> Iterator[RowRecord]:
     # Rows are parsed one by one, but enterprises are resolved a chunk at a time: two queries
     # per chunk instead of one per row.
     chunk: list[tuple[int, dict[str, Any], str | None, str | None]] = []
     for number, cells in rows:
         try:
-            values, code, name = parse_demand_row(cells, columns)
+            values, code, name = parse_demand_row(cells, columns, has_fallback=fallback is not None)
         except RowRejected as exc:
             report.reject(number, exc.column, exc.message)
             continue
         chunk.append((number, values, code, name))
         if len(chunk) >= size:
-            yield from _resolve_enterprises(session, chunk, columns, report, source)
+            yield from _resolve_enterprises(session, chunk, columns, report, source, fallback)
             chunk = []
     if chunk:
-        yield from _resolve_enterprises(session, chunk, columns, report, source)
+        yield from _resolve_enterprises(session, chunk, columns, report, source, fallback)
 
 
 def parse_demand_row(
-    cells: dict[str, str], columns: dict[str, str]
+    cells: dict[str, str], columns: dict[str, str], *, has_fallback: bool = False
 ) -> tuple[dict[str, Any], str | None, str | None]:
     """(validated demand values, credit code, enterprise name) for one row."""
     code = None
@@ -335,7 +376,7 @@ def parse_demand_row(
             except ValueError as exc:
                 raise RowRejected(columns["credit_code"], str(exc)) from exc
     name = cells.get(columns["enterprise_name"], "").strip() if "enterprise_name" in columns else ""
-    if not code and not name:
+    if not code and not name and not has_fallback:
         column = columns.get("enterprise_name") or columns["credit_code"]
         raise RowRejected(
             column, "未填写企业名称或统一社会信用代码（enterprise name or credit code is required）"
@@ -350,6 +391,18 @@ def parse_demand_row(
         values["description"] = _text(cells, columns["description"])
     if "industry_code" in columns:
         values["industry_code"] = _industry(cells, columns["industry_code"])
+    if "industry_name" in columns and not values.get("industry_code"):
+        values["industry_code"] = _industry_by_name(cells, columns["industry_name"])
+    if "modes" in columns:
+        from shuanglian.supermarket.importers import modes_from_cooperation
+
+        values["modes"] = "," + "".join(
+            f"{m}," for m in modes_from_cooperation(cells.get(columns["modes"], ""))
+        )
+    if "window" in columns:
+        values["valid_from"], window_end = _window(cells, columns["window"])
+        if window_end is not None and "deadline" not in columns:
+            values["deadline"] = window_end
     if "budget" in columns:
         values["budget"] = _budget(cells, columns["budget"])
     if "deadline" in columns:
@@ -358,6 +411,53 @@ def parse_demand_row(
         values["region"] = _text(cells, columns["region"])
         _check_length(values, "region", columns["region"], Demand)
     return values, code, name or None
+
+
+def _industry_by_name(cells: dict[str, str], column: str) -> str | None:
+    """The bare code for a GB/T 4754 name or code; the most specific entry a name gives."""
+    from shuanglian.reference.gbt4754 import industries_from_classification
+
+    raw = cells.get(column, "").strip()
+    if not raw:
+        return None
+    try:
+        return validate_industry_code(raw)
+    except ValueError:
+        pass
+    found = industries_from_classification(raw)
+    if not found:
+        raise RowRejected(
+            column,
+            f"无法识别的行业“{raw[:40]}”，应为 GB/T 4754-2017 的名称或代码，如 制造业 或 C38"
+            "（unknown industry: give a GB/T 4754-2017 name or code）",
+        )
+    return found[0].code
+
+
+_WINDOW_SPLIT = re.compile(r"\s*(?:至|到|~|～|—|--)\s*")
+
+
+def _window(cells: dict[str, str], column: str) -> tuple[date | None, date | None]:
+    """(first day, last day) of a validity window written `2020-01-1310:49:39.0至2021-01-13…`.
+
+    Only the dates count; the posting platform glues the time of day to the date.
+    """
+    raw = cells.get(column, "").strip()
+    if not raw:
+        return None, None
+    parts = _WINDOW_SPLIT.split(raw)
+    if len(parts) != 2:
+        raise RowRejected(
+            column,
+            f"有效期“{raw[:40]}”应写作 开始日期 至 结束日期（validity window: start 至 end）",
+        )
+    try:
+        start, end = (parse_date(part.strip()[:10]) for part in parts)
+    except ValueError as exc:
+        raise RowRejected(column, str(exc)) from exc
+    if start and end and end < start:
+        raise RowRejected(column, "有效期结束早于开始（the window ends before it starts）")
+    return start, end
 
 
 def _budget(cells: dict[str, str], column: str) -> Any:
@@ -373,6 +473,7 @@ def _resolve_enterprises(
     columns: dict[str, str],
     report: ImportReport,
     source: str,
+    fallback: int | None = None,
 ) -> Iterator[RowRecord]:
     codes = {code for _, _, code, _ in chunk if code}
     names = {name for _, _, _, name in chunk if name}
@@ -391,6 +492,8 @@ def _resolve_enterprises(
         enterprise_id = (by_code.get(code) if code else None) or (
             by_name.get(name) if name else None
         )
+        if enterprise_id is None and not code and not name:
+            enterprise_id = fallback
         if enterprise_id is None:
             column = columns["credit_code"] if code else columns["enterprise_name"]
             shown = code or name

@@ -54,6 +54,11 @@ class Demand(TimestampMixin, Base):
     industry_code: Mapped[str | None] = mapped_column(String(5))
     budget: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))  # 万元
     deadline: Mapped[date | None] = mapped_column(Date)
+    # First day of the validity window the enterprise posted (有效期 start; `deadline` is its end).
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    # Cooperation modes the enterprise accepts, fenced like listings' (",transfer,commission,");
+    # the codes are `supermarket.service.MODES`.
+    modes: Mapped[str] = mapped_column(String(200), default=",")
     region: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(20), default="open")
     source_file: Mapped[str | None] = mapped_column(String(500))

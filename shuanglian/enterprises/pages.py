@@ -30,7 +30,7 @@ def enterprises_page(
     page: PageDep,
     q: Annotated[str | None, Query(max_length=200)] = None,
     province: Annotated[str | None, Query(max_length=50)] = None,
-    industry_code: Annotated[str | None, Query(max_length=5)] = None,
+    industry_code: Annotated[str | None, Query(max_length=60)] = None,
 ) -> HTMLResponse:
     result = service.list_enterprises(
         session,

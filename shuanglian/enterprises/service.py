@@ -41,7 +41,17 @@ ENTERPRISE_FIELDS = (
     "city",
     "address",
 )
-DEMAND_FIELDS = ("title", "description", "industry_code", "budget", "deadline", "region", "status")
+DEMAND_FIELDS = (
+    "title",
+    "description",
+    "industry_code",
+    "budget",
+    "deadline",
+    "valid_from",
+    "modes",
+    "region",
+    "status",
+)
 # Provenance: written on insert and on a real update, but a change in it alone (the same data
 # re-imported from another file) does not make a row "updated".
 SOURCE_FIELDS = ("source_file", "source_row")
@@ -282,6 +292,32 @@ def recent_enterprises(session: Session, *, limit: int = 50) -> list[Enterprise]
     return list(session.scalars(stmt))
 
 
+def industry_code_filter(column: Any, code: str) -> Any:
+    """Rows coded at or below `code`, whichever way it is written (38, C38) or stored.
+
+    Codes are stored bare (38, 3841) by the validators; rows written before that, or by
+    hand, may carry the 门类 letter (C38), so both spellings are matched. A 门类 letter finds
+    every 大类 in it.
+    """
+    from sqlalchemy import or_
+
+    from shuanglian.reference.gbt4754 import (
+        children,
+        lettered_code,
+        parse_industry_input,
+    )
+
+    try:
+        bare = parse_industry_input(code)
+    except ValueError:
+        return column.startswith(code.strip(), autoescape=True)
+    if bare.isalpha():
+        prefixes = [bare] + [child.code for child in children(bare)]
+    else:
+        prefixes = [bare, lettered_code(bare)]
+    return or_(*(column.startswith(p, autoescape=True) for p in prefixes))
+
+
 def list_enterprises(
     session: Session,
     *,
@@ -300,9 +336,7 @@ def list_enterprises(
         stmt = stmt.where(Enterprise.province == province.strip())
     if industry_code:
         # A 大类 filter (33) also finds enterprises coded at 中类/小类 level (331, 3311).
-        stmt = stmt.where(
-            Enterprise.industry_code.startswith(industry_code.strip(), autoescape=True)
-        )
+        stmt = stmt.where(industry_code_filter(Enterprise.industry_code, industry_code))
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     items = session.scalars(
         stmt.order_by(Enterprise.name, Enterprise.id).offset(offset).limit(limit)
@@ -404,7 +438,7 @@ def list_demands(
     if enterprise_id is not None:
         stmt = stmt.where(Demand.enterprise_id == enterprise_id)
     if industry_code:
-        stmt = stmt.where(Demand.industry_code.startswith(industry_code.strip(), autoescape=True))
+        stmt = stmt.where(industry_code_filter(Demand.industry_code, industry_code))
     if region:
         stmt = stmt.where(Demand.region.contains(region.strip(), autoescape=True))
     if status:

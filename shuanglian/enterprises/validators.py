@@ -260,12 +260,14 @@ def _currency(rest: str, raw: str) -> str:
 def validate_industry_code(code: str | None) -> str | None:
     """The bare GB/T 4754-2017 code (C, 33, 331, 3311; `C3311` → 3311) or None if empty.
 
+    A picker's label (`C33 金属制品业`) or an exact name (金属制品业) is read as its code.
+
     The code must exist in the standard's table (`shuanglian.reference.gbt4754`); a 门类
     letter prefix must agree with the digits. ValueError with the accepted forms otherwise.
     """
-    from shuanglian.reference.gbt4754 import normalize_industry_code
+    from shuanglian.reference.gbt4754 import parse_industry_input
 
     text = fold_width(code or "").strip()
     if not text:
         return None
-    return normalize_industry_code(text)
+    return parse_industry_input(text)

@@ -25,7 +25,7 @@ def import_patents_cmd(
     file: Annotated[Path, typer.Argument(help="CNIPA xlsx/csv, PatentsView TSV, USPTO XML, CSV")],
     institution: Annotated[str | None, typer.Option(help="Holding institution name")] = None,
     fmt: Annotated[
-        str, typer.Option("--format", help="auto|cnipa|patentsview|uspto-xml|csv")
+        str, typer.Option("--format", help="auto|cnipa|cnki|patsnap|patentsview|uspto-xml|csv")
     ] = "auto",
     mapping: Annotated[
         Path | None, typer.Option(help="Column mapping JSON for --format csv")

@@ -30,7 +30,7 @@ class Patent(TimestampMixin, Base):
     """One patent or application, keyed by its normalised application number.
 
     Text fields keep the original; `search_text` holds the Simplified, width-folded title and
-    abstract that search and matching read.
+    abstract (and their second-language versions, when stored) that search reads.
     """
 
     __tablename__ = "patents"
@@ -59,6 +59,14 @@ class Patent(TimestampMixin, Base):
     transfer_count: Mapped[int | None] = mapped_column(Integer)
     licence_count: Mapped[int | None] = mapped_column(Integer)
     language: Mapped[str] = mapped_column(String(8), default="zh")
+    # The same title and abstract in a second language, when the source carries both (a
+    # PatSnap export has 标题(译)(简体中文) and 标题(译)(English)): the English of a Chinese
+    # patent, or the Chinese of a foreign one. `alt_language` says which ("en", "zh"). Kept
+    # beside the original rather than merged into it so pages show the original and the
+    # matcher can use each language with its own analyser.
+    alt_title: Mapped[str | None] = mapped_column(Text)
+    alt_abstract: Mapped[str | None] = mapped_column(Text)
+    alt_language: Mapped[str | None] = mapped_column(String(8))
     source_file: Mapped[str | None] = mapped_column(String(500))
     source_row: Mapped[int | None] = mapped_column(Integer)
     institution_id: Mapped[int | None] = mapped_column(

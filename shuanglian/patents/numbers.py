@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from shuanglian.text.normalize import fold_width
+from shuanglian.text.normalize import fold_width, to_simplified
 
 _CN_WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
 _CN_TYPES = {
@@ -224,6 +224,8 @@ _TYPE_WORDS = {
     "发明专利": "invention",
     "发明申请": "invention",
     "发明授权": "invention",
+    # PatSnap (智慧芽) writes the stage first: 授权发明 (granted invention), 发明申请.
+    "授权发明": "invention",
     "invention": "invention",
     # In USPTO/PatentsView usage a "utility" patent is an invention patent (20-year term);
     # the Chinese 实用新型 is a "utility model".
@@ -261,7 +263,8 @@ def patent_type_from(text: str) -> str:
     CNIPA exports also write the publication stage (发明公开, 发明授权) and, for a patent with
     both, `发明公开;发明授权`; every part must name the same type.
     """
-    parts = [p for p in re.split(r"[;；,，、|]+", _clean(text)) if p.strip()]
+    # Traditional spellings (發明授權, 實用新型, 外觀設計) name the same types.
+    parts = [p for p in re.split(r"[;；,，、|]+", to_simplified(_clean(text))) if p.strip()]
     if len(parts) > 1:
         types = {_one_patent_type(p, text) for p in parts}
         if len(types) == 1:

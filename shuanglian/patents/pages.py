@@ -197,3 +197,63 @@ def institution_patents_upload(
         filename=filename,
         back=imports_href(institution_id),
     )
+
+
+LISTING_IMPORT_FIELDS = ("file",)
+
+
+@router.post(
+    "/workspace/institution/listings/upload", response_class=HTMLResponse, dependencies=[CsrfDep]
+)
+def institution_listings_upload(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    file: Annotated[UploadFile | None, File()] = None,
+    publish: Annotated[bool, Form()] = False,
+    dry_run: Annotated[bool, Form()] = False,
+    institution: Annotated[str | None, Form(alias="institution_id", max_length=12)] = None,
+) -> Response:
+    """导入科技成果: the institution's register becomes catalogue listings; the report follows."""
+    from shuanglian.supermarket.importers import import_institution_listings
+    from shuanglian.web.uploads import LISTING_SUFFIXES
+
+    institution_id = optional_int(institution, field="institution_id", low=1, high=MAX_ID)
+    workspace_institution(session, actor=user, institution_id=institution_id)
+    try:
+        with received_file(file, settings=settings, allowed=LISTING_SUFFIXES) as path:
+            report = import_institution_listings(
+                session,
+                actor=user,
+                institution_id=institution_id,
+                path=path,
+                publish=publish,
+                dry_run=dry_run,
+                batch_size=settings.import_batch_size,
+            )
+            filename = path.name
+    except DomainError as exc:
+        errors = form_errors(
+            session, exc, default="file", fields=LISTING_IMPORT_FIELDS, prefix="listings-"
+        )
+        return imports_page(
+            request,
+            session,
+            user,
+            institution_id,
+            errors=errors,
+            form={"listings-publish": publish, "listings-dry_run": dry_run},
+            status_code=form_status(exc),
+        )
+    finish_import(session, report, engine=request.app.state.engine)
+    assert user is not None
+    return render_import_result(
+        request,
+        settings=settings,
+        user_id=user.id,
+        report=report,
+        title=("导入科技成果结果", "Listing import"),
+        filename=filename,
+        back=imports_href(institution_id),
+    )

@@ -39,6 +39,9 @@ DATA_FIELDS = (
     "transfer_count",
     "licence_count",
     "language",
+    "alt_title",
+    "alt_abstract",
+    "alt_language",
 )
 
 
@@ -67,6 +70,9 @@ class PatentIn(BaseModel):
     transfer_count: int | None = Field(default=None, ge=0, le=1_000_000)
     licence_count: int | None = Field(default=None, ge=0, le=1_000_000)
     language: str = Field(default="zh", max_length=8)
+    alt_title: str | None = Field(default=None, max_length=MAX_TITLE_CHARS)
+    alt_abstract: str | None = None
+    alt_language: str | None = Field(default=None, max_length=8)
     source_file: str | None = Field(default=None, max_length=500)
     source_row: int | None = None
 
@@ -77,7 +83,15 @@ class PatentIn(BaseModel):
             raise ValueError(f"专利类型须为 {'/'.join(PATENT_TYPES)}（unknown patent type）")
         return value
 
-    @field_validator("abstract", "publication_number", "legal_status", "main_ipc")
+    @field_validator(
+        "abstract",
+        "publication_number",
+        "legal_status",
+        "main_ipc",
+        "alt_title",
+        "alt_abstract",
+        "alt_language",
+    )
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value or None
@@ -109,4 +123,7 @@ class PatentRead(BaseModel):
     filing_date: date | None = None
     grant_date: date | None = None
     language: str
+    alt_title: str | None = None
+    alt_abstract: str | None = None
+    alt_language: str | None = None
     institution: InstitutionRead | None = None

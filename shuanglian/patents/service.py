@@ -184,9 +184,11 @@ def _upsert_batch(
         changes = _changes(existing[key], values, institution_id, set_institution)
         if not changes:
             continue
-        merged_title = changes.get("title", existing[key]["title"])
-        merged_abstract = changes.get("abstract", existing[key]["abstract"])
-        changes["search_text"] = _search_text(merged_title, merged_abstract)
+        merged = {
+            name: changes.get(name, existing[key][name])
+            for name in ("title", "abstract", "alt_title", "alt_abstract")
+        }
+        changes["search_text"] = _search_text(**merged)
         changes["source_file"] = record.source_file
         changes["source_row"] = record.source_row
         changes["updated_at"] = now
@@ -217,15 +219,29 @@ def _changes(
 
 def _insert_row(record: PatentIn, institution_id: int | None, now: Any) -> dict[str, Any]:
     row = record.model_dump()
-    row["search_text"] = _search_text(record.title, record.abstract)
+    row["search_text"] = _search_text(
+        title=record.title,
+        abstract=record.abstract,
+        alt_title=record.alt_title,
+        alt_abstract=record.alt_abstract,
+    )
     row["institution_id"] = institution_id if institution_id and institution_id > 0 else None
     row["created_at"] = now
     row["updated_at"] = now
     return row
 
 
-def _search_text(title: str, abstract: str | None) -> str:
-    return normalize_for_search(title + "\n" + (abstract or ""))
+def _search_text(
+    *,
+    title: str,
+    abstract: str | None,
+    alt_title: str | None = None,
+    alt_abstract: str | None = None,
+) -> str:
+    """Both languages, when stored, so the catalogue's 锂电池 finds an English patent whose
+    source gave a Chinese translation (and the reverse)."""
+    parts = [title, abstract or "", alt_title or "", alt_abstract or ""]
+    return normalize_for_search("\n".join(p for p in parts if p))
 
 
 # --------------------------------------------------------------------------- reading

@@ -26,7 +26,7 @@ from shuanglian.patents.importers import detect_format, import_patents
 from shuanglian.patents.models import Institution
 
 # auto-detection plus the formats that need nothing but the file.
-UPLOAD_FORMATS = ("auto", "cnipa", "patentsview", "uspto-xml")
+UPLOAD_FORMATS = ("auto", "cnipa", "cnki", "patsnap", "patentsview", "uspto-xml")
 
 
 def workspace_institution(
@@ -63,11 +63,12 @@ def import_institution_patents(
         fmt = detect_format(path)
         if fmt == "csv":
             raise ImportFailed(
-                "无法识别的专利表格：需要 CNIPA 导出（含“申请号”“专利名称”列）、PatentsView "
-                "g_patent.tsv 或 USPTO XML。其他 CSV 需要列映射，请用命令行 "
-                "`shuanglian import patents 文件 --format csv --mapping 映射.json` 导入 "
-                "(unrecognised table: upload a CNIPA export, PatentsView g_patent.tsv or USPTO "
-                "XML; a generic CSV needs a column mapping and the CLI)",
+                "无法识别的专利表格：需要 CNIPA 导出（含“申请号”“专利名称”列）、中国知网 (CNKI) "
+                "或智慧芽 (PatSnap) 导出、PatentsView g_patent.tsv 或 USPTO XML。其他 CSV 需要"
+                "列映射，请用命令行 `shuanglian import patents 文件 --format csv --mapping "
+                "映射.json` 导入 (unrecognised table: upload a CNIPA, CNKI or PatSnap export, "
+                "PatentsView g_patent.tsv or USPTO XML; a generic CSV needs a column mapping and "
+                "the CLI)",
                 field="file",
             )
     # The importer resolves the institution by its trimmed name; make sure that is this row.

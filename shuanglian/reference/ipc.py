@@ -293,3 +293,38 @@ def known_subclasses() -> tuple[str, ...]:
 def known_classes() -> tuple[str, ...]:
     """Every 3-character class in the shipped scheme, sorted."""
     return tuple(sorted(c for c in _titles() if len(c) == 3))
+
+
+ZH_FIELDS_FILE = "wipo_35_fields_zh.csv"
+
+
+@cache
+def _zh_field_names() -> dict[int, str]:
+    names = {
+        int(row["Field_number"]): row["Field_zh"].strip() for row in read_table(ZH_FIELDS_FILE)
+    }
+    english = _fields().names
+    # The two tables must name the same 35 fields: a renumbering upstream fails loudly here.
+    for number, name in names.items():
+        if number not in english:
+            raise RuntimeError(f"{ZH_FIELDS_FILE}: field {number} ({name}) not in {FIELDS_FILE}")
+    return names
+
+
+def technology_field_names_zh() -> dict[int, str]:
+    """All 35 WIPO technology fields: number → Chinese name (计算机技术)."""
+    return dict(_zh_field_names())
+
+
+def technology_field_zh(name_or_number: str | int) -> str | None:
+    """The Chinese name of a WIPO field given its number or English name; None if unknown.
+
+    Listings store the English name (`Listing.tech_field`); pages show this instead.
+    """
+    if isinstance(name_or_number, int) or str(name_or_number).strip().isdigit():
+        return _zh_field_names().get(int(name_or_number))
+    wanted = str(name_or_number).strip().lower()
+    for number, english in _fields().names.items():
+        if english.lower() == wanted:
+            return _zh_field_names().get(number)
+    return None

@@ -43,9 +43,12 @@ class Listing(TimestampMixin, Base):
     __table_args__ = (Index("ix_market_listings_catalogue", "status", "published_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    patent_id: Mapped[int] = mapped_column(
+    # The lead patent; package members are in market_listing_patents. None for a technology
+    # without a patent (非专利技术: know-how, a plant variety, software) that an institution
+    # lists from its own register (`supermarket.importers`).
+    patent_id: Mapped[int | None] = mapped_column(
         ForeignKey("patents.id", ondelete="CASCADE"), index=True
-    )  # the lead patent; package members are in market_listing_patents
+    )
     institution_id: Mapped[int] = mapped_column(
         ForeignKey("institutions.id", ondelete="CASCADE"), index=True
     )
@@ -74,8 +77,11 @@ class Listing(TimestampMixin, Base):
         deals_signed: int
         signed_amount: Decimal
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Where an imported listing came from (file name and the row a person sees in it).
+    source_file: Mapped[str | None] = mapped_column(String(500))
+    source_row: Mapped[int | None] = mapped_column(Integer)
 
-    patent: Mapped[Patent] = relationship()
+    patent: Mapped[Patent | None] = relationship()
     institution: Mapped[Institution] = relationship()
     members: Mapped[list[ListingPatent]] = relationship(
         cascade="all, delete-orphan", order_by="ListingPatent.position"

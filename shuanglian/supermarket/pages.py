@@ -84,7 +84,7 @@ def market_page(
     user: CurrentUser,
     page: PageDep,
     q: Annotated[str | None, Query(max_length=200)] = None,
-    industry: Annotated[str | None, Query(max_length=5)] = None,
+    industry: Annotated[str | None, Query(max_length=60)] = None,
     tech_field: Annotated[str | None, Query(max_length=100)] = None,
     region: Annotated[str | None, Query(max_length=100)] = None,
     mode: Annotated[str | None, Query(max_length=20)] = None,

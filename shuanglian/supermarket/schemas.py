@@ -59,7 +59,9 @@ class ListingRead(BaseModel):
             institution_name=listing.institution.name if listing.institution else None,
             patent_ids=[m.patent_id for m in listing.members]
             if with_members
-            else [listing.patent_id],
+            else [listing.patent_id]
+            if listing.patent_id is not None
+            else [],
             published_at=listing.published_at,
             view_count=listing.view_count,
             scan_count=listing.scan_count,

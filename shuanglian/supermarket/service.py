@@ -34,6 +34,7 @@ from shuanglian.errors import DomainError, NotFound, TooManyRequests
 from shuanglian.figures import headline_figures, today_in_china
 from shuanglian.inventory.models import PoolEntry
 from shuanglian.patents.models import Patent
+from shuanglian.reference.gbt4754 import lettered_code, parse_industry_input
 from shuanglian.supermarket import inquiry_limits, notify, search_terms
 from shuanglian.supermarket.inquiry_limits import InquiryLimits
 from shuanglian.supermarket.models import (
@@ -52,11 +53,12 @@ MODES: dict[str, tuple[str, str]] = {
     "open_licence": ("开放许可", "Open licence"),
     "equity": ("作价入股", "Equity contribution"),
     "joint_dev": ("合作开发", "Joint development"),
+    # 委托开发: the buyer commissions the development (Civil Code art. 851, 技术开发合同).
+    "commission": ("委托开发", "Commissioned development"),
 }
 SORTS = ("newest", "popular", "price_asc", "price_desc", "trl")
 MAX_PACKAGE = 20
 # Exhibition days are Beijing days: "scans today" must not roll over at 08:00 local time.
-_INDUSTRY_CODE = re.compile(r"^[A-T]?\d{0,4}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -98,6 +100,15 @@ class ListingInput:
     featured: bool = False
 
 
+def industry_filter_code(code: str) -> str:
+    """A filter's industry in the stored (lettered) form: 38 → C38; unknown text as typed, so
+    it simply matches nothing."""
+    try:
+        return lettered_code(parse_industry_input(code))
+    except ValueError:
+        return code.strip().upper()
+
+
 def _fence(values: list[str]) -> str:
     return "," + ",".join(values) + "," if values else ","
 
@@ -130,12 +141,15 @@ def validate_listing_input(data: ListingInput) -> ListingInput:
     summary = (data.summary or "").strip()
     if not 10 <= len(summary) <= 5000:
         raise DomainError("简介须为 10–5000 个字符 (summary: 10–5000 characters)", field="summary")
-    industries = [c.strip().upper() for c in (data.industries or []) if c.strip()]
-    for code in industries:
-        if not _INDUSTRY_CODE.match(code) or len(code) > 5:
+    industries = []
+    for code in (c.strip() for c in (data.industries or []) if c.strip()):
+        # 38, C38 and a picked "C38 电气机械和器材制造业" are one industry, stored as C38.
+        try:
+            industries.append(lettered_code(parse_industry_input(code)))
+        except ValueError:
             raise DomainError(
                 f"行业代码 {code!r} 不符合 GB/T 4754-2017 (e.g. C34)", field="industries"
-            )
+            ) from None
     modes = [m for m in (data.modes or []) if m]
     unknown = [m for m in modes if m not in MODES]
     if unknown:
@@ -600,7 +614,7 @@ def search_listings(
     for word in query.substrings:
         stmt = stmt.where(Listing.search_text.contains(word, autoescape=True))
     if industry and industry.strip():
-        terms.append(search_terms.industry_term(industry))
+        terms.append(search_terms.industry_term(industry_filter_code(industry)))
     if mode:
         terms.append(search_terms.mode_term(mode))
     if tech_field and tech_field.strip():

@@ -27,7 +27,49 @@ def templates() -> Jinja2Templates:
     from shuanglian.notifications import unread_for  # the bell's count in every header
 
     tpl.env.globals["unread_for"] = unread_for
+    tpl.env.filters["industry"] = industry_label
+    tpl.env.filters["field_zh"] = field_name_zh
+    tpl.env.filters["lettered"] = lettered
+    tpl.env.globals["industry_options"] = industry_options
     return tpl
+
+
+def industry_label(code: str | None) -> str:
+    """`38` or `C38` → "C38 电气机械和器材制造业": pages show names, not bare codes."""
+    from shuanglian.reference.gbt4754 import industry_label as label
+
+    return label(code)
+
+
+def lettered(code: str | None) -> str:
+    """A stored code as an input shows it: 38 → C38 (the text unchanged if unknown)."""
+    from shuanglian.reference.gbt4754 import lettered_code
+
+    if not code:
+        return ""
+    try:
+        return lettered_code(code)
+    except ValueError:
+        return code
+
+
+def field_name_zh(name: str | None) -> str:
+    """A WIPO field's English name (as listings store it) → its Chinese name."""
+    from shuanglian.reference.ipc import technology_field_zh
+
+    if not name:
+        return ""
+    return technology_field_zh(name) or name
+
+
+@lru_cache(maxsize=1)
+def industry_options() -> tuple[tuple[str, str], ...]:
+    """(lettered code, name) of every 门类 and 大类: the industry pickers' static datalist,
+    which browsers filter by code and name as one types (HTMX adds 中类/小类 matches)."""
+    from shuanglian.reference.gbt4754 import industries_at_level, lettered_code
+
+    entries = [*industries_at_level("门类"), *industries_at_level("大类")]
+    return tuple((lettered_code(item.code), item.name) for item in entries)
 
 
 def format_number(value: Decimal | float | int | None) -> str:

@@ -62,6 +62,8 @@ TEXT_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
 # the self-assessment and feedback workbooks are the platform's own templates (or a CSV of them).
 PATENT_SUFFIXES = (".xlsx", ".csv", ".tsv", ".txt", ".xml")
 WORKBOOK_SUFFIXES = (".xlsx", ".csv")
+# An institution's 科技成果 register: a spreadsheet, or JSON Lines exported from another platform.
+LISTING_SUFFIXES = (".xlsx", ".csv", ".tsv", ".txt", ".jsonl")
 
 # The refusals an upload endpoint adds to the API's usual ones, for the OpenAPI schema.
 UPLOAD_ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
@@ -282,6 +284,7 @@ def received_file(
 
 
 __all__ = [
+    "LISTING_SUFFIXES",
     "PATENT_SUFFIXES",
     "UPLOAD_ERROR_RESPONSES",
     "WORKBOOK_SUFFIXES",

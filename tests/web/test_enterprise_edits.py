@@ -70,8 +70,10 @@ def test_new_demand_error_keeps_profile_form_apart(client: TestClient, db_sessio
     )
     assert bad.status_code == 422 and 'id="err-demand-industry_code"' in bad.text
     assert 'id="err-industry_code"' not in bad.text
-    # The profile form still shows the stored code, not the one typed into the demand form.
-    assert 'name="industry_code" maxlength="5" value="38"' in bad.text
+    # The profile form still shows the stored code (with its 门类 letter and name), not the one
+    # typed into the demand form.
+    assert 'id="p-industry" name="industry_code" value="C38"' in bad.text
+    assert "C38 电气机械和器材制造业" in bad.text
     assert 'value="X99"' in bad.text
     assert db_session.query(Demand).filter_by(enterprise_id=ent.id).count() == 0
 

@@ -522,6 +522,7 @@ def test_upload_endpoints_are_exactly_the_upload_routes() -> None:
     }
     assert found == {
         ("POST", "/workspace/institution/patents/upload"),
+        ("POST", "/workspace/institution/listings/upload"),
         ("POST", "/workspace/institution/assessments/upload"),
         ("POST", "/workspace/enterprise/feedback-workbook/upload"),
         ("POST", "/patents/upload"),  # + /api/v1

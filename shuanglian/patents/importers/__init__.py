@@ -21,10 +21,12 @@ from shuanglian.config import DEFAULT_IMPORT_BATCH_SIZE
 from shuanglian.errors import ImportFailed
 from shuanglian.importing import ImportReport
 from shuanglian.patents.importers.cnipa import parse_cnipa_export
+from shuanglian.patents.importers.cnki import parse_cnki_export
 from shuanglian.patents.importers.common import ImportItem, RowRejection, collect_rejections
 from shuanglian.patents.importers.detect import FORMATS, detect_format
 from shuanglian.patents.importers.generic_csv import parse_mapped_table
 from shuanglian.patents.importers.patentsview import parse_patentsview
+from shuanglian.patents.importers.patsnap import parse_patsnap_export
 from shuanglian.patents.importers.uspto_xml import parse_uspto_xml
 from shuanglian.patents.models import Institution, Patent
 from shuanglian.patents.schemas import PatentIn
@@ -46,6 +48,10 @@ def parse_patent_file(
         fmt = "csv" if mapping is not None else ("patentsview" if paths else detect_format(single))
     if fmt == "cnipa":
         return parse_cnipa_export(single)
+    if fmt == "cnki":
+        return parse_cnki_export(single)
+    if fmt == "patsnap":
+        return parse_patsnap_export(single)
     if fmt == "patentsview":
         return parse_patentsview(paths or single)
     if fmt == "uspto-xml":

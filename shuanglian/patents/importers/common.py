@@ -43,7 +43,15 @@ class RowRejection:
 ImportItem = PatentIn | RowRejection
 
 # Canonical fields a file column may fill (the keys of a generic mapping file).
-TEXT_FIELDS = ("title", "abstract", "legal_status", "language")
+TEXT_FIELDS = (
+    "title",
+    "abstract",
+    "legal_status",
+    "language",
+    "alt_title",
+    "alt_abstract",
+    "alt_language",
+)
 DATE_FIELDS = ("filing_date", "publication_date", "grant_date")
 INT_FIELDS = ("claims_count", "transfer_count", "licence_count")
 NAME_LIST_FIELDS = ("applicants", "inventors")
@@ -144,7 +152,7 @@ def build_record(
             "probably a shifted column）",
         )
     fields["title"] = title
-    for name in ("abstract", "legal_status"):
+    for name in ("abstract", "legal_status", "alt_title", "alt_abstract", "alt_language"):
         if name in values:
             fields[name] = _text(values[name]) or None
     explicit_language = _text(values.get("language")) or language

@@ -240,17 +240,17 @@ async def _contract_post(
     call: Any,
 ) -> Response:
     raw = read_form(await request.form())
-    data = {k: v for k, v in blanks_to_none(raw, fields).items() if v is not None}
+    plain = {k.removeprefix(prefix): v for k, v in raw.items() if k.startswith(prefix)}
+    data = {k: v for k, v in blanks_to_none(plain, fields).items() if v is not None}
     try:
         call(data)
     except DomainError as exc:
         session.rollback()
         if isinstance(exc, PermissionDenied) or exc.status == 404:
             raise
-        form = {f"{prefix}{k}": v for k, v in raw.items()}
         errors = error_map(exc, fields, prefix=prefix)
         return _contract_page(
-            request, session, user, contract_id, form=form, errors=errors, status_code=422
+            request, session, user, contract_id, form=raw, errors=errors, status_code=422
         )
     session.commit()
     return RedirectResponse(f"/contracts/{contract_id}", status_code=303)

@@ -178,7 +178,9 @@ async def take_submit(
     except DomainError as exc:
         session.rollback()
         _refuse_or_show(exc)
-        errors = error_map(exc, (*TAKE_FIELDS, "enterprise_id"))
+        # The enterprise picker is shown to admins only; others see such a message on top.
+        shown = (*TAKE_FIELDS, "enterprise_id") if actor.role == ADMIN else TAKE_FIELDS
+        errors = error_map(exc, shown)
         return _licence_page(
             request, session, actor, licence_id, form=values, errors=errors, status_code=422
         )

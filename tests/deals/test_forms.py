@@ -454,7 +454,7 @@ def test_open_licence_declare_take_withdraw(
 
     login(client, world.ent_user)
     page = client.get(f"/open-licences/{ol.id}")
-    assert page.status_code == 200 and 'action="/open-licences/%d/take"' % ol.id in page.text
+    assert page.status_code == 200 and f'action="/open-licences/{ol.id}/take"' in page.text
     assert "withdraw" not in page.text.split("<main", 1)[1]
     take = {
         "notice": "本企业接受开放许可条件",

@@ -39,7 +39,7 @@
     document.querySelectorAll("input[data-lookup][list]").forEach(picker);
     document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
       var button = select.form && select.form.querySelector("button[type=submit]");
-      if (button) button.hidden = true;
+      if (button) button.style.display = "none";
       select.addEventListener("change", function () { select.form.submit(); });
     });
   });

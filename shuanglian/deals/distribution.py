@@ -81,6 +81,24 @@ def rule_for(session: Session, *, institution_id: int) -> Rule:
     )
 
 
+def rule_note(session: Session, *, institution_id: int) -> str:
+    """The note the institution keeps with its rule (e.g. the document that set it), or ""."""
+    note = session.scalar(
+        select(DistributionRule.note).where(DistributionRule.institution_id == institution_id)
+    )
+    return note or ""
+
+
+def list_payouts(session: Session, *, contract_id: int) -> list[InventorPayout]:
+    """Payouts to the inventors' team under a contract, oldest first (callers checked access)."""
+    stmt = (
+        select(InventorPayout)
+        .where(InventorPayout.contract_id == contract_id)
+        .order_by(InventorPayout.paid_on, InventorPayout.id)
+    )
+    return list(session.scalars(stmt))
+
+
 def _part(amount: Decimal, pct: Decimal) -> Decimal:
     return (amount * pct / 100).quantize(CENT, rounding=ROUND_HALF_UP)
 

@@ -11,30 +11,38 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from shuanglian.accounts.permissions import require_login
-from shuanglian.deals import contracts, managers, open_licences, pipeline, schemas
-from shuanglian.deals.contracts import format_wan
+from shuanglian.deals import (
+    access,
+    contract_pages,
+    contracts,
+    licence_pages,
+    lookup,
+    managers,
+    open_licences,
+    pipeline,
+    schemas,
+)
+from shuanglian.deals.formkit import error_map, page_context, read_form
 from shuanglian.deals.models import Deal
-from shuanglian.errors import DomainError
+from shuanglian.deals.schemas import MAX_DOCUMENT_BYTES, SERVICE_DETAILS, SERVICE_KINDS
+from shuanglian.errors import DomainError, PermissionDenied
 from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, IdQuery, SessionDep
 from shuanglian.web.forms import form_text
 from shuanglian.web.templating import render
 from shuanglian.workflow import available_actions
 
 router = APIRouter(include_in_schema=False)
+# The "new" and list routes of these come before `/open-licences/{id}` and the like.
+router.include_router(contract_pages.router)
+router.include_router(licence_pages.router)
 
 
 def _helpers() -> dict[str, Any]:
-    return {
-        "wan": format_wan,
-        "stages": pipeline.STAGES,
-        "vocab": schemas,
-        "lbl": schemas.label,
-        "today": pipeline.today_in_china(),
-    }
+    return page_context()
 
 
 def _date(raw: str, field: str) -> date | None:
@@ -78,62 +86,113 @@ def new_deal_page(
     push_id: IdQuery = None,
     inquiry_id: IdQuery = None,
     listing_id: IdQuery = None,
+    challenge_id: IdQuery = None,
 ) -> HTMLResponse:
     form = pipeline.prefill_deal(
-        session, actor=user, push_id=push_id, inquiry_id=inquiry_id, listing_id=listing_id
+        session,
+        actor=user,
+        push_id=push_id,
+        inquiry_id=inquiry_id,
+        listing_id=listing_id,
+        challenge_id=challenge_id,
     )
-    return _new_form(request, form, {})
+    values = {k: ("" if v is None else str(v)) for k, v in form.items() if k != "patent_ids"}
+    values["institution_id"] = lookup.label_for(session, "institution", form["institution_id"])
+    values["enterprise_id"] = lookup.label_for(session, "enterprise", form.get("enterprise_id"))
+    patents = [lookup.label_for(session, "patent", p) for p in form.get("patent_ids") or []]
+    return _new_form(request, session, values, patents, {})
 
 
 def _new_form(
-    request: Request, form: dict[str, Any], errors: dict[str, str], status_code: int = 200
+    request: Request,
+    session: Any,
+    values: dict[str, str],
+    patents: list[str],
+    errors: dict[str, str],
+    choices: dict[str, list[lookup.Choice]] | None = None,
+    status_code: int = 200,
 ) -> HTMLResponse:
-    values = {k: ("" if v is None else v) for k, v in form.items()}
-    values["patent_ids"] = ",".join(str(p) for p in form.get("patent_ids") or [])
+    """The "start a deal" form: pickers for institution, enterprise and patents."""
+    choices = dict(choices or {})
+    if "patent_ids" not in choices:
+        # Without JavaScript the patent list offers the institution's patents to pick from.
+        try:
+            inst = lookup.resolve_institution(
+                session, values.get("institution_id", ""), field="institution_id"
+            )
+        except DomainError:
+            inst = None
+        if inst is not None:
+            choices["patent_ids"] = lookup.search_patents(
+                session, q="", institution_id=inst, limit=50
+            )
     return render(
         request,
         "deals/new.html",
-        {"form": values, "errors": errors, **_helpers()},
+        {
+            "form": values,
+            "patents": patents + [""] * max(1, 3 - len(patents)),
+            "errors": errors,
+            "choices": choices,
+            **_helpers(),
+        },
         status_code=status_code,
     )
 
 
-def _int_or_none(raw: str) -> int | None:
-    raw = raw.strip()
-    return int(raw) if raw.isdigit() else None
+NEW_DEAL_FIELDS = ("title", "institution_id", "enterprise_id", "patent_ids", "listing_id")
 
 
 @router.post("/deals", response_class=HTMLResponse, dependencies=[CsrfDep])
 async def create_deal_submit(request: Request, session: SessionDep, user: CurrentUser) -> Response:
     form = await request.form()
-    raw = {k: form_text(form, k) for k in form if k != "csrf_token"}
+    raw = read_form(form)
+    entries = [form_text({"v": v}, "v").strip() for v in form.getlist("patent_ids")]
+    entries = [e for e in entries if e]
     data: dict[str, Any] = {
         "title": raw.get("title", ""),
         "source": raw.get("source") or "manual",
         "note": raw.get("note") or None,
-        "patent_ids": [int(p) for p in raw.get("patent_ids", "").split(",") if p.strip().isdigit()],
     }
-    for key in (
-        "institution_id",
-        "enterprise_id",
-        "listing_id",
-        "push_id",
-        "inquiry_id",
-        "challenge_id",
-    ):
+    for key in ("listing_id", "push_id", "inquiry_id", "challenge_id"):
         data[key] = _int_or_none(raw.get(key, ""))
     try:
-        if data["institution_id"] is None or data["enterprise_id"] is None:
-            field = "institution_id" if data["institution_id"] is None else "enterprise_id"
+        inst = lookup.resolve_institution(
+            session, raw.get("institution_id", ""), field="institution_id"
+        )
+        ent = lookup.resolve_enterprise(
+            session, raw.get("enterprise_id", ""), field="enterprise_id"
+        )
+        if inst is None or ent is None:
+            field = "institution_id" if inst is None else "enterprise_id"
             raise DomainError("请选择机构和企业 (institution and enterprise required)", field=field)
+        patent_ids: list[int] = []
+        for entry in entries:
+            # Old forms and scripts send "12,13"; pickers send one "number title (#id)" each.
+            ids = entry.split(",")
+            parts = ids if all(p.strip().isdigit() for p in ids) else [entry]
+            for part in parts:
+                found = lookup.resolve_patent(
+                    session, part, field="patent_ids", institution_id=inst
+                )
+                if found is not None:
+                    patent_ids.append(found)
+        data.update(institution_id=inst, enterprise_id=ent, patent_ids=patent_ids)
         deal = pipeline.create_deal(session, actor=user, data=data)
     except DomainError as exc:
         session.rollback()
-        if exc.field is None:
+        if isinstance(exc, PermissionDenied) or exc.status == 404:
             raise
-        return _new_form(request, {**raw}, {exc.field: exc.message}, status_code=422)
+        choices = {exc.field or "": exc.choices} if isinstance(exc, lookup.Ambiguous) else {}
+        errors = error_map(exc, NEW_DEAL_FIELDS)
+        return _new_form(request, session, raw, entries, errors, choices, status_code=422)
     session.commit()
     return RedirectResponse(f"/deals/{deal.id}", status_code=303)
+
+
+def _int_or_none(raw: str) -> int | None:
+    raw = raw.strip()
+    return int(raw) if raw.isdigit() and len(raw) < 13 else None
 
 
 def _deal_page(
@@ -143,11 +202,17 @@ def _deal_page(
     deal_id: int,
     *,
     errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     log = pipeline.timeline(session, actor=user, deal_id=deal_id)
     deal = session.get(Deal, deal_id)
     actions = available_actions(session, machine=pipeline.DEAL_MACHINE, obj=deal, actor=user)
+    try:
+        access.may_work(session, user, deal)
+        may_work = True
+    except PermissionDenied:
+        may_work = False
     suggestions = []
     if user.role in ("admin", "institution_staff") and deal.stage in pipeline.OPEN_STAGES:
         suggestions = managers.suggest_managers(session, actor=user, deal_id=deal_id)
@@ -159,12 +224,18 @@ def _deal_page(
             "deal": deal,
             "log": log,
             "actions": actions,
+            "may_work": may_work,
             "next_actions": pipeline.next_actions(session, deal_id=deal_id),
             "services": pipeline.services(session, deal_id=deal_id),
+            "service_fields": SERVICE_FIELDS,
             "documents": pipeline.documents(session, actor=user, deal_id=deal_id),
+            "max_document_bytes": MAX_DOCUMENT_BYTES,
+            "document_types": " ".join(schemas.DOCUMENT_TYPES),
             "contracts": deal_contracts,
             "suggestions": suggestions,
             "errors": errors or {},
+            "open_forms": {key.partition(".")[0] for key in errors or {}},
+            "form": form or {},
             **_helpers(),
         },
         status_code=status_code,
@@ -279,6 +350,165 @@ async def assign_submit(
             session, actor=user, deal_id=deal_id, manager_id=_int_or_none(f.get("manager_id", ""))
         ),
     )
+
+
+# Each service kind's own fields on the deal page: (name, zh, en, input type, required).
+SERVICE_FIELDS: dict[str, list[tuple[str, str, str, str, bool]]] = {
+    "valuation": [
+        ("method", "评估方法", "Method", "text", True),
+        ("amount", "评估值（万元）", "Value (10k CNY)", "decimal", True),
+        ("appraiser", "评估机构", "Appraiser", "text", False),
+        ("report_ref", "报告文号", "Report ref", "text", False),
+    ],
+    "company": [
+        ("name", "公司名称", "Company name", "text", True),
+        ("registered_capital", "注册资本（万元）", "Registered capital (10k CNY)", "decimal", True),
+        ("credit_code", "统一社会信用代码（登记后）", "Credit code (once set up)", "text", False),
+    ],
+    "financing": [
+        ("investor", "投资方", "Investor", "text", True),
+        ("amount", "金额（万元）", "Amount (10k CNY)", "decimal", True),
+        ("instrument", "方式（股权/可转债/贷款）", "Instrument (equity, loan…)", "text", True),
+        ("round_name", "轮次", "Round", "text", False),
+        ("on", "日期", "Date", "date", True),
+    ],
+    "pilot": [
+        ("platform", "中试平台", "Pilot platform", "text", True),
+        ("booking_ref", "预约编号", "Booking ref", "text", True),
+    ],
+    "subsidy": [
+        ("programme", "项目/政策名称", "Programme", "text", True),
+        ("authority", "主管部门", "Authority", "text", False),
+        ("amount", "申报金额（万元）", "Amount (10k CNY)", "decimal", False),
+    ],
+}
+SERVICE_COMMON = ("status", "started_on", "finished_on")
+assert set(SERVICE_FIELDS) == set(SERVICE_KINDS) == set(SERVICE_DETAILS)
+
+
+def _prefixed(raw: dict[str, str], prefix: str) -> dict[str, str]:
+    return {k.removeprefix(prefix): v.strip() for k, v in raw.items() if k.startswith(prefix)}
+
+
+async def _deal_form_post(
+    request: Request, session: Any, user: Any, deal_id: int, prefix: str, fields: Any, call: Any
+) -> Response:
+    """Run one of the deal page's namespaced forms (inputs named `prefix + field`)."""
+    raw = read_form(await request.form())
+    try:
+        call(_prefixed(raw, prefix))
+    except DomainError as exc:
+        session.rollback()
+        if isinstance(exc, PermissionDenied) or exc.status == 404:
+            raise
+        return _deal_page(
+            request,
+            session,
+            user,
+            deal_id,
+            errors=error_map(exc, fields, prefix=prefix),
+            form=raw,
+            status_code=422,
+        )
+    session.commit()
+    return RedirectResponse(f"/deals/{deal_id}", status_code=303)
+
+
+@router.post("/deals/{deal_id}/services", response_class=HTMLResponse, dependencies=[CsrfDep])
+async def service_submit(
+    request: Request, session: SessionDep, user: CurrentUser, deal_id: IdPath
+) -> Response:
+    form = await request.form()
+    kind = form_text(form, "kind")
+    if kind not in SERVICE_KINDS:
+        raise DomainError("服务类型无效 (invalid service kind)", field="kind")
+    names = [f[0] for f in SERVICE_FIELDS[kind]]
+
+    def run(values: dict[str, str]) -> None:
+        data: dict[str, Any] = {"kind": kind, "status": values.get("status") or "in_progress"}
+        for key in ("started_on", "finished_on"):
+            if values.get(key):
+                data[key] = values[key]
+        data["details"] = {n: values[n] for n in names if values.get(n)}
+        pipeline.add_service(session, actor=user, deal_id=deal_id, data=data)
+
+    return await _deal_form_post(
+        request, session, user, deal_id, f"svc-{kind}.", (*SERVICE_COMMON, *names), run
+    )
+
+
+@router.post(
+    "/deals/{deal_id}/services/{service_id}", response_class=HTMLResponse, dependencies=[CsrfDep]
+)
+async def service_update_submit(
+    request: Request, session: SessionDep, user: CurrentUser, deal_id: IdPath, service_id: IdPath
+) -> Response:
+    def run(values: dict[str, str]) -> None:
+        pipeline.update_service_status(
+            session,
+            actor=user,
+            deal_id=deal_id,
+            service_id=service_id,
+            status=values.get("status", ""),
+            finished_on=_date(values.get("finished_on", ""), "finished_on"),
+            details={"credit_code": values["credit_code"]} if values.get("credit_code") else None,
+        )
+
+    fields = ("status", "finished_on", "credit_code")
+    return await _deal_form_post(
+        request, session, user, deal_id, f"svcu-{service_id}.", fields, run
+    )
+
+
+@router.post(
+    "/deals/{deal_id}/documents/upload", response_class=HTMLResponse, dependencies=[CsrfDep]
+)
+async def document_submit(
+    request: Request, session: SessionDep, user: CurrentUser, deal_id: IdPath
+) -> Response:
+    """Upload a file to the deal (the path ends in /upload: the larger upload limit applies)."""
+    form = await request.form()
+    upload = form.get("doc.file")
+    content = b""
+    filename = ""
+    if upload is not None and not isinstance(upload, str):
+        content = await upload.read(MAX_DOCUMENT_BYTES + 1)
+        filename = upload.filename or ""
+    kind = form_text(form, "doc.kind")
+    try:
+        pipeline.add_document(
+            session, actor=user, deal_id=deal_id, kind=kind, filename=filename, content=content
+        )
+    except DomainError as exc:
+        session.rollback()
+        if isinstance(exc, PermissionDenied) or exc.status == 404:
+            raise
+        errors = error_map(exc, ("kind", "file"), prefix="doc.")
+        values = {"doc.kind": kind}
+        return _deal_page(
+            request, session, user, deal_id, errors=errors, form=values, status_code=422
+        )
+    session.commit()
+    return RedirectResponse(f"/deals/{deal_id}#documents", status_code=303)
+
+
+@router.get("/deals/lookup/{what}")
+def lookup_json(
+    session: SessionDep,
+    user: CurrentUser,
+    what: Annotated[str, Path(pattern="^(institutions|enterprises|patents)$")],
+    q: Annotated[str, Query(max_length=100)] = "",
+    institution_id: IdQuery = None,
+) -> JSONResponse:
+    """Picker options for the deal forms: `[{"id", "label"}]`, at most ten (signed-in users)."""
+    require_login(user)
+    if what == "institutions":
+        found = lookup.search_institutions(session, q=q)
+    elif what == "enterprises":
+        found = lookup.search_enterprises(session, q=q)
+    else:
+        found = lookup.search_patents(session, q=q, institution_id=institution_id)
+    return JSONResponse([{"id": c.id, "label": c.label} for c in found])
 
 
 @router.get("/managers", response_class=HTMLResponse)

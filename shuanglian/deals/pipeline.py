@@ -303,9 +303,20 @@ def prefill_deal(
     push_id: int | None = None,
     inquiry_id: int | None = None,
     listing_id: int | None = None,
+    challenge_id: int | None = None,
 ) -> dict[str, Any]:
-    """The "start a deal" form's values from a push with intent or an inquiry."""
+    """The "start a deal" form's values from a push with intent, an inquiry, a listing or a
+    verified challenge (by id only: the challenge's own page links here with it)."""
     actor = require_login(actor)
+    if challenge_id is not None:
+        return {
+            "source": "challenge",
+            "challenge_id": challenge_id,
+            "institution_id": actor.institution_id,
+            "enterprise_id": actor.enterprise_id,
+            "patent_ids": [],
+            "note": f"来自揭榜挂帅项目 #{challenge_id}",
+        }
     if push_id is not None:
         push = session.get(Push, push_id)
         if push is None:

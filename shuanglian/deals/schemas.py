@@ -222,9 +222,43 @@ def parse(model: type[M], data: dict[str, Any] | BaseModel) -> M:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first.get("loc", ())) or None
-        message = str(first.get("msg", "输入无效 (invalid input)"))
-        message = message.removeprefix("Value error, ")
-        raise DomainError(message, field=field) from None
+        raise DomainError(_message(first), field=field) from None
+
+
+def _message(error: Any) -> str:
+    """A Pydantic error as a sentence people read: zh-CN first, English after.
+
+    Our own validators already speak both languages; Pydantic's built-in checks (required,
+    number, date, length) speak English only, so the common ones are said again here.
+    """
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    if kind == "value_error":
+        return str(error.get("msg", "")).removeprefix("Value error, ")
+    if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
+        return "必填 (required)"
+    if kind == "string_too_long":
+        n = ctx.get("max_length")
+        return f"过长，最多 {n} 个字 (too long: at most {n} characters)"
+    if kind.startswith("decimal") or kind.startswith("float"):
+        return "须为数字，如 12.5 (must be a number, e.g. 12.5)"
+    if kind.startswith("int"):
+        return "须为整数 (must be a whole number)"
+    if kind.startswith("date") or kind.startswith("datetime"):
+        return "日期格式应为 YYYY-MM-DD (date as YYYY-MM-DD)"
+    if kind.startswith("bool"):
+        return "须为是或否 (must be yes or no)"
+    if kind in ("greater_than_equal", "greater_than"):
+        n = ctx.get("ge", ctx.get("gt"))
+        return f"须不小于 {n} (must be ≥ {n})"
+    if kind in ("less_than_equal", "less_than"):
+        n = ctx.get("le", ctx.get("lt"))
+        return f"须不大于 {n} (must be ≤ {n})"
+    if kind == "too_long":
+        return f"最多 {ctx.get('max_length')} 项 (too many items)"
+    if kind == "extra_forbidden":
+        return "不认识的字段 (unknown field)"
+    return f"输入无效 (invalid input: {error.get('msg', kind)})"
 
 
 def _amount(value: Decimal | None, name: str) -> Decimal | None:

@@ -41,6 +41,7 @@ from shuanglian.challenges.states import (
     STATES,
 )
 from shuanglian.errors import DomainError
+from shuanglian.pilots.service import suggest_for_challenge
 from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, PageDep, SessionDep
 from shuanglian.web.forms import form_text
 from shuanglian.web.templating import render
@@ -48,6 +49,8 @@ from shuanglian.workflow import available_actions
 
 router = APIRouter(include_in_schema=False)
 M = TypeVar("M", bound=BaseModel)
+# While the teams work and verify, the parties may need a pilot platform for scale-up.
+PILOT_STAGES = ("in_progress", "verifying", "failed")
 
 
 def _render(
@@ -398,6 +401,12 @@ def challenge_page(
             if not hidden
             else [],
             "num": service._num,
+            "deal_teams": [a for a in mine if a.status == "accepted"]
+            if party and ch.status == "verified"
+            else [],
+            "platforms": suggest_for_challenge(session, actor=user, challenge_id=ch.id, limit=5)
+            if party and ch.status in PILOT_STAGES
+            else None,
         },
     )
 

@@ -19,6 +19,7 @@ from shuanglian.deals import contracts, managers, open_licences, pipeline, schem
 from shuanglian.deals.contracts import format_wan
 from shuanglian.deals.models import Deal
 from shuanglian.errors import DomainError
+from shuanglian.pilots.service import deal_pilot_panel
 from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, IdQuery, SessionDep
 from shuanglian.web.forms import form_text
 from shuanglian.web.templating import render
@@ -78,9 +79,17 @@ def new_deal_page(
     push_id: IdQuery = None,
     inquiry_id: IdQuery = None,
     listing_id: IdQuery = None,
+    challenge_id: IdQuery = None,
+    application_id: IdQuery = None,
 ) -> HTMLResponse:
     form = pipeline.prefill_deal(
-        session, actor=user, push_id=push_id, inquiry_id=inquiry_id, listing_id=listing_id
+        session,
+        actor=user,
+        push_id=push_id,
+        inquiry_id=inquiry_id,
+        listing_id=listing_id,
+        challenge_id=challenge_id,
+        application_id=application_id,
     )
     return _new_form(request, form, {})
 
@@ -164,6 +173,7 @@ def _deal_page(
             "documents": pipeline.documents(session, actor=user, deal_id=deal_id),
             "contracts": deal_contracts,
             "suggestions": suggestions,
+            "pilot": deal_pilot_panel(session, actor=user, deal_id=deal_id, stage=deal.stage),
             "errors": errors or {},
             **_helpers(),
         },

@@ -16,6 +16,7 @@ from shuanglian.accounts import permissions as perm
 from shuanglian.errors import DomainError
 from shuanglian.inventory.models import PoolEntry
 from shuanglian.patents.models import Patent
+from shuanglian.pilots.service import suggest_for_listing
 from shuanglian.supermarket import inquiry_limits, notify, service
 from shuanglian.supermarket.cards import MAX_IDS, card_sheet_pdf
 from shuanglian.supermarket.codes import code128_png, code128_svg, listing_url, qr_png, qr_svg
@@ -141,7 +142,12 @@ def listing_page(
     if service.record_visit(session, listing_id=listing_id, source=src):
         session.commit()
     listing = service.get_listing(session, listing_id=listing_id, actor=user)
-    return _listing_response(request, listing, user)
+    platforms = None
+    if user is not None and listing.status == "published":
+        # Signed-in visitors only: booking needs an account, and the anonymous QR-scan path
+        # stays a plain read.
+        platforms = suggest_for_listing(session, listing_id=listing.id, limit=5)
+    return _listing_response(request, listing, user, platforms=platforms)
 
 
 def _listing_response(
@@ -153,11 +159,14 @@ def _listing_response(
     form: dict[str, str] | None = None,
     sent: bool = False,
     status_code: int = 200,
+    platforms: list[Any] | None = None,
 ) -> HTMLResponse:
     return render(
         request,
         "market/detail.html",
         {
+            "platforms": platforms,
+            "book_query": f"listing_id={listing.id}",
             "listing": listing,
             "modes": MODES,
             "unfence": unfence,

@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from shuanglian.accounts import service as accounts
@@ -24,9 +25,24 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
     except BaseException:
         session.rollback()
+        _keep_user_for_error_page(request, session)
         raise
     finally:
         session.close()
+
+
+def _keep_user_for_error_page(request: Request, session: Session) -> None:
+    """The error page (404, 403, a refused step) still shows the signed-in user's menu, after
+    this session is rolled back and closed: reload the user and detach it with its values, so
+    the template does not touch a closed session (which would turn a 404 into a bare 500)."""
+    user = getattr(request.state, "user", None)
+    if user is None or user not in session:
+        return
+    try:
+        session.refresh(user)
+        session.expunge(user)
+    except SQLAlchemyError:
+        request.state.user = None
 
 
 def get_settings(request: Request) -> Settings:

@@ -186,7 +186,6 @@ def create_challenge_api(
     ] = None,
 ) -> ChallengeOut:
     ch = service.create_challenge(session, actor=user, data=body, enterprise_id=enterprise_id)
-    session.commit()
     return challenge_out(session, user, ch)
 
 
@@ -199,7 +198,6 @@ def create_challenge_api(
 )
 def from_demand_api(session: SessionDep, user: CurrentUser, demand_id: IdPath) -> ChallengeOut:
     ch = service.challenge_from_demand(session, actor=user, demand_id=demand_id)
-    session.commit()
     return challenge_out(session, user, ch)
 
 
@@ -220,7 +218,6 @@ def update_challenge_api(
     session: SessionDep, user: CurrentUser, challenge_id: IdPath, body: ChallengeIn
 ) -> ChallengeOut:
     ch = service.update_challenge(session, actor=user, challenge_id=challenge_id, data=body)
-    session.commit()
     return challenge_out(session, user, ch)
 
 
@@ -236,7 +233,6 @@ def challenge_action_api(
     ch = service.act_on_challenge(
         session, actor=user, challenge_id=challenge_id, action=body.action, reason=body.reason
     )
-    session.commit()
     return challenge_out(session, user, ch)
 
 
@@ -248,7 +244,6 @@ def challenge_action_api(
 )
 def accept_nda_api(session: SessionDep, user: CurrentUser, challenge_id: IdPath) -> ChallengeOut:
     service.accept_nda(session, actor=user, challenge_id=challenge_id)
-    session.commit()
     return challenge_out(
         session, user, service.get_challenge(session, challenge_id=challenge_id, actor=user)
     )
@@ -289,7 +284,6 @@ def apply_api(
     session: SessionDep, user: CurrentUser, challenge_id: IdPath, body: ApplicationIn
 ) -> ApplicationOut:
     app = service.apply_to_challenge(session, actor=user, challenge_id=challenge_id, data=body)
-    session.commit()
     return application_out(app)
 
 
@@ -318,7 +312,6 @@ def application_action_api(
     app = service.decide_application(
         session, actor=user, application_id=application_id, action=body.action, reason=body.reason
     )
-    session.commit()
     return application_out(app)
 
 
@@ -345,7 +338,6 @@ def post_message_api(
     session: SessionDep, user: CurrentUser, application_id: IdPath, body: TextIn
 ) -> MessageOut:
     msg = service.post_message(session, actor=user, application_id=application_id, body=body.body)
-    session.commit()
     return MessageOut.model_validate(msg, from_attributes=True)
 
 
@@ -370,7 +362,6 @@ def milestone_action_api(
         note=body.note,
         reason=body.reason,
     )
-    session.commit()
     return MilestoneOut.model_validate(ms, from_attributes=True)
 
 
@@ -391,7 +382,6 @@ def payment_api(
         paid_on=body.paid_on,
         note=body.note,
     )
-    session.commit()
     return MilestoneOut.model_validate(ms, from_attributes=True)
 
 
@@ -425,7 +415,6 @@ def verify_api(
         note=body.note,
         application_id=body.application_id,
     )
-    session.commit()
     return verification_out(ver)
 
 
@@ -462,7 +451,6 @@ async def upload_api(
     row = service.attach_file(
         session, actor=user, scope=scope, ref_id=ref_id, filename=file.filename or "", data=data
     )
-    session.commit()
     return {"id": row.id, "filename": row.filename, "size": row.size, "sha256": row.sha256}
 
 

@@ -1,4 +1,4 @@
-"""Demo challenges at every state, from real enterprise demands (2020 sample, 1,915 rows).
+"""Demo challenges at every state, from real enterprise demands (2020; 40 rows in demo/).
 
 The lead's `demo seed` calls `seed_challenges_demo(session)` after the demo users exist. It
 plays the people through the same services their clicks call, so the demo shows the real
@@ -34,10 +34,9 @@ from shuanglian.challenges.states import CHALLENGE_MACHINE
 from shuanglian.errors import DomainError
 from shuanglian.workflow import apply_transition
 
-DEMANDS_FILE = (
-    Path(__file__).resolve().parents[2].parent
-    / "shared/data/samples/cn_enterprise_demands_2020_1915.jsonl"
-)
+# The first 40 lines of the 1,915-row 2020 demands sample, copied into the repository's demo/
+# folder (provenance in demo/PROVENANCE.md) so the demo needs nothing outside the checkout.
+DEMANDS_FILE = Path(__file__).resolve().parents[2] / "demo" / "cn_enterprise_demands_sample.jsonl"
 # The state each demo challenge is brought to, in order.
 TARGETS = (
     "draft",

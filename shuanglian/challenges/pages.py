@@ -41,6 +41,7 @@ from shuanglian.challenges.states import (
     STATES,
 )
 from shuanglian.errors import DomainError
+from shuanglian.pilots.service import suggest_for_challenge
 from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, PageDep, SessionDep
 from shuanglian.web.forms import form_text
 from shuanglian.web.templating import render
@@ -48,6 +49,8 @@ from shuanglian.workflow import available_actions
 
 router = APIRouter(include_in_schema=False)
 M = TypeVar("M", bound=BaseModel)
+# While the teams work and verify, the parties may need a pilot platform for scale-up.
+PILOT_STAGES = ("in_progress", "verifying", "failed")
 
 
 def _render(
@@ -307,7 +310,6 @@ async def new_challenge_submit(
             errors={exc.field or "title": exc.message},
             status_code=422,
         )
-    session.commit()
     return RedirectResponse(f"/challenges/{ch.id}", status_code=303)
 
 
@@ -318,7 +320,6 @@ async def from_demand_submit(request: Request, session: SessionDep, user: Curren
     if not raw.isdigit():
         raise DomainError("请选择技术需求 (choose a demand)", field="demand_id")
     ch = service.challenge_from_demand(session, actor=user, demand_id=int(raw))
-    session.commit()
     return RedirectResponse(f"/challenges/{ch.id}/edit", status_code=303)
 
 
@@ -355,7 +356,6 @@ async def edit_challenge_submit(
             errors={exc.field or "title": exc.message},
             status_code=422,
         )
-    session.commit()
     return RedirectResponse(f"/challenges/{ch.id}", status_code=303)
 
 
@@ -398,6 +398,12 @@ def challenge_page(
             if not hidden
             else [],
             "num": service._num,
+            "deal_teams": [a for a in mine if a.status == "accepted"]
+            if party and ch.status == "verified"
+            else [],
+            "platforms": suggest_for_challenge(session, actor=user, challenge_id=ch.id, limit=5)
+            if party and ch.status in PILOT_STAGES
+            else None,
         },
     )
 
@@ -414,14 +420,12 @@ async def challenge_action_submit(
         action=form_text(form, "action"),
         reason=form_text(form, "reason") or None,
     )
-    session.commit()
     return RedirectResponse(f"/challenges/{challenge_id}", status_code=303)
 
 
 @router.post("/challenges/{challenge_id:int}/nda", dependencies=[CsrfDep])
 def nda_submit(session: SessionDep, user: CurrentUser, challenge_id: IdPath) -> Response:
     service.accept_nda(session, actor=user, challenge_id=challenge_id)
-    session.commit()
     return RedirectResponse(f"/challenges/{challenge_id}", status_code=303)
 
 
@@ -431,7 +435,6 @@ async def challenge_file_submit(
 ) -> Response:
     form = await request.form()
     await _store_uploads(session, user, form, "file", scope="challenge", ref_id=challenge_id)
-    session.commit()
     return RedirectResponse(f"/challenges/{challenge_id}", status_code=303)
 
 
@@ -576,7 +579,6 @@ async def apply_submit(
             errors={exc.field or "team_name": exc.message},
             status_code=422 if exc.status == 400 else exc.status,
         )
-    session.commit()
     return RedirectResponse(f"/challenges/{ch.id}/applications/{app.id}", status_code=303)
 
 
@@ -667,7 +669,6 @@ async def application_action_submit(
         action=form_text(form, "action"),
         reason=form_text(form, "reason") or None,
     )
-    session.commit()
     back = form_text(form, "back")
     if back == "list":
         return RedirectResponse(f"/challenges/{app.challenge_id}/applications", status_code=303)
@@ -682,7 +683,6 @@ async def message_submit(
     service.post_message(
         session, actor=user, application_id=application_id, body=form_text(form, "body")
     )
-    session.commit()
     return RedirectResponse(_app_url(session, application_id) + "#messages", status_code=303)
 
 
@@ -713,7 +713,6 @@ async def milestone_action_submit(
         )
         if action == "submit":
             await _store_uploads(session, user, form, "files", scope="milestone", ref_id=ms.id)
-    session.commit()
     from shuanglian.challenges.models import Milestone
 
     ms_row = session.get(Milestone, milestone_id)
@@ -820,5 +819,4 @@ async def verify_submit(
             errors={exc.field or "note": exc.message},
             status_code=422,
         )
-    session.commit()
     return RedirectResponse(f"/challenges/{ch.id}#verification", status_code=303)

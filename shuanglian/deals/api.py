@@ -148,7 +148,6 @@ def list_managers_api(session: SessionDep, user: CurrentUser) -> list[dict[str, 
 @router.post("/managers", status_code=201, dependencies=Writes, summary="登记技术经理人")
 def create_manager_api(session: SessionDep, user: CurrentUser, body: ManagerIn) -> dict[str, Any]:
     m = managers.save_manager(session, actor=user, data=body)
-    session.commit()
     return _manager(m)
 
 
@@ -196,7 +195,6 @@ def list_deals_api(
 @router.post("/deals", status_code=201, dependencies=Writes, summary="发起洽谈 / open a deal")
 def create_deal_api(session: SessionDep, user: CurrentUser, body: DealIn) -> dict[str, Any]:
     deal = pipeline.create_deal(session, actor=user, data=body)
-    session.commit()
     return _deal(deal)
 
 
@@ -256,7 +254,6 @@ def move_deal_api(
     session: SessionDep, user: CurrentUser, deal_id: IdPath, body: MoveIn
 ) -> dict[str, Any]:
     deal = pipeline.move_deal(session, actor=user, deal_id=deal_id, **body.model_dump())
-    session.commit()
     return _deal(deal)
 
 
@@ -269,7 +266,6 @@ def assign_api(
     session: SessionDep, user: CurrentUser, deal_id: IdPath, body: AssignIn
 ) -> dict[str, Any]:
     deal = pipeline.assign_manager(session, actor=user, deal_id=deal_id, manager_id=body.manager_id)
-    session.commit()
     return _deal(deal)
 
 
@@ -298,7 +294,6 @@ def activity_api(
     session: SessionDep, user: CurrentUser, deal_id: IdPath, body: ActivityIn
 ) -> dict[str, Any]:
     row = pipeline.add_activity(session, actor=user, deal_id=deal_id, **body.model_dump())
-    session.commit()
     return {"id": row.id, "on": row.on, "kind": row.kind, "text": row.text}
 
 
@@ -313,7 +308,6 @@ def next_action_api(
     session: SessionDep, user: CurrentUser, deal_id: IdPath, body: NextActionIn
 ) -> dict[str, Any]:
     row = pipeline.add_next_action(session, actor=user, deal_id=deal_id, **body.model_dump())
-    session.commit()
     return {"id": row.id, "title": row.title, "due_on": row.due_on}
 
 
@@ -322,7 +316,6 @@ def next_action_done_api(
     session: SessionDep, user: CurrentUser, deal_id: IdPath, action_id: IdPath
 ) -> dict[str, Any]:
     row = pipeline.complete_next_action(session, actor=user, deal_id=deal_id, action_id=action_id)
-    session.commit()
     return {"id": row.id, "done_on": row.done_on}
 
 
@@ -331,7 +324,6 @@ def service_api(
     session: SessionDep, user: CurrentUser, deal_id: IdPath, body: ServiceIn
 ) -> dict[str, Any]:
     row = pipeline.add_service(session, actor=user, deal_id=deal_id, data=body)
-    session.commit()
     return {"id": row.id, "kind": row.kind, "status": row.status, "details": row.details}
 
 
@@ -352,7 +344,6 @@ async def document_api(
         filename=file.filename or "",
         content=content,
     )
-    session.commit()
     return {"id": doc.id, "filename": doc.filename, "size": doc.size, "sha256": doc.sha256}
 
 
@@ -385,7 +376,6 @@ def list_contracts_api(
 @router.post("/contracts", status_code=201, dependencies=Writes, summary="录入合同")
 def create_contract_api(session: SessionDep, user: CurrentUser, body: ContractIn) -> dict[str, Any]:
     c = contracts.create_contract(session, actor=user, data=body)
-    session.commit()
     return _contract(c)
 
 
@@ -427,7 +417,6 @@ def payment_api(
     session: SessionDep, user: CurrentUser, contract_id: IdPath, body: PaymentIn
 ) -> dict[str, Any]:
     p = contracts.add_payment(session, actor=user, contract_id=contract_id, data=body)
-    session.commit()
     return {"id": p.id, "received_on": p.received_on, "amount_wan": str(p.amount)}
 
 
@@ -436,7 +425,6 @@ def payout_api(
     session: SessionDep, user: CurrentUser, contract_id: IdPath, body: PayoutIn
 ) -> dict[str, Any]:
     p = distribution.add_payout(session, actor=user, contract_id=contract_id, data=body)
-    session.commit()
     return {"id": p.id, "paid_on": p.paid_on, "amount_wan": str(p.amount)}
 
 
@@ -489,7 +477,6 @@ def rule_api(
     session: SessionDep, user: CurrentUser, institution_id: IdPath, body: DistributionRuleIn
 ) -> dict[str, Any]:
     row = distribution.set_rule(session, actor=user, institution_id=institution_id, data=body)
-    session.commit()
     return {"institution_id": row.institution_id, "inventor_pct": str(row.inventor_pct)}
 
 
@@ -507,7 +494,6 @@ def list_open_licences_api(
 @router.post("/open-licences", status_code=201, dependencies=Writes, summary="声明开放许可")
 def declare_api(session: SessionDep, user: CurrentUser, body: OpenLicenceIn) -> dict[str, Any]:
     o = open_licences.declare_open_licence(session, actor=user, data=body)
-    session.commit()
     return _open_licence(o)
 
 
@@ -521,7 +507,6 @@ def take_api(
     session: SessionDep, user: CurrentUser, licence_id: IdPath, body: TakeLicenceIn
 ) -> dict[str, Any]:
     c = open_licences.take_open_licence(session, actor=user, licence_id=licence_id, data=body)
-    session.commit()
     return _contract(c)
 
 
@@ -536,5 +521,4 @@ def withdraw_api(
     o = open_licences.withdraw_open_licence(
         session, actor=user, licence_id=licence_id, note=body.note
     )
-    session.commit()
     return _open_licence(o)

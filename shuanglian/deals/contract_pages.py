@@ -176,7 +176,6 @@ async def create_contract_submit(
         shown = [*COMMON_FIELDS, "schedule", *(f"details.{f[0]}" for f in DETAIL_FIELDS[kind])]
         errors = error_map(exc, shown)
         return _contract_form(request, session, user, deal_id, kind, values, errors, 422)
-    session.commit()
     return RedirectResponse(f"/contracts/{contract.id}", status_code=303)
 
 
@@ -252,7 +251,6 @@ async def _contract_post(
         return _contract_page(
             request, session, user, contract_id, form=raw, errors=errors, status_code=422
         )
-    session.commit()
     return RedirectResponse(f"/contracts/{contract_id}", status_code=303)
 
 
@@ -401,7 +399,6 @@ async def rule_submit(request: Request, session: SessionDep, user: CurrentUser) 
             raise
         errors = error_map(exc, (*RULE_FIELDS, "institution"))
         return _rule_page(request, session, user, ident, raw, errors, 422)
-    session.commit()
     suffix = f"?institution=%23{ident}" if getattr(user, "role", None) == ADMIN else ""
     return RedirectResponse(f"/distribution-rule{suffix}", status_code=303)
 

@@ -96,7 +96,6 @@ async def declare_submit(request: Request, session: SessionDep, user: CurrentUse
         choices = exc.choices if isinstance(exc, lookup.Ambiguous) else None
         errors = error_map(exc, (*DECLARE_FIELDS, "patent_id"))
         return _declare_form(request, actor, values, errors, choices, 422)
-    session.commit()
     return RedirectResponse(f"/open-licences/{ol.id}", status_code=303)
 
 
@@ -184,7 +183,6 @@ async def take_submit(
         return _licence_page(
             request, session, actor, licence_id, form=values, errors=errors, status_code=422
         )
-    session.commit()
     return RedirectResponse(f"/contracts/{contract.id}", status_code=303)
 
 
@@ -204,5 +202,4 @@ async def withdraw_submit(
         _refuse_or_show(exc)
         errors = error_map(exc, ("note",), prefix="withdraw.")
         return _licence_page(request, session, user, licence_id, errors=errors, status_code=422)
-    session.commit()
     return RedirectResponse(f"/open-licences/{licence_id}", status_code=303)

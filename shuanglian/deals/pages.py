@@ -30,6 +30,7 @@ from shuanglian.deals.formkit import error_map, page_context, read_form
 from shuanglian.deals.models import Deal
 from shuanglian.deals.schemas import MAX_DOCUMENT_BYTES, SERVICE_DETAILS, SERVICE_KINDS
 from shuanglian.errors import DomainError, PermissionDenied
+from shuanglian.pilots.service import deal_pilot_panel
 from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, IdQuery, SessionDep
 from shuanglian.web.forms import form_text
 from shuanglian.web.templating import render
@@ -87,6 +88,7 @@ def new_deal_page(
     inquiry_id: IdQuery = None,
     listing_id: IdQuery = None,
     challenge_id: IdQuery = None,
+    application_id: IdQuery = None,
 ) -> HTMLResponse:
     form = pipeline.prefill_deal(
         session,
@@ -95,6 +97,7 @@ def new_deal_page(
         inquiry_id=inquiry_id,
         listing_id=listing_id,
         challenge_id=challenge_id,
+        application_id=application_id,
     )
     values = {k: ("" if v is None else str(v)) for k, v in form.items() if k != "patent_ids"}
     values["institution_id"] = lookup.label_for(session, "institution", form["institution_id"])
@@ -186,7 +189,6 @@ async def create_deal_submit(request: Request, session: SessionDep, user: Curren
         choices = {exc.field or "": exc.choices} if isinstance(exc, lookup.Ambiguous) else {}
         errors = error_map(exc, NEW_DEAL_FIELDS)
         return _new_form(request, session, raw, entries, errors, choices, status_code=422)
-    session.commit()
     return RedirectResponse(f"/deals/{deal.id}", status_code=303)
 
 
@@ -233,6 +235,7 @@ def _deal_page(
             "document_types": " ".join(schemas.DOCUMENT_TYPES),
             "contracts": deal_contracts,
             "suggestions": suggestions,
+            "pilot": deal_pilot_panel(session, actor=user, deal_id=deal_id, stage=deal.stage),
             "errors": errors or {},
             "open_forms": {key.partition(".")[0] for key in errors or {}},
             "form": form or {},
@@ -261,7 +264,6 @@ async def _post(request: Request, session: Any, user: Any, deal_id: int, fn: Any
         return _deal_page(
             request, session, user, deal_id, errors={exc.field: exc.message}, status_code=422
         )
-    session.commit()
     return RedirectResponse(f"/deals/{deal_id}", status_code=303)
 
 
@@ -410,7 +412,6 @@ async def _deal_form_post(
             form=raw,
             status_code=422,
         )
-    session.commit()
     return RedirectResponse(f"/deals/{deal_id}", status_code=303)
 
 
@@ -488,7 +489,6 @@ async def document_submit(
         return _deal_page(
             request, session, user, deal_id, errors=errors, form=values, status_code=422
         )
-    session.commit()
     return RedirectResponse(f"/deals/{deal_id}#documents", status_code=303)
 
 

@@ -283,6 +283,15 @@ def _check_source(session: Session, data: DealIn) -> None:
             raise DomainError(
                 "该推送尚无合作意向反馈 (the push has no cooperation intent)", field="push_id"
             )
+    if data.source == "challenge":
+        from shuanglian.challenges.models import Challenge
+
+        challenge = session.get(Challenge, data.challenge_id)
+        if challenge is None or challenge.enterprise_id != data.enterprise_id:
+            raise DomainError(
+                "榜单不存在或不是该企业发布的 (challenge not found for this enterprise)",
+                field="challenge_id",
+            )
     if data.source == "inquiry":
         inquiry = session.get(Inquiry, data.inquiry_id)
         if inquiry is None:
@@ -304,19 +313,15 @@ def prefill_deal(
     inquiry_id: int | None = None,
     listing_id: int | None = None,
     challenge_id: int | None = None,
+    application_id: int | None = None,
 ) -> dict[str, Any]:
     """The "start a deal" form's values from a push with intent, an inquiry, a listing or a
-    verified challenge (by id only: the challenge's own page links here with it)."""
+    verified challenge (its enterprise, an accepted team's institution and patents)."""
     actor = require_login(actor)
     if challenge_id is not None:
-        return {
-            "source": "challenge",
-            "challenge_id": challenge_id,
-            "institution_id": actor.institution_id,
-            "enterprise_id": actor.enterprise_id,
-            "patent_ids": [],
-            "note": f"来自揭榜挂帅项目 #{challenge_id}",
-        }
+        return prefill_from_challenge(
+            session, actor=actor, challenge_id=challenge_id, application_id=application_id
+        )
     if push_id is not None:
         push = session.get(Push, push_id)
         if push is None:
@@ -371,6 +376,53 @@ def prefill_deal(
         "institution_id": actor.institution_id,
         "enterprise_id": actor.enterprise_id,
         "patent_ids": [],
+    }
+
+
+def prefill_from_challenge(
+    session: Session, *, actor: User, challenge_id: int, application_id: int | None = None
+) -> dict[str, Any]:
+    """A deal's values from a verified challenge: the posting enterprise, the accepted team's
+    institution and the patents the team brought (the first accepted team unless one is named).
+
+    Only the challenge's parties (its enterprise, accepted teams, admins) get them: who was
+    accepted is private to the challenge.
+    """
+    from shuanglian.challenges import service as challenges
+    from shuanglian.challenges.models import Application
+
+    ch = challenges.get_challenge(session, challenge_id=challenge_id, actor=actor)
+    challenges.require_party(session, actor, ch)
+    if ch.status != "verified":
+        raise DomainError(
+            "榜单验题通过后才能转为洽谈项目 (only a verified challenge turns into a deal)",
+            field="challenge_id",
+        )
+    stmt = select(Application).where(
+        Application.challenge_id == ch.id, Application.status == "accepted"
+    )
+    if application_id is not None:
+        stmt = stmt.where(Application.id == application_id)
+    app = session.scalars(stmt.order_by(Application.id).limit(1)).first()
+    if app is None:
+        raise DomainError(
+            "该榜单没有此已接受的团队 (no such accepted team on this challenge)",
+            field="application_id",
+        )
+    patent_rows = list(
+        session.execute(
+            select(Patent.id, Patent.institution_id).where(Patent.id.in_(app.patent_ids or [0]))
+        ).all()
+    )
+    institution_id = app.institution_id or (patent_rows[0][1] if patent_rows else None)
+    return {
+        "title": f"{ch.title} — {app.team_name}",
+        "institution_id": institution_id,
+        "enterprise_id": ch.enterprise_id,
+        "patent_ids": [pid for pid, inst in patent_rows if inst == institution_id],
+        "source": "challenge",
+        "challenge_id": ch.id,
+        "note": f"来自揭榜挂帅榜单 #{ch.id}（验题通过），揭榜团队：{app.team_name}",
     }
 
 

@@ -109,7 +109,6 @@ def create_platform_api(session: SessionDep, user: CurrentUser, body: PlatformIn
     p = service.create_platform(
         session, actor=user, data=service.PlatformInput(**body.model_dump())
     )
-    session.commit()
     return platform_out(session, p)
 
 
@@ -158,7 +157,6 @@ def booking_action_api(
     session: SessionDep, user: CurrentUser, booking_id: IdPath, body: BookingActionIn
 ) -> BookingOut:
     b = service.act_on_booking(session, actor=user, booking_id=booking_id, **body.model_dump())
-    session.commit()
     return BookingOut.model_validate(b, from_attributes=True)
 
 
@@ -174,7 +172,6 @@ def rate_api(
     b = service.rate_booking(
         session, actor=user, booking_id=booking_id, rating=body.rating, comment=body.comment
     )
-    session.commit()
     return BookingOut.model_validate(b, from_attributes=True)
 
 
@@ -198,7 +195,6 @@ def update_platform_api(
         platform_id=platform_id,
         data=service.PlatformInput(**body.model_dump()),
     )
-    session.commit()
     return platform_out(session, p)
 
 
@@ -227,5 +223,4 @@ def request_booking_api(
     b = service.request_booking(
         session, actor=user, platform_id=platform_id, data=service.BookingInput(**body.model_dump())
     )
-    session.commit()
     return BookingOut.model_validate(b, from_attributes=True)

@@ -14,6 +14,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shuanglian.accounts import permissions as perm
+from shuanglian.accounts.models import User
 from shuanglian.errors import DomainError
 from shuanglian.importing import ImportReport
 from shuanglian.pilots import service
@@ -49,12 +51,23 @@ def _split(text: str) -> list[str]:
     return [p for p in _SPLIT.split(text or "") if p]
 
 
-def import_pilots(session: Session, *, path: Path, is_demo: bool = False) -> ImportReport:
-    """Load or update platforms from a file; returns counts and the rejected rows."""
+def import_pilots(
+    session: Session,
+    *,
+    path: Path,
+    is_demo: bool = False,
+    actor: User | None = None,
+    dry_run: bool = False,
+) -> ImportReport:
+    """Load or update platforms from a file; returns counts and the rejected rows. An admin
+    uploading it is the audit entry's actor (the CLI runs as the system); with `dry_run` the
+    caller rolls the session back (the report says what a real run would do)."""
+    if actor is not None:
+        perm.require_role(actor, perm.ADMIN)
     header, rows = read_table(path)
     cols = require_columns(header, REQUIRED)
     cols.update(find_columns(header, OPTIONAL))
-    report = ImportReport()
+    report = ImportReport(dry_run=dry_run)
     for number, cells in rows:
 
         def get(f: str, cells: dict[str, str] = cells) -> str:
@@ -110,7 +123,7 @@ def import_pilots(session: Session, *, path: Path, is_demo: bool = False) -> Imp
 
     record_audit(
         session,
-        actor=None,
+        actor=actor,
         action="pilot.import",
         subject=None,
         detail={"file": path.name, **{k: v for k, v in report.as_dict().items() if k != "errors"}},

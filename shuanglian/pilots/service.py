@@ -9,6 +9,7 @@ refusal names the booking it clashes with.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from datetime import date
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from shuanglian.accounts import permissions as perm
 from shuanglian.accounts.models import User
+from shuanglian.attachments import Attachment, get_attachment, list_attachments, store_attachment
 from shuanglian.audit import record_audit, snapshot
 from shuanglian.db import utcnow
 from shuanglian.errors import DomainError, NotFound, PermissionDenied
@@ -505,6 +507,93 @@ def suggest_for_challenge(
     )
 
 
+# Deal stages in which the parties are looking for, or running, a pilot (中试).
+DEAL_PILOT_STAGES = ("negotiation", "contract", "pilot")
+DEAL_REF_PREFIX = "deal:"
+
+
+def deal_ref_for(deal_id: int) -> str:
+    """How a booking records the platform deal it serves (`deal_ref`, otherwise free text)."""
+    return f"{DEAL_REF_PREFIX}{deal_id}"
+
+
+def deal_id_of(booking: PilotBooking) -> int | None:
+    """The platform deal a booking serves, when it was booked from one."""
+    ref = booking.deal_ref or ""
+    tail = ref[len(DEAL_REF_PREFIX) :]
+    return int(tail) if ref.startswith(DEAL_REF_PREFIX) and tail.isdigit() else None
+
+
+def suggest_for_deal(
+    session: Session, *, actor: User | None, deal_id: int, limit: int = 10
+) -> list[PlatformSuggestion]:
+    """Platforms for a deal: the enterprise's industry, the deal's patents' IPC, and the
+    enterprise's city and province (the scale-up usually happens near the buyer)."""
+    from shuanglian.deals.access import require_deal_view
+    from shuanglian.enterprises.models import Enterprise
+    from shuanglian.patents.models import Patent
+
+    deal = require_deal_view(session, actor, deal_id)
+    enterprise = session.get(Enterprise, deal.enterprise_id)
+    patent_ids = [item.patent_id for item in deal.items]
+    ipcs = [
+        c
+        for main, codes in session.execute(
+            select(Patent.main_ipc, Patent.ipc_codes).where(Patent.id.in_(patent_ids or [0]))
+        ).all()
+        for c in [main, *(codes or [])]
+        if c
+    ]
+    industry = (enterprise.industry_code or "").lstrip("ABCDEFGHIJKLMNOPQRST") if enterprise else ""
+    return suggest_platforms(
+        session,
+        industries=[industry] if industry else [],
+        ipc_codes=ipcs,
+        province=enterprise.province if enterprise else None,
+        city=enterprise.city if enterprise else None,
+        limit=limit,
+    )
+
+
+def bookings_for_deal(session: Session, *, actor: User | None, deal_id: int) -> list[PilotBooking]:
+    """Bookings made for a deal, for its parties (newest first)."""
+    from shuanglian.deals.access import require_deal_view
+
+    deal = require_deal_view(session, actor, deal_id)
+    stmt = (
+        select(PilotBooking)
+        .where(PilotBooking.deal_ref == deal_ref_for(deal.id))
+        .order_by(PilotBooking.id.desc())
+    )
+    return list(session.scalars(stmt))
+
+
+@dataclass
+class DealPilotPanel:
+    """What the deal page shows about pilots: suggested platforms and the deal's bookings."""
+
+    deal_id: int
+    stage: str
+    platforms: list[PlatformSuggestion]
+    bookings: list[PilotBooking]
+    states: dict[str, tuple[str, str]] = dc_field(default_factory=lambda: BOOKING_STATES)
+
+
+def deal_pilot_panel(
+    session: Session, *, actor: User | None, deal_id: int, stage: str
+) -> DealPilotPanel | None:
+    """The deal page's pilot section while the deal is at negotiation, contract or pilot
+    (None at other stages, so the page shows nothing)."""
+    if stage not in DEAL_PILOT_STAGES:
+        return None
+    return DealPilotPanel(
+        deal_id=deal_id,
+        stage=stage,
+        platforms=suggest_for_deal(session, actor=actor, deal_id=deal_id, limit=5),
+        bookings=bookings_for_deal(session, actor=actor, deal_id=deal_id),
+    )
+
+
 # --------------------------------------------------------------------------- bookings
 @dataclass
 class BookingInput:
@@ -517,6 +606,7 @@ class BookingInput:
     listing_id: int | None = None
     challenge_id: int | None = None
     deal_ref: str | None = None
+    deal_id: int | None = None  # a platform deal the requester is a party to
 
 
 def _clash(
@@ -591,6 +681,26 @@ def request_booking(
         from shuanglian.challenges import service as challenges
 
         challenges.get_challenge(session, challenge_id=data.challenge_id, actor=user)
+    deal_ref = (data.deal_ref or "").strip() or None
+    if data.deal_id is not None:
+        from shuanglian.deals.access import require_deal_view
+
+        try:
+            require_deal_view(session, user, data.deal_id)
+        except NotFound:
+            raise DomainError(
+                f"洽谈项目 #{data.deal_id} 不存在或您不是其参与方 (deal not found)",
+                field="deal_id",
+            ) from None
+        deal_ref = deal_ref_for(data.deal_id)
+    if data.listing_id is not None:
+        from shuanglian.supermarket.models import Listing
+
+        listing = session.get(Listing, data.listing_id)
+        if listing is None or listing.status != "published":
+            raise DomainError(
+                f"成果 #{data.listing_id} 不存在 (listing not found)", field="listing_id"
+            )
     clash = _clash(session, platform, data.start_on, data.end_on, data.quantity, None)
     if clash is not None:
         raise _refuse_clash(clash, platform)
@@ -605,7 +715,7 @@ def request_booking(
         end_on=data.end_on,
         listing_id=data.listing_id,
         challenge_id=data.challenge_id,
-        deal_ref=(data.deal_ref or "").strip() or None,
+        deal_ref=deal_ref,
     )
     session.add(booking)
     session.flush()
@@ -658,9 +768,11 @@ def act_on_booking(
     report: str | None = None,
     start_on: date | None = None,
     end_on: date | None = None,
+    documents: list[tuple[str, bytes]] | None = None,
 ) -> PilotBooking:
     """Accept, decline (with reason), schedule (optionally moving the dates), complete (with
-    the outcome report) or cancel; capacity is checked when the booking starts to hold it."""
+    the outcome report and its documents) or cancel; capacity is checked when the booking
+    starts to hold it."""
     booking = get_booking(session, actor=actor, booking_id=booking_id)
     platform = booking.platform
     t = BOOKING_MACHINE.transition(action)
@@ -688,6 +800,20 @@ def act_on_booking(
     if action == "complete":
         booking.outcome_report = (report or "").strip()
         booking.completed_at = utcnow()
+    if documents:
+        if action != "complete":
+            raise DomainError(
+                "只有完成时可以附上结果文件 (documents go with completing)", field="file"
+            )
+        for filename, data in documents:
+            store_attachment(
+                session,
+                scope="booking",
+                ref_id=booking.id,
+                filename=filename,
+                data=data,
+                actor=actor,
+            )
     label = BOOKING_STATES[booking.status][0]
     if action == "cancel":
         _notify_managers(
@@ -703,6 +829,58 @@ def act_on_booking(
             link=f"/pilots/bookings/{booking.id}",
         )
     return booking
+
+
+def attach_booking_document(
+    session: Session, *, actor: User | None, booking_id: int, filename: str, data: bytes
+) -> Attachment:
+    """The platform adds an outcome document (test report, process package) to a booking it
+    has scheduled or completed; type and size are checked by the shared attachments module."""
+    booking = get_booking(session, actor=actor, booking_id=booking_id)
+    require_platform_manager(session, actor, booking.platform_id)
+    if booking.status not in ("scheduled", "completed"):
+        raise DomainError(
+            f"预约当前为“{BOOKING_STATES[booking.status][0]}”，排期或完成后才能上传结果文件 "
+            "(documents are added once the booking is scheduled or completed)",
+            field="file",
+        )
+    row = store_attachment(
+        session, scope="booking", ref_id=booking.id, filename=filename, data=data, actor=actor
+    )
+    record_audit(
+        session,
+        actor=actor,
+        action="pilot_booking.document",
+        subject=booking,
+        detail={"attachment": row.id, "filename": row.filename, "sha256": row.sha256},
+    )
+    if booking.requester_id and actor is not None and booking.requester_id != actor.id:
+        notify(
+            session,
+            user_ids=[booking.requester_id],
+            kind="pilot.booking.document",
+            title=f"{booking.platform.name}：预约“{booking.title}”有新的结果文件",
+            body=row.filename,
+            link=f"/pilots/bookings/{booking.id}",
+        )
+    return row
+
+
+def booking_documents(session: Session, *, actor: User | None, booking_id: int) -> list[Attachment]:
+    """A booking's outcome documents, for whoever may see the booking."""
+    booking = get_booking(session, actor=actor, booking_id=booking_id)
+    return list_attachments(session, scope="booking", ref_ids=[booking.id])
+
+
+def readable_booking_document(
+    session: Session, *, actor: User | None, attachment_id: int
+) -> Attachment:
+    """One outcome document, for the booking's requester, its platform and admins."""
+    row = get_attachment(session, attachment_id=attachment_id)
+    if row.scope != "booking":
+        raise NotFound(f"文件不存在 (file not found): {attachment_id}")
+    get_booking(session, actor=actor, booking_id=row.ref_id)
+    return row
 
 
 def rate_booking(

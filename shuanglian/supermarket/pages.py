@@ -14,6 +14,7 @@ from starlette.datastructures import FormData
 from shuanglian.accounts import permissions as perm
 from shuanglian.errors import DomainError, NotFound, TooManyRequests
 from shuanglian.patents import service as patent_service
+from shuanglian.pilots.service import suggest_for_listing
 from shuanglian.supermarket import inquiry_limits, service
 from shuanglian.supermarket.cards import MAX_IDS, card_sheet_pdf
 from shuanglian.supermarket.codes import code128_png, code128_svg, listing_url, qr_png, qr_svg
@@ -137,7 +138,12 @@ def listing_page(
 ) -> HTMLResponse:
     listing = service.get_listing(session, listing_id=listing_id, actor=user)
     counted = service.count_visit(session, listing=listing, source=src)
-    return _listing_response(request, listing, user, counted=counted)
+    platforms = None
+    if user is not None and listing.status == "published":
+        # Signed-in visitors only: booking needs an account, and the anonymous QR-scan path
+        # stays a plain read.
+        platforms = suggest_for_listing(session, listing_id=listing.id, limit=5)
+    return _listing_response(request, listing, user, counted=counted, platforms=platforms)
 
 
 def _listing_response(
@@ -150,11 +156,14 @@ def _listing_response(
     sent: bool = False,
     counted: str | None = None,
     status_code: int = 200,
+    platforms: list[Any] | None = None,
 ) -> HTMLResponse:
     return render(
         request,
         "market/detail.html",
         {
+            "platforms": platforms,
+            "book_query": f"listing_id={listing.id}",
             "listing": listing,
             # This visit is counted after the response; the page already includes it.
             "views": listing.view_count + (counted == "view"),

@@ -67,7 +67,6 @@ async def notifications_read(request: Request, session: SessionDep, user: Curren
     raw = form.get("id")
     ids = [int(raw)] if isinstance(raw, str) and raw.isdigit() else None
     notifications.mark_read(session, user_id=user.id, notification_ids=ids)
-    session.commit()
     target = form.get("next")
     link = (
         target
@@ -100,5 +99,4 @@ def notifications_api(
 def notifications_read_api(session: SessionDep, user: CurrentUser, body: ReadIn) -> dict[str, int]:
     user = perm.require_login(user)
     count = notifications.mark_read(session, user_id=user.id, notification_ids=body.ids)
-    session.commit()
     return {"marked": count, "unread": notifications.unread_count(session, user_id=user.id)}

@@ -88,3 +88,37 @@ def apply(session: Session, user: User, challenge: Challenge, **kw: Any) -> Appl
     return service.apply_to_challenge(
         session, actor=user, challenge_id=challenge.id, data=application_input(**kw)
     )
+
+
+def verified_challenge(
+    session: Session, owner: User, solver: User, *, patent_ids: list[int] | None = None
+) -> tuple[Challenge, Application]:
+    """A challenge taken through every step to `verified` with `solver`'s team accepted."""
+    from shuanglian.challenges.schemas import MeasurementIn
+
+    ch = make_challenge(session, owner)
+    service.act_on_challenge(session, actor=owner, challenge_id=ch.id, action="publish")
+    app = apply(session, solver, ch, patent_ids=patent_ids or [])
+    service.decide_application(session, actor=owner, application_id=app.id, action="accept")
+    service.act_on_challenge(session, actor=owner, challenge_id=ch.id, action="start")
+    for m in app.milestones:
+        service.act_on_milestone(
+            session, actor=solver, milestone_id=m.id, action="submit", note="交付物已提交"
+        )
+        service.act_on_milestone(session, actor=owner, milestone_id=m.id, action="accept")
+    service.act_on_challenge(session, actor=owner, challenge_id=ch.id, action="begin_verification")
+    measured = [
+        MeasurementIn(
+            indicator_id=ind.id,
+            value=value,
+            measured_on=TODAY,
+            place="苏州工厂二号产线",
+            verifier="王工",
+        )
+        for ind, value in zip(ch.indicators, (Decimal("99"), Decimal("300")), strict=True)
+    ]
+    service.record_verification(
+        session, actor=owner, challenge_id=ch.id, measurements=measured, application_id=app.id
+    )
+    assert ch.status == "verified"
+    return ch, app

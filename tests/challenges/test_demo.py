@@ -31,3 +31,15 @@ def test_demo_challenges_at_every_state_and_platforms(db_session: Session) -> No
     assert seed_pilots_demo(db_session) == {"created": 0, "linked_pilot_user": False}
     demo = db_session.scalars(select(PilotPlatform).where(PilotPlatform.is_demo.is_(True))).all()
     assert len(demo) == 12 and all("演示" in p.name for p in demo)
+
+
+def test_demo_demands_ship_inside_the_repository() -> None:
+    """The demo needs no ../shared checkout: the demands file lives in demo/ with provenance."""
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    assert DEMANDS_FILE.is_relative_to(repo / "demo")
+    assert sum(1 for _ in DEMANDS_FILE.open(encoding="utf-8")) == 40
+    assert len(read_demands(DEMANDS_FILE)) == 10
+    provenance = (repo / "demo" / "PROVENANCE.md").read_text(encoding="utf-8")
+    assert DEMANDS_FILE.name in provenance and "sbx0/Zhibei" in provenance

@@ -150,8 +150,14 @@ def test_deal_sources_are_checked(db_session) -> None:
     with pytest.raises(DomainError) as err:
         open_deal(db_session, w, source="inquiry")
     assert err.value.field == "inquiry_id"
-    deal = open_deal(db_session, w, source="challenge", push_id=None, challenge_id=77)
-    assert deal.challenge_id == 77 and deal.items[0].patent_id == w.patent.id
+    with pytest.raises(DomainError) as err:
+        open_deal(db_session, w, source="challenge", push_id=None, challenge_id=77)
+    assert err.value.field == "challenge_id"
+    from tests.challenges.factories import make_challenge
+
+    ch = make_challenge(db_session, w.ent_user)
+    deal = open_deal(db_session, w, source="challenge", push_id=None, challenge_id=ch.id)
+    assert deal.challenge_id == ch.id and deal.items[0].patent_id == w.patent.id
 
 
 def test_prefill_from_push_and_inquiry(db_session) -> None:

@@ -186,6 +186,7 @@ AUDIT_ACTION_LABELS: dict[str, tuple[str, str]] = {
     "import.assessments": ("导入自评表", "Imported self-assessments"),
     "import.feedback": ("导入企业反馈表", "Imported enterprise feedback"),
     "import.sync": ("动态盘点（法律状态更新）", "Dynamic inventory (status update)"),
+    "import.listings": ("导入科技成果", "Imported technology listings"),
     # inventory
     "college.create": ("新增院系", "Added a college"),
     "reviewer.assign": ("指定审核人", "Assigned a reviewer"),
@@ -256,6 +257,7 @@ AUDIT_ACTION_LABELS: dict[str, tuple[str, str]] = {
     "pilot_booking.complete": ("完成中试", "Completed a booking"),
     "pilot_booking.cancel": ("取消中试预约", "Cancelled a booking"),
     "pilot_booking.rate": ("评价中试服务", "Rated a booking"),
+    "pilot_booking.document": ("上传中试成果文件", "Uploaded a booking document"),
     # deals, contracts, open licences
     "manager.save": ("保存技术经理人档案", "Saved a manager profile"),
     "deal.create": ("创建洽谈项目", "Started a deal"),

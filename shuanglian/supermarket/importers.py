@@ -38,7 +38,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shuanglian.audit import record_audit
+from shuanglian.audit import record_import
 from shuanglian.config import DEFAULT_IMPORT_BATCH_SIZE
 from shuanglian.db import utcnow
 from shuanglian.errors import ImportFailed
@@ -363,13 +363,13 @@ def import_listings(
                     report=report,
                 )
             if not dry_run and inst is not None:
-                record_audit(
+                record_import(
                     session,
                     actor=actor,
-                    action="listings.import",
-                    subject=("institution", inst.id),
-                    institution_id=inst.id,
-                    detail={"file": path.name, **_counts(report)},
+                    kind="listings",
+                    files=path,
+                    report=report,
+                    subject=inst,
                 )
         except BaseException:
             if scope is not None:

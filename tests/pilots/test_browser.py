@@ -152,8 +152,8 @@ def test_pilot_flows(tabs: tuple[str, Page, Page], site: Site, tmp_path: Path) -
     # A verified challenge starts a deal, prefilled.
     one.goto(f"{site.url}/challenges/{ids.done}")
     one.locator("#to-deal").get_by_role("link", name="发起洽谈").click()
-    expect(one.get_by_label("机构编号 *", exact=False)).not_to_have_value("")
-    expect(one.get_by_label("企业编号 *", exact=False)).not_to_have_value("")
+    expect(one.locator("#f-institution_id")).not_to_have_value("")
+    expect(one.locator("#f-enterprise_id")).not_to_have_value("")
     shot(one, f"pilots-deal-from-challenge-{name}")
     one.get_by_role("button", name="发起洽谈").click()
     expect(one.locator("h1")).to_contain_text("废旧锂电池正极材料高效回收")

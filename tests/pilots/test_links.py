@@ -90,16 +90,19 @@ def test_verified_challenge_starts_a_prefilled_deal(client: TestClient, db_sessi
     assert 'id="to-deal"' in page.text and link in page.text
     new = client.get(link.replace("&amp;", "&"))
     assert new.status_code == 200
-    assert f'name="enterprise_id" inputmode="numeric" value="{ent.id}"' in new.text
-    assert f'name="institution_id" inputmode="numeric" value="{inst.id}"' in new.text
-    assert f'name="patent_ids" value="{patent.id}"' in new.text
+    # The pickers show what was prefilled by name, with the record's number.
+    assert f"{ent.name} (#{ent.id})" in new.text
+    assert f"{inst.name} (#{inst.id})" in new.text
+    assert f"(#{patent.id})" in new.text and patent.title in new.text
     assert f'name="challenge_id" value="{ch.id}"' in new.text
     _logout(client)
     login(client, staff)  # the institution side opens it (enterprise users may too)
     assert link in client.get(f"/challenges/{ch.id}").text
     new = client.get(link.replace("&amp;", "&"))
-    fields = dict(re.findall(r'name="(\w+)"[^>]*value="([^"]*)"', new.text))
-    made = client.post("/deals", data={**fields, "title": fields["title"]}, follow_redirects=False)
+    pairs = re.findall(r'name="(\w+)"[^>]*value="([^"]*)"', new.text)
+    fields = {k: v for k, v in pairs if k != "patent_ids"}
+    fields["patent_ids"] = [v for k, v in pairs if k == "patent_ids" and v]  # type: ignore[assignment]
+    made = client.post("/deals", data=fields, follow_redirects=False)
     assert made.status_code == 303, made.text
     deal = s.get(Deal, int(made.headers["location"].rsplit("/", 1)[1]))
     assert deal is not None and deal.source == "challenge" and deal.challenge_id == ch.id

@@ -56,6 +56,8 @@ def test_import_cnipa_sample_then_reimport_unchanged(
         "rejected": 0,
         "errors": [],
         "dry_run": False,
+        "skipped": 0,
+        "warnings": [],
     }
     assert _count(db_session) == 10
     again = import_patents(db_session, path=cnipa_sample, institution=INSTITUTE)

@@ -33,9 +33,12 @@ from shuanglian.patents.models import Institution, Patent
 EDITABLE_STATUSES = ("draft", "returned")
 
 
-def create_college(session: Session, *, actor: User, institution_id: int, name: str) -> College:
-    """Register a college/department (学院/院系) of an institution."""
-    require_institution(actor, institution_id)
+def create_college(
+    session: Session, *, actor: User | None, institution_id: int, name: str
+) -> College:
+    """Register a college/department (学院/院系) of an institution (actor None: the operator)."""
+    if actor is not None:
+        require_institution(actor, institution_id)
     if session.get(Institution, institution_id) is None:
         raise NotFound(f"单位 {institution_id} 不存在 (institution not found)")
     name = name.strip()
@@ -62,14 +65,15 @@ def create_college(session: Session, *, actor: User, institution_id: int, name: 
 def assign_reviewer(
     session: Session,
     *,
-    actor: User,
+    actor: User | None,
     user_id: int,
     institution_id: int,
     level: str,
     college_id: int | None = None,
 ) -> ReviewerAssignment:
-    """Name a user as college-level or institution-level reviewer."""
-    require_institution(actor, institution_id)
+    """Name a user as college-level or institution-level reviewer (actor None: the operator)."""
+    if actor is not None:
+        require_institution(actor, institution_id)
     if level not in REVIEW_LEVELS:
         raise DomainError(
             "审核级别须为院系审核或单位审核 (level: college or institution)", field="level"

@@ -303,6 +303,16 @@ def list_users(
     return list(session.scalars(stmt)), total
 
 
+def institution_staff(session: Session, *, institution_id: int) -> list[User]:
+    """The active staff accounts of one institution (who may be appointed reviewers)."""
+    stmt = (
+        select(User)
+        .where(User.institution_id == institution_id, User.is_active.is_(True))
+        .order_by(User.username)
+    )
+    return list(session.scalars(stmt))
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

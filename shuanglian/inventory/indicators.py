@@ -399,6 +399,18 @@ def feedback_stats(session: Session, *, patent_ids: Iterable[int]) -> dict[int, 
     return stats
 
 
+def assess_institution_pool(
+    session: Session, *, actor: User, institution_id: int
+) -> dict[str, int]:
+    """An institution's staff re-grade their own part of the pool (the web's button)."""
+    from shuanglian.accounts.permissions import require_institution
+
+    require_institution(actor, institution_id)
+    return assess_pool(
+        session, industry_link=default_industry_link(), institution_id=institution_id, actor=actor
+    )
+
+
 def assess_pool(
     session: Session,
     *,

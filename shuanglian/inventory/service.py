@@ -423,6 +423,24 @@ def create_batch(
     return built.batch, built.added, built.skipped
 
 
+def import_sources(
+    session: Session, *, actor: User, institution_id: int
+) -> list[tuple[str, int, int]]:
+    """The files the institution's patents came from: (file, patents, not yet inventoried).
+
+    What the batch form offers as "from an import file", so nobody types a file name.
+    """
+    require_institution(actor, institution_id)
+    rows = session.execute(
+        select(Patent.source_file, func.count(Patent.id), func.count(InventoryItem.id))
+        .outerjoin(InventoryItem, InventoryItem.patent_id == Patent.id)
+        .where(Patent.institution_id == institution_id, Patent.source_file.is_not(None))
+        .group_by(Patent.source_file)
+        .order_by(Patent.source_file)
+    ).all()
+    return [(str(f), int(n), int(n) - int(done)) for f, n, done in rows]
+
+
 def rename_batch(session: Session, *, actor: User, batch_id: int, name: str) -> InventoryBatch:
     """Give a batch a clearer name (the one people chose at creation is often a date)."""
     batch = get_batch(session, actor=actor, batch_id=batch_id)

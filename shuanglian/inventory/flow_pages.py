@@ -163,9 +163,7 @@ async def flow_create_batch(request: Request, session: SessionDep, user: Current
     actor, institution_id = _institution_id(user, form.get("institution_id", ""))
     try:
         college = optional_int(form.get("college_id"), field="college_id", low=1, high=MAX_ID)
-        source_file = form.get("source_file", "") if form.get("scope") == "file" else None
-        if form.get("scope") == "file" and not source_file:
-            raise DomainError("请选择导入文件 (choose the import file)", field="source_file")
+        source_file = form.get("source_file") or None  # none chosen: all not inventoried
         built = service.build_batch(
             session,
             actor=actor,

@@ -27,7 +27,7 @@ from shuanglian.enterprises.models import Demand, Enterprise
 from shuanglian.inventory.models import COOPERATION_INTENTS, Feedback, PoolEntry
 from shuanglian.inventory.pool import is_lapsed
 from shuanglian.patents import numbers
-from shuanglian.patents.models import Patent
+from shuanglian.patents.models import PATENT_TYPE_ZH, Patent
 
 IndustryLink = Callable[[str], list[tuple[str, float]]]
 """IPC code → [(GB/T 4754 大类, weight)], e.g. shuanglian.reference.industry_link."""
@@ -227,7 +227,7 @@ def assess_patent(
 
     ptype = patent.patent_type or ""
     type_score = cfg["type_scores"].get(ptype, 0.5)
-    rows.append(("patent_type", ptype or None, type_score, f"类型“{ptype or '未知'}”"))
+    rows.append(("patent_type", ptype or None, type_score, f"类型“{PATENT_TYPE_ZH.get(ptype or '', ptype or '未知')}”"))
 
     if patent.claims_count is None:
         rows.append(("claims_count", None, 0.5, "权利要求数未知，按中性值计"))

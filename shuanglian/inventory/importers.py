@@ -589,6 +589,7 @@ def sync_inventory(
     cols.update(find_columns(header, SYNC_OPTIONAL))
     report = ImportReport()
     new_ids: list[int] = []
+    lapsed_new: list[int] = []
     left_pool: list[dict[str, Any]] = []
     restored: list[dict[str, Any]] = []
     status_changes = 0
@@ -619,7 +620,9 @@ def sync_inventory(
             except ValueError as exc:
                 report.reject(rownum, cols.get("title", cols["application_number"]), str(exc))
                 continue
-            new_ids.append(patent.id)
+            # A new patent that has already lapsed is stored but not inventoried (it could
+            # never enter the pool), as when a batch is built by hand.
+            (lapsed_new if is_lapsed(patent.legal_status) else new_ids).append(patent.id)
             report.inserted += 1
             continue
         if institution_id is not None and patent.institution_id != institution_id:
@@ -687,7 +690,8 @@ def sync_inventory(
     )
     return {
         **report.as_dict(),
-        "new_patents": len(new_ids),
+        "new_patents": len(new_ids) + len(lapsed_new),
+        "new_lapsed_not_inventoried": len(lapsed_new),
         "new_batch_id": batch_id,
         "status_changes": status_changes,
         "left_pool": left_pool,

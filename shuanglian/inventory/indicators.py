@@ -227,7 +227,14 @@ def assess_patent(
 
     ptype = patent.patent_type or ""
     type_score = cfg["type_scores"].get(ptype, 0.5)
-    rows.append(("patent_type", ptype or None, type_score, f"类型“{PATENT_TYPE_ZH.get(ptype or '', ptype or '未知')}”"))
+    rows.append(
+        (
+            "patent_type",
+            ptype or None,
+            type_score,
+            f"类型“{PATENT_TYPE_ZH.get(ptype or '', ptype or '未知')}”",
+        )
+    )
 
     if patent.claims_count is None:
         rows.append(("claims_count", None, 0.5, "权利要求数未知，按中性值计"))

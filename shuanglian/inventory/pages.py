@@ -160,12 +160,9 @@ async def inventory_bulk_approve(
     user = perm.require_role(user, perm.INSTITUTION_STAFF)
     form = await request.form()
     ids = [int(v) for v in form.getlist("item_ids") if isinstance(v, str) and v.isdigit()]
-    back = {
-        "status": form_text(form, "status") or None,
-        "batch_id": optional_int(form_text(form, "batch_id"), field="batch_id", low=1, high=MAX_ID),
-        "q": form_text(form, "q") or None,
-        "page": 1,
-    }
+    status = form_text(form, "status") or None
+    batch_id = optional_int(form_text(form, "batch_id"), field="batch_id", low=1, high=MAX_ID)
+    q = form_text(form, "q") or None
     try:
         done = approve_items(
             session, actor=user, item_ids=ids, comment=form_text(form, "comment") or None
@@ -173,10 +170,11 @@ async def inventory_bulk_approve(
     except DomainError as exc:
         errors = form_errors(session, exc, default="item_ids", fields=("item_ids",))
         return _items_page(
-            request, session, user, **back, errors=errors, status_code=form_status(exc)
-        )
+            request, session, user, status=status, batch_id=batch_id, q=q, page=1,
+            errors=errors, status_code=form_status(exc),
+        )  # fmt: skip
     return _items_page(
-        request, session, user, **back,
+        request, session, user, status=status, batch_id=batch_id, q=q, page=1,
         message=f"已通过 {len(done)} 件 (approved {len(done)})",
     )  # fmt: skip
 

@@ -357,11 +357,11 @@ def build_batch(
                     Patent.id.in_(todo[start : start + 5000]), Patent.legal_status.is_not(None)
                 )
             )
-            lapsed += [(pid, num, st) for pid, num, st in rows if is_lapsed(st)]
+            lapsed += [(pid, num, st or "") for pid, num, st in rows if is_lapsed(st)]
         if len(lapsed) == len(todo):
             raise DomainError(
                 f"余下的 {len(todo)} 件专利法律状态均为已失效（如“{lapsed[0][2]}”），批次未创建；"
-                "如确需盘点，请勾选“包含已失效专利” "
+                "如确需盘点，请勾选“也加入法律状态已失效的专利”（命令行加 --include-lapsed） "
                 f"(all {len(todo)} remaining patents have lapsed; nothing created — tick "
                 "include lapsed patents to inventory them anyway)",
                 field=field_name,

@@ -252,7 +252,9 @@ def test_phone_375_flow_items_and_orgs(browser: Browser, site: Site) -> None:  #
     admin.goto(f"{site.url}/admin/orgs/institutions/{site.institution_id}")
     _no_sideways_scroll(admin)
     shot(admin, "issue14-phone-375-admin-institution")
-    admin.goto(f"{site.url}/workspace/institution/flow?institution_id={site.institution_id}&lang=en")
+    admin.goto(
+        f"{site.url}/workspace/institution/flow?institution_id={site.institution_id}&lang=en"
+    )
     expect(admin.get_by_role("heading", name="Create a batch")).to_be_visible()
     _no_sideways_scroll(admin)
     admin.context.close()

@@ -20,7 +20,7 @@ from shuanglian.web.security import log_in, log_out
 from shuanglian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-router.include_router(orgs_router)
+router.routes.extend(orgs_router.routes)  # /admin/orgs lives in its own module
 
 
 def _safe_next(target: str | None) -> str:

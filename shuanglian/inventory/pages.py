@@ -71,7 +71,7 @@ from shuanglian.web.templating import render
 from shuanglian.web.uploads import WORKBOOK_SUFFIXES, received_file
 
 router = APIRouter(include_in_schema=False)
-router.include_router(flow_router)
+router.routes.extend(flow_router.routes)  # the flow pages live in their own module
 
 ASSESSMENT_IMPORT_FIELDS = ("file",)
 

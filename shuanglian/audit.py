@@ -176,6 +176,8 @@ AUDIT_ACTION_LABELS: dict[str, tuple[str, str]] = {
     "token.revoke": ("吊销 API 令牌", "Revoked an API token"),
     # organisations
     "institution.create": ("新增机构", "Added an institution"),
+    "institution.update": ("修改机构", "Edited an institution"),
+    "enterprise.create": ("新增企业", "Added an enterprise"),
     "enterprise.update": ("修改企业资料", "Edited an enterprise profile"),
     "demand.create": ("发布技术需求", "Published a technical demand"),
     "demand.update": ("修改技术需求", "Edited a technical demand"),
@@ -189,8 +191,12 @@ AUDIT_ACTION_LABELS: dict[str, tuple[str, str]] = {
     "import.listings": ("导入科技成果", "Imported technology listings"),
     # inventory
     "college.create": ("新增院系", "Added a college"),
+    "college.update": ("修改院系", "Edited a college"),
     "reviewer.assign": ("指定审核人", "Assigned a reviewer"),
+    "reviewer.remove": ("取消审核人", "Removed a reviewer"),
     "batch.create": ("创建盘点批次", "Created an inventory batch"),
+    "batch.rename": ("重命名盘点批次", "Renamed an inventory batch"),
+    "batch.delete": ("删除盘点批次", "Deleted an inventory batch"),
     "item.assign_college": ("分配院系", "Assigned a college"),
     "assessment.save": ("保存自评", "Saved a self-assessment"),
     "review.submit": ("提交审核", "Submitted for review"),
@@ -209,6 +215,7 @@ AUDIT_ACTION_LABELS: dict[str, tuple[str, str]] = {
     "pool.tiers": ("重新分层", "Re-tiered the pool"),
     "push.round": ("推送轮次", "Push round"),
     "feedback.submit": ("企业反馈", "Enterprise feedback"),
+    "feedback.record": ("代企业录入反馈", "Recorded feedback for an enterprise"),
     # supermarket
     "listing.create": ("创建成果", "Created a listing"),
     "listing.update": ("修改成果", "Edited a listing"),

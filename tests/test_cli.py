@@ -98,6 +98,27 @@ def test_users_create_hashes_the_password(cli_env):
     assert code == 2 and dup["error"]["field"] == "username"
 
 
+def test_users_create_refuses_an_unknown_institution_and_appoints_reviewers(cli_env):
+    run_json(cli_env, "init")
+    staff = ("--role", "institution_staff", "--password", "s3cret-pass")
+    code, out = run_json(cli_env, "users", "create", "bob", *staff, "--institution", "不存在大学")
+    assert code == 2 and "不存在大学”不存在" in out["error"]["message"]
+    assert (
+        run_json(cli_env, "users", "create", "bob", *staff, "--institution", "不存在大学")[0] == 2
+    )
+    code, out = run_json(
+        cli_env, "users", "create", "bob", *staff, "--institution", "新大学",
+        "--create-institution", "--reviewer", "college", "--college", "机械学院",
+    )  # fmt: skip
+    assert code == 0 and out["reviewer"]["level"] == "college"
+    assert out["reviewer"]["college"] == "机械学院"
+    code, out = run_json(
+        cli_env, "users", "create", "carol", *staff, "--institution", "新大学",
+        "--reviewer", "institution",
+    )  # fmt: skip
+    assert code == 0 and out["reviewer"]["level_label"] == "单位审核人"
+
+
 def test_an_import_leaves_statistics_for_the_query_planner(cli_env, shared_dir):
     """Without them SQLite's planner walks whole indexes for rare search terms."""
     from shuanglian.config import Settings

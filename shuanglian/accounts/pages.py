@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from shuanglian.accounts import audit_view, service
 from shuanglian.accounts import permissions as perm
 from shuanglian.accounts.models import ROLES, User
+from shuanglian.accounts.orgs_pages import router as orgs_router
 from shuanglian.audit import record_audit
-from shuanglian.enterprises.service import recent_enterprises
 from shuanglian.errors import DomainError
 from shuanglian.patents.service import list_institutions
 from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, LangDep, PageDep, SessionDep
@@ -20,6 +20,7 @@ from shuanglian.web.security import log_in, log_out
 from shuanglian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+router.routes.extend(orgs_router.routes)  # /admin/orgs lives in its own module
 
 
 def _safe_next(target: str | None) -> str:
@@ -317,16 +318,6 @@ def admin_audit(
             "actions": audit_view.action_choices(lang),
             "subject_types": audit_view.subject_type_choices(lang),
         },
-    )
-
-
-@router.get("/admin/orgs", response_class=HTMLResponse)
-def admin_orgs(request: Request, session: SessionDep, user: CurrentUser) -> HTMLResponse:
-    perm.require_role(user, perm.ADMIN)
-    institutions = list_institutions(session, limit=500)
-    enterprises = recent_enterprises(session, limit=50)
-    return render(
-        request, "admin/orgs.html", {"institutions": institutions, "enterprises": enterprises}
     )
 
 

@@ -72,14 +72,18 @@ def create_user(
     institution_name: str | None = None,
     enterprise_ref: str | None = None,
     actor: User | None = None,
+    create_institution: bool = False,
 ) -> User:
     """Create a user after validating name, role, org link and password strength.
 
-    The org may be given by id (web forms) or by name / credit code (the CLI); a named
-    institution that does not exist yet is created, an unknown enterprise is an error.
+    The org may be given by id (web forms) or by name / credit code (the CLI). A named
+    institution that does not exist is refused with a sentence (a typo used to create a new,
+    empty institution silently) unless `create_institution`; an unknown enterprise is an error.
     """
     if institution_name and institution_name.strip():
-        institution_id = _institution_id_for_name(session, institution_name.strip(), actor=actor)
+        institution_id = _institution_id_for_name(
+            session, institution_name.strip(), actor=actor, create=create_institution
+        )
     if enterprise_ref and enterprise_ref.strip():
         enterprise_id = _enterprise_id_for_ref(session, enterprise_ref.strip())
     username = _clean_text(username, field="username", limit=80) or ""
@@ -190,8 +194,18 @@ def _clean_text(value: str | None, *, field: str, limit: int) -> str | None:
     return text
 
 
-def _institution_id_for_name(session: Session, name: str, *, actor: User | None) -> int:
+def _institution_id_for_name(
+    session: Session, name: str, *, actor: User | None, create: bool = False
+) -> int:
     inst = session.scalar(select(Institution).where(Institution.name == name))
+    if inst is None and not create:
+        raise DomainError(
+            f"机构“{name}”不存在，用户未创建。请核对名称，或先在 /admin/orgs 新增该机构"
+            "（命令行可加 --create-institution 同时新建） "
+            f"(no institution named {name}; nothing created — add it first, or pass "
+            "--create-institution)",
+            field="institution_id",
+        )
     if inst is None:
         inst = Institution(name=name)
         session.add(inst)
@@ -287,6 +301,16 @@ def list_users(
     total = session.scalar(select(func.count()).select_from(User)) or 0
     stmt = select(User).order_by(User.id).offset(offset).limit(limit)
     return list(session.scalars(stmt)), total
+
+
+def institution_staff(session: Session, *, institution_id: int) -> list[User]:
+    """The active staff accounts of one institution (who may be appointed reviewers)."""
+    stmt = (
+        select(User)
+        .where(User.institution_id == institution_id, User.is_active.is_(True))
+        .order_by(User.username)
+    )
+    return list(session.scalars(stmt))
 
 
 def _token_hash(token: str) -> str:

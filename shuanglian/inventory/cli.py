@@ -68,6 +68,12 @@ def batch_create(
     patent_id: Annotated[
         list[int] | None, typer.Option("--patent-id", help="专利 ID，可重复 (repeatable)")
     ] = None,
+    include_lapsed: Annotated[
+        bool,
+        typer.Option(
+            "--include-lapsed", help="也加入法律状态已失效的专利 (include lapsed patents)"
+        ),
+    ] = False,
     as_user: AsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -75,12 +81,13 @@ def batch_create(
 
     With neither --source-file nor --patent-id the batch takes every patent of the institution
     not inventoried yet; a batch that would be empty is refused (exit 2) and nothing is created.
+    Patents whose legal status says they lapsed are listed and left out unless --include-lapsed.
     """
-    from shuanglian.inventory.service import create_batch
+    from shuanglian.inventory.service import build_batch
 
     def do(settings: Settings) -> dict[str, Any]:
         with open_session(settings) as session:
-            batch, added, skipped = create_batch(
+            built = build_batch(
                 session,
                 actor=_actor(session, as_user),
                 institution_id=institution,
@@ -88,17 +95,31 @@ def batch_create(
                 college_id=college,
                 patent_ids=patent_id or [],
                 source_file=source_file,
+                include_lapsed=include_lapsed,
             )
-            return {"batch_id": batch.id, "added": added, "skipped_already_inventoried": skipped}
+            return {
+                "batch_id": built.batch.id,
+                "added": built.added,
+                "skipped_already_inventoried": built.skipped,
+                "lapsed_left_out": [
+                    {"patent_id": pid, "application_number": num, "legal_status": status}
+                    for pid, num, status in built.lapsed_left_out
+                ],
+            }
 
     result = run_command(as_json, do)
     if as_json:
         emit_json(result)
-    else:
-        say(
-            f"已创建批次 {result['batch_id']}：加入 {result['added']} 件，"
-            f"已盘点跳过 {result['skipped_already_inventoried']} 件"
-        )
+        return
+    say(
+        f"已创建批次 {result['batch_id']}：加入 {result['added']} 件，"
+        f"已盘点跳过 {result['skipped_already_inventoried']} 件"
+    )
+    lapsed = result["lapsed_left_out"]
+    if lapsed:
+        say(f"法律状态已失效、未加入 {len(lapsed)} 件（需要时加 --include-lapsed）：")
+        for row in lapsed[:20]:
+            say(f"  {row['application_number']}\t{row['legal_status']}")
 
 
 @batch_app.command("progress")
@@ -200,14 +221,24 @@ def review(
             actor = _actor(session, as_user, required=True)
             assert actor is not None
             if item_id is None:
+                from shuanglian.patents.service import patents_by_id
+
                 items = [
                     i
                     for s in ("college_review", "institution_review")
-                    for i in list_items(session, actor=actor, status=s)
+                    for i in list_items(session, actor=actor, status=s, limit=10_000)
                 ]
+                patents = patents_by_id(session, ids=[i.patent_id for i in items])
                 return {
                     "queue": [
-                        {"item_id": i.id, "patent_id": i.patent_id, "status": i.status}
+                        {
+                            "item_id": i.id,
+                            "patent_id": i.patent_id,
+                            "application_number": patents[i.patent_id].application_number,
+                            "title": patents[i.patent_id].title,
+                            "status": i.status,
+                            "status_label": STATUS_LABELS.get(i.status, i.status),
+                        }
                         for i in items
                     ]
                 }
@@ -226,8 +257,13 @@ def review(
     if as_json:
         emit_json(result)
     elif "queue" in result:
+        if not result["queue"]:
+            say("没有待审核的条目 (nothing awaits review)")
         for row in result["queue"]:
-            say(f"{row['item_id']}\t专利 {row['patent_id']}\t{row['status']}")
+            say(
+                f"{row['item_id']}\t{row['application_number']}\t{row['title']}\t"
+                f"{row['status_label']}"
+            )
     else:
         say(f"条目 {result['item_id']} → {result['status_label']}")
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shuanglian.accounts.models import User
-from shuanglian.accounts.permissions import require_enterprise
+from shuanglian.accounts.permissions import require_enterprise, require_institution
 from shuanglian.audit import record_audit, snapshot
 from shuanglian.errors import DomainError, NotFound
 from shuanglian.inventory.models import INTENTS, Feedback, Push
@@ -16,6 +16,20 @@ from shuanglian.patents.models import Patent
 __all__ = ["INTENTS", "feedback_by_push", "submit_feedback"]
 
 SOURCES = ("api", "web", "excel")
+# Feedback an enterprise gave by phone or on paper, typed in by the institution's staff.
+RECORDED_CHANNELS: dict[str, tuple[str, str]] = {
+    "phone": ("电话", "by phone"),
+    "paper": ("纸质", "on paper"),
+}
+SOURCE_LABELS: dict[str, tuple[str, str]] = {
+    "api": ("企业经接口提交", "by the enterprise (API)"),
+    "web": ("企业在线提交", "by the enterprise (web)"),
+    "excel": ("企业反馈表", "by the enterprise (workbook)"),
+    **{
+        k: (f"{zh}反馈，工作人员代录", f"{en}, recorded by staff")
+        for k, (zh, en) in RECORDED_CHANNELS.items()
+    },
+}
 
 
 def find_push(
@@ -83,6 +97,51 @@ def submit_feedback(
         institution_id=session.scalar(
             select(Patent.institution_id).where(Patent.id == push.patent_id)
         ),
+    )
+    return fb
+
+
+def record_feedback_for_enterprise(
+    session: Session, *, actor: User, push_id: int, data: FeedbackIn, channel: str
+) -> Feedback:
+    """Staff type in feedback an enterprise gave by phone or on paper, signed as theirs.
+
+    Only the pushed patent's own institution may do this, and never over feedback the
+    enterprise submitted itself: its own words stay its own.
+    """
+    if channel not in RECORDED_CHANNELS:
+        raise DomainError("请选择反馈方式：电话或纸质 (channel: phone or paper)", field="channel")
+    push = find_push(session, push_id=push_id)
+    institution_id = session.scalar(
+        select(Patent.institution_id).where(Patent.id == push.patent_id)
+    )
+    require_institution(actor, institution_id)
+    fb = session.scalar(select(Feedback).where(Feedback.push_id == push.id))
+    if fb is not None and fb.source not in RECORDED_CHANNELS:
+        raise DomainError(
+            "企业已自行提交反馈，不能代为修改 (the enterprise submitted this feedback itself)",
+            field="intent",
+        )
+    before = snapshot(fb) if fb is not None else None
+    if fb is None:
+        fb = Feedback(push_id=push.id, patent_id=push.patent_id, enterprise_id=push.enterprise_id)
+        session.add(fb)
+    fb.prospect = data.prospect
+    fb.improvement_needs = data.improvement_needs or None
+    fb.intent = data.intent
+    fb.source = channel
+    fb.submitted_by_id = actor.id
+    record_audit(
+        session,
+        actor=actor,
+        action="feedback.record",
+        subject=fb,
+        detail={
+            "before": before,
+            "after": snapshot(fb),
+            "text": f"{RECORDED_CHANNELS[channel][0]}反馈，由 {actor.username} 代录",
+        },
+        institution_id=institution_id,
     )
     return fb
 

@@ -21,7 +21,7 @@ from shuanglian.accounts.permissions import require_admin, require_enterprise, r
 from shuanglian.audit import record_import
 from shuanglian.db import utcnow
 from shuanglian.errors import DomainError, ImportFailed
-from shuanglian.importing import ImportReport, RowError
+from shuanglian.importing import ImportReport, RowError, readable_error
 from shuanglian.inventory.feedback import submit_feedback
 from shuanglian.inventory.models import (
     IMPLEMENTATION_STATUSES,
@@ -35,7 +35,7 @@ from shuanglian.inventory.pool import is_lapsed
 from shuanglian.inventory.push import push_list_for_enterprise
 from shuanglian.inventory.review import apply_transition
 from shuanglian.inventory.schemas import FeedbackIn, SelfAssessmentIn
-from shuanglian.inventory.service import create_batch, save_self_assessment
+from shuanglian.inventory.service import EDITABLE_STATUSES, create_batch, save_self_assessment
 from shuanglian.patents import numbers
 from shuanglian.patents.models import Patent
 from shuanglian.reference.ipc import split_ipc_list
@@ -47,6 +47,7 @@ from shuanglian.text.normalize import normalize_for_search
 ASSESSMENT_HEADERS = {
     "application_number": "申请号",
     "title": "专利名称",
+    "legal_status": "法律状态",
     "publicly_funded": "财政资助(是/否)",
     "implementation_status": "实施状态",
     "transfer_mode": "意向转化方式",
@@ -67,6 +68,63 @@ FEEDBACK_HEADERS = {
     "improvement_needs": "技术改进需求",
     "intent": "合作意向",
 }
+# Columns the platform pre-fills (for reading, not for filling): a row with nothing else is a
+# patent nobody has assessed yet, skipped on upload, never an error.
+PREFILLED_FIELDS = ("application_number", "title", "legal_status")
+# Column widths in characters, so every header and typical answer can be read without
+# widening columns by hand (long free text wraps).
+ASSESSMENT_WIDTHS = {
+    "application_number": 20,
+    "title": 36,
+    "legal_status": 14,
+    "publicly_funded": 12,
+    "implementation_status": 12,
+    "transfer_mode": 14,
+    "trl": 12,
+    "value_grade": 14,
+    "value_reason": 40,
+    "scenarios": 40,
+    "industry_codes": 22,
+    "contact_name": 12,
+    "contact_phone": 16,
+    "contact_email": 24,
+}
+ASSESSMENT_INSTRUCTIONS = (
+    ("专利自评表填写说明", "How to fill in the self-assessment workbook"),
+    (
+        "1. 每行一件专利。申请号、专利名称、法律状态由平台预填，请勿修改。",
+        "One row per patent. Application number, title and legal status are pre-filled; "
+        "do not change them.",
+    ),
+    (
+        "2. 只填写已评估的专利：其余列全部留空的行上传时自动跳过，不算错误，可以以后再填。",
+        "Fill in only the patents you have assessed: rows left blank are skipped on upload "
+        "(not errors) and can be filled in later.",
+    ),
+    (
+        "3. 财政资助填“是”或“否”；实施状态、意向转化方式、价值分级自评请从下拉列表中选择；"
+        "技术成熟度填 1–9 的整数。",
+        "Publicly funded: 是 (yes) or 否 (no); choose implementation status, transfer mode "
+        "and grade from the drop-down lists; TRL is a whole number 1–9.",
+    ),
+    (
+        "4. 分级理由、应用场景、联系人为必填；行业代码按 GB/T 4754-2017《国民经济行业分类》"
+        "填写（如 C39 或 3911），多个用逗号分隔。",
+        "Reason, scenarios and contact person are required; industry codes follow "
+        "GB/T 4754-2017 (e.g. C39 or 3911), several separated by commas.",
+    ),
+    (
+        "5. 上传后逐行检查：有问题的行会列出行号、列名和原因，其余行照常保存。改正后可再次"
+        "上传同一文件：已提交且未改动的行显示为“未变”，不会重复提交。",
+        "Each row is checked on upload: problem rows are listed with row, column and reason, "
+        "the others are saved. Upload the corrected file again: rows already submitted and "
+        "unchanged show as unchanged and are not submitted twice.",
+    ),
+    (
+        "6. 已提交审核的专利不能再改；如需修改，请审核人退回后再填。",
+        "Patents already under review cannot be changed; ask the reviewer to return them first.",
+    ),
+)
 _YES = {"是", "有", "y", "yes", "true", "1"}
 _NO = {"否", "无", "n", "no", "false", "0"}
 
@@ -82,9 +140,13 @@ def _write_template(
     rows: list[list[Any]],
     lists: dict[str, tuple[str, ...]],
     title: str,
+    *,
+    widths: dict[str, int] | None = None,
+    instructions: tuple[tuple[str, str], ...] = (),
+    readonly: tuple[str, ...] = (),
 ) -> Path:
     from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill
+    from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.datavalidation import DataValidation
 
     wb = Workbook()
@@ -106,12 +168,24 @@ def _write_template(
         ws.add_data_validation(dv)
         dv.add(f"{col}2:{col}{last}")
         ws.column_dimensions[col].width = 14
-    for i, name in enumerate(names, start=1):
+    for i, (key, name) in enumerate(zip(keys, names, strict=True), start=1):
         letter = ws.cell(row=1, column=i).column_letter
-        ws.column_dimensions[letter].width = max(
-            ws.column_dimensions[letter].width or 0, min(40, len(name) * 2 + 2)
-        )
-    ws.freeze_panes = "A2"
+        # A Han character is about two Latin widths; the header must fit its column.
+        wanted = (widths or {}).get(key) or min(40, len(name) * 2 + 2)
+        ws.column_dimensions[letter].width = max(wanted, min(40, len(name) * 2 + 2))
+        if key in readonly:
+            ws.cell(row=1, column=i).fill = PatternFill("solid", fgColor="EDEDED")
+    ws.row_dimensions[1].height = 30
+    for cell in ws[1]:
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    ws.freeze_panes = "C2" if readonly else "A2"
+    if instructions:
+        info = wb.create_sheet("填写说明")
+        info.column_dimensions["A"].width = 110
+        for n, (zh, en) in enumerate(instructions, start=1):
+            info.cell(row=2 * n - 1, column=1, value=zh).alignment = Alignment(wrap_text=True)
+            info.cell(row=2 * n, column=1, value=en).font = Font(italic=True, color="666666")
+        info["A1"].font = Font(bold=True, size=14)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
@@ -147,7 +221,7 @@ def write_assessment_template(
     for item, patent in session.execute(stmt):
         if actor is not None:
             require_institution(actor, item.institution_id)
-        rows.append([patent.application_number, patent.title])
+        rows.append([patent.application_number, patent.title, patent.legal_status or ""])
     lists = {
         "publicly_funded": ("是", "否"),
         "implementation_status": IMPLEMENTATION_STATUSES,
@@ -155,20 +229,25 @@ def write_assessment_template(
         "trl": tuple(str(i) for i in range(1, 10)),
         "value_grade": VALUE_GRADES,
     }
-    _write_template(path, ASSESSMENT_HEADERS, rows, lists, "专利自评表")
+    _write_template(
+        path,
+        ASSESSMENT_HEADERS,
+        rows,
+        lists,
+        "专利自评表",
+        widths=ASSESSMENT_WIDTHS,
+        instructions=ASSESSMENT_INSTRUCTIONS,
+        readonly=PREFILLED_FIELDS,
+    )
     return len(rows)
 
 
 def _validation_errors(exc: ValidationError, headers: dict[str, str]) -> list[tuple[str, str]]:
+    """Each refused cell as (the file's column header, a sentence saying what is wrong)."""
     out = []
     for err in exc.errors():
         field = str(err["loc"][0]) if err["loc"] else ""
-        msg = str(err.get("msg", "")).removeprefix("Value error, ")
-        if err.get("type") == "missing":
-            msg = "必填项不能为空 (required)"
-        elif err.get("type", "").startswith(("int_", "bool_")):
-            msg = f"格式不正确：{err.get('input')!r} ({err.get('type')})"
-        out.append((headers.get(field, field), msg))
+        out.append((headers.get(field, field), readable_error(err)))
     return out
 
 
@@ -197,7 +276,7 @@ def import_assessments(
     required = {
         f: _aliases(h)
         for f, h in ASSESSMENT_HEADERS.items()
-        if f not in ("title", "industry_codes", "contact_phone", "contact_email")
+        if f not in ("title", "legal_status", "industry_codes", "contact_phone", "contact_email")
     }
     cols = require_columns(header, required)
     cols.update(
@@ -216,6 +295,9 @@ def import_assessments(
     for rownum, cells in rows:
         values = {f: cells.get(col, "") for f, col in cols.items()}
         if not any(values.values()):
+            continue
+        if not any(v for f, v in values.items() if f not in PREFILLED_FIELDS):
+            report.skipped += 1  # pre-filled, not assessed yet: later, not wrong
             continue
         number_header = cols["application_number"]
         patent = _find_patent(session, values["application_number"])
@@ -260,6 +342,14 @@ def import_assessments(
             report.rejected += 1
             continue
         existed = item.assessment is not None
+        if (
+            existed
+            and _same_assessment(item.assessment, data)
+            and (item.status not in EDITABLE_STATUSES or not submit)
+        ):
+            report.unchanged += 1  # the same row uploaded again: nothing to do
+            institutions.add(item.institution_id)
+            continue
         try:
             with session.begin_nested():
                 save_self_assessment(
@@ -287,6 +377,11 @@ def import_assessments(
         submitted=submit,
     )
     return report
+
+
+def _same_assessment(stored: Any, data: SelfAssessmentIn) -> bool:
+    """True when the upload says exactly what is stored (a corrected file uploaded again)."""
+    return all(getattr(stored, key) == value for key, value in data.model_dump().items())
 
 
 def _row_error(row: int, field: str, message: str) -> RowError:
@@ -494,6 +589,7 @@ def sync_inventory(
     cols.update(find_columns(header, SYNC_OPTIONAL))
     report = ImportReport()
     new_ids: list[int] = []
+    lapsed_new: list[int] = []
     left_pool: list[dict[str, Any]] = []
     restored: list[dict[str, Any]] = []
     status_changes = 0
@@ -524,7 +620,9 @@ def sync_inventory(
             except ValueError as exc:
                 report.reject(rownum, cols.get("title", cols["application_number"]), str(exc))
                 continue
-            new_ids.append(patent.id)
+            # A new patent that has already lapsed is stored but not inventoried (it could
+            # never enter the pool), as when a batch is built by hand.
+            (lapsed_new if is_lapsed(patent.legal_status) else new_ids).append(patent.id)
             report.inserted += 1
             continue
         if institution_id is not None and patent.institution_id != institution_id:
@@ -592,7 +690,8 @@ def sync_inventory(
     )
     return {
         **report.as_dict(),
-        "new_patents": len(new_ids),
+        "new_patents": len(new_ids) + len(lapsed_new),
+        "new_lapsed_not_inventoried": len(lapsed_new),
         "new_batch_id": batch_id,
         "status_changes": status_changes,
         "left_pool": left_pool,

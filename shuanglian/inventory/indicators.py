@@ -27,7 +27,7 @@ from shuanglian.enterprises.models import Demand, Enterprise
 from shuanglian.inventory.models import COOPERATION_INTENTS, Feedback, PoolEntry
 from shuanglian.inventory.pool import is_lapsed
 from shuanglian.patents import numbers
-from shuanglian.patents.models import Patent
+from shuanglian.patents.models import PATENT_TYPE_ZH, Patent
 
 IndustryLink = Callable[[str], list[tuple[str, float]]]
 """IPC code → [(GB/T 4754 大类, weight)], e.g. shuanglian.reference.industry_link."""
@@ -227,7 +227,14 @@ def assess_patent(
 
     ptype = patent.patent_type or ""
     type_score = cfg["type_scores"].get(ptype, 0.5)
-    rows.append(("patent_type", ptype or None, type_score, f"类型“{ptype or '未知'}”"))
+    rows.append(
+        (
+            "patent_type",
+            ptype or None,
+            type_score,
+            f"类型“{PATENT_TYPE_ZH.get(ptype or '', ptype or '未知')}”",
+        )
+    )
 
     if patent.claims_count is None:
         rows.append(("claims_count", None, 0.5, "权利要求数未知，按中性值计"))
@@ -397,6 +404,18 @@ def feedback_stats(session: Session, *, patent_ids: Iterable[int]) -> dict[int, 
         for pid, values in sums.items():
             stats[pid].mean_prospect = sum(values) / len(values)
     return stats
+
+
+def assess_institution_pool(
+    session: Session, *, actor: User, institution_id: int
+) -> dict[str, int]:
+    """An institution's staff re-grade their own part of the pool (the web's button)."""
+    from shuanglian.accounts.permissions import require_institution
+
+    require_institution(actor, institution_id)
+    return assess_pool(
+        session, industry_link=default_industry_link(), institution_id=institution_id, actor=actor
+    )
 
 
 def assess_pool(

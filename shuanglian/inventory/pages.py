@@ -15,16 +15,34 @@ from pydantic import ValidationError
 
 from shuanglian.accounts import permissions as perm
 from shuanglian.accounts.permissions import review_levels
+from shuanglian.enterprises.pages import explanation_lines
 from shuanglian.errors import DomainError, NotFound
+from shuanglian.inventory.feedback import RECORDED_CHANNELS, record_feedback_for_enterprise
+from shuanglian.inventory.flow_pages import router as flow_router
+from shuanglian.inventory.history import ipc_lines, patent_outcome
 from shuanglian.inventory.models import (
     IMPLEMENTATION_STATUSES,
+    INTENTS,
     TRANSFER_MODES,
     VALUE_GRADES,
     InventoryItem,
 )
-from shuanglian.inventory.review import STAGE_LEVEL, STATUS_LABELS, review_item
-from shuanglian.inventory.schemas import SelfAssessmentIn
-from shuanglian.inventory.service import EDITABLE_STATUSES, list_items, save_self_assessment
+from shuanglian.inventory.review import (
+    STAGE_LEVEL,
+    STATES,
+    STATUS_LABELS,
+    approve_items,
+    review_item,
+)
+from shuanglian.inventory.schemas import FeedbackIn, SelfAssessmentIn
+from shuanglian.inventory.service import (
+    EDITABLE_STATUSES,
+    count_items,
+    get_batch,
+    list_batches,
+    list_items,
+    save_self_assessment,
+)
 from shuanglian.inventory.workspace import (
     import_assessment_workbook,
     write_institution_assessment_template,
@@ -53,8 +71,67 @@ from shuanglian.web.templating import render
 from shuanglian.web.uploads import WORKBOOK_SUFFIXES, received_file
 
 router = APIRouter(include_in_schema=False)
+router.routes.extend(flow_router.routes)  # the flow pages live in their own module
 
 ASSESSMENT_IMPORT_FIELDS = ("file",)
+
+
+ITEMS_PER_PAGE = 50
+REVIEW_STAGES = tuple(STAGE_LEVEL)
+
+
+def _items_page(
+    request: Request,
+    session: Any,
+    user: Any,
+    *,
+    status: str | None,
+    batch_id: int | None,
+    q: str | None,
+    page: int,
+    errors: dict[str, str] | None = None,
+    message: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    filters = {"actor": user, "status": status, "batch_id": batch_id, "q": q}
+    total = count_items(session, **filters)
+    pages = max(1, -(-total // ITEMS_PER_PAGE))
+    page = min(page, pages)
+    items = list_items(session, **filters, offset=(page - 1) * ITEMS_PER_PAGE, limit=ITEMS_PER_PAGE)
+    patents = patent_service.patents_by_id(session, ids=[i.patent_id for i in items])
+    # Which rows this person may approve now (for the tick boxes of bulk approval).
+    reviewable = {
+        i.id
+        for i in items
+        if i.status in STAGE_LEVEL
+        and STAGE_LEVEL[i.status] in review_levels(session, actor=user, item=i)
+    }
+    batches = (
+        list_batches(session, actor=user, limit=500) if user.institution_id is not None else []
+    )
+    if batch_id is not None and all(b.id != batch_id for b in batches):
+        batches.append(get_batch(session, actor=user, batch_id=batch_id))
+    return render(
+        request,
+        "workspace/items.html",
+        {
+            "items": items,
+            "patents": patents,
+            "labels": STATUS_LABELS,
+            "states": STATES,
+            "status": status,
+            "batch_id": batch_id,
+            "batches": batches,
+            "q": q or "",
+            "total": total,
+            "page": page,
+            "pages": pages,
+            "reviewable": reviewable,
+            "errors": errors or {},
+            "flashes": [message] if message else [],
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/workspace/institution/items", response_class=HTMLResponse)
@@ -63,17 +140,43 @@ def inventory_items_page(
     session: SessionDep,
     user: CurrentUser,
     status: Annotated[str | None, Query(max_length=30)] = None,
+    batch_id: IdQuery = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
-    """The inventory queue: items by status (self-assessment to do, reviews waiting)."""
+    """The inventory queue: items by status, batch or text, 50 a page, with the total."""
     user = perm.require_role(user, perm.INSTITUTION_STAFF)
     status = status if status in STATUS_LABELS else None
-    items = list_items(session, actor=user, status=status, limit=200)
-    patents = patent_service.patents_by_id(session, ids=[i.patent_id for i in items])
-    return render(
-        request,
-        "workspace/items.html",
-        {"items": items, "patents": patents, "labels": STATUS_LABELS, "status": status},
-    )
+    return _items_page(request, session, user, status=status, batch_id=batch_id, q=q, page=page)
+
+
+@router.post(
+    "/workspace/institution/items/approve", response_class=HTMLResponse, dependencies=[CsrfDep]
+)
+async def inventory_bulk_approve(
+    request: Request, session: SessionDep, user: CurrentUser
+) -> Response:
+    """批量通过: the ticked items approved at their stage with one comment (all or none)."""
+    user = perm.require_role(user, perm.INSTITUTION_STAFF)
+    form = await request.form()
+    ids = [int(v) for v in form.getlist("item_ids") if isinstance(v, str) and v.isdigit()]
+    status = form_text(form, "status") or None
+    batch_id = optional_int(form_text(form, "batch_id"), field="batch_id", low=1, high=MAX_ID)
+    q = form_text(form, "q") or None
+    try:
+        done = approve_items(
+            session, actor=user, item_ids=ids, comment=form_text(form, "comment") or None
+        )
+    except DomainError as exc:
+        errors = form_errors(session, exc, default="item_ids", fields=("item_ids",))
+        return _items_page(
+            request, session, user, status=status, batch_id=batch_id, q=q, page=1,
+            errors=errors, status_code=form_status(exc),
+        )  # fmt: skip
+    return _items_page(
+        request, session, user, status=status, batch_id=batch_id, q=q, page=1,
+        message=f"已通过 {len(done)} 件 (approved {len(done)})",
+    )  # fmt: skip
 
 
 def _managed_item(session: Any, user: Any, item_id: int) -> InventoryItem:
@@ -112,13 +215,20 @@ def _item_page(
             "contact_email": assessment.contact_email or "",
         }
     level = STAGE_LEVEL.get(item.status)
+    patent = patent_service.get_patent(session, patent_id=item.patent_id)
     return render(
         request,
         "workspace/item.html",
         {
             "item": item,
-            "patent": patent_service.get_patent(session, patent_id=item.patent_id),
+            "patent": patent,
+            "ipc": ipc_lines(patent),
+            "outcome": patent_outcome(session, patent_id=patent.id),
+            "channels": RECORDED_CHANNELS,
+            "intents": INTENTS,
+            "explain": explanation_lines,
             "label": STATUS_LABELS.get(item.status, item.status),
+            "states": STATES,
             "editable": item.status in EDITABLE_STATUSES,
             "can_review": level is not None
             and level in review_levels(session, actor=user, item=item),
@@ -218,6 +328,49 @@ async def inventory_review_submit(
             request, session, user, item_id, status_code=form_status(exc), errors=errors
         )
     return RedirectResponse(f"/workspace/institution/items/{item_id}", status_code=303)
+
+
+@router.post(
+    "/workspace/institution/items/{item_id}/feedback/{push_id}",
+    response_class=HTMLResponse,
+    dependencies=[CsrfDep],
+)
+async def inventory_record_feedback(
+    request: Request, session: SessionDep, user: CurrentUser, item_id: IdPath, push_id: IdPath
+) -> Response:
+    """代录反馈: staff type in what an enterprise said by phone or on paper."""
+    user = perm.require_role(user, perm.INSTITUTION_STAFF)
+    item = _managed_item(session, user, item_id)
+    form = await request.form()
+    key = f"fb{push_id}"
+    try:
+        data = FeedbackIn.model_validate(
+            {
+                "prospect": form_text(form, "prospect") or None,
+                "intent": form_text(form, "intent"),
+                "improvement_needs": form_text(form, "improvement_needs") or None,
+            }
+        )
+        push_ids = {
+            line.push.id for line in patent_outcome(session, patent_id=item.patent_id).pushes
+        }
+        if push_id not in push_ids:
+            raise NotFound(f"推送记录 {push_id} 不存在 (push not found)")
+        record_feedback_for_enterprise(
+            session, actor=user, push_id=push_id, data=data, channel=form_text(form, "channel")
+        )
+    except ValidationError as exc:
+        errors = {f"{key}-{k}": v for k, v in invalid_fields(exc, default="intent").items()}
+        session.rollback()
+        return _item_page(request, session, user, item_id, errors=errors, status_code=422)
+    except DomainError as exc:
+        errors = form_errors(session, exc, default="intent", prefix=f"{key}-")
+        return _item_page(
+            request, session, user, item_id, errors=errors, status_code=form_status(exc)
+        )
+    return RedirectResponse(
+        f"/workspace/institution/items/{item_id}#push-{push_id}", status_code=303
+    )
 
 
 # --------------------------------------------------------------------------- the workbook

@@ -191,3 +191,34 @@ def review_item(
     return apply_transition(
         session, actor=actor, item_id=item_id, action=f"{level}_{decision}", comment=comment
     )
+
+
+def approve_items(
+    session: Session, *, actor: User, item_ids: list[int], comment: str | None = None
+) -> list[InventoryItem]:
+    """Approve several items at their current stage with one comment, all or none.
+
+    A reviewer clearing a queue of sound self-assessments need not open each one; if any
+    selected item cannot be approved by this person now, nothing is approved and the sentence
+    names that item, so the queue is never left half-done without saying so.
+    """
+    ids = list(dict.fromkeys(item_ids))
+    if not ids:
+        raise DomainError("请先勾选要通过的条目 (select the items to approve)", field="item_ids")
+    done = []
+    for item_id in ids:
+        try:
+            done.append(
+                review_item(
+                    session, actor=actor, item_id=item_id, decision="approve", comment=comment
+                )
+            )
+        except (DomainError, PermissionDenied) as exc:
+            patent = session.get(Patent, _get_item(session, item_id).patent_id)
+            number = patent.application_number if patent is not None else str(item_id)
+            raise DomainError(
+                f"{number} 未能通过：{exc.message}；所选条目均未处理 "
+                f"({number} could not be approved; none of the selected items was changed)",
+                field="item_ids",
+            ) from None
+    return done

@@ -76,11 +76,16 @@ class SelfAssessmentIn(BaseModel):
     @field_validator("industry_codes")
     @classmethod
     def _codes(cls, v: list[str]) -> list[str]:
+        from shuanglian.reference.gbt4754 import is_valid_industry_code
+
         codes = [c.strip().upper() for c in v if c and c.strip()]
-        bad = [c for c in codes if not _INDUSTRY_CODE.match(c)]
+        # The shape first (cheap), then the standard's own table: 9999 has the shape of a
+        # code but names no industry, and was stored before.
+        bad = [c for c in codes if not _INDUSTRY_CODE.match(c) or not is_valid_industry_code(c)]
         if bad:
             raise ValueError(
-                f"行业代码须为 GB/T 4754-2017 代码（如 C39 或 3911），无效：{', '.join(bad)}"
+                f"行业代码须为 GB/T 4754-2017《国民经济行业分类》中的代码（如 C39 或 3911），"
+                f"表中没有：{', '.join(bad)} (not a GB/T 4754-2017 industry code)"
             )
         return codes
 

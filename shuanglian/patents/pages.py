@@ -63,9 +63,15 @@ def patents_page(
 def patent_page(
     request: Request, session: SessionDep, user: CurrentUser, patent_id: IdPath
 ) -> HTMLResponse:
+    from shuanglian.enterprises.pages import explanation_lines
+    from shuanglian.inventory.history import patent_outcome
     from shuanglian.supermarket.service import published_listings_for_patent
 
     patent = patent_service.get_patent(session, patent_id=patent_id)
+    # The inventory's story (grade, tier, pushes, feedback) is the institution's own business.
+    own = patent.institution_id is not None and perm.can_manage_institution(
+        user, patent.institution_id
+    )
     kind = patent.patent_type or ""
     type_label = (
         PATENT_TYPE_EN.get(kind, kind)
@@ -79,6 +85,8 @@ def patent_page(
             "patent": patent,
             "type_label": type_label,
             "listings": published_listings_for_patent(session, patent_id=patent.id),
+            "outcome": patent_outcome(session, patent_id=patent.id) if own else None,
+            "explain": explanation_lines,
         },
     )
 

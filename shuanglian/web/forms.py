@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from shuanglian.errors import DomainError, NotFound, PermissionDenied
+from shuanglian.importing import readable_error
 
 MAX_FIELD_CHARS = 20_000
 
@@ -58,8 +59,7 @@ def invalid_fields(exc: ValidationError, *, default: str, prefix: str = "") -> d
     for err in exc.errors():
         loc = err.get("loc") or ()
         field = str(loc[0]) if loc else default
-        message = str(err.get("msg", "输入无效 (invalid input)")).removeprefix("Value error, ")
-        errors.setdefault(f"{prefix}{field}", message)
+        errors.setdefault(f"{prefix}{field}", readable_error(err))
     return errors
 
 

@@ -135,6 +135,8 @@ def render_import_result(
             "error_total": len(report.errors),
             "errors_csv": f"/workspace/imports/errors/{token}.csv" if token else None,
             "kept": report.inserted + report.updated + report.unchanged,
+            "warnings": sorted(report.warnings, key=lambda e: e.row)[:ERROR_ROWS_SHOWN],
+            "warning_total": len(report.warnings),
             "back": back,
         },
     )

@@ -102,6 +102,9 @@ def test_cli_flow(env, tmp_path, sample_csv):
 
     code, queue = call(env, "review", "--as", "rev")
     assert len(queue["queue"]) == 10
+    first = queue["queue"][0]  # a reviewer recognises a patent by number and title
+    assert first["application_number"].startswith("CN") and first["title"]
+    assert first["status_label"].startswith("待单位审核")
     for row in queue["queue"][:6]:
         code, out = call(env, "review", str(row["item_id"]), "approve", "--as", "rev")
         assert code == 0 and out["status"] == "approved"

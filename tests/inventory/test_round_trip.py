@@ -64,6 +64,7 @@ def _fill_assessments(path):
             ws.cell(row=r, column=col[field], value=value)
     r = ws.max_row + 1
     ws.cell(row=r, column=col["application_number"], value="CN209999999999.9")
+    ws.cell(row=r, column=col["value_reason"], value="团队自评")  # an attempted row, not blank
     wb.save(path)
     return r
 

@@ -56,6 +56,8 @@ def test_import_cnipa_sample_then_reimport_unchanged(
         "rejected": 0,
         "errors": [],
         "dry_run": False,
+        "skipped": 0,
+        "warnings": [],
     }
     assert _count(db_session) == 10
     again = import_patents(db_session, path=cnipa_sample, institution=INSTITUTE)
@@ -98,7 +100,8 @@ def test_dry_run_writes_nothing_and_reports_the_same(
     assert db_session.scalar(select(func.count(Institution.id))) == 0
 
 
-def test_duplicate_rows_later_wins(db_session: Session, tmp_path: Path) -> None:
+def test_duplicate_rows_are_rejected_naming_both(db_session: Session, tmp_path: Path) -> None:
+    """Issue 14: one patent twice in one file is a mistake in the file, not "later wins"."""
     rows = [
         cnipa_row(),
         cnipa_row(),
@@ -107,12 +110,13 @@ def test_duplicate_rows_later_wins(db_session: Session, tmp_path: Path) -> None:
     ]
     path = write_csv(tmp_path / "dup.csv", rows)
     report = import_patents(db_session, path=path, batch_size=2)
-    assert (report.inserted, report.updated, report.unchanged) == (1, 2, 1)
+    assert (report.inserted, report.updated, report.rejected) == (1, 0, 3)
+    assert [e.row for e in report.errors] == [3, 4, 5]
+    assert all("第 2 行与第" in e.message for e in report.errors)
     assert _count(db_session) == 1
     patent = get_patent_by_number(db_session, number="CN202223220665")
-    assert patent.title == "一种无人机机载多功能盒"  # the last row names the original title
-    assert patent.legal_status == "无权"
-    assert patent.source_row == 5
+    assert patent.title == "一种无人机机载多功能盒"
+    assert patent.source_row == 2
 
 
 def test_duplicates_counted_the_same_in_dry_run(db_session: Session, tmp_path: Path) -> None:
@@ -125,7 +129,8 @@ def test_duplicates_counted_the_same_in_dry_run(db_session: Session, tmp_path: P
         real.updated,
         real.unchanged,
     )
-    assert (real.inserted, real.updated, real.unchanged) == (1, 1, 1)
+    assert (real.inserted, real.rejected) == (1, 2)
+    assert dry.rejected == real.rejected
 
 
 def test_rejected_rows_reported_good_rows_written(db_session: Session, tmp_path: Path) -> None:

@@ -293,6 +293,8 @@ def test_feedback_api_is_scoped_to_the_enterprise(client: TestClient, db_session
         "rejected": 0,
         "errors": [],
         "dry_run": False,
+        "skipped": 0,
+        "warnings": [],
     }
     db_session.expire_all()
     fb = db_session.scalar(select(Feedback))

@@ -76,7 +76,8 @@ def counts(html: str) -> dict[str, int]:
 
 def error_rows(html: str) -> list[tuple[int, str, str]]:
     """The rejected-rows table of an import result page: (row, column, reason)."""
-    return [(int(r), f, m) for r, f, m in _ERROR_ROW.findall(html)]
+    table = html.partition('class="import-errors"')[2].partition("</table>")[0]
+    return [(int(r), f, m) for r, f, m in _ERROR_ROW.findall(table)]
 
 
 def client_with(db_settings: Settings, db_session: Session, **changes: object) -> TestClient:

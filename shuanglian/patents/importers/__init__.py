@@ -31,8 +31,10 @@ from shuanglian.patents.importers.uspto_xml import parse_uspto_xml
 from shuanglian.patents.models import Institution, Patent
 from shuanglian.patents.schemas import PatentIn
 from shuanglian.patents.service import upsert_patents
+from shuanglian.text.normalize import fold_width, to_simplified
 
 HELD_ELSEWHERE_FIELD = "申请号 (application number)"
+APPLICANTS_FIELD = "申请人 (applicants)"
 
 
 def parse_patent_file(
@@ -89,7 +91,9 @@ def import_patents(
     """
     report = ImportReport(dry_run=dry_run)
     items = parse_patent_file(path, fmt=fmt, mapping=mapping)
-    records: Iterable[PatentIn] = collect_rejections(items, report)
+    records: Iterable[PatentIn] = _refuse_repeats(collect_rejections(items, report), report)
+    if institution:
+        records = _warn_foreign_applicants(records, institution_name=institution, report=report)
     if institution and not claim_from_others:
         records = _refuse_held_elsewhere(
             session,
@@ -122,6 +126,57 @@ def import_patents(
         format=fmt,
     )
     return report
+
+
+def _refuse_repeats(records: Iterable[PatentIn], report: ImportReport) -> Iterator[PatentIn]:
+    """Reject a second row with an application number already seen in this file, naming both.
+
+    Two rows for one patent in one file are a mistake in the file (a pasted block, a merged
+    export); silently keeping the last would hide which one the person meant.
+    """
+    first_row: dict[str, int] = {}
+    for record in records:
+        row = record.source_row or 0
+        seen = first_row.get(record.application_key)
+        if seen is not None:
+            report.reject(
+                row,
+                HELD_ELSEWHERE_FIELD,
+                f"申请号 {record.application_number} 在本文件中重复：第 {seen} 行与第 {row} 行，"
+                f"已保留第 {seen} 行；请删去其中一行 (duplicate application number in this file: "
+                f"rows {seen} and {row}; row {seen} was kept)",
+            )
+            continue
+        first_row[record.application_key] = row
+        yield record
+
+
+def _name_key(text: str) -> str:
+    """Names compared loosely: width, case, spaces and bracket forms do not matter."""
+    folded = to_simplified(fold_width(text)).lower()
+    return "".join(ch for ch in folded if not ch.isspace() and ch not in "()（）")
+
+
+def _warn_foreign_applicants(
+    records: Iterable[PatentIn], *, institution_name: str, report: ImportReport
+) -> Iterator[PatentIn]:
+    """Keep every record, but warn when its applicants do not include the institution.
+
+    Such rows are often real (a patent filed jointly, or under a former name), so they are
+    imported; the warning lets the clerk check a file that holds another holder's patents.
+    """
+    own = _name_key(institution_name)
+    for record in records:
+        names = record.applicants or []
+        if names and not any(own in _name_key(n) or _name_key(n) in own for n in names):
+            report.warn(
+                record.source_row or 0,
+                APPLICANTS_FIELD,
+                f"申请人“{'；'.join(names)[:80]}”中没有“{institution_name}”，已导入，请核对是否为"
+                "本单位专利 (the applicants do not include the institution; imported, please "
+                "check)",
+            )
+        yield record
 
 
 def _refuse_held_elsewhere(

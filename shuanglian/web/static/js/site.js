@@ -42,7 +42,27 @@
       }
     });
   }
+  // Long jobs (push rounds, grading): the form says it is working and cannot be sent twice.
+  function markBusy(form) {
+    form.addEventListener("submit", function () {
+      var note = form.querySelector(".busy");
+      if (note) note.hidden = false;
+      form.querySelectorAll("button[type=submit]").forEach(function (b) {
+        // Disabled after this event, so the clicked button's own value is still sent.
+        setTimeout(function () { b.disabled = true; }, 0);
+      });
+      form.setAttribute("aria-busy", "true");
+    });
+  }
+  // Destructive buttons ask first (the server checks again; this only avoids a slip).
+  function confirmFirst(form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+    });
+  }
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-busy]").forEach(markBusy);
+    document.querySelectorAll("form[data-confirm]").forEach(confirmFirst);
     document.querySelectorAll("input[type=file][data-max-bytes]").forEach(guardUpload);
     document.querySelectorAll("[data-rotate]").forEach(rotate);
     refreshWithoutHtmx();

@@ -31,6 +31,9 @@ def templates() -> Jinja2Templates:
     tpl.env.filters["field_zh"] = field_name_zh
     tpl.env.filters["lettered"] = lettered
     tpl.env.globals["industry_options"] = industry_options
+    from shuanglian.supermarket.service import price_words  # one price on every page
+
+    tpl.env.globals["price_words"] = price_words
     return tpl
 
 

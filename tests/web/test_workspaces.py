@@ -62,6 +62,54 @@ def test_enterprise_sees_its_push_list_and_gives_feedback(client: TestClient, db
     assert (fb.prospect, fb.intent, fb.source) == (4, "洽谈", "web")
 
 
+def test_feedback_has_no_default_score_and_returns_to_the_item(
+    client: TestClient, db_session
+) -> None:
+    """产业化前景 starts unchosen (a stray tap recorded the lowest score); a sent form lands
+    back on its item; the feedback URL opened by reload or back is the page, not a 405."""
+    ent = make_enterprise(db_session)
+    push = _pushed(db_session, ent)
+    login(client, make_user(db_session, "enterprise_user", enterprise_id=ent.id))
+    page = client.get("/workspace/enterprise")
+    assert '<option value="" selected>请选择</option>' in page.text
+    assert f'action="/workspace/enterprise/feedback/{push.id}#push-{push.id}"' in page.text
+    token = csrf_of(client, "/workspace/enterprise")
+    unchosen = client.post(
+        f"/workspace/enterprise/feedback/{push.id}",
+        data={"csrf_token": token, "prospect": "", "intent": "洽谈"},
+    )
+    assert unchosen.status_code == 422 and "请选择产业化前景" in unchosen.text
+    assert db_session.query(Feedback).filter_by(push_id=push.id).count() == 0
+    sent = client.post(
+        f"/workspace/enterprise/feedback/{push.id}",
+        data={"csrf_token": token, "prospect": "3", "intent": "洽谈"},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303
+    assert sent.headers["location"] == f"/workspace/enterprise?saved={push.id}#push-{push.id}"
+    again = client.get(f"/workspace/enterprise/feedback/{push.id}", follow_redirects=False)
+    assert again.status_code == 303
+    assert again.headers["location"] == f"/workspace/enterprise#push-{push.id}"
+
+
+def test_saving_the_profile_confirms_and_shows_fresh_recommendations(
+    client: TestClient, db_session
+) -> None:
+    ent = make_enterprise(db_session)
+    login(client, make_user(db_session, "enterprise_user", enterprise_id=ent.id))
+    token = csrf_of(client, "/workspace/enterprise")
+    saved = client.post(
+        "/workspace/enterprise/profile",
+        data={"csrf_token": token, "business_scope": "动力电池回收与正极材料再生"},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    assert saved.headers["location"] == "/workspace/enterprise?saved=profile#recommended"
+    page = client.get(saved.headers["location"])
+    assert 'id="profile-saved"' in page.text and "推荐已按新资料更新" in page.text
+    assert 'id="recommended"' in page.text
+
+
 def test_feedback_on_another_enterprises_push_is_refused(client: TestClient, db_session) -> None:
     mine, theirs = make_enterprise(db_session), make_enterprise(db_session)
     push = _pushed(db_session, theirs)

@@ -58,7 +58,11 @@ def enterprise_page(
     request: Request, session: SessionDep, user: CurrentUser, enterprise_id: IdPath
 ) -> HTMLResponse:
     enterprise = service.get_enterprise(session, enterprise_id=enterprise_id)
-    demands = service.list_demands(session, enterprise_id=enterprise.id, limit=50).items
+    demands = service.list_demands(
+        session, enterprise_id=enterprise.id, limit=50, viewer=user, public=True
+    ).items
+    # An anonymous demand on its company's page would name the company after all.
+    demands = [d for d in demands if service.demand_company_shown(d, user)]
     return render(
         request, "enterprises/detail.html", {"enterprise": enterprise, "demands": demands}
     )
@@ -72,7 +76,9 @@ def demands_page(
     page: PageDep,
     q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
-    result = service.list_demands(session, q=q, offset=page.offset, limit=page.per_page)
+    result = service.list_demands(
+        session, q=q, offset=page.offset, limit=page.per_page, viewer=user, public=True
+    )
     return render(
         request,
         "enterprises/demands.html",
@@ -88,7 +94,7 @@ def demands_page(
 def demand_page(
     request: Request, session: SessionDep, user: CurrentUser, demand_id: IdPath
 ) -> HTMLResponse:
-    demand = service.get_demand(session, demand_id=demand_id)
+    demand = service.get_demand(session, demand_id=demand_id, viewer=user, public=True)
     return render(request, "enterprises/demand.html", {"demand": demand})
 
 
@@ -174,8 +180,8 @@ def _workspace(
     status_code: int = 200,
 ) -> HTMLResponse:
     from shuanglian.inventory.feedback import INTENTS, feedback_by_push
-    from shuanglian.matching.service import IndexNotReady, match_enterprise
     from shuanglian.inventory.push import push_list_for_enterprise
+    from shuanglian.matching.service import IndexNotReady, match_enterprise
 
     enterprise_id = workspace.workspace_enterprise_id(user)
     enterprise = service.get_enterprise(session, enterprise_id=enterprise_id)
@@ -329,6 +335,7 @@ def _demand_input(form: Any) -> DemandInput:
         deadline=_form_str(form, "deadline"),
         region=_form_str(form, "region"),
         status=_form_str(form, "status") or None,
+        visibility=_form_str(form, "visibility") or None,
     )
 
 
@@ -339,6 +346,12 @@ async def enterprise_demand_create(
     enterprise_id = workspace.workspace_enterprise_id(user)
     form = await request.form()
     try:
+        if not _form_str(form, "visibility"):
+            # Chosen, never defaulted: a public demand shows the company's weak point.
+            raise DomainError(
+                "发布前请选择谁能看到这条需求 (choose who sees the demand before publishing)",
+                field="visibility",
+            )
         workspace.create_demand(
             session, actor=user, enterprise_id=enterprise_id, data=_demand_input(form)
         )

@@ -34,6 +34,11 @@ def templates() -> Jinja2Templates:
     from shuanglian.supermarket.service import price_words  # one price on every page
 
     tpl.env.globals["price_words"] = price_words
+    from shuanglian.enterprises import service as enterprises
+
+    tpl.env.globals["demand_status"] = enterprises.DEMAND_STATUS_LABELS
+    tpl.env.globals["demand_visibility"] = enterprises.DEMAND_VISIBILITY
+    tpl.env.globals["demand_company_shown"] = enterprises.demand_company_shown
     return tpl
 
 

@@ -459,7 +459,7 @@ def demand_visible_to(viewer: User | None) -> Any:
     a 'matched' one by its own enterprise, admins, and staff of institutions whose patents
     were pushed to the enterprise.
     """
-    shown = Demand.visibility.in_(("public", "anonymous"))
+    shown: Any = Demand.visibility.in_(("public", "anonymous"))
     if viewer is None:
         return shown
     if viewer.role == "admin":

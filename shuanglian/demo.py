@@ -448,7 +448,7 @@ def _listing_terms(grade: str | None, mode: str) -> tuple[list[str], Decimal | N
             f"开放许可使用费：每年 {DEMO_OPEN_FEE[key]} 万元，许可期限至专利权届满；任何单位书面"
             "通知专利权人并支付使用费即获得许可（专利法第五十至五十二条）。演示条款 (demo terms)"
         )
-        return modes, None, terms
+        return modes, Decimal(DEMO_OPEN_FEE[key]), terms  # the declared fee is the price
     return modes, DEMO_PRICE[key], None
 
 

@@ -113,7 +113,11 @@ def declare_open_licence(
     session.add(ol)
     session.flush()
     listings = publish_open_licence_terms(
-        session, patent_id=patent.id, terms=terms_text(ol), in_force=True
+        session,
+        patent_id=patent.id,
+        terms=terms_text(ol),
+        in_force=True,
+        fee=ol.fee_amount if ol.fee_mode == "lump_sum" else None,
     )
     ol.listing_id = listings[0].id if listings else None
     record_audit(

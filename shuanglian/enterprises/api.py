@@ -103,6 +103,7 @@ def update_enterprise_profile_api(
 @router.get("/demands", response_model=ListResponse[DemandRead], summary="技术需求 / demands")
 def list_demands_api(
     session: SessionDep,
+    user: CurrentUser,
     q: Words = None,
     enterprise_id: IdQuery = None,
     region: Annotated[str | None, Query(max_length=100)] = None,
@@ -118,9 +119,14 @@ def list_demands_api(
         status=status,
         offset=offset,
         limit=limit,
+        viewer=user,
+        public=True,
     )
+    if enterprise_id is not None:
+        # Asking by company must not reveal which anonymous demands are that company's.
+        page.items = [d for d in page.items if service.demand_company_shown(d, user)]
     return ListResponse[DemandRead](
-        items=[DemandRead.model_validate(d) for d in page.items],
+        items=[DemandRead.for_viewer(d, user) for d in page.items],
         total=page.total,
         offset=page.offset,
         limit=page.limit,
@@ -128,8 +134,9 @@ def list_demands_api(
 
 
 @router.get("/demands/{demand_id}", response_model=DemandRead, summary="需求详情 / one demand")
-def get_demand_api(session: SessionDep, demand_id: IdPath) -> DemandRead:
-    return DemandRead.model_validate(service.get_demand(session, demand_id=demand_id))
+def get_demand_api(session: SessionDep, user: CurrentUser, demand_id: IdPath) -> DemandRead:
+    demand = service.get_demand(session, demand_id=demand_id, viewer=user, public=True)
+    return DemandRead.for_viewer(demand, user)
 
 
 @router.post(
@@ -191,6 +198,7 @@ def enterprise_matches_api(
     responses=MATCH_RESPONSES,
 )
 def demand_matches_api(
-    request: Request, session: SessionDep, demand_id: IdPath, top: Top = 20
+    request: Request, session: SessionDep, user: CurrentUser, demand_id: IdPath, top: Top = 20
 ) -> list[Match]:
+    service.get_demand(session, demand_id=demand_id, viewer=user, public=True)
     return match_demand(session, settings=request.app.state.settings, demand_id=demand_id, top=top)

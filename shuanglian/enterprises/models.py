@@ -61,6 +61,9 @@ class Demand(TimestampMixin, Base):
     modes: Mapped[str] = mapped_column(String(200), default=",")
     region: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(20), default="open")
+    # Who sees it: public, anonymous (the company's name hidden: a public demand tells
+    # competitors where the company is weak), or matched (only institutions pushed to it).
+    visibility: Mapped[str] = mapped_column(String(20), default="public", server_default="public")
     source_file: Mapped[str | None] = mapped_column(String(500))
     source_row: Mapped[int | None] = mapped_column()
 

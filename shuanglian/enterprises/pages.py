@@ -58,7 +58,11 @@ def enterprise_page(
     request: Request, session: SessionDep, user: CurrentUser, enterprise_id: IdPath
 ) -> HTMLResponse:
     enterprise = service.get_enterprise(session, enterprise_id=enterprise_id)
-    demands = service.list_demands(session, enterprise_id=enterprise.id, limit=50).items
+    demands = service.list_demands(
+        session, enterprise_id=enterprise.id, limit=50, viewer=user, public=True
+    ).items
+    # An anonymous demand on its company's page would name the company after all.
+    demands = [d for d in demands if service.demand_company_shown(d, user)]
     return render(
         request, "enterprises/detail.html", {"enterprise": enterprise, "demands": demands}
     )
@@ -72,7 +76,9 @@ def demands_page(
     page: PageDep,
     q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
-    result = service.list_demands(session, q=q, offset=page.offset, limit=page.per_page)
+    result = service.list_demands(
+        session, q=q, offset=page.offset, limit=page.per_page, viewer=user, public=True
+    )
     return render(
         request,
         "enterprises/demands.html",
@@ -88,7 +94,7 @@ def demands_page(
 def demand_page(
     request: Request, session: SessionDep, user: CurrentUser, demand_id: IdPath
 ) -> HTMLResponse:
-    demand = service.get_demand(session, demand_id=demand_id)
+    demand = service.get_demand(session, demand_id=demand_id, viewer=user, public=True)
     return render(request, "enterprises/demand.html", {"demand": demand})
 
 
@@ -175,12 +181,24 @@ def _workspace(
 ) -> HTMLResponse:
     from shuanglian.inventory.feedback import INTENTS, feedback_by_push
     from shuanglian.inventory.push import push_list_for_enterprise
+    from shuanglian.matching.service import IndexNotReady, match_enterprise
 
     enterprise_id = workspace.workspace_enterprise_id(user)
     enterprise = service.get_enterprise(session, enterprise_id=enterprise_id)
     pushes = push_list_for_enterprise(session, actor=user, enterprise_id=enterprise_id)[:100]
     feedback = feedback_by_push(session, enterprise_id=enterprise_id)
     demands = service.list_demands(session, enterprise_id=enterprise_id, limit=100).items
+    saved = request.query_params.get("saved", "")
+    try:
+        # Read from the saved profile on every visit: a profile change shows at once.
+        matches, matches_note = (
+            match_enterprise(
+                session, settings=request.app.state.settings, enterprise_id=enterprise_id, top=10
+            ),
+            None,
+        )
+    except IndexNotReady as exc:
+        matches, matches_note = [], exc.message
     return render(
         request,
         "workspace/enterprise.html",
@@ -195,6 +213,9 @@ def _workspace(
             "profile_form": profile_form or {},
             "demand_form": demand_form or {},
             "flashes": [message] if message else [],
+            "saved": saved,
+            "matches": matches,
+            "matches_note": matches_note,
             "max_upload_mb": request.app.state.settings.max_upload_mb,
             "max_upload_bytes": request.app.state.settings.max_upload_bytes,
         },
@@ -234,7 +255,7 @@ async def enterprise_profile_submit(
             profile_form=_echo(form),
             status_code=form_status(exc),
         )
-    return RedirectResponse("/workspace/enterprise#profile", status_code=303)
+    return RedirectResponse("/workspace/enterprise?saved=profile#recommended", status_code=303)
 
 
 def _echo(form: Any) -> dict[str, str]:
@@ -259,7 +280,10 @@ async def enterprise_feedback_submit(
     form = await request.form()
     key = f"feedback-{push_id}"
     try:
-        prospect = int(_form_str(form, "prospect") or 0)
+        if not _form_str(form, "prospect"):
+            # No default score: a stray tap used to record the lowest one.
+            raise ValueError("请选择产业化前景 (choose a prospect, 1–5)")
+        prospect = int(_form_str(form, "prospect"))
         data = FeedbackIn(
             prospect=prospect,
             intent=_form_str(form, "intent"),
@@ -279,7 +303,16 @@ async def enterprise_feedback_submit(
     except (ValueError, ValidationError) as exc:
         session.rollback()
         return _workspace(request, session, user, errors={key: _first_error(exc)}, status_code=422)
-    return _workspace(request, session, user, message="已提交评价，谢谢 (feedback saved)")
+    # Back to the same item (not the top of a long page); a reload then repeats a GET.
+    return RedirectResponse(
+        f"/workspace/enterprise?saved={push_id}#push-{push_id}", status_code=303
+    )
+
+
+@router.get("/workspace/enterprise/feedback/{push_id}")
+def enterprise_feedback_get(push_id: IdPath) -> Response:
+    """The feedback URL opened again (reload, back, a bookmark): the item, not a 405."""
+    return RedirectResponse(f"/workspace/enterprise#push-{push_id}", status_code=303)
 
 
 def _first_error(exc: Exception) -> str:
@@ -287,6 +320,8 @@ def _first_error(exc: Exception) -> str:
 
     if isinstance(exc, ValidationError) and exc.errors():
         return str(exc.errors()[0].get("msg", "输入无效 (invalid input)"))
+    if isinstance(exc, ValueError) and str(exc).startswith("请选择"):
+        return str(exc)
     return "产业化前景须为 1–5 (prospect must be 1–5)"
 
 
@@ -300,6 +335,7 @@ def _demand_input(form: Any) -> DemandInput:
         deadline=_form_str(form, "deadline"),
         region=_form_str(form, "region"),
         status=_form_str(form, "status") or None,
+        visibility=_form_str(form, "visibility") or None,
     )
 
 
@@ -310,6 +346,12 @@ async def enterprise_demand_create(
     enterprise_id = workspace.workspace_enterprise_id(user)
     form = await request.form()
     try:
+        if not _form_str(form, "visibility"):
+            # Chosen, never defaulted: a public demand shows the company's weak point.
+            raise DomainError(
+                "发布前请选择谁能看到这条需求 (choose who sees the demand before publishing)",
+                field="visibility",
+            )
         workspace.create_demand(
             session, actor=user, enterprise_id=enterprise_id, data=_demand_input(form)
         )

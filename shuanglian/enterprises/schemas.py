@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -37,7 +37,8 @@ class DemandRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    enterprise_id: int
+    # None for an anonymous demand (the company stays hidden from others).
+    enterprise_id: int | None
     title: str
     description: str | None = None
     industry_code: str | None = None
@@ -45,6 +46,17 @@ class DemandRead(BaseModel):
     deadline: date | None = None
     region: str | None = None
     status: str
+    visibility: str = "public"
+
+    @classmethod
+    def for_viewer(cls, demand: Any, viewer: Any) -> DemandRead:
+        """The demand as `viewer` may read it: an anonymous one without its enterprise."""
+        from shuanglian.enterprises.service import demand_company_shown
+
+        read = cls.model_validate(demand)
+        if not demand_company_shown(demand, viewer):
+            read.enterprise_id = None
+        return read
 
 
 class ProfileUpdate(BaseModel):
@@ -69,6 +81,7 @@ class DemandCreate(BaseModel):
     budget: Budget = None
     deadline: date | None = None
     region: Text = None
+    visibility: Literal["public", "anonymous", "matched"] = "public"
 
 
 class DemandUpdate(BaseModel):
@@ -84,3 +97,4 @@ class DemandUpdate(BaseModel):
     deadline: date | None
     region: Text
     status: Literal["open", "closed"] | None = None
+    visibility: Literal["public", "anonymous", "matched"] | None = None

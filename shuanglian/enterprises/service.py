@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, true, update
 from sqlalchemy.orm import Session
 
+from shuanglian.accounts.models import User
 from shuanglian.config import DEFAULT_IMPORT_BATCH_SIZE
 from shuanglian.enterprises.models import Demand, Enterprise
 from shuanglian.errors import DomainError, NotFound
@@ -56,6 +57,17 @@ DEMAND_FIELDS = (
 # re-imported from another file) does not make a row "updated".
 SOURCE_FIELDS = ("source_file", "source_row")
 DEMAND_STATUSES = ("open", "closed")
+# status code → (zh, en), as every page and the CLI show it
+DEMAND_STATUS_LABELS: dict[str, tuple[str, str]] = {
+    "open": ("征集中", "Open"),
+    "closed": ("已关闭", "Closed"),
+}
+# visibility code → (zh, en)
+DEMAND_VISIBILITY: dict[str, tuple[str, str]] = {
+    "public": ("公开（显示企业名称）", "Public (company named)"),
+    "anonymous": ("匿名（隐藏企业名称）", "Anonymous (company hidden)"),
+    "matched": ("仅对匹配的机构可见", "Only institutions matched to us"),
+}
 MAX_PAGE_SIZE = 500
 
 
@@ -411,12 +423,68 @@ def _upsert_demand_batch(
         session.execute(update(Demand), list(updates.values()))
 
 
-def get_demand(session: Session, *, demand_id: int) -> Demand:
-    """The demand with this id; NotFound otherwise."""
+def get_demand(
+    session: Session, *, demand_id: int, viewer: User | None = None, public: bool = False
+) -> Demand:
+    """The demand with this id; NotFound otherwise, and also (when `public`, for the pages and
+    the API) when its visibility keeps it from `viewer`."""
     demand = session.get(Demand, demand_id)
-    if demand is None:
+    if demand is None or (
+        public
+        and session.scalar(
+            select(Demand.id).where(Demand.id == demand_id, demand_visible_to(viewer))
+        )
+        is None
+    ):
         raise NotFound(f"需求不存在：{demand_id}（demand not found）")
     return demand
+
+
+def _matched_enterprises(viewer: User) -> Any:
+    """Enterprises an institution's patents were pushed to: the 'matched' audience."""
+    from shuanglian.inventory.models import Push
+    from shuanglian.patents.models import Patent
+
+    return (
+        select(Push.enterprise_id)
+        .join(Patent, Patent.id == Push.patent_id)
+        .where(Patent.institution_id == viewer.institution_id)
+    )
+
+
+def demand_visible_to(viewer: User | None) -> Any:
+    """SQL condition: the demands `viewer` (None: the public) may see.
+
+    Public and anonymous demands are seen by all (an anonymous one without its company);
+    a 'matched' one by its own enterprise, admins, and staff of institutions whose patents
+    were pushed to the enterprise.
+    """
+    shown: Any = Demand.visibility.in_(("public", "anonymous"))
+    if viewer is None:
+        return shown
+    if viewer.role == "admin":
+        return true()
+    if viewer.enterprise_id is not None:
+        shown = or_(shown, Demand.enterprise_id == viewer.enterprise_id)
+    if viewer.institution_id is not None:
+        shown = or_(
+            shown,
+            and_(
+                Demand.visibility == "matched",
+                Demand.enterprise_id.in_(_matched_enterprises(viewer)),
+            ),
+        )
+    return shown
+
+
+def demand_company_shown(demand: Demand, viewer: User | None) -> bool:
+    """Whether `viewer` may see which company posted `demand` (not for an anonymous one,
+    except to that company and admins)."""
+    if demand.visibility != "anonymous":
+        return True
+    return viewer is not None and (
+        viewer.role == "admin" or viewer.enterprise_id == demand.enterprise_id
+    )
 
 
 def list_demands(
@@ -429,10 +497,15 @@ def list_demands(
     status: str | None = None,
     offset: int = 0,
     limit: int = 50,
+    viewer: User | None = None,
+    public: bool = False,
 ) -> Page[Demand]:
-    """Demands whose title/description contain every word of `q`, newest first."""
+    """Demands whose title/description contain every word of `q`, newest first; when `public`
+    (pages and API) only those `viewer` may see."""
     offset, limit = _page_bounds(offset, limit)
     stmt = select(Demand)
+    if public:
+        stmt = stmt.where(demand_visible_to(viewer))
     for term in _query_terms(q):
         stmt = stmt.where(Demand.search_text.contains(term, autoescape=True))
     if enterprise_id is not None:

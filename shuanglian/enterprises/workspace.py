@@ -27,6 +27,7 @@ from shuanglian.audit import record_audit
 from shuanglian.enterprises.models import Demand, Enterprise
 from shuanglian.enterprises.service import (
     DEMAND_STATUSES,
+    DEMAND_VISIBILITY,
     demand_search_text,
     enterprise_search_text,
     get_demand,
@@ -70,6 +71,9 @@ class DemandInput:
     deadline: date | str | None = None
     region: str | None = None
     status: str | None = None
+    # None keeps the current one on update and means "public" on create; the workspace form
+    # has no default and asks the person to choose before publishing.
+    visibility: str | None = None
 
 
 def workspace_enterprise_id(actor: User | None) -> int:
@@ -112,6 +116,7 @@ def create_demand(
     perm.require_enterprise(actor, enterprise.id)
     values = _clean_demand(data)
     values["status"] = values["status"] or "open"
+    values["visibility"] = values["visibility"] or "public"
     demand = Demand(enterprise_id=enterprise.id, **values)
     demand.search_text = demand_search_text(demand.title, demand.description)
     session.add(demand)
@@ -140,8 +145,9 @@ def update_demand(
     """Edit a demand's text and terms, and open or close it."""
     demand = demand_for_editing(session, actor=actor, demand_id=demand_id)
     values = _clean_demand(data)
-    if values["status"] is None:
-        del values["status"]
+    for key in ("status", "visibility"):
+        if values[key] is None:
+            del values[key]
     before = {key: getattr(demand, key) for key in values}
     for key, value in values.items():
         setattr(demand, key, value)
@@ -194,6 +200,16 @@ def _clean_demand(data: DemandInput) -> dict[str, Any]:
                 field="status",
             )
         values["status"] = status
+    values["visibility"] = None
+    if data.visibility is not None:
+        visibility = data.visibility.strip()
+        if visibility not in DEMAND_VISIBILITY:
+            raise DomainError(
+                "请选择公开方式：公开、匿名或仅对匹配的机构可见"
+                "（choose who sees it: public, anonymous or matched institutions only）",
+                field="visibility",
+            )
+        values["visibility"] = visibility
     return values
 
 

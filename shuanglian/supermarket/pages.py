@@ -120,6 +120,9 @@ def cards_pdf(
     request: Request, session: SessionDep, ids: Annotated[str, Query(max_length=4000)]
 ) -> Response:
     listings = service.listings_by_ids(session, ids=parse_ids(ids))
+    if not listings:
+        # A blank sheet looked like a printer fault; say that nothing of these ids is public.
+        raise NotFound("没有可打印的成果：编号不存在或未上架 (no published listing with these ids)")
     pdf = card_sheet_pdf(listings, base_url=base_url(request))
     return Response(
         pdf,

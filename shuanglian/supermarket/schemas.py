@@ -115,7 +115,7 @@ InquiryText = Annotated[str | None, Field(default=None, max_length=5000)]
 
 
 class InquiryCreate(BaseModel):
-    """A visitor's message about a published listing: a name, 5–2000 characters of message,
+    """A visitor's message about a published listing: a name, 2–2000 characters of message,
     and an e-mail or a phone number so the institution can answer."""
 
     model_config = ConfigDict(extra="forbid")

@@ -118,6 +118,25 @@ def unfence(value: str | None) -> list[str]:
     return [v for v in (value or "").split(",") if v]
 
 
+def price_words(listing: Listing) -> tuple[str, str]:
+    """The one price of a listing, (zh, en), as the catalogue, the page, the card and the screen
+    all show it.
+
+    An open-licence listing's price is its declared fee (stored as `price` when the declaration
+    names a sum): showing 面议 beside terms of 每年 2 万元 told visitors two different things.
+    A royalty-only declaration has no sum, so its price is "per the open-licence terms".
+    """
+    open_licence = "open_licence" in unfence(listing.modes)
+    if listing.price is not None:
+        amount = f"{listing.price.normalize():f}"
+        if open_licence:
+            return f"开放许可使用费 {amount} 万元", f"Open-licence fee {amount} × 10k CNY"
+        return f"{amount} 万元", f"{amount} × 10k CNY"
+    if open_licence and listing.open_licence_terms:
+        return "按开放许可条件", "Per the open-licence terms"
+    return "面议", "Negotiable"
+
+
 def parse_price(raw: str | None, *, field: str = "price") -> Decimal | None:
     """A price in 万元 from a form field; blank means negotiable (None)."""
     if raw is None or not str(raw).strip():
@@ -851,24 +870,30 @@ def listings_by_ids(session: Session, *, ids: list[int]) -> list[Listing]:
 
 
 def publish_open_licence_terms(
-    session: Session, *, patent_id: int, terms: str, in_force: bool
+    session: Session, *, patent_id: int, terms: str, in_force: bool, fee: Decimal | None = None
 ) -> list[Listing]:
     """Show an open-licence declaration (or its withdrawal notice) on the published listings
     of a patent: the 开放许可 mode is the badge and filter while in force, `terms` the text.
 
     Called by the deal pipeline, which checks who may declare or withdraw; the listings'
-    search terms follow the mode so the catalogue's open-licence filter stays right.
+    search terms follow the mode so the catalogue's open-licence filter stays right. A
+    declared lump-sum `fee` (万元) becomes the listing's price, so one price shows everywhere.
     """
     listings = published_listings_for_patent(session, patent_id=patent_id)
     for listing in listings:
         modes = [m for m in unfence(listing.modes) if m != "open_licence"]
         if in_force:
             modes.append("open_licence")
+            if fee is not None:
+                listing.price = fee
         listing.modes = _fence(modes)
         listing.open_licence_terms = terms
         session.flush()
         sync_listing_terms(session, listing)
     return listings
+
+
+MIN_MESSAGE = 2  # characters; 请发资料 (send me the details) is a complete inquiry
 
 
 def submit_inquiry(
@@ -893,8 +918,9 @@ def submit_inquiry(
     phone = (phone or "").strip() or None
     if not 1 <= len(name) <= 100:
         raise DomainError("请填写姓名 (name is required)", field="name")
-    if not 5 <= len(message) <= 2000:
-        raise DomainError("留言须为 5–2000 个字符 (message: 5–2000 characters)", field="message")
+    if not MIN_MESSAGE <= len(message) <= 2000:
+        # A visitor at a stand types 请发资料 and nothing more: that is a whole request.
+        raise DomainError("请填写留言，最多 2000 字 (message: 2–2000 characters)", field="message")
     if email is None and phone is None:
         raise DomainError("请留下邮箱或电话以便回复 (leave an e-mail or phone)", field="email")
     if email is not None and (len(email) > 200 or not _EMAIL.match(email)):
@@ -938,15 +964,17 @@ def send_inquiry(
     phone: str | None = None,
     user: User | None = None,
 ) -> Inquiry:
-    """The contact flow of the page and the API alike: within the address's limits, store the
-    visitor's message, and once it is committed count it and e-mail the institution's staff.
+    """The contact flow of the page and the API alike: within the contact's, the listing's and
+    the address's limits, store the visitor's message, and once it is committed count it and
+    e-mail the institution's staff.
 
     The fields are checked as `submit_inquiry` checks them. The notice is built now from the
     stored row and sent after commit, so a refused or rolled-back message announces nothing
     and uses up none of the limits. `base_url` is the site's address for the listing link
     when `SHUANGLIAN_PUBLIC_URL` is not set.
     """
-    wait = limits.retry_after(client, listing_id)
+    contact = inquiry_limits.contact_key(email, phone)
+    wait = limits.retry_after(client, listing_id, contact)
     if wait:
         raise TooManyRequests(inquiry_limits.message(wait), retry_after=wait)
     inquiry = submit_inquiry(
@@ -959,7 +987,7 @@ def send_inquiry(
         phone=phone,
         user=user,
     )
-    after_commit(session, lambda: limits.record(client, listing_id))
+    after_commit(session, lambda: limits.record(client, listing_id, contact))
     notice = notify.inquiry_notice(session, settings, inquiry_id=inquiry.id, base_url=base_url)
     if notice is not None:
 

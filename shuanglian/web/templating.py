@@ -31,6 +31,14 @@ def templates() -> Jinja2Templates:
     tpl.env.filters["field_zh"] = field_name_zh
     tpl.env.filters["lettered"] = lettered
     tpl.env.globals["industry_options"] = industry_options
+    from shuanglian.supermarket.service import price_words  # one price on every page
+
+    tpl.env.globals["price_words"] = price_words
+    from shuanglian.enterprises import service as enterprises
+
+    tpl.env.globals["demand_status"] = enterprises.DEMAND_STATUS_LABELS
+    tpl.env.globals["demand_visibility"] = enterprises.DEMAND_VISIBILITY
+    tpl.env.globals["demand_company_shown"] = enterprises.demand_company_shown
     return tpl
 
 

@@ -198,12 +198,12 @@ def test_recipients_are_active_staff_with_e_mail(db_session) -> None:
 def test_the_contact_form_cannot_flood_an_institution(
     client: TestClient, db_session, home: Path
 ) -> None:
-    """A few messages per listing and address; the next one is refused, stored nowhere and
+    """A few messages per listing and contact; the next one is refused, stored nowhere and
     mailed to nobody, with the wait in the answer; other listings can still be asked about."""
     from shuanglian.supermarket import inquiry_limits
 
     listing, _ = _staffed_listing(db_session)
-    for _ in range(inquiry_limits.PER_LISTING):
+    for _ in range(inquiry_limits.PER_CONTACT_AND_LISTING):
         assert _contact(client, listing).status_code == 200
     refused = _contact(client, listing)
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
@@ -211,6 +211,41 @@ def test_the_contact_form_cannot_flood_an_institution(
     api = client.post(f"/api/v1/listings/{listing.id}/inquiries", json=VISITOR)
     assert api.status_code == 429 and api.json()["error"]["code"] == "rate_limited"
     stored = db_session.query(Inquiry).filter_by(listing_id=listing.id).count()
-    assert stored == inquiry_limits.PER_LISTING == len(_outbox(home))
+    assert stored == inquiry_limits.PER_CONTACT_AND_LISTING == len(_outbox(home))
     other = make_listing(db_session, make_institution(db_session), title="无人机集群控制")
     assert _contact(client, other).status_code == 200
+
+
+def test_visitors_sharing_one_wi_fi_each_get_through(client: TestClient, db_session, home) -> None:
+    """An exhibition hall: every visitor comes from the same address. The limit counts each
+    contact, so the 4th, 5th … visitor asking about the featured listing is heard, while one
+    contact repeating itself is held back; the refused form keeps the typed text and says
+    when to send it again. 请发资料 is message enough."""
+    from shuanglian.supermarket import inquiry_limits
+
+    listing, _ = _staffed_listing(db_session)
+    for n in range(inquiry_limits.PER_CONTACT_AND_LISTING + 3):
+        sent = _contact(
+            client, listing, email=f"visitor{n}@example.com", phone="", message="请发资料"
+        )
+        assert sent.status_code == 200 and "留言已发送" in sent.text, n
+    # The same person by phone (spaces and dashes do not make it another person).
+    for _ in range(inquiry_limits.PER_CONTACT_AND_LISTING):
+        assert _contact(client, listing, email="", phone="139 0000 0001").status_code == 200
+    typed = "还想了解中试数据，请再发一份。"
+    held = _contact(client, listing, email="", phone="139-0000-0001", message=typed)
+    assert held.status_code == 429
+    assert typed in held.text and "分钟后再发送" in held.text
+    one_char = _contact(client, listing, email="x@example.com", message="好")
+    assert one_char.status_code == 422 and "请填写留言" in one_char.text
+
+
+def test_one_address_still_has_a_flood_cap() -> None:
+    """Hundreds of contacts from one machine are still a flood: the address cap holds."""
+    from shuanglian.supermarket import inquiry_limits
+
+    limits = inquiry_limits.InquiryLimits()
+    for n in range(inquiry_limits.PER_ADDRESS):
+        limits.record("10.0.0.9", n % 50 + 1, f"mail:v{n}@example.com")
+    assert limits.retry_after("10.0.0.9", 1, "mail:new@example.com") > 0
+    assert limits.retry_after("10.0.0.10", 1, "mail:new@example.com") == 0

@@ -88,6 +88,28 @@ def test_card_sheet_pdf_has_every_card(client: TestClient, db_session) -> None:
     assert (round(float(width)), round(float(height))) == (595, 842)  # A4 in points
     bad = client.get("/market/cards.pdf", params={"ids": "1,abc"})
     assert bad.status_code == 400 and "ids" in bad.text
+    # Ids that name no published listing: a 404 that says so, not a blank sheet to print.
+    missing = client.get("/market/cards.pdf", params={"ids": "9999999"})
+    assert missing.status_code == 404 and "没有可打印的成果" in missing.text
+
+
+def test_open_licence_listing_shows_one_price_everywhere(client: TestClient, db_session) -> None:
+    """The declared fee is the price on the catalogue, the listing and the card: never 面议
+    beside terms that name a sum."""
+    listing = make_listing(
+        db_session,
+        make_institution(db_session),
+        title="开放许可的储能技术",
+        modes=["open_licence"],
+        price=Decimal("2"),
+        open_licence_terms="开放许可使用费：每年 2 万元",
+    )
+    db_session.commit()
+    for page in (client.get(f"/market/{listing.id}"), client.get("/market?q=储能技术")):
+        assert "开放许可使用费 2 万元" in page.text and "面议" not in page.text
+    sheet = PdfReader(io.BytesIO(client.get(f"/market/cards.pdf?ids={listing.id}").content))
+    assert "开放许可使用费 2 万元" in sheet.pages[0].extract_text()
+    assert "Open-licence fee 2" in client.get(f"/market/{listing.id}?lang=en").text
 
 
 def test_big_screen_renders_figures_and_cards(client: TestClient, db_session) -> None:

@@ -254,11 +254,16 @@ def test_enterprise_gives_feedback_on_a_pushed_patent(page: Page, site: Site) ->
     log_in(page, site, "enterprise_user")
     item = page.locator(f"#push-{site.push_id}")
     expect(item).to_contain_text("一种电池热管理系统")
+    expect(item.get_by_label("产业化前景 (1–5)")).to_have_value("")  # nothing preselected
     item.get_by_label("产业化前景 (1–5)").select_option("5")
     item.get_by_label("合作意向").select_option("洽谈")
     item.get_by_label("技术改进需求").fill("希望适配 48V 系统")
     item.get_by_role("button", name="提交评价").click()
     expect(page.get_by_role("status")).to_contain_text("已提交评价")
+    expect(page.locator(f"#push-{site.push_id} .saved")).to_be_visible()
+    # Back at the item, and a reload repeats a GET (no 405, no resubmission).
+    assert page.url.endswith(f"#push-{site.push_id}")
+    assert page.reload().ok  # type: ignore[union-attr]
     expect(page.locator(f"#push-{site.push_id} .saved")).to_be_visible()
     shot(page, "enterprise-feedback")
 

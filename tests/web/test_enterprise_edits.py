@@ -66,7 +66,12 @@ def test_new_demand_error_keeps_profile_form_apart(client: TestClient, db_sessio
     token = csrf_of(client, "/workspace/enterprise")
     bad = client.post(
         "/workspace/enterprise/demands",
-        data={"csrf_token": token, "title": "正极材料再生", "industry_code": "X99"},
+        data={
+            "csrf_token": token,
+            "title": "正极材料再生",
+            "industry_code": "X99",
+            "visibility": "public",
+        },
     )
     assert bad.status_code == 422 and 'id="err-demand-industry_code"' in bad.text
     assert 'id="err-industry_code"' not in bad.text

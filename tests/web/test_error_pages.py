@@ -113,7 +113,7 @@ def test_the_contact_form_limit_page_keeps_the_menu(live: TestClient, db_session
     db_session.commit()
     login(live, staff)
     visitor = {"name": "李四", "email": "li@example.com", "message": "请联系我，谢谢。"}
-    for _ in range(inquiry_limits.PER_LISTING + 1):
+    for _ in range(inquiry_limits.PER_CONTACT_AND_LISTING + 1):
         token = csrf_of(live, f"/market/{listing.id}")
         response = live.post(f"/market/{listing.id}/contact", data={"csrf_token": token, **visitor})
     assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0

@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 
 from shuanglian.enterprises.models import Demand, Enterprise
 from shuanglian.inventory.models import Feedback, InventoryBatch, InventoryItem, Push, PushRound
+from shuanglian.patents.models import Patent
 from tests.web.factories import (
     csrf_of,
     login,
@@ -62,6 +63,54 @@ def test_enterprise_sees_its_push_list_and_gives_feedback(client: TestClient, db
     assert (fb.prospect, fb.intent, fb.source) == (4, "洽谈", "web")
 
 
+def test_feedback_has_no_default_score_and_returns_to_the_item(
+    client: TestClient, db_session
+) -> None:
+    """产业化前景 starts unchosen (a stray tap recorded the lowest score); a sent form lands
+    back on its item; the feedback URL opened by reload or back is the page, not a 405."""
+    ent = make_enterprise(db_session)
+    push = _pushed(db_session, ent)
+    login(client, make_user(db_session, "enterprise_user", enterprise_id=ent.id))
+    page = client.get("/workspace/enterprise")
+    assert '<option value="" selected>请选择</option>' in page.text
+    assert f'action="/workspace/enterprise/feedback/{push.id}#push-{push.id}"' in page.text
+    token = csrf_of(client, "/workspace/enterprise")
+    unchosen = client.post(
+        f"/workspace/enterprise/feedback/{push.id}",
+        data={"csrf_token": token, "prospect": "", "intent": "洽谈"},
+    )
+    assert unchosen.status_code == 422 and "请选择产业化前景" in unchosen.text
+    assert db_session.query(Feedback).filter_by(push_id=push.id).count() == 0
+    sent = client.post(
+        f"/workspace/enterprise/feedback/{push.id}",
+        data={"csrf_token": token, "prospect": "3", "intent": "洽谈"},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303
+    assert sent.headers["location"] == f"/workspace/enterprise?saved={push.id}#push-{push.id}"
+    again = client.get(f"/workspace/enterprise/feedback/{push.id}", follow_redirects=False)
+    assert again.status_code == 303
+    assert again.headers["location"] == f"/workspace/enterprise#push-{push.id}"
+
+
+def test_saving_the_profile_confirms_and_shows_fresh_recommendations(
+    client: TestClient, db_session
+) -> None:
+    ent = make_enterprise(db_session)
+    login(client, make_user(db_session, "enterprise_user", enterprise_id=ent.id))
+    token = csrf_of(client, "/workspace/enterprise")
+    saved = client.post(
+        "/workspace/enterprise/profile",
+        data={"csrf_token": token, "business_scope": "动力电池回收与正极材料再生"},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    assert saved.headers["location"] == "/workspace/enterprise?saved=profile#recommended"
+    page = client.get(saved.headers["location"])
+    assert 'id="profile-saved"' in page.text and "推荐已按新资料更新" in page.text
+    assert 'id="recommended"' in page.text
+
+
 def test_feedback_on_another_enterprises_push_is_refused(client: TestClient, db_session) -> None:
     mine, theirs = make_enterprise(db_session), make_enterprise(db_session)
     push = _pushed(db_session, theirs)
@@ -79,11 +128,14 @@ def test_enterprise_creates_and_edits_demands(client: TestClient, db_session) ->
     ent = make_enterprise(db_session)
     login(client, make_user(db_session, "enterprise_user", enterprise_id=ent.id))
     token = csrf_of(client, "/workspace/enterprise")
-    empty = client.post("/workspace/enterprise/demands", data={"csrf_token": token, "title": ""})
+    empty = client.post(
+        "/workspace/enterprise/demands",
+        data={"csrf_token": token, "title": "", "visibility": "public"},
+    )
     assert empty.status_code == 422 and 'id="err-demand-title"' in empty.text
     bad_budget = client.post(
         "/workspace/enterprise/demands",
-        data={"csrf_token": token, "title": "降本需求", "budget": "很多"},
+        data={"csrf_token": token, "title": "降本需求", "budget": "很多", "visibility": "public"},
     )
     assert bad_budget.status_code == 422 and 'id="err-demand-budget"' in bad_budget.text
     created = client.post(
@@ -93,6 +145,7 @@ def test_enterprise_creates_and_edits_demands(client: TestClient, db_session) ->
             "title": "电解液回收工艺",
             "budget": "200",
             "deadline": "2027-06-30",
+            "visibility": "public",
         },
         follow_redirects=False,
     )
@@ -233,3 +286,64 @@ def test_explanations_read_as_sentences_first() -> None:
     assert lines[0] == "专利 IPC 关联行业大类 38"
     assert "method: industry_link" in lines and len(lines) == 3
     assert explanation_lines(None) == [] and explanation_lines({}) == []
+
+
+def test_a_demand_asks_who_sees_it_and_each_view_honours_the_choice(
+    client: TestClient, db_session
+) -> None:
+    """No visibility is preset; anonymous hides the company on every public view and in the
+    API; matched shows the demand only to institutions whose patents were pushed to the
+    company. Status, budget and breadcrumbs read as words."""
+    ent = make_enterprise(db_session)
+    owner = make_user(db_session, "enterprise_user", enterprise_id=ent.id)
+    login(client, owner)
+    token = csrf_of(client, "/workspace/enterprise")
+    form = client.get("/workspace/enterprise").text
+    assert "公开了企业的技术短板" in form and 'name="visibility" value="public" checked' not in form
+    unchosen = client.post(
+        "/workspace/enterprise/demands", data={"csrf_token": token, "title": "降低电解液成本"}
+    )
+    assert unchosen.status_code == 422 and 'id="err-demand-visibility"' in unchosen.text
+    for title, visibility in (("匿名的需求标题", "anonymous"), ("只给匹配机构的需求", "matched")):
+        made = client.post(
+            "/workspace/enterprise/demands",
+            data={"csrf_token": token, "title": title, "visibility": visibility, "budget": "80"},
+            follow_redirects=False,
+        )
+        assert made.status_code == 303
+    anonymous = db_session.query(Demand).filter_by(title="匿名的需求标题").one()
+    matched = db_session.query(Demand).filter_by(title="只给匹配机构的需求").one()
+    mine = client.get("/workspace/enterprise").text
+    assert "征集中" in mine and "80 万元" in mine and "80.0000" not in mine
+    edit = client.get(f"/workspace/enterprise/demands/{anonymous.id}").text
+    assert "我的需求</a> › 匿名的需求标题" in edit
+    client.post("/logout", data={"csrf_token": token})
+    client.cookies.clear()
+
+    # The public: the anonymous demand without its company, the matched one not at all.
+    listing = client.get("/demands").text
+    assert "匿名的需求标题" in listing and "匿名企业" in listing and ent.name not in listing
+    assert "只给匹配机构的需求" not in listing
+    page = client.get(f"/demands/{anonymous.id}").text
+    assert "匿名企业" in page and ent.name not in page and "征集中" in page and ">open<" not in page
+    assert client.get(f"/demands/{matched.id}").status_code == 404
+    assert "匿名的需求标题" not in client.get(f"/enterprises/{ent.id}").text
+    api = client.get(f"/api/v1/demands/{anonymous.id}").json()
+    assert api["enterprise_id"] is None and api["visibility"] == "anonymous"
+    assert client.get(f"/api/v1/demands/{matched.id}").status_code == 404
+    titles = [d["title"] for d in client.get("/api/v1/demands").json()["items"]]
+    assert "只给匹配机构的需求" not in titles
+    assert client.get(f"/api/v1/demands?enterprise_id={ent.id}").json()["items"] == []
+
+    # Staff of an institution pushed to the company see the matched demand; others do not.
+    push = _pushed(db_session, ent)
+    pushed_inst = db_session.get(Patent, push.patent_id).institution_id
+    other = make_user(
+        db_session, "institution_staff", institution_id=make_institution(db_session).id
+    )
+    login(client, other)
+    assert client.get(f"/demands/{matched.id}").status_code == 404
+    client.cookies.clear()
+    login(client, make_user(db_session, "institution_staff", institution_id=pushed_inst))
+    assert client.get(f"/demands/{matched.id}").status_code == 200
+    assert "只给匹配机构的需求" in client.get("/demands").text

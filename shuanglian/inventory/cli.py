@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from shuanglian.accounts.models import User
 from shuanglian.config import Settings
 from shuanglian.errors import DomainError, NotFound
+from shuanglian.matching import cli as matching_cli
 
 app = typer.Typer(
     help="存量专利盘点与盘活 (inventory, pool, push, feedback, tiers, reports)",
@@ -33,6 +34,7 @@ app.add_typer(assess_app, name="assess")
 app.add_typer(pool_app, name="pool")
 app.add_typer(push_app, name="push")
 app.add_typer(feedback_app, name="feedback")
+push_app.command("bulk")(matching_cli.push_bulk)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 AsOpt = Annotated[str | None, typer.Option("--as", help="以该用户身份执行 (act as this user)")]

@@ -329,3 +329,42 @@ def test_rerun_skips_pairs_from_an_earlier_round(sqlite_world):
     run_bulk_job(engine, settings=settings, options=_opts(directions="e2p"))
     _, recs = results(engine)
     assert moved and not [r for r in recs if r[0] in moved and r[2] == 1]
+
+
+def test_ray_two_workers_identical_and_a_failing_shard_is_reported(tmp_path: Path):
+    """A local Ray cluster of two workers gives the one-process results; a shard that fails
+    three times (a fault drill) is reported with its ids while the others finish, and the
+    rerun (without the fault) completes the job with the same results."""
+    pytest.importorskip("ray", reason="Ray 未安装 (pip install 'shuanglian[ray]')")
+    import shutil
+
+    one = Settings(home=tmp_path / "one", database_url=None)
+    build_world(one, patents=N_PATENTS, enterprises=N_ENTERPRISES)
+    two = Settings(home=tmp_path / "two", database_url=None)
+    shutil.copytree(one.home, two.home)
+    e1, e2 = make_engine(one), make_engine(two)
+    try:
+        run_bulk_job(e1, settings=one, options=_opts(workers=1))
+        drill = run_bulk_job(
+            e2,
+            settings=two,
+            options=_opts(workers=2, ray_address="local", fail_shards=("e2p:2",)),
+        )
+        assert drill.executor == "ray" and drill.workers == 2
+        assert drill.status == "running"
+        [failed] = drill.failed_shards
+        with e2.connect() as conn:
+            ids = conn.execute(
+                select(BulkShard.query_ids).where(
+                    BulkShard.direction == "e2p", BulkShard.shard_no == 2
+                )
+            ).scalar_one()
+        assert (failed.direction, failed.shard_no, failed.query_ids) == ("e2p", 2, ids)
+        assert "fault drill" in failed.error
+        assert drill.shards_done_now == drill.shards_total - 1
+        rerun = run_bulk_job(e2, settings=two, options=_opts(workers=2, ray_address="local"))
+        assert rerun.resumed and rerun.status == "finished" and rerun.shards_done_now == 1
+        assert results(e1) == results(e2)
+    finally:
+        e1.dispose()
+        e2.dispose()

@@ -314,16 +314,41 @@ def _job_options(engine: Engine, job_id: int, given: BulkOptions) -> BulkOptions
 
 
 # --------------------------------------------------------------------------- memory
-def _pss_kib(pid: int) -> int:
-    """Proportional set size of a process (shared mmap pages split among their users)."""
+def _rollup_kib(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) of a process in KiB from /proc (PSS splits shared mmap pages among their
+    users, so summed over processes it is the memory the machine really needs)."""
+    rss = pss = 0
     try:
         with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as fh:
             for line in fh:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
+                if line.startswith("Rss:"):
+                    rss = int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss = int(line.split()[1])
     except OSError:
-        return 0
-    return 0
+        pass
+    return rss, pss
+
+
+def _descendants(pid: int) -> list[int]:
+    """This process's children, grandchildren... (workers, Ray's raylet and workers)."""
+    out: list[int] = []
+    stack = [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            tasks = os.listdir(f"/proc/{current}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                with open(f"/proc/{current}/task/{tid}/children", encoding="ascii") as fh:
+                    kids = [int(k) for k in fh.read().split()]
+            except OSError:
+                continue
+            out.extend(kids)
+            stack.extend(kids)
+    return out
 
 
 class MemoryWatch:
@@ -339,17 +364,12 @@ class MemoryWatch:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _sample(self) -> None:
-        import psutil
-
-        me = psutil.Process()
-        procs = [me, *me.children(recursive=True)]
         rss = pss = 0
-        for p in procs:
-            try:
-                rss += p.memory_info().rss
-            except psutil.Error:
-                continue
-            pss += _pss_kib(p.pid) * 1024
+        me = os.getpid()
+        for pid in [me, *_descendants(me)]:
+            r, p = _rollup_kib(pid)
+            rss += r * 1024
+            pss += p * 1024
         self.peak_rss = max(self.peak_rss, rss)
         self.peak_pss = max(self.peak_pss, pss)
 
@@ -383,7 +403,7 @@ def _sqlite_time(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def _write_rows(conn: Connection, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+def bulk_write_rows(conn: Connection, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
     """Append rows in bulk: COPY on PostgreSQL, batched executemany on SQLite."""
     if not rows:
         return
@@ -564,7 +584,7 @@ def _commit_shard(
                 out = _ShardOut(rows=[])
             elif shard.direction == "p2e":
                 out = _select_p2e(conn, job_id, round_id, block, top, state)
-                _write_rows(conn, "inventory_pushes", _PUSH_COLUMNS, out.rows)
+                bulk_write_rows(conn, "inventory_pushes", _PUSH_COLUMNS, out.rows)
                 conn.execute(
                     update(PushRound)
                     .where(PushRound.id == round_id)
@@ -578,7 +598,7 @@ def _commit_shard(
                 )
             else:
                 out = _select_e2p(conn, job_id, round_id, block, top, state)
-                _write_rows(conn, "match_bulk_matches", _MATCH_COLUMNS, out.rows)
+                bulk_write_rows(conn, "match_bulk_matches", _MATCH_COLUMNS, out.rows)
             if block is not None and block.failed:
                 skipped["engine_error"] += len(block.failed)
             if after_write is not None:

@@ -1,4 +1,4 @@
-"""Benchmark: the national-scale bulk push (`inventory push bulk`), its Ray twin, and quality at scale.
+"""Benchmark: the national-scale bulk push, its Ray twin, and quality at scale (issue 16).
 
 What is timed, per size and backend (each backend in its own child process, so peak memory is
 its own):
@@ -251,8 +251,13 @@ def run_ray_comparison(args: argparse.Namespace) -> dict[str, Any]:
             ("ray", ray_home, "local"),
         ):
             engine = make_engine(settings)
-            options = BulkOptions(top=args.top, per_enterprise_cap=args.cap,
-                                  shard_size=args.shard_size, workers=2, ray_address=ray_address)  # fmt: skip
+            options = BulkOptions(
+                top=args.top,
+                per_enterprise_cap=args.cap,
+                shard_size=args.shard_size,
+                workers=2,
+                ray_address=ray_address,
+            )
             started = time.perf_counter()
             report = run_bulk_job(engine, settings=settings, options=options)
             wall = time.perf_counter() - started
@@ -385,8 +390,11 @@ def main(argv: list[str] | None = None) -> int:
         out = json.loads(args.output.read_text(encoding="utf-8"))
     out.update(
         benchmark="push_bulk",
-        machine={"python": platform.python_version(), "cpus": os.cpu_count(),
-                 "platform": platform.platform()},  # fmt: skip
+        machine={
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+        },  # fmt: skip
     )
     command = "python benchmarks/push_bulk.py " + " ".join(argv or sys.argv[1:])
     stamp = datetime.now(UTC).isoformat(timespec="seconds")

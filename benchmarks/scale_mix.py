@@ -195,7 +195,9 @@ def describe(patents: list[dict[str, Any]], enterprises: list[dict[str, Any]]) -
     sections = Counter(p["ipc"][0][0] for p in patents if p["ipc"])
     return {
         "patents": len(patents),
-        "patents_zh_share": round(sum(p["lang"] == "zh" for p in patents) / max(len(patents), 1), 3),
+        "patents_zh_share": round(
+            sum(p["lang"] == "zh" for p in patents) / max(len(patents), 1), 3
+        ),
         "patents_without_ipc": sum(not p["ipc"] for p in patents),
         "patent_abstract_chars_mean": round(
             float(np.mean([len(p["abstract"]) for p in patents])) if patents else 0.0, 1

@@ -419,12 +419,14 @@ def match_demand_cmd(demand_id: int, top: TopOpt = 20, as_json: JsonOpt = False)
 
 
 def _register_subcommands() -> None:
+    from shuanglian.dbcheck.cli import app as db_app
     from shuanglian.demo import demo_seed
     from shuanglian.engine.eval_cli import eval_command
     from shuanglian.inventory.cli import app as inventory_app
 
     app.command("eval")(eval_command)
     app.add_typer(inventory_app, name="inventory")
+    app.add_typer(db_app, name="db")
     demo_app = typer.Typer(help="演示数据 (demo data)", no_args_is_help=True)
     demo_app.command("seed")(demo_seed)
     app.add_typer(demo_app, name="demo")

@@ -403,7 +403,9 @@ def _sqlite_time(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def bulk_write_rows(conn: Connection, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+def bulk_write_rows(
+    conn: Connection, table: str, columns: Sequence[str], rows: list[tuple]
+) -> None:
     """Append rows in bulk: COPY on PostgreSQL, batched executemany on SQLite."""
     if not rows:
         return

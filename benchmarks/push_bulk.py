@@ -73,7 +73,7 @@ def load_data(engine: Any, *, patents: int, enterprises: int, seed: int = SEED) 
     from benchmarks.scale_data import search_form
     from benchmarks.scale_mix import generate_enterprises, generate_patents
     from shuanglian.db import Base
-    from shuanglian.matching.bulk import bulk_write_rows
+    from shuanglian.matching.bulk_store import bulk_write_rows
 
     started = time.perf_counter()
     Base.metadata.create_all(engine)

@@ -329,9 +329,7 @@ def run_quality(background: int, *, suites_dir: Path) -> dict[str, Any]:
                     yield Record(id=f"bg:{i}", title=p["title"], text=p["abstract"],
                                  ipc=tuple(p["ipc"]))  # fmt: skip
             else:
-                for i, e in enumerate(
-                    generate_enterprises(background, seed=SEED, en_share=0.0)
-                ):
+                for i, e in enumerate(generate_enterprises(background, seed=SEED, en_share=0.0)):
                     yield Record(id=f"bg:{i}", title=e["name"], text=e["scope"],
                                  ipc=tuple(e["ipc"]), industry=e["industry"])  # fmt: skip
             for path in paths:

@@ -7,6 +7,7 @@ from shuanglian.challenges import models as challenges_models
 from shuanglian.deals import models as deal_models
 from shuanglian.enterprises.models import Demand, Enterprise
 from shuanglian.inventory import models as inventory_models
+from shuanglian.matching import models as matching_models
 from shuanglian.notifications import Notification
 from shuanglian.patents.models import Institution, Patent
 from shuanglian.pilots import models as pilots_models
@@ -20,6 +21,7 @@ __all__ = [
     "deal_models",
     "Notification",
     "inventory_models",
+    "matching_models",
     "supermarket_models",
     "Demand",
     "Enterprise",

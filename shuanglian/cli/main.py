@@ -20,6 +20,7 @@ from shuanglian.challenges import cli as challenges_cli
 from shuanglian.cli.kit import JsonOpt, emit_json, group, open_session, run_command, say
 from shuanglian.config import Settings, get_settings
 from shuanglian.db import make_engine
+from shuanglian.dbcheck import cli as dbcheck_cli
 from shuanglian.deals import cli as deals_cli
 from shuanglian.enterprises import cli as enterprises_cli
 from shuanglian.inventory import cli as inventory_cli
@@ -45,6 +46,7 @@ DOMAIN_CLIS: tuple[ModuleType, ...] = (
     challenges_cli,
     pilots_cli,
     supermarket_cli,
+    dbcheck_cli,
 )
 
 

@@ -19,12 +19,14 @@ from shuanglian.accounts.models import User
 from shuanglian.cli.kit import JsonOpt, emit_json, group, open_session, run_command, say
 from shuanglian.config import Settings
 from shuanglian.errors import DomainError, NotFound
+from shuanglian.matching import cli as matching_cli
 
 app = group("存量专利盘点与盘活 (inventory, pool, push, feedback, tiers, reports)")
 batch_app = group("盘点批次 (inventory batches)")
 assess_app = group("专利自评 (self-assessment)")
 pool_app = group("可转化资源库 (convertible pool)")
 push_app = group("按产业细分领域推送 (push rounds)")
+push_app.command("bulk")(matching_cli.push_bulk)
 feedback_app = group("企业评价反馈 (enterprise feedback)")
 app.add_typer(batch_app, name="batch")
 app.add_typer(assess_app, name="assess")

@@ -1,0 +1,1 @@
+"""`shuanglian db check`: missing indexes, table sizes and slow plans of the key queries."""

@@ -55,7 +55,9 @@ def institution_choices(session: Session, user: User | None) -> list[tuple[int, 
     return [(int(i), n) for i, n in rows]
 
 
-def enterprise_scope(session: Session, user: User | None, *, enterprise_id: int | None) -> Enterprise:
+def enterprise_scope(
+    session: Session, user: User | None, *, enterprise_id: int | None
+) -> Enterprise:
     """The enterprise whose view this is: the user's own, or (admin) the one asked for."""
     user = perm.require_login(user)
     if user.role == perm.ENTERPRISE_USER:

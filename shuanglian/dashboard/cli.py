@@ -20,7 +20,8 @@ commands = typer.Typer()  # merged into the root command
 commands.add_typer(report_app, name="report")
 
 TodayOpt = Annotated[
-    str | None, typer.Option("--today", help="YYYY-MM-DD（默认北京时间今天）(default: today in China)")
+    str | None,
+    typer.Option("--today", help="YYYY-MM-DD（默认北京时间今天）(default: today in China)"),
 ]
 
 
@@ -39,11 +40,20 @@ def _today(text: str | None) -> date | None:
 @report_app.callback()
 def report(
     ctx: typer.Context,
-    institution: Annotated[int | None, typer.Option("--institution", help="机构 id (institution id)")] = None,
-    region: Annotated[str | None, typer.Option("--region", help="省级代码或名称，如 32 / 江苏 (province)")] = None,
-    period: Annotated[str | None, typer.Option("--period", help="2026-11 | 2026Q4 | 2026 | 2026-01-05..2026-02-20")] = None,
+    institution: Annotated[
+        int | None, typer.Option("--institution", help="机构 id (institution id)")
+    ] = None,
+    region: Annotated[
+        str | None, typer.Option("--region", help="省级代码或名称，如 32 / 江苏 (province)")
+    ] = None,
+    period: Annotated[
+        str | None,
+        typer.Option("--period", help="2026-11 | 2026Q4 | 2026 | 2026-01-05..2026-02-20"),
+    ] = None,
     pdf: Annotated[Path | None, typer.Option("--pdf", help="写出 PDF 报告 (write a PDF)")] = None,
-    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="写出 Excel 报告 (write a workbook)")] = None,
+    xlsx: Annotated[
+        Path | None, typer.Option("--xlsx", help="写出 Excel 报告 (write a workbook)")
+    ] = None,
     today: TodayOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -59,7 +69,9 @@ def report(
         try:
             scope = Scope.parse(institution_id=institution, region=region, period=period)
         except ValueError as exc:
-            raise DomainError(str(exc), field="--period" if "统计期" in str(exc) else "--region") from None
+            raise DomainError(
+                str(exc), field="--period" if "统计期" in str(exc) else "--region"
+            ) from None
         day = _today(today)
         with open_session(settings) as session:
             if institution is not None and session.get(Institution, institution) is None:
@@ -81,7 +93,11 @@ def report(
 
     say(f"[bold]{data['scope']['title']}[/bold]")
     for key, value in data["figures"].items():
-        typer.echo(f"  {BY_KEY[key].label}: {value:,}" if isinstance(value, int) else f"  {BY_KEY[key].label}: {value:,.2f}")
+        typer.echo(
+            f"  {BY_KEY[key].label}: {value:,}"
+            if isinstance(value, int)
+            else f"  {BY_KEY[key].label}: {value:,.2f}"
+        )
     funnel = data["tables"]["funnel"]["rows"]
     typer.echo("  漏斗 funnel: " + " → ".join(f"{r[0]} {r[1]:,}" for r in funnel))
     for kind in ("pdf", "xlsx"):
@@ -92,8 +108,13 @@ def report(
 @report_app.command("schedule")
 def schedule(
     today: TodayOpt = None,
-    period: Annotated[str | None, typer.Option("--period", help="只生成该期（默认上月，季末加上季度）(only this period)")] = None,
-    force: Annotated[bool, typer.Option("--force", help="重写已有的报告 (rewrite existing files)")] = False,
+    period: Annotated[
+        str | None,
+        typer.Option("--period", help="只生成该期（默认上月，季末加上季度）(only this period)"),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="重写已有的报告 (rewrite existing files)")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """定期报告：写出上月（季末加上季度）的全平台与各机构报告；可重复运行 (idempotent, for cron)."""
@@ -109,10 +130,17 @@ def schedule(
             raise DomainError(str(exc), field="--period") from None
         with open_session(settings) as session:
             result = generate_scheduled(session, settings, today=day, periods=periods, force=force)
-        return {"folder": str(reports_dir(settings)), "written": result.written, "kept": result.kept}
+        return {
+            "folder": str(reports_dir(settings)),
+            "written": result.written,
+            "kept": result.kept,
+        }
 
     data = run_command(as_json, do)
     if as_json:
         emit_json(data)
     else:
-        typer.echo(f"写出 written {len(data['written'])}，已存在 kept {len(data['kept'])}：{data['folder']}")
+        typer.echo(
+            f"写出 written {len(data['written'])}，已存在 kept {len(data['kept'])}："
+            f"{data['folder']}"
+        )

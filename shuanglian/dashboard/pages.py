@@ -8,7 +8,7 @@ the tables are the page.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from shuanglian.dashboard import access, screen, service
 from shuanglian.dashboard.report import report_pdf, report_xlsx, scope_title, table_xlsx
 from shuanglian.dashboard.schedule import list_reports, report_file
-from shuanglian.figures import PERIOD_HELP, BY_KEY, period_rule
+from shuanglian.figures import BY_KEY, PERIOD_HELP, period_rule
 from shuanglian.reference.regions import PROVINCES
 from shuanglian.web.deps import CurrentUser, IdQuery, SessionDep, SettingsDep
 from shuanglian.web.templating import STATIC_DIR, render
@@ -65,7 +65,11 @@ def dashboard(
             "period_rule": period_rule,
             "provinces": PROVINCES,
             "institutions": access.institution_choices(session, user),
-            "params": {"institution_id": institution_id, "region": region or "", "period": period or ""},
+            "params": {
+                "institution_id": institution_id,
+                "region": region or "",
+                "period": period or "",
+            },
             "period_help": PERIOD_HELP,
             "reports": list_reports(request.app.state.settings, user=user, limit=8),
         },
@@ -136,8 +140,7 @@ def enterprise_dashboard(
     """An enterprise's pushes, feedback, challenges and deals (its users; admin by id)."""
     ent = access.enterprise_scope(session, user, enterprise_id=enterprise_id)
     view = service.enterprise_view(session, enterprise_id=ent.id)
-    return render(request, "dashboard/role.html", {"view": view, "figures": BY_KEY,
-                                                   "heading": ent.name, "has_echarts": echarts_available()})  # fmt: skip
+    return _role_page(request, view, heading=ent.name)
 
 
 @router.get("/dashboard/manager", response_class=HTMLResponse)
@@ -145,8 +148,12 @@ def manager_dashboard(request: Request, session: SessionDep, user: CurrentUser) 
     """A technology manager's own deals by stage, the longest-waiting first."""
     manager_id = access.manager_scope(session, user)
     view = service.manager_view(session, manager_id=manager_id)
-    return render(request, "dashboard/role.html", {"view": view, "figures": BY_KEY,
-                                                   "heading": None, "has_echarts": echarts_available()})  # fmt: skip
+    return _role_page(request, view, heading=None)
+
+
+def _role_page(request: Request, view: dict[str, Any], *, heading: str | None) -> HTMLResponse:
+    context = {"view": view, "figures": BY_KEY, "heading": heading}
+    return render(request, "dashboard/role.html", {**context, "has_echarts": echarts_available()})
 
 
 # --------------------------------------------------------------------------- the big screen

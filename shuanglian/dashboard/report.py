@@ -26,9 +26,9 @@ from reportlab.platypus import (
     Paragraph,
     SimpleDocTemplate,
     Spacer,
+    TableStyle,
 )
 from reportlab.platypus import Table as PdfTable
-from reportlab.platypus import TableStyle
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -48,10 +48,12 @@ PALETTE = [colors.HexColor(c) for c in ("#1f6feb", "#e8590c", "#2f9e44", "#ae3ec
 
 
 def scope_title(session: Session, scope: Scope) -> str:
-    """"甲大学 · 江苏 · 2026年11月" — who and when a report covers."""
+    """ "甲大学 · 江苏 · 2026年11月" — who and when a report covers."""
     parts = []
     if scope.institution_id is not None:
-        name = session.scalar(select(Institution.name).where(Institution.id == scope.institution_id))
+        name = session.scalar(
+            select(Institution.name).where(Institution.id == scope.institution_id)
+        )
         parts.append(name or f"机构 {scope.institution_id}")
     else:
         parts.append("全平台")
@@ -104,7 +106,9 @@ def _styles() -> dict[str, ParagraphStyle]:
         "h1": ParagraphStyle("h1", fontName=font, fontSize=18, leading=24, spaceAfter=6),
         "h2": ParagraphStyle("h2", fontName=font, fontSize=13, leading=18, spaceBefore=8),
         "p": ParagraphStyle("p", fontName=font, fontSize=9, leading=13),
-        "small": ParagraphStyle("s", fontName=font, fontSize=7.5, leading=10, textColor=colors.grey),
+        "small": ParagraphStyle(
+            "s", fontName=font, fontSize=7.5, leading=10, textColor=colors.grey
+        ),
     }
 
 
@@ -176,7 +180,8 @@ def report_pdf(session: Session, *, scope: Scope, today: date | None = None) -> 
     story: list[Any] = [
         Paragraph("科技成果转化数据报告", st["h1"]),
         Paragraph(title, st["h2"]),
-        Paragraph(f"生成于 {datetime.now().strftime('%Y-%m-%d %H:%M')}；统计口径见末页“指标定义”。", st["small"]),
+        Paragraph(f"生成于 {datetime.now():%Y-%m-%d %H:%M}；统计口径见末页“指标定义”。",
+                  st["small"]),
         Spacer(1, 4 * mm),
         Paragraph("核心指标", st["h2"]),
     ]  # fmt: skip
@@ -184,8 +189,10 @@ def report_pdf(session: Session, *, scope: Scope, today: date | None = None) -> 
     half = (len(cells) + 1) // 2
     left, right = cells[:half], cells[half:] + [["", ""]] * (half - len(cells[half:]))
     story.append(
-        _pdf_table([["指标", "数值", "指标", "数值"]] + [l + r for l, r in zip(left, right)],
-                   [55 * mm, 30 * mm, 55 * mm, 30 * mm])  # fmt: skip
+        _pdf_table(
+            [["指标", "数值", "指标", "数值"]] + [a + b for a, b in zip(left, right, strict=True)],
+            [55 * mm, 30 * mm, 55 * mm, 30 * mm],
+        )  # fmt: skip
     )
     for key, table in board.tables.items():
         story.append(Paragraph(table.title, st["h2"]))
@@ -200,7 +207,11 @@ def report_pdf(session: Session, *, scope: Scope, today: date | None = None) -> 
             rows.append(["（无数据）"] + [""] * (len(table.columns) - 1))
         story.append(_pdf_table(rows))
         if len(table.rows) > 40:
-            story.append(Paragraph(f"仅列前 40 行，共 {len(table.rows)} 行；完整数据见 Excel 版。", st["small"]))
+            story.append(
+                Paragraph(
+                    f"仅列前 40 行，共 {len(table.rows)} 行；完整数据见 Excel 版。", st["small"]
+                )
+            )
     story += [PageBreak(), Paragraph("指标定义", st["h1"])]
     defs = [["指标", "定义", "按期统计"]]
     for key in board.cards:
@@ -255,7 +266,8 @@ def _patent_lists(session: Session, scope: Scope) -> list[tuple[str, list[str], 
         .join(Contract, Contract.patent_id == Patent.id)
         .join(Enterprise, Enterprise.id == Contract.enterprise_id)
         .outerjoin(Institution, Institution.id == Patent.institution_id)
-        .where(*inst_filter, *(in_range(Contract.signed_on, period.start, period.end) if period else []))
+        .where(*inst_filter,
+               *(in_range(Contract.signed_on, period.start, period.end) if period else []))
         .order_by(Contract.signed_on, Contract.id)
         .limit(MAX_PATENT_ROWS)
     )  # fmt: skip
@@ -272,8 +284,10 @@ def _patent_lists(session: Session, scope: Scope) -> list[tuple[str, list[str], 
         .limit(MAX_PATENT_ROWS)
     )  # fmt: skip
     return [
-        ("签约专利", ["申请号", "名称", "类型", "机构", "企业", "合同类型", "签约日期", "金额（万元）"], session.execute(signed)),
-        ("有合作意向的专利", ["申请号", "名称", "类型", "机构", "意向企业数", "最近反馈"], session.execute(intents)),
+        ("签约专利", ["申请号", "名称", "类型", "机构", "企业", "合同类型", "签约日期",
+                      "金额（万元）"], session.execute(signed)),
+        ("有合作意向的专利", ["申请号", "名称", "类型", "机构", "意向企业数", "最近反馈"],
+         session.execute(intents)),
     ]  # fmt: skip
 
 

@@ -44,7 +44,11 @@ class ScheduleResult:
 
 
 def generate_scheduled(
-    session: Session, settings: Settings, *, today: date, periods: list[Period] | None = None,
+    session: Session,
+    settings: Settings,
+    *,
+    today: date,
+    periods: list[Period] | None = None,
     force: bool = False,
 ) -> ScheduleResult:
     """Write the due reports that are missing (all of them with `force`)."""

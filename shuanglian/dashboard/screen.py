@@ -45,13 +45,15 @@ def _strip(sentence: str) -> str:
 
 
 def listing_summary(title: str, text: str | None, *, limit: int = 90) -> str:
-    """"title：what it does" in Chinese, from the title and the first meaningful sentence.
+    """ "title：what it does" in Chinese, from the title and the first meaningful sentence.
 
     A sentence that only repeats the title ("一种锂电池回收方法。") or describes the parts
     ("包括壳体…") says less than one naming an effect ("能够提高回收率…"), which is preferred.
     """
     sentences = [_strip(s) for s in _SENTENCE.split(text or "") if s.strip()]
-    sentences = [s for s in sentences if len(s) > 4 and s.rstrip("。；;") not in (title, "一种" + title)]
+    sentences = [
+        s for s in sentences if len(s) > 4 and s.rstrip("。；;") not in (title, "一种" + title)
+    ]
     chosen = next((s for s in sentences if _EFFECT.search(s)), sentences[0] if sentences else "")
     if chosen.startswith("一种") and title in chosen:
         chosen = chosen.split("，", 1)[1] if "，" in chosen else ""
@@ -60,7 +62,7 @@ def listing_summary(title: str, text: str | None, *, limit: int = 90) -> str:
 
 
 def _mask(name: str | None) -> str:
-    """"张三" → "张**": enough to feel live, never enough to identify a visitor."""
+    """ "张三" → "张**": enough to feel live, never enough to identify a visitor."""
     name = (name or "").strip()
     return (name[:1] + "**") if name else "访客"
 

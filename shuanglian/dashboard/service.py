@@ -344,7 +344,7 @@ def by_institution(session: Session, scope: Scope, *, today: date) -> Table:
         else {}
     )
     rows = [[names.get(i, str(i)), *[data[k].get(i, 0) for k in INSTITUTION_COLUMNS]] for i in ids]
-    rows.sort(key=lambda r: (-(r[8] or 0), -(r[3] or 0), r[0]))
+    rows.sort(key=lambda r: (-float(r[8] or 0), -float(r[3] or 0), str(r[0])))
     return Table(
         "by_institution", "各机构", "By institution",
         [Column("institution", "机构", "Institution"), *[_col(k) for k in INSTITUTION_COLUMNS]],
@@ -406,7 +406,9 @@ def by_city(session: Session, scope: Scope, *, today: date) -> Table:
         func.coalesce(Enterprise.province, "") + " " + func.coalesce(Enterprise.city, ""),
         join=(Enterprise, Enterprise.id == Push.enterprise_id), today=today,
     )  # fmt: skip
-    rows = sorted(([str(k).strip() or "未知", v] for k, v in reached.items()), key=lambda r: -r[1])
+    rows: list[list[Any]] = sorted(
+        ([str(k).strip() or "未知", v] for k, v in reached.items()), key=lambda r: -float(r[1])
+    )
     return Table(
         "by_city", "推送企业所在城市", "Enterprises reached by city",
         [Column("city", "省份 城市", "Province city"), _col("enterprises_reached")],
@@ -485,7 +487,7 @@ def by_tech_field(session: Session, scope: Scope, *, today: date) -> Table:
     for subclass, v in got.items():
         found = technology_field(subclass) if subclass else None
         fields[f"{found[0]:02d} {names[found[0]]}" if found else "其他/未分类"] += int(v)
-    rows = sorted(([k, v] for k, v in fields.items()), key=lambda r: -r[1])
+    rows: list[list[Any]] = [[k, v] for k, v in sorted(fields.items(), key=lambda kv: -kv[1])]
     return Table(
         "by_tech_field", "各技术领域（WIPO 35）", "By technology field (WIPO 35)",
         [Column("field", "技术领域", "Field"), _col("pooled")], rows,
@@ -500,7 +502,9 @@ def by_patent_type(session: Session, scope: Scope, *, today: date) -> Table:
     data = {
         "patents": _grouped(session, "patents", scope, Patent.patent_type, today=today),
         "pooled": _grouped(session, "pooled", scope, Patent.patent_type, today=today),
-        "pushed_patents": _grouped(session, "pushed_patents", scope, Patent.patent_type, today=today),
+        "pushed_patents": _grouped(
+            session, "pushed_patents", scope, Patent.patent_type, today=today
+        ),
         "converted": _grouped(
             session, "converted", scope, Patent.patent_type,
             join=(Patent, Patent.id == Contract.patent_id), today=today,
@@ -658,11 +662,9 @@ def _inventory_groups(
     pushed = patents_with(Push.patent_id)
     intents = patents_with(Feedback.patent_id, Feedback.intent.in_(COOPERATION_INTENTS))
     ids = [g for g in counts if g is not None]
-    names = (
-        dict(session.execute(select(model.id, model.name).where(model.id.in_(ids))).all())
-        if ids
-        else {}
-    )
+    names: dict[Any, str] = {}
+    if ids:
+        names = dict(session.execute(select(model.id, model.name).where(model.id.in_(ids))).all())
     rows = [
         [names.get(g, "未分学院" if model is College else "—"), counts[g], pooled.get(g, 0),
          pushed.get(g, 0), intents.get(g, 0)]
@@ -764,9 +766,10 @@ def enterprise_view(session: Session, *, enterprise_id: int) -> dict[str, Any]:
     def n(stmt: Any) -> int:
         return int(session.scalar(stmt) or 0)
 
+    mine = Feedback.enterprise_id == enterprise_id
     cards = {
-        "pushes": n(select(func.count()).select_from(Push).where(Push.enterprise_id == enterprise_id)),
-        "feedback": n(select(func.count()).select_from(Feedback).where(Feedback.enterprise_id == enterprise_id)),
+        "pushes": n(select(func.count(Push.id)).where(Push.enterprise_id == enterprise_id)),
+        "feedback": n(select(func.count(Feedback.id)).where(mine)),
         "cooperation_intents": n(
             select(func.count()).select_from(Feedback).where(
                 Feedback.enterprise_id == enterprise_id, Feedback.intent.in_(COOPERATION_INTENTS))
@@ -778,8 +781,9 @@ def enterprise_view(session: Session, *, enterprise_id: int) -> dict[str, Any]:
             .join(Challenge, Challenge.id == Verification.challenge_id)
             .where(Challenge.enterprise_id == enterprise_id, Verification.verdict == "passed")
         ),
-        "deals": n(select(func.count()).select_from(Deal).where(Deal.enterprise_id == enterprise_id)),
-        "contracts": n(select(func.count()).select_from(Contract).where(Contract.enterprise_id == enterprise_id)),
+        "deals": n(select(func.count(Deal.id)).where(Deal.enterprise_id == enterprise_id)),
+        "contracts": n(select(func.count(Contract.id))
+                       .where(Contract.enterprise_id == enterprise_id)),
         "amount": Decimal(session.scalar(select(func.coalesce(func.sum(Contract.amount), 0)).where(
             Contract.enterprise_id == enterprise_id)) or 0).quantize(Decimal("0.01")),
     }  # fmt: skip

@@ -58,7 +58,9 @@ def test_report_pdf_and_excel_contain_the_figures(client: TestClient, db_session
         assert needle in text, needle
     wb = load_workbook(io.BytesIO(client.get("/dashboard/report.xlsx",
                                              params={"period": "2026Q4"}).content))  # fmt: skip
-    assert {"核心指标", "转化漏斗", "指标定义", "签约专利", "有合作意向的专利"} <= set(wb.sheetnames)
+    assert {"核心指标", "转化漏斗", "指标定义", "签约专利", "有合作意向的专利"} <= set(
+        wb.sheetnames
+    )
     figures = {r[0]: r[1] for r in wb["核心指标"].iter_rows(min_row=3, values_only=True)}
     assert figures["签约项目"] == 2 and figures["签约金额（万元）"] == 105.0
     signed = list(wb["签约专利"].iter_rows(min_row=2, values_only=True))
@@ -90,7 +92,11 @@ def test_screen_shows_activity_anonymised_and_hides_zeros(client: TestClient, db
     assert "与一家浙江企业签订开放许可合同" in page  # the enterprise is only its province
 
 
-def test_schedule_is_idempotent_and_lists_reports(client: TestClient, db_session, db_settings) -> None:  # noqa: F811
+def test_schedule_is_idempotent_and_lists_reports(
+    client: TestClient,  # noqa: F811
+    db_session,
+    db_settings,
+) -> None:
     from shuanglian.dashboard.schedule import generate_scheduled
 
     w = build(db_session)

@@ -101,7 +101,8 @@ def build(s: Session) -> World:
     for patent, ent, when, intent in ((a1, e1, at(10, 11), "洽谈"), (a1, e2, at(10, 5), "无"),
                                       (b1, e2, at(11, 10), "许可")):  # fmt: skip
         s.add(Feedback(push_id=pushes[(patent.id, ent.id)].id, patent_id=patent.id,
-                       enterprise_id=ent.id, prospect=4, intent=intent, created_at=when))  # fmt: skip
+                       enterprise_id=ent.id, prospect=4, intent=intent,
+                       created_at=when))  # fmt: skip
     deal = Deal(title="a1 作价入股", institution_id=a.id, enterprise_id=e1.id, stage="production",
                 stage_changed_on=date(2026, 12, 1), opened_on=date(2026, 10, 21), source="push",
                 push_id=pushes[(a1.id, e1.id)].id)  # fmt: skip
@@ -112,7 +113,8 @@ def build(s: Session) -> World:
                        to_stage="production"))  # fmt: skip
     c1 = Contract(number="HT-1", deal_id=deal.id, kind="equity", title="a1 入股",
                   institution_id=a.id, enterprise_id=e1.id, patent_id=a1.id,
-                  signed_on=date(2026, 11, 11), amount=Decimal(100), payment_mode="lump_sum")  # fmt: skip
+                  signed_on=date(2026, 11, 11), amount=Decimal(100),
+                  payment_mode="lump_sum")  # fmt: skip
     c2 = Contract(number="HT-2", kind="open_licence", title="b1 开放许可", institution_id=b.id,
                   enterprise_id=e2.id, patent_id=b1.id, signed_on=date(2026, 12, 2),
                   amount=Decimal(5), payment_mode="lump_sum")  # fmt: skip
@@ -135,7 +137,8 @@ def build(s: Session) -> World:
     s.add(platform)
     s.flush()
     s.add(PilotBooking(platform_id=platform.id, title="放大", service="pilot",
-                       start_on=date(2026, 12, 1), end_on=date(2026, 12, 5), created_at=at(11, 2)))  # fmt: skip
+                       start_on=date(2026, 12, 1), end_on=date(2026, 12, 5),
+                       created_at=at(11, 2)))  # fmt: skip
     listing = Listing(patent_id=a1.id, institution_id=a.id, title="甲成果", status="published",
                       view_count=9, scan_count=4, published_at=at(10, 1))  # fmt: skip
     s.add(listing)

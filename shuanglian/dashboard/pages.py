@@ -18,7 +18,15 @@ from shuanglian.dashboard.report import report_pdf, report_xlsx, scope_title, ta
 from shuanglian.dashboard.schedule import list_reports, report_file
 from shuanglian.figures import BY_KEY, PERIOD_HELP, period_rule
 from shuanglian.reference.regions import PROVINCES
-from shuanglian.web.deps import CurrentUser, IdQuery, SessionDep, SettingsDep
+from shuanglian.web.deps import (
+    MAX_ID,
+    CurrentUser,
+    FormNumber,
+    IdQuery,
+    SessionDep,
+    SettingsDep,
+    optional_int,
+)
 from shuanglian.web.templating import STATIC_DIR, render
 
 router = APIRouter(include_in_schema=False)
@@ -26,6 +34,11 @@ router = APIRouter(include_in_schema=False)
 PeriodQuery = Annotated[str | None, Query(max_length=40, description=PERIOD_HELP)]
 RegionQuery = Annotated[str | None, Query(max_length=20, description="省级代码或名称")]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _inst(raw: str | None) -> int | None:
+    """The institution filter; the form's "all" choice arrives as an empty string."""
+    return optional_int(raw, field="institution_id", low=1, high=MAX_ID)
 
 
 def echarts_available() -> bool:
@@ -45,13 +58,13 @@ def dashboard(
     request: Request,
     session: SessionDep,
     user: CurrentUser,
-    institution_id: IdQuery = None,
+    institution_id: FormNumber = None,
     region: RegionQuery = None,
     period: PeriodQuery = None,
 ) -> HTMLResponse:
     """The bureau's dashboard (admin: all, by region) or an institution's own (its staff)."""
     scope = access.dashboard_scope(
-        session, user, institution_id=institution_id, region=region, period=period
+        session, user, institution_id=_inst(institution_id), region=region, period=period
     )
     board = service.build_dashboard(session, scope=scope)
     return render(
@@ -66,7 +79,7 @@ def dashboard(
             "provinces": PROVINCES,
             "institutions": access.institution_choices(session, user),
             "params": {
-                "institution_id": institution_id,
+                "institution_id": scope.institution_id,
                 "region": region or "",
                 "period": period or "",
             },
@@ -83,13 +96,13 @@ def dashboard_table(
     user: CurrentUser,
     key: str,
     fmt: str,
-    institution_id: IdQuery = None,
+    institution_id: FormNumber = None,
     region: RegionQuery = None,
     period: PeriodQuery = None,
 ) -> Response:
     """One table as CSV or Excel, for the same scope as the page."""
     scope = access.dashboard_scope(
-        session, user, institution_id=institution_id, region=region, period=period
+        session, user, institution_id=_inst(institution_id), region=region, period=period
     )
     table = service.build_table(session, scope=scope, key=key)
     lang = "en" if request.query_params.get("lang") == "en" else "zh"
@@ -107,13 +120,13 @@ def dashboard_report(
     session: SessionDep,
     user: CurrentUser,
     fmt: str,
-    institution_id: IdQuery = None,
+    institution_id: FormNumber = None,
     region: RegionQuery = None,
     period: PeriodQuery = None,
 ) -> Response:
     """The report of the page's scope as a PDF or a workbook, made now."""
     scope = access.dashboard_scope(
-        session, user, institution_id=institution_id, region=region, period=period
+        session, user, institution_id=_inst(institution_id), region=region, period=period
     )
     name = f"report-{scope.institution_id or 'all'}-{period or 'all'}"
     if fmt == "pdf":

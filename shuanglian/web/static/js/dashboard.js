@@ -7,14 +7,18 @@
 
   function option(spec, onScreen, hasMap) {
     var text = onScreen ? "#fff" : "#333";
+    // On the big screen, chart type grows with the screen (1080p → 18 px, 4K → 36 px).
+    var size = onScreen ? Math.round(window.innerHeight / 60) : 12;
     var base = { color: PALETTE, tooltip: { trigger: spec.kind === "pie" ? "item" : "axis" },
-      legend: { textStyle: { color: text }, top: 0 }, textStyle: { color: text } };
+      legend: { textStyle: { color: text, fontSize: size }, top: 0 },
+      textStyle: { color: text, fontSize: size } };
     var s0 = spec.series[0] || { name: "", data: [] };
     if (spec.kind === "map" && hasMap) {
       var max = Math.max.apply(null, s0.data.concat([1]));
       base.tooltip = { trigger: "item" };
       base.visualMap = { min: 0, max: max, left: 0, bottom: 0, calculable: true,
-        inRange: { color: ["#dbe9ff", "#1f4e8c"] }, textStyle: { color: text } };
+        inRange: { color: ["#dbe9ff", "#1f4e8c"] }, textStyle: { color: text, fontSize: size },
+        itemHeight: size * 8, itemWidth: size * 1.2 };
       base.series = [{ type: "map", map: "china", name: s0.name, roam: false,
         data: spec.categories.map(function (c, i) { return { name: c, value: s0.data[i] }; }) }];
       return base;
@@ -53,7 +57,7 @@
     table.classList.add("collapsed");
     var btn = document.createElement("button");
     btn.type = "button";
-    btn.className = "dash-toggle link";
+    btn.className = "dash-toggle";
     var zh = document.documentElement.lang !== "en";
     var show = zh ? "显示表格" : "Show table", hide = zh ? "隐藏表格" : "Hide table";
     btn.textContent = show;
@@ -72,6 +76,7 @@
       var spec = JSON.parse(el.getAttribute("data-chart"));
       if (!spec.categories.length) return;
       var onScreen = el.hasAttribute("data-screen");
+      el.classList.add("drawn");
       var chart = window.echarts.init(el, null, { renderer: "canvas" });
       chart.setOption(option(spec, onScreen, hasMap));
       charts.push(chart);

@@ -95,8 +95,11 @@ def _fill(engine: Engine, table: str, n: int, given: dict[str, str]) -> None:
     prefix, source = _series(dialect, n)
     names = ", ".join(cols)
     values = ", ".join(cols.values())
+    sql = f"{prefix}INSERT INTO {table} ({names}) SELECT {values} {source}"
+    if dialect == "postgresql":
+        sql = sql.replace("%", "%%")  # psycopg reads a lone % as a placeholder
     with engine.begin() as conn:
-        conn.exec_driver_sql(f"{prefix}INSERT INTO {table} ({names}) SELECT {values} {source}")
+        conn.exec_driver_sql(sql)
 
 
 def generate(engine: Engine, *, patents: int, enterprises: int, pushes: int) -> dict[str, int]:
@@ -306,6 +309,12 @@ def main(argv: list[str] | None = None) -> int:
         results["backends"][backend] = result
         print(json.dumps({backend: result}, ensure_ascii=False, indent=1), flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
+    # One backend at a time merges into the file when the size is the same.
+    target = RESULTS / "dashboard.json"
+    if target.is_file():
+        earlier = json.loads(target.read_text(encoding="utf-8"))
+        if earlier.get("size") == results["size"]:
+            results["backends"] = {**earlier.get("backends", {}), **results["backends"]}
     body = json.dumps(results, ensure_ascii=False, indent=1) + "\n"
     (RESULTS / "dashboard.json").write_text(body, encoding="utf-8")
     return 0

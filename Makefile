@@ -25,7 +25,23 @@ $(HTMX):
 	  && cp build/npm/node_modules/htmx.org/dist/htmx.min.js $@ \
 	  || echo "npm unavailable: pages work without HTMX"
 
-install: $(BIN)/python $(HTMX)
+ECHARTS_VERSION := 6.1.0
+CHINA_GEOJSON_VERSION := 1.0.0
+ECHARTS := shuanglian/web/static/vendor/echarts.min.js
+CHINA_MAP := shuanglian/web/static/vendor/china.json
+
+# Dashboard charts: Apache ECharts and the China province shapes (antvis china-geojson, MIT)
+# from the npm registry at install time, never committed; the dashboards show their tables
+# without them, and a ranked bar instead of the map when only the shapes are missing.
+$(ECHARTS) $(CHINA_MAP):
+	mkdir -p build/npm $(dir $(ECHARTS))
+	npm install --silent --no-save --no-audit --no-fund --prefix build/npm \
+	  echarts@$(ECHARTS_VERSION) china-geojson@$(CHINA_GEOJSON_VERSION) \
+	  && cp build/npm/node_modules/echarts/dist/echarts.min.js $(ECHARTS) \
+	  && cp build/npm/node_modules/china-geojson/src/geojson/china.json $(CHINA_MAP) \
+	  || echo "npm unavailable: dashboards show tables without charts"
+
+install: $(BIN)/python $(HTMX) $(ECHARTS)
 	$(BIN)/pip install --quiet -e '.[dense]'
 
 # Loads the demo data (idempotent: re-running updates, never duplicates) and serves it.
@@ -45,7 +61,7 @@ demo-data: install
 demo: demo-data
 	$(BIN)/shuanglian serve --port $${SHUANGLIAN_PORT:-8000}
 
-test-deps: $(BIN)/python $(HTMX)
+test-deps: $(BIN)/python $(HTMX) $(ECHARTS)
 	$(BIN)/pip install --quiet -e '.[dense,test,bench]'
 	@# Debian's Chromium drives the browser tests; a CJK font so screenshots show Chinese.
 	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi wqy; then \

@@ -101,10 +101,10 @@ def _world(s):  # type: ignore[no-untyped-def]
     gone = Listing(
         patent_id=q1.id, institution_id=b.id, title="乙下架", status="withdrawn", view_count=7
     )
-    for n, amount in ((1, "20.5"), (2, "10")):
+    for n, amount, patent in ((1, "20.5", p3), (2, "10", None)):
         s.add(Contract(number=f"HT-{n}", kind="transfer", title=f"合同{n}", institution_id=a.id,
                        enterprise_id=e1.id, signed_on=date(2026, 11, n), amount=Decimal(amount),
-                       payment_mode="lump_sum"))  # fmt: skip
+                       payment_mode="lump_sum", patent_id=patent and patent.id))  # fmt: skip
     s.add_all([published, draft, gone])
     s.flush()
     s.add_all([
@@ -124,6 +124,12 @@ EXPECTED_PLATFORM = {
     "enterprises_reached": 2, "feedback": 3, "cooperation_intents": 2, "converted": 1,
     "enterprises": 2, "demands": 1, "users": 2, "listings": 1, "views": 12, "scans": 2,
     "scans_today": 3, "inquiries": 1, "contracts": 2, "amount": Decimal("30.50"),
+    "transfer_records": 1, "graded_a": 0, "graded_b": 0, "graded_c": 0, "graded_d": 0,
+    "challenges_posted": 0, "challenges_solved": 0, "challenges_verified": 0, "deals": 0,
+    "deals_open": 0, "deals_production": 0, "contracts_transfer": 2, "contracts_licence": 0,
+    "open_licences_taken": 0, "contracts_equity": 0, "amount_equity": Decimal("0.00"),
+    "open_licences_declared": 0, "income_received": Decimal("0.00"),
+    "income_to_inventors": Decimal("0.00"), "pilot_bookings": 0,
 }  # fmt: skip
 
 

@@ -19,6 +19,7 @@ from shuanglian.accounts import cli as accounts_cli
 from shuanglian.challenges import cli as challenges_cli
 from shuanglian.cli.kit import JsonOpt, emit_json, group, open_session, run_command, say
 from shuanglian.config import Settings, get_settings
+from shuanglian.dashboard import cli as dashboard_cli
 from shuanglian.db import make_engine
 from shuanglian.dbcheck import cli as dbcheck_cli
 from shuanglian.deals import cli as deals_cli
@@ -47,6 +48,7 @@ DOMAIN_CLIS: tuple[ModuleType, ...] = (
     pilots_cli,
     supermarket_cli,
     dbcheck_cli,
+    dashboard_cli,
 )
 
 

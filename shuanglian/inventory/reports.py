@@ -4,8 +4,9 @@ Columns (per institution and overall):
 盘点数 inventoried patents · 入库数 patents in the pool now · 其中发明专利 of which inventions ·
 自评转化前景好占比 share of self-assessments graded 高 · 推送企业数 distinct enterprises pushed to ·
 反馈数 feedback received · 有合作意向数 patents with a cooperation intent (洽谈/许可/转让/作价入股/
-合作开发) · 已转化数 inventoried patents transferred, licensed or contributed as equity (a
-CNIPA transfer/licence record, or self-assessed 已许可/已转让/已作价入股).
+合作开发) · 有转化记录数 inventoried patents transferred, licensed or contributed as equity (a
+CNIPA transfer/licence record, or self-assessed 已许可/已转让/已作价入股) · 已转化数 patents with a
+technology contract signed on the platform (the dashboards' 已转化).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ COLUMNS = (
     "推送企业数",
     "反馈数",
     "有合作意向数",
+    "有转化记录数",
     "已转化数",
 )
 # Report column → the headline figure it shows (`shuanglian.figures` defines each one).
@@ -41,6 +43,9 @@ COLUMN_FIGURES = {
     "推送企业数": "enterprises_reached",
     "反馈数": "feedback",
     "有合作意向数": "cooperation_intents",
+    # 有转化记录: CNIPA transfer/licence records or a self-assessed 已许可/已转让/已作价入股;
+    # 已转化: a contract signed on the platform (the dashboards' definition).
+    "有转化记录数": "transfer_records",
     "已转化数": "converted",
 }
 

@@ -264,24 +264,8 @@ def listing_barcode_png(session: SessionDep, listing_id: IdPath) -> Response:
     return _code_image(code128_png(listing.number), "image/png")
 
 
-@router.get("/screen", response_class=HTMLResponse)
-def big_screen(request: Request, session: SessionDep) -> HTMLResponse:
-    return render(
-        request,
-        "market/screen.html",
-        {
-            "figures": service.screen_figures(session),
-            "listings": service.featured_listings(session, limit=12),
-            "modes": MODES,
-            "unfence": unfence,
-        },
-    )
-
-
-@router.get("/screen/figures", response_class=HTMLResponse)
-def big_screen_figures(request: Request, session: SessionDep) -> HTMLResponse:
-    """The figures block alone: HTMX on the big screen swaps it in every 30 s."""
-    return render(request, "market/_figures.html", {"figures": service.screen_figures(session)})
+# The big screen (`/screen`) lives in shuanglian.dashboard.pages: it shows the dashboards'
+# figures and activity as well as the listings.
 
 
 # --------------------------------------------------------------------------- listing editor

@@ -48,6 +48,7 @@ def create_app(settings: Settings) -> FastAPI:
     from shuanglian.accounts import pages as accounts_pages
     from shuanglian.challenges import api as challenges_api
     from shuanglian.challenges import pages as challenges_pages
+    from shuanglian.dashboard import pages as dashboard_pages
     from shuanglian.deals import api as deals_api
     from shuanglian.deals import pages as deals_pages
     from shuanglian.enterprises import api as enterprises_api
@@ -152,6 +153,7 @@ def create_app(settings: Settings) -> FastAPI:
         deals_pages,
         challenges_pages,
         pilots_pages,
+        dashboard_pages,
         bell,
     ):
         app.include_router(page_module.router)

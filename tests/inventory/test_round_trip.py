@@ -174,7 +174,10 @@ def test_round_trip(db_session, world, enterprises, tmp_path, sample_csv):
             Feedback.intent.in_(COOPERATION_INTENTS)
         )
     )
-    assert row["已转化数"] == 1  # the one self-assessed 已许可 (sample records show 0 transfers)
+    assert (
+        row["有转化记录数"] == 1
+    )  # the one self-assessed 已许可 (sample records show 0 transfers)
+    assert row["已转化数"] == 0  # no contract signed on the platform yet
     assert rep["total"] == {k: row[k] for k in rep["columns"]}
 
     out = write_report_xlsx(rep, tmp_path / "report.xlsx")

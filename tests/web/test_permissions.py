@@ -125,6 +125,15 @@ MATRIX: dict[str, set[str]] = {
     "/pilots/bookings/{booking}": {"admin", "pilot_platform", "tech_manager"},
     "/api/v1/pilots/bookings/{booking}": {"admin", "pilot_platform", "tech_manager"},
     "/api/v1/pilots/{platform}/bookings": {"admin", "pilot_platform"},
+    # Dashboards (issue 15): the bureau's for admin, an institution's for its own staff only,
+    # the enterprise view for its users, the manager view for managers.
+    "/dashboard": {"admin", "staff_a", "staff_b"},
+    "/dashboard?institution_id={institution}": {"admin", "staff_a"},
+    "/dashboard/tables/funnel.csv?institution_id={institution}": {"admin", "staff_a"},
+    "/dashboard/report.xlsx?institution_id={institution}": {"admin", "staff_a"},
+    "/dashboard/enterprise": {"enterprise_x", "enterprise_y"},
+    "/dashboard/enterprise?enterprise_id={enterprise}": {"admin", "enterprise_x"},
+    "/dashboard/manager": {"tech_manager"},
 }
 
 # Writes: (method, path, JSON body) → roles allowed. Ordered: the password change comes last

@@ -1,0 +1,102 @@
+"""Dashboards in Chromium: the bureau dashboard with ECharts, a chart's table toggle, and the big
+screen at 1920×1080 and 3840×2160. Screenshots go to test-artifacts/ (looked at by a person).
+
+ECharts and the China map come from `make install` (npm); the test needs them there."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, expect, sync_playwright
+
+from shuanglian.accounts.passwords import use_cheap_hashing_for_tests
+from shuanglian.config import Settings
+from shuanglian.db import Base, make_engine, make_session_factory, session_scope
+from shuanglian.web.app import create_app
+from shuanglian.web.templating import STATIC_DIR
+from tests.dashboard.world import build
+from tests.web.factories import PASSWORD, make_user
+from tests.web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _free_port
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    use_cheap_hashing_for_tests()
+    settings = Settings(home=tmp_path_factory.mktemp("dash-home"), database_url=None)
+    engine = make_engine(settings)
+    Base.metadata.create_all(engine)
+    with session_scope(make_session_factory(engine)) as session:
+        build(session)
+        make_user(session, "admin", username="dash-admin")
+    engine.dispose()
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def test_dashboard_charts_and_table_toggle(browser: Browser, url: str) -> None:
+    assert (STATIC_DIR / "vendor" / "echarts.min.js").is_file(), "run `make install` first"
+    page = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN").new_page()
+    page.goto(f"{url}/login")
+    page.get_by_label("用户名").fill("dash-admin")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_load_state()
+    page.get_by_role("link", name="数据看板").click()
+    page.get_by_label("统计期").fill("2026Q4")
+    page.get_by_role("button", name="查看").click()
+    funnel = page.locator("#t-funnel")
+    expect(funnel.locator("canvas")).to_have_count(1)  # ECharts drew the funnel
+    table = funnel.locator(".dash-table")
+    expect(table).to_be_hidden()  # with a chart, the table waits behind its button
+    funnel.get_by_role("button", name="显示表格").click()
+    expect(table).to_be_visible()
+    expect(table.locator("tbody tr")).to_have_count(8)
+    expect(page.locator("#t-by_province canvas")).to_have_count(1)  # the China map
+    page.screenshot(path=str(ARTIFACTS / "dashboard-bureau.png"), full_page=True)
+    funnel.get_by_role("button", name="隐藏表格").click()
+    expect(table).to_be_hidden()
+
+
+@pytest.mark.parametrize("width, height", [(1920, 1080), (3840, 2160)])
+def test_big_screen_fills_the_screen(browser: Browser, url: str, width: int, height: int) -> None:
+    page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+    page.goto(f"{url}/screen")
+    expect(page.locator(".screen-card.active")).to_have_count(1)
+    expect(page.locator(".screen-map canvas")).to_have_count(1)
+    expect(page.locator('[data-figure="contracts"]')).to_have_text("2")
+    expect(page.locator('[data-figure="scans_today"]')).to_have_count(0)  # zero: hidden
+    # Nothing scrolls: the page is exactly the screen.
+    scroll = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
+    )
+    assert scroll == [width, height]
+    qr = page.locator(".screen-card.active .screen-qr").bounding_box()
+    assert qr is not None and qr["height"] >= 0.25 * height  # sized from the screen's height
+    summary = page.locator(".screen-card.active .summary").inner_text()
+    assert not summary.startswith("本")
+    page.screenshot(path=str(ARTIFACTS / f"screen-{width}x{height}.png"))

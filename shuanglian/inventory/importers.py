@@ -21,7 +21,7 @@ from shuanglian.accounts.permissions import require_admin, require_enterprise, r
 from shuanglian.audit import record_import
 from shuanglian.db import utcnow
 from shuanglian.errors import DomainError, ImportFailed
-from shuanglian.importing import ImportReport, RowError
+from shuanglian.importing import ImportReport
 from shuanglian.inventory.feedback import submit_feedback
 from shuanglian.inventory.models import (
     IMPLEMENTATION_STATUSES,
@@ -256,7 +256,7 @@ def import_assessments(
             data = SelfAssessmentIn.model_validate(payload)
         except ValidationError as exc:
             for col, msg in _validation_errors(exc, headers):
-                report.errors.append(_row_error(rownum, col, msg))
+                report.add_error(rownum, col, msg)
             report.rejected += 1
             continue
         existed = item.assessment is not None
@@ -287,10 +287,6 @@ def import_assessments(
         submitted=submit,
     )
     return report
-
-
-def _row_error(row: int, field: str, message: str) -> RowError:
-    return RowError(row=row, field=field, message=message)
 
 
 def write_feedback_template(
@@ -363,7 +359,7 @@ def import_feedback(
             )
         except ValidationError as exc:
             for col, msg in _validation_errors(exc, headers):
-                report.errors.append(_row_error(rownum, col, msg))
+                report.add_error(rownum, col, msg)
             report.rejected += 1
             continue
         existed = session.scalar(select(Feedback.id).where(Feedback.push_id == push_id))

@@ -22,6 +22,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import chain
 from pathlib import Path, PurePosixPath
 
 from starlette.datastructures import Headers, UploadFile
@@ -31,7 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shuanglian.config import Settings
 from shuanglian.errors import DomainError, ImportFailed
-from shuanglian.tabular import detect_encoding
+from shuanglian.tabular import TableLimits, detect_encoding, table_limits
 from shuanglian.web.errors import http_error
 from shuanglian.web.schemas import ErrorResponse
 
@@ -239,12 +240,17 @@ def _copy_limited(upload: UploadFile, target: Path, limit: int) -> int:
 
 
 def _remove_stale(root: Path) -> None:
-    """Delete upload folders a crashed request left behind (best effort)."""
+    """Delete upload folders a killed worker left behind, and workbook downloads whose client
+    went away before the file was sent (their clean-up task never ran) — best effort."""
     cutoff = time.time() - STALE_UPLOAD_S
-    for child in root.glob("up-*"):
+    for child in chain(root.glob("up-*"), root.glob("tpl-*")):
         try:
-            if child.is_dir() and child.stat().st_mtime < cutoff:
+            if child.stat().st_mtime >= cutoff:
+                continue
+            if child.is_dir():
                 shutil.rmtree(child, ignore_errors=True)
+            else:
+                child.unlink(missing_ok=True)
         except OSError:
             continue
 
@@ -276,9 +282,12 @@ def received_file(
         path = folder / safe_filename(upload.filename, fallback_suffix=suffix)
         _copy_limited(upload, path, limit)
         check_content(path, suffix)
-        yield path
+        # The importer reads the file inside this block: under the configured table limits.
+        with table_limits(TableLimits.from_settings(settings)):
+            yield path
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        upload.file.close()
 
 
 __all__ = [

@@ -15,7 +15,7 @@ from shuanglian.errors import DomainError, NotFound
 from shuanglian.pilots import service
 from shuanglian.pilots.models import LEVELS, SERVICES
 from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, PageDep, SessionDep
-from shuanglian.web.forms import form_text
+from shuanglian.web.forms import FormDep, form_text
 from shuanglian.web.templating import render
 from shuanglian.workflow import available_actions
 
@@ -104,10 +104,9 @@ def platform_page(
 
 
 @router.post("/pilots/{platform_id:int}/book", response_class=HTMLResponse, dependencies=[CsrfDep])
-async def book_submit(
-    request: Request, session: SessionDep, user: CurrentUser, platform_id: IdPath
+def book_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, platform_id: IdPath
 ) -> Response:
-    form = await request.form()
     p = service.get_platform(session, platform_id=platform_id)
     try:
         challenge = form_text(form, "challenge_id").strip()
@@ -228,11 +227,10 @@ def _mine(
 
 
 @router.post("/pilots/{platform_id:int}/edit", response_class=HTMLResponse, dependencies=[CsrfDep])
-async def edit_platform_submit(
-    request: Request, session: SessionDep, user: CurrentUser, platform_id: IdPath
+def edit_platform_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, platform_id: IdPath
 ) -> Response:
     service.require_platform_manager(session, user, platform_id)
-    form = await request.form()
     try:
         service.update_platform(
             session, actor=user, platform_id=platform_id, data=_platform_input(form)
@@ -268,10 +266,9 @@ def booking_page(
 
 
 @router.post("/pilots/bookings/{booking_id:int}/action", dependencies=[CsrfDep])
-async def booking_action_submit(
-    request: Request, session: SessionDep, user: CurrentUser, booking_id: IdPath
+def booking_action_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, booking_id: IdPath
 ) -> Response:
-    form = await request.form()
     start, end = form_text(form, "start_on"), form_text(form, "end_on")
     service.act_on_booking(
         session,
@@ -291,10 +288,9 @@ async def booking_action_submit(
 
 
 @router.post("/pilots/bookings/{booking_id:int}/rating", dependencies=[CsrfDep])
-async def booking_rating_submit(
-    request: Request, session: SessionDep, user: CurrentUser, booking_id: IdPath
+def booking_rating_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, booking_id: IdPath
 ) -> Response:
-    form = await request.form()
     service.rate_booking(
         session,
         actor=user,

@@ -29,7 +29,7 @@ from shuanglian.web.deps import (
     optional_decimal,
     optional_int,
 )
-from shuanglian.web.forms import form_errors, form_status, form_text
+from shuanglian.web.forms import FormDep, form_errors, form_status, form_text
 from shuanglian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -174,15 +174,16 @@ def _listing_response(
 @router.post(
     "/market/{listing_id:int}/contact", response_class=HTMLResponse, dependencies=[CsrfDep]
 )
-async def listing_contact(
+def listing_contact(
     request: Request,
+    posted: FormDep,
     session: SessionDep,
     settings: SettingsDep,
     user: CurrentUser,
     listing_id: IdPath,
 ) -> HTMLResponse:
     listing = service.get_listing(session, listing_id=listing_id, actor=user)
-    form = _text_fields(await request.form(), ("name", "organisation", "email", "phone", "message"))
+    form = _text_fields(posted, ("name", "organisation", "email", "phone", "message"))
     try:
         service.send_inquiry(
             session,
@@ -210,10 +211,9 @@ async def listing_contact(
 
 
 @router.post("/workspace/institution/inquiries/{inquiry_id:int}/handled", dependencies=[CsrfDep])
-async def inquiry_handled_submit(
-    request: Request, session: SessionDep, user: CurrentUser, inquiry_id: int
+def inquiry_handled_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, inquiry_id: int
 ) -> Response:
-    form = await request.form()
     service.set_inquiry_handled(
         session, actor=user, inquiry_id=inquiry_id, handled=form_text(form, "handled") == "1"
     )
@@ -398,9 +398,10 @@ def new_listing_page(
 
 
 @router.post("/market/new", response_class=HTMLResponse, dependencies=[CsrfDep])
-async def new_listing_submit(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+def new_listing_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser
+) -> Response:
     user = perm.require_role(user, perm.INSTITUTION_STAFF)
-    form = await request.form()
     try:
         listing = service.create_listing(
             session,
@@ -432,13 +433,12 @@ def edit_listing_page(
 
 
 @router.post("/market/{listing_id:int}/edit", response_class=HTMLResponse, dependencies=[CsrfDep])
-async def edit_listing_submit(
-    request: Request, session: SessionDep, user: CurrentUser, listing_id: IdPath
+def edit_listing_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, listing_id: IdPath
 ) -> Response:
     user = perm.require_role(user, perm.INSTITUTION_STAFF)
     listing = service.get_listing(session, listing_id=listing_id, actor=user)
     perm.require_institution(user, listing.institution_id)
-    form = await request.form()
     # The editor marks that it showed the patent list: then an empty ticking is a mistake to
     # report, while a post without the list (a script sending only text) keeps the package.
     patent_ids = patent_ids_from_form(form) if form.get("patents_shown") == "1" else None

@@ -19,6 +19,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
+from shuanglian.accounts.gate import HashGate
+from shuanglian.accounts.passwords import limit_concurrent_hashing
 from shuanglian.accounts.ratelimit import RateLimiter
 from shuanglian.config import Settings
 from shuanglian.db import make_engine, make_session_factory, refresh_statistics
@@ -34,6 +36,7 @@ log = logging.getLogger("shuanglian.web")
 SESSION_COOKIE = "sl_session"
 SESSION_MAX_AGE_S = 14 * 24 * 3600
 MAX_BODY_BYTES = 2 * 1024 * 1024
+LOGIN_WINDOW_S = 300.0
 
 
 def _has_schema(engine: Engine) -> bool:
@@ -92,6 +95,12 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine, settings)
     app.state.login_limiter = RateLimiter()
+    # Failed logins per client address across user names (a flood of random names).
+    app.state.login_ip_limiter = RateLimiter(
+        max_events=settings.login_ip_max_failures, window_s=LOGIN_WINDOW_S
+    )
+    app.state.hash_gate = HashGate(settings.password_hash_concurrency)
+    limit_concurrent_hashing(settings.password_hash_concurrency)
     inquiry_limits.install(app)
 
     install_error_handlers(app)

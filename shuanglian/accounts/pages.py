@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from shuanglian.accounts import audit_view, service
 from shuanglian.accounts import permissions as perm
 from shuanglian.accounts.models import ROLES, User
-from shuanglian.audit import record_audit
+from shuanglian.db import begin_writing
 from shuanglian.enterprises.service import recent_enterprises
 from shuanglian.errors import DomainError
 from shuanglian.patents.service import list_institutions
@@ -75,10 +75,13 @@ async def login_submit(request: Request, session: SessionDep, form: FormDep) -> 
         return response
 
     def check() -> User | None:
+        # Read and check first (this request's session starts as a read, see
+        # `web.deps.READ_FIRST_PATHS`), then take the write lock only for the audit entry.
         user = service.authenticate(session, username=username, password=password)
         if user is not None:
-            record_audit(session, actor=user, action="user.login", subject=user)
-            session.flush()
+            new_hash = service.upgraded_hash(user, password)
+            begin_writing(session)
+            service.record_login(session, user=user, new_hash=new_hash)
         return user
 
     user = await request.app.state.hash_gate.run(check)

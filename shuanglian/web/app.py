@@ -10,6 +10,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI
 from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import OperationalError
@@ -23,7 +24,7 @@ from shuanglian.accounts.gate import HashGate
 from shuanglian.accounts.passwords import limit_concurrent_hashing
 from shuanglian.accounts.ratelimit import RateLimiter
 from shuanglian.config import Settings
-from shuanglian.db import make_engine, make_session_factory, refresh_statistics
+from shuanglian.db import make_engine, make_session_factory, refresh_statistics, writer
 from shuanglian.supermarket import inquiry_limits
 from shuanglian.web.errors import http_error, install_error_handlers
 from shuanglian.web.i18n import LANG_COOKIE, LANGS
@@ -72,6 +73,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Handlers and their database calls run in anyio's thread pool (40 threads unless
+        # told): sized from the settings, with the connection pool sized to match.
+        to_thread.current_default_thread_limiter().total_tokens = settings.web_threads
         if engine.dialect.name == "sqlite" and _has_schema(engine):
             # SQLite has no autovacuum to keep statistics; sampled, this takes milliseconds.
             # Best effort: a server must start even while an import holds the write lock.
@@ -93,6 +97,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.write_engine = writer(engine)
     app.state.session_factory = make_session_factory(engine, settings)
     app.state.login_limiter = RateLimiter()
     # Failed logins per client address across user names (a flood of random names).

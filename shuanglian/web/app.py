@@ -30,7 +30,7 @@ from shuanglian.web.errors import http_error, install_error_handlers
 from shuanglian.web.i18n import LANG_COOKIE, LANGS
 from shuanglian.web.templating import STATIC_DIR
 from shuanglian.web.transactions import AfterResponseMiddleware
-from shuanglian.web.uploads import BodyLimitMiddleware
+from shuanglian.web.uploads import BodyLimitMiddleware, UploadLoginMiddleware
 
 log = logging.getLogger("shuanglian.web")
 
@@ -113,6 +113,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(AfterResponseMiddleware)
     # Forms and JSON here are small; only the workspace upload endpoints take files.
     app.add_middleware(BodyLimitMiddleware, settings=settings, default_limit=MAX_BODY_BYTES)
+    # Outside the body limit, inside the session cookie: anonymous uploads end at the headers.
+    app.add_middleware(UploadLoginMiddleware)
 
     @app.middleware("http")
     async def remember_language(request: Request, call_next):  # type: ignore[no-untyped-def]

@@ -30,10 +30,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shuanglian.accounts.permissions import MSG_LOGIN
 from shuanglian.config import Settings
-from shuanglian.errors import DomainError, ImportFailed
+from shuanglian.errors import DomainError, ImportFailed, PermissionDenied
 from shuanglian.tabular import TableLimits, detect_encoding, table_limits
-from shuanglian.web.errors import http_error
+from shuanglian.web.errors import domain_error, http_error
 from shuanglian.web.schemas import ErrorResponse
 
 UPLOAD_SUFFIX = "/upload"
@@ -150,6 +151,43 @@ class BodyLimitMiddleware:
             return message
 
         await self.app(scope, counted_receive, send)
+
+
+class UploadLoginMiddleware:
+    """Refuse an anonymous upload before its body is read (pure ASGI).
+
+    Every upload endpoint needs a signed-in user, but FastAPI parses a multipart body — up to
+    `max_upload_mb` of it, spooled to disk — before any dependency runs, so a visitor could
+    make the server receive and store 50 MB just to be told to log in. A POST to an upload
+    path with neither a session cookie naming a user nor a bearer token is answered 403 from
+    the headers alone (the session cookie is already decoded by the session middleware
+    outside this one); the route's own checks (CSRF, role, token validity) still follow for
+    everyone else.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] == "POST"
+            and is_upload_path(scope["path"])
+            and not _may_be_signed_in(scope)
+        ):
+            # The same refusal an anonymous visitor gets from the route itself (403).
+            response = await domain_error(Request(scope), PermissionDenied(MSG_LOGIN))
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _may_be_signed_in(scope: Scope) -> bool:
+    authorization = Headers(scope=scope).get("authorization", "")
+    if authorization[:7].lower() == "bearer " and authorization[7:].strip():
+        return True
+    session = scope.get("session") or {}
+    return isinstance(session.get("uid"), int)
 
 
 # --------------------------------------------------------------------------- the file itself
@@ -296,6 +334,7 @@ __all__ = [
     "WORKBOOK_SUFFIXES",
     "BodyLimitMiddleware",
     "BodyTooLarge",
+    "UploadLoginMiddleware",
     "UploadMissing",
     "UploadRefused",
     "UploadTooLarge",

@@ -116,3 +116,27 @@ def test_no_route_handler_blocks_the_event_loop(flood_app: FastAPI) -> None:
         if isinstance(route, APIRoute) and inspect.iscoroutinefunction(route.endpoint)
     }
     assert async_routes <= allowed, async_routes - allowed
+
+
+def test_an_anonymous_upload_is_refused_before_its_body_is_sent(tmp_path: Path) -> None:
+    """A 50 MB upload without a login is answered from its headers: the client has sent
+    64 KiB when the refusal arrives (before, the server read all 50 MB first)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    size = 50 * 1024 * 1024
+    with live_server(tmp_path) as base:
+        address = urlsplit(base)
+        with socket.create_connection((address.hostname, address.port), timeout=30) as sock:
+            head = (
+                "POST /api/v1/patents/upload HTTP/1.1\r\n"
+                f"Host: {address.netloc}\r\n"
+                "Content-Type: multipart/form-data; boundary=x\r\n"
+                f"Content-Length: {size}\r\n\r\n"
+            )
+            sock.sendall(head.encode() + b"\0" * 65536)
+            answer = b""
+            while b"forbidden" not in answer and (chunk := sock.recv(65536)):
+                answer += chunk
+    assert answer.startswith(b"HTTP/1.1 403"), answer[:300]
+    assert b'"code":"forbidden"' in answer

@@ -15,7 +15,7 @@ from shuanglian.accounts import permissions as perm
 from shuanglian.errors import DomainError, NotFound, TooManyRequests
 from shuanglian.patents import service as patent_service
 from shuanglian.supermarket import inquiry_limits, service
-from shuanglian.supermarket.cards import MAX_IDS, card_sheet_pdf
+from shuanglian.supermarket.cards import MAX_IDS, SheetCache, card_sheet_pdf, sheet_key
 from shuanglian.supermarket.codes import code128_png, code128_svg, listing_url, qr_png, qr_svg
 from shuanglian.supermarket.service import MODES, SORTS, ListingInput, parse_price, unfence
 from shuanglian.web.deps import (
@@ -42,13 +42,13 @@ def base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def parse_ids(raw: str) -> list[int]:
+def parse_ids(raw: str, *, limit: int = MAX_IDS) -> list[int]:
     """ "3,1,2" → [3, 1, 2]; anything else is a field error on `ids`."""
     parts = [p.strip() for p in raw.replace(" ", ",").split(",") if p.strip()]
     if not parts:
         raise DomainError("请给出成果编号，如 ids=1,2,3 (give ids=1,2,3)", field="ids")
-    if len(parts) > MAX_IDS:
-        raise DomainError(f"一次最多打印 {MAX_IDS} 张 (at most {MAX_IDS})", field="ids")
+    if len(parts) > limit:
+        raise DomainError(f"一次最多打印 {limit} 张 (at most {limit})", field="ids")
     try:
         ids = [int(p.upper().removeprefix("SL")) for p in parts]
     except ValueError as exc:
@@ -116,10 +116,33 @@ def market_page(
 
 @router.get("/market/cards.pdf")
 def cards_pdf(
-    request: Request, session: SessionDep, ids: Annotated[str, Query(max_length=4000)]
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    ids: Annotated[str, Query(max_length=4000)],
 ) -> Response:
-    listings = service.listings_by_ids(session, ids=parse_ids(ids))
-    pdf = card_sheet_pdf(listings, base_url=base_url(request))
+    """A printable sheet: at most `cards_pdf_max_ids` cards; a sheet already rendered (same
+    listings, unchanged) comes from the cache, and each client may have only
+    `cards_pdf_per_minute` new ones rendered a minute (a sheet costs ~5 ms of CPU per card)."""
+    listings = service.listings_by_ids(
+        session, ids=parse_ids(ids, limit=min(MAX_IDS, settings.cards_pdf_max_ids))
+    )
+    base = base_url(request)
+    key = sheet_key(listings, base_url=base)
+    cache: SheetCache = request.app.state.card_sheets
+    pdf = cache.get(key)
+    if pdf is None:
+        limiter = request.app.state.card_sheet_limiter
+        client = request.client.host if request.client else "unknown"
+        wait = limiter.retry_after(client, "cards")
+        if wait:
+            raise TooManyRequests(
+                f"打印卡片过于频繁，请 {wait} 秒后再试 (too many card sheets; retry in {wait} s)",
+                retry_after=wait,
+            )
+        limiter.record(client, "cards")
+        pdf = card_sheet_pdf(listings, base_url=base)
+        cache.put(key, pdf)
     return Response(
         pdf,
         media_type="application/pdf",

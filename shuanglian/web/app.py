@@ -26,6 +26,7 @@ from shuanglian.accounts.ratelimit import RateLimiter
 from shuanglian.config import Settings
 from shuanglian.db import make_engine, make_session_factory, refresh_statistics, writer
 from shuanglian.supermarket import inquiry_limits
+from shuanglian.supermarket.cards import SheetCache
 from shuanglian.web.errors import http_error, install_error_handlers
 from shuanglian.web.i18n import LANG_COOKIE, LANGS
 from shuanglian.web.templating import STATIC_DIR
@@ -105,6 +106,11 @@ def create_app(settings: Settings) -> FastAPI:
         max_events=settings.login_ip_max_failures, window_s=LOGIN_WINDOW_S
     )
     app.state.hash_gate = HashGate(settings.password_hash_concurrency)
+    # Printable card sheets: rendered ones are kept, new ones are rate-limited per client.
+    app.state.card_sheets = SheetCache()
+    app.state.card_sheet_limiter = RateLimiter(
+        max_events=settings.cards_pdf_per_minute, window_s=60.0
+    )
     limit_concurrent_hashing(settings.password_hash_concurrency)
     inquiry_limits.install(app)
 

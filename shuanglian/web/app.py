@@ -24,7 +24,7 @@ from shuanglian.accounts.gate import HashGate
 from shuanglian.accounts.passwords import limit_concurrent_hashing
 from shuanglian.accounts.ratelimit import RateLimiter
 from shuanglian.config import Settings
-from shuanglian.db import make_engine, make_session_factory, refresh_statistics, writer
+from shuanglian.db import make_engine, make_session_factory, refresh_statistics
 from shuanglian.supermarket import inquiry_limits
 from shuanglian.supermarket.cards import SheetCache
 from shuanglian.web.errors import http_error, install_error_handlers
@@ -98,7 +98,6 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.write_engine = writer(engine)
     app.state.session_factory = make_session_factory(engine, settings)
     app.state.login_limiter = RateLimiter()
     # Failed logins per client address across user names (a flood of random names).

@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
+from sqlalchemy import Engine
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from shuanglian.accounts import service as accounts
 from shuanglian.accounts.models import User
 from shuanglian.config import Settings
+from shuanglian.db import writer
 from shuanglian.errors import DomainError
 from shuanglian.web.i18n import pick_lang
 from shuanglian.web.security import verify_csrf
@@ -39,10 +41,13 @@ def get_session(request: Request) -> Iterator[Session]:
     writes in its own transaction (counters and token stamps run after it, in their own).
     """
     factory = request.app.state.session_factory
-    if request.method in READ_METHODS or request.url.path in READ_FIRST_PATHS:
+    bind = factory.kw.get("bind")
+    reads = request.method in READ_METHODS or request.url.path in READ_FIRST_PATHS
+    if reads or not isinstance(bind, Engine):
+        # (A factory bound to one connection — a test's — keeps it: its transaction is open.)
         session: Session = factory()
     else:
-        session = factory(bind=request.app.state.write_engine)
+        session = factory(bind=writer(bind))
     try:
         yield from request_transaction(request, session)
     finally:

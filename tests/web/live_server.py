@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 
+import shuanglian.models  # noqa: F401  (registers every table on Base.metadata)
 from benchmarks.web_load import start_server, stop_server
 from shuanglian.config import Settings
 from shuanglian.db import Base, make_engine

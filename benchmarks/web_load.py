@@ -134,11 +134,19 @@ def free_port() -> int:
 
 
 def start_server(
-    home: Path, url: str | None, *, workers: int, log: Path
+    home: Path,
+    url: str | None,
+    *,
+    workers: int,
+    log: Path,
+    extra_env: dict[str, str] | None = None,
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """Start uvicorn on a free loopback port and wait until /healthz answers."""
+    """Start uvicorn on a free loopback port and wait until /healthz answers.
+
+    `extra_env` adds settings (`SHUANGLIAN_...`) for this server only.
+    """
     port = free_port()
-    env = dict(os.environ, SHUANGLIAN_HOME=str(home), PYTHONPATH=str(ROOT))
+    env = dict(os.environ, SHUANGLIAN_HOME=str(home), PYTHONPATH=str(ROOT), **(extra_env or {}))
     env.pop("SHUANGLIAN_DATABASE_URL", None)
     if url:
         env["SHUANGLIAN_DATABASE_URL"] = url

@@ -53,6 +53,82 @@ class Settings(BaseSettings):
         description="Largest file (MiB) the web workspaces accept for an import; every other "
         "request body stays under 2 MiB.",
     )
+    xlsx_max_part_mb: int = Field(
+        default=256,
+        ge=1,
+        description="Largest uncompressed size (MiB) of any part of an uploaded .xlsx (a sheet's "
+        "XML, the shared strings); a workbook that expands beyond it is refused (413).",
+    )
+    table_max_columns: int = Field(
+        default=1000,
+        ge=1,
+        description="Most cells in one row of an uploaded table (.xlsx or CSV); wider is refused.",
+    )
+    table_max_rows: int = Field(
+        default=1_048_576,
+        ge=1,
+        description="Most rows in one sheet (lines in a CSV) of an uploaded table.",
+    )
+    table_max_cells: int = Field(
+        default=20_000_000,
+        ge=1,
+        description="Most cells in one worksheet, counting each row up to its last cell (what "
+        "the reader materialises); bounds the time a workbook may take.",
+    )
+    password_hash_concurrency: int = Field(
+        default=2,
+        ge=1,
+        description="Password checks (argon2, 64 MiB and ~0.1–0.8 s of CPU each) run at most this "
+        "many at once; further logins wait without holding a thread, and past "
+        "16 × this many waiting they are answered 503.",
+    )
+    login_ip_max_failures: int = Field(
+        default=30,
+        ge=1,
+        description="Failed logins one client address may make in 5 minutes, whatever the "
+        "user names (a per-name limit of 5 applies as well); then 429.",
+    )
+    web_threads: int = Field(
+        default=64,
+        ge=1,
+        description="Worker threads that run the web's request handlers and database calls "
+        "(anyio's default is 40).",
+    )
+    db_pool_size: int = Field(
+        default=20,
+        ge=1,
+        description="Database connections kept open by the web (SQLAlchemy pool size).",
+    )
+    db_max_overflow: int = Field(
+        default=60,
+        ge=0,
+        description="Extra connections opened under load beyond `db_pool_size` (closed after); "
+        "pool size + overflow should be ≥ `web_threads`, and within PostgreSQL's "
+        "max_connections.",
+    )
+    db_pool_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds a request waits for a free database connection before failing.",
+    )
+    sqlite_busy_timeout_ms: int = Field(
+        default=15000,
+        ge=0,
+        description="How long a SQLite write waits for another writer (an import batch) to "
+        "finish before failing with 'database is locked'.",
+    )
+    cards_pdf_max_ids: int = Field(
+        default=60,
+        ge=1,
+        le=500,
+        description="Most listings on one printable card sheet (`/market/cards.pdf?ids=`).",
+    )
+    cards_pdf_per_minute: int = Field(
+        default=10,
+        ge=1,
+        description="Card sheets one client address may have rendered per minute (cached "
+        "sheets are free); then 429.",
+    )
     challenge_approval: bool = Field(
         default=False,
         description="Challenges (揭榜挂帅) need an administrator to publish them; false = the "

@@ -55,26 +55,73 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     cur.close()
 
 
+# Execution option that marks a unit of work as one that will write (see `writer`).
+WRITES = "shuanglian_writes"
+
+
 def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
-    conn.exec_driver_sql("BEGIN")
+    # A write transaction takes SQLite's write lock when it begins (BEGIN IMMEDIATE) and so
+    # waits for it up to the busy timeout. A deferred BEGIN that reads first and writes later
+    # cannot wait: if another writer committed meanwhile, its upgrade fails at once with
+    # "database is locked" — the 500s every login and form saw while an import ran.
+    # Reads keep the deferred BEGIN: in WAL mode they never wait for a writer.
+    if conn.get_execution_options().get(WRITES):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
+
+
+def writer(engine: Engine) -> Engine:
+    """The same engine (pool, listeners) for units of work that write: on SQLite their
+    transactions begin with BEGIN IMMEDIATE; elsewhere nothing changes."""
+    return engine.execution_options(**{WRITES: True})
+
+
+def begin_writing(session: Session) -> None:
+    """End the session's read transaction and begin one that writes (SQLite: BEGIN
+    IMMEDIATE, waiting for the write lock up to the busy timeout).
+
+    For a request that reads and checks something slow first (a login's password check) and
+    only then writes: holding SQLite's single write lock through the check would queue every
+    other writer behind it, and a read transaction cannot safely upgrade to a write.
+    """
+    if session.in_transaction():
+        session.commit()
+    session.connection(execution_options={WRITES: True})
 
 
 def make_engine(settings: Settings) -> Engine:
-    """Build the engine for the configured database (creating the SQLite folder if needed)."""
+    """Build the engine for the configured database (creating the SQLite folder if needed).
+
+    Pool sizes come from the settings: SQLAlchemy's default of 5 + 10 connections with a 30 s
+    wait was what stalled 100 concurrent visitors, long before the CPU was busy.
+    """
     url = settings.resolved_database_url
+    pool = {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_timeout": settings.db_pool_timeout_s,
+    }
     if url.startswith("sqlite"):
         settings.home.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        connect_args: dict[str, object] = {
+            "check_same_thread": False,
+            "timeout": settings.sqlite_busy_timeout_ms / 1000,
+        }
+        if ":memory:" in url or url in ("sqlite://", "sqlite:///"):
+            engine = create_engine(url, connect_args=connect_args)
+        else:
+            engine = create_engine(url, connect_args=connect_args, **pool)  # type: ignore[arg-type]
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     # JIT compilation pays off for long analytic scans, never for this app's short queries:
     # a capped catalogue count was measured spending 26 of its 100 ms compiling.
-    connect_args = {"options": "-c jit=off"} if url.startswith("postgresql") else {}
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    pg_args = {"options": "-c jit=off"} if url.startswith("postgresql") else {}
+    return create_engine(url, pool_pre_ping=True, connect_args=pg_args, **pool)  # type: ignore[arg-type]
 
 
-SQLITE_BUSY_TIMEOUT_MS = 5000  # pysqlite's default wait for a lock
+SQLITE_BUSY_TIMEOUT_MS = 5000  # the wait `refresh_statistics` uses unless told otherwise
 
 
 def refresh_statistics(engine: Engine, *, wait_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
@@ -90,7 +137,9 @@ def refresh_statistics(engine: Engine, *, wait_ms: int = SQLITE_BUSY_TIMEOUT_MS)
     """
     with engine.connect() as conn:
         sqlite = engine.dialect.name == "sqlite"
+        configured = 0
         if sqlite:
+            configured = int(conn.exec_driver_sql("PRAGMA busy_timeout").scalar() or 0)
             conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(wait_ms)}")
             conn.exec_driver_sql("PRAGMA analysis_limit = 1000")
         try:
@@ -99,7 +148,7 @@ def refresh_statistics(engine: Engine, *, wait_ms: int = SQLITE_BUSY_TIMEOUT_MS)
         finally:
             if sqlite:
                 conn.rollback()
-                conn.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+                conn.exec_driver_sql(f"PRAGMA busy_timeout = {configured}")
 
 
 def make_session_factory(engine: Engine, settings: Settings | None = None) -> sessionmaker[Session]:

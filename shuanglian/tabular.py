@@ -12,6 +12,13 @@ encodings, row numbers and hostile cells live in one place:
 * Formulas in .xlsx are returned as their literal text (`=HYPERLINK(...)`) and never evaluated;
   the workbook is opened with `data_only=False` for exactly that reason.
 * Nothing is held in memory beyond one row (openpyxl `read_only=True`, `csv` over the file).
+* A file may not expand beyond `TableLimits` (settings `xlsx_max_part_mb`, `table_max_columns`,
+  `table_max_rows`, `table_max_cells`): a 600 KB workbook can declare one row of 20 million
+  cells, which openpyxl would build in memory before the first row came back. Every part's
+  uncompressed size is read from the zip directory (Python's zipfile never inflates a part
+  beyond it) and each worksheet is counted with a streaming expat pass — no tree, no cells —
+  before openpyxl opens anything; a CSV line is counted before it is split. Over a limit the
+  file is refused as a whole (`TableTooLarge`, 413) naming the limit and the setting.
 """
 
 from __future__ import annotations
@@ -21,11 +28,15 @@ import csv
 import sys
 import zipfile
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import lru_cache
 from itertools import chain, islice
 from pathlib import Path
 from typing import Any
+from xml.parsers import expat
 
 from shuanglian.errors import ImportFailed
 from shuanglian.text.normalize import clean_cell, fold_width, strip_control, to_simplified
@@ -41,6 +52,60 @@ _DELIMITERS = (",", "\t", ";", "|")
 # Chinese legacy encodings all decode as GB18030, their superset; decoding with the superset
 # accepts the rare characters a GBK-labelled file contains anyway.
 _CHINESE_LEGACY = {"gb2312", "gbk", "gb18030", "hz", "cp936", "euc_cn"}
+
+
+@dataclass(frozen=True)
+class TableLimits:
+    """How far an uploaded table may expand; defaults match the settings' defaults."""
+
+    max_part_bytes: int = 256 * 1024 * 1024
+    max_columns: int = 1000
+    max_rows: int = 1_048_576
+    max_cells: int = 20_000_000
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> TableLimits:
+        """The limits a `Settings` object configures."""
+        return cls(
+            max_part_bytes=settings.xlsx_max_part_mb * 1024 * 1024,
+            max_columns=settings.table_max_columns,
+            max_rows=settings.table_max_rows,
+            max_cells=settings.table_max_cells,
+        )
+
+
+_DEFAULT_LIMITS = TableLimits()
+_LIMITS: ContextVar[TableLimits | None] = ContextVar("table_limits", default=None)
+
+
+@contextmanager
+def table_limits(limits: TableLimits) -> Iterator[TableLimits]:
+    """Read every table inside the block under `limits` (the web sets them per upload)."""
+    token = _LIMITS.set(limits)
+    try:
+        yield limits
+    finally:
+        _LIMITS.reset(token)
+
+
+def current_limits() -> TableLimits:
+    """The limits tables are read under here and now."""
+    return _LIMITS.get() or _DEFAULT_LIMITS
+
+
+class TableTooLarge(ImportFailed):
+    """The file expands beyond a configured limit; refused whole before it can fill memory."""
+
+    code = "too_large"
+    status = 413
+
+
+def _too_large(name: str, what_zh: str, what_en: str, limit: int, setting: str) -> TableTooLarge:
+    return TableTooLarge(
+        f"{name} 超出上限：{what_zh}超过 {limit:,}（{what_en} over {limit:,}; "
+        f"setting SHUANGLIAN_{setting.upper()}）",
+        field="file",
+    )
 
 
 HeaderTest = Callable[[list[str]], bool]
@@ -240,13 +305,33 @@ def _read_text(
                 delimiter = _sniff_delimiter(sample.lstrip("\ufeff").split("\n", 1)[0])
         # Control characters are removed per physical line, before parsing: one regex call
         # per line instead of one per cell (tab, CR and LF are not in the removed set).
-        reader = csv.reader((strip_control(line) for line in fh), delimiter=delimiter)
+        lines = _bounded_lines(fh, delimiter, path.name, current_limits())
+        reader = csv.reader((strip_control(line) for line in lines), delimiter=delimiter)
         records = _numbered_records(reader, path.name)
         header, records = _take_header(records, is_header, path.name, clean=str.strip)
     except BaseException:
         fh.close()
         raise
     return header, _rows_from_records(records, header, close=fh.close, clean=str.strip)
+
+
+def _bounded_lines(
+    lines: Iterable[str], delimiter: str, name: str, limits: TableLimits
+) -> Iterator[str]:
+    """The file's physical lines, refused once one has too many cells or there are too many.
+
+    Counted before the csv module splits a line into a list, so a line of ten million
+    delimiters never becomes ten million strings. (A delimiter inside quotes counts too: a
+    line that long with that many quoted delimiters is no table anyway.)
+    """
+    for number, line in enumerate(lines, start=1):
+        if number > limits.max_rows:
+            raise _too_large(name, "行数", "lines", limits.max_rows, "table_max_rows")
+        if line.count(delimiter) >= limits.max_columns:
+            raise _too_large(
+                name, "一行的列数", "columns in a row", limits.max_columns, "table_max_columns"
+            )
+        yield line
 
 
 def _numbered_records(reader: Any, name: str) -> Iterator[tuple[int, list[str]]]:
@@ -281,6 +366,7 @@ def _read_xlsx(
 ) -> tuple[list[str], Rows]:
     from openpyxl import load_workbook
 
+    _check_workbook(path, current_limits())
     try:
         wb = load_workbook(path, read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
@@ -310,6 +396,125 @@ def _read_xlsx(
         wb.close()
         raise
     return header, _rows_from_records(records, header, close=wb.close, clean=clean_cell)
+
+
+_WORKSHEET_PREFIX = "xl/worksheets/"
+_SCAN_CHUNK_BYTES = 256 * 1024
+_MAX_PARTS = 10_000
+
+
+def _check_workbook(path: Path, limits: TableLimits) -> None:
+    """Refuse a workbook whose parts or sheets expand beyond `limits` (see module docstring)."""
+    name = path.name
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ImportFailed(f"{name} 不是有效的 Excel 工作簿（not a valid .xlsx workbook）") from exc
+    with archive:
+        parts = archive.infolist()
+        if len(parts) > _MAX_PARTS:
+            raise _too_large(name, "部件数", "zip parts", _MAX_PARTS, "xlsx_max_part_mb")
+        for part in parts:
+            if part.file_size > limits.max_part_bytes:
+                raise _too_large(
+                    name,
+                    f"“{part.filename}”解压后的字节数",
+                    f"{part.filename} uncompressed bytes",
+                    limits.max_part_bytes,
+                    "xlsx_max_part_mb",
+                )
+        for part in parts:
+            if part.filename.startswith(_WORKSHEET_PREFIX) and part.filename.endswith(".xml"):
+                _scan_sheet(archive, part, name, limits)
+
+
+class _SheetCounter:
+    """Counts rows, cells per row and (padded) cells of one worksheet as expat streams it."""
+
+    def __init__(self, name: str, limits: TableLimits) -> None:
+        self.name = name
+        self.limits = limits
+        self.rows = 0
+        self.row_cells = 0
+        self.row_width = 0
+        self.cells = 0
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        local = tag.rpartition(":")[2]
+        if local == "c":
+            self.row_cells += 1
+            column = _column_number(attrs.get("r", ""))
+            width = max(self.row_cells, column)
+            if width > self.limits.max_columns:
+                raise _too_large(
+                    self.name,
+                    "一行的列数",
+                    "columns in a row",
+                    self.limits.max_columns,
+                    "table_max_columns",
+                )
+            self.row_width = max(self.row_width, width)
+        elif local == "row":
+            self._end_row()
+            self.rows += 1
+            if self.rows > self.limits.max_rows:
+                raise _too_large(
+                    self.name,
+                    "工作表行数",
+                    "rows in a sheet",
+                    self.limits.max_rows,
+                    "table_max_rows",
+                )
+
+    def _end_row(self) -> None:
+        # openpyxl pads every row to its last column, so the padded width is what it costs.
+        self.cells += self.row_width
+        self.row_cells = self.row_width = 0
+        if self.cells > self.limits.max_cells:
+            raise _too_large(
+                self.name,
+                "工作表单元格数",
+                "cells in a sheet",
+                self.limits.max_cells,
+                "table_max_cells",
+            )
+
+    def finish(self) -> None:
+        self._end_row()
+
+
+def _column_number(ref: str) -> int:
+    """1-based column of a cell reference such as `AB12` (0 when there is none)."""
+    number = 0
+    for char in ref:
+        if "A" <= char <= "Z":
+            number = number * 26 + ord(char) - 64
+            if number > 1_000_000:
+                break
+        else:
+            break
+    return number
+
+
+def _scan_sheet(
+    archive: zipfile.ZipFile, part: zipfile.ZipInfo, name: str, limits: TableLimits
+) -> None:
+    counter = _SheetCounter(name, limits)
+    parser = expat.ParserCreate()
+    parser.StartElementHandler = counter.start
+    try:
+        with archive.open(part) as stream:
+            while chunk := stream.read(_SCAN_CHUNK_BYTES):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+    except expat.ExpatError as exc:
+        raise ImportFailed(
+            f"{name} 的工作表 XML 有误（not a valid .xlsx workbook: {part.filename}: {exc}）",
+            field="file",
+        ) from exc
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
+        raise ImportFailed(f"{name} 不是有效的 Excel 工作簿（not a valid .xlsx workbook）") from exc
+    counter.finish()
 
 
 def _xlsx_records(ws) -> Iterator[tuple[int, list[str]]]:  # type: ignore[no-untyped-def]
@@ -510,6 +715,10 @@ def table_preview(path: Path, *, limit: int = 5) -> tuple[list[str], list[Row]]:
 
 __all__ = [
     "Row",
+    "TableLimits",
+    "TableTooLarge",
+    "current_limits",
+    "table_limits",
     "detect_encoding",
     "find_columns",
     "read_jsonl",

@@ -11,11 +11,11 @@ from shuanglian.accounts import audit_view, service
 from shuanglian.accounts import permissions as perm
 from shuanglian.accounts.models import ROLES, User
 from shuanglian.accounts.orgs_pages import router as orgs_router
-from shuanglian.audit import record_audit
+from shuanglian.db import begin_writing
 from shuanglian.errors import DomainError
 from shuanglian.patents.service import list_institutions
 from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, LangDep, PageDep, SessionDep
-from shuanglian.web.forms import form_errors, form_status, form_text
+from shuanglian.web.forms import FormDep, form_errors, form_status, form_text
 from shuanglian.web.security import log_in, log_out
 from shuanglian.web.templating import render
 
@@ -51,15 +51,22 @@ def login_page(
 
 
 @router.post("/login", response_class=HTMLResponse, dependencies=[CsrfDep])
-async def login_submit(request: Request, session: SessionDep) -> Response:
-    form = await request.form()
+async def login_submit(request: Request, session: SessionDep, form: FormDep) -> Response:
+    """Check the password off the event loop, behind the hash gate and two rate limits.
+
+    The handler stays `async` so that a login waiting for a free password check is a suspended
+    coroutine, not a blocked thread; the database calls and the argon2 check run together in
+    the gate's worker thread (`accounts.gate`). Failures count per client and name (5 in 5
+    minutes) and per client across all names (`Settings.login_ip_max_failures`).
+    """
     username = _form_str(form, "username").strip()
     password = _form_str(form, "password")
     target = _safe_next(_form_str(form, "next"))
     limiter = request.app.state.login_limiter
+    per_client = request.app.state.login_ip_limiter
     client = request.client.host if request.client else "unknown"
     ctx: dict[str, Any] = {"next": target, "username": username}
-    wait = limiter.retry_after(client, username)
+    wait = max(limiter.retry_after(client, username), per_client.retry_after(client, ""))
     if wait:
         ctx["errors"] = {
             "username": f"尝试次数过多，请 {wait} 秒后再试 (too many attempts; retry in {wait} s)"
@@ -67,13 +74,24 @@ async def login_submit(request: Request, session: SessionDep) -> Response:
         response = render(request, "accounts/login.html", ctx, status_code=429)
         response.headers["Retry-After"] = str(wait)
         return response
-    user = service.authenticate(session, username=username, password=password)
+
+    def check() -> User | None:
+        # Read and check first (this request's session starts as a read, see
+        # `web.deps.READ_FIRST_PATHS`), then take the write lock only for the audit entry.
+        user = service.authenticate(session, username=username, password=password)
+        if user is not None:
+            new_hash = service.upgraded_hash(user, password)
+            begin_writing(session)
+            service.record_login(session, user=user, new_hash=new_hash)
+        return user
+
+    user = await request.app.state.hash_gate.run(check)
     if user is None:
         limiter.record(client, username)
+        per_client.record(client, "")
         ctx["errors"] = {"password": "用户名或密码不正确 (wrong username or password)"}
         return render(request, "accounts/login.html", ctx, status_code=401)
     limiter.reset(client, username)
-    record_audit(session, actor=user, action="user.login", subject=user)
     log_in(request, user_id=user.id, version=service.session_version(user))
     return RedirectResponse(target if target != "/" else _home_for(user), status_code=303)
 
@@ -115,9 +133,10 @@ def account_page(request: Request, session: SessionDep, user: CurrentUser) -> HT
 
 
 @router.post("/account/password", response_class=HTMLResponse, dependencies=[CsrfDep])
-async def password_submit(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+def password_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser
+) -> Response:
     user = perm.require_login(user)
-    form = await request.form()
     new = _form_str(form, "new_password")
     if new != _form_str(form, "confirm_password"):
         return _account_page(
@@ -148,9 +167,10 @@ async def password_submit(request: Request, session: SessionDep, user: CurrentUs
 
 
 @router.post("/account/tokens", response_class=HTMLResponse, dependencies=[CsrfDep])
-async def token_submit(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+def token_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser
+) -> Response:
     user = perm.require_login(user)
-    form = await request.form()
     try:
         _, plain = service.create_api_token(session, user=user, name=_form_str(form, "name"))
     except DomainError as exc:
@@ -207,11 +227,10 @@ def admin_users(
 
 
 @router.post("/admin/users", response_class=HTMLResponse, dependencies=[CsrfDep])
-async def admin_create_user(
-    request: Request, session: SessionDep, user: CurrentUser, page: PageDep
+def admin_create_user(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, page: PageDep
 ) -> HTMLResponse:
     actor = perm.require_role(user, perm.ADMIN)
-    form = await request.form()
     fields = {
         k: _form_str(form, k)
         for k in (
@@ -254,11 +273,15 @@ async def admin_create_user(
 
 
 @router.post("/admin/users/{user_id}/reset", response_class=HTMLResponse, dependencies=[CsrfDep])
-async def admin_reset_password(
-    request: Request, session: SessionDep, user: CurrentUser, page: PageDep, user_id: IdPath
+def admin_reset_password(
+    request: Request,
+    form: FormDep,
+    session: SessionDep,
+    user: CurrentUser,
+    page: PageDep,
+    user_id: IdPath,
 ) -> HTMLResponse:
     actor = perm.require_role(user, perm.ADMIN)
-    form = await request.form()
     try:
         target = service.reset_password(
             session, actor=actor, user_id=user_id, new_password=_form_str(form, "new_password")
@@ -274,11 +297,10 @@ async def admin_reset_password(
 
 
 @router.post("/admin/users/{user_id}/active", dependencies=[CsrfDep])
-async def admin_set_active(
-    request: Request, session: SessionDep, user: CurrentUser, user_id: IdPath
+def admin_set_active(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, user_id: IdPath
 ) -> Response:
     actor = perm.require_role(user, perm.ADMIN)
-    form = await request.form()
     service.set_user_active(
         session, actor=actor, user_id=user_id, active=_form_str(form, "active") == "1"
     )

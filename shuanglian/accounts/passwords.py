@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 
 from argon2 import Parameters, PasswordHasher, profiles
@@ -14,6 +15,18 @@ MIN_PASSWORD_LENGTH = 10
 
 # RFC 9106's second recommended profile (argon2id, t=3, 64 MiB, p=4): argon2-cffi's default.
 _profile: Parameters = profiles.RFC_9106_LOW_MEMORY
+
+
+# Every hash and check in this process takes one of these slots: a global cap on the memory
+# (64 MiB each) and cores that password work can take, whoever asks (logins, password changes,
+# the CLI). `limit_concurrent_hashing` sizes it from `Settings.password_hash_concurrency`.
+_slots = threading.BoundedSemaphore(2)
+
+
+def limit_concurrent_hashing(concurrency: int) -> None:
+    """Allow at most `concurrency` password hashes or checks at once in this process."""
+    global _slots
+    _slots = threading.BoundedSemaphore(max(1, concurrency))
 
 
 @lru_cache(maxsize=1)
@@ -35,7 +48,8 @@ def use_cheap_hashing_for_tests() -> None:
 
 def hash_password(password: str) -> str:
     """Return an argon2id hash string (salt and parameters embedded)."""
-    return _hasher().hash(password)
+    with _slots:
+        return _hasher().hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
@@ -43,7 +57,8 @@ def verify_password(password_hash: str, password: str) -> bool:
     a password that cannot be UTF-8 encoded (a lone surrogate: Python's stand-in for
     undecodable bytes in a command-line argument)."""
     try:
-        return _hasher().verify(password_hash, password)
+        with _slots:
+            return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError, UnicodeEncodeError):
         return False
 

@@ -438,14 +438,14 @@ def report_api(session: SessionDep, user: CurrentUser, challenge_id: IdPath) -> 
     dependencies=[CsrfDep],
     summary="上传附件 / attach a file (challenge, milestone or measurement)",
 )
-async def upload_api(
+def upload_api(
     session: SessionDep,
     user: CurrentUser,
     scope: str,
     ref_id: IdPath,
     file: Annotated[UploadFile, File(description="pdf, png, jpg, xlsx, docx, csv or txt")],
 ) -> dict[str, object]:
-    data = await file.read(MAX_ATTACHMENT_BYTES + 1)
+    data = file.file.read(MAX_ATTACHMENT_BYTES + 1)
     if scope not in ("challenge", "milestone", "measurement"):
         raise DomainError(f"未知的附件类别 (unknown scope): {scope}", field="scope")
     row = service.attach_file(

@@ -43,7 +43,7 @@ from shuanglian.challenges.states import (
 from shuanglian.errors import DomainError
 from shuanglian.pilots.service import suggest_for_challenge
 from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, PageDep, SessionDep
-from shuanglian.web.forms import form_text
+from shuanglian.web.forms import FormDep, form_text
 from shuanglian.web.templating import render
 from shuanglian.workflow import available_actions
 
@@ -293,11 +293,10 @@ def new_challenge_page(request: Request, user: CurrentUser) -> HTMLResponse:
 
 
 @router.post("/challenges/new", response_class=HTMLResponse, dependencies=[CsrfDep])
-async def new_challenge_submit(
-    request: Request, session: SessionDep, user: CurrentUser
+def new_challenge_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser
 ) -> Response:
     perm.require_role(user, perm.ENTERPRISE_USER)
-    form = await request.form()
     try:
         ch = service.create_challenge(session, actor=user, data=challenge_input_from_form(form))
         if form.get("do") == "publish":
@@ -314,8 +313,9 @@ async def new_challenge_submit(
 
 
 @router.post("/challenges/from-demand", dependencies=[CsrfDep])
-async def from_demand_submit(request: Request, session: SessionDep, user: CurrentUser) -> Response:
-    form = await request.form()
+def from_demand_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser
+) -> Response:
     raw = form_text(form, "demand_id")
     if not raw.isdigit():
         raise DomainError("请选择技术需求 (choose a demand)", field="demand_id")
@@ -335,12 +335,11 @@ def edit_challenge_page(
 @router.post(
     "/challenges/{challenge_id:int}/edit", response_class=HTMLResponse, dependencies=[CsrfDep]
 )
-async def edit_challenge_submit(
-    request: Request, session: SessionDep, user: CurrentUser, challenge_id: IdPath
+def edit_challenge_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, challenge_id: IdPath
 ) -> Response:
     ch = service.get_challenge(session, challenge_id=challenge_id, actor=user)
     perm.require_enterprise(user, ch.enterprise_id)
-    form = await request.form()
     try:
         service.update_challenge(
             session, actor=user, challenge_id=ch.id, data=challenge_input_from_form(form)
@@ -409,10 +408,9 @@ def challenge_page(
 
 
 @router.post("/challenges/{challenge_id:int}/action", dependencies=[CsrfDep])
-async def challenge_action_submit(
-    request: Request, session: SessionDep, user: CurrentUser, challenge_id: IdPath
+def challenge_action_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, challenge_id: IdPath
 ) -> Response:
-    form = await request.form()
     service.act_on_challenge(
         session,
         actor=user,
@@ -430,21 +428,20 @@ def nda_submit(session: SessionDep, user: CurrentUser, challenge_id: IdPath) -> 
 
 
 @router.post("/challenges/{challenge_id:int}/files/upload", dependencies=[CsrfDep])
-async def challenge_file_submit(
-    request: Request, session: SessionDep, user: CurrentUser, challenge_id: IdPath
+def challenge_file_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, challenge_id: IdPath
 ) -> Response:
-    form = await request.form()
-    await _store_uploads(session, user, form, "file", scope="challenge", ref_id=challenge_id)
+    _store_uploads(session, user, form, "file", scope="challenge", ref_id=challenge_id)
     return RedirectResponse(f"/challenges/{challenge_id}", status_code=303)
 
 
-async def _store_uploads(
+def _store_uploads(
     session: Any, user: Any, form: FormData, name: str, *, scope: str, ref_id: int
 ) -> int:
     count = 0
     for item in form.getlist(name):
         if isinstance(item, UploadFile) and item.filename:
-            data = await item.read(MAX_ATTACHMENT_BYTES + 1)
+            data = item.file.read(MAX_ATTACHMENT_BYTES + 1)
             service.attach_file(
                 session, actor=user, scope=scope, ref_id=ref_id, filename=item.filename, data=data
             )
@@ -554,12 +551,11 @@ def apply_page(
 @router.post(
     "/challenges/{challenge_id:int}/apply", response_class=HTMLResponse, dependencies=[CsrfDep]
 )
-async def apply_submit(
-    request: Request, session: SessionDep, user: CurrentUser, challenge_id: IdPath
+def apply_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, challenge_id: IdPath
 ) -> Response:
     user = perm.require_role(user, *service.SOLVER_ROLES)
     ch = service.get_challenge(session, challenge_id=challenge_id, actor=user)
-    form = await request.form()
     try:
         app = service.apply_to_challenge(
             session, actor=user, challenge_id=ch.id, data=application_input_from_form(form)
@@ -658,10 +654,9 @@ def _app_url(session: Any, application_id: int) -> str:
 
 
 @router.post("/challenges/applications/{application_id:int}/action", dependencies=[CsrfDep])
-async def application_action_submit(
-    request: Request, session: SessionDep, user: CurrentUser, application_id: IdPath
+def application_action_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, application_id: IdPath
 ) -> Response:
-    form = await request.form()
     app = service.decide_application(
         session,
         actor=user,
@@ -676,10 +671,9 @@ async def application_action_submit(
 
 
 @router.post("/challenges/applications/{application_id:int}/messages", dependencies=[CsrfDep])
-async def message_submit(
-    request: Request, session: SessionDep, user: CurrentUser, application_id: IdPath
+def message_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, application_id: IdPath
 ) -> Response:
-    form = await request.form()
     service.post_message(
         session, actor=user, application_id=application_id, body=form_text(form, "body")
     )
@@ -687,11 +681,10 @@ async def message_submit(
 
 
 @router.post("/challenges/milestones/{milestone_id:int}/upload", dependencies=[CsrfDep])
-async def milestone_action_submit(
-    request: Request, session: SessionDep, user: CurrentUser, milestone_id: IdPath
+def milestone_action_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, milestone_id: IdPath
 ) -> Response:
     """One form per milestone: a step (submit with files, accept, return) or a payment."""
-    form = await request.form()
     action = form_text(form, "action")
     if action == "pay":
         service.record_payment(
@@ -712,7 +705,7 @@ async def milestone_action_submit(
             reason=form_text(form, "reason") or None,
         )
         if action == "submit":
-            await _store_uploads(session, user, form, "files", scope="milestone", ref_id=ms.id)
+            _store_uploads(session, user, form, "files", scope="milestone", ref_id=ms.id)
     from shuanglian.challenges.models import Milestone
 
     ms_row = session.get(Milestone, milestone_id)
@@ -766,12 +759,11 @@ def verify_page(
     response_class=HTMLResponse,
     dependencies=[CsrfDep],
 )
-async def verify_submit(
-    request: Request, session: SessionDep, user: CurrentUser, challenge_id: IdPath
+def verify_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, challenge_id: IdPath
 ) -> Response:
     ch = service.get_challenge(session, challenge_id=challenge_id, actor=user)
     perm.require_enterprise(user, ch.enterprise_id)
-    form = await request.form()
     try:
         measurements = []
         for i, ind in enumerate(ch.indicators):
@@ -804,7 +796,7 @@ async def verify_submit(
             application_id=int(app_raw) if app_raw.isdigit() else None,
         )
         for m in ver.measurements:
-            await _store_uploads(
+            _store_uploads(
                 session, user, form, f"evidence_{m.indicator_id}", scope="measurement", ref_id=m.id
             )
     except DomainError as exc:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,7 +34,13 @@ from rich.console import Console
 from sqlalchemy.orm import Session
 
 from shuanglian.config import Settings, get_settings
-from shuanglian.db import make_engine, make_session_factory, refresh_statistics, session_scope
+from shuanglian.db import (
+    make_engine,
+    make_session_factory,
+    refresh_statistics,
+    session_scope,
+    writer,
+)
 from shuanglian.errors import DomainError
 
 err = Console(stderr=True)
@@ -110,12 +117,32 @@ def open_session(settings: Settings, *, bulk: bool = False) -> Iterator[Session]
     """
     engine = make_engine(settings)
     try:
-        with session_scope(make_session_factory(engine, settings)) as session:
+        # A CLI unit of work may write: on SQLite it takes the write lock as it begins.
+        with session_scope(make_session_factory(writer(engine), settings)) as session:
             yield session
         if bulk:
             refresh_statistics(engine)
     finally:
         engine.dispose()
+
+
+# After each committed batch of a long SQLite import, the write lock is left free this long:
+# a waiting writer polls for it every 100 ms at most (SQLite's busy handler), and without the
+# pause the importer took it back first every time (logins waited out their busy timeout).
+BATCH_PAUSE_S = 0.15
+
+
+def batch_checkpoint(session: Session) -> Callable[[], None] | None:
+    """For importers' `checkpoint`: on SQLite, commit each batch and let other writers in;
+    elsewhere None (the import stays one transaction; PostgreSQL locks only its own rows)."""
+    if session.get_bind().dialect.name != "sqlite":
+        return None
+
+    def commit_and_pause() -> None:
+        session.commit()
+        time.sleep(BATCH_PAUSE_S)
+
+    return commit_and_pause
 
 
 def require_file(path: Path) -> None:
@@ -139,5 +166,9 @@ def print_import_report(report: dict[str, Any], as_json: bool) -> None:
     for e in report["errors"][:50]:
         # markup=False: a column name in brackets ([标]当前申请人) is text, not a rich tag.
         out.print(f"  第 {e['row']} 行 (row) [{e['field']}]: {e['message']}", markup=False)
-    if len(report["errors"]) > 50:
-        out.print(f"  … 另有 {len(report['errors']) - 50} 条错误，用 --json 查看全部")
+    total = int(report.get("error_count") or len(report["errors"]))
+    if total > 50:
+        out.print(
+            f"  … 另有 {total - 50} 条错误，--json 列出前 {len(report['errors'])} 条"
+            f" ({total - 50} more errors; --json lists the first {len(report['errors'])})"
+        )

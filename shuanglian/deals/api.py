@@ -328,14 +328,14 @@ def service_api(
 
 
 @router.post("/deals/{deal_id}/documents", status_code=201, dependencies=Writes)
-async def document_api(
+def document_api(
     session: SessionDep,
     user: CurrentUser,
     deal_id: IdPath,
     kind: Annotated[str, Form(max_length=30)],
     file: Annotated[UploadFile, File()],
 ) -> dict[str, Any]:
-    content = await file.read(MAX_DOCUMENT_BYTES + 1)
+    content = file.file.read(MAX_DOCUMENT_BYTES + 1)
     doc = pipeline.add_document(
         session,
         actor=user,

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from shuanglian.accounts.permissions import require_login
 from shuanglian.deals import (
@@ -32,7 +33,7 @@ from shuanglian.deals.schemas import MAX_DOCUMENT_BYTES, SERVICE_DETAILS, SERVIC
 from shuanglian.errors import DomainError, PermissionDenied
 from shuanglian.pilots.service import deal_pilot_panel
 from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, IdQuery, SessionDep
-from shuanglian.web.forms import form_text
+from shuanglian.web.forms import FormDep, form_text
 from shuanglian.web.templating import render
 from shuanglian.workflow import available_actions
 
@@ -147,8 +148,9 @@ NEW_DEAL_FIELDS = ("title", "institution_id", "enterprise_id", "patent_ids", "li
 
 
 @router.post("/deals", response_class=HTMLResponse, dependencies=[CsrfDep])
-async def create_deal_submit(request: Request, session: SessionDep, user: CurrentUser) -> Response:
-    form = await request.form()
+def create_deal_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser
+) -> Response:
     raw = read_form(form)
     entries = [form_text({"v": v}, "v").strip() for v in form.getlist("patent_ids")]
     entries = [e for e in entries if e]
@@ -253,8 +255,9 @@ def deal_page(
     return _deal_page(request, session, user, deal_id)
 
 
-async def _post(request: Request, session: Any, user: Any, deal_id: int, fn: Any) -> Response:
-    form = await request.form()
+def _post(
+    request: Request, form: FormData, session: Any, user: Any, deal_id: int, fn: Any
+) -> Response:
     try:
         fn({k: form_text(form, k) for k in form})
     except DomainError as exc:
@@ -268,8 +271,8 @@ async def _post(request: Request, session: Any, user: Any, deal_id: int, fn: Any
 
 
 @router.post("/deals/{deal_id}/move", response_class=HTMLResponse, dependencies=[CsrfDep])
-async def move_submit(
-    request: Request, session: SessionDep, user: CurrentUser, deal_id: IdPath
+def move_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, deal_id: IdPath
 ) -> Response:
     def run(f: dict[str, str]) -> None:
         pipeline.move_deal(
@@ -283,12 +286,12 @@ async def move_submit(
             pilot_booking_ref=f.get("pilot_booking_ref") or None,
         )
 
-    return await _post(request, session, user, deal_id, run)
+    return _post(request, form, session, user, deal_id, run)
 
 
 @router.post("/deals/{deal_id}/next-actions", response_class=HTMLResponse, dependencies=[CsrfDep])
-async def next_action_submit(
-    request: Request, session: SessionDep, user: CurrentUser, deal_id: IdPath
+def next_action_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, deal_id: IdPath
 ) -> Response:
     def run(f: dict[str, str]) -> None:
         due = _date(f.get("due_on", ""), "due_on")
@@ -298,7 +301,7 @@ async def next_action_submit(
             session, actor=user, deal_id=deal_id, title=f.get("title", ""), due_on=due
         )
 
-    return await _post(request, session, user, deal_id, run)
+    return _post(request, form, session, user, deal_id, run)
 
 
 @router.post(
@@ -306,11 +309,17 @@ async def next_action_submit(
     response_class=HTMLResponse,
     dependencies=[CsrfDep],
 )
-async def next_action_done_submit(
-    request: Request, session: SessionDep, user: CurrentUser, deal_id: IdPath, action_id: IdPath
+def next_action_done_submit(
+    request: Request,
+    form: FormDep,
+    session: SessionDep,
+    user: CurrentUser,
+    deal_id: IdPath,
+    action_id: IdPath,
 ) -> Response:
-    return await _post(
+    return _post(
         request,
+        form,
         session,
         user,
         deal_id,
@@ -321,11 +330,12 @@ async def next_action_done_submit(
 
 
 @router.post("/deals/{deal_id}/activities", response_class=HTMLResponse, dependencies=[CsrfDep])
-async def activity_submit(
-    request: Request, session: SessionDep, user: CurrentUser, deal_id: IdPath
+def activity_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, deal_id: IdPath
 ) -> Response:
-    return await _post(
+    return _post(
         request,
+        form,
         session,
         user,
         deal_id,
@@ -340,11 +350,12 @@ async def activity_submit(
 
 
 @router.post("/deals/{deal_id}/manager", response_class=HTMLResponse, dependencies=[CsrfDep])
-async def assign_submit(
-    request: Request, session: SessionDep, user: CurrentUser, deal_id: IdPath
+def assign_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, deal_id: IdPath
 ) -> Response:
-    return await _post(
+    return _post(
         request,
+        form,
         session,
         user,
         deal_id,

@@ -16,7 +16,7 @@ from shuanglian.enterprises import service, workspace
 from shuanglian.enterprises.workspace import DemandInput, ProfileInput
 from shuanglian.errors import DomainError
 from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, PageDep, SessionDep, SettingsDep
-from shuanglian.web.forms import form_errors, form_status, form_text
+from shuanglian.web.forms import FormDep, form_errors, form_status, form_text
 from shuanglian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -232,11 +232,10 @@ _form_str = form_text
 
 
 @router.post("/workspace/enterprise/profile", response_class=HTMLResponse, dependencies=[CsrfDep])
-async def enterprise_profile_submit(
-    request: Request, session: SessionDep, user: CurrentUser
+def enterprise_profile_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser
 ) -> Response:
     enterprise_id = workspace.workspace_enterprise_id(user)
-    form = await request.form()
     data = ProfileInput(
         business_scope=_form_str(form, "business_scope"),
         industry_code=_form_str(form, "industry_code"),
@@ -268,8 +267,8 @@ def _echo(form: Any) -> dict[str, str]:
     response_class=HTMLResponse,
     dependencies=[CsrfDep],
 )
-async def enterprise_feedback_submit(
-    request: Request, session: SessionDep, user: CurrentUser, push_id: IdPath
+def enterprise_feedback_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, push_id: IdPath
 ) -> Response:
     from pydantic import ValidationError
 
@@ -277,7 +276,6 @@ async def enterprise_feedback_submit(
     from shuanglian.inventory.schemas import FeedbackIn
 
     enterprise_id = workspace.workspace_enterprise_id(user)
-    form = await request.form()
     key = f"feedback-{push_id}"
     try:
         if not _form_str(form, "prospect"):
@@ -340,11 +338,10 @@ def _demand_input(form: Any) -> DemandInput:
 
 
 @router.post("/workspace/enterprise/demands", response_class=HTMLResponse, dependencies=[CsrfDep])
-async def enterprise_demand_create(
-    request: Request, session: SessionDep, user: CurrentUser
+def enterprise_demand_create(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser
 ) -> Response:
     enterprise_id = workspace.workspace_enterprise_id(user)
-    form = await request.form()
     try:
         if not _form_str(form, "visibility"):
             # Chosen, never defaulted: a public demand shows the company's weak point.
@@ -403,10 +400,9 @@ def _demand_matches(session: Any, request: Request, demand_id: int) -> dict[str,
     response_class=HTMLResponse,
     dependencies=[CsrfDep],
 )
-async def enterprise_demand_edit_submit(
-    request: Request, session: SessionDep, user: CurrentUser, demand_id: IdPath
+def enterprise_demand_edit_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, demand_id: IdPath
 ) -> Response:
-    form = await request.form()
     try:
         demand = workspace.update_demand(
             session, actor=user, demand_id=demand_id, data=_demand_input(form)

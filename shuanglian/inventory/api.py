@@ -45,7 +45,12 @@ from shuanglian.inventory.workspace import (
     write_institution_assessment_template,
 )
 from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, IdQuery, SessionDep, SettingsDep
-from shuanglian.web.imports import XLSX_MEDIA_TYPE, finish_import, workbook_response
+from shuanglian.web.imports import (
+    XLSX_MEDIA_TYPE,
+    attach_error_csv,
+    finish_import,
+    workbook_response,
+)
 from shuanglian.web.schemas import ERROR_RESPONSES
 from shuanglian.web.uploads import UPLOAD_ERROR_RESPONSES, WORKBOOK_SUFFIXES, received_file
 
@@ -361,7 +366,7 @@ def upload_assessments_api(
             session, actor=user, path=path, submit=submit, dry_run=dry_run
         )
     finish_import(session, report)
-    return report
+    return attach_error_csv(settings, user_id=perm.require_login(user).id, report=report)
 
 
 @router.get(
@@ -407,4 +412,4 @@ def upload_feedback_api(
             session, actor=user, path=path, enterprise_id=enterprise_id, dry_run=dry_run
         )
     finish_import(session, report)
-    return report
+    return attach_error_csv(settings, user_id=perm.require_login(user).id, report=report)

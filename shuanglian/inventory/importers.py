@@ -338,7 +338,7 @@ def import_assessments(
             data = SelfAssessmentIn.model_validate(payload)
         except ValidationError as exc:
             for col, msg in _validation_errors(exc, headers):
-                report.errors.append(_row_error(rownum, col, msg))
+                report.add_error(rownum, col, msg)
             report.rejected += 1
             continue
         existed = item.assessment is not None
@@ -458,7 +458,7 @@ def import_feedback(
             )
         except ValidationError as exc:
             for col, msg in _validation_errors(exc, headers):
-                report.errors.append(_row_error(rownum, col, msg))
+                report.add_error(rownum, col, msg)
             report.rejected += 1
             continue
         existed = session.scalar(select(Feedback.id).where(Feedback.push_id == push_id))

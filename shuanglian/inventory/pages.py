@@ -59,7 +59,7 @@ from shuanglian.web.deps import (
     SettingsDep,
     optional_int,
 )
-from shuanglian.web.forms import form_errors, form_status, form_text, invalid_fields
+from shuanglian.web.forms import FormDep, form_errors, form_status, form_text, invalid_fields
 from shuanglian.web.imports import (
     finish_import,
     imports_href,
@@ -275,12 +275,11 @@ def _assessment_input(echo: dict[str, str]) -> SelfAssessmentIn:
     response_class=HTMLResponse,
     dependencies=[CsrfDep],
 )
-async def inventory_assessment_submit(
-    request: Request, session: SessionDep, user: CurrentUser, item_id: IdPath
+def inventory_assessment_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, item_id: IdPath
 ) -> Response:
     user = perm.require_role(user, perm.INSTITUTION_STAFF)
     _managed_item(session, user, item_id)  # 404 for another institution's item
-    form = await request.form()
     echo = {k: form_text(form, k) for k in form}
     errors: dict[str, str]
     try:
@@ -308,12 +307,11 @@ async def inventory_assessment_submit(
     response_class=HTMLResponse,
     dependencies=[CsrfDep],
 )
-async def inventory_review_submit(
-    request: Request, session: SessionDep, user: CurrentUser, item_id: IdPath
+def inventory_review_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, item_id: IdPath
 ) -> Response:
     user = perm.require_role(user, perm.INSTITUTION_STAFF)
     _managed_item(session, user, item_id)
-    form = await request.form()
     try:
         review_item(
             session,

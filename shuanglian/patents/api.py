@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
 
+from shuanglian.accounts import permissions as perm
 from shuanglian.importing import ImportReport
 from shuanglian.matching.schemas import Match
 from shuanglian.matching.service import match_patent
@@ -16,7 +17,7 @@ from shuanglian.patents.schemas import (
 )
 from shuanglian.patents.workspace import import_institution_patents, workspace_institution
 from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, IdQuery, SessionDep, SettingsDep
-from shuanglian.web.imports import finish_import
+from shuanglian.web.imports import attach_error_csv, finish_import
 from shuanglian.web.schemas import ERROR_RESPONSES, ErrorResponse, ListResponse
 from shuanglian.web.uploads import PATENT_SUFFIXES, UPLOAD_ERROR_RESPONSES, received_file
 
@@ -119,4 +120,4 @@ def upload_patents_api(
             batch_size=settings.import_batch_size,
         )
     finish_import(session, report, engine=request.app.state.engine)
-    return report
+    return attach_error_csv(settings, user_id=perm.require_login(user).id, report=report)

@@ -9,6 +9,7 @@ import typer
 
 from shuanglian.cli.kit import (
     JsonOpt,
+    batch_checkpoint,
     err,
     open_session,
     print_import_report,
@@ -50,6 +51,8 @@ def import_patents_cmd(
                 mapping=mapping,
                 dry_run=dry_run,
                 batch_size=settings.import_batch_size,
+                # SQLite has one write lock: commit each batch so the site keeps writing too.
+                checkpoint=batch_checkpoint(session),
             )
         return report.as_dict()
 

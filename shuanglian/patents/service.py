@@ -18,7 +18,7 @@ written; `institution_id` is only set when the import names an institution.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext, suppress
 from datetime import date
 from itertools import islice
@@ -87,14 +87,22 @@ def upsert_patents(
     dry_run: bool = False,
     report: ImportReport | None = None,
     batch_size: int | None = None,
+    checkpoint: Callable[[], None] | None = None,
 ) -> ImportReport:
-    """Insert or update patents by application key in bulk batches; the caller commits."""
+    """Insert or update patents by application key in bulk batches; the caller commits.
+
+    With `checkpoint` (the operator's CLI on SQLite passes the session's commit) it is called
+    after every batch, so the write lock is held for one batch at a time and logins and forms
+    keep working during a long import; the import is then no longer all-or-nothing (an
+    upsert: run it again after fixing the file).
+    """
     report = report if report is not None else ImportReport()
     report.dry_run = dry_run
     size = batch_size or DEFAULT_IMPORT_BATCH_SIZE
     # A savepoint makes the whole import atomic even for callers that keep using the session
     # after an ImportFailed: every batch written so far is rolled back with it.
-    scope = nullcontext() if dry_run else session.begin_nested()
+    atomic = not dry_run and checkpoint is None
+    scope = session.begin_nested() if atomic else nullcontext()
     with scope:
         institution_id = _institution_id(session, institution_name, create=not dry_run)
         if institution_name and institution_id is None:
@@ -110,6 +118,8 @@ def upsert_patents(
                 seen=seen,
                 report=report,
             )
+            if checkpoint is not None and not dry_run:
+                checkpoint()
     return report
 
 

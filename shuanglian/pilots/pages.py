@@ -27,7 +27,7 @@ from shuanglian.web.deps import (
     SessionDep,
     SettingsDep,
 )
-from shuanglian.web.forms import form_text
+from shuanglian.web.forms import FormDep, form_text
 from shuanglian.web.templating import render
 from shuanglian.workflow import available_actions
 
@@ -147,10 +147,9 @@ def _opt_id(form: FormData, name: str) -> int | None:
 
 
 @router.post("/pilots/{platform_id:int}/book", response_class=HTMLResponse, dependencies=[CsrfDep])
-async def book_submit(
-    request: Request, session: SessionDep, user: CurrentUser, platform_id: IdPath
+def book_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, platform_id: IdPath
 ) -> Response:
-    form = await request.form()
     p = service.get_platform(session, platform_id=platform_id)
     try:
         booking = service.request_booking(
@@ -402,11 +401,10 @@ def admin_pilots_upload(
 
 
 @router.post("/pilots/{platform_id:int}/edit", response_class=HTMLResponse, dependencies=[CsrfDep])
-async def edit_platform_submit(
-    request: Request, session: SessionDep, user: CurrentUser, platform_id: IdPath
+def edit_platform_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, platform_id: IdPath
 ) -> Response:
     service.require_platform_manager(session, user, platform_id)
-    form = await request.form()
     try:
         service.update_platform(
             session, actor=user, platform_id=platform_id, data=_platform_input(form)
@@ -551,10 +549,9 @@ def booking_file_download(
 
 
 @router.post("/pilots/bookings/{booking_id:int}/action", dependencies=[CsrfDep])
-async def booking_action_submit(
-    request: Request, session: SessionDep, user: CurrentUser, booking_id: IdPath
+def booking_action_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, booking_id: IdPath
 ) -> Response:
-    form = await request.form()
     start, end = form_text(form, "start_on"), form_text(form, "end_on")
     try:
         service.act_on_booking(
@@ -582,10 +579,9 @@ async def booking_action_submit(
 
 
 @router.post("/pilots/bookings/{booking_id:int}/rating", dependencies=[CsrfDep])
-async def booking_rating_submit(
-    request: Request, session: SessionDep, user: CurrentUser, booking_id: IdPath
+def booking_rating_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, booking_id: IdPath
 ) -> Response:
-    form = await request.form()
     service.rate_booking(
         session,
         actor=user,

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import io
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -46,6 +48,51 @@ LEADING = 1.25  # line height as a multiple of the font size
 SCAN_LABEL = "扫码查看详情 Scan for details"
 # A Latin word, number or code (kept whole when wrapping); any other character stands alone.
 _UNIT = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-.,:;/%&+]*|\s+|.", re.S)
+
+
+# Columns that change without changing what a card shows (counters, their timestamp).
+_VOLATILE = frozenset({"view_count", "scan_count", "updated_at"})
+
+
+def sheet_key(listings: Sequence[Listing], *, base_url: str) -> tuple[object, ...]:
+    """What a card sheet depends on: the listings' own values (less counters), their
+    institutions' names, the order and the site address; an edited listing gets a new key,
+    so a cached sheet is never stale."""
+    columns = [c.key for c in Listing.__table__.columns if c.key not in _VOLATILE]
+    return (
+        base_url,
+        tuple(
+            (
+                tuple(repr(getattr(listing, name)) for name in columns),
+                listing.institution.name if listing.institution else None,
+            )
+            for listing in listings
+        ),
+    )
+
+
+class SheetCache:
+    """The most recently rendered card sheets (a sheet of 60 cards costs ~0.3 s of CPU):
+    an exhibition prints the same few sheets again and again."""
+
+    def __init__(self, *, max_entries: int = 32) -> None:
+        self.max_entries = max_entries
+        self._sheets: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[object, ...]) -> bytes | None:
+        with self._lock:
+            pdf = self._sheets.get(key)
+            if pdf is not None:
+                self._sheets.move_to_end(key)
+            return pdf
+
+    def put(self, key: tuple[object, ...], pdf: bytes) -> None:
+        with self._lock:
+            self._sheets[key] = pdf
+            self._sheets.move_to_end(key)
+            while len(self._sheets) > self.max_entries:
+                self._sheets.popitem(last=False)
 
 
 @lru_cache(maxsize=1)

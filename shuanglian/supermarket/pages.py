@@ -16,7 +16,7 @@ from shuanglian.errors import DomainError, NotFound, TooManyRequests
 from shuanglian.patents import service as patent_service
 from shuanglian.pilots.service import suggest_for_listing
 from shuanglian.supermarket import inquiry_limits, service
-from shuanglian.supermarket.cards import MAX_IDS, card_sheet_pdf
+from shuanglian.supermarket.cards import MAX_IDS, SheetCache, card_sheet_pdf, sheet_key
 from shuanglian.supermarket.codes import code128_png, code128_svg, listing_url, qr_png, qr_svg
 from shuanglian.supermarket.service import MODES, SORTS, ListingInput, parse_price, unfence
 from shuanglian.web.deps import (
@@ -30,7 +30,7 @@ from shuanglian.web.deps import (
     optional_decimal,
     optional_int,
 )
-from shuanglian.web.forms import form_errors, form_status, form_text
+from shuanglian.web.forms import FormDep, form_errors, form_status, form_text
 from shuanglian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -43,13 +43,13 @@ def base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def parse_ids(raw: str) -> list[int]:
+def parse_ids(raw: str, *, limit: int = MAX_IDS) -> list[int]:
     """ "3,1,2" → [3, 1, 2]; anything else is a field error on `ids`."""
     parts = [p.strip() for p in raw.replace(" ", ",").split(",") if p.strip()]
     if not parts:
         raise DomainError("请给出成果编号，如 ids=1,2,3 (give ids=1,2,3)", field="ids")
-    if len(parts) > MAX_IDS:
-        raise DomainError(f"一次最多打印 {MAX_IDS} 张 (at most {MAX_IDS})", field="ids")
+    if len(parts) > limit:
+        raise DomainError(f"一次最多打印 {limit} 张 (at most {limit})", field="ids")
     try:
         ids = [int(p.upper().removeprefix("SL")) for p in parts]
     except ValueError as exc:
@@ -117,13 +117,36 @@ def market_page(
 
 @router.get("/market/cards.pdf")
 def cards_pdf(
-    request: Request, session: SessionDep, ids: Annotated[str, Query(max_length=4000)]
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    ids: Annotated[str, Query(max_length=4000)],
 ) -> Response:
-    listings = service.listings_by_ids(session, ids=parse_ids(ids))
+    """A printable sheet: at most `cards_pdf_max_ids` cards; a sheet already rendered (same
+    listings, unchanged) comes from the cache, and each client may have only
+    `cards_pdf_per_minute` new ones rendered a minute (a sheet costs ~5 ms of CPU per card)."""
+    listings = service.listings_by_ids(
+        session, ids=parse_ids(ids, limit=min(MAX_IDS, settings.cards_pdf_max_ids))
+    )
     if not listings:
         # A blank sheet looked like a printer fault; say that nothing of these ids is public.
         raise NotFound("没有可打印的成果：编号不存在或未上架 (no published listing with these ids)")
-    pdf = card_sheet_pdf(listings, base_url=base_url(request))
+    base = base_url(request)
+    key = sheet_key(listings, base_url=base)
+    cache: SheetCache = request.app.state.card_sheets
+    pdf = cache.get(key)
+    if pdf is None:
+        limiter = request.app.state.card_sheet_limiter
+        client = request.client.host if request.client else "unknown"
+        wait = limiter.retry_after(client, "cards")
+        if wait:
+            raise TooManyRequests(
+                f"打印卡片过于频繁，请 {wait} 秒后再试 (too many card sheets; retry in {wait} s)",
+                retry_after=wait,
+            )
+        limiter.record(client, "cards")
+        pdf = card_sheet_pdf(listings, base_url=base)
+        cache.put(key, pdf)
     return Response(
         pdf,
         media_type="application/pdf",
@@ -186,15 +209,16 @@ def _listing_response(
 @router.post(
     "/market/{listing_id:int}/contact", response_class=HTMLResponse, dependencies=[CsrfDep]
 )
-async def listing_contact(
+def listing_contact(
     request: Request,
+    posted: FormDep,
     session: SessionDep,
     settings: SettingsDep,
     user: CurrentUser,
     listing_id: IdPath,
 ) -> HTMLResponse:
     listing = service.get_listing(session, listing_id=listing_id, actor=user)
-    form = _text_fields(await request.form(), ("name", "organisation", "email", "phone", "message"))
+    form = _text_fields(posted, ("name", "organisation", "email", "phone", "message"))
     try:
         service.send_inquiry(
             session,
@@ -222,10 +246,9 @@ async def listing_contact(
 
 
 @router.post("/workspace/institution/inquiries/{inquiry_id:int}/handled", dependencies=[CsrfDep])
-async def inquiry_handled_submit(
-    request: Request, session: SessionDep, user: CurrentUser, inquiry_id: int
+def inquiry_handled_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, inquiry_id: int
 ) -> Response:
-    form = await request.form()
     service.set_inquiry_handled(
         session, actor=user, inquiry_id=inquiry_id, handled=form_text(form, "handled") == "1"
     )
@@ -394,9 +417,10 @@ def new_listing_page(
 
 
 @router.post("/market/new", response_class=HTMLResponse, dependencies=[CsrfDep])
-async def new_listing_submit(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+def new_listing_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser
+) -> Response:
     user = perm.require_role(user, perm.INSTITUTION_STAFF)
-    form = await request.form()
     try:
         listing = service.create_listing(
             session,
@@ -428,13 +452,12 @@ def edit_listing_page(
 
 
 @router.post("/market/{listing_id:int}/edit", response_class=HTMLResponse, dependencies=[CsrfDep])
-async def edit_listing_submit(
-    request: Request, session: SessionDep, user: CurrentUser, listing_id: IdPath
+def edit_listing_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, listing_id: IdPath
 ) -> Response:
     user = perm.require_role(user, perm.INSTITUTION_STAFF)
     listing = service.get_listing(session, listing_id=listing_id, actor=user)
     perm.require_institution(user, listing.institution_id)
-    form = await request.form()
     # The editor marks that it showed the patent list: then an empty ticking is a mistake to
     # report, while a post without the list (a script sending only text) keeps the package.
     patent_ids = patent_ids_from_form(form) if form.get("patents_shown") == "1" else None

@@ -10,6 +10,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI
 from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import OperationalError
@@ -19,21 +20,25 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
+from shuanglian.accounts.gate import HashGate
+from shuanglian.accounts.passwords import limit_concurrent_hashing
 from shuanglian.accounts.ratelimit import RateLimiter
 from shuanglian.config import Settings
 from shuanglian.db import make_engine, make_session_factory, refresh_statistics
 from shuanglian.supermarket import inquiry_limits
+from shuanglian.supermarket.cards import SheetCache
 from shuanglian.web.errors import http_error, install_error_handlers
 from shuanglian.web.i18n import LANG_COOKIE, LANGS
 from shuanglian.web.templating import STATIC_DIR
 from shuanglian.web.transactions import AfterResponseMiddleware
-from shuanglian.web.uploads import BodyLimitMiddleware
+from shuanglian.web.uploads import BodyLimitMiddleware, UploadLoginMiddleware
 
 log = logging.getLogger("shuanglian.web")
 
 SESSION_COOKIE = "sl_session"
 SESSION_MAX_AGE_S = 14 * 24 * 3600
 MAX_BODY_BYTES = 2 * 1024 * 1024
+LOGIN_WINDOW_S = 300.0
 
 
 def _has_schema(engine: Engine) -> bool:
@@ -70,6 +75,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Handlers and their database calls run in anyio's thread pool (40 threads unless
+        # told): sized from the settings, with the connection pool sized to match.
+        to_thread.current_default_thread_limiter().total_tokens = settings.web_threads
         if engine.dialect.name == "sqlite" and _has_schema(engine):
             # SQLite has no autovacuum to keep statistics; sampled, this takes milliseconds.
             # Best effort: a server must start even while an import holds the write lock.
@@ -93,6 +101,17 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine, settings)
     app.state.login_limiter = RateLimiter()
+    # Failed logins per client address across user names (a flood of random names).
+    app.state.login_ip_limiter = RateLimiter(
+        max_events=settings.login_ip_max_failures, window_s=LOGIN_WINDOW_S
+    )
+    app.state.hash_gate = HashGate(settings.password_hash_concurrency)
+    # Printable card sheets: rendered ones are kept, new ones are rate-limited per client.
+    app.state.card_sheets = SheetCache()
+    app.state.card_sheet_limiter = RateLimiter(
+        max_events=settings.cards_pdf_per_minute, window_s=60.0
+    )
+    limit_concurrent_hashing(settings.password_hash_concurrency)
     inquiry_limits.install(app)
 
     install_error_handlers(app)
@@ -100,6 +119,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(AfterResponseMiddleware)
     # Forms and JSON here are small; only the workspace upload endpoints take files.
     app.add_middleware(BodyLimitMiddleware, settings=settings, default_limit=MAX_BODY_BYTES)
+    # Outside the body limit, inside the session cookie: anonymous uploads end at the headers.
+    app.add_middleware(UploadLoginMiddleware)
 
     @app.middleware("http")
     async def remember_language(request: Request, call_next):  # type: ignore[no-untyped-def]

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from shuanglian import notifications
 from shuanglian.accounts import permissions as perm
 from shuanglian.web.deps import CsrfDep, CurrentUser, PageDep, SessionDep
+from shuanglian.web.forms import FormDep
 from shuanglian.web.schemas import ERROR_RESPONSES, ListResponse
 from shuanglian.web.templating import render
 
@@ -61,9 +62,10 @@ def notifications_page(
 
 
 @router.post("/notifications/read", dependencies=[CsrfDep])
-async def notifications_read(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+def notifications_read(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser
+) -> Response:
     user = perm.require_login(user)
-    form = await request.form()
     raw = form.get("id")
     ids = [int(raw)] if isinstance(raw, str) and raw.isdigit() else None
     notifications.mark_read(session, user_id=user.id, notification_ids=ids)

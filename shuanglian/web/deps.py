@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
+from sqlalchemy import Engine
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from shuanglian.accounts import service as accounts
 from shuanglian.accounts.models import User
 from shuanglian.config import Settings
+from shuanglian.db import writer
 from shuanglian.errors import DomainError
 from shuanglian.web.i18n import pick_lang
 from shuanglian.web.security import verify_csrf
@@ -23,10 +25,29 @@ from shuanglian.web.transactions import request_transaction
 log = logging.getLogger("shuanglian.web")
 
 
+# Requests that may only read; every other method is taken to write.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# POSTs that read and check something slow before they write, and then call
+# `db.begin_writing` themselves (the login: its argon2 check must not hold the write lock).
+READ_FIRST_PATHS = frozenset({"/login"})
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """One session and one transaction per request: committed when the handler succeeded,
-    rolled back when it raised (`web.transactions`); handlers never commit themselves."""
-    session: Session = request.app.state.session_factory()
+    rolled back when it raised (`web.transactions`); handlers never commit themselves.
+
+    A request that may write (POST, PUT, PATCH, DELETE) gets the writer engine: on SQLite its
+    transaction takes the write lock as it begins and waits for it (`db.writer`); a GET never
+    writes in its own transaction (counters and token stamps run after it, in their own).
+    """
+    factory = request.app.state.session_factory
+    bind = factory.kw.get("bind")
+    reads = request.method in READ_METHODS or request.url.path in READ_FIRST_PATHS
+    if reads or not isinstance(bind, Engine):
+        # (A factory bound to one connection — a test's — keeps it: its transaction is open.)
+        session: Session = factory()
+    else:
+        session = factory(bind=writer(bind))
     try:
         yield from request_transaction(request, session)
     finally:
@@ -59,7 +80,7 @@ def get_current_user(request: Request, session: SessionDep) -> User | None:
     user: User | None = None
     token = _bearer(request)
     if token is not None:
-        # `last_used_at` is written with the request's own transaction.
+        # `last_used_at` is stamped after the request's transaction, in one of its own.
         user = accounts.user_for_token(session, token=token)
         request.state.auth = "token" if user else None
     else:

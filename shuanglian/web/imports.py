@@ -5,8 +5,9 @@ The report page shows the counts and the first `ERROR_ROWS_SHOWN` rejected rows 
 the importer's `ImportReport` has them (row number, the file's column, reason); a 30,000-row
 file with thousands of bad rows would make a page nobody can scroll, so the full list is
 written once to `HOME/uploads/errors/<user id>-<random token>.csv` and offered as a download
-to that user only, for `ERROR_CSV_KEEP_S`. Workbook templates are written to a temporary file
-and deleted once sent.
+to that user only, for `ERROR_CSV_KEEP_S`. The report holds only its first errors in memory
+and the rest in a temporary file, so the list is copied over one row at a time. Workbook
+templates are written to a temporary file and deleted once sent.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def save_error_csv(settings: Settings, *, user_id: int, report: ImportReport) ->
 
     UTF-8 with BOM, so Excel on a Chinese Windows opens it without mangling the characters.
     """
-    if not report.errors:
+    if not report.error_count:
         return None
     folder = _errors_dir(settings)
     folder.mkdir(parents=True, exist_ok=True)
@@ -79,9 +80,23 @@ def save_error_csv(settings: Settings, *, user_id: int, report: ImportReport) ->
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["行号 (row)", "列 (field)", "原因 (reason)"])
-        for error in sorted(report.errors, key=lambda e: e.row):
+        for error in report.all_errors():
             writer.writerow([error.row, _as_text_cell(error.field), _as_text_cell(error.message)])
+    report.close()
     return token
+
+
+def errors_csv_href(token: str) -> str:
+    """Where the owner of an error list downloads it."""
+    return f"/workspace/imports/errors/{token}.csv"
+
+
+def attach_error_csv(settings: Settings, *, user_id: int, report: ImportReport) -> ImportReport:
+    """Save the full error list for an API answer, which carries only the first errors, and
+    put its download link in `report.errors_csv`."""
+    token = save_error_csv(settings, user_id=user_id, report=report)
+    report.errors_csv = errors_csv_href(token) if token else None
+    return report
 
 
 def error_csv_path(settings: Settings, *, user_id: int, token: str) -> Path:
@@ -132,8 +147,8 @@ def render_import_result(
             "filename": filename,
             "report": report,
             "errors": shown,
-            "error_total": len(report.errors),
-            "errors_csv": f"/workspace/imports/errors/{token}.csv" if token else None,
+            "error_total": report.error_count,
+            "errors_csv": errors_csv_href(token) if token else None,
             "kept": report.inserted + report.updated + report.unchanged,
             "warnings": sorted(report.warnings, key=lambda e: e.row)[:ERROR_ROWS_SHOWN],
             "warning_total": len(report.warnings),

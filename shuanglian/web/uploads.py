@@ -22,6 +22,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import chain
 from pathlib import Path, PurePosixPath
 
 from starlette.datastructures import Headers, UploadFile
@@ -29,10 +30,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shuanglian.accounts.permissions import MSG_LOGIN
 from shuanglian.config import Settings
-from shuanglian.errors import DomainError, ImportFailed
-from shuanglian.tabular import detect_encoding
-from shuanglian.web.errors import http_error
+from shuanglian.errors import DomainError, ImportFailed, PermissionDenied
+from shuanglian.tabular import TableLimits, detect_encoding, table_limits
+from shuanglian.web.errors import domain_error, http_error
 from shuanglian.web.schemas import ErrorResponse
 
 UPLOAD_SUFFIX = "/upload"
@@ -153,6 +155,43 @@ class BodyLimitMiddleware:
         await self.app(scope, counted_receive, send)
 
 
+class UploadLoginMiddleware:
+    """Refuse an anonymous upload before its body is read (pure ASGI).
+
+    Every upload endpoint needs a signed-in user, but FastAPI parses a multipart body — up to
+    `max_upload_mb` of it, spooled to disk — before any dependency runs, so a visitor could
+    make the server receive and store 50 MB just to be told to log in. A POST to an upload
+    path with neither a session cookie naming a user nor a bearer token is answered 403 from
+    the headers alone (the session cookie is already decoded by the session middleware
+    outside this one); the route's own checks (CSRF, role, token validity) still follow for
+    everyone else.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] == "POST"
+            and is_upload_path(scope["path"])
+            and not _may_be_signed_in(scope)
+        ):
+            # The same refusal an anonymous visitor gets from the route itself (403).
+            response = await domain_error(Request(scope), PermissionDenied(MSG_LOGIN))
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _may_be_signed_in(scope: Scope) -> bool:
+    authorization = Headers(scope=scope).get("authorization", "")
+    if authorization[:7].lower() == "bearer " and authorization[7:].strip():
+        return True
+    session = scope.get("session") or {}
+    return isinstance(session.get("uid"), int)
+
+
 # --------------------------------------------------------------------------- the file itself
 
 _UNSAFE_NAME_CHARS = re.compile(r"[^\w.\-()（）\[\] ]")
@@ -241,12 +280,17 @@ def _copy_limited(upload: UploadFile, target: Path, limit: int) -> int:
 
 
 def _remove_stale(root: Path) -> None:
-    """Delete upload folders a crashed request left behind (best effort)."""
+    """Delete upload folders a killed worker left behind, and workbook downloads whose client
+    went away before the file was sent (their clean-up task never ran) — best effort."""
     cutoff = time.time() - STALE_UPLOAD_S
-    for child in root.glob("up-*"):
+    for child in chain(root.glob("up-*"), root.glob("tpl-*")):
         try:
-            if child.is_dir() and child.stat().st_mtime < cutoff:
+            if child.stat().st_mtime >= cutoff:
+                continue
+            if child.is_dir():
                 shutil.rmtree(child, ignore_errors=True)
+            else:
+                child.unlink(missing_ok=True)
         except OSError:
             continue
 
@@ -278,9 +322,12 @@ def received_file(
         path = folder / safe_filename(upload.filename, fallback_suffix=suffix)
         _copy_limited(upload, path, limit)
         check_content(path, suffix)
-        yield path
+        # The importer reads the file inside this block: under the configured table limits.
+        with table_limits(TableLimits.from_settings(settings)):
+            yield path
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        upload.file.close()
 
 
 __all__ = [
@@ -290,6 +337,7 @@ __all__ = [
     "WORKBOOK_SUFFIXES",
     "BodyLimitMiddleware",
     "BodyTooLarge",
+    "UploadLoginMiddleware",
     "UploadMissing",
     "UploadRefused",
     "UploadTooLarge",

@@ -55,6 +55,7 @@ def test_import_cnipa_sample_then_reimport_unchanged(
         "unchanged": 0,
         "rejected": 0,
         "errors": [],
+        "error_count": 0,
         "dry_run": False,
         "skipped": 0,
         "warnings": [],

@@ -292,9 +292,11 @@ def test_feedback_api_is_scoped_to_the_enterprise(client: TestClient, db_session
         "unchanged": 0,
         "rejected": 0,
         "errors": [],
+        "error_count": 0,
         "dry_run": False,
         "skipped": 0,
         "warnings": [],
+        "errors_csv": None,
     }
     db_session.expire_all()
     fb = db_session.scalar(select(Feedback))

@@ -7,7 +7,7 @@ batching and atomicity are the same for all formats.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -79,6 +79,7 @@ def import_patents(
     batch_size: int | None = None,
     claim_from_others: bool = True,
     actor: User | None = None,
+    checkpoint: Callable[[], None] | None = None,
 ) -> ImportReport:
     """Import a patent file into the store (or only report, with dry_run); the caller commits.
 
@@ -87,7 +88,8 @@ def import_patents(
     institution's own staff uploading in the web workspace — such rows are rejected instead,
     so one institution's file can never take over or overwrite another's patents.
     The import is logged (`import.patents`: file name and counts) as `actor`'s, or the
-    system's when None (the operator's CLI).
+    system's when None (the operator's CLI). `checkpoint` is called after each written batch
+    (see `upsert_patents`).
     """
     report = ImportReport(dry_run=dry_run)
     items = parse_patent_file(path, fmt=fmt, mapping=mapping)
@@ -109,6 +111,7 @@ def import_patents(
         dry_run=dry_run,
         report=report,
         batch_size=batch_size,
+        checkpoint=checkpoint,
     )
     institution_id = (
         session.scalar(select(Institution.id).where(Institution.name == institution.strip()))

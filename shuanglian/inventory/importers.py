@@ -39,6 +39,7 @@ from shuanglian.inventory.service import create_batch, save_self_assessment
 from shuanglian.patents import numbers
 from shuanglian.patents.models import Patent
 from shuanglian.reference.ipc import split_ipc_list
+from shuanglian.spreadsheet import append_row
 from shuanglian.tabular import find_columns, read_table, require_columns
 from shuanglian.text.dates import parse_date
 from shuanglian.text.normalize import normalize_for_search
@@ -91,12 +92,12 @@ def _write_template(
     ws = wb.active
     ws.title = title
     names = list(headers.values())
-    ws.append(names)
+    append_row(ws, names)
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
     for row in rows:
-        ws.append(row)
+        append_row(ws, row)
     last = max(ws.max_row, 2) + 500  # room for rows people add
     keys = list(headers)
     for field, values in lists.items():

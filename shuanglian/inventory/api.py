@@ -15,7 +15,12 @@ from sqlalchemy import select
 
 from shuanglian.accounts import permissions as perm
 from shuanglian.accounts.models import User
-from shuanglian.accounts.permissions import require_admin, require_institution, require_login
+from shuanglian.accounts.permissions import (
+    can_manage_institution,
+    can_see_item,
+    require_admin,
+    require_login,
+)
 from shuanglian.errors import DomainError, NotFound
 from shuanglian.importing import ImportReport
 from shuanglian.inventory import feedback as feedback_service
@@ -148,7 +153,7 @@ def withdraw_api(
     patent_id: IdPath, body: WithdrawIn, session: SessionDep, user: CurrentUser
 ) -> Any:
     item = service.item_for_patent(session, patent_id=patent_id)
-    if item is None:
+    if item is None or not can_see_item(session, user, item):
         raise NotFound(f"专利 {patent_id} 未盘点 (not inventoried)")
     review_service.apply_transition(
         session, actor=_user(user), item_id=item.id, action="withdraw", comment=body.reason
@@ -181,9 +186,11 @@ def pool_api(
 @router.get("/pool/{patent_id}/indicators", summary="价值指标明细 / indicator details")
 def indicators_api(patent_id: IdPath, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
     entry = session.scalar(select(PoolEntry).where(PoolEntry.patent_id == patent_id))
-    if entry is None:
+    item = service.item_for_patent(session, patent_id=patent_id)
+    if entry is None or not can_manage_institution(_user(user), entry.institution_id):
         raise NotFound(f"专利 {patent_id} 不在资源库中 (not pooled)")
-    require_institution(_user(user), entry.institution_id)
+    if item is not None and not can_see_item(session, user, item):
+        raise NotFound(f"专利 {patent_id} 不在资源库中 (not pooled)")
     return {
         "patent_id": patent_id,
         "grade": entry.grade,

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shuanglian.accounts.models import User
-from shuanglian.accounts.permissions import require_enterprise
+from shuanglian.accounts.permissions import ENTERPRISE_USER, can_manage_enterprise, require_role
 from shuanglian.audit import record_audit, snapshot
 from shuanglian.errors import DomainError, NotFound
 from shuanglian.inventory.models import INTENTS, Feedback, Push
@@ -16,6 +16,11 @@ from shuanglian.patents.models import Patent
 __all__ = ["INTENTS", "feedback_by_push", "submit_feedback"]
 
 SOURCES = ("api", "web", "excel")
+
+
+# One refusal for "no such push", "pushed to someone else" and "never pushed to you": a
+# different answer for each would tell any enterprise which patents went to its competitors.
+PUSH_NOT_FOUND = "没有推送给本企业的这条记录 (no such push to your enterprise)"
 
 
 def find_push(
@@ -28,10 +33,8 @@ def find_push(
     """The push a feedback refers to, by its id or by (patent, enterprise)."""
     if push_id is not None:
         push = session.get(Push, push_id)
-        if push is None:
-            raise NotFound(f"推送记录 {push_id} 不存在 (push not found)")
-        if enterprise_id is not None and push.enterprise_id != enterprise_id:
-            raise DomainError("该推送不是推送给本企业的，不能评价 (not pushed to this enterprise)")
+        if push is None or (enterprise_id is not None and push.enterprise_id != enterprise_id):
+            raise NotFound(PUSH_NOT_FOUND, field="push_id")
         return push
     if patent_id is None or enterprise_id is None:
         raise DomainError("请指定推送编号，或专利与企业 (push id or patent + enterprise)")
@@ -39,9 +42,7 @@ def find_push(
         select(Push).where(Push.patent_id == patent_id, Push.enterprise_id == enterprise_id)
     )
     if push is None:
-        raise DomainError(
-            "该专利从未推送给该企业，不能评价 (feedback only on patents pushed to the enterprise)"
-        )
+        raise NotFound(PUSH_NOT_FOUND, field="patent_id")
     return push
 
 
@@ -58,11 +59,13 @@ def submit_feedback(
     """Record (or update) an enterprise's feedback on one pushed patent."""
     if source not in SOURCES:
         raise DomainError(f"来源须为 {'/'.join(SOURCES)} (source)", field="source")
-    if actor is not None and enterprise_id is None and actor.enterprise_id is not None:
-        enterprise_id = actor.enterprise_id
-    push = find_push(session, push_id=push_id, patent_id=patent_id, enterprise_id=enterprise_id)
     if actor is not None:
-        require_enterprise(actor, push.enterprise_id)
+        require_role(actor, ENTERPRISE_USER)
+        if enterprise_id is None and actor.enterprise_id is not None:
+            enterprise_id = actor.enterprise_id
+    push = find_push(session, push_id=push_id, patent_id=patent_id, enterprise_id=enterprise_id)
+    if actor is not None and not can_manage_enterprise(actor, push.enterprise_id):
+        raise NotFound(PUSH_NOT_FOUND, field="push_id" if push_id is not None else "patent_id")
     fb = session.scalar(select(Feedback).where(Feedback.push_id == push.id))
     before = snapshot(fb) if fb is not None else None
     if fb is None:

@@ -17,7 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shuanglian.accounts.models import User
-from shuanglian.accounts.permissions import require_admin, require_enterprise, require_institution
+from shuanglian.accounts.permissions import (
+    college_ids_for,
+    require_admin,
+    require_enterprise,
+    require_institution,
+)
 from shuanglian.audit import record_import
 from shuanglian.db import utcnow
 from shuanglian.errors import DomainError, ImportFailed
@@ -144,6 +149,9 @@ def write_assessment_template(
         if actor is not None:
             require_institution(actor, institution_id)
         stmt = stmt.where(InventoryItem.institution_id == institution_id)
+    colleges = college_ids_for(session, actor)
+    if colleges is not None:
+        stmt = stmt.where(InventoryItem.college_id.in_(colleges))
     rows = []
     for item, patent in session.execute(stmt):
         if actor is not None:

@@ -16,7 +16,7 @@ from shuanglian.errors import DomainError
 from shuanglian.patents.service import list_institutions
 from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, LangDep, PageDep, SessionDep
 from shuanglian.web.forms import form_errors, form_status, form_text
-from shuanglian.web.security import log_in, log_out
+from shuanglian.web.security import log_in, log_out, session_key, web_session
 from shuanglian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -73,12 +73,15 @@ async def login_submit(request: Request, session: SessionDep) -> Response:
         return render(request, "accounts/login.html", ctx, status_code=401)
     limiter.reset(client, username)
     record_audit(session, actor=user, action="user.login", subject=user)
-    log_in(request, user_id=user.id, version=service.session_version(user))
+    log_in(request, user_id=user.id, key=web_session(request, session, user))
     return RedirectResponse(target if target != "/" else _home_for(user), status_code=303)
 
 
 @router.post("/logout", dependencies=[CsrfDep])
-def logout_submit(request: Request) -> Response:
+def logout_submit(request: Request, session: SessionDep) -> Response:
+    key = session_key(request)
+    if key is not None:
+        service.close_web_session(session, key=key)
     log_out(request)
     return RedirectResponse("/", status_code=303)
 
@@ -141,8 +144,8 @@ async def password_submit(request: Request, session: SessionDep, user: CurrentUs
             errors=form_errors(session, exc, default="new_password"),
             status_code=form_status(exc),
         )
-    # Other sessions end (their fingerprint no longer matches); this one continues.
-    log_in(request, user_id=user.id, version=service.session_version(user))
+    # Every session and API token ended with the change; this browser gets a fresh session.
+    log_in(request, user_id=user.id, key=web_session(request, session, user))
     return _account_page(request, session, user, message="密码已修改 (password changed)")
 
 

@@ -14,7 +14,7 @@ from starlette.datastructures import FormData
 from shuanglian.accounts import permissions as perm
 from shuanglian.errors import DomainError, NotFound, TooManyRequests
 from shuanglian.patents import service as patent_service
-from shuanglian.supermarket import inquiry_limits, service
+from shuanglian.supermarket import inquiry_limits, service, visits
 from shuanglian.supermarket.cards import MAX_IDS, card_sheet_pdf
 from shuanglian.supermarket.codes import code128_png, code128_svg, listing_url, qr_png, qr_svg
 from shuanglian.supermarket.service import MODES, SORTS, ListingInput, parse_price, unfence
@@ -30,6 +30,7 @@ from shuanglian.web.deps import (
     optional_int,
 )
 from shuanglian.web.forms import form_errors, form_status, form_text
+from shuanglian.web.origin import site_url
 from shuanglian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -38,8 +39,8 @@ CODE_CACHE = "public, max-age=86400"
 
 
 def base_url(request: Request) -> str:
-    """Scheme and host the visitor used, so printed codes point where they came from."""
-    return str(request.base_url).rstrip("/")
+    """The site's address for printed codes and short URLs (`SHUANGLIAN_PUBLIC_URL` when set)."""
+    return site_url(request)
 
 
 def parse_ids(raw: str) -> list[int]:
@@ -136,7 +137,10 @@ def listing_page(
     src: Annotated[str | None, Query(max_length=20)] = None,
 ) -> HTMLResponse:
     listing = service.get_listing(session, listing_id=listing_id, actor=user)
-    counted = service.count_visit(session, listing=listing, source=src)
+    counted = None
+    own = perm.can_manage_institution(user, listing.institution_id)
+    if visits.should_count(request, listing_id=listing.id, source=src, own_listing=own):
+        counted = service.count_visit(session, listing=listing, source=src)
     return _listing_response(request, listing, user, counted=counted)
 
 

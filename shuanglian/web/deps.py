@@ -17,7 +17,7 @@ from shuanglian.accounts.models import User
 from shuanglian.config import Settings
 from shuanglian.errors import DomainError
 from shuanglian.web.i18n import pick_lang
-from shuanglian.web.security import verify_csrf
+from shuanglian.web.security import session_key, verify_csrf
 from shuanglian.web.transactions import request_transaction
 
 log = logging.getLogger("shuanglian.web")
@@ -72,16 +72,15 @@ def get_current_user(request: Request, session: SessionDep) -> User | None:
 
 
 def _cookie_user(request: Request, session: Session) -> User | None:
-    """The active user the session cookie names, if its password fingerprint still matches."""
+    """The active user the session cookie names, while its server-side session lives."""
     uid = request.session.get("uid")
-    if not isinstance(uid, int):
+    key = session_key(request)
+    if not isinstance(uid, int) or key is None:
+        return None
+    if accounts.web_session_user_id(session, key=key) != uid:
         return None
     candidate = session.get(User, uid)
-    if (
-        candidate is not None
-        and candidate.is_active
-        and request.session.get("ver") == accounts.session_version(candidate)
-    ):
+    if candidate is not None and candidate.is_active:
         return candidate
     return None
 

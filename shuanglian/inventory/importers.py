@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from shuanglian.accounts.models import User
 from shuanglian.accounts.permissions import (
+    can_manage_item,
     college_ids_for,
     require_admin,
     require_enterprise,
@@ -236,8 +237,13 @@ def import_assessments(
             )
             continue
         item = session.scalar(select(InventoryItem).where(InventoryItem.patent_id == patent.id))
-        if item is None:
-            report.reject(rownum, number_header, "该专利未加入盘点批次 (patent is not inventoried)")
+        # Not inventoried, or another institution's (or college's) item: one answer for both.
+        if item is None or (actor is not None and not can_manage_item(session, actor, item)):
+            report.reject(
+                rownum,
+                number_header,
+                "该专利不在本单位可管理的盘点批次中 (patent is not in your institution's inventory)",
+            )
             continue
         payload: dict[str, Any] = {
             "publicly_funded": _bool_cell(values["publicly_funded"]),

@@ -242,7 +242,8 @@ def import_assessments(
             report.reject(
                 rownum,
                 number_header,
-                "该专利不在本单位可管理的盘点批次中 (patent is not in your institution's inventory)",
+                "该专利不在本单位可管理的盘点批次中 "
+                "(patent is not in your institution's inventory)",
             )
             continue
         payload: dict[str, Any] = {

@@ -49,7 +49,15 @@ from shuanglian.inventory.workspace import (
     write_enterprise_feedback_template,
     write_institution_assessment_template,
 )
-from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, IdQuery, SessionDep, SettingsDep
+from shuanglian.web.deps import (
+    MAX_ID,
+    CsrfDep,
+    CurrentUser,
+    IdPath,
+    IdQuery,
+    SessionDep,
+    SettingsDep,
+)
 from shuanglian.web.imports import XLSX_MEDIA_TYPE, finish_import, workbook_response
 from shuanglian.web.schemas import ERROR_RESPONSES
 from shuanglian.web.uploads import UPLOAD_ERROR_RESPONSES, WORKBOOK_SUFFIXES, received_file
@@ -102,8 +110,8 @@ def batch_progress_api(batch_id: IdPath, session: SessionDep, user: CurrentUser)
 def list_items_api(
     session: SessionDep,
     user: CurrentUser,
-    status: str | None = None,
-    batch_id: int | None = None,
+    status: Annotated[str | None, Query(max_length=30)] = None,
+    batch_id: IdQuery = None,
     limit: Limit = 200,
 ) -> list[Any]:
     return service.list_items(
@@ -165,9 +173,9 @@ def withdraw_api(
 def pool_api(
     session: SessionDep,
     user: CurrentUser,
-    institution_id: int | None = None,
-    tier: int | None = None,
-    grade: str | None = None,
+    institution_id: IdQuery = None,
+    tier: Annotated[int | None, Query(ge=1, le=9)] = None,
+    grade: Annotated[str | None, Query(max_length=10)] = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> list[Any]:
@@ -232,8 +240,8 @@ def push_round_api(
 def pushes_api(
     session: SessionDep,
     user: CurrentUser,
-    enterprise_id: int | None = None,
-    round_id: int | None = None,
+    enterprise_id: IdQuery = None,
+    round_id: IdQuery = None,
 ) -> list[dict[str, Any]]:
     actor = _user(user)
     eid = enterprise_id if enterprise_id is not None else actor.enterprise_id
@@ -285,7 +293,7 @@ def feedback_api(body: FeedbackRequest, session: SessionDep, user: CurrentUser) 
 
 @router.post("/tiers/recompute", summary="重算分层 / recompute tiers", dependencies=[CsrfDep])
 def tiers_api(
-    session: SessionDep, user: CurrentUser, institution_id: int | None = None
+    session: SessionDep, user: CurrentUser, institution_id: IdQuery = None
 ) -> dict[str, Any]:
     actor = _user(user)
     if institution_id is None:
@@ -298,7 +306,7 @@ def tiers_api(
 def maintenance_api(
     session: SessionDep,
     user: CurrentUser,
-    institution_id: int,
+    institution_id: Annotated[int, Query(ge=1, le=MAX_ID)],
     min_rounds: Annotated[int, Query(ge=1, le=100)] = 2,
 ) -> list[dict[str, Any]]:
     return tiers.maintenance_candidates(
@@ -308,7 +316,7 @@ def maintenance_api(
 
 @router.get("/report", summary="盘活统计 / statistics")
 def report_api(
-    session: SessionDep, user: CurrentUser, institution_id: int | None = None
+    session: SessionDep, user: CurrentUser, institution_id: IdQuery = None
 ) -> dict[str, Any]:
     return inventory_report(session, actor=_user(user), institution_id=institution_id)
 

@@ -364,10 +364,13 @@ def import_feedback(
         values = {f: cells.get(col, "") for f, col in cols.items()}
         if not values["prospect"] and not values["intent"]:
             continue  # a pushed patent the enterprise has not evaluated yet
-        try:
-            push_id = int(float(values["push_id"]))
-        except ValueError:
-            report.reject(rownum, headers["push_id"], f"推送编号无效：“{values['push_id']}”")
+        push_id = _int_or_none(values["push_id"])
+        if push_id is None or not 1 <= push_id <= MAX_ROW_ID:
+            report.reject(
+                rownum,
+                headers["push_id"],
+                f"推送编号无效：“{values['push_id'][:40]}” (invalid push id)",
+            )
             continue
         try:
             data = FeedbackIn.model_validate(
@@ -433,11 +436,18 @@ SYNC_OPTIONAL = {
 }
 
 
+# Database ids and counts are 32-bit on PostgreSQL; a cell past that is invalid, not a crash.
+MAX_ROW_ID = 2_147_483_647
+
+
 def _int_or_none(text: str) -> int | None:
+    """A whole number from a cell ("12", "12.0" as Excel writes it), or None; `1e999`, `nan`
+    and numbers past 32 bits are None (they were a 500: int(inf) raises OverflowError)."""
     try:
-        return int(float(text)) if text else None
-    except ValueError:
+        value = int(float(text)) if text else None
+    except (ValueError, OverflowError):
         return None
+    return value if value is None or abs(value) <= MAX_ROW_ID else None
 
 
 def _patent_type(text: str) -> str | None:

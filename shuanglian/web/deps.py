@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
+from pydantic import Field
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -188,6 +189,9 @@ PageDep = Annotated[Page, Depends(Page)]
 MAX_ID = 2_147_483_647
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="record id")]
 IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID, description="record id")]
+# The same bound for ids inside JSON bodies (Pydantic models): 422 naming the field, never a
+# database overflow.
+DbId = Annotated[int, Field(ge=1, le=MAX_ID, description="record id")]
 # Number fields of GET forms arrive as "" when left empty; parse them with optional_int/_decimal.
 FormNumber = Annotated[str | None, Query(max_length=30)]
 
@@ -205,6 +209,9 @@ def optional_int(raw: str | None, *, field: str, low: int, high: int) -> int | N
     return value
 
 
+AMOUNT_STEP = Decimal("0.0001")
+
+
 def optional_decimal(raw: str | None, *, field: str, high: Decimal) -> Decimal | None:
     """A non-negative amount from a form field; "" means no filter."""
     if raw is None or not raw.strip():
@@ -215,4 +222,5 @@ def optional_decimal(raw: str | None, *, field: str, high: Decimal) -> Decimal |
         raise DomainError(f"{field} 须为数字 (must be a number)", field=field) from exc
     if not value.is_finite() or not 0 <= value <= high:
         raise DomainError(f"{field} 超出范围 (out of range)", field=field)
-    return value
+    # Amounts are stored with 4 decimal places; 1e-999999 is 0 here, not a PostgreSQL error.
+    return value.quantize(AMOUNT_STEP)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -15,6 +14,7 @@ from shuanglian.inventory.models import (
     VALUE_GRADES,
 )
 from shuanglian.web.deps import DbId
+from shuanglian.web.schemas import UtcDateTime
 
 # GB/T 4754-2017 codes: 门类 letter optionally followed by 2–4 digits, or 2–4 digits alone.
 _INDUSTRY_CODE = re.compile(r"^(?:[A-T]\d{0,4}|\d{2,4})$")
@@ -163,8 +163,8 @@ class PoolEntryRead(BaseModel):
     patent_id: int
     institution_id: int
     active: bool
-    entered_at: datetime
-    left_at: datetime | None
+    entered_at: UtcDateTime
+    left_at: UtcDateTime | None
     leave_reason: str | None
     score: float | None
     grade: str | None

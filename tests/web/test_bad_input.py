@@ -103,3 +103,20 @@ def test_1e999_in_a_feedback_csv_is_a_row_error(client: TestClient, db_session) 
     report = r.json()
     assert report["rejected"] == 1
     assert report["errors"][0]["field"] == FEEDBACK_HEADERS["push_id"]
+
+
+def test_every_moment_in_an_api_answer_carries_its_time_zone(
+    client: TestClient, db_session
+) -> None:
+    """SQLite hands back naive UTC; the API answer must still say it is UTC."""
+    from datetime import datetime
+
+    from shuanglian.accounts import service
+
+    user = make_user(db_session, "tech_manager")
+    service.create_api_token(db_session, user=user, name="ci")
+    db_session.commit()
+    login(client, user)
+    [token] = client.get("/api/v1/tokens").json()
+    stamp = datetime.fromisoformat(token["created_at"].replace("Z", "+00:00"))
+    assert stamp.utcoffset() is not None

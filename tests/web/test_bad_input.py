@@ -120,3 +120,15 @@ def test_every_moment_in_an_api_answer_carries_its_time_zone(
     [token] = client.get("/api/v1/tokens").json()
     stamp = datetime.fromisoformat(token["created_at"].replace("Z", "+00:00"))
     assert stamp.utcoffset() is not None
+
+
+def test_pages_show_beijing_time_labelled() -> None:
+    from datetime import UTC, datetime
+
+    from shuanglian.web.templating import local_time
+
+    naive_utc = datetime(2026, 1, 1, 0, 30)  # as SQLite hands it back
+    shown = str(local_time(naive_utc))
+    assert "2026-01-01 08:30" in shown and "北京时间" in shown
+    assert str(local_time(datetime(2026, 1, 1, 0, 30, tzinfo=UTC))) == shown
+    assert str(local_time(None)) == "—"

@@ -290,6 +290,8 @@ def _read_xlsx(
                     f"（no sheet named {sheet!r}; sheets: {', '.join(wb.sheetnames)}）"
                 )
             ws = wb[sheet]
+        elif not wb.worksheets:  # a workbook whose sheet part is missing (found by fuzzing)
+            raise ImportFailed(f"{path.name} 中没有工作表（the workbook has no worksheet）")
         else:
             ws = wb.worksheets[0]
         # Some writers store a wrong <dimension> (e.g. "A1"); openpyxl would stop reading at

@@ -61,3 +61,29 @@ def test_a_workbook_whose_sheet_is_cut_is_refused_not_a_crash(db_session, tmp_pa
     path.write_bytes(out.getvalue())
     with pytest.raises(ImportFailed, match="损坏"):
         kind.run(db_session, path)
+
+
+def test_a_workbook_without_a_sheet_is_refused_not_a_crash(db_session, tmp_path: Path) -> None:
+    """A workbook whose only sheet part is missing: `wb.worksheets[0]` was an IndexError."""
+    import io
+    import zipfile
+
+    import pytest
+
+    from shuanglian.errors import ImportFailed
+
+    [kind] = [k for k in KINDS if k.name == "patents-xlsx"]
+    src = zipfile.ZipFile(io.BytesIO(kind.seed))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        for name in src.namelist():
+            if name != "xl/workbook.xml":
+                dst.writestr(name, src.read(name))
+            else:
+                text = src.read(name).decode()
+                start, end = text.index("<sheets>"), text.index("</sheets>") + len("</sheets>")
+                dst.writestr(name, text[:start] + "<sheets/>" + text[end:])
+    path = tmp_path / "nosheet.xlsx"
+    path.write_bytes(out.getvalue())
+    with pytest.raises(ImportFailed):
+        kind.run(db_session, path)

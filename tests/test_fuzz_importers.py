@@ -87,3 +87,12 @@ def test_a_workbook_without_a_sheet_is_refused_not_a_crash(db_session, tmp_path:
     path.write_bytes(out.getvalue())
     with pytest.raises(ImportFailed):
         kind.run(db_session, path)
+
+
+def test_an_unknown_xml_encoding_is_a_row_error() -> None:
+    """`<?xml encoding="UTF-z"?>` made the XML parser raise LookupError (fuzzer find)."""
+    from shuanglian.patents.importers.common import RowRejection
+    from shuanglian.patents.importers.uspto_xml import parse_document
+
+    doc = b'<?xml version="1.0" encoding="UTF-z"?><us-patent-grant/>'
+    assert isinstance(parse_document(doc, row=1), RowRejection)

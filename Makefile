@@ -59,7 +59,7 @@ demo-data: install
 	$(BIN)/shuanglian demo seed
 
 demo: demo-data
-	$(BIN)/shuanglian serve --port $${SHUANGLIAN_PORT:-8000}
+	$(BIN)/shuanglian serve --demo --port $${SHUANGLIAN_PORT:-8000}
 
 test-deps: $(BIN)/python $(HTMX) $(ECHARTS)
 	$(BIN)/pip install --quiet -e '.[dense,test,bench]'

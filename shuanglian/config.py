@@ -14,6 +14,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # Rows per write batch when a caller gives none; `SHUANGLIAN_IMPORT_BATCH_SIZE` overrides it
 # through the CLI, which passes `Settings.import_batch_size` down.
 DEFAULT_IMPORT_BATCH_SIZE = 2000
+# The shipped secret key: anyone can read it, so a server signing cookies with it can be
+# logged into as anyone. Only the demo (which generates its own) and tests run without a key.
+DEFAULT_SECRET_KEY = "change-me-in-production"
 
 
 class Settings(BaseSettings):
@@ -35,8 +38,10 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address `shuanglian serve` binds.")
     port: int = Field(default=8000, description="Port `shuanglian serve` listens on.")
     secret_key: str = Field(
-        default="change-me-in-production",
-        description="Key that signs session cookies and CSRF tokens.",
+        default=DEFAULT_SECRET_KEY,
+        description="Key that signs session cookies and CSRF tokens; `shuanglian serve` refuses "
+        'to start with the default outside demo mode (generate one with `python -c "import '
+        'secrets; print(secrets.token_urlsafe(32))"`).',
     )
     cookie_secure: bool = Field(
         default=False,
@@ -136,8 +141,28 @@ class Settings(BaseSettings):
     )
     public_url: str | None = Field(
         default=None,
-        description="The site's public address (e.g. `https://market.example.org`) for links in "
-        "e-mails; unset = the address the request came to.",
+        description="The site's public address (e.g. `https://market.example.org`): every "
+        "absolute link the platform makes (e-mails, QR codes, card sheets, short URLs) starts "
+        "with it. Unset = the address the request came to (checked against `allowed_hosts`).",
+    )
+    allowed_hosts: str = Field(
+        default="",
+        description="Comma-separated Host names the server answers (e.g. "
+        "`market.example.org,www.market.example.org`); any other Host gets 400. A production "
+        "`shuanglian serve` (not `--demo`) always checks: empty = the host of `public_url`, the "
+        "bind address, `localhost` and `127.0.0.1`.",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks of reverse proxies (e.g. "
+        "`127.0.0.1,10.0.0.0/8`) whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed; "
+        "empty = forwarded headers are ignored and the peer address is the client.",
+    )
+    demo: bool = Field(
+        default=False,
+        description="Demo mode (`make demo`, `shuanglian serve --demo`): a generated secret key "
+        "in `HOME/secret_key` replaces the default one and any Host is answered. Never in "
+        "production.",
     )
     smtp_host: str | None = Field(
         default=None,
@@ -170,6 +195,16 @@ class Settings(BaseSettings):
     def max_upload_bytes(self) -> int:
         """`max_upload_mb` in bytes: the largest uploaded file the web accepts."""
         return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def allowed_host_list(self) -> list[str]:
+        """`allowed_hosts` as a list (empty = no Host check unless serving in production)."""
+        return [h.strip() for h in self.allowed_hosts.split(",") if h.strip()]
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """`trusted_proxies` as a list of addresses / networks."""
+        return [h.strip() for h in self.trusted_proxies.split(",") if h.strip()]
 
     @property
     def upload_dir(self) -> Path:

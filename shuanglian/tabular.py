@@ -385,6 +385,8 @@ def _read_xlsx(
                     f"（no sheet named {sheet!r}; sheets: {', '.join(wb.sheetnames)}）"
                 )
             ws = wb[sheet]
+        elif not wb.worksheets:  # a workbook whose sheet part is missing (found by fuzzing)
+            raise ImportFailed(f"{path.name} 中没有工作表（the workbook has no worksheet）")
         else:
             ws = wb.worksheets[0]
         # Some writers store a wrong <dimension> (e.g. "A1"); openpyxl would stop reading at
@@ -518,7 +520,24 @@ def _scan_sheet(
 
 
 def _xlsx_records(ws) -> Iterator[tuple[int, list[str]]]:  # type: ignore[no-untyped-def]
-    """(sheet row number, cell texts) for every non-empty row."""
+    """(sheet row number, cell texts) for every non-empty row.
+
+    Read-only openpyxl parses the sheet while rows are taken, so a corrupt sheet (cut XML, a
+    broken shared-strings part) fails here, mid-import: that is the file's fault, said as such
+    (found by benchmarks/fuzz_importers.py: ParseError, IndexError, BadZipFile were 500s).
+    """
+    try:
+        yield from _xlsx_rows(ws)
+    except ImportFailed:
+        raise
+    except Exception as exc:  # openpyxl and the XML parser raise many kinds on a broken part
+        raise ImportFailed(
+            f"工作簿内容已损坏，无法读完（the workbook is corrupt and cannot be read: "
+            f"{type(exc).__name__}）"
+        ) from exc
+
+
+def _xlsx_rows(ws) -> Iterator[tuple[int, list[str]]]:  # type: ignore[no-untyped-def]
     for cells in ws.iter_rows():
         row_number = None
         texts = []

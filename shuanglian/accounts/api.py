@@ -26,7 +26,7 @@ from shuanglian.accounts.schemas import (
 )
 from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, LangDep, SessionDep
 from shuanglian.web.schemas import ERROR_RESPONSES, ListResponse
-from shuanglian.web.security import log_in
+from shuanglian.web.security import log_in, web_session
 
 router = APIRouter(tags=["accounts"], responses=ERROR_RESPONSES)
 
@@ -96,8 +96,8 @@ def change_password_api(
         new_password=body.new_password,
     )
     if getattr(request.state, "auth", None) == "cookie":
-        # As on /account: the other sessions end, the one that changed it continues.
-        log_in(request, user_id=user.id, version=service.session_version(user))
+        # As on /account: every session and token ended; this browser gets a fresh session.
+        log_in(request, user_id=user.id, key=web_session(request, session, user))
     return UserRead.model_validate(user)
 
 

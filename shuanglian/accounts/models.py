@@ -47,3 +47,18 @@ class ApiToken(TimestampMixin, Base):
     prefix: Mapped[str] = mapped_column(String(12))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class WebSession(TimestampMixin, Base):
+    """A signed-in browser session, kept on the server so logout and a password change end it.
+
+    The cookie carries a random session key; only its SHA-256 is stored. A cookie replayed after
+    logout names a row that is gone, and is refused.
+    """
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -16,7 +16,7 @@ from shuanglian.errors import DomainError
 from shuanglian.patents.service import list_institutions
 from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, LangDep, PageDep, SessionDep
 from shuanglian.web.forms import FormDep, form_errors, form_status, form_text
-from shuanglian.web.security import log_in, log_out
+from shuanglian.web.security import log_in, log_out, session_key, web_session
 from shuanglian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -75,29 +75,35 @@ async def login_submit(request: Request, session: SessionDep, form: FormDep) -> 
         response.headers["Retry-After"] = str(wait)
         return response
 
-    def check() -> User | None:
+    def check() -> tuple[User, str] | None:
         # Read and check first (this request's session starts as a read, see
-        # `web.deps.READ_FIRST_PATHS`), then take the write lock only for the audit entry.
+        # `web.deps.READ_FIRST_PATHS`), then take the write lock only for the audit entry
+        # and the server-side session row.
         user = service.authenticate(session, username=username, password=password)
-        if user is not None:
-            new_hash = service.upgraded_hash(user, password)
-            begin_writing(session)
-            service.record_login(session, user=user, new_hash=new_hash)
-        return user
+        if user is None:
+            return None
+        new_hash = service.upgraded_hash(user, password)
+        begin_writing(session)
+        service.record_login(session, user=user, new_hash=new_hash)
+        return user, web_session(request, session, user)
 
-    user = await request.app.state.hash_gate.run(check)
-    if user is None:
+    checked = await request.app.state.hash_gate.run(check)
+    if checked is None:
         limiter.record(client, username)
         per_client.record(client, "")
         ctx["errors"] = {"password": "用户名或密码不正确 (wrong username or password)"}
         return render(request, "accounts/login.html", ctx, status_code=401)
     limiter.reset(client, username)
-    log_in(request, user_id=user.id, version=service.session_version(user))
+    user, key = checked
+    log_in(request, user_id=user.id, key=key)
     return RedirectResponse(target if target != "/" else _home_for(user), status_code=303)
 
 
 @router.post("/logout", dependencies=[CsrfDep])
-def logout_submit(request: Request) -> Response:
+def logout_submit(request: Request, session: SessionDep) -> Response:
+    key = session_key(request)
+    if key is not None:
+        service.close_web_session(session, key=key)
     log_out(request)
     return RedirectResponse("/", status_code=303)
 
@@ -161,8 +167,8 @@ def password_submit(
             errors=form_errors(session, exc, default="new_password"),
             status_code=form_status(exc),
         )
-    # Other sessions end (their fingerprint no longer matches); this one continues.
-    log_in(request, user_id=user.id, version=service.session_version(user))
+    # Every session and API token ended with the change; this browser gets a fresh session.
+    log_in(request, user_id=user.id, key=web_session(request, session, user))
     return _account_page(request, session, user, message="密码已修改 (password changed)")
 
 

@@ -42,6 +42,7 @@ MSG_ROLE = "您的角色无权进行此操作 (your role may not do this)"
 MSG_ADMIN = "只有平台管理员可以执行此操作 (admin only)"
 MSG_INSTITUTION = "只能管理本单位的数据 (only your own institution's data)"
 MSG_ENTERPRISE = "只能管理本企业的数据 (only your own enterprise's data)"
+MSG_COLLEGE = "只能管理本学院的数据 (only your own college's data)"
 
 
 def is_admin(user: User | None) -> bool:
@@ -112,6 +113,59 @@ def require_enterprise(user: User | None, enterprise_id: int | None) -> User:
     if not can_manage_enterprise(user, enterprise_id):
         raise PermissionDenied(MSG_ENTERPRISE)
     return user
+
+
+def college_limit(user: User | None) -> str | None:
+    """The college (学院) name institution staff are limited to; None = the whole institution.
+
+    `User.college` names one college of the user's institution; such staff see and act only on
+    inventory items routed to a college of that name (items not routed to any college are the
+    institution's office's, not theirs).
+    """
+    if user is None or user.role != INSTITUTION_STAFF:
+        return None
+    return (user.college or "").strip() or None
+
+
+def college_ids_for(session: Session, user: User | None) -> list[int] | None:
+    """Ids of the colleges a college-limited user may act in; None = no college limit."""
+    from shuanglian.inventory.models import College
+
+    name = college_limit(user)
+    if name is None or user is None:
+        return None
+    return list(
+        session.scalars(
+            select(College.id).where(
+                College.institution_id == user.institution_id, College.name == name
+            )
+        )
+    )
+
+
+def can_manage_item(session: Session, user: User | None, item: InventoryItem) -> bool:
+    """Admin, or staff of the item's institution (and of its college when limited to one)."""
+    if not can_manage_institution(user, item.institution_id):
+        return False
+    allowed = college_ids_for(session, user)
+    return allowed is None or item.college_id in allowed
+
+
+def require_item(session: Session, user: User | None, item: InventoryItem) -> User:
+    """Return the user if they may manage this inventory item; refuse anyone else."""
+    user = require_institution(user, item.institution_id)
+    if not can_manage_item(session, user, item):
+        raise PermissionDenied(MSG_COLLEGE)
+    return user
+
+
+def can_see_item(session: Session, user: User | None, item: InventoryItem) -> bool:
+    """Whether the item exists as far as this user is told: its managers and its reviewers."""
+    if user is None or not user.is_active:
+        return False
+    return can_manage_item(session, user, item) or bool(
+        review_levels(session, actor=user, item=item)
+    )
 
 
 def review_levels(session: Session, *, actor: User, item: InventoryItem) -> set[str]:

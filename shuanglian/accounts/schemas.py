@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shuanglian.web.deps import MAX_ID
+from shuanglian.web.schemas import UtcDateTime
 
 
 class UserRead(BaseModel):
@@ -30,8 +30,8 @@ class TokenRead(BaseModel):
     id: int
     name: str
     prefix: str
-    created_at: datetime
-    last_used_at: datetime | None = None
+    created_at: UtcDateTime
+    last_used_at: UtcDateTime | None = None
 
 
 class TokenCreate(BaseModel):
@@ -90,7 +90,7 @@ class PasswordChange(BaseModel):
 
 class AuditEventRead(BaseModel):
     id: int
-    at: datetime
+    at: UtcDateTime
     user_id: int | None = None
     username: str | None = Field(default=None, description="null: the system or a deleted user")
     action: str

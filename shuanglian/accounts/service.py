@@ -12,11 +12,11 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache, partial
 
-from sqlalchemy import Connection, Engine, func, or_, select, update
+from sqlalchemy import Connection, Engine, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from shuanglian.accounts import permissions as perm
-from shuanglian.accounts.models import ROLES, ApiToken, User
+from shuanglian.accounts.models import ROLES, ApiToken, User, WebSession
 from shuanglian.accounts.passwords import (
     check_password_strength,
     hash_password,
@@ -260,21 +260,75 @@ def record_login(session: Session, *, user: User, new_hash: str | None = None) -
     session.flush()
 
 
-def session_version(user: User) -> str:
-    """A short fingerprint of the password hash; changing the password ends old sessions."""
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+def open_web_session(session: Session, *, user: User, max_age_s: int) -> str:
+    """Start a server-side browser session for `user`; returns the key the cookie carries."""
+    now = utcnow()
+    session.execute(
+        delete(WebSession).where(WebSession.user_id == user.id, WebSession.expires_at < now)
+    )
+    key = secrets.token_urlsafe(32)
+    session.add(
+        WebSession(
+            user_id=user.id,
+            key_hash=_token_hash(key),
+            expires_at=now + timedelta(seconds=max_age_s),
+        )
+    )
+    session.flush()
+    return key
+
+
+def web_session_user_id(session: Session, *, key: str) -> int | None:
+    """The user id of a live session key, else None (logged out, revoked or expired)."""
+    row = session.scalar(select(WebSession).where(WebSession.key_hash == _token_hash(key)))
+    if row is None:
+        return None
+    expires = row.expires_at
+    if expires.tzinfo is None:  # SQLite hands back naive UTC
+        expires = expires.replace(tzinfo=UTC)
+    return row.user_id if expires > utcnow() else None
+
+
+def close_web_session(session: Session, *, key: str) -> None:
+    """End one browser session (logout): its cookie, replayed later, is refused."""
+    session.execute(delete(WebSession).where(WebSession.key_hash == _token_hash(key)))
+
+
+def end_sessions_and_tokens(session: Session, *, user: User) -> int:
+    """After a password change: every browser session ends and every API token is revoked.
+
+    Whoever knew the old password may have signed in or made a token with it; the new password
+    only protects the account once those are gone. Returns how many tokens were revoked.
+    """
+    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    tokens = list(
+        session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False))
+        )
+    )
+    for token in tokens:
+        token.revoked = True
+    session.flush()
+    return len(tokens)
 
 
 def change_password(
     session: Session, *, user: User, current_password: str, new_password: str
 ) -> User:
-    """Change one's own password after checking the current one."""
+    """Change one's own password after checking the current one; every session and API token
+    of the user ends (the caller starts a fresh session for the browser that changed it)."""
     if not verify_password(user.password_hash, current_password):
         raise DomainError("当前密码不正确 (current password is wrong)", field="current_password")
     check_password_strength(new_password, field="new_password")
     user.password_hash = hash_password(new_password)
-    session.flush()
-    record_audit(session, actor=user, action="user.password_change", subject=user)
+    revoked = end_sessions_and_tokens(session, user=user)
+    record_audit(
+        session,
+        actor=user,
+        action="user.password_change",
+        subject=user,
+        detail={"tokens_revoked": revoked},
+    )
     return user
 
 
@@ -286,8 +340,14 @@ def reset_password(
     user = get_user(session, user_id=user_id)
     check_password_strength(new_password, field="new_password")
     user.password_hash = hash_password(new_password)
-    session.flush()
-    record_audit(session, actor=actor, action="user.password_reset", subject=user)
+    revoked = end_sessions_and_tokens(session, user=user)
+    record_audit(
+        session,
+        actor=actor,
+        action="user.password_reset",
+        subject=user,
+        detail={"tokens_revoked": revoked},
+    )
     return user
 
 

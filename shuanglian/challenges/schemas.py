@@ -6,11 +6,13 @@ client and the CLI get the same sentence naming the same field.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, Field
+
+from shuanglian.web.schemas import UtcDateTime
 
 MAX_ID = 2_147_483_647  # 32-bit ids on PostgreSQL
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -132,7 +134,7 @@ class ChallengeOut(BaseModel):
     ip_terms: str | None
     visibility: str
     anonymous: bool
-    published_at: datetime | None
+    published_at: UtcDateTime | None
     problem: str | None
     indicators: list[IndicatorOut] | None
     details_hidden: str | None
@@ -184,7 +186,7 @@ class VerificationOut(BaseModel):
     run: int
     verdict: str
     note: str | None
-    recorded_at: datetime
+    recorded_at: UtcDateTime
     measurements: list[MeasurementOut]
 
 
@@ -200,4 +202,4 @@ class MessageOut(BaseModel):
     id: int
     author_name: str
     body: str
-    created_at: datetime
+    created_at: UtcDateTime

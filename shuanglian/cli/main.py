@@ -18,7 +18,7 @@ import typer
 from shuanglian.accounts import cli as accounts_cli
 from shuanglian.challenges import cli as challenges_cli
 from shuanglian.cli.kit import JsonOpt, emit_json, group, open_session, run_command, say
-from shuanglian.config import Settings, get_settings
+from shuanglian.config import DEFAULT_SECRET_KEY, Settings, get_settings
 from shuanglian.dashboard import cli as dashboard_cli
 from shuanglian.db import make_engine
 from shuanglian.dbcheck import cli as dbcheck_cli
@@ -121,20 +121,83 @@ def stats(as_json: JsonOpt = False) -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address")] = None,
     port: Annotated[int | None, typer.Option(help="Port")] = None,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="Demo mode: generate a secret key into HOME and answer any Host (make demo)",
+        ),
+    ] = False,
 ) -> None:
-    """启动网站与 API (serve the web platform and the JSON API)."""
+    """启动网站与 API (serve the web platform and the JSON API).
+
+    Production mode is every `serve` without `--demo` (and without SHUANGLIAN_DEMO=true): it
+    refuses the default secret key and answers only the allowed Host names.
+    """
     # Imported when serving: the web stack is not needed to run any other command.
     import uvicorn
 
     from shuanglian.web.app import create_app
+    from shuanglian.web.origin import production_hosts
 
     settings = get_settings()
+    host = host or settings.host
+    port = port or settings.port
+    if demo or settings.demo:
+        settings = settings.model_copy(
+            update={"demo": True, "secret_key": demo_secret_key(settings)}
+        )
+    else:
+        if settings.secret_key == DEFAULT_SECRET_KEY:
+            typer.echo(
+                "拒绝启动：SHUANGLIAN_SECRET_KEY 仍是默认值，任何人都能伪造登录。"
+                "请设置一个随机密钥，或用 `shuanglian serve --demo` 启动演示 "
+                "(refusing to start: SHUANGLIAN_SECRET_KEY "
+                "is the public default, with which anyone can forge a login cookie; set a random "
+                'key, e.g. python -c "import secrets; print(secrets.token_urlsafe(32))", or run '
+                "the demo with `shuanglian serve --demo`).",
+                err=True,
+            )
+            raise typer.Exit(2)
+        settings = settings.model_copy(update={"host": host})
+        settings = settings.model_copy(
+            update={"allowed_hosts": ",".join(production_hosts(settings))}
+        )
+        say(f"只应答这些主机名 (answering Host): {settings.allowed_hosts}")
+    qr = settings.public_url or f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}"
+    say(
+        f"二维码与短链接指向 (QR codes and short URLs carry): {qr.rstrip('/')}/market/…  — "
+        "要让访客手机扫码打开，请设置 SHUANGLIAN_PUBLIC_URL=http://<本机局域网地址>:"
+        f"{port} 并设 SHUANGLIAN_HOST=0.0.0.0 (for visitors' phones set SHUANGLIAN_PUBLIC_URL "
+        "to this PC's LAN address and SHUANGLIAN_HOST=0.0.0.0)"
+    )
     uvicorn.run(
         create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
+        host=host,
+        port=port,
         log_level="info",
+        # Forwarded headers are handled inside the app, from SHUANGLIAN_TRUSTED_PROXIES only.
+        proxy_headers=False,
     )
+
+
+def demo_secret_key(settings: Settings) -> str:
+    """The demo's own secret key: the configured one if set, else one generated once into
+    `HOME/secret_key` (so demo logins survive a restart and no two demos share a key)."""
+    if settings.secret_key != DEFAULT_SECRET_KEY:
+        return settings.secret_key
+    import secrets
+
+    path = settings.home / "secret_key"
+    if path.exists():
+        key = path.read_text(encoding="utf-8").strip()
+        if key:
+            return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    path.write_text(key + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    return key
 
 
 @demo_app.command("seed")

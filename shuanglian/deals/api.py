@@ -30,7 +30,7 @@ from shuanglian.deals.schemas import (
     TakeLicenceIn,
 )
 from shuanglian.errors import DomainError
-from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, SessionDep
+from shuanglian.web.deps import CsrfDep, CurrentUser, DbId, IdPath, SessionDep
 from shuanglian.web.schemas import ERROR_RESPONSES
 
 router = APIRouter(tags=["deals"], responses=ERROR_RESPONSES)
@@ -185,7 +185,7 @@ def list_deals_api(
     session: SessionDep,
     user: CurrentUser,
     stage: Annotated[str | None, Query(max_length=20)] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> dict[str, Any]:
     items, total = pipeline.list_deals(session, actor=user, stage=stage, offset=offset, limit=limit)
@@ -258,7 +258,7 @@ def move_deal_api(
 
 
 class AssignIn(BaseModel):
-    manager_id: int | None
+    manager_id: DbId | None
 
 
 @router.post("/deals/{deal_id}/manager", dependencies=Writes, summary="指派技术经理人")
@@ -300,7 +300,7 @@ def activity_api(
 class NextActionIn(BaseModel):
     title: str = Field(max_length=300)
     due_on: date
-    assignee_id: int | None = None
+    assignee_id: DbId | None = None
 
 
 @router.post("/deals/{deal_id}/next-actions", status_code=201, dependencies=Writes)

@@ -24,6 +24,8 @@ from shuanglian.accounts.permissions import (
     ENTERPRISE_USER,
     INSTITUTION_STAFF,
     TECH_MANAGER,
+    can_manage_enterprise,
+    can_manage_institution,
     require_login,
 )
 from shuanglian.audit import record_audit
@@ -324,11 +326,20 @@ def prefill_deal(
         )
     if push_id is not None:
         push = session.get(Push, push_id)
-        if push is None:
+        patent = session.get(Patent, push.patent_id) if push is not None else None
+        # A push is the business of the patent's institution and the enterprise it went to;
+        # to anyone else it does not exist (its title and enterprise are not theirs to read).
+        if (
+            push is None
+            or patent is None
+            or not (
+                can_manage_institution(actor, patent.institution_id)
+                or can_manage_enterprise(actor, push.enterprise_id)
+            )
+        ):
             raise NotFound("推送记录不存在 (push not found)")
-        patent = session.get(Patent, push.patent_id)
         enterprise = session.get(Enterprise, push.enterprise_id)
-        assert patent is not None and enterprise is not None
+        assert enterprise is not None
         intent = session.scalar(select(Feedback.intent).where(Feedback.push_id == push.id))
         return {
             "title": f"{patent.title} — {enterprise.name}",
@@ -341,10 +352,14 @@ def prefill_deal(
         }
     if inquiry_id is not None:
         inquiry = session.get(Inquiry, inquiry_id)
-        if inquiry is None:
+        listing = session.get(Listing, inquiry.listing_id) if inquiry is not None else None
+        # An inquiry (a visitor's name, organisation and message) is for the listing's owner.
+        if (
+            inquiry is None
+            or listing is None
+            or not can_manage_institution(actor, listing.institution_id)
+        ):
             raise NotFound("咨询不存在 (inquiry not found)")
-        listing = session.get(Listing, inquiry.listing_id)
-        assert listing is not None
         ent_id = None
         if inquiry.organisation:
             ent_id = session.scalar(

@@ -26,6 +26,7 @@ from shuanglian.deals.schemas import (
     PARTY_NATURES,
 )
 from shuanglian.errors import DomainError, NotFound, PermissionDenied
+from shuanglian.spreadsheet import append_row
 
 # (key, 表头, required) in the order of the registration form.
 COLUMNS: tuple[tuple[str, str, bool], ...] = (
@@ -172,11 +173,11 @@ def registration_xlsx(rows: list[dict[str, Any]]) -> bytes:
     ws = wb.active
     assert ws is not None
     ws.title = "技术合同登记"
-    ws.append([head for _, head, _ in COLUMNS])
+    append_row(ws, [head for _, head, _ in COLUMNS])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        ws.append([row.get(key) for key, _, _ in COLUMNS])
+        append_row(ws, [row.get(key) for key, _, _ in COLUMNS])
     for i, (_, head, _) in enumerate(COLUMNS, start=1):
         ws.column_dimensions[ws.cell(1, i).column_letter].width = max(12, len(head) * 2 + 2)
     ws.freeze_panes = "A2"

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from shuanglian.errors import DomainError
+from shuanglian.web.deps import DbId
 
 CERT_LEVELS = {
     "junior": ("初级", "Junior"),
@@ -280,10 +281,10 @@ class _In(BaseModel):
 class ManagerIn(_In):
     """A manager's profile; fields are IPC and GB/T 4754 codes the engine can compare."""
 
-    user_id: int
+    user_id: DbId
     name: str = Field(min_length=1, max_length=100)
     organisation: str = Field(min_length=1, max_length=200)
-    institution_id: int | None = None
+    institution_id: DbId | None = None
     ipc_fields: list[str] = Field(default_factory=list, max_length=30)
     industry_fields: list[str] = Field(default_factory=list, max_length=30)
     certification_level: str | None = None
@@ -308,15 +309,15 @@ class DealIn(_In):
     """A new deal: who, what, and where it came from."""
 
     title: str = Field(min_length=1, max_length=300)
-    institution_id: int
-    enterprise_id: int
-    patent_ids: list[int] = Field(default_factory=list, max_length=50)
-    listing_id: int | None = None
+    institution_id: DbId
+    enterprise_id: DbId
+    patent_ids: list[DbId] = Field(default_factory=list, max_length=50)
+    listing_id: DbId | None = None
     source: str = "manual"
-    push_id: int | None = None
-    inquiry_id: int | None = None
-    challenge_id: int | None = None
-    manager_id: int | None = None
+    push_id: DbId | None = None
+    inquiry_id: DbId | None = None
+    challenge_id: DbId | None = None
+    manager_id: DbId | None = None
     note: str | None = Field(default=None, max_length=5000)
 
     @field_validator("source")
@@ -478,11 +479,11 @@ class ContractIn(_In):
     kind: str
     subtype: str
     title: str = Field(min_length=1, max_length=300)
-    deal_id: int | None = None
-    institution_id: int | None = None  # from the deal when there is one
-    enterprise_id: int | None = None
-    patent_id: int | None = None
-    listing_id: int | None = None
+    deal_id: DbId | None = None
+    institution_id: DbId | None = None  # from the deal when there is one
+    enterprise_id: DbId | None = None
+    patent_id: DbId | None = None
+    listing_id: DbId | None = None
     signed_on: date
     valid_from: date | None = None
     valid_until: date | None = None
@@ -641,7 +642,7 @@ class DistributionRuleIn(_In):
 
 
 class OpenLicenceIn(_In):
-    patent_id: int
+    patent_id: DbId
     fee_mode: str
     fee_amount: Decimal | None = None
     royalty_rate: Decimal | None = None
@@ -675,7 +676,7 @@ class OpenLicenceIn(_In):
 class TakeLicenceIn(_In):
     """An enterprise's written notice of taking an open licence, with its payment."""
 
-    enterprise_id: int
+    enterprise_id: DbId
     notice: str = Field(min_length=1, max_length=5000)
     notice_on: date
     paid_amount: Decimal

@@ -15,7 +15,12 @@ from sqlalchemy import select
 
 from shuanglian.accounts import permissions as perm
 from shuanglian.accounts.models import User
-from shuanglian.accounts.permissions import require_admin, require_institution, require_login
+from shuanglian.accounts.permissions import (
+    can_manage_institution,
+    can_see_item,
+    require_admin,
+    require_login,
+)
 from shuanglian.errors import DomainError, NotFound
 from shuanglian.importing import ImportReport
 from shuanglian.inventory import feedback as feedback_service
@@ -44,7 +49,15 @@ from shuanglian.inventory.workspace import (
     write_enterprise_feedback_template,
     write_institution_assessment_template,
 )
-from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, IdQuery, SessionDep, SettingsDep
+from shuanglian.web.deps import (
+    MAX_ID,
+    CsrfDep,
+    CurrentUser,
+    IdPath,
+    IdQuery,
+    SessionDep,
+    SettingsDep,
+)
 from shuanglian.web.imports import (
     XLSX_MEDIA_TYPE,
     attach_error_csv,
@@ -102,8 +115,8 @@ def batch_progress_api(batch_id: IdPath, session: SessionDep, user: CurrentUser)
 def list_items_api(
     session: SessionDep,
     user: CurrentUser,
-    status: str | None = None,
-    batch_id: int | None = None,
+    status: Annotated[str | None, Query(max_length=30)] = None,
+    batch_id: IdQuery = None,
     limit: Limit = 200,
 ) -> list[Any]:
     return service.list_items(
@@ -153,7 +166,7 @@ def withdraw_api(
     patent_id: IdPath, body: WithdrawIn, session: SessionDep, user: CurrentUser
 ) -> Any:
     item = service.item_for_patent(session, patent_id=patent_id)
-    if item is None:
+    if item is None or not can_see_item(session, user, item):
         raise NotFound(f"专利 {patent_id} 未盘点 (not inventoried)")
     review_service.apply_transition(
         session, actor=_user(user), item_id=item.id, action="withdraw", comment=body.reason
@@ -165,9 +178,9 @@ def withdraw_api(
 def pool_api(
     session: SessionDep,
     user: CurrentUser,
-    institution_id: int | None = None,
-    tier: int | None = None,
-    grade: str | None = None,
+    institution_id: IdQuery = None,
+    tier: Annotated[int | None, Query(ge=1, le=9)] = None,
+    grade: Annotated[str | None, Query(max_length=10)] = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> list[Any]:
@@ -186,9 +199,11 @@ def pool_api(
 @router.get("/pool/{patent_id}/indicators", summary="价值指标明细 / indicator details")
 def indicators_api(patent_id: IdPath, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
     entry = session.scalar(select(PoolEntry).where(PoolEntry.patent_id == patent_id))
-    if entry is None:
+    item = service.item_for_patent(session, patent_id=patent_id)
+    if entry is None or not can_manage_institution(_user(user), entry.institution_id):
         raise NotFound(f"专利 {patent_id} 不在资源库中 (not pooled)")
-    require_institution(_user(user), entry.institution_id)
+    if item is not None and not can_see_item(session, user, item):
+        raise NotFound(f"专利 {patent_id} 不在资源库中 (not pooled)")
     return {
         "patent_id": patent_id,
         "grade": entry.grade,
@@ -230,8 +245,8 @@ def push_round_api(
 def pushes_api(
     session: SessionDep,
     user: CurrentUser,
-    enterprise_id: int | None = None,
-    round_id: int | None = None,
+    enterprise_id: IdQuery = None,
+    round_id: IdQuery = None,
 ) -> list[dict[str, Any]]:
     actor = _user(user)
     eid = enterprise_id if enterprise_id is not None else actor.enterprise_id
@@ -283,7 +298,7 @@ def feedback_api(body: FeedbackRequest, session: SessionDep, user: CurrentUser) 
 
 @router.post("/tiers/recompute", summary="重算分层 / recompute tiers", dependencies=[CsrfDep])
 def tiers_api(
-    session: SessionDep, user: CurrentUser, institution_id: int | None = None
+    session: SessionDep, user: CurrentUser, institution_id: IdQuery = None
 ) -> dict[str, Any]:
     actor = _user(user)
     if institution_id is None:
@@ -296,7 +311,7 @@ def tiers_api(
 def maintenance_api(
     session: SessionDep,
     user: CurrentUser,
-    institution_id: int,
+    institution_id: Annotated[int, Query(ge=1, le=MAX_ID)],
     min_rounds: Annotated[int, Query(ge=1, le=100)] = 2,
 ) -> list[dict[str, Any]]:
     return tiers.maintenance_candidates(
@@ -306,7 +321,7 @@ def maintenance_api(
 
 @router.get("/report", summary="盘活统计 / statistics")
 def report_api(
-    session: SessionDep, user: CurrentUser, institution_id: int | None = None
+    session: SessionDep, user: CurrentUser, institution_id: IdQuery = None
 ) -> dict[str, Any]:
     return inventory_report(session, actor=_user(user), institution_id=institution_id)
 

@@ -6,7 +6,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shuanglian.accounts.models import User
-from shuanglian.accounts.permissions import require_enterprise, require_institution
+from shuanglian.accounts.permissions import (
+    ENTERPRISE_USER,
+    can_manage_enterprise,
+    require_institution,
+    require_role,
+)
 from shuanglian.audit import record_audit, snapshot
 from shuanglian.errors import DomainError, NotFound
 from shuanglian.inventory.models import INTENTS, Feedback, Push
@@ -32,6 +37,11 @@ SOURCE_LABELS: dict[str, tuple[str, str]] = {
 }
 
 
+# One refusal for "no such push", "pushed to someone else" and "never pushed to you": a
+# different answer for each would tell any enterprise which patents went to its competitors.
+PUSH_NOT_FOUND = "没有推送给本企业的这条记录 (no such push to your enterprise)"
+
+
 def find_push(
     session: Session,
     *,
@@ -42,10 +52,8 @@ def find_push(
     """The push a feedback refers to, by its id or by (patent, enterprise)."""
     if push_id is not None:
         push = session.get(Push, push_id)
-        if push is None:
-            raise NotFound(f"推送记录 {push_id} 不存在 (push not found)")
-        if enterprise_id is not None and push.enterprise_id != enterprise_id:
-            raise DomainError("该推送不是推送给本企业的，不能评价 (not pushed to this enterprise)")
+        if push is None or (enterprise_id is not None and push.enterprise_id != enterprise_id):
+            raise NotFound(PUSH_NOT_FOUND, field="push_id")
         return push
     if patent_id is None or enterprise_id is None:
         raise DomainError("请指定推送编号，或专利与企业 (push id or patent + enterprise)")
@@ -53,9 +61,7 @@ def find_push(
         select(Push).where(Push.patent_id == patent_id, Push.enterprise_id == enterprise_id)
     )
     if push is None:
-        raise DomainError(
-            "该专利从未推送给该企业，不能评价 (feedback only on patents pushed to the enterprise)"
-        )
+        raise NotFound(PUSH_NOT_FOUND, field="patent_id")
     return push
 
 
@@ -72,11 +78,13 @@ def submit_feedback(
     """Record (or update) an enterprise's feedback on one pushed patent."""
     if source not in SOURCES:
         raise DomainError(f"来源须为 {'/'.join(SOURCES)} (source)", field="source")
-    if actor is not None and enterprise_id is None and actor.enterprise_id is not None:
-        enterprise_id = actor.enterprise_id
-    push = find_push(session, push_id=push_id, patent_id=patent_id, enterprise_id=enterprise_id)
     if actor is not None:
-        require_enterprise(actor, push.enterprise_id)
+        require_role(actor, ENTERPRISE_USER)
+        if enterprise_id is None and actor.enterprise_id is not None:
+            enterprise_id = actor.enterprise_id
+    push = find_push(session, push_id=push_id, patent_id=patent_id, enterprise_id=enterprise_id)
+    if actor is not None and not can_manage_enterprise(actor, push.enterprise_id):
+        raise NotFound(PUSH_NOT_FOUND, field="push_id" if push_id is not None else "patent_id")
     fb = session.scalar(select(Feedback).where(Feedback.push_id == push.id))
     before = snapshot(fb) if fb is not None else None
     if fb is None:

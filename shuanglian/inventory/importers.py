@@ -17,7 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shuanglian.accounts.models import User
-from shuanglian.accounts.permissions import require_admin, require_enterprise, require_institution
+from shuanglian.accounts.permissions import (
+    can_manage_item,
+    college_ids_for,
+    require_admin,
+    require_enterprise,
+    require_institution,
+)
 from shuanglian.audit import record_import
 from shuanglian.db import utcnow
 from shuanglian.errors import DomainError, ImportFailed
@@ -39,6 +45,7 @@ from shuanglian.inventory.service import EDITABLE_STATUSES, create_batch, save_s
 from shuanglian.patents import numbers
 from shuanglian.patents.models import Patent
 from shuanglian.reference.ipc import split_ipc_list
+from shuanglian.spreadsheet import append_row
 from shuanglian.tabular import find_columns, read_table, require_columns
 from shuanglian.text.dates import parse_date
 from shuanglian.text.normalize import normalize_for_search
@@ -153,12 +160,12 @@ def _write_template(
     ws = wb.active
     ws.title = title
     names = list(headers.values())
-    ws.append(names)
+    append_row(ws, names)
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
     for row in rows:
-        ws.append(row)
+        append_row(ws, row)
     last = max(ws.max_row, 2) + 500  # room for rows people add
     keys = list(headers)
     for field, values in lists.items():
@@ -217,6 +224,9 @@ def write_assessment_template(
         if actor is not None:
             require_institution(actor, institution_id)
         stmt = stmt.where(InventoryItem.institution_id == institution_id)
+    colleges = college_ids_for(session, actor)
+    if colleges is not None:
+        stmt = stmt.where(InventoryItem.college_id.in_(colleges))
     rows = []
     for item, patent in session.execute(stmt):
         if actor is not None:
@@ -309,8 +319,14 @@ def import_assessments(
             )
             continue
         item = session.scalar(select(InventoryItem).where(InventoryItem.patent_id == patent.id))
-        if item is None:
-            report.reject(rownum, number_header, "该专利未加入盘点批次 (patent is not inventoried)")
+        # Not inventoried, or another institution's (or college's) item: one answer for both.
+        if item is None or (actor is not None and not can_manage_item(session, actor, item)):
+            report.reject(
+                rownum,
+                number_header,
+                "该专利不在本单位可管理的盘点批次中 "
+                "(patent is not in your institution's inventory)",
+            )
             continue
         payload: dict[str, Any] = {
             "publicly_funded": _bool_cell(values["publicly_funded"]),
@@ -443,10 +459,13 @@ def import_feedback(
         values = {f: cells.get(col, "") for f, col in cols.items()}
         if not values["prospect"] and not values["intent"]:
             continue  # a pushed patent the enterprise has not evaluated yet
-        try:
-            push_id = int(float(values["push_id"]))
-        except ValueError:
-            report.reject(rownum, headers["push_id"], f"推送编号无效：“{values['push_id']}”")
+        push_id = _int_or_none(values["push_id"])
+        if push_id is None or not 1 <= push_id <= MAX_ROW_ID:
+            report.reject(
+                rownum,
+                headers["push_id"],
+                f"推送编号无效：“{values['push_id'][:40]}” (invalid push id)",
+            )
             continue
         try:
             data = FeedbackIn.model_validate(
@@ -512,11 +531,18 @@ SYNC_OPTIONAL = {
 }
 
 
+# Database ids and counts are 32-bit on PostgreSQL; a cell past that is invalid, not a crash.
+MAX_ROW_ID = 2_147_483_647
+
+
 def _int_or_none(text: str) -> int | None:
+    """A whole number from a cell ("12", "12.0" as Excel writes it), or None; `1e999`, `nan`
+    and numbers past 32 bits are None (they were a 500: int(inf) raises OverflowError)."""
     try:
-        return int(float(text)) if text else None
-    except ValueError:
+        value = int(float(text)) if text else None
+    except (ValueError, OverflowError):
         return None
+    return value if value is None or abs(value) <= MAX_ROW_ID else None
 
 
 def _patent_type(text: str) -> str | None:

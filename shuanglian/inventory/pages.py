@@ -182,7 +182,7 @@ async def inventory_bulk_approve(
 def _managed_item(session: Any, user: Any, item_id: int) -> InventoryItem:
     """The inventory item if this user manages its institution; NotFound otherwise (no leak)."""
     item = session.get(InventoryItem, item_id)
-    if item is None or not perm.can_manage_institution(user, item.institution_id):
+    if item is None or not perm.can_manage_item(session, user, item):
         raise NotFound(f"盘点条目 {item_id} 不存在 (inventory item not found)")
     return item  # type: ignore[no-any-return]
 

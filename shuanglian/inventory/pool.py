@@ -6,11 +6,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shuanglian.accounts.models import User
-from shuanglian.accounts.permissions import is_admin, require_institution
+from shuanglian.accounts.permissions import college_ids_for, is_admin, require_institution
 from shuanglian.audit import record_audit, snapshot
 from shuanglian.db import utcnow
 from shuanglian.errors import DomainError, NotFound
-from shuanglian.inventory.models import PoolEntry
+from shuanglian.inventory.models import InventoryItem, PoolEntry
 from shuanglian.patents.models import Patent
 from shuanglian.supermarket.service import withdraw_listings_of_patent
 
@@ -98,6 +98,11 @@ def list_pool(
         .join(Patent, Patent.id == PoolEntry.patent_id)
         .where(PoolEntry.active.is_(True))
     )
+    colleges = college_ids_for(session, actor)
+    if colleges is not None:
+        stmt = stmt.join(InventoryItem, InventoryItem.patent_id == PoolEntry.patent_id).where(
+            InventoryItem.college_id.in_(colleges)
+        )
     if institution_id is not None:
         stmt = stmt.where(PoolEntry.institution_id == institution_id)
     if tier is not None:

@@ -21,6 +21,7 @@ from shuanglian.accounts.models import User
 from shuanglian.accounts.permissions import is_admin, require_institution
 from shuanglian.figures import figures_by_institution, headline_figures
 from shuanglian.patents.models import Institution
+from shuanglian.spreadsheet import append_row
 
 COLUMNS = (
     "盘点数",
@@ -102,12 +103,12 @@ def write_report_xlsx(report: dict[str, Any], path: Path) -> Path:
     wb = Workbook()
     ws = wb.active
     ws.title = "存量专利盘活统计"
-    ws.append(["单位", *report["columns"]])
+    append_row(ws, ["单位", *report["columns"]])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in report["institutions"]:
-        ws.append([row["institution"], *(row[c] for c in report["columns"])])
-    ws.append(["合计", *(report["total"][c] for c in report["columns"])])
+        append_row(ws, [row["institution"], *(row[c] for c in report["columns"])])
+    append_row(ws, ["合计", *(report["total"][c] for c in report["columns"])])
     ws[ws.max_row][0].font = Font(bold=True)
     share_col = report["columns"].index("自评转化前景好占比") + 2
     for r in range(2, ws.max_row + 1):

@@ -16,7 +16,12 @@ from sqlalchemy.orm import Session
 
 from shuanglian import workflow
 from shuanglian.accounts.models import User
-from shuanglian.accounts.permissions import is_admin, require_institution, review_levels
+from shuanglian.accounts.permissions import (
+    can_see_item,
+    is_admin,
+    require_item,
+    review_levels,
+)
 from shuanglian.errors import DomainError, NotFound, PermissionDenied
 from shuanglian.inventory.models import InventoryItem
 from shuanglian.inventory.pool import enter_pool, leave_pool
@@ -40,8 +45,8 @@ STATUS_LABELS: dict[str, str] = {state: f"{zh} ({en})" for state, (zh, en) in ST
 
 
 def _staff(session: Session, actor: User | None, item: InventoryItem) -> None:
-    """The item's own institution's staff (or an admin)."""
-    require_institution(actor, item.institution_id)
+    """The item's own institution's staff (of its college, when limited to one), or an admin."""
+    require_item(session, actor, item)
 
 
 def _staff_with_assessment(session: Session, actor: User | None, item: InventoryItem) -> None:
@@ -137,9 +142,14 @@ def allowed_actions(status: str) -> list[str]:
     return [t.action for t in REVIEW.allowed_from(status)]
 
 
-def _get_item(session: Session, item_id: int) -> InventoryItem:
+def _get_item(session: Session, item_id: int, actor: User | None) -> InventoryItem:
+    """The item, when `actor` may know of it (`None` = the system: lapse, restore).
+
+    Anyone else hears "not found", exactly as for an id that does not exist: telling them the
+    item's review state would say what another institution holds and where it stands.
+    """
     item = session.get(InventoryItem, item_id)
-    if item is None:
+    if item is None or (actor is not None and not can_see_item(session, actor, item)):
         raise NotFound(f"盘点条目 {item_id} 不存在 (inventory item not found)")
     return item
 
@@ -153,7 +163,7 @@ def apply_transition(
     comment: str | None = None,
 ) -> InventoryItem:
     """Take one step of review on an item: checks, status, pool effects and audit entry."""
-    item = _get_item(session, item_id)
+    item = _get_item(session, item_id, actor)
     # An institution without colleges has no first level: submission goes straight up.
     target = None
     if action == "submit" and item.college_id is None:
@@ -179,7 +189,7 @@ def review_item(
             f"审核结论须为 {'/'.join(DECISIONS)} (decision must be approve/return/reject)",
             field="decision",
         )
-    item = _get_item(session, item_id)
+    item = _get_item(session, item_id, actor)
     level = STAGE_LEVEL.get(item.status)
     if level is None:
         allowed = REVIEW.allowed_from(item.status)
@@ -214,7 +224,9 @@ def approve_items(
                 )
             )
         except (DomainError, PermissionDenied) as exc:
-            patent = session.get(Patent, _get_item(session, item_id).patent_id)
+            item = session.get(InventoryItem, item_id)
+            visible = item is not None and not isinstance(exc, NotFound)
+            patent = session.get(Patent, item.patent_id) if visible and item else None
             number = patent.application_number if patent is not None else str(item_id)
             raise DomainError(
                 f"{number} 未能通过：{exc.message}；所选条目均未处理 "

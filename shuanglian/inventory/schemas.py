@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -14,6 +13,8 @@ from shuanglian.inventory.models import (
     TRANSFER_MODES,
     VALUE_GRADES,
 )
+from shuanglian.web.deps import DbId
+from shuanglian.web.schemas import UtcDateTime
 
 # GB/T 4754-2017 codes: 门类 letter optionally followed by 2–4 digits, or 2–4 digits alone.
 _INDUSTRY_CODE = re.compile(r"^(?:[A-T]\d{0,4}|\d{2,4})$")
@@ -120,12 +121,13 @@ class FeedbackIn(BaseModel):
 
 
 class BatchCreate(BaseModel):
-    institution_id: int
-    name: str
-    college_id: int | None = None
-    patent_ids: list[int] = Field(default_factory=list)
+    institution_id: DbId
+    name: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00]*$")
+    college_id: DbId | None = None
+    patent_ids: list[DbId] = Field(default_factory=list, max_length=100_000)
     source_file: str | None = Field(
         default=None,
+        max_length=500,
         description=(
             "Take the institution's patents imported from this file (its name or the path "
             "imported with); with neither this nor patent_ids: every patent not inventoried yet"
@@ -134,18 +136,18 @@ class BatchCreate(BaseModel):
 
 
 class ReviewIn(BaseModel):
-    decision: str = Field(description="approve / return / reject")
-    comment: str | None = None
+    decision: str = Field(max_length=20, description="approve / return / reject")
+    comment: str | None = Field(default=None, max_length=2000)
 
 
 class WithdrawIn(BaseModel):
-    reason: str
+    reason: str = Field(max_length=2000)
 
 
 class PushRoundIn(BaseModel):
     per_patent: int = Field(default=10, ge=1, le=200)
     per_enterprise_cap: int = Field(default=20, ge=1, le=10_000)
-    institution_id: int | None = None
+    institution_id: DbId | None = None
 
 
 class ItemRead(BaseModel):
@@ -166,8 +168,8 @@ class PoolEntryRead(BaseModel):
     patent_id: int
     institution_id: int
     active: bool
-    entered_at: datetime
-    left_at: datetime | None
+    entered_at: UtcDateTime
+    left_at: UtcDateTime | None
     leave_reason: str | None
     score: float | None
     grade: str | None
@@ -178,9 +180,9 @@ class PoolEntryRead(BaseModel):
 class FeedbackRequest(FeedbackIn):
     """Feedback naming the push, or the patent (the enterprise is the caller's)."""
 
-    push_id: int | None = None
-    patent_id: int | None = None
-    enterprise_id: int | None = Field(default=None, description="admins acting for one")
+    push_id: DbId | None = None
+    patent_id: DbId | None = None
+    enterprise_id: DbId | None = Field(default=None, description="admins acting for one")
 
 
 class PushRoundRequest(PushRoundIn):

@@ -12,7 +12,13 @@ from sqlalchemy.orm import Session
 
 from shuanglian.accounts import permissions
 from shuanglian.accounts.models import User
-from shuanglian.accounts.permissions import is_admin, require_institution
+from shuanglian.accounts.permissions import (
+    can_see_item,
+    college_ids_for,
+    is_admin,
+    require_institution,
+    require_item,
+)
 from shuanglian.audit import record_audit, snapshot
 from shuanglian.errors import DomainError, NotFound
 from shuanglian.inventory.models import (
@@ -498,10 +504,7 @@ def assign_college(
     """Route items to a college's reviewer (or to none); only before review starts."""
     count = 0
     for item_id in item_ids:
-        item = session.get(InventoryItem, item_id)
-        if item is None:
-            raise NotFound(f"盘点条目 {item_id} 不存在 (inventory item not found)")
-        require_institution(actor, item.institution_id)
+        item = managed_item(session, actor=actor, item_id=item_id)
         if college_id is not None:
             college = session.get(College, college_id)
             if college is None or college.institution_id != item.institution_id:
@@ -600,6 +603,7 @@ def batch_progress(session: Session, *, actor: User | None, batch_id: int) -> di
 
 
 def _items_query(
+    session: Session,
     actor: User,
     *,
     institution_id: int | None,
@@ -612,6 +616,9 @@ def _items_query(
         if actor.institution_id is None:
             return None
         stmt = stmt.where(InventoryItem.institution_id == actor.institution_id)
+        colleges = college_ids_for(session, actor)
+        if colleges is not None:
+            stmt = stmt.where(InventoryItem.college_id.in_(colleges))
     if institution_id is not None:
         stmt = stmt.where(InventoryItem.institution_id == institution_id)
     if batch_id is not None:
@@ -647,7 +654,9 @@ def list_items(
     limit: int = 200,
 ) -> list[InventoryItem]:
     """Inventory items the actor may see, filtered by batch, status and text (review queues)."""
-    stmt = _items_query(actor, institution_id=institution_id, batch_id=batch_id, status=status, q=q)
+    stmt = _items_query(
+        session, actor, institution_id=institution_id, batch_id=batch_id, status=status, q=q
+    )
     if stmt is None:
         return []
     return list(session.scalars(stmt.order_by(InventoryItem.id).offset(offset).limit(limit)))
@@ -663,10 +672,21 @@ def count_items(
     q: str | None = None,
 ) -> int:
     """How many items `list_items` would give without a page limit (the pager's total)."""
-    stmt = _items_query(actor, institution_id=institution_id, batch_id=batch_id, status=status, q=q)
+    stmt = _items_query(
+        session, actor, institution_id=institution_id, batch_id=batch_id, status=status, q=q
+    )
     if stmt is None:
         return 0
     return session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+
+
+def managed_item(session: Session, *, actor: User | None, item_id: int) -> InventoryItem:
+    """The item when `actor` may manage it; "not found" when they may not even know of it."""
+    item = session.get(InventoryItem, item_id)
+    if item is None or not can_see_item(session, actor, item):
+        raise NotFound(f"盘点条目 {item_id} 不存在 (inventory item not found)")
+    require_item(session, actor, item)
+    return item
 
 
 def item_for_patent(session: Session, *, patent_id: int) -> InventoryItem | None:
@@ -683,10 +703,7 @@ def save_self_assessment(
     submit: bool = True,
 ) -> SelfAssessment:
     """Store a validated self-assessment and (by default) submit the item for review."""
-    item = session.get(InventoryItem, item_id)
-    if item is None:
-        raise NotFound(f"盘点条目 {item_id} 不存在 (inventory item not found)")
-    require_institution(actor, item.institution_id)
+    item = managed_item(session, actor=actor, item_id=item_id)
     if item.status not in EDITABLE_STATUSES:
         raise DomainError(
             "已提交审核或已完成审核，退回修改后才能更改自评 "

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from pydantic import BaseModel, Field
 
 from shuanglian.challenges.schemas import Id
+from shuanglian.web.schemas import UtcDateTime
 
 
 class PlatformIn(BaseModel):
@@ -82,6 +83,6 @@ class BookingOut(BaseModel):
     status: str
     decline_reason: str | None
     outcome_report: str | None
-    completed_at: datetime | None
+    completed_at: UtcDateTime | None
     rating: int | None
     rating_comment: str | None

@@ -34,6 +34,7 @@ from shuanglian.web.deps import (
     SessionDep,
     SettingsDep,
 )
+from shuanglian.web.origin import site_url
 from shuanglian.web.schemas import ERROR_RESPONSES, ListResponse
 
 router = APIRouter(tags=["supermarket"], responses=ERROR_RESPONSES)
@@ -163,7 +164,7 @@ def submit_inquiry_api(
         settings=settings,
         limits=inquiry_limits.for_app(request),
         client=inquiry_limits.client_address(request),
-        base_url=str(request.base_url).rstrip("/"),
+        base_url=site_url(request),
         listing_id=listing_id,
         user=user,
         **body.model_dump(),

@@ -15,7 +15,7 @@ from shuanglian.accounts import permissions as perm
 from shuanglian.errors import DomainError, NotFound, TooManyRequests
 from shuanglian.patents import service as patent_service
 from shuanglian.pilots.service import suggest_for_listing
-from shuanglian.supermarket import inquiry_limits, service
+from shuanglian.supermarket import inquiry_limits, service, visits
 from shuanglian.supermarket.cards import MAX_IDS, SheetCache, card_sheet_pdf, sheet_key
 from shuanglian.supermarket.codes import code128_png, code128_svg, listing_url, qr_png, qr_svg
 from shuanglian.supermarket.service import MODES, SORTS, ListingInput, parse_price, unfence
@@ -31,6 +31,7 @@ from shuanglian.web.deps import (
     optional_int,
 )
 from shuanglian.web.forms import FormDep, form_errors, form_status, form_text
+from shuanglian.web.origin import site_url
 from shuanglian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -39,8 +40,8 @@ CODE_CACHE = "public, max-age=86400"
 
 
 def base_url(request: Request) -> str:
-    """Scheme and host the visitor used, so printed codes point where they came from."""
-    return str(request.base_url).rstrip("/")
+    """The site's address for printed codes and short URLs (`SHUANGLIAN_PUBLIC_URL` when set)."""
+    return site_url(request)
 
 
 def parse_ids(raw: str, *, limit: int = MAX_IDS) -> list[int]:
@@ -163,7 +164,10 @@ def listing_page(
     src: Annotated[str | None, Query(max_length=20)] = None,
 ) -> HTMLResponse:
     listing = service.get_listing(session, listing_id=listing_id, actor=user)
-    counted = service.count_visit(session, listing=listing, source=src)
+    counted = None
+    own = perm.can_manage_institution(user, listing.institution_id)
+    if visits.should_count(request, listing_id=listing.id, source=src, own_listing=own):
+        counted = service.count_visit(session, listing=listing, source=src)
     platforms = None
     if user is not None and listing.status == "published":
         # Signed-in visitors only: booking needs an account, and the anonymous QR-scan path

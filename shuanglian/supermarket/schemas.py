@@ -3,7 +3,6 @@ the big screen."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -12,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shuanglian.supermarket import service
 from shuanglian.supermarket.models import Inquiry, Listing
 from shuanglian.supermarket.service import MODES, unfence
+from shuanglian.web.schemas import UtcDateTime
 
 
 class ListingRead(BaseModel):
@@ -32,7 +32,7 @@ class ListingRead(BaseModel):
     institution_id: int
     institution_name: str | None
     patent_ids: list[int]
-    published_at: datetime | None
+    published_at: UtcDateTime | None
     view_count: int
     scan_count: int
     deals_signed: int
@@ -132,7 +132,7 @@ class InquiryReceipt(BaseModel):
 
     id: int
     listing_id: int
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class InquiryRead(BaseModel):
@@ -147,7 +147,7 @@ class InquiryRead(BaseModel):
     email: str | None
     phone: str | None
     message: str
-    created_at: datetime
+    created_at: UtcDateTime
     handled: bool
 
     @classmethod

@@ -25,10 +25,12 @@ from shuanglian.accounts.passwords import limit_concurrent_hashing
 from shuanglian.accounts.ratelimit import RateLimiter
 from shuanglian.config import Settings
 from shuanglian.db import make_engine, make_session_factory, refresh_statistics
-from shuanglian.supermarket import inquiry_limits
+from shuanglian.supermarket import inquiry_limits, visits
 from shuanglian.supermarket.cards import SheetCache
 from shuanglian.web.errors import http_error, install_error_handlers
 from shuanglian.web.i18n import LANG_COOKIE, LANGS
+from shuanglian.web.origin import install_origin_checks
+from shuanglian.web.security import SESSION_MAX_AGE_S
 from shuanglian.web.templating import STATIC_DIR
 from shuanglian.web.transactions import AfterResponseMiddleware
 from shuanglian.web.uploads import BodyLimitMiddleware, UploadLoginMiddleware
@@ -36,7 +38,6 @@ from shuanglian.web.uploads import BodyLimitMiddleware, UploadLoginMiddleware
 log = logging.getLogger("shuanglian.web")
 
 SESSION_COOKIE = "sl_session"
-SESSION_MAX_AGE_S = 14 * 24 * 3600
 MAX_BODY_BYTES = 2 * 1024 * 1024
 LOGIN_WINDOW_S = 300.0
 
@@ -113,6 +114,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     limit_concurrent_hashing(settings.password_hash_concurrency)
     inquiry_limits.install(app)
+    visits.install(app)
 
     install_error_handlers(app)
     # After-commit hooks (notice e-mails, statistics) run once the response has been sent.
@@ -149,6 +151,8 @@ def create_app(settings: Settings) -> FastAPI:
         same_site="lax",
         https_only=settings.cookie_secure,
     )
+    # Outermost: which Host is answered, and whose X-Forwarded-* is believed (web/origin.py).
+    install_origin_checks(app, settings)
 
     for api_module in (
         patents_api,

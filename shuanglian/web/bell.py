@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from shuanglian import notifications
 from shuanglian.accounts import permissions as perm
-from shuanglian.web.deps import CsrfDep, CurrentUser, PageDep, SessionDep
+from shuanglian.web.deps import CsrfDep, CurrentUser, DbId, PageDep, SessionDep
 from shuanglian.web.forms import FormDep
 from shuanglian.web.schemas import ERROR_RESPONSES, ListResponse
 from shuanglian.web.templating import render
@@ -35,7 +35,7 @@ class NotificationOut(BaseModel):
 
 
 class ReadIn(BaseModel):
-    ids: Annotated[list[int] | None, Field(max_length=500)] = None
+    ids: Annotated[list[DbId] | None, Field(max_length=500)] = None
 
 
 def _out(n: notifications.Notification) -> NotificationOut:

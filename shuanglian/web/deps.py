@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
+from pydantic import Field
 from sqlalchemy import Engine
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import SQLAlchemyError
@@ -19,7 +20,7 @@ from shuanglian.config import Settings
 from shuanglian.db import writer
 from shuanglian.errors import DomainError
 from shuanglian.web.i18n import pick_lang
-from shuanglian.web.security import verify_csrf
+from shuanglian.web.security import session_key, verify_csrf
 from shuanglian.web.transactions import request_transaction
 
 log = logging.getLogger("shuanglian.web")
@@ -93,16 +94,15 @@ def get_current_user(request: Request, session: SessionDep) -> User | None:
 
 
 def _cookie_user(request: Request, session: Session) -> User | None:
-    """The active user the session cookie names, if its password fingerprint still matches."""
+    """The active user the session cookie names, while its server-side session lives."""
     uid = request.session.get("uid")
-    if not isinstance(uid, int):
+    key = session_key(request)
+    if not isinstance(uid, int) or key is None:
+        return None
+    if accounts.web_session_user_id(session, key=key) != uid:
         return None
     candidate = session.get(User, uid)
-    if (
-        candidate is not None
-        and candidate.is_active
-        and request.session.get("ver") == accounts.session_version(candidate)
-    ):
+    if candidate is not None and candidate.is_active:
         return candidate
     return None
 
@@ -210,6 +210,9 @@ PageDep = Annotated[Page, Depends(Page)]
 MAX_ID = 2_147_483_647
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="record id")]
 IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID, description="record id")]
+# The same bound for ids inside JSON bodies (Pydantic models): 422 naming the field, never a
+# database overflow.
+DbId = Annotated[int, Field(ge=1, le=MAX_ID, description="record id")]
 # Number fields of GET forms arrive as "" when left empty; parse them with optional_int/_decimal.
 FormNumber = Annotated[str | None, Query(max_length=30)]
 
@@ -227,6 +230,9 @@ def optional_int(raw: str | None, *, field: str, low: int, high: int) -> int | N
     return value
 
 
+AMOUNT_STEP = Decimal("0.0001")
+
+
 def optional_decimal(raw: str | None, *, field: str, high: Decimal) -> Decimal | None:
     """A non-negative amount from a form field; "" means no filter."""
     if raw is None or not raw.strip():
@@ -237,4 +243,5 @@ def optional_decimal(raw: str | None, *, field: str, high: Decimal) -> Decimal |
         raise DomainError(f"{field} 须为数字 (must be a number)", field=field) from exc
     if not value.is_finite() or not 0 <= value <= high:
         raise DomainError(f"{field} 超出范围 (out of range)", field=field)
-    return value
+    # Amounts are stored with 4 decimal places; 1e-999999 is 0 here, not a PostgreSQL error.
+    return value.quantize(AMOUNT_STEP)

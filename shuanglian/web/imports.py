@@ -36,6 +36,7 @@ from shuanglian.config import Settings
 from shuanglian.db import after_commit, refresh_statistics
 from shuanglian.errors import NotFound
 from shuanglian.importing import ImportReport
+from shuanglian.spreadsheet import csv_text
 from shuanglian.web.deps import CurrentUser, SessionDep, SettingsDep
 from shuanglian.web.templating import render
 
@@ -45,18 +46,10 @@ ERROR_ROWS_SHOWN = 200
 ERROR_CSV_KEEP_S = 24 * 3600
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
-# Spreadsheet programs run a cell that starts with one of these as a formula (CSV injection);
-# a file's own header or cell text quoted in a message must open as text.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _errors_dir(settings: Settings) -> Path:
     return settings.upload_dir / "errors"
-
-
-def _as_text_cell(value: object) -> str:
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def save_error_csv(settings: Settings, *, user_id: int, report: ImportReport) -> str | None:
@@ -81,7 +74,7 @@ def save_error_csv(settings: Settings, *, user_id: int, report: ImportReport) ->
         writer = csv.writer(fh)
         writer.writerow(["行号 (row)", "列 (field)", "原因 (reason)"])
         for error in report.all_errors():
-            writer.writerow([error.row, _as_text_cell(error.field), _as_text_cell(error.message)])
+            writer.writerow([error.row, csv_text(error.field), csv_text(error.message)])
     report.close()
     return token
 

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from datetime import UTC, datetime
+from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 T = TypeVar("T")
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+# Every moment in an API answer carries its time zone. The database stores UTC; SQLite hands it
+# back without a zone, which a client would read as its own local time (8 hours off in China).
+UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
 
 
 class ErrorDetail(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -24,6 +26,7 @@ def templates() -> Jinja2Templates:
     """The template set (built on first use, not at import)."""
     tpl = Jinja2Templates(directory=str(TEMPLATE_DIR))
     tpl.env.filters["num"] = format_number
+    tpl.env.filters["local_time"] = local_time
     from shuanglian.notifications import unread_for  # the bell's count in every header
 
     tpl.env.globals["unread_for"] = unread_for
@@ -78,6 +81,22 @@ def industry_options() -> tuple[tuple[str, str], ...]:
 
     entries = [*industries_at_level("门类"), *industries_at_level("大类")]
     return tuple((lettered_code(item.code), item.name) for item in entries)
+
+
+def local_time(value: datetime | None) -> Markup:
+    """A stored moment in Beijing time, labelled: 2026-12-05 18:55 (北京时间 UTC+8).
+
+    The database keeps UTC; SQLite hands it back without a zone, which is UTC too.
+    """
+    if value is None:
+        return Markup("—")
+    from shuanglian.figures import CHINA_TZ
+
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    shown = aware.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+    return Markup('<time datetime="{}">{} <small>(北京时间 UTC+8)</small></time>').format(
+        aware.isoformat(), shown
+    )
 
 
 def format_number(value: Decimal | float | int | None) -> str:

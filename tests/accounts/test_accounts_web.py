@@ -72,6 +72,19 @@ def test_logout_ends_the_session(client: TestClient, db_session) -> None:
     assert client.get("/api/v1/me").status_code == 403
 
 
+def test_a_cookie_replayed_after_logout_is_refused(app: FastAPI, client: TestClient, db_session):
+    """The session lives on the server: a copy of the cookie taken before logout is dead too."""
+    login(client, make_user(db_session, "pilot_platform"))
+    stolen = client.cookies.get("sl_session")
+    assert stolen
+    token = csrf_of(client, "/account")
+    client.post("/logout", data={"csrf_token": token}, follow_redirects=False)
+    with TestClient(app) as replay:
+        replay.cookies.set("sl_session", stolen)
+        assert replay.get("/api/v1/me").status_code == 403
+        assert replay.get("/account", follow_redirects=False).status_code in (303, 403)
+
+
 def test_open_redirect_after_login_is_blocked(client: TestClient, db_session) -> None:
     user = make_user(db_session, "tech_manager")
     response = client.post(
@@ -90,9 +103,13 @@ def test_open_redirect_after_login_is_blocked(client: TestClient, db_session) ->
 def test_password_change_ends_other_sessions(app: FastAPI, client: TestClient, db_session) -> None:
     user = make_user(db_session, "tech_manager")
     login(client, user)
+    _, plain = service.create_api_token(db_session, user=user, name="old-laptop")
+    db_session.commit()
+    bearer = {"Authorization": f"Bearer {plain}"}
     with TestClient(app) as other:
         login(other, user)
         assert other.get("/api/v1/me").status_code == 200
+        assert other.get("/api/v1/me", headers=bearer).status_code == 200
         token = csrf_of(client, "/account")
         mismatch = client.post(
             "/account/password",
@@ -116,6 +133,8 @@ def test_password_change_ends_other_sessions(app: FastAPI, client: TestClient, d
         assert changed.status_code == 200 and "密码已修改" in changed.text
         assert client.get("/api/v1/me").status_code == 200
         assert other.get("/api/v1/me").status_code == 403
+        # The API token made with the old password is revoked with it.
+        assert other.get("/api/v1/me", headers=bearer).status_code == 403
     assert (
         service.authenticate(db_session, username=user.username, password="brand-new-pass-9")
         is not None

@@ -179,6 +179,16 @@ def test_prefill_from_push_and_inquiry(db_session) -> None:
     )
     form = pipeline.prefill_deal(db_session, actor=w.staff, inquiry_id=inquiry.id)
     assert form["enterprise_id"] == w.ent.id and form["listing_id"] == w.listing.id
+    # Someone else's push or inquiry reads as one that does not exist: no title, no message.
+    for kw, missing in (
+        ({"push_id": w.push.id}, {"push_id": 2_000_000_000}),
+        ({"inquiry_id": inquiry.id}, {"inquiry_id": 2_000_000_000}),
+    ):
+        with pytest.raises(NotFound) as theirs:
+            pipeline.prefill_deal(db_session, actor=w.manager_user, **kw)
+        with pytest.raises(NotFound) as nothing:
+            pipeline.prefill_deal(db_session, actor=w.manager_user, **missing)
+        assert theirs.value.message == nothing.value.message
     deal = pipeline.create_deal(db_session, actor=w.staff, data=form)
     assert deal.inquiry_id == inquiry.id and [i.patent_id for i in deal.items] == [w.patent.id]
 

@@ -15,6 +15,7 @@ from shuanglian.config import Settings
 from shuanglian.db import Base, make_engine, make_session_factory
 from shuanglian.enterprises.models import Enterprise
 from shuanglian.inventory.api import router
+from shuanglian.inventory.feedback import PUSH_NOT_FOUND
 from shuanglian.inventory.importers import sync_inventory
 from shuanglian.inventory.models import Push
 from shuanglian.inventory.service import assign_reviewer
@@ -100,7 +101,29 @@ def test_flow_and_permissions(client):
     assert client.get("/api/v1/inventory/items", headers=_h("other")).json() == []
     item = items[0]["id"]
     r = client.put(f"/api/v1/inventory/items/{item}/assessment", json=FORM, headers=_h("other"))
-    assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
+    # Another institution's item and one that does not exist get the same answer (no oracle).
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+    missing = client.put(
+        "/api/v1/inventory/items/2000000000/assessment", json=FORM, headers=_h("other")
+    )
+    assert missing.status_code == 404
+    assert r.json()["error"]["message"].replace(str(item), "#") == missing.json()["error"][
+        "message"
+    ].replace("2000000000", "#")
+    for who in ("other", "staff"):  # staff: the item is not under review yet
+        r = client.post(
+            f"/api/v1/inventory/items/{item}/review", json={"decision": "approve"}, headers=_h(who)
+        )
+        gone = client.post(
+            "/api/v1/inventory/items/2000000000/review",
+            json={"decision": "approve"},
+            headers=_h(who),
+        )
+        if who == "other":  # the item's state is not told to another institution
+            assert (r.status_code, gone.status_code) == (404, 404)
+            assert "状态" not in r.json()["error"]["message"]
+        else:
+            assert r.status_code == 400 and "不在审核阶段" in r.json()["error"]["message"]
     r = client.put(
         f"/api/v1/inventory/items/{item}/assessment", json={**FORM, "trl": 10}, headers=_h("staff")
     )
@@ -152,7 +175,7 @@ def test_flow_and_permissions(client):
             )
         )
         s.commit()
-        push_id, patent_id = push.id, push.patent_id
+        push_id, patent_id, push_eid = push.id, push.patent_id, push.enterprise_id
     listed = client.get("/api/v1/inventory/pushes", headers=_h("ent")).json()
     assert [p["push_id"] for p in listed] == [push_id]
     assert client.get("/api/v1/inventory/pushes", headers=_h("ent2")).json() == []
@@ -161,7 +184,20 @@ def test_flow_and_permissions(client):
         headers=_h("ent2"),
         json={"patent_id": patent_id, "prospect": 4, "intent": "洽谈"},
     )
-    assert r.status_code == 400 and "从未推送" in r.json()["error"]["message"]
+    never = r.json()["error"]
+    assert r.status_code == 404 and never["message"] == PUSH_NOT_FOUND
+    # Pushed to another enterprise, or a push that does not exist: the very same answer.
+    for body in (
+        {"patent_id": patent_id, "enterprise_id": push_eid},
+        {"push_id": push_id},
+        {"push_id": 2_000_000_000},
+    ):
+        r = client.post(
+            "/api/v1/inventory/feedback",
+            headers=_h("ent2"),
+            json={**body, "prospect": 4, "intent": "洽谈"},
+        )
+        assert (r.status_code, r.json()["error"]["message"]) == (404, PUSH_NOT_FOUND), body
     r = client.post(
         "/api/v1/inventory/feedback",
         headers=_h("ent"),
@@ -177,7 +213,7 @@ def test_flow_and_permissions(client):
         client.get(
             f"/api/v1/inventory/pool/{patent_id}/indicators", headers=_h("other")
         ).status_code
-        == 403
+        == 404  # the same as a patent that is not pooled: no oracle
     )
     report = client.get("/api/v1/inventory/report", headers=_h("staff")).json()
     assert report["total"]["入库数"] == 1 and report["total"]["有合作意向数"] == 1

@@ -7,8 +7,8 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from shuanglian.errors import DomainError, PermissionDenied
-from shuanglian.inventory.feedback import submit_feedback
+from shuanglian.errors import NotFound, PermissionDenied
+from shuanglian.inventory.feedback import PUSH_NOT_FOUND, submit_feedback
 from shuanglian.inventory.indicators import assess_pool
 from shuanglian.inventory.models import PoolEntry, Push
 from shuanglian.inventory.push import (
@@ -76,10 +76,19 @@ def test_feedback_only_on_what_was_pushed(db_session, world, enterprises):
     stranger_ent = next(e for e in enterprises if e.id not in others)
     stranger = enterprise_user(db_session, stranger_ent.id, "stranger")
     data = FeedbackIn(prospect=4, improvement_needs="续航需提升到 60 分钟", intent="洽谈")
-    with pytest.raises(DomainError, match="从未推送"):
-        submit_feedback(db_session, actor=stranger, data=data, patent_id=pid)
-    with pytest.raises(DomainError, match="不是推送给本企业"):
-        submit_feedback(db_session, actor=stranger, data=data, push_id=push.id)
+    # Never pushed to you, pushed to someone else, or no such push: one refusal, no oracle.
+    refusals = []
+    for kw in (
+        {"patent_id": pid},
+        {"push_id": push.id},
+        {"push_id": 2_000_000_000},
+        {"patent_id": pid, "enterprise_id": push.enterprise_id},
+        {"push_id": push.id, "enterprise_id": push.enterprise_id},
+    ):
+        with pytest.raises(NotFound) as refused:
+            submit_feedback(db_session, actor=stranger, data=data, **kw)
+        refusals.append(refused.value.message)
+    assert set(refusals) == {PUSH_NOT_FOUND}
     with pytest.raises(PermissionDenied):
         push_list_for_enterprise(db_session, actor=stranger, enterprise_id=push.enterprise_id)
     fb = submit_feedback(db_session, actor=pushed_to, data=data, patent_id=pid)

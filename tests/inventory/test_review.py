@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from shuanglian.audit import audit_trail
-from shuanglian.errors import DomainError, PermissionDenied
+from shuanglian.errors import DomainError, NotFound, PermissionDenied
 from shuanglian.inventory.models import InventoryItem, PoolEntry
 from shuanglian.inventory.review import TRANSITIONS, allowed_actions, apply_transition, review_item
 from shuanglian.inventory.schemas import SelfAssessmentIn
@@ -166,7 +166,7 @@ def test_withdraw_takes_patent_out_of_pool_with_reason(db_session, world):
     item = _item(db_session, world, college=False)
     save_self_assessment(db_session, actor=world.staff, item_id=item.id, data=FORM)
     review_item(db_session, actor=world.institution_reviewer, item_id=item.id, decision="approve")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotFound):  # another institution is not told the item exists
         apply_transition(
             db_session, actor=world.other_staff, item_id=item.id, action="withdraw", comment="x"
         )
@@ -183,7 +183,7 @@ def test_withdraw_takes_patent_out_of_pool_with_reason(db_session, world):
 
 def test_other_institution_cannot_touch_items(db_session, world):
     item = _item(db_session, world, college=False)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotFound):
         save_self_assessment(db_session, actor=world.other_staff, item_id=item.id, data=FORM)
     with pytest.raises(PermissionDenied):
         batch_progress(db_session, actor=world.other_staff, batch_id=item.batch_id)
@@ -222,3 +222,44 @@ def test_items_are_inventoried_once(db_session, world):
         select(InventoryItem.id).where(InventoryItem.patent_id == world.patents[0].id)
     )
     assert count is not None
+
+
+def test_college_restriction_limits_staff_to_their_college(db_session, world):
+    """`User.college` limits staff to one college: another college's pooled patent is neither
+    listed nor withdrawable for them (issue 10: "saw and withdrew another college's patent")."""
+    from shuanglian.accounts.models import User
+    from shuanglian.inventory.pool import list_pool as pool_entries
+    from shuanglian.inventory.service import create_college, list_items
+
+    item = _item(db_session, world)  # routed to world.college (智能感知学院)
+    save_self_assessment(db_session, actor=world.staff, item_id=item.id, data=FORM)
+    review_item(db_session, actor=world.college_reviewer, item_id=item.id, decision="approve")
+    review_item(db_session, actor=world.institution_reviewer, item_id=item.id, decision="approve")
+    create_college(
+        db_session, actor=world.staff, institution_id=world.institution.id, name="化学院"
+    )
+
+    def staff(name: str, college: str) -> User:
+        user = User(
+            username=name,
+            role="institution_staff",
+            password_hash="x",
+            institution_id=world.institution.id,
+            college=college,
+        )
+        db_session.add(user)
+        db_session.flush()
+        return user
+
+    chem, own = staff("chem", "化学院"), staff("own", world.college.name)
+    assert item.id not in {i.id for i in list_items(db_session, actor=chem)}
+    assert [i.id for i in list_items(db_session, actor=own)] == [item.id]
+    assert item.patent_id not in {e.patent_id for e, _ in pool_entries(db_session, actor=chem)}
+    assert item.patent_id in {e.patent_id for e, _ in pool_entries(db_session, actor=own)}
+    with pytest.raises(NotFound):
+        apply_transition(db_session, actor=chem, item_id=item.id, action="withdraw", comment="x")
+    with pytest.raises(NotFound):
+        save_self_assessment(db_session, actor=chem, item_id=item.id, data=FORM)
+    assert item.status == "approved"
+    apply_transition(db_session, actor=own, item_id=item.id, action="withdraw", comment="自行实施")
+    assert item.status == "withdrawn"

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
 from shuanglian.supermarket.models import Inquiry, Listing
+from shuanglian.supermarket.visits import PER_ADDRESS_PER_DAY
 from tests.web.factories import (
     csrf_of,
     login,
@@ -226,3 +227,24 @@ def test_api_lists_filters_and_creates_with_a_token(client: TestClient, db_sessi
     assert created.status_code == 201 and created.json()["status"] == "published"
     anonymous = client.post("/api/v1/listings", json=body)
     assert anonymous.status_code == 403
+
+
+def test_one_client_reloading_a_qr_url_counts_once(client: TestClient, db_session) -> None:
+    """300 GETs of ?src=qr from one client are one scan (issue 10: they made a listing #1)."""
+    listing = make_listing(db_session, make_institution(db_session))
+    for _ in range(300):
+        assert client.get(f"/market/{listing.id}?src=qr").status_code == 200
+    db_session.refresh(listing)
+    assert listing.scan_count == 1
+    # Another user agent from the same address is another visitor, up to the address's cap.
+    for i in range(100):
+        client.get(f"/market/{listing.id}?src=qr", headers={"User-Agent": f"Mozilla/5.0 #{i}"})
+    db_session.refresh(listing)
+    assert listing.scan_count == PER_ADDRESS_PER_DAY
+    # Crawlers and link previews are not visitors.
+    other = make_listing(db_session, make_institution(db_session))
+    for agent in ("Googlebot/2.1", "curl/8.0", "facebookexternalhit/1.1", ""):
+        client.get(f"/market/{other.id}", headers={"User-Agent": agent})
+    client.get(f"/market/{other.id}", headers={"Sec-Purpose": "prefetch"})
+    db_session.refresh(other)
+    assert other.view_count == 0

@@ -443,3 +443,66 @@ def test_upload_matrix(role: str, client: TestClient, db_session, shared_dir) ->
         if allowed and status != 200 or not allowed and status not in (403, 404):
             wrong.append((path, status, "should allow" if allowed else "should deny"))
     assert not wrong, f"{role}: {wrong}"
+
+
+# `User.college` limits staff to one college (学院) of their institution (issue 10): rows of the
+# matrix for an inventory item routed to college 甲 of institution A. "staff_a" has no college
+# limit, "college_jia" is limited to 甲, "college_yi" to 乙 (same institution).
+COLLEGE_READS: dict[str, set[str]] = {
+    "/workspace/institution/items/{item}": {"staff_a", "college_jia"},
+    "/api/v1/inventory/pool/{patent}/indicators": {"staff_a", "college_jia"},
+}
+COLLEGE_WRITES: list[tuple[str, str, set[str]]] = [
+    ("POST", "/api/v1/inventory/pool/{patent}/withdraw", {"college_jia"}),
+]
+
+
+@pytest.mark.parametrize("role", ["staff_a", "college_jia", "college_yi"])
+def test_college_restriction_matrix(role: str, client: TestClient, db_session) -> None:
+    from shuanglian.inventory.models import InventoryBatch, InventoryItem
+    from shuanglian.inventory.service import create_college
+    from tests.web.factories import csrf_of
+
+    world, users = _build(db_session)
+    admin = users["admin"]
+    jia = create_college(db_session, actor=admin, institution_id=world.institution_id, name="甲")
+    create_college(db_session, actor=admin, institution_id=world.institution_id, name="乙")
+    batch = InventoryBatch(institution_id=world.institution_id, name="盘点")
+    db_session.add(batch)
+    db_session.flush()
+    item = InventoryItem(
+        batch_id=batch.id,
+        patent_id=world.patent_id,
+        institution_id=world.institution_id,
+        college_id=jia.id,
+        status="approved",
+    )
+    db_session.add(item)  # the published listing's patent is already in the pool
+    users["college_jia"] = make_user(
+        db_session, "institution_staff", institution_id=world.institution_id, college="甲"
+    )
+    users["college_yi"] = make_user(
+        db_session, "institution_staff", institution_id=world.institution_id, college="乙"
+    )
+    db_session.commit()
+    login(client, users[role])  # type: ignore[arg-type]
+    wrong = []
+    listed = client.get("/api/v1/inventory/items").json()
+    if (item.id in {i["id"] for i in listed}) != (role != "college_yi"):
+        wrong.append(("/api/v1/inventory/items", "lists" if role == "college_yi" else "hides"))
+    for template, allowed_roles in COLLEGE_READS.items():
+        path = template.format(item=item.id, patent=world.patent_id)
+        status = client.get(path, follow_redirects=False).status_code
+        allowed = role in allowed_roles
+        if allowed and status != 200 or not allowed and status not in (403, 404):
+            wrong.append((path, status))
+    headers = {"X-CSRF-Token": csrf_of(client, "/account")}
+    for method, template, allowed_roles in COLLEGE_WRITES:
+        if role not in allowed_roles and role != "college_yi":
+            continue  # staff_a could withdraw too; one allowed writer is enough for the row
+        path = template.format(item=item.id, patent=world.patent_id)
+        status = client.request(method, path, json={"reason": "撤回"}, headers=headers).status_code
+        allowed = role in allowed_roles
+        if allowed and status != 200 or not allowed and status not in (403, 404):
+            wrong.append((method, path, status))
+    assert not wrong, f"{role}: {wrong}"

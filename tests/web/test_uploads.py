@@ -339,9 +339,34 @@ def test_staff_cannot_take_over_another_institutions_patents(
     status, html = _upload(client, token, "takeover.csv", csv_bytes(changed))
     assert status == 200
     assert counts(html)["rejected"] == 10 and counts(html)["inserted"] == 0
-    assert all("其他单位" in message for _, _, message in error_rows(html))
+    assert all("不属于本单位" in message for _, _, message in error_rows(html))
     kept = _patents_of(db_session, holder.id)
     assert {p.application_key: p.title for p in kept} == titles
+    assert _patents_of(db_session, institution.id) == []
+
+
+def test_staff_cannot_take_over_unowned_patents(
+    client: TestClient, db_session: Session, shared_dir: Path
+) -> None:
+    """A patent the operator imported without a holder is not the uploader's to claim or
+    retitle (issue 10: "US10/991,571",Hijacked by tto); new patents in the same file import."""
+    from shuanglian.patents.models import Patent
+
+    sample = sample_path(shared_dir)
+    rows = sample_rows(shared_dir)
+    import_patents(db_session, path=sample)  # the operator's CLI, no institution
+    db_session.commit()
+    before = {p.application_key: (p.title, p.institution_id) for p in db_session.query(Patent)}
+    assert set(v[1] for v in before.values()) == {None}
+    institution, _, token = _staff(client, db_session, "想接管的单位")
+    changed = [dict(r, 专利名称="Hijacked by tto") for r in rows]
+    status, html = _upload(client, token, "takeover.csv", csv_bytes(changed))
+    assert status == 200
+    assert counts(html)["rejected"] == len(rows) and counts(html)["inserted"] == 0
+    assert all("不属于本单位" in message for _, _, message in error_rows(html))
+    db_session.expire_all()
+    after = {p.application_key: (p.title, p.institution_id) for p in db_session.query(Patent)}
+    assert after == before
     assert _patents_of(db_session, institution.id) == []
 
 

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from fastapi import Request
 from fastapi.testclient import TestClient
 from openpyxl import Workbook
 from sqlalchemy.orm import Session
@@ -16,6 +17,7 @@ from shuanglian.config import Settings
 from shuanglian.patents.numbers import cn_check_digit
 from shuanglian.web.app import create_app
 from shuanglian.web.deps import get_session
+from shuanglian.web.transactions import request_transaction
 from tests.patents.factories import CNIPA_HEADER, cnipa_row, read_sample_rows
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -83,7 +85,14 @@ def error_rows(html: str) -> list[tuple[int, str, str]]:
 def client_with(db_settings: Settings, db_session: Session, **changes: object) -> TestClient:
     """A client for an app built with some settings changed (limits, batch size)."""
     app = create_app(db_settings.model_copy(update=changes))
-    app.dependency_overrides[get_session] = lambda: db_session
+
+    def request_session(request: Request) -> Iterator[Session]:
+        # As tests/web/fixtures.py: each request commits or rolls back its own work (a
+        # savepoint here), so a refused upload cannot roll back the login's session row.
+        db_session.commit()
+        yield from request_transaction(request, db_session)
+
+    app.dependency_overrides[get_session] = request_session
     return TestClient(app, raise_server_exceptions=False)
 
 

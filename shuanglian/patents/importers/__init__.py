@@ -190,9 +190,12 @@ def _refuse_held_elsewhere(
     report: ImportReport,
     batch_size: int,
 ) -> Iterator[PatentIn]:
-    """Pass on records of new, unheld or own patents; reject those another institution holds.
+    """Pass on records of new patents and of the institution's own; reject every other.
 
-    One SELECT of the holders per batch of keys, the same batching as the upsert after it.
+    A patent already stored without a holder (the operator imported it, e.g. from a national
+    export) is not the uploader's either: taking it over would give staff a way to claim and
+    retitle any unowned record. One SELECT of the holders per batch of keys, the same batching
+    as the upsert after it.
     """
     own_id = session.scalar(
         select(Institution.id).where(Institution.name == institution_name.strip())
@@ -200,20 +203,22 @@ def _refuse_held_elsewhere(
     iterator = iter(records)
     while batch := list(islice(iterator, batch_size)):
         keys = list({record.application_key for record in batch})
-        held = session.execute(
+        stored = session.execute(
             select(Patent.application_key, Patent.institution_id).where(
-                Patent.application_key.in_(keys), Patent.institution_id.is_not(None)
+                Patent.application_key.in_(keys)
             )
         )
-        holders = {key: holder for key, holder in held}
+        holders = {key: holder for key, holder in stored}
         for record in batch:
-            holder = holders.get(record.application_key)
-            if holder is not None and holder != own_id:
+            if record.application_key in holders and (
+                own_id is None or holders[record.application_key] != own_id
+            ):
                 report.reject(
                     record.source_row or 0,
                     HELD_ELSEWHERE_FIELD,
-                    f"专利 {record.application_number} 已登记在其他单位名下，不能作为本单位专利导入"
-                    "，如有误请联系平台管理员 (the patent is held by another institution)",
+                    f"专利 {record.application_number} 已在平台登记且不属于本单位，"
+                    "不能作为本单位专利导入，如有误请联系平台管理员 "
+                    "(the patent is already registered and not held by your institution)",
                 )
                 continue
             yield record

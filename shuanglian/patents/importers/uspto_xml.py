@@ -69,6 +69,10 @@ def parse_document(document: bytes, *, row: int, source_file: str | None = None)
         root = ET.fromstring(document)
     except ET.ParseError as exc:
         return RowRejection(row, DOCUMENT_FIELD, f"XML 格式错误：{exc}（malformed XML: {exc}）")
+    except (LookupError, ValueError) as exc:  # e.g. <?xml encoding="UTF-z"?> (found by fuzzing)
+        return RowRejection(
+            row, DOCUMENT_FIELD, f"XML 声明的编码无效：{exc}（bad encoding declaration: {exc}）"
+        )
     biblio_tag = ROOTS.get(root.tag)
     biblio = root.find(biblio_tag) if biblio_tag else None
     if biblio is None:

@@ -3,8 +3,8 @@ fields), a contract's page with its schedule, payments received and income distr
 the contracts list with what the inventors are owed and paid, and an institution's
 distribution rule.
 
-Handlers parse the form, call one service and redirect (the request commits); a refused form comes back
-with each message under its field (formkit.error_map).
+Handlers parse the form, call one service and redirect (the request commits); a refused form
+comes back with each message under its field (formkit.error_map).
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 enterprises, a deal's page with its timeline, "start a deal" (prefilled from a push with
 intent or an inquiry), the managers' registry and the open-licence notices.
 
-Handlers read the form, call one service and redirect (the request commits); a refused step comes back as
-the service's sentence on the same page.
+Handlers read the form, call one service and redirect (the request commits); a refused step
+comes back as the service's sentence on the same page.
 """
 
 from __future__ import annotations

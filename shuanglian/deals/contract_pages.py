@@ -3,8 +3,8 @@ fields), a contract's page with its schedule, payments received and income distr
 the contracts list with what the inventors are owed and paid, and an institution's
 distribution rule.
 
-Handlers parse the form, call one service, commit and redirect; a refused form comes back
-with each message under its field (formkit.error_map).
+Handlers parse the form, call one service and redirect (the request commits); a refused form
+comes back with each message under its field (formkit.error_map).
 """
 
 from __future__ import annotations
@@ -13,12 +13,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from shuanglian.accounts.permissions import ADMIN, ENTERPRISE_USER, require_login
 from shuanglian.deals import access, contracts, distribution, lookup, open_licences, schemas
 from shuanglian.deals.formkit import FORM, blanks_to_none, error_map, page_context, read_form
 from shuanglian.errors import DomainError, PermissionDenied
 from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, SessionDep
+from shuanglian.web.forms import FormDep
 from shuanglian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -160,10 +162,10 @@ def contract_input(values: dict[str, str], kind: str, deal_id: int) -> dict[str,
 
 
 @router.post("/deals/{deal_id}/contracts", response_class=HTMLResponse, dependencies=[CsrfDep])
-async def create_contract_submit(
-    request: Request, session: SessionDep, user: CurrentUser, deal_id: IdPath
+def create_contract_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, deal_id: IdPath
 ) -> Response:
-    values = read_form(await request.form())
+    values = read_form(form)
     kind = _kind(values.get("kind"))
     try:
         contract = contracts.create_contract(
@@ -229,8 +231,9 @@ def contract_page(
     return _contract_page(request, session, user, contract_id)
 
 
-async def _contract_post(
+def _contract_post(
     request: Request,
+    form: FormData,
     session: Any,
     user: Any,
     contract_id: int,
@@ -238,7 +241,7 @@ async def _contract_post(
     fields: tuple[str, ...],
     call: Any,
 ) -> Response:
-    raw = read_form(await request.form())
+    raw = read_form(form)
     plain = {k.removeprefix(prefix): v for k, v in raw.items() if k.startswith(prefix)}
     data = {k: v for k, v in blanks_to_none(plain, fields).items() if v is not None}
     try:
@@ -257,11 +260,12 @@ async def _contract_post(
 @router.post(
     "/contracts/{contract_id}/payments", response_class=HTMLResponse, dependencies=[CsrfDep]
 )
-async def payment_submit(
-    request: Request, session: SessionDep, user: CurrentUser, contract_id: IdPath
+def payment_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, contract_id: IdPath
 ) -> Response:
-    return await _contract_post(
+    return _contract_post(
         request,
+        form,
         session,
         user,
         contract_id,
@@ -274,11 +278,12 @@ async def payment_submit(
 @router.post(
     "/contracts/{contract_id}/payouts", response_class=HTMLResponse, dependencies=[CsrfDep]
 )
-async def payout_submit(
-    request: Request, session: SessionDep, user: CurrentUser, contract_id: IdPath
+def payout_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, contract_id: IdPath
 ) -> Response:
-    return await _contract_post(
+    return _contract_post(
         request,
+        form,
         session,
         user,
         contract_id,
@@ -386,8 +391,10 @@ def rule_page(
 
 
 @router.post("/distribution-rule", response_class=HTMLResponse, dependencies=[CsrfDep])
-async def rule_submit(request: Request, session: SessionDep, user: CurrentUser) -> Response:
-    raw = read_form(await request.form())
+def rule_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser
+) -> Response:
+    raw = read_form(form)
     ident: int | None = None
     try:
         ident = _rule_institution(session, user, raw.get("institution"))

@@ -21,6 +21,7 @@ from shuanglian.deals import lookup, open_licences
 from shuanglian.deals.formkit import blanks_to_none, error_map, page_context, read_form
 from shuanglian.errors import DomainError, PermissionDenied
 from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, SessionDep
+from shuanglian.web.forms import FormDep
 from shuanglian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -74,9 +75,11 @@ def declare_page(request: Request, session: SessionDep, user: CurrentUser) -> HT
 
 
 @router.post("/open-licences", response_class=HTMLResponse, dependencies=[CsrfDep])
-async def declare_submit(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+def declare_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser
+) -> Response:
     actor = require_role(user, INSTITUTION_STAFF)
-    values = read_form(await request.form())
+    values = read_form(form)
     scope = actor.institution_id if actor.role == INSTITUTION_STAFF else None
     try:
         patent_id = lookup.resolve_patent(
@@ -153,11 +156,11 @@ def licence_page(
 @router.post(
     "/open-licences/{licence_id}/take", response_class=HTMLResponse, dependencies=[CsrfDep]
 )
-async def take_submit(
-    request: Request, session: SessionDep, user: CurrentUser, licence_id: IdPath
+def take_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, licence_id: IdPath
 ) -> Response:
     actor = require_login(user)
-    values = read_form(await request.form())
+    values = read_form(form)
     try:
         if actor.role == ADMIN:
             enterprise_id = lookup.resolve_enterprise(
@@ -189,10 +192,10 @@ async def take_submit(
 @router.post(
     "/open-licences/{licence_id}/withdraw", response_class=HTMLResponse, dependencies=[CsrfDep]
 )
-async def withdraw_submit(
-    request: Request, session: SessionDep, user: CurrentUser, licence_id: IdPath
+def withdraw_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, licence_id: IdPath
 ) -> Response:
-    values = read_form(await request.form())
+    values = read_form(form)
     try:
         open_licences.withdraw_open_licence(
             session, actor=user, licence_id=licence_id, note=values.get("withdraw.note") or None

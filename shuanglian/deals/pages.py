@@ -2,8 +2,8 @@
 enterprises, a deal's page with its timeline, "start a deal" (prefilled from a push with
 intent or an inquiry), the managers' registry and the open-licence notices.
 
-Handlers read the form, call one service, commit and redirect; a refused step comes back as
-the service's sentence on the same page.
+Handlers read the form, call one service and redirect (the request commits); a refused step
+comes back as the service's sentence on the same page.
 """
 
 from __future__ import annotations
@@ -403,11 +403,18 @@ def _prefixed(raw: dict[str, str], prefix: str) -> dict[str, str]:
     return {k.removeprefix(prefix): v.strip() for k, v in raw.items() if k.startswith(prefix)}
 
 
-async def _deal_form_post(
-    request: Request, session: Any, user: Any, deal_id: int, prefix: str, fields: Any, call: Any
+def _deal_form_post(
+    request: Request,
+    form: FormData,
+    session: Any,
+    user: Any,
+    deal_id: int,
+    prefix: str,
+    fields: Any,
+    call: Any,
 ) -> Response:
     """Run one of the deal page's namespaced forms (inputs named `prefix + field`)."""
-    raw = read_form(await request.form())
+    raw = read_form(form)
     try:
         call(_prefixed(raw, prefix))
     except DomainError as exc:
@@ -427,10 +434,9 @@ async def _deal_form_post(
 
 
 @router.post("/deals/{deal_id}/services", response_class=HTMLResponse, dependencies=[CsrfDep])
-async def service_submit(
-    request: Request, session: SessionDep, user: CurrentUser, deal_id: IdPath
+def service_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, deal_id: IdPath
 ) -> Response:
-    form = await request.form()
     kind = form_text(form, "kind")
     if kind not in SERVICE_KINDS:
         raise DomainError("服务类型无效 (invalid service kind)", field="kind")
@@ -444,16 +450,21 @@ async def service_submit(
         data["details"] = {n: values[n] for n in names if values.get(n)}
         pipeline.add_service(session, actor=user, deal_id=deal_id, data=data)
 
-    return await _deal_form_post(
-        request, session, user, deal_id, f"svc-{kind}.", (*SERVICE_COMMON, *names), run
+    return _deal_form_post(
+        request, form, session, user, deal_id, f"svc-{kind}.", (*SERVICE_COMMON, *names), run
     )
 
 
 @router.post(
     "/deals/{deal_id}/services/{service_id}", response_class=HTMLResponse, dependencies=[CsrfDep]
 )
-async def service_update_submit(
-    request: Request, session: SessionDep, user: CurrentUser, deal_id: IdPath, service_id: IdPath
+def service_update_submit(
+    request: Request,
+    form: FormDep,
+    session: SessionDep,
+    user: CurrentUser,
+    deal_id: IdPath,
+    service_id: IdPath,
 ) -> Response:
     def run(values: dict[str, str]) -> None:
         pipeline.update_service_status(
@@ -467,24 +478,23 @@ async def service_update_submit(
         )
 
     fields = ("status", "finished_on", "credit_code")
-    return await _deal_form_post(
-        request, session, user, deal_id, f"svcu-{service_id}.", fields, run
+    return _deal_form_post(
+        request, form, session, user, deal_id, f"svcu-{service_id}.", fields, run
     )
 
 
 @router.post(
     "/deals/{deal_id}/documents/upload", response_class=HTMLResponse, dependencies=[CsrfDep]
 )
-async def document_submit(
-    request: Request, session: SessionDep, user: CurrentUser, deal_id: IdPath
+def document_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, deal_id: IdPath
 ) -> Response:
     """Upload a file to the deal (the path ends in /upload: the larger upload limit applies)."""
-    form = await request.form()
     upload = form.get("doc.file")
     content = b""
     filename = ""
     if upload is not None and not isinstance(upload, str):
-        content = await upload.read(MAX_DOCUMENT_BYTES + 1)
+        content = upload.file.read(MAX_DOCUMENT_BYTES + 1)
         filename = upload.filename or ""
     kind = form_text(form, "doc.kind")
     try:

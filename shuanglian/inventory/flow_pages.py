@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from shuanglian.accounts import permissions as perm
 from shuanglian.accounts.models import User
@@ -32,7 +33,7 @@ from shuanglian.web.deps import (
     SettingsDep,
     optional_int,
 )
-from shuanglian.web.forms import form_errors, form_status, form_text
+from shuanglian.web.forms import FormDep, form_errors, form_status, form_text
 from shuanglian.web.imports import workbook_response
 from shuanglian.web.templating import render
 
@@ -124,9 +125,9 @@ def _result(
     )
 
 
-async def _form(request: Request) -> dict[str, str]:
-    form = await request.form()
-    return {k: form_text(form, k) for k in form}
+def _form(posted: FormData) -> dict[str, str]:
+    """Every field of the posted form as text (refused forms echo them back)."""
+    return {k: form_text(posted, k) for k in posted}
 
 
 def _refused(
@@ -157,9 +158,11 @@ def _refused(
 
 
 @router.post(FLOW + "/batches", response_class=HTMLResponse, dependencies=[CsrfDep])
-async def flow_create_batch(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+def flow_create_batch(
+    request: Request, posted: FormDep, session: SessionDep, user: CurrentUser
+) -> Response:
     """建立盘点批次: from one import file, or every patent not inventoried yet."""
-    form = await _form(request)
+    form = _form(posted)
     actor, institution_id = _institution_id(user, form.get("institution_id", ""))
     try:
         college = optional_int(form.get("college_id"), field="college_id", low=1, high=MAX_ID)
@@ -199,10 +202,10 @@ async def flow_create_batch(request: Request, session: SessionDep, user: Current
 @router.post(
     FLOW + "/batches/{batch_id}/rename", response_class=HTMLResponse, dependencies=[CsrfDep]
 )
-async def flow_rename_batch(
-    request: Request, session: SessionDep, user: CurrentUser, batch_id: IdPath
+def flow_rename_batch(
+    request: Request, posted: FormDep, session: SessionDep, user: CurrentUser, batch_id: IdPath
 ) -> Response:
-    form = await _form(request)
+    form = _form(posted)
     actor = perm.require_role(user, perm.INSTITUTION_STAFF)
     batch = service.get_batch(session, actor=actor, batch_id=batch_id)
     try:
@@ -218,7 +221,7 @@ async def flow_rename_batch(
 @router.post(
     FLOW + "/batches/{batch_id}/delete", response_class=HTMLResponse, dependencies=[CsrfDep]
 )
-async def flow_delete_batch(
+def flow_delete_batch(
     request: Request, session: SessionDep, user: CurrentUser, batch_id: IdPath
 ) -> Response:
     actor = perm.require_role(user, perm.INSTITUTION_STAFF)
@@ -246,9 +249,11 @@ async def flow_delete_batch(
 
 
 @router.post(FLOW + "/indicators", response_class=HTMLResponse, dependencies=[CsrfDep])
-async def flow_indicators(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+def flow_indicators(
+    request: Request, posted: FormDep, session: SessionDep, user: CurrentUser
+) -> Response:
     """计算价值指标与评级: every pooled patent of the institution re-graded."""
-    form = await _form(request)
+    form = _form(posted)
     actor, institution_id = _institution_id(user, form.get("institution_id", ""))
     workspace_institution(session, actor=actor, institution_id=institution_id)
     grades = assess_institution_pool(session, actor=actor, institution_id=institution_id)
@@ -263,11 +268,11 @@ async def flow_indicators(request: Request, session: SessionDep, user: CurrentUs
 
 
 @router.post(FLOW + "/push", response_class=HTMLResponse, dependencies=[CsrfDep])
-async def flow_push(
-    request: Request, session: SessionDep, settings: SettingsDep, user: CurrentUser
+def flow_push(
+    request: Request, posted: FormDep, session: SessionDep, settings: SettingsDep, user: CurrentUser
 ) -> Response:
     """运行一轮推送 over the institution's pool, as `inventory push round --institution`."""
-    form = await _form(request)
+    form = _form(posted)
     actor, institution_id = _institution_id(user, form.get("institution_id", ""))
     try:
         per_patent = optional_int(form.get("per_patent"), field="per_patent", low=1, high=200)
@@ -308,9 +313,11 @@ async def flow_push(
 
 
 @router.post(FLOW + "/tiers", response_class=HTMLResponse, dependencies=[CsrfDep])
-async def flow_tiers(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+def flow_tiers(
+    request: Request, posted: FormDep, session: SessionDep, user: CurrentUser
+) -> Response:
     """重算分层推广, with tier-1 deal suggestions and maintenance advice."""
-    form = await _form(request)
+    form = _form(posted)
     actor, institution_id = _institution_id(user, form.get("institution_id", ""))
     workspace_institution(session, actor=actor, institution_id=institution_id)
     result = recompute_tiers(session, actor=actor, institution_id=institution_id)

@@ -153,12 +153,11 @@ def inventory_items_page(
 @router.post(
     "/workspace/institution/items/approve", response_class=HTMLResponse, dependencies=[CsrfDep]
 )
-async def inventory_bulk_approve(
-    request: Request, session: SessionDep, user: CurrentUser
+def inventory_bulk_approve(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser
 ) -> Response:
     """批量通过: the ticked items approved at their stage with one comment (all or none)."""
     user = perm.require_role(user, perm.INSTITUTION_STAFF)
-    form = await request.form()
     ids = [int(v) for v in form.getlist("item_ids") if isinstance(v, str) and v.isdigit()]
     status = form_text(form, "status") or None
     batch_id = optional_int(form_text(form, "batch_id"), field="batch_id", low=1, high=MAX_ID)
@@ -333,13 +332,17 @@ def inventory_review_submit(
     response_class=HTMLResponse,
     dependencies=[CsrfDep],
 )
-async def inventory_record_feedback(
-    request: Request, session: SessionDep, user: CurrentUser, item_id: IdPath, push_id: IdPath
+def inventory_record_feedback(
+    request: Request,
+    form: FormDep,
+    session: SessionDep,
+    user: CurrentUser,
+    item_id: IdPath,
+    push_id: IdPath,
 ) -> Response:
     """代录反馈: staff type in what an enterprise said by phone or on paper."""
     user = perm.require_role(user, perm.INSTITUTION_STAFF)
     item = _managed_item(session, user, item_id)
-    form = await request.form()
     key = f"fb{push_id}"
     try:
         data = FeedbackIn.model_validate(

@@ -309,9 +309,10 @@ def new_platform_page(request: Request, user: CurrentUser) -> HTMLResponse:
 
 
 @router.post("/pilots/new", response_class=HTMLResponse, dependencies=[CsrfDep])
-async def new_platform_submit(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+def new_platform_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser
+) -> Response:
     perm.require_role(user, perm.ADMIN)
-    form = await request.form()
     try:
         p = service.create_platform(session, actor=user, data=_platform_input(form))
     except DomainError as exc:
@@ -468,11 +469,13 @@ def _booking(
     )
 
 
-async def _uploads(form: FormData) -> list[tuple[str, bytes]]:
+def _uploads(form: FormData) -> list[tuple[str, bytes]]:
+    """The form's chosen files as (name, bytes), each read to one byte past the limit so the
+    service can refuse an over-large one (a synchronous read: handlers run in the thread pool)."""
     out = []
     for item in form.getlist("file"):
         if isinstance(item, FormFile) and item.filename:
-            out.append((item.filename, await item.read(MAX_ATTACHMENT_BYTES + 1)))
+            out.append((item.filename, item.file.read(MAX_ATTACHMENT_BYTES + 1)))
     return out
 
 
@@ -481,11 +484,10 @@ async def _uploads(form: FormData) -> list[tuple[str, bytes]]:
     response_class=HTMLResponse,
     dependencies=[CsrfDep],
 )
-async def booking_complete_submit(
-    request: Request, session: SessionDep, user: CurrentUser, booking_id: IdPath
+def booking_complete_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, booking_id: IdPath
 ) -> Response:
     """Complete a booking with its outcome report and documents, in one step."""
-    form = await request.form()
     try:
         service.act_on_booking(
             session,
@@ -493,7 +495,7 @@ async def booking_complete_submit(
             booking_id=booking_id,
             action="complete",
             report=form_text(form, "report") or None,
-            documents=await _uploads(form),
+            documents=_uploads(form),
         )
     except DomainError as exc:
         session.rollback()
@@ -516,13 +518,12 @@ async def booking_complete_submit(
     response_class=HTMLResponse,
     dependencies=[CsrfDep],
 )
-async def booking_file_submit(
-    request: Request, session: SessionDep, user: CurrentUser, booking_id: IdPath
+def booking_file_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, booking_id: IdPath
 ) -> Response:
     """The platform adds outcome documents to a scheduled or completed booking."""
-    form = await request.form()
     try:
-        files = await _uploads(form)
+        files = _uploads(form)
         if not files:
             raise DomainError("请选择要上传的文件 (choose a file to upload)", field="file")
         for filename, data in files:

@@ -214,6 +214,7 @@ AUDIT_ACTION_LABELS: dict[str, tuple[str, str]] = {
     "pool.assess": ("重新评价资源库", "Re-graded the pool"),
     "pool.tiers": ("重新分层", "Re-tiered the pool"),
     "push.round": ("推送轮次", "Push round"),
+    "push.bulk": ("全量推送", "Bulk push"),
     "feedback.submit": ("企业反馈", "Enterprise feedback"),
     "feedback.record": ("代企业录入反馈", "Recorded feedback for an enterprise"),
     # supermarket

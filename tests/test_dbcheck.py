@@ -78,7 +78,7 @@ def test_dropped_index_is_named_and_its_query_scans(settings_db):
     assert push_list.slow and "inventory_pushes" in push_list.reasons[0]
     assert not report.ok
     # The command says the same and exits non-zero.
-    from shuanglian.cli import app
+    from shuanglian.cli.main import app
 
     env = {"SHUANGLIAN_HOME": str(settings.home)}
     if settings.database_url:

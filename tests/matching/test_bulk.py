@@ -241,7 +241,7 @@ def test_sigkill_at_several_points_then_rerun_gives_identical_results(tmp_path: 
     args = ["--top", "5", "--cap", "3", "--shard-size", "20", "--workers", "1", "--json"]
     env = {**os.environ, "SHUANGLIAN_HOME": str(killed.home), "PYTHONPATH": os.getcwd()}
     env.pop("SHUANGLIAN_DATABASE_URL", None)
-    cmd = [sys.executable, "-c", "from shuanglian.cli import app; app()", "inventory", "push",
+    cmd = [sys.executable, "-c", "from shuanglian.cli.main import app; app()", "inventory", "push",
            "bulk", *args]  # fmt: skip
     engine = make_engine(killed)
 

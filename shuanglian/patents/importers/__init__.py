@@ -37,6 +37,22 @@ HELD_ELSEWHERE_FIELD = "申请号 (application number)"
 APPLICANTS_FIELD = "申请人 (applicants)"
 
 
+def resolved_format(
+    path: Path | Sequence[Path],
+    *,
+    fmt: str = "auto",
+    mapping: Path | dict[str, Any] | str | None = None,
+) -> str:
+    """The format a file will be read as: the one given, or the one its header says."""
+    if fmt != "auto":
+        return fmt
+    if mapping is not None:
+        return "csv"
+    if isinstance(path, (list, tuple)):
+        return "patentsview"
+    return detect_format(Path(path))  # type: ignore[arg-type]
+
+
 def parse_patent_file(
     path: Path | Sequence[Path],
     *,
@@ -46,8 +62,7 @@ def parse_patent_file(
     """The record stream for a file in the given (or detected) format; nothing is written."""
     paths = [Path(p) for p in path] if isinstance(path, (list, tuple)) else None
     single = Path(path) if paths is None else paths[0]  # type: ignore[arg-type]
-    if fmt == "auto":
-        fmt = "csv" if mapping is not None else ("patentsview" if paths else detect_format(single))
+    fmt = resolved_format(path, fmt=fmt, mapping=mapping)
     if fmt == "cnipa":
         return parse_cnipa_export(single)
     if fmt == "cnki":
@@ -92,8 +107,13 @@ def import_patents(
     (see `upsert_patents`).
     """
     report = ImportReport(dry_run=dry_run)
+    fmt = resolved_format(path, fmt=fmt, mapping=mapping)
     items = parse_patent_file(path, fmt=fmt, mapping=mapping)
-    records: Iterable[PatentIn] = _refuse_repeats(collect_rejections(items, report), report)
+    records: Iterable[PatentIn] = collect_rejections(items, report)
+    if fmt != "cnki":
+        # A CNKI export lists an application and its grant as two rows of one patent, which
+        # its reader merges on purpose; anywhere else a repeated number is a mistake.
+        records = _refuse_repeats(records, report)
     if institution:
         records = _warn_foreign_applicants(records, institution_name=institution, report=report)
     if institution and not claim_from_others:

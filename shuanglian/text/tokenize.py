@@ -218,6 +218,15 @@ def tokenize(
     return out + pairs
 
 
+def segment_words(run: str) -> list[str]:
+    """The words of a Han run in precise mode, stopwords dropped (no sub-words, no pairs): the
+    units a query is translated by (the catalogue search groups its terms by them)."""
+    if not run:
+        return []
+    stop = stopwords_zh()
+    return [w for w in _precise()(run) if w.strip() and w not in stop]
+
+
 def tokenize_many(
     texts: list[str], *, lang: Lang = "auto", bigrams: bool = False, phrases: bool = False
 ) -> list[list[str]]:

@@ -28,7 +28,7 @@ from shuanglian.engine.prior import IndustryLink, industry_key
 from shuanglian.engine.records import Explanation, Hit, Record, TermMatch
 from shuanglian.engine.records import IndustryLink as LinkReason
 from shuanglian.text.bilingual import translations
-from shuanglian.text.tokenize import generic_terms, tokenize
+from shuanglian.text.tokenize import generic_terms, is_bigram, tokenize
 
 # Queries scored together in `search_many`; bounds the dense score block (chunk × docs floats).
 _BATCH = 64
@@ -718,6 +718,8 @@ class Matcher:
         own = {t: i for i, (t, _r, _w) in enumerate(q_terms) if t not in sources}
         members: dict[str, list[int]] = {}
         for i, (term, _row, _w) in enumerate(q_terms):
+            if is_bigram(term):  # a character pair is no word of the query
+                continue
             if term not in sources:  # the query's own term: a word, not a pair
                 words = [] if "_" in term else [term]
             else:  # a translation; one from a pair (lithium_batteri → 锂电池) covers both
@@ -806,8 +808,10 @@ class Matcher:
         matched_doc = (parts / np.maximum(weights, 1e-9)[:, None]).sum(axis=0)
         group_mass = np.array([m for m, _ in view.groups], dtype=np.float64)
         total_mass = float(group_mass.sum())
+        # Character-bigram terms score but are no shared word to show.
+        shown = np.array([not is_bigram(t) for t, _r, _w in view.terms], dtype=bool)
         for j, slot in enumerate(slots.tolist()):
-            rows = np.flatnonzero(found[:, j])
+            rows = np.flatnonzero(found[:, j] & shown)
             best = rows[np.argsort(-parts[rows, j], kind="stable")[:_EXPLAIN_TERMS]]
             matches = [
                 TermMatch(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -36,7 +36,8 @@ from shuanglian.matching.schemas import (
     SharedWordOut,
     TermOut,
 )
-from shuanglian.patents.models import Patent
+from shuanglian.patents.models import Institution, Patent
+from shuanglian.text.regions import province_of
 
 PATENT_INDEX = "patents"
 ENTERPRISE_INDEX = "enterprises"
@@ -220,6 +221,14 @@ def _ipc_title(code: str) -> str | None:
         return None
 
 
+@lru_cache(maxsize=1 << 14)
+def _ipc_title_zh(code: str) -> str | None:
+    """The Chinese title (section, class or the code's subclass), else the English one."""
+    from shuanglian.reference.ipc import ipc_title_zh
+
+    return ipc_title_zh(code) or _ipc_title(code)
+
+
 @lru_cache(maxsize=1 << 12)
 def _industry_name(code: str) -> str | None:
     from shuanglian.reference.gbt4754 import industry
@@ -237,6 +246,7 @@ def _explanation_out(
     query_text: str = "",
     doc_text: str | None = None,
     enterprise_is_reader: bool = False,
+    same_region: bool = False,
 ) -> ExplanationOut:
     """The engine's explanation for the API and pages: index terms for tools, and for people
     the shared words as written in both texts, reasons in zh and en, the calibrated match."""
@@ -255,16 +265,18 @@ def _explanation_out(
         for link in exp.industry_links
     ]
     ipc_names = {c.code: c.title for c in ipc} | {k.ipc: k.ipc_title for k in links}
+    # Chinese reasons name IPC codes in Chinese where the shipped table has the title.
+    ipc_names_zh = {code: _ipc_title_zh(code) for code in ipc_names}
     industry_names = {k.industry: k.industry_name for k in links}
     common = {
         "query_text": query_text,
         "doc_text": doc_text,
-        "ipc_names": ipc_names,
         "industry_names": industry_names,
         "enterprise_is_reader": enterprise_is_reader,
+        "same_region": same_region,
     }
-    zh = describe(exp, lang="zh", **common)  # type: ignore[arg-type]
-    en = describe(exp, lang="en", **common)  # type: ignore[arg-type]
+    zh = describe(exp, lang="zh", ipc_names=ipc_names_zh, **common)  # type: ignore[arg-type]
+    en = describe(exp, lang="en", ipc_names=ipc_names, **common)  # type: ignore[arg-type]
     return ExplanationOut(
         terms=terms,
         ipc_shared=ipc,
@@ -301,6 +313,28 @@ def _names(session: Session, model: Any, ids: Iterable[int]) -> dict[int, str]:
     return out
 
 
+def _regions(session: Session, model: Any, ids: Iterable[int]) -> dict[int, str | None]:
+    """id → province-level region: a patent's from its institution, an enterprise's own
+    (province, else city); one select per CHUNK ids."""
+    wanted = sorted(set(ids))
+    out: dict[int, str | None] = {}
+    for start in range(0, len(wanted), CHUNK):
+        part = wanted[start : start + CHUNK]
+        if model is Patent:
+            stmt: Any = (
+                select(Patent.id, Institution.region)
+                .join(Institution, Institution.id == Patent.institution_id)
+                .where(Patent.id.in_(part))
+            )
+        else:
+            stmt = select(Enterprise.id, Enterprise.province, Enterprise.city).where(
+                Enterprise.id.in_(part)
+            )
+        for row in session.execute(stmt).all():
+            out[int(row[0])] = next((p for p in map(province_of, row[1:]) if p), None)
+    return out
+
+
 def _matches(
     hits: list[Hit],
     names: dict[int, str],
@@ -308,7 +342,11 @@ def _matches(
     kind: str,
     query_text: str = "",
     texts: dict[int, str] | None = None,
+    query_region: str | None = None,
+    regions: dict[int, str | None] | None = None,
 ) -> list[Match]:
+    """Named, explained matches; 「同一地区」 where the document's province-level region
+    (`regions`) is the query's (`query_region`, already a `province_of` short name)."""
     out: list[Match] = []
     for hit in hits:
         doc_id = int(hit.doc_id)
@@ -327,6 +365,8 @@ def _matches(
                     query_text=query_text,
                     doc_text=(texts or {}).get(doc_id),
                     enterprise_is_reader=kind == "patent",
+                    same_region=query_region is not None
+                    and (regions or {}).get(doc_id) == query_region,
                 ),
             )
         )
@@ -334,17 +374,25 @@ def _matches(
 
 
 def _to_matches(
-    session: Session, hits: list[Hit], *, kind: str, query_text: str = ""
+    session: Session,
+    hits: list[Hit],
+    *,
+    kind: str,
+    query_text: str = "",
+    query_region: str | None = None,
 ) -> list[Match]:
     model = Patent if kind == "patent" else Enterprise
     ids = [h.doc_id for h in hits]
     texts = dict(zip((int(i) for i in ids), _texts(session, model)(ids), strict=True))
+    region = province_of(query_region)
     return _matches(
         hits,
         _names(session, model, (int(h.doc_id) for h in hits)),
         kind=kind,
         query_text=query_text,
         texts=texts,
+        query_region=region,
+        regions=_regions(session, model, (int(i) for i in ids)) if region else None,
     )
 
 
@@ -355,7 +403,14 @@ def _check_top(top: int) -> int:
 
 
 def _search_index(
-    session: Session, *, settings: Settings, query: Record, target: str, top: int, encoder: Any
+    session: Session,
+    *,
+    settings: Settings,
+    query: Record,
+    target: str,
+    top: int,
+    encoder: Any,
+    query_region: str | None = None,
 ) -> list[Match]:
     """Search one index (patents or enterprises) and return explained, named matches."""
     model, kind = (Patent, "patent") if target == PATENT_INDEX else (Enterprise, "enterprise")
@@ -365,7 +420,9 @@ def _search_index(
         encoder=encoder,
         doc_texts=_texts(session, model) if encoder else None,
     )
-    return _to_matches(session, hits, kind=kind, query_text=_record_text(query))
+    return _to_matches(
+        session, hits, kind=kind, query_text=_record_text(query), query_region=query_region
+    )
 
 
 # --------------------------------------------------------------------------- matches
@@ -378,7 +435,13 @@ def match_patent(
         raise NotFound(f"专利不存在 (patent not found): {patent_id}")
     query = _patent_record(row)
     return _search_index(
-        session, settings=settings, query=query, target=ENTERPRISE_INDEX, top=top, encoder=encoder
+        session,
+        settings=settings,
+        query=query,
+        target=ENTERPRISE_INDEX,
+        top=top,
+        encoder=encoder,
+        query_region=_regions(session, Patent, [patent_id]).get(patent_id),
     )
 
 
@@ -409,8 +472,21 @@ def match_patents_bulk(
         part = items[start : start + CHUNK]
         results = matcher.search_many([q for _, q in part], top=top, explain=True)
         names = _names(session, Enterprise, (int(h.doc_id) for hits in results for h in hits))
+        q_regions = _regions(session, Patent, (pid for pid, _ in part))
+        doc_regions = (
+            _regions(session, Enterprise, (int(h.doc_id) for hits in results for h in hits))
+            if any(q_regions.values())
+            else {}
+        )
         for (pid, query), hits in zip(part, results, strict=True):
-            out[pid] = _matches(hits, names, kind="enterprise", query_text=_record_text(query))
+            out[pid] = _matches(
+                hits,
+                names,
+                kind="enterprise",
+                query_text=_record_text(query),
+                query_region=q_regions.get(pid),
+                regions=doc_regions,
+            )
     return out
 
 
@@ -423,6 +499,9 @@ class PatentRanking:
     matcher: Matcher
     queries: dict[int, Record]
     hits: dict[int, list[Hit]]
+    # Province-level regions of the patents and of the hit enterprises (「同一地区」).
+    regions: dict[int, str | None] = field(default_factory=dict)
+    doc_regions: dict[int, str | None] = field(default_factory=dict)
 
 
 def rank_patents_bulk(
@@ -439,7 +518,11 @@ def rank_patents_bulk(
         pid: [h for h in found if int(h.doc_id) in live]
         for pid, found in zip(queries, results, strict=True)
     }
-    return PatentRanking(matcher=matcher, queries=queries, hits=hits)
+    regions = _regions(session, Patent, queries)
+    doc_regions = _regions(session, Enterprise, live) if any(regions.values()) else {}
+    return PatentRanking(
+        matcher=matcher, queries=queries, hits=hits, regions=regions, doc_regions=doc_regions
+    )
 
 
 def explain_ranked(
@@ -452,8 +535,13 @@ def explain_ranked(
     if query is None or not chosen:
         return {}
     ranking.matcher.explain(query, chosen)
+    region = ranking.regions.get(patent_id)
     return {
-        int(h.doc_id): _explanation_out(h.explanation, query_text=_record_text(query))
+        int(h.doc_id): _explanation_out(
+            h.explanation,
+            query_text=_record_text(query),
+            same_region=region is not None and ranking.doc_regions.get(int(h.doc_id)) == region,
+        )
         for h in chosen
     }
 
@@ -467,7 +555,13 @@ def match_enterprise(
         raise NotFound(f"企业不存在 (enterprise not found): {enterprise_id}")
     query = _enterprise_record(row)
     return _search_index(
-        session, settings=settings, query=query, target=PATENT_INDEX, top=top, encoder=encoder
+        session,
+        settings=settings,
+        query=query,
+        target=PATENT_INDEX,
+        top=top,
+        encoder=encoder,
+        query_region=_regions(session, Enterprise, [enterprise_id]).get(enterprise_id),
     )
 
 
@@ -481,7 +575,10 @@ def match_demand(
             Demand.title,
             Demand.description,
             Demand.industry_code,
+            Demand.region,
             Enterprise.industry_code.label("enterprise_industry"),
+            Enterprise.province,
+            Enterprise.city,
         )
         .join(Enterprise, Enterprise.id == Demand.enterprise_id)
         .where(Demand.id == demand_id)
@@ -494,8 +591,15 @@ def match_demand(
         text=row.description or "",
         industry=row.industry_code or row.enterprise_industry,
     )
+    region = next((p for p in map(province_of, (row.region, row.province, row.city)) if p), None)
     return _search_index(
-        session, settings=settings, query=query, target=PATENT_INDEX, top=top, encoder=encoder
+        session,
+        settings=settings,
+        query=query,
+        target=PATENT_INDEX,
+        top=top,
+        encoder=encoder,
+        query_region=region,
     )
 
 

@@ -42,6 +42,9 @@ from shuanglian.reference._files import read_table
 from shuanglian.text.normalize import fold_width
 
 TITLES_FILE = "ipc_en_titles_to_maingroup.csv.gz"
+# Chinese titles of the sections, all classes and the commonest subclasses: our own short
+# translation of the WIPO titles (PROVENANCE.md), not the official CNIPA text.
+ZH_TITLES_FILE = "ipc_zh_titles.csv"
 FIELDS_FILE = "wipo_ipc_technology_35fields.csv"
 
 _SECTIONS = "ABCDEFGHY"
@@ -203,6 +206,33 @@ def ipc_title(code: str, *, with_references: bool = False) -> str | None:
     if title is None or with_references:
         return title
     return _strip_references(title) or title
+
+
+@cache
+def _zh_titles() -> dict[str, str]:
+    return {row["ipc"].strip(): row["title_zh"].strip() for row in read_table(ZH_TITLES_FILE)}
+
+
+def ipc_title_zh(code: str) -> str | None:
+    """Chinese title of a section, class or subclass (a main group or subgroup gets its
+    subclass's); None when the shipped table has none (callers fall back to `ipc_title`).
+
+    The table is a short translation made for this project (see PROVENANCE.md): sections,
+    all 130-odd classes and the subclasses patents most often carry.
+    """
+    canonical = try_normalize_ipc(code)
+    if canonical is None:
+        return None
+    return _zh_titles().get(canonical[:4] if len(canonical) > 4 else canonical)
+
+
+def ipc_title_for(code: str, *, lang: str = "zh") -> str | None:
+    """The title to show a reader: Chinese for 'zh' where the table has one, else English."""
+    if lang == "zh":
+        zh = ipc_title_zh(code)
+        if zh:
+            return zh
+    return ipc_title(code)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,13 @@ terms too, so every selective condition of a catalogue query is one posting list
     reg:…         region, every prefix of two or more characters (江苏 finds 江苏省南京市); a
                   region no listing's starts with (南京) is matched as a substring instead
 
+Chinese ↔ English: a query word with a dictionary reading in the other language
+(`text.bilingual.alternatives`, CC-CEDICT) becomes a `WordGroup`: the listing must have the
+word itself or one whole reading of it (锂电池 → 锂电+电池, or lithium+batteri; `battery` →
+batteri, or 电池 …). Listings are indexed as before, in their own words only; the service drops
+readings no listing has before it picks its plan, so a query without any stays on the plain
+all-terms plan.
+
 Keyword tokens are [a-z0-9]+ runs or Han/other-script words, never containing ':', so they
 cannot collide with a filter term.
 """
@@ -24,11 +31,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from shuanglian.text.bilingual import alternatives
 from shuanglian.text.normalize import normalize_for_search
-from shuanglian.text.tokenize import tokenize
+from shuanglian.text.tokenize import segment_words, tokenize
 
 MAX_TERM_LENGTH = 64  # the column's width; longer tokens are cut the same way on both sides
 MAX_QUERY_TERMS = 10
+# Readings kept per query word (each one more condition for the database to test).
+MAX_READINGS = 6
 INDUSTRY = "ind:"
 MODE = "mode:"
 FIELD = "field:"
@@ -110,23 +120,128 @@ def listing_terms(
     return terms
 
 
+@dataclass(frozen=True)
+class WordGroup:
+    """One query word (or run of words) that may also be read in the other language: a listing
+    matches it when it has every term of `own`, or every term of one of `readings`."""
+
+    own: tuple[str, ...]
+    readings: tuple[tuple[str, ...], ...]
+
+    def options(self) -> list[tuple[str, ...]]:
+        """`own` first, then the readings."""
+        return [self.own, *self.readings]
+
+
 @dataclass
 class Query:
     """A search split into what the term index answers and what must be matched as text.
 
-    `terms`: looked up, every one must match. `substrings`: matched inside the listing's
-    normalised text, for what the index has no term for: one-character Chinese words, and
-    queries made only of stopwords (searched as typed rather than ignored).
+    `terms`: looked up, every one must match. `groups`: words that may match in either
+    language, each one must match (see `WordGroup`). `substrings`: matched inside the
+    listing's normalised text, for what the index has no term for: one-character Chinese
+    words, and queries made only of stopwords (searched as typed rather than ignored).
     """
 
     terms: list[str] = field(default_factory=list)
     substrings: list[str] = field(default_factory=list)
+    groups: list[WordGroup] = field(default_factory=list)
+
+
+def _index_form(reading: tuple[str, ...]) -> tuple[str, ...]:
+    """A reading in the catalogue's own term form: Chinese words as covering bigrams."""
+    out: list[str] = []
+    for word in reading:
+        if _HAN_RUN.fullmatch(word):
+            if len(word) < 2:
+                return ()  # a single character has no term in the index
+            out.extend(_bigrams(word, cover=True))
+        else:
+            out.append(word)
+    return tuple(dict.fromkeys(_cut(t) for t in out))
+
+
+def _readings(words: list[str]) -> tuple[tuple[str, ...], ...]:
+    """Readings of a run of words: each word by one of its readings, or by itself when it has
+    none and the run has other words (the product, main senses first, MAX_READINGS at most)."""
+    combos: list[tuple[str, ...]] = [()]
+    found = False
+    for word in words:
+        options = [r for r in (_index_form(r) for r in alternatives(word)) if r]
+        if options:
+            found = True
+        else:
+            own = _index_form((word,))
+            if not own:
+                continue
+            options = [own]
+        combos = [c + o for c in combos for o in options][:MAX_READINGS]
+    if not found:
+        return ()
+    return tuple(tuple(dict.fromkeys(c)) for c in combos if c)
+
+
+def _han_group(run: str) -> WordGroup | None:
+    words = segment_words(run)
+    readings = _readings(words)
+    if not readings:
+        return None
+    return WordGroup(own=tuple(_bigrams(run, cover=True)), readings=readings)
+
+
+def _latin_groups(text: str) -> tuple[list[str], list[WordGroup]]:
+    """(stems without a reading, groups): a stem pair the dictionary has as one entry
+    (lithium battery → 锂电池) is one group, else each stem with readings is its own."""
+    stems = tokenize(text, lang="en")
+    plain: list[str] = []
+    groups: list[WordGroup] = []
+    i = 0
+    while i < len(stems):
+        if i + 1 < len(stems):
+            pair = alternatives(f"{stems[i]}_{stems[i + 1]}")
+            if pair:
+                own = (stems[i], stems[i + 1])
+                both = _readings(list(own))
+                readings = tuple(dict.fromkeys([*(_index_form(r) for r in pair), *both]))
+                groups.append(WordGroup(own=own, readings=tuple(r for r in readings if r)))
+                i += 2
+                continue
+        readings = _readings([stems[i]])
+        if readings:
+            groups.append(WordGroup(own=(stems[i],), readings=readings))
+        else:
+            plain.append(stems[i])
+        i += 1
+    return plain, groups
 
 
 def parse_query(q: str | None) -> Query:
-    """The terms and substrings of a visitor's search, at most MAX_QUERY_TERMS of each."""
-    terms, singles = _keywords(q, cover=True)
+    """The terms, word groups and substrings of a visitor's search (MAX_QUERY_TERMS of each).
+
+    A Han run or English word with a reading in the other language becomes a group; the rest
+    are plain terms, exactly as before."""
+    norm = normalize_for_search(q or "")
+    terms: list[str] = []
+    singles: list[str] = []
+    groups: list[WordGroup] = []
+    for run in _HAN_RUN.findall(norm):
+        if len(run) == 1:
+            singles.append(run)
+            continue
+        group = _han_group(run)
+        if group is None:
+            terms.extend(_bigrams(run, cover=True))
+        else:
+            groups.append(group)
+    plain, latin = _latin_groups(_HAN_RUN.sub(" ", norm))
+    terms.extend(plain)
+    groups.extend(latin)
+    terms = list(dict.fromkeys(_cut(t) for t in terms))
     substrings = singles
-    if not terms and not singles:
-        substrings = normalize_for_search(q or "").split()
-    return Query(terms[:MAX_QUERY_TERMS], list(dict.fromkeys(substrings))[:MAX_QUERY_TERMS])
+    if not terms and not singles and not groups:
+        substrings = norm.split()
+    return Query(
+        terms[:MAX_QUERY_TERMS],
+        list(dict.fromkeys(substrings))[:MAX_QUERY_TERMS],
+        list(dict.fromkeys(groups))[:MAX_QUERY_TERMS],
+    )

@@ -16,6 +16,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     text,
     union_all,
@@ -604,6 +605,27 @@ def _restrict_to_terms(
     return stmt.where(_has_terms([rarest, *others])), counted
 
 
+def _has_any(options: list[tuple[str, ...]]) -> Any:
+    """A condition: the listing has every term of at least one of `options` (a word or one of
+    its readings in the other language)."""
+    return or_(*(_has_terms(list(option)) for option in options))
+
+
+def _drive_by_group(
+    session: Session, stmt: Select[Listing], options: list[tuple[str, ...]], lengths: dict[str, int]
+) -> Select[Listing]:
+    """`stmt` limited to the listings holding the rarest term of some option, when those
+    posting lists are short together (the same choice `_restrict_to_terms` makes for one
+    term); else unchanged, and the group's condition filters a walk of the sorted index."""
+    rarest = list(dict.fromkeys(min(o, key=lambda t: lengths[t]) for o in options))
+    if sum(lengths[t] for t in rarest) > DRIVING_POSTINGS_MAX:
+        return stmt
+    ids = session.scalars(
+        select(ListingTerm.listing_id).where(ListingTerm.term.in_(rarest)).distinct()
+    )
+    return stmt.where(Listing.id.in_(list(ids)))
+
+
 def search_listings(
     session: Session,
     *,
@@ -650,17 +672,34 @@ def search_listings(
     if institution_id is not None:
         stmt = stmt.where(Listing.institution_id == institution_id)
     terms = list(dict.fromkeys(terms))
-    lengths = _posting_lengths(session, [*terms, region_term] if region_term else terms)
+    group_terms = [t for g in query.groups for option in g.options() for t in option]
+    lookup = [*terms, *group_terms, *([region_term] if region_term else [])]
+    lengths = _posting_lengths(session, list(dict.fromkeys(lookup)))
     if region_term is not None and region_term not in lengths:
         # No listing's region starts with it (南京 in 江苏省南京市): match part of one.
         stmt = stmt.where(Listing.region.contains((region or "").strip(), autoescape=True))
     elif region_term is not None:
         terms.append(region_term)
+    groups: list[list[tuple[str, ...]]] = []
+    for group in query.groups:
+        # Only the readings some listing has: the rest can match nothing.
+        options = [o for o in group.options() if all(t in lengths for t in o)]
+        if not options:
+            return ListingPage(items=[], total=0, offset=offset, limit=limit)
+        if options == [group.own]:
+            terms.extend(t for t in group.own if t not in terms)  # the plain plan, as before
+        else:
+            groups.append(options)
     if any(term not in lengths for term in terms):  # a term no listing has: nothing matches
         return ListingPage(items=[], total=0, offset=offset, limit=limit)
     counted = stmt
     if terms:
         stmt, counted = _restrict_to_terms(session, stmt, terms, lengths)
+    elif groups:
+        stmt = _drive_by_group(session, stmt, groups[0], lengths)
+    for options in groups:
+        either = _has_any(options)
+        stmt, counted = stmt.where(either), counted.where(either)
     orders: dict[str, list[Any]] = {
         "newest": [Listing.published_at.desc(), Listing.id.desc()],
         "popular": [(Listing.view_count + Listing.scan_count).desc(), Listing.id.desc()],

@@ -244,3 +244,74 @@ def expand_terms(
 def glosses(word: str, *, limit: int = 2) -> list[str]:
     """Readable English glosses of a Chinese word (for explanations), main sense first."""
     return list(cedict_glosses().get(word, ())[:limit])
+
+
+# Readings per term for `alternatives`: the main senses; a catalogue query looks each one up.
+MAX_READINGS = 6
+# An English term's Chinese readings below this share of it are stray senses (`battery` →
+# 殴打, "assault and battery").
+MIN_READING_SHARE = 0.12
+
+
+def _sense_stems(word: str) -> list[tuple[str, ...]]:
+    """Each kept sense of a Chinese dictionary word as its English stems, main sense first."""
+    out: list[tuple[str, ...]] = []
+    for gloss in cedict_glosses().get(word, ()):
+        stems = tuple(t for t in _gloss_terms(gloss) if "_" not in t)
+        if 1 <= len(stems) <= MAX_GLOSS_WORDS and stems not in out:
+            out.append(stems)
+        if len(out) >= MAX_SENSES:
+            break
+    return out
+
+
+def _compound_parts(word: str) -> list[str]:
+    """A compound the dictionary lacks as its dictionary parts, left to right, longest first
+    (正极材料 → 正极, 材料); [] when some stretch of two or more characters has no entry."""
+    known = cedict_glosses()
+    parts: list[str] = []
+    i = 0
+    while i < len(word):
+        for j in range(len(word), i + 1, -1):
+            if word[i:j] in known and word[i:j] != word:
+                parts.append(word[i:j])
+                i = j
+                break
+        else:
+            if i + 1 < len(word) and not parts:
+                return []
+            i += 1  # a single character between parts: too ambiguous to need a reading
+    return parts if len(parts) > 1 else []
+
+
+@lru_cache(maxsize=50_000)
+def alternatives(term: str) -> tuple[tuple[str, ...], ...]:
+    """The other language's readings of one search term, each a tuple of terms that must ALL
+    be present: 锂电池 → (lithium, batteri); batteri → (电池,), (蓄电池,), (电瓶,) …
+
+    Unlike `expand_terms`, whose weighted bag of terms suits ranking, a filter (the catalogue:
+    every query word must match) needs each reading whole: 锂电池 must not be satisfied by
+    `batteri` alone, nor 正极材料 by `data`. English readings are stems; Chinese readings are
+    dictionary words. At most MAX_READINGS, main senses first.
+    """
+    zh_en, en_zh = _tables()
+    if _is_han_term(term):
+        if "_" in term or len(term) < 2:
+            return ()
+        senses = _sense_stems(term)
+        if not senses and len(term) >= 3:
+            # The parts' main senses combined: a filter wants the likeliest reading only.
+            combo: tuple[str, ...] = ()
+            for part in _compound_parts(term):
+                options = _sense_stems(part)
+                if not options:
+                    return ()
+                combo += options[0]
+            senses = [tuple(dict.fromkeys(combo))] if combo else []
+        return tuple(senses[:MAX_READINGS])
+    words = en_zh.get(term)
+    if not words:
+        return ()
+    total = sum(p for _, p in words) or 1.0
+    ranked = sorted(words, key=lambda wp: -wp[1])
+    return tuple((w,) for w, p in ranked if p / total >= MIN_READING_SHARE)[:MAX_READINGS]

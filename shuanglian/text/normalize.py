@@ -24,22 +24,40 @@ def _converter(config: str):  # type: ignore[no-untyped-def]
     return opencc.OpenCC(config)
 
 
+# Hong Kong words that OpenCC's Taiwan phrase table does not know, mapped to the Taiwan word it
+# does (which tw2sp then takes to the mainland one): 鐳射 → 雷射 → 激光. OpenCC ships no HK
+# phrase table (hk2s converts characters only: 鐳射 → 镭射, which never meets 激光).
+_HK_TO_TW = {
+    "鐳射": "雷射",
+    "解像度": "解析度",
+    "短訊": "簡訊",
+    "流動電話": "行動電話",
+    "手提電話": "手機",
+    "熒幕": "螢幕",
+    "私隱": "隱私",
+}
+_HK_WORDS = re.compile("|".join(sorted(map(re.escape, _HK_TO_TW), key=len, reverse=True)))
+
+
 def to_simplified(text: str) -> str:
     """Traditional Chinese → mainland Simplified, phrase-aware; other scripts unchanged.
 
     Text that has no Traditional character (t2s leaves it as it is) is returned untouched.
-    Text that has one goes through OpenCC's `tw2sp` (Taiwan → mainland, with phrases), so Taiwan
-    and Hong Kong usage reaches the mainland word, not only the mainland characters:
-    軟體 → 软件, 資訊 → 信息, 網路 → 网络, 雷射 → 激光 (character by character, t2s gives
-    软体/资讯/网路/雷射, which never match). Why not tw2sp on everything: its phrase table also
-    rewrites Simplified strings (程式化 → 程序化), and costs ~3x t2s; the check costs one t2s.
+    Text that has one goes through OpenCC's `hk2t` (Hong Kong variant characters → standard
+    Traditional), the few Hong Kong words of `_HK_TO_TW` (鐳射 → 雷射), then `tw2sp` (Taiwan →
+    mainland, with phrases), so Taiwan and Hong Kong usage reaches the mainland word, not only
+    the mainland characters: 軟體 → 软件, 資訊 → 信息, 網路 → 网络, 雷射/鐳射 → 激光 (character
+    by character, t2s gives 软体/资讯/网路/雷射/镭射, which never match). Why not tw2sp on
+    everything: its phrase table also rewrites Simplified strings (程式化 → 程序化), and costs
+    ~3x t2s; the check costs one t2s.
     """
     if not text:
         return text
     simple = _converter("t2s").convert(text)
     if simple == text:
         return text
-    return _converter("tw2sp").convert(text)  # type: ignore[no-any-return]
+    standard = _HK_WORDS.sub(lambda m: _HK_TO_TW[m.group()], _converter("hk2t").convert(text))
+    return _converter("tw2sp").convert(standard)  # type: ignore[no-any-return]
 
 
 def fold_width(text: str) -> str:

@@ -15,8 +15,12 @@ on one side can match the same term on the other. The pipeline:
    boilerplate (依法须经批准的项目 ...). Trade words such as 销售/批发/零售 are kept: BM25's IDF
    already weighs them down, and for trading firms they are the whole profile.
 
-Optional Han character bigrams (`bigrams=True`) add recall for words the dictionary lacks; they
-are off by default because they lengthen documents and could not be measured on a Chinese suite.
+Optional Han character bigrams (`bigrams=True`): every pair of adjacent characters of a Han run,
+as a term of its own marked with BIGRAM_MARK (·电池), so it never equals a word term (电池):
+a second, segmentation-free view of the same text that still matches where the segmenter cut
+the two sides differently (锂电池组 vs 电池组装, 正极材料 vs 正极片材料). Marked, they are never
+translated (a pair of characters is no word of the dictionary) and explanations skip them.
+The engine turns them on (fusion_params.json `bigrams`; measured there on all dev suites).
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ _RUNS = re.compile(rf"[{_HAN}]+|[^\W{_HAN}_]+")
 _LATIN = re.compile(r"[a-z0-9]+")
 # Clause boundaries for phrases: sentence and list punctuation, Chinese and ASCII.
 _CLAUSE_CHARS = frozenset(',.;:!?()[]{}<>"，。；：！？、（）【】《》“”‘’')
+# Prefix of character-bigram terms: not a word character, so no word term can start with it.
+BIGRAM_MARK = "\u00b7"
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x1c-\x1e\x85]+")
 
 
@@ -198,8 +204,8 @@ def tokenize(
                     out.extend(x for x in _subwords(w) if x not in stop_zh)
                 else:
                     out.append(w)
-            if bigrams and len(run) > 2:
-                out.extend(run[i : i + 2] for i in range(len(run) - 1))
+            if bigrams and len(run) >= 2:
+                out.extend(BIGRAM_MARK + run[i : i + 2] for i in range(len(run) - 1))
             if phrases:
                 seq.extend(words)
             h += 1
@@ -216,6 +222,20 @@ def tokenize(
     if phrases:
         pairs.extend(f"{a}_{b}" for a, b in zip(seq, seq[1:], strict=False))
     return out + pairs
+
+
+def is_bigram(term: str) -> bool:
+    """Whether `term` is a character-bigram term (`tokenize(..., bigrams=True)`), not a word."""
+    return term.startswith(BIGRAM_MARK)
+
+
+def segment_words(run: str) -> list[str]:
+    """The words of a Han run in precise mode, stopwords dropped (no sub-words, no pairs): the
+    units a query is translated by (the catalogue search groups its terms by them)."""
+    if not run:
+        return []
+    stop = stopwords_zh()
+    return [w for w in _precise()(run) if w.strip() and w not in stop]
 
 
 def tokenize_many(

@@ -29,7 +29,7 @@ from shuanglian.config import Settings
 from shuanglian.db import make_engine, make_session_factory
 from shuanglian.patents.models import Institution
 from shuanglian.patents.numbers import cn_check_digit, is_valid_application_number
-from shuanglian.supermarket import service
+from shuanglian.supermarket import search_terms, service
 from shuanglian.supermarket.models import ListingTerm
 from shuanglian.text.normalize import normalize_for_search
 
@@ -141,7 +141,13 @@ def test_fill_database_loads_rows_the_app_can_serve(empty_engine: Engine, cache:
         assert published.items and all(x.status == "published" for x in published.items)
         term = load_terms(cache)["en_common"][0]
         hits = service.search_listings(session, q=term, limit=5)
-        assert hits.total > 0 and all(term in x.search_text for x in hits.items)
+        # Each hit has the word itself or one whole reading of it in the other language.
+        query = search_terms.parse_query(term)
+        assert hits.total > 0
+        for x in hits.items:
+            indexed = service.terms_of(x)
+            assert set(query.terms) <= indexed
+            assert all(any(set(o) <= indexed for o in g.options()) for g in query.groups)
         listing = service.get_listing(session, listing_id=published.items[0].id)
         assert listing.members and listing.members[0].patent.title
         # The cached term rows are exactly what the service would index the listing under.

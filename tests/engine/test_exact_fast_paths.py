@@ -16,6 +16,7 @@ from shuanglian.engine.fusion import load_params
 from shuanglian.engine.matcher import Matcher, _terms
 from shuanglian.engine.prior import IndustryLink
 from shuanglian.engine.records import Hit, Record, TermMatch
+from shuanglian.text.tokenize import is_bigram
 
 
 @settings(max_examples=60, deadline=None)
@@ -77,12 +78,13 @@ def _reference_blocks(matcher: Matcher, queries: list[Record]) -> dict[str, np.n
 
 
 def _reference_terms(matcher: Matcher, query: Record, doc_id: str) -> list[TermMatch]:
-    """Explanation terms with one postings lookup per (term, document), as before."""
+    """Explanation terms with one postings lookup per (term, document), as before; character
+    bigram terms score but are never shown."""
     view = matcher._query_view(query, _terms(query, matcher.params))
     seg, col = matcher._locate(matcher._positions()[doc_id])
     matches = []
     for term, row, weight in view.terms:
-        if row >= seg.bm25.shape[0]:
+        if row >= seg.bm25.shape[0] or is_bigram(term):
             continue
         lo, hi = seg.bm25.indptr[row], seg.bm25.indptr[row + 1]
         idx = seg.bm25.indices[lo:hi]

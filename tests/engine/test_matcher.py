@@ -83,7 +83,9 @@ def test_other_direction_from_the_same_representation() -> None:
     assert patents.search(demand, top=1)[0].doc_id == "p1"
 
 
-def test_explanation_terms_add_up_to_the_bm25_score(enterprises: Matcher) -> None:
+def test_explanation_terms_add_up_to_the_bm25_score() -> None:
+    # Character bigrams off: they score too but are never listed (the next test).
+    enterprises = Matcher.build(ENTERPRISES, params=replace(load_params(), bigrams=False))
     hit = enterprises.search(GYPSUM_PATENT, top=1, signals=["bm25"])[0]
     exp = hit.explanation
     assert exp is not None
@@ -96,6 +98,17 @@ def test_explanation_terms_add_up_to_the_bm25_score(enterprises: Matcher) -> Non
     assert len(contributions) < 8
     raw, _ = enterprises.signal_scores([GYPSUM_PATENT], {"bm25": 1.0})
     assert sum(contributions) == pytest.approx(float(raw["bm25"][0].max()), rel=1e-4)
+
+
+def test_character_bigrams_score_but_are_not_listed(enterprises: Matcher) -> None:
+    assert enterprises.params.bigrams  # the shipped parameters use them
+    hit = enterprises.search(GYPSUM_PATENT, top=1, signals=["bm25"])[0]
+    assert hit.explanation is not None
+    listed = [t.term for t in hit.explanation.terms]
+    assert "石膏" in listed and not any(t.startswith("\u00b7") for t in listed)
+    raw, _ = enterprises.signal_scores([GYPSUM_PATENT], {"bm25": 1.0})
+    # The listed words carry part of the score; the shared character pairs carry the rest.
+    assert 0 < sum(t.contribution for t in hit.explanation.terms) < float(raw["bm25"][0].max())
 
 
 def test_no_shared_term_means_no_result(enterprises: Matcher) -> None:

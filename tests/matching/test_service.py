@@ -9,7 +9,7 @@ from shuanglian.config import Settings
 from shuanglian.enterprises.models import Demand, Enterprise
 from shuanglian.errors import DomainError, NotFound
 from shuanglian.matching import service
-from shuanglian.patents.models import Patent
+from shuanglian.patents.models import Institution, Patent
 
 
 def _patent(session: Session, key: str, title: str, abstract: str, ipc: list[str]) -> Patent:
@@ -101,6 +101,9 @@ def test_build_and_match_both_directions(db_session: Session, index_settings: Se
     links = cathode[0].explanation.industry_links
     assert links and links[0].ipc == "H01M" and links[0].industry.startswith("38")
     assert links[0].industry_name
+    # Chinese reasons name the IPC subclass in Chinese, English ones in English.
+    assert any("H01M 电池" in r for r in cathode[0].explanation.reasons)
+    assert not any("H01M 电池" in r for r in cathode[0].explanation.reasons_en)
 
     patents = service.match_enterprise(
         db_session, settings=index_settings, enterprise_id=ids["battery"], top=5
@@ -211,3 +214,43 @@ def test_ranked_bulk_leaves_out_deleted_enterprises(
         db_session, settings=index_settings, patent_ids=[ids["cathode"]], top=5
     )
     assert gone not in {int(h.doc_id) for h in again.hits[ids["cathode"]]}
+
+
+def test_same_region_comes_from_the_institution_and_the_enterprise(
+    db_session: Session, index_settings: Settings
+) -> None:
+    ids = _seed(db_session)
+    inst = Institution(name="河北工业大学", region="河北省石家庄市")
+    db_session.add(inst)
+    db_session.flush()
+    db_session.get(Patent, ids["gypsum"]).institution_id = inst.id  # type: ignore[union-attr]
+    db_session.get(Enterprise, ids["green"]).province = "河北"  # type: ignore[union-attr]
+    db_session.get(Enterprise, ids["battery"]).province = "江西省"  # type: ignore[union-attr]
+    db_session.flush()
+    service.build_index(db_session, settings=index_settings)
+
+    def region_said(matches: list, wanted: int) -> bool:
+        m = next(m for m in matches if m.id == wanted)
+        return "同一地区" in m.explanation.reasons and "Same region" in m.explanation.reasons_en
+
+    found = service.match_patent(db_session, settings=index_settings, patent_id=ids["gypsum"])
+    assert region_said(found, ids["green"])
+    assert not region_said(found, ids["battery"])  # 江西 is not 河北
+    back = service.match_enterprise(
+        db_session, settings=index_settings, enterprise_id=ids["green"], top=5
+    )
+    assert region_said(back, ids["gypsum"]) and not region_said(back, ids["cathode"])
+    demand = service.match_demand(db_session, settings=index_settings, demand_id=ids["demand"])
+    assert region_said(demand, ids["gypsum"])  # the demand's enterprise is in 河北
+    bulk = service.match_patents_bulk(
+        db_session, settings=index_settings, patent_ids=[ids["gypsum"]]
+    )
+    assert region_said(bulk[ids["gypsum"]], ids["green"])
+    ranking = service.rank_patents_bulk(
+        db_session, settings=index_settings, patent_ids=[ids["gypsum"]]
+    )
+    later = service.explain_ranked(ranking, patent_id=ids["gypsum"], enterprise_ids=[ids["green"]])
+    assert "同一地区" in later[ids["green"]].reasons
+    # A patent without an institution has no region: never 「同一地区」.
+    plain = service.match_patent(db_session, settings=index_settings, patent_id=ids["cathode"])
+    assert not any("同一地区" in m.explanation.reasons for m in plain)

@@ -287,3 +287,18 @@ def test_every_field_pattern_is_reachable():
     for prefix, number in table.by_prefix.items():
         probe = prefix + "00" if prefix.endswith("/") else prefix
         assert technology_field(probe)[0] == number
+
+
+def test_chinese_titles_cover_every_class_and_fall_back_for_subclasses() -> None:
+    from shuanglian.reference.ipc import ipc_title_for, ipc_title_zh, known_classes
+
+    assert all(ipc_title_zh(c) for c in known_classes())
+    assert ipc_title_zh("H") == "电学"
+    assert ipc_title_zh("H01") == "基本电气元件"
+    # A group is named by its subclass; spellings are normalised first.
+    assert ipc_title_zh("H01M4/525") == ipc_title_zh("h01m") and "电池" in ipc_title_zh("H01M")
+    # A subclass the table lacks: no Chinese title, and the reader gets the English one.
+    assert ipc_title_zh("A01J") is None
+    assert ipc_title_for("A01J", lang="zh") == ipc.ipc_title("A01J")
+    assert ipc_title_for("H01M", lang="en") == ipc.ipc_title("H01M")
+    assert ipc_title_zh("not a code") is None

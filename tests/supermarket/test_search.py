@@ -144,9 +144,11 @@ def test_an_unknown_term_or_filter_finds_nothing(db_session) -> None:
 
 
 def test_a_chinese_query_looks_up_just_enough_bigrams_to_cover_it() -> None:
-    assert search_terms.parse_query("无人机").terms == ["无人", "人机"]
-    assert search_terms.parse_query("离子电池").terms == ["离子", "电池"]
-    assert search_terms.parse_query("锂离子电池").terms == ["锂离", "子电", "电池"]
+    assert search_terms.parse_query("无人机").groups[0].own == ("无人", "人机")
+    assert search_terms.parse_query("离子电池").groups[0].own == ("离子", "电池")
+    assert search_terms.parse_query("锂离子电池").groups[0].own == ("锂离", "子电", "电池")
+    # A word without a dictionary reading stays a plain term list (the fast plan).
+    assert search_terms.parse_query("石膏板").terms == ["石膏", "膏板"]
     # The listing side keeps every bigram, so any covering subset can be found.
     assert search_terms.keyword_terms("锂离子电池") == ["锂离", "离子", "子电", "电池"]
 
@@ -175,3 +177,44 @@ def test_a_region_filter_finds_regions_starting_with_it_or_else_containing_it(db
     assert _ids(db_session, inst, region="南京") == [nanjing.id]  # from the middle: substring
     assert _ids(db_session, inst, region="江苏省南京市", q="电池") == [nanjing.id]
     assert _ids(db_session, inst, region="上海") == []
+
+
+def test_a_word_is_read_in_the_other_language_only_as_a_whole() -> None:
+    group = search_terms.parse_query("锂电池").groups[0]
+    assert group.own == ("锂电", "电池")
+    assert ("lithium", "batteri") in group.readings
+    assert ("batteri",) not in group.readings  # 锂电池 is not any battery
+    english = search_terms.parse_query("battery").groups[0]
+    assert english.own == ("batteri",) and ("电池",) in english.readings
+    # "lithium battery" is one dictionary entry: one group, read as 锂电池.
+    pair = search_terms.parse_query("lithium battery").groups
+    assert len(pair) == 1 and ("锂电", "电池") in pair[0].readings
+
+
+def test_chinese_finds_english_listings_and_the_reverse(db_session) -> None:
+    inst = make_institution(db_session)
+    english = make_listing(db_session, inst, title="Lithium battery cathode recycling")
+    chinese = make_listing(db_session, inst, title="电池管理系统")
+    drone = make_listing(db_session, inst, title="无人机集群控制")
+    other = make_listing(db_session, inst, title="Battery charger for power tools")
+    assert _ids(db_session, inst, q="锂电池") == [english.id]  # not the plain battery charger
+    assert set(_ids(db_session, inst, q="battery")) == {english.id, chinese.id, other.id}
+    assert _ids(db_session, inst, q="锂电池 回收") == [english.id]
+    assert _ids(db_session, inst, q="lithium battery") == [english.id]
+    assert _ids(db_session, inst, q="drone") == [drone.id]
+    assert _ids(db_session, inst, q="电池 无人机") == []  # every word must still match
+    # Traditional input reaches the same readings.
+    assert _ids(db_session, inst, q="鋰電池") == [english.id]
+
+
+def test_cross_lingual_groups_agree_on_both_plans(db_session, monkeypatch) -> None:
+    inst = make_institution(db_session)
+    found = [make_listing(db_session, inst, title=f"Lithium battery pack {i}") for i in range(3)]
+    found.append(make_listing(db_session, inst, title="锂电池组"))
+    make_listing(db_session, inst, title="Solar panel")
+    expected = sorted(x.id for x in found)
+    assert sorted(_ids(db_session, inst, q="锂电池")) == expected
+    # Posting lists too long to drive: the group filters a walk of the index instead.
+    monkeypatch.setattr(service, "DRIVING_POSTINGS_MAX", 0)
+    assert sorted(_ids(db_session, inst, q="锂电池")) == expected
+    assert sorted(_ids(db_session, inst, q="lithium battery pack")) == expected[:3]

@@ -19,6 +19,19 @@ def test_traditional_taiwan_usage_reaches_mainland_words() -> None:
     assert to_simplified("程式化的资讯") == "程式化的资讯"
 
 
+def test_hong_kong_usage_reaches_mainland_words() -> None:
+    from shuanglian.text.normalize import to_simplified
+    from shuanglian.text.tokenize import tokenize
+
+    # OpenCC's hk2s alone gives 镭射, 解像度, 荧幕: words no mainland text uses.
+    assert to_simplified("鐳射焊接") == "激光焊接"
+    assert to_simplified("解像度高的熒幕") == "分辨率高的屏幕"
+    assert to_simplified("手提電話短訊") == "手机短信"
+    assert tokenize("鐳射雷達") == tokenize("激光雷达")
+    # Simplified 镭射 (holographic film in mainland usage) is not rewritten.
+    assert to_simplified("镭射膜") == "镭射膜"
+
+
 def test_traditional_query_tokens_match_simplified_ones() -> None:
     from shuanglian.text.tokenize import tokenize
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shuanglian.text.tokenize import stopwords_en, stopwords_zh, tokenize
+from shuanglian.text.tokenize import is_bigram, stopwords_en, stopwords_zh, tokenize
 
 
 def test_chinese_patent_title_keeps_technology_and_drops_boilerplate() -> None:
@@ -60,9 +60,13 @@ def test_phrases_stay_inside_a_clause() -> None:
     assert zh == ["防火_板材"]
 
 
-def test_bigrams_add_character_pairs() -> None:
+def test_bigrams_add_marked_character_pairs() -> None:
     terms = tokenize("憎水板材", bigrams=True, phrases=False)
-    assert {"憎水", "水板", "板材"} <= set(terms)
+    pairs = [t for t in terms if is_bigram(t)]
+    assert pairs == ["\u00b7憎水", "\u00b7水板", "\u00b7板材"]
+    # Words stay words: a bigram term never equals one (板材 the word, ·板材 the pair).
+    assert "板材" in terms and not any(is_bigram(t) for t in tokenize("憎水板材"))
+    assert not any(is_bigram(t) for t in tokenize("lithium battery", bigrams=True))
 
 
 @pytest.mark.parametrize("text", [None, "", "   ", "的了和", "一种所述方法", "the of and", "!!!"])

@@ -92,7 +92,12 @@ def seed_deals_demo(session: Session, *, password: str) -> dict[str, Any]:
         return {"skipped": "no admin user", "deals": 0}
     listings = list(
         session.scalars(
-            select(Listing).where(Listing.status == "published").order_by(Listing.id).limit(40)
+            # A deal is about patents: listings of a technology without one (非专利技术) are
+            # not offered.
+            select(Listing)
+            .where(Listing.status == "published", Listing.patent_id.is_not(None))
+            .order_by(Listing.id)
+            .limit(40)
         )
     )
     enterprises = list(session.scalars(select(Enterprise).order_by(Enterprise.id).limit(20)))

@@ -27,6 +27,7 @@ import codecs
 import csv
 import sys
 import zipfile
+import zlib
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -511,11 +512,14 @@ def _scan_sheet(
             parser.Parse(b"", True)
     except expat.ExpatError as exc:
         raise ImportFailed(
-            f"{name} 的工作表 XML 有误（not a valid .xlsx workbook: {part.filename}: {exc}）",
+            f"{name} 的工作表已损坏（not a valid .xlsx workbook: {part.filename}: {exc}）",
             field="file",
         ) from exc
-    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
-        raise ImportFailed(f"{name} 不是有效的 Excel 工作簿（not a valid .xlsx workbook）") from exc
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, zlib.error) as exc:
+        # zlib.error: a compressed part cut or corrupted mid-stream (found by the fuzzer).
+        raise ImportFailed(
+            f"{name} 已损坏，不是有效的 Excel 工作簿（not a valid .xlsx workbook）", field="file"
+        ) from exc
     counter.finish()
 
 

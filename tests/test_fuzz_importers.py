@@ -26,7 +26,11 @@ def test_importers_survive_broken_files(db_session, tmp_path: Path) -> None:
         raw=st.binary(max_size=512),
     )
     @settings(
-        max_examples=120, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        max_examples=120,
+        deadline=None,
+        database=None,
+        derandomize=True,  # the same cases every run; benchmarks/fuzz_importers.py explores
+        suppress_health_check=list(HealthCheck),
     )
     def case(kind, seed: int, raw: bytes) -> None:  # type: ignore[no-untyped-def]
         data = raw if seed % 5 == 0 else mutate(kind.seed, kind.suffix, random.Random(seed))

@@ -401,6 +401,18 @@ def _read_xlsx(
     return header, _rows_from_records(records, header, close=wb.close, clean=clean_cell)
 
 
+# What a damaged zip raises while it is opened or read (all found by the importer fuzzer):
+# a bad directory, a cut or corrupt stream (zlib), an unsupported zip version
+# (NotImplementedError), a part name that is not UTF-8 (UnicodeDecodeError, a ValueError).
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    OSError,
+    EOFError,
+    RuntimeError,
+    NotImplementedError,
+    ValueError,
+    zlib.error,
+)
 _WORKSHEET_PREFIX = "xl/worksheets/"
 _SCAN_CHUNK_BYTES = 256 * 1024
 _MAX_PARTS = 10_000
@@ -411,7 +423,7 @@ def _check_workbook(path: Path, limits: TableLimits) -> None:
     name = path.name
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except _ZIP_ERRORS as exc:
         raise ImportFailed(f"{name} 不是有效的 Excel 工作簿（not a valid .xlsx workbook）") from exc
     with archive:
         parts = archive.infolist()
@@ -515,8 +527,7 @@ def _scan_sheet(
             f"{name} 的工作表已损坏（not a valid .xlsx workbook: {part.filename}: {exc}）",
             field="file",
         ) from exc
-    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, zlib.error) as exc:
-        # zlib.error: a compressed part cut or corrupted mid-stream (found by the fuzzer).
+    except _ZIP_ERRORS as exc:
         raise ImportFailed(
             f"{name} 已损坏，不是有效的 Excel 工作簿（not a valid .xlsx workbook）", field="file"
         ) from exc

@@ -285,6 +285,8 @@ AUDIT_ACTION_LABELS: dict[str, tuple[str, str]] = {
     "deal.service_update": ("更新转化服务", "Updated a service"),
     "contract.create": ("登记技术合同", "Recorded a contract"),
     "contract.payment": ("记录合同收款", "Recorded a payment"),
+    "contract.update": ("修改技术合同", "Edited a contract"),
+    "contract.delete": ("删除技术合同", "Deleted a contract"),
     "distribution.rule": ("设置收益分配规则", "Set the distribution rule"),
     "distribution.payout": ("发放成果完成人奖酬", "Paid inventors their share"),
     "open_licence.declare": ("发布开放许可声明", "Declared an open licence"),

@@ -215,6 +215,7 @@ def _contract_page(
             "detail_labels": detail_labels,
             "may_record": may_record,
             "may_pay_out": may_pay_out,
+            "may_edit": contracts.may_edit_contract(session, user, contract),
             "form": form or {},
             "errors": errors or {},
             **page_context(),
@@ -411,3 +412,102 @@ def rule_submit(
 
 
 __all__ = ["FORM", "router"]
+
+
+# --------------------------------------------------------------------------- edit and delete
+
+EDIT_FIELDS = contracts.EDITABLE_FIELDS
+
+
+def _edit_page(
+    request: Request,
+    session: Any,
+    user: Any,
+    contract_id: int,
+    values: dict[str, str] | None,
+    errors: dict[str, str],
+    status_code: int = 200,
+    *,
+    locked: bool = False,
+) -> HTMLResponse:
+    contract = contracts.get_contract(session, actor=user, contract_id=contract_id)
+    if values is None:
+        values = {
+            "title": contract.title,
+            "amount": f"{contract.amount.normalize():f}",
+            "signed_on": contract.signed_on.isoformat(),
+            "valid_from": contract.valid_from.isoformat() if contract.valid_from else "",
+            "valid_until": contract.valid_until.isoformat() if contract.valid_until else "",
+        }
+        for n, row in enumerate(contract.schedule):
+            values[f"schedule-{n}-due_on"] = row.due_on.isoformat()
+            values[f"schedule-{n}-amount"] = f"{row.amount.normalize():f}"
+            values[f"schedule-{n}-note"] = row.note or ""
+    rows = max(SCHEDULE_ROWS, 1 + max(_row_numbers(values) or [0]))
+    return render(
+        request,
+        "deals/contract_edit.html",
+        {
+            "c": contract,
+            "form": values,
+            "errors": errors,
+            "schedule_rows": rows,
+            "locked": locked,
+            **page_context(),
+        },
+        status_code=status_code,
+    )
+
+
+def _edit_refusal(exc: DomainError) -> None:
+    """A refusal that is about the person or the contract, not the input, is not a form error."""
+    if isinstance(exc, PermissionDenied) or exc.status == 404:
+        raise exc
+
+
+@router.get("/contracts/{contract_id}/edit", response_class=HTMLResponse)
+def edit_contract_page(
+    request: Request, session: SessionDep, user: CurrentUser, contract_id: IdPath
+) -> HTMLResponse:
+    actor = require_login(user)
+    errors: dict[str, str] = {}
+    contract = contracts.get_contract(session, actor=actor, contract_id=contract_id)
+    try:
+        contracts._require_contract_edit(session, actor, contract.id)
+    except DomainError as exc:
+        _edit_refusal(exc)
+        errors = error_map(exc, ())
+    return _edit_page(request, session, actor, contract_id, None, errors, locked=bool(errors))
+
+
+@router.post("/contracts/{contract_id}/edit", response_class=HTMLResponse, dependencies=[CsrfDep])
+def edit_contract_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, contract_id: IdPath
+) -> Response:
+    values = read_form(form)
+    data = blanks_to_none(values, EDIT_FIELDS)
+    data["schedule"] = contract_input(values, "transfer", 0)["schedule"]
+    try:
+        contracts.update_contract(session, actor=user, contract_id=contract_id, data=data)
+    except DomainError as exc:
+        session.rollback()
+        _edit_refusal(exc)
+        errors = error_map(exc, (*EDIT_FIELDS, "schedule"))
+        return _edit_page(request, session, user, contract_id, values, errors, 422)
+    return RedirectResponse(f"/contracts/{contract_id}", status_code=303)
+
+
+@router.post("/contracts/{contract_id}/delete", response_class=HTMLResponse, dependencies=[CsrfDep])
+def delete_contract_submit(
+    request: Request, form: FormDep, session: SessionDep, user: CurrentUser, contract_id: IdPath
+) -> Response:
+    contract = contracts.get_contract(session, actor=user, contract_id=contract_id)
+    back = f"/deals/{contract.deal_id}" if contract.deal_id else "/contracts"
+    try:
+        contracts.delete_contract(session, actor=user, contract_id=contract_id)
+    except DomainError as exc:
+        session.rollback()
+        _edit_refusal(exc)
+        errors = error_map(exc, ())
+        return _edit_page(request, session, user, contract_id, None, errors, 422, locked=True)
+    return RedirectResponse(back, status_code=303)

@@ -24,6 +24,7 @@ from shuanglian.deals import access
 from shuanglian.deals.models import (
     Contract,
     DealItem,
+    InventorPayout,
     OpenLicence,
     Payment,
     ScheduledPayment,
@@ -311,3 +312,128 @@ def format_wan(value: Decimal | None) -> str:
     if number == number.to_integral():
         number = number.quantize(Decimal(1))
     return f"{number:,f} 万元"
+
+
+# The contract's own fields a party may correct before money arrives (the parties, patent and
+# type stay: changing those is a different contract).
+EDITABLE_FIELDS = ("title", "amount", "signed_on", "valid_from", "valid_until")
+
+
+def _require_contract_edit(session: Session, actor: User, contract_id: int) -> Contract:
+    """The contract, if the actor may change it and nothing has been received under it yet."""
+    contract = access.require_contract_view(session, actor, contract_id)
+    if contract.deal_id is not None:
+        access.require_deal_work(session, actor, contract.deal_id)
+    else:
+        _require_issuer(session, actor, contract.institution_id)
+    if contract.kind == "open_licence":
+        raise DomainError(
+            "开放许可合同按声明条件订立，不能修改或删除 "
+            "(open-licence contracts follow the declared terms and cannot be changed)"
+        )
+    paid_out = session.scalar(
+        select(func.count(InventorPayout.id)).where(InventorPayout.contract_id == contract.id)
+    )
+    if contract.payments or paid_out:
+        raise DomainError(
+            "合同已有到账或发放记录，不能修改或删除 "
+            "(payments recorded: the contract can no longer be changed or deleted)"
+        )
+    return contract
+
+
+def may_edit_contract(session: Session, actor: User | None, contract: Contract) -> bool:
+    """Whether the contract page offers editing and deletion to this person."""
+    if actor is None:
+        return False
+    try:
+        _require_contract_edit(session, actor, contract.id)
+    except DomainError:
+        return False
+    return True
+
+
+def update_contract(
+    session: Session, *, actor: User | None, contract_id: int, data: dict[str, Any]
+) -> Contract:
+    """Correct a contract's title, amount, dates and schedule before any money is received,
+    under the same checks as recording it (the whole contract is validated again)."""
+    actor = require_login(actor)
+    contract = _require_contract_edit(session, actor, contract_id)
+    merged: dict[str, Any] = {
+        name: getattr(contract, name)
+        for name in ContractIn.model_fields
+        if name != "schedule" and hasattr(contract, name)
+    }
+    merged["schedule"] = [
+        {"due_on": r.due_on, "amount": r.amount, "note": r.note} for r in contract.schedule
+    ]
+    for key in (*EDITABLE_FIELDS, "schedule"):
+        if key in data:
+            merged[key] = data[key]
+    checked = parse(ContractIn, {k: v for k, v in merged.items() if v is not None})
+    patent = session.get(Patent, contract.patent_id) if contract.patent_id else None
+    if patent is not None and contract.kind in PATENT_KINDS:
+        check_patent_for(
+            session,
+            patent=patent,
+            kind=contract.kind,
+            subtype=checked.subtype,
+            signed_on=checked.signed_on,
+            valid_until=checked.valid_until,
+        )
+    before: dict[str, Any] = {k: getattr(contract, k) for k in EDITABLE_FIELDS}
+    before["schedule"] = merged_schedule_of(contract)
+    for key in EDITABLE_FIELDS:
+        setattr(contract, key, getattr(checked, key))
+    contract.schedule = [
+        ScheduledPayment(due_on=r.due_on, amount=r.amount, note=r.note) for r in checked.schedule
+    ]
+    session.flush()
+    after: dict[str, Any] = {k: getattr(contract, k) for k in EDITABLE_FIELDS}
+    after["schedule"] = merged_schedule_of(contract)
+    changed = {k: {"from": before[k], "to": after[k]} for k in after if before[k] != after[k]}
+    if contract.deal_id is not None and changed:
+        deal = access.require_deal_work(session, actor, contract.deal_id)
+        _log(session, deal, actor, "system", f"修改合同 {contract.number}")
+    record_audit(
+        session,
+        actor=actor,
+        action="contract.update",
+        subject=contract,
+        detail={"changed": changed},
+        institution_id=contract.institution_id,
+    )
+    return contract
+
+
+def merged_schedule_of(contract: Contract) -> list[dict[str, Any]]:
+    """The schedule as plain values (for the audit trail's before and after)."""
+    return [
+        {"due_on": r.due_on.isoformat(), "amount": str(r.amount), "note": r.note}
+        for r in contract.schedule
+    ]
+
+
+def delete_contract(session: Session, *, actor: User | None, contract_id: int) -> None:
+    """Remove a contract recorded in error, while nothing has been received under it."""
+    actor = require_login(actor)
+    contract = _require_contract_edit(session, actor, contract_id)
+    if contract.deal_id is not None:
+        deal = access.require_deal_work(session, actor, contract.deal_id)
+        _log(session, deal, actor, "system", f"删除合同 {contract.number}")
+    record_audit(
+        session,
+        actor=actor,
+        action="contract.delete",
+        subject=contract,
+        detail={
+            "number": contract.number,
+            "kind": contract.kind,
+            "amount": contract.amount,
+            "deal": contract.deal_id,
+        },
+        institution_id=contract.institution_id,
+    )
+    session.delete(contract)
+    session.flush()

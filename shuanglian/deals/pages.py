@@ -22,6 +22,7 @@ from shuanglian.deals import (
     contracts,
     licence_pages,
     lookup,
+    manager_pages,
     managers,
     open_licences,
     pipeline,
@@ -41,6 +42,7 @@ router = APIRouter(include_in_schema=False)
 # The "new" and list routes of these come before `/open-licences/{id}` and the like.
 router.include_router(contract_pages.router)
 router.include_router(licence_pages.router)
+router.include_router(manager_pages.router)
 
 
 def _helpers() -> dict[str, Any]:

@@ -97,6 +97,11 @@ def test_every_deals_page_in_english(db_session: Session, client: TestClient) ->
         contract_id=contract.id,
         data={"received_on": "2025-03-02", "amount": "100"},
     )
+    unpaid = create_contract(
+        db_session,
+        actor=w.staff,
+        data=contract_data(w, "transfer", "patent_right", deal_id=deal.id),
+    )
     ol = open_licences.declare_open_licence(
         db_session,
         actor=w.staff,
@@ -126,6 +131,8 @@ def test_every_deals_page_in_english(db_session: Session, client: TestClient) ->
         "contract_new.html": f"/deals/{deal.id}/contracts/new?kind=equity",
         "contract.html": f"/contracts/{contract.id}",
         "contracts.html": "/contracts",
+        "contract_edit.html": f"/contracts/{unpaid.id}/edit",
+        "manager_form.html": f"/managers/{w.manager.id}/edit",
         "distribution_rule.html": f"/distribution-rule?institution=%23{w.inst.id}",
     }
     covered = {p.name for p in DEALS_TEMPLATES.glob("*.html") if not p.name.startswith("_")}

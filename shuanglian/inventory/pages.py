@@ -61,14 +61,11 @@ from shuanglian.web.deps import (
 )
 from shuanglian.web.forms import FormDep, form_errors, form_status, form_text, invalid_fields
 from shuanglian.web.imports import (
-    finish_import,
-    imports_href,
-    imports_page,
-    render_import_result,
     workbook_response,
+    workspace_upload,
 )
 from shuanglian.web.templating import render
-from shuanglian.web.uploads import WORKBOOK_SUFFIXES, received_file
+from shuanglian.web.uploads import WORKBOOK_SUFFIXES
 
 router = APIRouter(include_in_schema=False)
 router.routes.extend(flow_router.routes)  # the flow pages live in their own module
@@ -418,33 +415,19 @@ def institution_assessments_upload(
     perm.require_role(user, perm.INSTITUTION_STAFF)
     if institution_id is not None:
         workspace_institution(session, actor=user, institution_id=institution_id)
-    try:
-        with received_file(file, settings=settings, allowed=WORKBOOK_SUFFIXES) as path:
-            report = import_assessment_workbook(
-                session, actor=user, path=path, submit=submit, dry_run=dry_run
-            )
-            filename = path.name
-    except DomainError as exc:
-        errors = form_errors(
-            session, exc, default="file", fields=ASSESSMENT_IMPORT_FIELDS, prefix="assess-"
-        )
-        return imports_page(
-            request,
-            session,
-            user,
-            institution_id,
-            errors=errors,
-            form={"assess-dry_run": dry_run, "assess-submit": submit},
-            status_code=form_status(exc),
-        )
-    finish_import(session, report)
-    assert user is not None
-    return render_import_result(
+    return workspace_upload(
         request,
+        session,
         settings=settings,
-        user_id=user.id,
-        report=report,
+        user=user,
+        institution_id=institution_id,
+        file=file,
+        allowed=WORKBOOK_SUFFIXES,
+        run=lambda path: import_assessment_workbook(
+            session, actor=user, path=path, submit=submit, dry_run=dry_run
+        ),
+        fields=ASSESSMENT_IMPORT_FIELDS,
+        prefix="assess-",
+        form={"assess-dry_run": dry_run, "assess-submit": submit},
         title=("导入自评表结果", "Self-assessment import"),
-        filename=filename,
-        back=imports_href(institution_id),
     )

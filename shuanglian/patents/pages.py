@@ -8,7 +8,6 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from shuanglian.accounts import permissions as perm
-from shuanglian.errors import DomainError
 from shuanglian.patents import service as patent_service
 from shuanglian.patents.models import PATENT_TYPE_ZH
 from shuanglian.patents.workspace import import_institution_patents, workspace_institution
@@ -22,10 +21,9 @@ from shuanglian.web.deps import (
     SettingsDep,
     optional_int,
 )
-from shuanglian.web.forms import form_errors, form_status
-from shuanglian.web.imports import finish_import, imports_href, imports_page, render_import_result
+from shuanglian.web.imports import workspace_upload
 from shuanglian.web.templating import render
-from shuanglian.web.uploads import PATENT_SUFFIXES, received_file
+from shuanglian.web.uploads import PATENT_SUFFIXES
 
 router = APIRouter(include_in_schema=False)
 
@@ -169,41 +167,28 @@ def institution_patents_upload(
     institution_id = optional_int(institution, field="institution_id", low=1, high=MAX_ID)
     # Who may import where is settled before the file is copied anywhere.
     workspace_institution(session, actor=user, institution_id=institution_id)
-    try:
-        with received_file(file, settings=settings, allowed=PATENT_SUFFIXES) as path:
-            report = import_institution_patents(
-                session,
-                actor=user,
-                institution_id=institution_id,
-                path=path,
-                fmt=fmt,
-                dry_run=dry_run,
-                batch_size=settings.import_batch_size,
-            )
-            filename = path.name
-    except DomainError as exc:
-        errors = form_errors(
-            session, exc, default="file", fields=PATENT_IMPORT_FIELDS, prefix="patents-"
-        )
-        return imports_page(
-            request,
-            session,
-            user,
-            institution_id,
-            errors=errors,
-            form={"patents-format": fmt, "patents-dry_run": dry_run},
-            status_code=form_status(exc),
-        )
-    finish_import(session, report, engine=request.app.state.engine)
-    assert user is not None
-    return render_import_result(
+    return workspace_upload(
         request,
+        session,
         settings=settings,
-        user_id=user.id,
-        report=report,
+        user=user,
+        institution_id=institution_id,
+        file=file,
+        allowed=PATENT_SUFFIXES,
+        run=lambda path: import_institution_patents(
+            session,
+            actor=user,
+            institution_id=institution_id,
+            path=path,
+            fmt=fmt,
+            dry_run=dry_run,
+            batch_size=settings.import_batch_size,
+        ),
+        fields=PATENT_IMPORT_FIELDS,
+        prefix="patents-",
+        form={"patents-format": fmt, "patents-dry_run": dry_run},
         title=("导入专利结果", "Patent import"),
-        filename=filename,
-        back=imports_href(institution_id),
+        engine=request.app.state.engine,
     )
 
 
@@ -229,39 +214,26 @@ def institution_listings_upload(
 
     institution_id = optional_int(institution, field="institution_id", low=1, high=MAX_ID)
     workspace_institution(session, actor=user, institution_id=institution_id)
-    try:
-        with received_file(file, settings=settings, allowed=LISTING_SUFFIXES) as path:
-            report = import_institution_listings(
-                session,
-                actor=user,
-                institution_id=institution_id,
-                path=path,
-                publish=publish,
-                dry_run=dry_run,
-                batch_size=settings.import_batch_size,
-            )
-            filename = path.name
-    except DomainError as exc:
-        errors = form_errors(
-            session, exc, default="file", fields=LISTING_IMPORT_FIELDS, prefix="listings-"
-        )
-        return imports_page(
-            request,
-            session,
-            user,
-            institution_id,
-            errors=errors,
-            form={"listings-publish": publish, "listings-dry_run": dry_run},
-            status_code=form_status(exc),
-        )
-    finish_import(session, report, engine=request.app.state.engine)
-    assert user is not None
-    return render_import_result(
+    return workspace_upload(
         request,
+        session,
         settings=settings,
-        user_id=user.id,
-        report=report,
+        user=user,
+        institution_id=institution_id,
+        file=file,
+        allowed=LISTING_SUFFIXES,
+        run=lambda path: import_institution_listings(
+            session,
+            actor=user,
+            institution_id=institution_id,
+            path=path,
+            publish=publish,
+            dry_run=dry_run,
+            batch_size=settings.import_batch_size,
+        ),
+        fields=LISTING_IMPORT_FIELDS,
+        prefix="listings-",
+        form={"listings-publish": publish, "listings-dry_run": dry_run},
         title=("导入科技成果结果", "Listing import"),
-        filename=filename,
-        back=imports_href(institution_id),
+        engine=request.app.state.engine,
     )

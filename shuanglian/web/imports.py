@@ -23,7 +23,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
@@ -34,11 +34,13 @@ from shuanglian.accounts import permissions as perm
 from shuanglian.accounts.models import User
 from shuanglian.config import Settings
 from shuanglian.db import after_commit, refresh_statistics
-from shuanglian.errors import NotFound
+from shuanglian.errors import DomainError, NotFound
 from shuanglian.importing import ImportReport
 from shuanglian.spreadsheet import csv_text
 from shuanglian.web.deps import CurrentUser, SessionDep, SettingsDep
+from shuanglian.web.forms import form_errors, form_status
 from shuanglian.web.templating import render
+from shuanglian.web.uploads import received_file
 
 router = APIRouter(include_in_schema=False)
 
@@ -234,3 +236,52 @@ def import_errors_csv(token: str, settings: SettingsDep, user: CurrentUser) -> F
     user = perm.require_login(user)
     path = error_csv_path(settings, user_id=user.id, token=token)
     return FileResponse(path, media_type="text/csv; charset=utf-8", filename="import-errors.csv")
+
+
+def workspace_upload(
+    request: Request,
+    session: Session,
+    *,
+    settings: Settings,
+    user: User | None,
+    institution_id: int | None,
+    file: UploadFile | None,
+    allowed: tuple[str, ...],
+    run: Callable[[Path], ImportReport],
+    fields: tuple[str, ...],
+    prefix: str,
+    form: dict[str, Any],
+    title: tuple[str, str],
+    engine: Engine | None = None,
+) -> HTMLResponse:
+    """One workspace upload: receive the file, `run` the import on it, answer with the result
+    page, or with the imports page and the refusal under the right field (`prefix` + field).
+
+    The caller has already checked who may upload where, before the file was copied anywhere.
+    """
+    try:
+        with received_file(file, settings=settings, allowed=allowed) as path:
+            report = run(path)
+            filename = path.name
+    except DomainError as exc:
+        errors = form_errors(session, exc, default="file", fields=fields, prefix=prefix)
+        return imports_page(
+            request,
+            session,
+            user,
+            institution_id,
+            errors=errors,
+            form=form,
+            status_code=form_status(exc),
+        )
+    finish_import(session, report, engine=engine)
+    assert user is not None  # the caller's permission check refused anonymous visitors
+    return render_import_result(
+        request,
+        settings=settings,
+        user_id=user.id,
+        report=report,
+        title=title,
+        filename=filename,
+        back=imports_href(institution_id),
+    )

@@ -112,3 +112,43 @@ def test_upgrading_indexes_the_listings_already_there(blank_engine) -> None:
         for q, kw in (("电池", {}), ("batteries", {}), (None, {"industry": "C3"})):
             page = search_listings(session, q=q, mode="licence", **kw)
             assert [x.id for x in page.items] == [listing_id]
+
+
+def test_the_audit_merge_goes_down_and_up_keeping_every_entry(blank_engine) -> None:
+    """Migration a1d17c0e0b01 splits the one log back into the two old tables and merges
+    them again: an accounts event and an inventory entry survive both ways, detail intact."""
+    cfg = alembic_config(blank_engine)
+    with blank_engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "a1d17c0e0b01")
+        conn.execute(
+            text(
+                "INSERT INTO users (username, password_hash, role, is_active, created_at, "
+                "updated_at) VALUES ('u', 'x', 'admin', true, CURRENT_TIMESTAMP, "
+                "CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO audit_log (at, actor_id, actor_name, action, subject_type, "
+                "subject_id, detail) VALUES (CURRENT_TIMESTAMP, 1, 'u', 'user.login', 'users', "
+                "1, :login), (CURRENT_TIMESTAMP, 1, 'u', 'review.submit', 'inventory_items', 5, "
+                ":review)"
+            ),
+            {
+                "login": '{"text": "web"}',
+                "review": '{"before": {"status": "draft"}, "after": {"status": "college_review"},'
+                ' "comment": "ok"}',
+            },
+        )
+        command.downgrade(cfg, "955dae63c0a3")
+        events = conn.execute(text("SELECT action, object_type, detail FROM audit_events")).all()
+        assert [tuple(e) for e in events] == [("user.login", "user", "web")]
+        command.upgrade(cfg, "a1d17c0e0b01")
+        rows = conn.execute(
+            text("SELECT action, subject_type, subject_id FROM audit_log ORDER BY action")
+        ).all()
+        assert [tuple(r) for r in rows] == [
+            ("review.submit", "inventory_items", 5),
+            ("user.login", "users", 1),
+        ]

@@ -13,6 +13,7 @@ Create Date: 2026-12-05 18:30:00
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -31,6 +32,14 @@ def _json(value: object) -> object:
             return json.loads(value)
         except ValueError:
             return value
+    return value
+
+
+def _moment(value: object) -> object:
+    """A timestamp read with raw SQL: SQLite hands back text, which its DateTime type refuses."""
+    if isinstance(value, str):
+        moment = datetime.fromisoformat(value)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     return value
 
 
@@ -65,7 +74,7 @@ def upgrade() -> None:
                 break
         rows.append(
             {
-                "at": at,
+                "at": _moment(at),
                 "actor_id": actor_id,
                 "actor_name": actor_name or "system",
                 "action": action,
@@ -85,7 +94,7 @@ def upgrade() -> None:
     for at, user_id, username, action, otype, oid, text in events:
         rows.append(
             {
-                "at": at,
+                "at": _moment(at),
                 "actor_id": user_id,
                 "actor_name": username or "system",
                 "action": action,
@@ -95,7 +104,7 @@ def upgrade() -> None:
                 "detail": {"text": text} if text else None,
             }
         )
-    rows.sort(key=lambda r: str(r["at"]))
+    rows.sort(key=lambda r: str(r["at"]))  # one timeline, oldest first
     # Old rows are read into memory first (the two logs are small next to the data they
     # describe), so the new table can take the old name and its constraint names.
     op.drop_table("audit_events")
@@ -142,5 +151,91 @@ def upgrade() -> None:
     op.create_index("ix_notifications_user_unread", "notifications", ["user_id", "read_at"])
 
 
+# Accounts events (logins, users, tokens) went to `audit_events` before the merge.
+_ACCOUNT_PREFIXES = ("user.", "token.")
+
+
 def downgrade() -> None:
-    raise NotImplementedError("the audit merge is one-way; restore a backup to go back")
+    """Split the one log back into the two old tables (entries written by domains that came
+    later go to the inventory's `audit_log`, the table that can hold a subject of any type)."""
+    conn = op.get_bind()
+    rows = conn.execute(
+        sa.text(
+            "SELECT at, actor_id, actor_name, action, subject_type, subject_id, detail "
+            "FROM audit_log ORDER BY id"
+        )
+    ).all()
+    op.drop_index("ix_notifications_user_unread", table_name="notifications")
+    op.drop_table("notifications")
+    op.drop_table("audit_log")
+    events = op.create_table(
+        "audit_events",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("action", sa.String(length=60), nullable=False),
+        sa.Column("object_type", sa.String(length=40), nullable=True),
+        sa.Column("object_id", sa.Integer(), nullable=True),
+        sa.Column("detail", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name="fk_audit_events_user_id_users", ondelete="SET NULL"
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_audit_events"),
+    )
+    op.create_index("ix_audit_events_at", "audit_events", ["at"])
+    old = op.create_table(
+        "audit_log",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.Column("actor_name", sa.String(length=100), nullable=False),
+        sa.Column("action", sa.String(length=60), nullable=False),
+        sa.Column("object_type", sa.String(length=60), nullable=False),
+        sa.Column("object_id", sa.Integer(), nullable=True),
+        sa.Column("before", sa.JSON(), nullable=True),
+        sa.Column("after", sa.JSON(), nullable=True),
+        sa.Column("comment", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["actor_id"], ["users.id"], name="fk_audit_log_actor_id_users", ondelete="SET NULL"
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_audit_log"),
+    )
+    op.create_index("ix_audit_log_at", "audit_log", ["at"])
+    op.create_index("ix_audit_log_object", "audit_log", ["object_type", "object_id"])
+    tables = {"users": "user", "api_tokens": "api_token"}
+    to_events: list[dict[str, object]] = []
+    to_log: list[dict[str, object]] = []
+    for at, actor_id, actor_name, action, stype, sid, raw in rows:
+        detail = _json(raw) if raw is not None else None
+        detail = detail if isinstance(detail, dict) else {}
+        if action.startswith(_ACCOUNT_PREFIXES):
+            text = detail.get("text")
+            to_events.append(
+                {
+                    "at": _moment(at),
+                    "user_id": actor_id,
+                    "action": action,
+                    "object_type": tables.get(stype or "", stype),
+                    "object_id": sid,
+                    "detail": text if isinstance(text, str) else None,
+                }
+            )
+        else:
+            extra = {k: v for k, v in detail.items() if k not in ("before", "after", "comment")}
+            after = detail.get("after")
+            to_log.append(
+                {
+                    "at": _moment(at),
+                    "actor_id": actor_id,
+                    "actor_name": actor_name,
+                    "action": action,
+                    "object_type": stype or "",
+                    "object_id": sid,
+                    "before": detail.get("before"),
+                    "after": after if after is not None else (extra or None),
+                    "comment": detail.get("comment"),
+                }
+            )
+    for table, batch in ((events, to_events), (old, to_log)):
+        for start in range(0, len(batch), BATCH):
+            conn.execute(table.insert(), batch[start : start + BATCH])

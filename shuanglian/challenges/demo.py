@@ -32,6 +32,7 @@ from shuanglian.challenges.schemas import (
 )
 from shuanglian.challenges.states import CHALLENGE_MACHINE
 from shuanglian.errors import DomainError
+from shuanglian.figures import today_in_china
 from shuanglian.workflow import apply_transition
 
 # The first 40 lines of the 1,915-row 2020 demands sample, copied into the repository's demo/
@@ -208,6 +209,12 @@ def _bring_to(
         act("close")
         return
     if target == "expired":
+        # An expired challenge is one whose delivery window has passed: its dates say so, as
+        # they would after `challenges tick` (posting refuses dates in the past, so they are
+        # moved back here).
+        today = today_in_china()
+        ch.application_deadline = today - timedelta(days=60)
+        ch.delivery_deadline = today - timedelta(days=1)
         apply_transition(session, machine=CHALLENGE_MACHINE, obj=ch, action="expire", actor=None)
         return
     service.decide_application(session, actor=owner, application_id=app.id, action="accept")

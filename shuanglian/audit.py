@@ -174,6 +174,9 @@ AUDIT_ACTION_LABELS: dict[str, tuple[str, str]] = {
     "user.disable": ("停用账号", "Disabled an account"),
     "token.create": ("创建 API 令牌", "Created an API token"),
     "token.revoke": ("吊销 API 令牌", "Revoked an API token"),
+    "application.submit": ("提交账号申请", "Applied for an account"),
+    "application.approve": ("批准账号申请", "Approved an account application"),
+    "application.reject": ("驳回账号申请", "Rejected an account application"),
     # organisations
     "institution.create": ("新增机构", "Added an institution"),
     "institution.update": ("修改机构", "Edited an institution"),
@@ -297,6 +300,7 @@ AUDIT_ACTION_LABELS: dict[str, tuple[str, str]] = {
 # Record kinds by table name (subject_type), as people call them.
 SUBJECT_LABELS: dict[str, tuple[str, str]] = {
     "users": ("用户", "User"),
+    "account_applications": ("账号申请", "Account application"),
     "api_tokens": ("API 令牌", "API token"),
     "institutions": ("机构", "Institution"),
     "enterprises": ("企业", "Enterprise"),

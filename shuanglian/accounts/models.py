@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shuanglian.db import Base, TimestampMixin
@@ -62,3 +62,35 @@ class WebSession(TimestampMixin, Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+APPLICATION_STATUSES = ("pending", "approved", "rejected")
+
+
+class AccountApplication(TimestampMixin, Base):
+    """An enterprise's request for an account (申请账号), waiting for an administrator.
+
+    The applicant chooses the password when applying; only its hash is kept, and it becomes the
+    account's password on approval (no password travels by e-mail). On approval the account is
+    linked to the enterprise with the same credit code, or to a new enterprise record.
+    """
+
+    __tablename__ = "account_applications"
+    __table_args__ = (Index("ix_account_applications_code_status", "credit_code", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_name: Mapped[str] = mapped_column(String(300))
+    credit_code: Mapped[str] = mapped_column(String(18))  # checked (GB 32100-2015)
+    contact_name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(200))
+    username: Mapped[str] = mapped_column(String(80), index=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    reason: Mapped[str | None] = mapped_column(Text)  # why it was rejected
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    enterprise_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enterprises.id", ondelete="SET NULL")
+    )

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from shuanglian.accounts import audit_view, service
 from shuanglian.accounts import permissions as perm
+from shuanglian.accounts.application_pages import router as applications_router
 from shuanglian.accounts.models import ROLES, User
 from shuanglian.accounts.orgs_pages import router as orgs_router
 from shuanglian.db import begin_writing
@@ -21,6 +22,7 @@ from shuanglian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 router.routes.extend(orgs_router.routes)  # /admin/orgs lives in its own module
+router.routes.extend(applications_router.routes)  # /apply and /admin/applications too
 
 
 def _safe_next(target: str | None) -> str:

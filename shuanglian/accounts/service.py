@@ -74,12 +74,15 @@ def create_user(
     enterprise_ref: str | None = None,
     actor: User | None = None,
     create_institution: bool = False,
+    password_hash: str | None = None,
 ) -> User:
     """Create a user after validating name, role, org link and password strength.
 
     The org may be given by id (web forms) or by name / credit code (the CLI). A named
     institution that does not exist is refused with a sentence (a typo used to create a new,
     empty institution silently) unless `create_institution`; an unknown enterprise is an error.
+    `password_hash` is a password already checked and hashed (an approved account application:
+    the applicant chose it, the platform never saw it again in clear).
     """
     if institution_name and institution_name.strip():
         institution_id = _institution_id_for_name(
@@ -115,10 +118,12 @@ def create_user(
             )
     if get_user_by_username(session, username=username) is not None:
         raise DomainError("用户名已被使用 (username taken)", field="username")
-    check_password_strength(password)
+    if password_hash is None:
+        check_password_strength(password)
+        password_hash = hash_password(password)
     user = User(
         username=username,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         role=role,
         display_name=display_name,
         email=email,

@@ -65,6 +65,14 @@ class Listing(TimestampMixin, Base):
     price: Mapped[Decimal | None] = mapped_column(Numeric(18, 4), index=True)
     open_licence_terms: Mapped[str | None] = mapped_column(Text)
     contact_name: Mapped[str | None] = mapped_column(String(100))
+    # What people need to act: a plain-language summary beside the abstract-like `summary`, the
+    # benefits (效益), and who answers (a named person, e.g. the technology manager, and the
+    # phone or e-mail the institution chooses to publish for them).
+    plain_summary: Mapped[str | None] = mapped_column(Text)
+    benefits: Mapped[str | None] = mapped_column(Text)
+    contact_role: Mapped[str | None] = mapped_column(String(100))
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
+    contact_email: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     featured: Mapped[bool] = mapped_column(Boolean, default=False)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
@@ -198,3 +206,50 @@ class ListingTerm(Base):
     listing_id: Mapped[int] = mapped_column(
         ForeignKey("market_listings.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class SavedListing(Base):
+    """A listing a signed-in user saved (收藏), shown in 我的收藏."""
+
+    __tablename__ = "market_saved"
+    __table_args__ = (UniqueConstraint("user_id", "listing_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    listing_id: Mapped[int] = mapped_column(
+        ForeignKey("market_listings.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    listing: Mapped[Listing] = relationship()
+
+
+class MarketFollow(Base):
+    """A search or an industry a user follows (关注): new listings matching it are e-mailed.
+
+    `query` and `industry` are "" rather than NULL when unused, so the unique constraint
+    refuses a repeated follow on SQLite and PostgreSQL alike (NULLs never compare equal).
+    """
+
+    __tablename__ = "market_follows"
+    __table_args__ = (UniqueConstraint("user_id", "query", "industry"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    query: Mapped[str] = mapped_column(String(200), default="")
+    industry: Mapped[str] = mapped_column(String(10), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AlertSent(Base):
+    """One listing announced to one user by `shuanglian market alerts`: never announced twice."""
+
+    __tablename__ = "market_alerts_sent"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    listing_id: Mapped[int] = mapped_column(
+        ForeignKey("market_listings.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

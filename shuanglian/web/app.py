@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
+from shuanglian.accounts import applications
 from shuanglian.accounts.gate import HashGate
 from shuanglian.accounts.passwords import limit_concurrent_hashing
 from shuanglian.accounts.ratelimit import RateLimiter
@@ -114,6 +115,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     limit_concurrent_hashing(settings.password_hash_concurrency)
     inquiry_limits.install(app)
+    applications.install(app)
     visits.install(app)
 
     install_error_handlers(app)

@@ -15,9 +15,10 @@ from shuanglian.accounts import permissions as perm
 from shuanglian.errors import DomainError, NotFound, TooManyRequests
 from shuanglian.patents import service as patent_service
 from shuanglian.pilots.service import suggest_for_listing
-from shuanglian.supermarket import inquiry_limits, service, visits
+from shuanglian.supermarket import inquiry_limits, interest, service, visits
 from shuanglian.supermarket.cards import MAX_IDS, SheetCache, card_sheet_pdf, sheet_key
 from shuanglian.supermarket.codes import code128_png, code128_svg, listing_url, qr_png, qr_svg
+from shuanglian.supermarket.interest_pages import router as interest_router
 from shuanglian.supermarket.service import MODES, SORTS, ListingInput, parse_price, unfence
 from shuanglian.web.deps import (
     CsrfDep,
@@ -35,6 +36,7 @@ from shuanglian.web.origin import site_url
 from shuanglian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+router.routes.extend(interest_router.routes)  # 收藏 / 关注 (before /market/{id} routes)
 
 CODE_CACHE = "public, max-age=86400"
 
@@ -110,6 +112,7 @@ def market_page(
         "sort": sort if sort in SORTS else "newest",
     }
     ctx = _catalogue_context(request, session, page, params)
+    ctx["following"] = interest.follow_of(session, user=user, query=q, industry=industry)
     # HTMX asks for the results block only when a filter changes; plain browsers get the page.
     if request.headers.get("hx-request") == "true":
         return render(request, "market/_results.html", ctx)
@@ -173,11 +176,12 @@ def listing_page(
         # Signed-in visitors only: booking needs an account, and the anonymous QR-scan path
         # stays a plain read.
         platforms = suggest_for_listing(session, listing_id=listing.id, limit=5)
-    return _listing_response(request, listing, user, counted=counted, platforms=platforms)
+    return _listing_response(request, session, listing, user, counted=counted, platforms=platforms)
 
 
 def _listing_response(
     request: Request,
+    session: Any,
     listing: Any,
     user: Any,
     *,
@@ -202,6 +206,7 @@ def _listing_response(
             "unfence": unfence,
             "short_url": listing_url(base_url(request), listing.id, source=None),
             "can_edit": perm.can_manage_institution(user, listing.institution_id),
+            "saved": interest.is_saved(session, user=user, listing_id=listing.id),
             "errors": errors or {},
             "form": form or {},
             "sent": sent,
@@ -237,6 +242,7 @@ def listing_contact(
     except DomainError as exc:
         response = _listing_response(
             request,
+            session,
             listing,
             user,
             errors=form_errors(session, exc, default="message"),
@@ -246,7 +252,7 @@ def listing_contact(
         if isinstance(exc, TooManyRequests):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
-    return _listing_response(request, listing, user, sent=True)
+    return _listing_response(request, session, listing, user, sent=True)
 
 
 @router.post("/workspace/institution/inquiries/{inquiry_id:int}/handled", dependencies=[CsrfDep])
@@ -314,6 +320,11 @@ def listing_input_from_form(form: FormData) -> ListingInput:
             "price",
             "open_licence_terms",
             "contact_name",
+            "plain_summary",
+            "benefits",
+            "contact_role",
+            "contact_phone",
+            "contact_email",
         ),
     )
     trl: int | None = None
@@ -337,6 +348,11 @@ def listing_input_from_form(form: FormData) -> ListingInput:
         price=parse_price(text["price"]),
         open_licence_terms=text["open_licence_terms"],
         contact_name=text["contact_name"],
+        plain_summary=text["plain_summary"],
+        benefits=text["benefits"],
+        contact_role=text["contact_role"],
+        contact_phone=text["contact_phone"],
+        contact_email=text["contact_email"],
         featured=form.get("featured") == "on",
     )
 
@@ -396,6 +412,11 @@ def _listing_echo(listing: Any) -> dict[str, Any]:
         "price": "" if listing.price is None else f"{listing.price.normalize():f}",
         "open_licence_terms": listing.open_licence_terms or "",
         "contact_name": listing.contact_name or "",
+        "plain_summary": listing.plain_summary or "",
+        "benefits": listing.benefits or "",
+        "contact_role": listing.contact_role or "",
+        "contact_phone": listing.contact_phone or "",
+        "contact_email": listing.contact_email or "",
         "modes": unfence(listing.modes),
         "featured": "on" if listing.featured else "",
         "patent_ids": [str(m.patent_id) for m in listing.members],

@@ -29,6 +29,10 @@ class ListingRead(BaseModel):
     modes: list[str]
     price: Decimal | None = Field(description="万元 (10k CNY); null = negotiable")
     open_licence_terms: str | None
+    plain_summary: str | None = None
+    benefits: str | None = None
+    contact_name: str | None = None
+    contact_role: str | None = None
     institution_id: int
     institution_name: str | None
     patent_ids: list[int]
@@ -55,6 +59,10 @@ class ListingRead(BaseModel):
             modes=unfence(listing.modes),
             price=listing.price,
             open_licence_terms=listing.open_licence_terms,
+            plain_summary=listing.plain_summary,
+            benefits=listing.benefits,
+            contact_name=listing.contact_name,
+            contact_role=listing.contact_role,
             institution_id=listing.institution_id,
             institution_name=listing.institution.name if listing.institution else None,
             patent_ids=[m.patent_id for m in listing.members]
@@ -88,6 +96,11 @@ class ListingFields(BaseModel):
     price: Decimal | None = Field(default=None, ge=0, le=10**9, max_digits=18, decimal_places=4)
     open_licence_terms: str | None = Field(default=None, max_length=5000)
     contact_name: str | None = Field(default=None, max_length=100)
+    plain_summary: str | None = Field(default=None, max_length=5000)
+    benefits: str | None = Field(default=None, max_length=5000)
+    contact_role: str | None = Field(default=None, max_length=100)
+    contact_phone: str | None = Field(default=None, max_length=40)
+    contact_email: str | None = Field(default=None, max_length=200)
 
 
 class ListingCreate(ListingFields):

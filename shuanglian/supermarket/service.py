@@ -99,6 +99,11 @@ class ListingInput:
     open_licence_terms: str | None = None
     contact_name: str | None = None
     featured: bool = False
+    plain_summary: str | None = None  # 通俗介绍: what it does, for a non-specialist
+    benefits: str | None = None  # 效益: what an adopter gains
+    contact_role: str | None = None  # e.g. 技术经理人, 成果转化办公室
+    contact_phone: str | None = None  # published on the page when given
+    contact_email: str | None = None
 
 
 def industry_filter_code(code: str) -> str:
@@ -153,6 +158,17 @@ def parse_price(raw: str | None, *, field: str = "price") -> Decimal | None:
     return value
 
 
+_CONTACT_PHONE = re.compile(r"^\+?[0-9][0-9 ()\-]{5,38}[0-9]$")
+_CONTACT_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _optional_text(value: str | None, *, field: str, limit: int) -> str | None:
+    text = (value or "").strip()
+    if len(text) > limit:
+        raise DomainError(f"最多 {limit} 个字符 (at most {limit} characters)", field=field)
+    return text or None
+
+
 def validate_listing_input(data: ListingInput) -> ListingInput:
     """Check every field and return a cleaned copy; errors name the field."""
     title = (data.title or "").strip()
@@ -184,9 +200,20 @@ def validate_listing_input(data: ListingInput) -> ListingInput:
             "开放许可须写明许可使用费和条件 (open licence needs declared fee and terms)",
             field="open_licence_terms",
         )
+    contact_phone = _optional_text(data.contact_phone, field="contact_phone", limit=40)
+    if contact_phone and not _CONTACT_PHONE.match(contact_phone):
+        raise DomainError("联系电话格式不正确 (invalid phone number)", field="contact_phone")
+    contact_email = _optional_text(data.contact_email, field="contact_email", limit=200)
+    if contact_email and not _CONTACT_EMAIL.match(contact_email):
+        raise DomainError("联系邮箱格式不正确 (invalid e-mail)", field="contact_email")
     return ListingInput(
         title=title,
         summary=summary,
+        plain_summary=_optional_text(data.plain_summary, field="plain_summary", limit=5000),
+        benefits=_optional_text(data.benefits, field="benefits", limit=5000),
+        contact_role=_optional_text(data.contact_role, field="contact_role", limit=100),
+        contact_phone=contact_phone,
+        contact_email=contact_email,
         scenarios=(data.scenarios or "").strip() or None,
         title_en=(data.title_en or "").strip() or None,
         industries=list(dict.fromkeys(industries)),
@@ -203,6 +230,7 @@ def validate_listing_input(data: ListingInput) -> ListingInput:
 
 def _search_text(data: ListingInput, patents: list[Patent]) -> str:
     parts = [data.title, data.title_en or "", data.summary, data.scenarios or ""]
+    parts += [data.plain_summary or "", data.benefits or ""]
     parts += [p.title for p in patents]
     parts += [p.application_number for p in patents]
     return normalize_for_search(" ".join(parts))
@@ -221,6 +249,11 @@ def _apply(listing: Listing, data: ListingInput, patents: list[Patent]) -> None:
     listing.price = data.price
     listing.open_licence_terms = data.open_licence_terms
     listing.contact_name = data.contact_name
+    listing.plain_summary = data.plain_summary
+    listing.benefits = data.benefits
+    listing.contact_role = data.contact_role
+    listing.contact_phone = data.contact_phone
+    listing.contact_email = data.contact_email
     listing.search_text = _search_text(data, patents)
 
 

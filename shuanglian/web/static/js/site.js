@@ -60,7 +60,29 @@
       if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
     });
   }
+  // Browsers without ::details-content hide a closed <details> whatever the CSS says: open
+  // the catalogue's filters where the screen is wide enough to show them.
+  function openWideFilters(details) {
+    if (window.matchMedia && window.matchMedia("(min-width: 700px)").matches) details.open = true;
+  }
+  // Share links: copy to the clipboard; without the clipboard API the text is selected so
+  // the visitor can copy it themselves (the field is readonly and always shown).
+  function copyButton(button) {
+    var field = document.querySelector(button.getAttribute("data-copy"));
+    if (!field) return;
+    button.addEventListener("click", function () {
+      field.select();
+      var done = function () { button.textContent = button.getAttribute("data-copied"); };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(field.value).then(done, function () {});
+      } else if (document.execCommand && document.execCommand("copy")) {
+        done();
+      }
+    });
+  }
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("button[data-copy]").forEach(copyButton);
+    document.querySelectorAll("details.more-filters").forEach(openWideFilters);
     document.querySelectorAll("form[data-busy]").forEach(markBusy);
     document.querySelectorAll("form[data-confirm]").forEach(confirmFirst);
     document.querySelectorAll("input[type=file][data-max-bytes]").forEach(guardUpload);

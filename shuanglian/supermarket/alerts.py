@@ -15,6 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -97,7 +98,7 @@ def send_alerts(session: Session, *, settings: Settings, base_url: str) -> Alert
         for listing, _row in chosen:
             session.add(AlertSent(user_id=user_id, listing_id=listing.id))
         message = _alert_mail(settings, user=user, chosen=chosen, base_url=base_url)
-        after_commit(session, lambda m=message: _send(settings, m))
+        after_commit(session, partial(_send, settings, message))
         report.users_mailed += 1
         report.listings_sent += len(chosen)
         report.recipients.append(user.email or "")

@@ -152,3 +152,48 @@ def test_the_audit_merge_goes_down_and_up_keeping_every_entry(blank_engine) -> N
             ("review.submit", "inventory_items", 5),
             ("user.login", "users", 1),
         ]
+
+
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection")
+def test_account_applications_and_follows_go_down_and_up(blank_engine) -> None:
+    """Revision e5a2c8d3f1b4 (account applications, listing contact fields, saves, follows,
+    sent alerts) downgrades and upgrades again; a listing keeps its row and the catalogue's
+    expression indexes survive SQLite's table rebuild."""
+    cfg = alembic_config(blank_engine)
+    sql = {
+        "sqlite": "SELECT name FROM sqlite_master WHERE tbl_name = 'market_listings'",
+        "postgresql": "SELECT indexname FROM pg_indexes WHERE tablename = 'market_listings'",
+    }[blank_engine.dialect.name]
+    with blank_engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "e5a2c8d3f1b4")
+        conn.execute(
+            text(
+                "INSERT INTO institutions (name, kind, created_at, updated_at) VALUES "
+                "('迁移大学', 'university', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO market_listings (institution_id, title, summary, industries, modes, "
+                "status, featured, search_text, view_count, scan_count, benefits, "
+                "created_at, updated_at) VALUES (1, '迁移成果', '简介', ',', ',licence,', "
+                "'published', false, '', 0, 0, '节能', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+        command.downgrade(cfg, "b7c3e1f0a9d2")
+        tables = set(
+            conn.scalars(
+                text(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'"
+                    if blank_engine.dialect.name == "sqlite"
+                    else "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+                )
+            )
+        )
+        assert not {"account_applications", "market_saved", "market_follows"} & tables
+        assert conn.scalar(text("SELECT title FROM market_listings")) == "迁移成果"
+        assert {ix.name for ix in SORT_INDEXES} <= set(conn.scalars(text(sql)))
+        command.upgrade(cfg, "e5a2c8d3f1b4")
+        assert conn.scalar(text("SELECT benefits FROM market_listings")) is None
+        assert {ix.name for ix in SORT_INDEXES} <= set(conn.scalars(text(sql)))

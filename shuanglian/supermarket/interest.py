@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from shuanglian.accounts import permissions as perm
 from shuanglian.accounts.models import User
 from shuanglian.errors import DomainError, NotFound
+from shuanglian.reference.gbt4754 import lettered_code, parse_industry_input
 from shuanglian.supermarket.models import Listing, MarketFollow, SavedListing
 from shuanglian.supermarket.service import get_listing, industry_filter_code
 from shuanglian.text.normalize import is_storable
@@ -84,9 +85,15 @@ def follow(
         raise DomainError("搜索词最多 200 字 (at most 200 characters)", field="q")
     if not is_storable(words):
         raise DomainError("含无效字符 (invalid characters)", field="q")
-    code = industry_filter_code(industry) if industry and industry.strip() else ""
-    if len(code) > 10:
-        raise DomainError("行业代码不符合 GB/T 4754-2017 (e.g. C38)", field="industry")
+    code = ""
+    if industry and industry.strip():
+        try:
+            code = lettered_code(parse_industry_input(industry))
+        except ValueError:
+            raise DomainError(
+                f"行业 {industry.strip()!r} 不在 GB/T 4754-2017 中 (unknown industry, e.g. C38)",
+                field="industry",
+            ) from None
     if not words and not code:
         raise DomainError(
             "请先输入搜索词或选择行业，再关注 (search or choose an industry first)", field="q"

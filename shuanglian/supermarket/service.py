@@ -166,6 +166,7 @@ def _optional_text(value: str | None, *, field: str, limit: int) -> str | None:
     text = (value or "").strip()
     if len(text) > limit:
         raise DomainError(f"最多 {limit} 个字符 (at most {limit} characters)", field=field)
+    _refuse_unstorable(**{field: text})
     return text or None
 
 

@@ -116,6 +116,8 @@ def test_save_and_follow_rules(db_session: Session) -> None:
 
     with pytest.raises(DomainError, match="请先输入搜索词或选择行业"):
         interest.follow(db_session, user=user, query="  ", industry="")
+    with pytest.raises(DomainError, match="不在 GB/T 4754-2017 中"):
+        interest.follow(db_session, user=user, query="", industry="9999")
     row = interest.follow(db_session, user=user, query=" 锂电池  回收 ", industry="38")
     assert (row.query, row.industry) == ("锂电池 回收", "C38")
     same = interest.follow(db_session, user=user, query="锂电池 回收", industry="C38")

@@ -36,6 +36,7 @@ from shuanglian.enterprises.models import Enterprise
 from shuanglian.enterprises.records import create_enterprise
 from shuanglian.enterprises.validators import validate_credit_code
 from shuanglian.errors import DomainError, NotFound, TooManyRequests
+from shuanglian.notifications import notify
 from shuanglian.text.normalize import is_storable
 
 PER_CODE = 3  # applications for one credit code per window
@@ -189,6 +190,17 @@ def submit_application(
         detail={"text": f"{company} ({code}) · {username}"},
     )
     after_commit(session, lambda: limits.record(client, code))
+    admins = session.scalars(
+        select(User.id).where(User.role == perm.ADMIN, User.is_active.is_(True))
+    )
+    notify(
+        session,
+        user_ids=list(admins),
+        kind="application.submitted",
+        title=f"新的账号申请：{company} (new account application)",
+        body=f"{company}（{code}），联系人 {contact}",
+        link="/admin/applications",
+    )
     return application
 
 

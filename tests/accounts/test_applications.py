@@ -83,6 +83,8 @@ def test_apply_then_approve_links_the_registered_enterprise(
 
     client.cookies.clear()
     login(client, admin)
+    # The admins are told in the bell (and by e-mail when they have an address).
+    assert "新的账号申请" in client.get("/notifications").text
     queue = client.get("/admin/applications").text
     assert "苏州某新材料有限公司" in queue and "关联已登记企业" in queue
     token = csrf_of(client, "/admin/applications")

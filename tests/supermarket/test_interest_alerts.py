@@ -190,3 +190,41 @@ def test_the_alerts_command_is_idempotent(tmp_path: Path) -> None:
     assert runs[1]["listings_sent"] == 0
     [mail] = outbox(home)
     assert mail["To"] == "cron@example.com" and "电池梯次利用" in mail.get_content()
+
+
+def test_the_institution_edits_what_people_act_on(client: TestClient, db_session: Session) -> None:
+    inst = make_institution(db_session)
+    listing = make_listing(db_session, inst)
+    staff = make_user(db_session, "institution_staff", institution_id=inst.id)
+    login(client, staff)
+    url = f"/market/{listing.id}/edit"
+    editor = client.get(url).text
+    for label in ("通俗介绍", "效益", "联系人身份", "公开联系电话"):
+        assert label in editor
+    form = {
+        "csrf_token": csrf_of(client, url),
+        "title": listing.title,
+        "summary": listing.summary,
+        "modes": ["licence"],
+        "plain_summary": "一句话：让旧电池变成新原料。",
+        "benefits": "每吨节省 3 万元。",
+        "contact_name": "李老师",
+        "contact_role": "技术经理人",
+        "contact_phone": "电话打不通",
+    }
+    refused = client.post(url, data=form)
+    assert refused.status_code == 422 and "联系电话格式不正确" in refused.text
+    assert 'value="李老师"' in refused.text  # what was typed is kept
+    saved = client.post(url, data=form | {"contact_phone": "+86 24 2369 0000"})
+    assert saved.status_code == 200
+    db_session.refresh(listing)
+    assert (listing.plain_summary, listing.benefits, listing.contact_role) == (
+        "一句话：让旧电池变成新原料。",
+        "每吨节省 3 万元。",
+        "技术经理人",
+    )
+    assert listing.contact_phone == "+86 24 2369 0000"
+    api = client.get(f"/api/v1/listings/{listing.id}").json()
+    assert (
+        api["plain_summary"] == "一句话：让旧电池变成新原料。" and api["contact_name"] == "李老师"
+    )

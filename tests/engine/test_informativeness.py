@@ -37,6 +37,11 @@ def test_latin_terms_bigrams_and_phrases() -> None:
     # A character pair is judged as the two-character word; a phrase by its best word.
     assert informativeness(BIGRAM_MARK + "分析") == informativeness("分析")
     assert informativeness("分析_拓扑") == informativeness("拓扑")
+    # A pair across a word boundary keeps full weight, unless it holds a function word:
+    # ·型的 (of 成型的制造) must not make a plastics moulder match a chemistry patent.
+    assert informativeness(BIGRAM_MARK + "统提") == 1.0
+    assert informativeness(BIGRAM_MARK + "型的") == informativeness("型") < 0.6
+    assert informativeness(BIGRAM_MARK + "的制") == informativeness("制") < 0.6
     assert query_factor("分析", 0.0) == 1.0
     assert query_factor("分析", 2.0) == pytest.approx(informativeness("分析") ** 2)
 

@@ -36,6 +36,9 @@ class FusionParams:
     # Weight of a query term's translations (CC-CEDICT, shuanglian.text.bilingual) relative to
     # the term itself; 0 turns cross-language matching off.
     cross_lingual: float = 0.7
+    # Power of a Chinese query term's general-language informativeness
+    # (shuanglian.text.informativeness) its weight is multiplied by; 0 turns it off.
+    background_idf: float = 0.0
     # Logistic coefficients turning a hit's evidence into P(relevant) (engine.calibrate),
     # fitted on the dev suites by benchmarks/calibrate.py.
     calibration: dict[str, float] = field(

@@ -28,6 +28,7 @@ from shuanglian.engine.prior import IndustryLink, industry_key
 from shuanglian.engine.records import Explanation, Hit, Record, TermMatch
 from shuanglian.engine.records import IndustryLink as LinkReason
 from shuanglian.text.bilingual import translations
+from shuanglian.text.informativeness import query_factor
 from shuanglian.text.tokenize import generic_terms, is_bigram, tokenize
 
 # Queries scored together in `search_many`; bounds the dense score block (chunk × docs floats).
@@ -396,19 +397,23 @@ class Matcher:
         """(term, BM25 row, weight) of a query's known terms, its own and their translations,
         and for each translated term the query terms it came from.
 
-        Own terms weigh 1 + ln(count) (see sparse.query_vector). Each own term also reaches the
-        other language (shuanglian.text.bilingual) at `cross_lingual` × its weight × the
-        translation's share; a term reached both ways adds the parts. Translations the index
-        lacks are dropped before the shares are taken, so they cost nothing.
+        Own terms weigh 1 + ln(count) (see sparse.query_vector), times the Chinese term's
+        general-language informativeness to the power `background_idf`
+        (shuanglian.text.informativeness: 分析 and 评估 weigh less than 拓扑). Each own term also
+        reaches the other language (shuanglian.text.bilingual) at `cross_lingual` × (1 + ln
+        count) × the translation's share (not scaled by informativeness: measured worse on the
+        cross-lingual suites, see fusion_params.json); a term reached both ways adds the parts.
+        Translations the index lacks are dropped before the shares are taken.
         """
         vocab = self.vocab
         counts = Counter(terms)
         weights: dict[str, float] = {}
+        power = self.params.background_idf
         for term, qtf in counts.items():
             if term in vocab:
                 # float64 like the explanation arithmetic (a Python float would make
                 # `weight * float32 data` a float32 product under NumPy 2).
-                weights[term] = np.float64(1.0) + np.log(qtf)
+                weights[term] = (np.float64(1.0) + np.log(qtf)) * query_factor(term, power)
         sources: dict[str, list[str]] = {}
         alpha = self.params.cross_lingual
         if alpha > 0:

@@ -128,10 +128,11 @@ def test_scores_and_explanations_equal_the_plain_formulas(
     queries: list[tuple[list[str], list[str]]],
     removed: int,
 ) -> None:
-    # Translations off: the plain formulas below have none (test_crosslingual covers them).
+    # Translations and informativeness weights off: the plain formulas below have neither
+    # (test_crosslingual and test_informativeness cover them).
     matcher = Matcher.build(
         (_doc(i, w, c) for i, (w, c) in enumerate(docs)),
-        params=replace(load_params(), cross_lingual=0.0),
+        params=replace(load_params(), cross_lingual=0.0, background_idf=0.0),
     )
     # A delta segment with terms and codes the main segment lacks, replacing one document.
     matcher.add(_doc(i, w, c) for i, (w, c) in enumerate(added, start=len(docs) - 1))

@@ -9,8 +9,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shuanglian.db import Base, TimestampMixin
 
-PATENT_TYPES = ("invention", "utility_model", "design")
-PATENT_TYPE_ZH = {"invention": "发明", "utility_model": "实用新型", "design": "外观设计"}
+# Patent.patent_type: the stored key and its names for people (zh, en).
+PATENT_TYPES: dict[str, tuple[str, str]] = {
+    "invention": ("发明", "Invention"),
+    "utility_model": ("实用新型", "Utility model"),
+    "design": ("外观设计", "Design"),
+}
+PATENT_TYPE_ZH = {key: zh for key, (zh, _en) in PATENT_TYPES.items()}
 
 
 class Institution(TimestampMixin, Base):

@@ -6,6 +6,7 @@ next to its translation; this module only decides which one a request gets.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from starlette.requests import Request
@@ -33,3 +34,31 @@ def chooser(lang: str) -> Callable[[str, str], str]:
         return en if lang == "en" else zh
 
     return choose
+
+
+# "中文说明 (English gloss)" and "名称 (gloss): data" are the shapes of the project's error
+# messages and service-made sentences (reasons, refusals), which the API and the CLI show whole.
+# A page shows the half in its language.
+_CJK = "\u3400-\u9fff"
+_GLOSS = re.compile(rf"^(?P<zh>.*[{_CJK}\uff09\u3002\u201d].*?)\s*\((?P<en>[^(){_CJK}]+)\)$", re.S)
+_LABELLED = re.compile(
+    rf"^(?P<zh>[^()]*[{_CJK}][^()]*?)\s*\((?P<en>[^(){_CJK}]+)\)\s*[:：]\s*(?P<rest>.*)$", re.S
+)
+
+
+def in_language(message: str, lang: str) -> str:
+    """The zh half of "中文 (English)" for zh, the English half for en ("名称 (gloss): data"
+    keeps its data either way); other text unchanged."""
+    text = message.strip()
+    labelled = _LABELLED.match(text)
+    if labelled is not None:
+        if lang == "en":
+            return f"{labelled.group('en').strip()}: {labelled.group('rest')}"
+        return f"{labelled.group('zh').rstrip()}：{labelled.group('rest')}"
+    found = _GLOSS.match(text)
+    if found is None:
+        return message
+    if lang == "en":
+        en = found.group("en").strip()
+        return en[:1].upper() + en[1:]
+    return found.group("zh").rstrip()

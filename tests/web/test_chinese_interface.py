@@ -1,0 +1,274 @@
+"""No English where Chinese is expected, and no Chinese label left on `?lang=en`.
+
+Three walks. The enum tables (`shuanglian.labels`): every stored code people read has a table,
+every value in it a Chinese and an English name, every workflow machine's states among them.
+The templates: none prints an enum column raw. The pages: the demo, seeded from its Chinese
+files exactly as `make demo-data` does, is crawled as a visitor and as each demo role; in zh no
+run of Latin words is visible outside a short list of names and formats, in en no enum's
+Chinese label is visible as a word of its own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import String
+
+import shuanglian.models  # noqa: F401  (registers every table on Base.metadata)
+from shuanglian.audit import AUDIT_ACTION_LABELS, MACHINE_STATE_LABELS
+from shuanglian.config import Settings
+from shuanglian.db import Base
+from shuanglian.demo import DEMO_PASSWORD, DEMO_USERS
+from shuanglian.labels import COLUMNS, enum_tables
+from shuanglian.web.app import create_app
+from shuanglian.web.templating import TEMPLATE_DIR
+from tests.test_cli import run_json
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO = REPO / "demo"
+CJK = re.compile(r"[\u3400-\u9fff]")
+CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+# A run of Latin words with at least one lower-case letter ("published", "same industry");
+# all-capital abbreviations (IPC, TRL, PDF) are how Chinese text writes them too.
+LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z_\-]*(?: [A-Za-z_\-]+)*")
+URL = re.compile(r"https?://\S+")
+# A file's name ("patents_cnipa_sample.csv", "g_patent.tsv") is data, whatever its language.
+FILE_NAME = re.compile(r"[\w\-]+\.(?:csv|tsv|txt|xlsx|xml|jsonl|json|pdf|docx|png|jpg)\b")
+
+# Column names that hold a code from a fixed list; each such column needs a table in
+# shuanglian.labels.COLUMNS unless it is listed here as never shown to people.
+ENUM_NAMES = re.compile(
+    r"(status|kind|role|level|visibility|stage|intent|verdict|service|ip_owner|ip_type|"
+    r"_mode|nature|closed_reason|patent_type|value_grade|source|direction)s?$"
+)
+NOT_SHOWN = {
+    "match_bulk_jobs.status": "a bulk job's progress, read by the CLI's progress bar",
+    "match_bulk_jobs.directions": "an engine parameter",
+    "match_bulk_matches.direction": "an engine parameter",
+    "match_bulk_shards.direction": "an engine parameter",
+    "notifications.kind": "the event's code; people read its title",
+    "inventory_batches.source": "the imported file's name, not a code",
+    "patents.legal_status": "the office's own Chinese words, shown as given",
+    "deal_contracts.status": "in force or terminated: pages word each case in full",
+    "deal_open_licences.status": "in force or withdrawn: pages word each case in full",
+    "deal_open_licences.fee_mode": "pages word the fee in full (lump sum, royalty rate)",
+}
+
+# Latin words a Chinese page shows on purpose: product and format names, file suffixes, units,
+# and the demo's own data (login names, a formula and "mm" in demands, "web" in a title).
+ALLOWED_LATIN = {
+    "Excel", "PatSnap", "PatentsView", "MiB", "KiB", "mm",
+    "csv", "xlsx", "xls", "xml", "tsv", "txt", "json", "jsonl", "pdf", "docx", "jpg",
+    "jpeg", "png", "svg", "AlCrN", "web",
+    *(u.username for u in DEMO_USERS),
+}  # fmt: skip
+
+# The Chinese demo files, loaded as the Makefile's demo-data target loads them.
+DEMO_STEPS = [
+    ("init",),
+    ("import", "patents", str(DEMO / "patents_cnipa_sample.csv"), "--institution", "中科大数据研究院"),  # noqa: E501
+    ("import", "enterprises", str(DEMO / "enterprises_2002_sample.csv")),
+    ("import", "demands", str(DEMO / "demands.csv")),
+    ("index", "build"),
+    ("demo", "seed"),
+]  # fmt: skip
+
+
+def test_every_enum_names_each_value_in_chinese_and_english() -> None:
+    for name, table in enum_tables().items():
+        assert table, name
+        for value, pair in table.items():
+            zh, en = pair
+            assert zh and CJK.search(zh), (name, value, zh)
+            assert not re.search(r"[a-z]{2,}", zh), (name, value, zh)
+            assert en.strip() and not CJK.search(en), (name, value, en)
+
+
+def test_every_enum_column_has_a_table() -> None:
+    tables = enum_tables()
+    for key, enum in COLUMNS.items():
+        table_name, column = key.split(".")
+        assert column in Base.metadata.tables[table_name].c, key
+        assert enum in tables, key
+    missing = [
+        f"{table.name}.{col.name}"
+        for table in Base.metadata.sorted_tables
+        for col in table.c
+        if isinstance(col.type, String) and ENUM_NAMES.search(col.name)
+    ]
+    missing = [k for k in missing if k not in COLUMNS and k not in NOT_SHOWN]
+    assert missing == [], f"columns holding codes without names for people: {missing}"
+
+
+def test_every_workflow_state_table_is_the_enum_table() -> None:
+    """A machine's states are named once: the table `shuanglian.labels` serves."""
+    registered = {id(t) for t in enum_tables().values()}
+    import shuanglian.challenges.states  # noqa: F401  (defining a machine registers it)
+    import shuanglian.deals.pipeline  # noqa: F401
+    import shuanglian.inventory.review  # noqa: F401
+    import shuanglian.pilots.service  # noqa: F401
+
+    assert MACHINE_STATE_LABELS
+    for machine, states in MACHINE_STATE_LABELS.items():
+        assert id(states) in registered, machine
+
+
+# `{{ x.status }}`, `{{ l.kind }}`: an enum column printed as stored (a CSS class such as
+# `state-{{ c.status }}` is no text).
+RAW_PRINT = re.compile(r"(?<![-=\"])\{\{\s*([\w.]+\.(" + "|".join(
+    sorted({key.split(".")[1] for key in COLUMNS})
+) + r"))\s*\}\}")  # fmt: skip
+# Attributes that share a column's name but hold words, not codes.
+NOT_CODES = {
+    "m.role": "a team member's role, as the team typed it",
+    "i.level": "a GB/T 4754 level, stored as its Chinese name (门类, 大类)",
+    "i.source": "an indicator's data source, a sentence",
+}
+
+
+def test_no_template_prints_an_enum_column_raw() -> None:
+    found = [
+        f"{path.relative_to(TEMPLATE_DIR)}: {m.group(0)}"
+        for path in sorted(TEMPLATE_DIR.rglob("*.html"))
+        for m in RAW_PRINT.finditer(path.read_text(encoding="utf-8"))
+        if m.group(1) not in NOT_CODES
+    ]
+    assert found == []
+
+
+class _Visible(HTMLParser):
+    """The text a reader sees (buttons' values and placeholders included), and the links."""
+
+    SKIP = {"script", "style", "template", "code", "kbd", "pre", "samp"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.skipping: list[str] = []
+        self.parts: list[str] = []
+        self.links: list[str] = []
+        self.lang = "zh"
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "html":
+            self.lang = (a.get("lang") or "zh").split("-")[0]
+            return
+        # Text marked as the other language (the "English" switch, a Chinese legal notice
+        # quoted on an English page) is there on purpose.
+        other = (a.get("lang") or self.lang).split("-")[0] != self.lang
+        if tag in self.SKIP or other:
+            if tag not in ("input", "br", "img", "meta", "link"):
+                self.skipping.append(tag)
+            return
+        if tag == "a" and a.get("href"):
+            self.links.append(a["href"] or "")
+        if self.skipping:
+            return
+        if tag == "input" and a.get("type") in ("submit", "button") and a.get("value"):
+            self.parts.append(a["value"] or "")
+        for key in ("placeholder", "title", "aria-label", "alt"):
+            if a.get(key):
+                self.parts.append(a[key] or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.skipping and self.skipping[-1] == tag:
+            self.skipping.pop()
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping and data.strip():
+            self.parts.append(data.strip())
+
+
+def _crawl(client: TestClient) -> Iterator[tuple[str, list[str]]]:
+    """(path, visible text nodes) of every page reachable by links, a few of each shape."""
+    todo, seen, shapes = ["/"], set(), defaultdict(int)
+    while todo:
+        path = todo.pop(0)
+        if path in seen:
+            continue
+        seen.add(path)
+        response = client.get(path)
+        assert response.status_code < 500, path
+        if "text/html" not in response.headers.get("content-type", ""):
+            continue
+        parser = _Visible()
+        parser.feed(response.text)
+        yield path, [FILE_NAME.sub(" ", URL.sub(" ", part)) for part in parser.parts]
+        for href in parser.links:
+            href = href.split("#")[0]
+            if not href.startswith("/") or href.startswith("//") or href in seen:
+                continue
+            if re.search(r"logout|lang=|\.(pdf|xlsx|csv|png|svg|zip)|/static/|/export", href):
+                continue
+            shape = re.sub(r"\d+", "N", href.split("?")[0])
+            if shapes[shape] < 3:
+                shapes[shape] += 1
+                todo.append(href)
+
+
+@pytest.fixture(scope="module")
+def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    home = tmp_path_factory.mktemp("zh-demo")
+    env = {"SHUANGLIAN_HOME": str(home), "SHUANGLIAN_DATABASE_URL": ""}
+    for step in DEMO_STEPS:
+        code, out = run_json(env, *step)
+        assert code == 0, (step, out)
+    yield create_app(Settings(home=home, database_url=None))
+
+
+def _client(app: object, username: str | None, lang: str) -> TestClient:
+    client = TestClient(app, raise_server_exceptions=False)  # type: ignore[arg-type]
+    if username:
+        page = client.get("/login").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert token
+        response = client.post(
+            "/login",
+            data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token.group(1)},
+            follow_redirects=False,
+        )
+        assert response.status_code == 303, username
+    client.cookies.set("lang", lang)
+    return client
+
+
+ROLES = [None, "admin", "tto", "reviewer", "ent", "manager", "pilot"]
+
+
+@pytest.mark.parametrize("username", ROLES)
+def test_chinese_pages_show_no_english_words(demo_app: object, username: str | None) -> None:
+    leaks: dict[str, set[str]] = defaultdict(set)
+    for path, nodes in _crawl(_client(demo_app, username, "zh")):
+        for run in LATIN_RUN.findall(" ".join(nodes)):
+            words = [w for w in re.split(r"[ \-]", run) if w]
+            if all(w in ALLOWED_LATIN or not re.search(r"[a-z]", w) for w in words):
+                continue
+            leaks[run].add(re.sub(r"\d+", "N", path))
+    assert dict(leaks) == {}
+
+
+def _chinese_labels() -> set[str]:
+    labels = {zh for table in enum_tables().values() for zh, _ in table.values()}
+    labels |= {zh for zh, _ in AUDIT_ACTION_LABELS.values()}
+    # Labels that are also everyday words data uses ("其他", "中", "无") are no evidence.
+    return {zh for zh in labels if len(zh) >= 2}
+
+
+@pytest.mark.parametrize("username", ROLES)
+def test_english_pages_show_no_chinese_labels(demo_app: object, username: str | None) -> None:
+    labels = _chinese_labels()
+    leaks: dict[str, set[str]] = defaultdict(set)
+    for path, nodes in _crawl(_client(demo_app, username, "en")):
+        for node in nodes:
+            # A node made only of labels ("发明", "转让 0 0", an <option>) is an untranslated
+            # label; Chinese data that happens to contain one ("中试平台（演示）") is not.
+            runs = CJK_RUN.findall(node)
+            if runs and all(run in labels for run in runs):
+                leaks[node].add(re.sub(r"\d+", "N", path))
+    assert dict(leaks) == {}

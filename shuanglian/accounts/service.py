@@ -27,7 +27,7 @@ from shuanglian.audit import record_audit
 from shuanglian.db import after_commit, utcnow
 from shuanglian.enterprises.models import Enterprise
 from shuanglian.errors import DomainError, NotFound
-from shuanglian.patents.models import Institution
+from shuanglian.patents.models import Institution, kind_from_name
 from shuanglian.text.normalize import is_storable
 
 TOKEN_PREFIX = "slk_"
@@ -208,7 +208,7 @@ def _institution_id_for_name(
             field="institution_id",
         )
     if inst is None:
-        inst = Institution(name=name)
+        inst = Institution(name=name, kind=kind_from_name(name))
         session.add(inst)
         session.flush()
         record_audit(

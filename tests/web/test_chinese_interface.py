@@ -19,16 +19,20 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import String
+from sqlalchemy.orm import Session
 
 import shuanglian.models  # noqa: F401  (registers every table on Base.metadata)
 from shuanglian.audit import AUDIT_ACTION_LABELS, MACHINE_STATE_LABELS
+from shuanglian.cli.main import app as cli_app
 from shuanglian.config import Settings
 from shuanglian.db import Base
 from shuanglian.demo import DEMO_PASSWORD, DEMO_USERS
-from shuanglian.labels import COLUMNS, enum_tables
+from shuanglian.labels import COLUMNS, enum_tables, label
+from shuanglian.patents.service import get_or_create_institution
 from shuanglian.web.app import create_app
+from shuanglian.web.i18n import in_language
 from shuanglian.web.templating import TEMPLATE_DIR
-from tests.test_cli import run_json
+from tests.test_cli import run_json, runner
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "demo"
@@ -213,13 +217,45 @@ def _crawl(client: TestClient) -> Iterator[tuple[str, list[str]]]:
 
 
 @pytest.fixture(scope="module")
-def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+def demo_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     home = tmp_path_factory.mktemp("zh-demo")
     env = {"SHUANGLIAN_HOME": str(home), "SHUANGLIAN_DATABASE_URL": ""}
     for step in DEMO_STEPS:
         code, out = run_json(env, *step)
         assert code == 0, (step, out)
-    yield create_app(Settings(home=home, database_url=None))
+    return env
+
+
+@pytest.fixture(scope="module")
+def demo_app(demo_env: dict[str, str]) -> object:
+    return create_app(Settings(home=Path(demo_env["SHUANGLIAN_HOME"]), database_url=None))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("challenges", "list"),
+        ("inventory", "review", "--as", "reviewer"),
+        (
+            "users",
+            "create",
+            "newstaff",
+            "--role",
+            "institution_staff",
+            "--password",
+            "pw-123456789",
+            "--institution",
+            "中科大数据研究院",
+        ),
+    ],
+)
+def test_cli_output_names_codes_in_words(demo_env: dict[str, str], args: tuple[str, ...]) -> None:
+    """`challenges list` printed [applications_closed], `users create` (institution_staff)."""
+    result = runner.invoke(cli_app, list(args), env=demo_env)
+    assert result.exit_code == 0, result.output
+    raw = {value for table in enum_tables().values() for value in table if "_" in value}
+    shown = set(re.findall(r"[a-z]+(?:_[a-z]+)+", result.output))
+    assert shown & raw == set(), result.output
 
 
 def _client(app: object, username: str | None, lang: str) -> TestClient:
@@ -272,3 +308,61 @@ def test_english_pages_show_no_chinese_labels(demo_app: object, username: str | 
             if runs and all(run in labels for run in runs):
                 leaks[node].add(re.sub(r"\d+", "N", path))
     assert dict(leaks) == {}
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("中科大数据研究院", "institute"),
+        ("清华大学深圳研究院", "institute"),
+        ("中国科学院大学", "university"),
+        ("北京协和医院", "hospital"),
+        ("NVIDIA Corporation", "enterprise"),
+        ("科技成果公开汇编（2020，演示数据）", "other"),
+    ],
+)
+def test_an_institution_a_file_names_gets_the_kind_its_name_says(
+    db_session: Session, name: str, kind: str
+) -> None:
+    """A 研究院 first met in an import was filed as a university (the column's default)."""
+    inst = get_or_create_institution(db_session, name=name)
+    assert inst.kind == kind
+    assert label("institution_kind", inst.kind, "zh") == enum_tables()["institution_kind"][kind][0]
+
+
+@pytest.mark.parametrize(
+    ("message", "zh", "en"),
+    [
+        (
+            "您还没有技术经理人档案 (no manager profile)",
+            "您还没有技术经理人档案",
+            "No manager profile",
+        ),
+        ("同城 (same city): 苏州", "同城：苏州", "same city: 苏州"),
+        (
+            "不能执行“院系通过” (now “awaiting institution review”: “Approve (college)” is not "
+            "possible)",
+            "不能执行“院系通过”",
+            "Now “awaiting institution review”: “Approve (college)” is not possible",
+        ),
+        ("请先登录。", "请先登录。", "请先登录。"),  # one language only: shown as it is
+        ("平台（演示）", "平台（演示）", "平台（演示）"),
+    ],
+)
+def test_a_page_shows_the_half_of_a_two_language_message_in_its_language(
+    message: str, zh: str, en: str
+) -> None:
+    assert (in_language(message, "zh"), in_language(message, "en")) == (zh, en)
+
+
+def test_a_refused_step_names_states_and_steps_in_words_in_both_languages() -> None:
+    """The refusal's English half named raw codes ("state institution_review does not allow
+    college_approve"), which the CLI prints as they are."""
+    from shuanglian.inventory.review import REVIEW
+    from shuanglian.workflow import _refusal
+
+    step = REVIEW.transition("college_approve")
+    assert step is not None
+    message = _refusal(REVIEW, "institution_review", step).message
+    assert "待单位审核" in message and "awaiting institution review" in message
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", message), message

@@ -11,6 +11,7 @@ from shuanglian.cli.kit import JsonOpt, emit_json, group, open_session, run_comm
 from shuanglian.config import Settings
 from shuanglian.errors import DomainError
 from shuanglian.inventory.models import REVIEW_LEVELS
+from shuanglian.labels import label
 
 commands = typer.Typer()  # merged into the root command
 users_app = group("用户 (users)")
@@ -124,7 +125,7 @@ def users_create(
     if as_json:
         emit_json(result)
         return
-    say(f"已创建用户 (user created): {username} ({role})")
+    say(f"已创建用户 (user created): {username}（{label('role', role)}）")
     if "reviewer" in result:
         r = result["reviewer"]
         where = f"（{r['college']}）" if r["college"] else ""

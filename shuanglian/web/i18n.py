@@ -39,11 +39,27 @@ def chooser(lang: str) -> Callable[[str, str], str]:
 # "中文说明 (English gloss)" and "名称 (gloss): data" are the shapes of the project's error
 # messages and service-made sentences (reasons, refusals), which the API and the CLI show whole.
 # A page shows the half in its language.
-_CJK = "\u3400-\u9fff"
-_GLOSS = re.compile(rf"^(?P<zh>.*[{_CJK}\uff09\u3002\u201d].*?)\s*\((?P<en>[^(){_CJK}]+)\)$", re.S)
+_CJK = re.compile(r"[\u3400-\u9fff]")
 _LABELLED = re.compile(
-    rf"^(?P<zh>[^()]*[{_CJK}][^()]*?)\s*\((?P<en>[^(){_CJK}]+)\)\s*[:：]\s*(?P<rest>.*)$", re.S
+    r"^(?P<zh>[^()]*[\u3400-\u9fff][^()]*?)\s*\((?P<en>[^()\u3400-\u9fff]+)\)\s*[:：]\s*(?P<rest>.*)$",
+    re.S,
 )
+
+
+def _trailing_gloss(text: str) -> tuple[str, str] | None:
+    """("中文", "English") when `text` ends in a bracketed English gloss (brackets inside it,
+    as in "Approve (college)", allowed), else None."""
+    if not text.endswith(")"):
+        return None
+    depth = 0
+    for i in range(len(text) - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(text[i], 0)
+        if depth == 0:
+            zh, en = text[:i].rstrip(), text[i + 1 : -1].strip()
+            if _CJK.search(zh) and en and not _CJK.search(en):
+                return zh, en
+            return None
+    return None
 
 
 def in_language(message: str, lang: str) -> str:
@@ -55,10 +71,8 @@ def in_language(message: str, lang: str) -> str:
         if lang == "en":
             return f"{labelled.group('en').strip()}: {labelled.group('rest')}"
         return f"{labelled.group('zh').rstrip()}：{labelled.group('rest')}"
-    found = _GLOSS.match(text)
-    if found is None:
+    halves = _trailing_gloss(text)
+    if halves is None:
         return message
-    if lang == "en":
-        en = found.group("en").strip()
-        return en[:1].upper() + en[1:]
-    return found.group("zh").rstrip()
+    zh, en = halves
+    return en[:1].upper() + en[1:] if lang == "en" else zh

@@ -36,6 +36,7 @@ def templates() -> Jinja2Templates:
     tpl.env.filters["field_zh"] = field_name_zh
     tpl.env.filters["lettered"] = lettered
     tpl.env.filters["in_lang"] = message_in_language
+    tpl.env.filters["match_percent"] = match_percent
     tpl.env.globals["industry_options"] = industry_options
     from shuanglian.supermarket.service import price_words  # one price on every page
 
@@ -53,6 +54,15 @@ def industry_label(code: str | None) -> str:
     from shuanglian.reference.gbt4754 import industry_label as label
 
     return label(code)
+
+
+def match_percent(value: float | None) -> str:
+    """A calibrated match probability as a whole percent, or nothing below 1 % ("低 0%" read
+    as "no match at all"; the level word already says it is weak)."""
+    if value is None:
+        return ""
+    pct = round(float(value) * 100)
+    return f"{pct}%" if pct >= 1 else ""
 
 
 @pass_context

@@ -31,7 +31,7 @@ from shuanglian.labels import COLUMNS, enum_tables, label
 from shuanglian.patents.service import get_or_create_institution
 from shuanglian.web.app import create_app
 from shuanglian.web.i18n import in_language
-from shuanglian.web.templating import TEMPLATE_DIR
+from shuanglian.web.templating import TEMPLATE_DIR, match_percent
 from tests.test_cli import run_json, runner
 
 REPO = Path(__file__).resolve().parents[2]
@@ -366,3 +366,105 @@ def test_a_refused_step_names_states_and_steps_in_words_in_both_languages() -> N
     message = _refusal(REVIEW, "institution_review", step).message
     assert "待单位审核" in message and "awaiting institution review" in message
     assert not re.search(r"\b[a-z]+_[a-z_]+\b", message), message
+
+
+# --- What a reader sees in Chromium (desktop and a 375 px phone) -----------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = REPO / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def demo_site(demo_app: object) -> Iterator[str]:
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(demo_app, host="127.0.0.1", port=port, log_level="warning")  # type: ignore[arg-type]
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "install Debian's chromium (make test-deps does)"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        yield browser
+        browser.close()
+
+
+def _signed_in(chromium: object, site: str, username: str, width: int) -> object:
+    context = chromium.new_context(viewport={"width": width, "height": 900})  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(f"{site}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state()
+    return page
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [1280, 375])
+def test_a_table_panel_is_as_wide_as_its_table(
+    chromium: object, demo_site: str, width: int
+) -> None:
+    """/challenges/mine sat on a white panel twice as wide as its columns."""
+    page = _signed_in(chromium, demo_site, "ent", width)
+    for lang in ("zh", "en"):
+        page.goto(f"{demo_site}/challenges/mine?lang={lang}")  # type: ignore[attr-defined]
+        panel, rows = page.evaluate(  # type: ignore[attr-defined]
+            """() => { const t = document.querySelector('main table');
+                       const r = t.querySelector('tbody tr');
+                       return [t.getBoundingClientRect().width,
+                               r.getBoundingClientRect().width]; }"""
+        )
+        assert panel <= rows + 2 and panel <= width, (lang, panel, rows)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"challenges-mine-{lang}-{width}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+@pytest.mark.browser
+def test_zero_figures_are_quiet_and_weak_matches_show_no_zero_percent(
+    chromium: object, demo_site: str
+) -> None:
+    page = _signed_in(chromium, demo_site, "admin", 1280)
+    page.goto(f"{demo_site}/dashboard")  # type: ignore[attr-defined]
+    cards = page.evaluate(  # type: ignore[attr-defined]
+        """() => [...document.querySelectorAll('.dash-card')].map(c => [
+             c.querySelector('.num').textContent.trim(), c.classList.contains('zero'),
+             getComputedStyle(c.querySelector('.num')).color])"""
+    )
+    zero = {color for num, quiet, color in cards if num == "0"}
+    shown = {color for num, quiet, color in cards if num != "0"}
+    assert all(quiet == (num == "0") for num, quiet, _ in cards)
+    assert zero and shown and zero.isdisjoint(shown)
+    page = _signed_in(chromium, demo_site, "ent", 375)
+    for lang in ("zh", "en"):
+        page.goto(f"{demo_site}/workspace/enterprise?lang={lang}")  # type: ignore[attr-defined]
+        text = page.inner_text("main")  # type: ignore[attr-defined]
+        assert not re.search(r"(低|Low|weak)\s*0%", text)
+        page.screenshot(path=str(ARTIFACTS / f"enterprise-{lang}-375.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("value", "shown"), [(0.003, ""), (0.0, ""), (0.012, "1%"), (0.37, "37%")])
+def test_a_match_below_one_percent_shows_its_level_only(value: float, shown: str) -> None:
+    assert match_percent(value) == shown

@@ -35,6 +35,7 @@ from shuanglian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
+
 def _form(posted: FormData) -> dict[str, str]:
     """Every field of the posted form as text (refused forms echo them back)."""
     return {k: form_text(posted, k) for k in posted}

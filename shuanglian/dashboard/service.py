@@ -382,15 +382,15 @@ def by_province(session: Session, scope: Scope, *, today: date) -> Table:
         if p is not None:
             totals[p.short]["enterprises_reached"] += v
     order = {p.short: i for i, p in enumerate(PROVINCES)}
-    rows = [
-        [name, *[totals[name].get(k, 0) for k in (*keys, "enterprises_reached")]]
-        for name in sorted(totals, key=lambda n: (-totals[n].get("pooled", 0), order[n]))
-    ]
+    names = sorted(totals, key=lambda n: (-totals[n].get("pooled", 0), order[n]))
+    figures = [[totals[n].get(k, 0) for k in (*keys, "enterprises_reached")] for n in names]
+    english = {p.short: p.name_en for p in PROVINCES}
     return Table(
         "by_province", "各省份", "By province",
         [Column("province", "省份", "Province"), *[_col(k) for k in keys],
          _col("enterprises_reached")],
-        rows, chart="map", series=["pooled"],
+        [[n, *f] for n, f in zip(names, figures, strict=True)], chart="map", series=["pooled"],
+        rows_en=[[english[n], *f] for n, f in zip(names, figures, strict=True)],
         note="专利、入库、签约按机构所在地；推送企业数按企业所在地（同一企业只计一次）。",
         note_en="Patents, pool and contracts by the institution's province; enterprises "
         "reached by the enterprise's province.",

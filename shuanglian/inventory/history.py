@@ -135,4 +135,8 @@ def ipc_lines(patent: Patent, *, lang: str = "zh") -> list[tuple[str, str | None
     (code, title or None when the scheme lacks it, is the main code).
     """
     codes = list(dict.fromkeys([c for c in [patent.main_ipc, *(patent.ipc_codes or [])] if c]))
-    return [(c, ipc_title_for(c, lang=lang), c == patent.main_ipc) for c in codes]
+    # A subgroup the scheme lacks reads as its subclass (G06F 18/2321 → G06F's title).
+    return [
+        (c, ipc_title_for(c, lang=lang) or ipc_title_for(c[:4], lang=lang), c == patent.main_ipc)
+        for c in codes
+    ]

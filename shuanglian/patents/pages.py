@@ -27,7 +27,6 @@ from shuanglian.web.uploads import PATENT_SUFFIXES
 router = APIRouter(include_in_schema=False)
 
 
-
 @router.get("/patents", response_class=HTMLResponse)
 def patents_page(
     request: Request,

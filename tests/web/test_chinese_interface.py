@@ -468,3 +468,13 @@ def test_zero_figures_are_quiet_and_weak_matches_show_no_zero_percent(
 @pytest.mark.parametrize(("value", "shown"), [(0.003, ""), (0.0, ""), (0.012, "1%"), (0.37, "37%")])
 def test_a_match_below_one_percent_shows_its_level_only(value: float, shown: str) -> None:
     assert match_percent(value) == shown
+
+
+def test_the_english_dashboard_names_its_scope_and_provinces_in_english(demo_app: object) -> None:
+    """Heading 全平台 · 累计（截至今日） and provinces 北京, 河北 stayed Chinese on ?lang=en."""
+    page = _client(demo_app, "admin", "en").get("/dashboard").text
+    heading = page.split("<h1>", 1)[1].split("</h1>", 1)[0]
+    provinces = page.split('id="t-by_province"', 1)[1].split("</section>", 1)[0]
+    assert not CJK.search(heading), heading
+    rows = re.findall(r'<th scope="row">([^<]*)</th>', provinces)
+    assert rows and not any(CJK.search(r) for r in rows), rows

@@ -134,7 +134,8 @@ def create_user(
         actor=actor,
         action="user.create",
         subject=user,
-        detail={"text": f"{username} ({role})"},
+        # The role's names, not its code: the log is read in either language.
+        detail={"text": username, "role_label": list(perm.ROLE_LABELS[role])},
     )
     return user
 

@@ -401,6 +401,9 @@ def detail_line(entry: AuditEntry, lang: str = "zh") -> str:
         parts.append(" → ".join(words))
     if d.get("text"):
         parts.append(str(d["text"]))
+    label = d.get("role_label")  # a created user's role as (zh, en)
+    if isinstance(label, list) and len(label) == 2:
+        parts.append(_pick((str(label[0]), str(label[1])), lang))
     if d.get("comment"):
         parts.append(f"comment: {d['comment']}" if en else f"意见：{d['comment']}")
     if not parts:  # counts of a bulk job (grades, tiers, a round's pushes)

@@ -54,7 +54,7 @@ DEMO_INSTITUTION = "中科大数据研究院"
 # A college (院系) so that the demo shows both review levels; named as demo data on purpose.
 DEMO_COLLEGE = "智能感知与无人系统研究室（演示院系）"
 DEMO_SOURCE = "demo"  # InventoryBatch.source of the batches this module creates
-VALUE_REASON = "演示数据：由专利著录项目推导 (demo data derived from the bibliographic record)"
+VALUE_REASON = "演示数据：由专利著录项目推导"  # stored data: in the users' language, zh
 CONTACT = "技术转移办公室 (TTO)"
 FEATURED_COUNT = 4
 PUSH_PER_PATENT = 10
@@ -291,7 +291,7 @@ def ensure_batches(session: Session, *, admin: User, tto: User, college: College
             session,
             actor=_staff_for(inst_id, admin=admin, tto=tto),
             institution_id=inst_id,
-            name="演示盘点批次 (demo inventory batch)",
+            name="演示盘点批次",
             college_id=college.id if inst_id == college.institution_id else None,
             patent_ids=ids,
             source=DEMO_SOURCE,
@@ -446,7 +446,7 @@ def _listing_terms(grade: str | None, mode: str) -> tuple[list[str], Decimal | N
     if "open_licence" in modes:
         terms = (
             f"开放许可使用费：每年 {DEMO_OPEN_FEE[key]} 万元，许可期限至专利权届满；任何单位书面"
-            "通知专利权人并支付使用费即获得许可（专利法第五十至五十二条）。演示条款 (demo terms)"
+            "通知专利权人并支付使用费即获得许可（专利法第五十至五十二条）。（演示条款）"
         )
         return modes, Decimal(DEMO_OPEN_FEE[key]), terms  # the declared fee is the price
     return modes, DEMO_PRICE[key], None

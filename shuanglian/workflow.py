@@ -84,13 +84,14 @@ def available_actions(
     return out
 
 
-def _refusal(machine: Machine, state: str, action: str, label: str) -> DomainError:
+def _refusal(machine: Machine, state: str, t: Transition) -> DomainError:
     allowed = machine.allowed_from(state)
-    names = "、".join(f"“{t.label}”" for t in allowed) or "无"
-    en = ", ".join(t.action for t in allowed) or "none"
+    names = "、".join(f"“{a.label}”" for a in allowed) or "无"
+    en = ", ".join(f"“{a.label_en}”" for a in allowed) or "nothing"
     return DomainError(
-        f"当前状态为“{machine.state_label(state)}”，不能执行“{label}”；此时可执行：{names} "
-        f"(state {state} does not allow {action}; allowed: {en})",
+        f"当前状态为“{machine.state_label(state)}”，不能执行“{t.label}”；此时可执行：{names} "
+        f"(now “{machine.state_label(state, 'en')}”: “{t.label_en}” is not possible; "
+        f"possible now: {en})",
         field="action",
     )
 
@@ -117,7 +118,7 @@ def apply_transition(
         raise DomainError(f"未知操作“{action}” (unknown action)", field="action")
     state = getattr(obj, machine.state_attr)
     if state not in t.sources:
-        raise _refusal(machine, state, action, t.label)
+        raise _refusal(machine, state, t)
     t.may(session, actor, obj)
     for name in t.required:
         value = fields.get(name)

@@ -296,6 +296,16 @@ def action_choices(lang: str = "zh") -> list[tuple[str, str]]:
         "feedback": ("企业反馈", "feedback"),
         "listing": ("成果", "listings"),
         "inquiry": ("咨询留言", "inquiries"),
+        "challenge": ("揭榜挂帅榜单", "challenges"),
+        "challenge_application": ("揭榜申请", "challenge applications"),
+        "challenge_milestone": ("里程碑", "milestones"),
+        "pilot": ("中试平台", "pilot platforms"),
+        "pilot_booking": ("中试预约", "pilot bookings"),
+        "manager": ("技术经理人档案", "manager profiles"),
+        "deal": ("洽谈项目", "deals"),
+        "contract": ("技术合同", "contracts"),
+        "distribution": ("收益分配", "income distribution"),
+        "open_licence": ("开放许可", "open licences"),
     }
     out = []
     for fam in families:

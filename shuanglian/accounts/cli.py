@@ -10,12 +10,12 @@ from shuanglian.accounts.service import create_user
 from shuanglian.cli.kit import JsonOpt, emit_json, group, open_session, run_command, say
 from shuanglian.config import Settings
 from shuanglian.errors import DomainError
+from shuanglian.inventory.models import REVIEW_LEVELS
+from shuanglian.labels import label
 
 commands = typer.Typer()  # merged into the root command
 users_app = group("用户 (users)")
 commands.add_typer(users_app, name="users")
-
-REVIEWER_LEVELS = {"institution": "单位审核人", "college": "院系审核人"}
 
 
 @users_app.command("create")
@@ -61,7 +61,7 @@ def users_create(
     def do(settings: Settings) -> dict[str, Any]:
         from shuanglian.inventory.service import assign_reviewer, create_college, list_colleges
 
-        if reviewer is not None and reviewer not in REVIEWER_LEVELS:
+        if reviewer is not None and reviewer not in REVIEW_LEVELS:
             raise DomainError(
                 "--reviewer 须为 institution（单位审核人）或 college（院系审核人） "
                 "(--reviewer: institution or college)",
@@ -115,7 +115,7 @@ def users_create(
                 )
                 out["reviewer"] = {
                     "level": reviewer,
-                    "level_label": REVIEWER_LEVELS[reviewer],
+                    "level_label": REVIEW_LEVELS[reviewer][0],
                     "college": college if reviewer == "college" else None,
                     "assignment_id": row.id,
                 }
@@ -125,7 +125,7 @@ def users_create(
     if as_json:
         emit_json(result)
         return
-    say(f"已创建用户 (user created): {username} ({role})")
+    say(f"已创建用户 (user created): {username}（{label('role', role)}）")
     if "reviewer" in result:
         r = result["reviewer"]
         where = f"（{r['college']}）" if r["college"] else ""

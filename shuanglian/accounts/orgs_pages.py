@@ -22,6 +22,7 @@ from shuanglian.enterprises.records import create_enterprise
 from shuanglian.enterprises.service import recent_enterprises
 from shuanglian.errors import DomainError
 from shuanglian.inventory import service as inventory
+from shuanglian.inventory.models import REVIEW_LEVELS
 from shuanglian.patents.institutions import (
     INSTITUTION_KINDS,
     create_institution,
@@ -33,11 +34,6 @@ from shuanglian.web.forms import FormDep, form_errors, form_status, form_text
 from shuanglian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-
-LEVELS = {
-    "institution": ("单位审核人", "Institution reviewer"),
-    "college": ("院系审核人", "College reviewer"),
-}
 
 
 def _form(posted: FormData) -> dict[str, str]:
@@ -156,7 +152,7 @@ def _institution_page(
             "colleges": inventory.list_colleges(session, institution_id=institution.id),
             "reviewers": inventory.list_reviewers(session, institution_id=institution.id),
             "staff": institution_staff(session, institution_id=institution.id),
-            "levels": LEVELS,
+            "levels": REVIEW_LEVELS,
             "errors": errors or {},
             "form": form or {},
             "flashes": [message] if message else [],

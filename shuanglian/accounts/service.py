@@ -27,7 +27,7 @@ from shuanglian.audit import record_audit
 from shuanglian.db import after_commit, utcnow
 from shuanglian.enterprises.models import Enterprise
 from shuanglian.errors import DomainError, NotFound
-from shuanglian.patents.models import Institution
+from shuanglian.patents.models import Institution, kind_from_name
 from shuanglian.text.normalize import is_storable
 
 TOKEN_PREFIX = "slk_"
@@ -139,7 +139,8 @@ def create_user(
         actor=actor,
         action="user.create",
         subject=user,
-        detail={"text": f"{username} ({role})"},
+        # The role's names, not its code: the log is read in either language.
+        detail={"text": username, "role_label": list(perm.ROLE_LABELS[role])},
     )
     return user
 
@@ -213,7 +214,7 @@ def _institution_id_for_name(
             field="institution_id",
         )
     if inst is None:
-        inst = Institution(name=name)
+        inst = Institution(name=name, kind=kind_from_name(name))
         session.add(inst)
         session.flush()
         record_audit(

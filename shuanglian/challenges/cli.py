@@ -9,6 +9,7 @@ import typer
 
 from shuanglian.cli.kit import JsonOpt, emit_json, group, open_session, out, run_command
 from shuanglian.config import Settings
+from shuanglian.labels import label
 
 app = group("揭榜挂帅 (enterprise challenges)")
 commands = typer.Typer()  # merged into the root command
@@ -58,7 +59,13 @@ def list_cmd(
             return {
                 "total": page.total,
                 "items": [
-                    {"id": c.id, "title": c.title, "status": c.status, "budget": str(c.budget)}
+                    {
+                        "id": c.id,
+                        "title": c.title,
+                        "status": c.status,
+                        "status_label": label("challenge_status", c.status),
+                        "budget": str(c.budget),
+                    }
                     for c in page.items
                 ],
             }
@@ -68,4 +75,4 @@ def list_cmd(
         emit_json(result)
         return
     for c in result["items"]:
-        out.print(f"{c['id']:>5}  [{c['status']}]  {c['title']}  {c['budget']} 万元")
+        out.print(f"{c['id']:>5}  [{c['status_label']}]  {c['title']}  {c['budget']} 万元")

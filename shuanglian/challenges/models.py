@@ -25,9 +25,28 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from shuanglian.db import Base, TimestampMixin, utcnow
 from shuanglian.enterprises.models import Enterprise
 
-VISIBILITIES = ("public", "summary", "nda")
+# Challenge.visibility / .ip_owner and Verification.verdict, with their names (zh, en).
+VISIBILITIES: dict[str, tuple[str, str]] = {
+    "public": ("全部公开", "Public"),
+    "summary": ("仅公开摘要", "Summary only"),
+    "nda": ("签保密协议后可见", "Details after NDA"),
+}
 COMPARISONS = (">=", "<=", "=", "range")
-IP_OWNERS = ("enterprise", "team", "joint")
+IP_OWNERS: dict[str, tuple[str, str]] = {
+    "enterprise": ("企业", "Enterprise"),
+    "team": ("团队", "Team"),
+    "joint": ("共有", "Joint"),
+}
+VERDICTS: dict[str, tuple[str, str]] = {
+    "passed": ("通过", "Passed"),
+    "failed": ("未通过", "Failed"),
+}
+# Suggestion.kind: what a suggested solver is.
+SUGGESTION_KINDS: dict[str, tuple[str, str]] = {
+    "patent": ("专利", "Patent"),
+    "listing": ("成果", "Listing"),
+    "institution": ("机构", "Institution"),
+}
 
 
 class Challenge(TimestampMixin, Base):

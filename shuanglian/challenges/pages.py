@@ -44,6 +44,7 @@ from shuanglian.errors import DomainError
 from shuanglian.pilots.service import suggest_for_challenge
 from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, PageDep, SessionDep
 from shuanglian.web.forms import FormDep, form_text
+from shuanglian.web.i18n import pick_lang
 from shuanglian.web.templating import render
 from shuanglian.workflow import available_actions
 
@@ -254,7 +255,7 @@ def challenges_page(
                 (s, CHALLENGE_MACHINE.state_label(s, "zh"), CHALLENGE_MACHINE.state_label(s, "en"))
                 for s in PUBLIC_STATES
             ],
-            "label": lambda c: service.enterprise_label(session, user, c),
+            "label": lambda c: service.enterprise_label(session, user, c, lang=pick_lang(request)),
             "industries": _industries(),
             **page.context(result.total),
         },
@@ -376,7 +377,7 @@ def challenge_page(
             "ch": ch,
             "owner": owner,
             "hidden": hidden,
-            "enterprise": service.enterprise_label(session, user, ch),
+            "enterprise": service.enterprise_label(session, user, ch, lang=pick_lang(request)),
             "state": CHALLENGE_MACHINE.state_label(ch.status, "zh"),
             "state_en": CHALLENGE_MACHINE.state_label(ch.status, "en"),
             "actions": service.challenge_actions(session, actor=user, ch=ch),
@@ -629,7 +630,9 @@ def application_page(
             "ch": app.challenge,
             "owner": service.is_owner(user, app.challenge),
             "team": service.is_team_party(session, user, app),
-            "enterprise": service.enterprise_label(session, user, app.challenge),
+            "enterprise": service.enterprise_label(
+                session, user, app.challenge, lang=pick_lang(request)
+            ),
             "patents": patents,
             "messages": service.list_messages(session, actor=user, application_id=app.id),
             "app_label": APPLICATION_MACHINE.state_label,

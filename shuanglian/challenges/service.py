@@ -302,11 +302,13 @@ def shows_enterprise(session: Session, actor: User | None, ch: Challenge) -> boo
     )
 
 
-def enterprise_label(session: Session, actor: User | None, ch: Challenge) -> str:
+def enterprise_label(
+    session: Session, actor: User | None, ch: Challenge, *, lang: str = "zh"
+) -> str:
     """The enterprise's name, or "匿名企业" where the poster chose anonymity."""
     if shows_enterprise(session, actor, ch):
         return ch.enterprise.name
-    return "匿名企业 (anonymous enterprise)"
+    return "Anonymous enterprise" if lang == "en" else "匿名企业"
 
 
 def _application_parties(session: Session, app: Application) -> list[int]:

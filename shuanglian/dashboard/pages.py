@@ -27,6 +27,7 @@ from shuanglian.web.deps import (
     SettingsDep,
     optional_int,
 )
+from shuanglian.web.i18n import pick_lang
 from shuanglian.web.templating import STATIC_DIR, render
 
 router = APIRouter(include_in_schema=False)
@@ -72,7 +73,7 @@ def dashboard(
         "dashboard/index.html",
         {
             "board": board,
-            "heading": scope_title(session, scope),
+            "heading": scope_title(session, scope, lang=pick_lang(request)),
             "has_echarts": echarts_available(),
             "figures": BY_KEY,
             "period_rule": period_rule,

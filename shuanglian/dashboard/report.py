@@ -47,8 +47,10 @@ CHART_TABLES = ("funnel", "by_province", "by_institution", "by_month", "by_indus
 PALETTE = [colors.HexColor(c) for c in ("#1f6feb", "#e8590c", "#2f9e44", "#ae3ec9", "#f59f00")]
 
 
-def scope_title(session: Session, scope: Scope) -> str:
-    """ "甲大学 · 江苏 · 2026年11月" — who and when a report covers."""
+def scope_title(session: Session, scope: Scope, *, lang: str = "zh") -> str:
+    """ "甲大学 · 江苏 · 2026年11月" — who and when a report covers (in English on an
+    English page: "All institutions · Jiangsu · 2026-11")."""
+    en = lang == "en"
     parts = []
     if scope.institution_id is not None:
         name = session.scalar(
@@ -56,10 +58,13 @@ def scope_title(session: Session, scope: Scope) -> str:
         )
         parts.append(name or f"机构 {scope.institution_id}")
     else:
-        parts.append("全平台")
+        parts.append("All institutions" if en else "全平台")
     if scope.region is not None:
-        parts.append(scope.region.name)
-    parts.append(scope.period.label if scope.period else "累计（截至今日）")
+        parts.append(scope.region.name_en if en else scope.region.name)
+    if scope.period is not None:
+        parts.append(scope.period.key if en else scope.period.label)
+    else:
+        parts.append("All time" if en else "累计（截至今日）")
     return " · ".join(parts)
 
 

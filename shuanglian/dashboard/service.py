@@ -21,6 +21,8 @@ from sqlalchemy.sql import Select
 from shuanglian.challenges.models import Challenge, Verification
 from shuanglian.dashboard.tables import Column, Table
 from shuanglian.deals.models import Contract, Deal, DealActivity, DealItem
+from shuanglian.deals.pipeline import STAGES
+from shuanglian.deals.schemas import CONTRACT_KINDS
 from shuanglian.enterprises.models import Enterprise
 from shuanglian.figures import (
     BY_KEY,
@@ -33,6 +35,7 @@ from shuanglian.figures import (
 )
 from shuanglian.inventory.models import (
     COOPERATION_INTENTS,
+    INTENT_LABELS,
     College,
     Feedback,
     InventoryBatch,
@@ -40,9 +43,13 @@ from shuanglian.inventory.models import (
     PoolEntry,
     Push,
 )
-from shuanglian.patents.models import PATENT_TYPE_ZH, Institution, Patent
+from shuanglian.patents.models import PATENT_TYPES, Institution, Patent
 from shuanglian.reference import gbt4754
-from shuanglian.reference.ipc import technology_field, technology_field_names
+from shuanglian.reference.ipc import (
+    technology_field,
+    technology_field_names,
+    technology_field_names_zh,
+)
 from shuanglian.reference.regions import PROVINCES, province_of
 from shuanglian.supermarket.models import Inquiry, Listing, ListingDailyStat
 
@@ -61,16 +68,7 @@ INSTITUTION_COLUMNS = (
     "converted", "contracts", "amount",
 )  # fmt: skip
 TREND_KEYS = ("pushes", "feedback", "cooperation_intents", "deals", "contracts", "amount")
-DEAL_STAGE_NAMES = {
-    "contact": ("接洽", "Contact"),
-    "nda": ("保密协议", "NDA"),
-    "due_diligence": ("尽职调查", "Due diligence"),
-    "negotiation": ("谈判", "Negotiation"),
-    "contract": ("签约", "Contract"),
-    "pilot": ("中试", "Pilot"),
-    "production": ("量产", "Production"),
-    "closed": ("终止", "Closed (lost)"),
-}
+DEAL_STAGE_NAMES = STAGES  # the deal machine's own state names
 CONTRACT_KIND_NAMES = {
     "transfer": ("转让", "Transfer"),
     "licence": ("许可", "Licence"),
@@ -384,15 +382,15 @@ def by_province(session: Session, scope: Scope, *, today: date) -> Table:
         if p is not None:
             totals[p.short]["enterprises_reached"] += v
     order = {p.short: i for i, p in enumerate(PROVINCES)}
-    rows = [
-        [name, *[totals[name].get(k, 0) for k in (*keys, "enterprises_reached")]]
-        for name in sorted(totals, key=lambda n: (-totals[n].get("pooled", 0), order[n]))
-    ]
+    names = sorted(totals, key=lambda n: (-totals[n].get("pooled", 0), order[n]))
+    figures = [[totals[n].get(k, 0) for k in (*keys, "enterprises_reached")] for n in names]
+    english = {p.short: p.name_en for p in PROVINCES}
     return Table(
         "by_province", "各省份", "By province",
         [Column("province", "省份", "Province"), *[_col(k) for k in keys],
          _col("enterprises_reached")],
-        rows, chart="map", series=["pooled"],
+        [[n, *f] for n, f in zip(names, figures, strict=True)], chart="map", series=["pooled"],
+        rows_en=[[english[n], *f] for n, f in zip(names, figures, strict=True)],
         note="专利、入库、签约按机构所在地；推送企业数按企业所在地（同一企业只计一次）。",
         note_en="Patents, pool and contracts by the institution's province; enterprises "
         "reached by the enterprise's province.",
@@ -482,17 +480,26 @@ def by_division(session: Session, scope: Scope, *, today: date) -> Table:
 def by_tech_field(session: Session, scope: Scope, *, today: date) -> Table:
     """Pooled patents per WIPO technology field (35 fields, from the main IPC's subclass)."""
     got = _grouped(session, "pooled", scope, func.substr(Patent.main_ipc, 1, 4), today=today)
-    names = technology_field_names()
-    fields: dict[str, int] = defaultdict(int)
+    names, names_zh = technology_field_names(), technology_field_names_zh()
+    fields: dict[int, int] = defaultdict(int)  # field number (0: unclassified) → patents
     for subclass, v in got.items():
         found = technology_field(subclass) if subclass else None
-        fields[f"{found[0]:02d} {names[found[0]]}" if found else "其他/未分类"] += int(v)
-    rows: list[list[Any]] = [[k, v] for k, v in sorted(fields.items(), key=lambda kv: -kv[1])]
+        fields[found[0] if found else 0] += int(v)
+    ranked = sorted(fields.items(), key=lambda kv: -kv[1])
+
+    def name(number: int, lang: str) -> str:
+        if number == 0:
+            return "Other / unclassified" if lang == "en" else "其他/未分类"
+        shown = names[number] if lang == "en" else names_zh.get(number, names[number])
+        return f"{number:02d} {shown}"
+
     return Table(
         "by_tech_field", "各技术领域（WIPO 35）", "By technology field (WIPO 35)",
-        [Column("field", "技术领域", "Field"), _col("pooled")], rows,
-        note="资源库专利按主分类号所属 WIPO 技术领域（领域名称为英文：参考数据尚无中文名）。",
+        [Column("field", "技术领域", "Field"), _col("pooled")],
+        [[name(n, "zh"), v] for n, v in ranked],
+        note="资源库专利按主分类号所属 WIPO 技术领域。",
         note_en="Pooled patents by the WIPO field of their main IPC.",
+        rows_en=[[name(n, "en"), v] for n, v in ranked],
     )  # fmt: skip
 
 
@@ -511,13 +518,14 @@ def by_patent_type(session: Session, scope: Scope, *, today: date) -> Table:
         ),
     }  # fmt: skip
     types = sorted({t for d in data.values() for t in d}, key=lambda t: str(t))
-    rows = [
-        [PATENT_TYPE_ZH.get(t or "", "未知"), *[data[k].get(t, 0) for k in keys]] for t in types
-    ]
+    names = [PATENT_TYPES.get(t or "", ("未知", "Unknown")) for t in types]
+    counts = [[data[k].get(t, 0) for k in keys] for t in types]
     return Table(
         "by_patent_type", "各专利类型", "By patent type",
-        [Column("type", "专利类型", "Type"), *[_col(k) for k in keys]], rows,
+        [Column("type", "专利类型", "Type"), *[_col(k) for k in keys]],
+        [[zh, *c] for (zh, _), c in zip(names, counts, strict=True)],
         chart="pie", series=["pooled"],
+        rows_en=[[en, *c] for (_, en), c in zip(names, counts, strict=True)],
     )  # fmt: skip
 
 
@@ -566,6 +574,7 @@ def deals_by_stage(session: Session, scope: Scope, *, today: date) -> Table:
     table = Table(
         "deals_by_stage", "洽谈项目各阶段", "Deals by stage",
         [Column("stage", "阶段", "Stage"), Column("deals", "项目数", "Deals")], rows,
+        rows_en=[[DEAL_STAGE_NAMES[s][1], counts.get(s, 0)] for s in DEAL_STAGE_NAMES],
     )  # fmt: skip
     return table
 
@@ -574,14 +583,15 @@ def contracts_by_kind(session: Session, scope: Scope, *, today: date) -> Table:
     """Contracts and amounts per kind (transfer, licence, open licence, equity)."""
     count = _grouped(session, "contracts", scope, Contract.kind, today=today)
     amount = _grouped(session, "amount", scope, Contract.kind, today=today)
-    rows = [
-        [CONTRACT_KIND_NAMES.get(k, (k, k))[0], count.get(k, 0), amount.get(k, Decimal("0.00"))]
-        for k in (*CONTRACT_KIND_NAMES, *sorted(set(count) - set(CONTRACT_KIND_NAMES)))
-    ]
+    kinds = (*CONTRACT_KIND_NAMES, *sorted(set(count) - set(CONTRACT_KIND_NAMES)))
+    names = [CONTRACT_KIND_NAMES.get(k, CONTRACT_KINDS.get(k, (k, k))) for k in kinds]
+    figures = [[count.get(k, 0), amount.get(k, Decimal("0.00"))] for k in kinds]
     return Table(
         "contracts_by_kind", "合同类型", "Contracts by kind",
-        [Column("kind", "类型", "Kind"), _col("contracts"), _col("amount")], rows,
+        [Column("kind", "类型", "Kind"), _col("contracts"), _col("amount")],
+        [[zh, *f] for (zh, _), f in zip(names, figures, strict=True)],
         chart="pie", series=["amount"],
+        rows_en=[[en, *f] for (_, en), f in zip(names, figures, strict=True)],
     )  # fmt: skip
 
 
@@ -798,6 +808,7 @@ def enterprise_view(session: Session, *, enterprise_id: int) -> dict[str, Any]:
         "deals_by_stage", "我的洽谈项目", "My deals by stage",
         [Column("stage", "阶段", "Stage"), Column("deals", "项目数", "Deals")],
         [[DEAL_STAGE_NAMES[s][0], int(stages.get(s, 0))] for s in DEAL_STAGE_NAMES],
+        rows_en=[[DEAL_STAGE_NAMES[s][1], int(stages.get(s, 0))] for s in DEAL_STAGE_NAMES],
     )  # fmt: skip
     recent = session.execute(
         select(Patent.title, Push.created_at, Feedback.intent)
@@ -814,6 +825,9 @@ def enterprise_view(session: Session, *, enterprise_id: int) -> dict[str, Any]:
          Column("intent", "我的反馈", "My feedback")],
         [[t, at.date().isoformat() if at else "", intent or "未反馈"] for t, at, intent in recent],
         chart=None,
+        rows_en=[[t, at.date().isoformat() if at else "",
+                  INTENT_LABELS.get(intent, (intent, intent))[1] if intent else "No feedback yet"]
+                 for t, at, intent in recent],
     )  # fmt: skip
     return {"cards": cards, "tables": {"deals_by_stage": deal_table, "recent_pushes": pushes}}
 
@@ -856,6 +870,7 @@ def manager_view(
         "deals_by_stage", "我的项目各阶段", "My deals by stage",
         [Column("stage", "阶段", "Stage"), Column("deals", "项目数", "Deals")],
         [[DEAL_STAGE_NAMES[s][0], counts.get(s, 0)] for s in DEAL_STAGE_NAMES],
+        rows_en=[[DEAL_STAGE_NAMES[s][1], counts.get(s, 0)] for s in DEAL_STAGE_NAMES],
     )  # fmt: skip
     list_table = Table(
         "my_deals", "在谈项目（停留最久的在前）", "Open deals (longest in stage first)",
@@ -864,5 +879,7 @@ def manager_view(
         [[d.title, DEAL_STAGE_NAMES[d.stage][0], (today - d.stage_changed_on).days]
          for d in deals if d.stage not in ("production", "closed")],
         chart=None,
+        rows_en=[[d.title, DEAL_STAGE_NAMES[d.stage][1], (today - d.stage_changed_on).days]
+                 for d in deals if d.stage not in ("production", "closed")],
     )  # fmt: skip
     return {"cards": cards, "tables": {"deals_by_stage": stage_table, "my_deals": list_table}}

@@ -67,7 +67,10 @@ class Table:
         return {
             "kind": self.chart,
             "title": self.title_in(lang),
-            "categories": [str(r[0]) for r in self.rows_in(lang)],
+            # The map's shapes are named in Chinese: a map matches on the Chinese names.
+            "categories": [
+                str(r[0]) for r in (self.rows if self.chart == "map" else self.rows_in(lang))
+            ],
             "series": [
                 {
                     "name": self.headings(lang)[index[k]],

@@ -23,7 +23,7 @@ from shuanglian.inventory.indicators import explain
 from shuanglian.inventory.models import Feedback, InventoryItem, PoolEntry, Push, PushRound
 from shuanglian.inventory.tiers import TIER_LABELS
 from shuanglian.patents.models import Patent
-from shuanglian.reference.ipc import ipc_title
+from shuanglian.reference.ipc import ipc_title_for
 
 
 @dataclass
@@ -127,10 +127,16 @@ def patent_outcome(session: Session, *, patent_id: int) -> PatentOutcome:
     return outcome
 
 
-def ipc_lines(patent: Patent) -> list[tuple[str, str | None, bool]]:
-    """The patent's IPC codes with their titles (English, from the shipped scheme); main first.
+def ipc_lines(patent: Patent, *, lang: str = "zh") -> list[tuple[str, str | None, bool]]:
+    """The patent's IPC codes with their titles in `lang`; main first. Chinese titles exist for
+    sections, classes and common subclasses (a group shows its subclass's); English ones come
+    from the shipped scheme.
 
     (code, title or None when the scheme lacks it, is the main code).
     """
     codes = list(dict.fromkeys([c for c in [patent.main_ipc, *(patent.ipc_codes or [])] if c]))
-    return [(c, ipc_title(c), c == patent.main_ipc) for c in codes]
+    # A subgroup the scheme lacks reads as its subclass (G06F 18/2321 → G06F's title).
+    return [
+        (c, ipc_title_for(c, lang=lang) or ipc_title_for(c[:4], lang=lang), c == patent.main_ipc)
+        for c in codes
+    ]

@@ -25,14 +25,48 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shuanglian.db import Base, TimestampMixin, utcnow
 
-# 实施状态 / 意向转化方式 / 价值分级自评 / 合作意向: the values the national inventory forms use.
-IMPLEMENTATION_STATUSES = ("未实施", "自行实施", "已许可", "已转让", "已作价入股")
-TRANSFER_MODES = ("转让", "许可", "开放许可", "作价入股", "合作开发", "暂不转化")
-VALUE_GRADES = ("高", "中", "低")
-INTENTS = ("无", "了解更多", "洽谈", "许可", "转让", "作价入股", "合作开发")
+# 实施状态 / 意向转化方式 / 价值分级自评 / 合作意向: the values the national inventory forms use,
+# stored as the forms' own Chinese words; each with its names for people (zh, en).
+IMPLEMENTATION_STATUS_LABELS: dict[str, tuple[str, str]] = {
+    "未实施": ("未实施", "Not in use"),
+    "自行实施": ("自行实施", "Used by the holder"),
+    "已许可": ("已许可", "Licensed"),
+    "已转让": ("已转让", "Transferred"),
+    "已作价入股": ("已作价入股", "Contributed as equity"),
+}
+TRANSFER_MODE_LABELS: dict[str, tuple[str, str]] = {
+    "转让": ("转让", "Transfer"),
+    "许可": ("许可", "Licence"),
+    "开放许可": ("开放许可", "Open licence"),
+    "作价入股": ("作价入股", "Equity"),
+    "合作开发": ("合作开发", "Joint development"),
+    "暂不转化": ("暂不转化", "Not for now"),
+}
+VALUE_GRADE_LABELS: dict[str, tuple[str, str]] = {
+    "高": ("高", "High"),
+    "中": ("中", "Medium"),
+    "低": ("低", "Low"),
+}
+INTENT_LABELS: dict[str, tuple[str, str]] = {
+    "无": ("无", "None"),
+    "了解更多": ("了解更多", "Wants to know more"),
+    "洽谈": ("洽谈", "Negotiation"),
+    "许可": ("许可", "Licence"),
+    "转让": ("转让", "Transfer"),
+    "作价入股": ("作价入股", "Equity"),
+    "合作开发": ("合作开发", "Joint development"),
+}
+IMPLEMENTATION_STATUSES = tuple(IMPLEMENTATION_STATUS_LABELS)
+TRANSFER_MODES = tuple(TRANSFER_MODE_LABELS)
+VALUE_GRADES = tuple(VALUE_GRADE_LABELS)
+INTENTS = tuple(INTENT_LABELS)
 # Intents that count as "有合作意向" in the official statistics and open a deal (tier 1).
 COOPERATION_INTENTS = ("洽谈", "许可", "转让", "作价入股", "合作开发")
-REVIEW_LEVELS = ("college", "institution")
+# ReviewerAssignment.level: who reviews at which level, in words (zh, en).
+REVIEW_LEVELS: dict[str, tuple[str, str]] = {
+    "institution": ("单位审核人", "Institution reviewer"),
+    "college": ("院系审核人", "College reviewer"),
+}
 
 
 class College(TimestampMixin, Base):

@@ -30,7 +30,6 @@ from shuanglian.inventory.models import (
 from shuanglian.inventory.review import (
     STAGE_LEVEL,
     STATES,
-    STATUS_LABELS,
     approve_items,
     review_item,
 )
@@ -60,6 +59,7 @@ from shuanglian.web.deps import (
     optional_int,
 )
 from shuanglian.web.forms import FormDep, form_errors, form_status, form_text, invalid_fields
+from shuanglian.web.i18n import pick_lang
 from shuanglian.web.imports import (
     workbook_response,
     workspace_upload,
@@ -114,7 +114,6 @@ def _items_page(
         {
             "items": items,
             "patents": patents,
-            "labels": STATUS_LABELS,
             "states": STATES,
             "status": status,
             "batch_id": batch_id,
@@ -143,7 +142,7 @@ def inventory_items_page(
 ) -> HTMLResponse:
     """The inventory queue: items by status, batch or text, 50 a page, with the total."""
     user = perm.require_role(user, perm.INSTITUTION_STAFF)
-    status = status if status in STATUS_LABELS else None
+    status = status if status in STATES else None
     return _items_page(request, session, user, status=status, batch_id=batch_id, q=q, page=page)
 
 
@@ -218,13 +217,11 @@ def _item_page(
         {
             "item": item,
             "patent": patent,
-            "ipc": ipc_lines(patent),
+            "ipc": ipc_lines(patent, lang=pick_lang(request)),
             "outcome": patent_outcome(session, patent_id=patent.id),
             "channels": RECORDED_CHANNELS,
             "intents": INTENTS,
             "explain": explanation_lines,
-            "label": STATUS_LABELS.get(item.status, item.status),
-            "states": STATES,
             "editable": item.status in EDITABLE_STATUSES,
             "can_review": level is not None
             and level in review_levels(session, actor=user, item=item),

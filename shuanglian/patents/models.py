@@ -9,8 +9,34 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shuanglian.db import Base, TimestampMixin
 
-PATENT_TYPES = ("invention", "utility_model", "design")
-PATENT_TYPE_ZH = {"invention": "发明", "utility_model": "实用新型", "design": "外观设计"}
+# Patent.patent_type: the stored key and its names for people (zh, en).
+PATENT_TYPES: dict[str, tuple[str, str]] = {
+    "invention": ("发明", "Invention"),
+    "utility_model": ("实用新型", "Utility model"),
+    "design": ("外观设计", "Design"),
+}
+PATENT_TYPE_ZH = {key: zh for key, (zh, _en) in PATENT_TYPES.items()}
+
+# The words that say what an institution is (Institution.kind). A Chinese name ends in its head
+# noun (清华大学深圳研究院 is an institute, 中国科学院大学 a university), so the word found
+# last decides; an administrator corrects a wrong guess in /admin/orgs.
+KIND_WORDS: dict[str, tuple[str, ...]] = {
+    "institute": ("研究院", "研究所", "科学院", "研究中心", "实验室", "Institute", "Laboratory"),
+    "hospital": ("医院", "Hospital"),
+    "university": ("大学", "学院", "University", "College"),
+    "enterprise": ("公司", "集团", "Corporation", "Inc.", "Ltd", "GmbH"),
+}
+
+
+def kind_from_name(name: str) -> str:
+    """The kind a name says (研究院 → "institute"); "other" when it says none."""
+    found = [
+        (name.rfind(word) + len(word), kind)
+        for kind, words in KIND_WORDS.items()
+        for word in words
+        if word in name
+    ]
+    return max(found)[1] if found else "other"
 
 
 class Institution(TimestampMixin, Base):

@@ -9,7 +9,6 @@ from fastapi.responses import HTMLResponse, Response
 
 from shuanglian.accounts import permissions as perm
 from shuanglian.patents import service as patent_service
-from shuanglian.patents.models import PATENT_TYPE_ZH
 from shuanglian.patents.workspace import import_institution_patents, workspace_institution
 from shuanglian.web.deps import (
     MAX_ID,
@@ -26,8 +25,6 @@ from shuanglian.web.templating import render
 from shuanglian.web.uploads import PATENT_SUFFIXES
 
 router = APIRouter(include_in_schema=False)
-
-PATENT_TYPE_EN = {"invention": "Invention", "utility_model": "Utility model", "design": "Design"}
 
 
 @router.get("/patents", response_class=HTMLResponse)
@@ -70,18 +67,11 @@ def patent_page(
     own = patent.institution_id is not None and perm.can_manage_institution(
         user, patent.institution_id
     )
-    kind = patent.patent_type or ""
-    type_label = (
-        PATENT_TYPE_EN.get(kind, kind)
-        if request.query_params.get("lang") == "en" or request.cookies.get("lang") == "en"
-        else PATENT_TYPE_ZH.get(kind, kind)
-    )
     return render(
         request,
         "patents/detail.html",
         {
             "patent": patent,
-            "type_label": type_label,
             "listings": published_listings_for_patent(session, patent_id=patent.id),
             "outcome": patent_outcome(session, patent_id=patent.id) if own else None,
             "explain": explanation_lines,

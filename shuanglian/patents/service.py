@@ -32,7 +32,7 @@ from shuanglian.config import DEFAULT_IMPORT_BATCH_SIZE
 from shuanglian.db import utcnow
 from shuanglian.errors import NotFound
 from shuanglian.importing import ImportReport
-from shuanglian.patents.models import Institution, Patent
+from shuanglian.patents.models import Institution, Patent, kind_from_name
 from shuanglian.patents.numbers import (
     PatentNumberError,
     application_key,
@@ -54,7 +54,7 @@ def get_or_create_institution(session: Session, *, name: str) -> Institution:
     found = session.scalar(select(Institution).where(Institution.name == name))
     if found is not None:
         return found
-    institution = Institution(name=name)
+    institution = Institution(name=name, kind=kind_from_name(name))
     session.add(institution)
     session.flush()
     record_audit(

@@ -23,7 +23,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from shuanglian.db import Base, TimestampMixin, utcnow
 from shuanglian.patents.models import Institution, Patent
 
-LISTING_STATUSES = ("draft", "published", "withdrawn")
+# Listing.status, with its names for people (zh, en).
+LISTING_STATUSES: dict[str, tuple[str, str]] = {
+    "draft": ("草稿", "Draft"),
+    "published": ("已上架", "Published"),
+    "withdrawn": ("已下架", "Withdrawn"),
+}
 
 
 class Listing(TimestampMixin, Base):

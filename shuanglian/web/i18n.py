@@ -6,6 +6,7 @@ next to its translation; this module only decides which one a request gets.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from starlette.requests import Request
@@ -33,3 +34,45 @@ def chooser(lang: str) -> Callable[[str, str], str]:
         return en if lang == "en" else zh
 
     return choose
+
+
+# "中文说明 (English gloss)" and "名称 (gloss): data" are the shapes of the project's error
+# messages and service-made sentences (reasons, refusals), which the API and the CLI show whole.
+# A page shows the half in its language.
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_LABELLED = re.compile(
+    r"^(?P<zh>[^()]*[\u3400-\u9fff][^()]*?)\s*\((?P<en>[^()\u3400-\u9fff]+)\)\s*[:：]\s*(?P<rest>.*)$",
+    re.S,
+)
+
+
+def _trailing_gloss(text: str) -> tuple[str, str] | None:
+    """("中文", "English") when `text` ends in a bracketed English gloss (brackets inside it,
+    as in "Approve (college)", allowed), else None."""
+    if not text.endswith(")"):
+        return None
+    depth = 0
+    for i in range(len(text) - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(text[i], 0)
+        if depth == 0:
+            zh, en = text[:i].rstrip(), text[i + 1 : -1].strip()
+            if _CJK.search(zh) and en and not _CJK.search(en):
+                return zh, en
+            return None
+    return None
+
+
+def in_language(message: str, lang: str) -> str:
+    """The zh half of "中文 (English)" for zh, the English half for en ("名称 (gloss): data"
+    keeps its data either way); other text unchanged."""
+    text = message.strip()
+    labelled = _LABELLED.match(text)
+    if labelled is not None:
+        if lang == "en":
+            return f"{labelled.group('en').strip()}: {labelled.group('rest')}"
+        return f"{labelled.group('zh').rstrip()}：{labelled.group('rest')}"
+    halves = _trailing_gloss(text)
+    if halves is None:
+        return message
+    zh, en = halves
+    return en[:1].upper() + en[1:] if lang == "en" else zh

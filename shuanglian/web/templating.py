@@ -10,11 +10,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from shuanglian.web.i18n import chooser, pick_lang
+from shuanglian.labels import label
+from shuanglian.web.i18n import chooser, in_language, pick_lang
 from shuanglian.web.security import CSRF_FIELD, csrf_token
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -33,6 +35,8 @@ def templates() -> Jinja2Templates:
     tpl.env.filters["industry"] = industry_label
     tpl.env.filters["field_zh"] = field_name_zh
     tpl.env.filters["lettered"] = lettered
+    tpl.env.filters["in_lang"] = message_in_language
+    tpl.env.filters["match_percent"] = match_percent
     tpl.env.globals["industry_options"] = industry_options
     from shuanglian.supermarket.service import price_words  # one price on every page
 
@@ -50,6 +54,21 @@ def industry_label(code: str | None) -> str:
     from shuanglian.reference.gbt4754 import industry_label as label
 
     return label(code)
+
+
+def match_percent(value: float | None) -> str:
+    """A calibrated match probability as a whole percent, or nothing below 1 % ("低 0%" read
+    as "no match at all"; the level word already says it is weak)."""
+    if value is None:
+        return ""
+    pct = round(float(value) * 100)
+    return f"{pct}%" if pct >= 1 else ""
+
+
+@pass_context
+def message_in_language(context: Any, message: str | None) -> str:
+    """A "中文 (English)" message as the page's language shows it (see i18n.in_language)."""
+    return in_language(str(message or ""), context.get("lang") or "zh")
 
 
 def lettered(code: str | None) -> str:
@@ -153,6 +172,7 @@ def render(
         "request": request,
         "lang": lang,
         "L": chooser(lang),
+        "enum_label": lambda enum, value: label(enum, value, lang),
         "user": getattr(request.state, "user", None),
         "csrf_field": CSRF_FIELD,
         "csrf_token": LazyCsrfToken(request),

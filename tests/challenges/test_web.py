@@ -96,7 +96,8 @@ def test_post_apply_decide_through_pages(client: TestClient, db_session: Session
         f"/challenges/applications/{aid}/action",
         data={"csrf_token": token, "action": "reject", "reason": ""},
     )
-    assert refused.status_code == 400 and "原因" in refused.text
+    # The page is in English since `?lang=en` above: the refusal speaks English too.
+    assert refused.status_code == 400 and "reason is required" in refused.text.lower()
     client.post(
         f"/challenges/applications/{aid}/action", data={"csrf_token": token, "action": "accept"}
     )

@@ -133,7 +133,7 @@ def test_challenge_in_progress_shows_platforms_to_its_parties(
     challenges.act_on_challenge(s, actor=owner, challenge_id=ch.id, action="start")
     page = client.get(f"/challenges/{ch.id}")
     assert 'id="pilot-suggestions"' in page.text and "苏州锂电中试基地" in page.text
-    assert "同城 (same city): 苏州" in page.text and "哈尔滨焊接中试平台" not in page.text
+    assert "同城：苏州" in page.text and "哈尔滨焊接中试平台" not in page.text
     book = f"/pilots/{near.id}?challenge_id={ch.id}#book"
     assert book in page.text
     form = client.get(book.split("#")[0])
@@ -154,7 +154,7 @@ def test_listing_page_shows_platforms_to_signed_in_visitors(
     assert 'id="pilot-suggestions"' not in client.get(f"/market/{listing.id}").text
     login(client, make_user(s, "enterprise_user", enterprise_id=make_enterprise(s).id))
     page = client.get(f"/market/{listing.id}")
-    assert 'id="pilot-suggestions"' in page.text and "IPC 分类相同 (same IPC): H01M" in page.text
+    assert 'id="pilot-suggestions"' in page.text and "IPC 分类相同：H01M" in page.text
     assert f"/pilots/{platform.id}?listing_id={listing.id}#book" in page.text
     form = client.get(f"/pilots/{platform.id}?listing_id={listing.id}")
     assert f'name="listing_id" value="{listing.id}"' in form.text

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response
+from pydantic import Field
 
 from shuanglian.accounts.models import User
 from shuanglian.attachments import MAX_ATTACHMENT_BYTES
@@ -36,7 +37,7 @@ from shuanglian.challenges.schemas import (
 from shuanglian.challenges.states import CHALLENGE_MACHINE
 from shuanglian.errors import DomainError
 from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, PageDep, SessionDep
-from shuanglian.web.schemas import ERROR_RESPONSES, ListResponse
+from shuanglian.web.schemas import ERROR_RESPONSES, ListResponse, SafeStr
 
 router = APIRouter(prefix="/challenges", tags=["challenges"], responses=ERROR_RESPONSES)
 
@@ -342,7 +343,7 @@ def post_message_api(
 
 
 class MilestoneActionIn(ActionIn):
-    note: str | None = None
+    note: SafeStr | None = Field(default=None, max_length=5000)
 
 
 @router.post(

@@ -31,7 +31,7 @@ from shuanglian.deals.schemas import (
 )
 from shuanglian.errors import DomainError
 from shuanglian.web.deps import CsrfDep, CurrentUser, DbId, IdPath, SessionDep
-from shuanglian.web.schemas import ERROR_RESPONSES
+from shuanglian.web.schemas import ERROR_RESPONSES, SafeStr
 
 router = APIRouter(tags=["deals"], responses=ERROR_RESPONSES)
 Writes = [CsrfDep]
@@ -242,11 +242,11 @@ def get_deal_api(session: SessionDep, user: CurrentUser, deal_id: IdPath) -> dic
 
 
 class MoveIn(BaseModel):
-    action: str = Field(max_length=40)
+    action: SafeStr = Field(max_length=40)
     on: date | None = None
-    note: str | None = Field(default=None, max_length=5000)
-    reason: str | None = Field(default=None, max_length=30)
-    pilot_booking_ref: str | None = Field(default=None, max_length=100)
+    note: SafeStr | None = Field(default=None, max_length=5000)
+    reason: SafeStr | None = Field(default=None, max_length=30)
+    pilot_booking_ref: SafeStr | None = Field(default=None, max_length=100)
 
 
 @router.post("/deals/{deal_id}/transitions", dependencies=Writes, summary="推进阶段 / move")
@@ -284,8 +284,8 @@ def suggestions_api(session: SessionDep, user: CurrentUser, deal_id: IdPath) -> 
 
 
 class ActivityIn(BaseModel):
-    kind: str = Field(max_length=20)
-    text: str = Field(max_length=5000)
+    kind: SafeStr = Field(max_length=20)
+    text: SafeStr = Field(max_length=5000)
     on: date | None = None
 
 
@@ -298,7 +298,7 @@ def activity_api(
 
 
 class NextActionIn(BaseModel):
-    title: str = Field(max_length=300)
+    title: SafeStr = Field(max_length=300)
     due_on: date
     assignee_id: DbId | None = None
 
@@ -511,7 +511,7 @@ def take_api(
 
 
 class WithdrawIn(BaseModel):
-    note: str | None = Field(default=None, max_length=2000)
+    note: SafeStr | None = Field(default=None, max_length=2000)
 
 
 @router.post("/open-licences/{licence_id}/withdraw", dependencies=Writes)

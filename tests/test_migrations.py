@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from shuanglian.config import Settings
 from shuanglian.db import Base, make_engine
 from shuanglian.migrate import alembic_config, upgrade_database
+from shuanglian.patents.service import search_patents
 from shuanglian.supermarket.models import SORT_INDEXES
 from shuanglian.supermarket.service import search_listings
 from tests.conftest import _create_pg_database, _drop_pg_database
@@ -152,3 +153,27 @@ def test_the_audit_merge_goes_down_and_up_keeping_every_entry(blank_engine) -> N
             ("review.submit", "inventory_items", 5),
             ("user.login", "users", 1),
         ]
+
+
+def test_upgrading_indexes_the_patents_already_there(blank_engine) -> None:
+    cfg = alembic_config(blank_engine)
+    with blank_engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "b7c3e1f0a9d2")  # before the patents' term index
+    with blank_engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO patents (application_key, application_number, title, alt_title, "
+                "search_text, applicants, inventors, ipc_codes, cpc_codes, language, "
+                "created_at, updated_at) VALUES ('CN202400000001', 'CN202400000001.1', "
+                "'一种锂电池回收方法', 'Lithium battery recycling', '一种锂电池回收方法', "
+                "'[]', '[]', '[]', '[]', 'zh', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+    upgrade_database(blank_engine)
+    with Session(blank_engine) as session:
+        for q in ("锂电池", "batteries"):
+            assert len(search_patents(session, q=q).items) == 1
+    with blank_engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "b7c3e1f0a9d2")

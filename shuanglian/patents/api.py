@@ -18,7 +18,7 @@ from shuanglian.patents.schemas import (
 from shuanglian.patents.workspace import import_institution_patents, workspace_institution
 from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, IdQuery, SessionDep, SettingsDep
 from shuanglian.web.imports import attach_error_csv, finish_import
-from shuanglian.web.schemas import ERROR_RESPONSES, ErrorResponse, ListResponse
+from shuanglian.web.schemas import ERROR_RESPONSES, INDEX_RESPONSES, ListResponse
 from shuanglian.web.uploads import PATENT_SUFFIXES, UPLOAD_ERROR_RESPONSES, received_file
 
 router = APIRouter(tags=["patents"], responses=ERROR_RESPONSES)
@@ -85,7 +85,7 @@ def list_institutions_api(session: SessionDep) -> list[InstitutionRead]:
     "/patents/{patent_id}/matches",
     response_model=list[Match],
     summary="为专利匹配企业 / enterprises for a patent",
-    responses={409: {"model": ErrorResponse, "description": "matching index not built"}},
+    responses=INDEX_RESPONSES,
 )
 def patent_matches_api(
     request: Request,

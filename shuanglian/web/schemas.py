@@ -62,9 +62,33 @@ class ListResponse(BaseModel, Generic[T]):
     )
 
 
-ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
-    400: {"model": ErrorResponse, "description": "bad input"},
-    403: {"model": ErrorResponse, "description": "not allowed"},
-    404: {"model": ErrorResponse, "description": "not found"},
-    422: {"model": ErrorResponse, "description": "invalid input"},
+Responses = dict[int | str, dict[str, object]]
+
+
+def error_response(description: str) -> dict[str, object]:
+    """One documented error status: the one error shape, and when it is answered."""
+    return {"model": ErrorResponse, "description": description}
+
+
+# The status codes of the API, documented once and given to operations by these dicts (a
+# router's `responses=` or a route's): schemathesis checks every answer against them.
+# Every operation: bad or invalid input, not allowed (signed out included), not found (also
+# for another's record: the same answer, no oracle), and a request body over the limit.
+ERROR_RESPONSES: Responses = {
+    400: error_response("bad input"),
+    403: error_response("not allowed (or not signed in)"),
+    404: error_response("not found, or not yours"),
+    413: error_response("request body over the limit (2 MiB; uploads SHUANGLIAN_MAX_UPLOAD_MB)"),
+    422: error_response("invalid input"),
+}
+# Operations with a per-client limit (anonymous messages): try again after `Retry-After`.
+RATE_LIMITED_RESPONSES: Responses = {429: error_response("too many requests; see Retry-After")}
+# Matching operations, before `shuanglian index build` has run.
+INDEX_RESPONSES: Responses = {409: error_response("matching index not built")}
+# Downloads of stored files (PDF, image, workbook …), in the type they were stored with.
+FILE_RESPONSES: Responses = {200: {"description": "the file", "content": {"*/*": {}}}}
+PDF_RESPONSES: Responses = {200: {"description": "PDF", "content": {"application/pdf": {}}}}
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+WORKBOOK_RESPONSES: Responses = {
+    200: {"description": "the workbook (.xlsx)", "content": {XLSX_MEDIA_TYPE: {}}}
 }

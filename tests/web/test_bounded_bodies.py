@@ -199,3 +199,32 @@ def test_bad_values_in_a_deal_contract_are_4xx_naming_the_field(
     body[field] = value
     response = _post(client, "/api/v1/contracts", body)
     assert _field_of(response) == field
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("budget", "1e999", "数字过大"),
+        ("budget", "1e-999999", "数字过大"),
+        ("budget", "0.000001", "最多 4 位小数"),
+        ("title", "题" * 301, "300"),
+    ],
+)
+def test_the_challenge_form_shows_bad_values_under_their_field(
+    field: str, value: str, says: str, client: TestClient, db_session
+) -> None:
+    """The browser form of the same schema: a 422 page with the message under the field."""
+    enterprise = make_enterprise(db_session)
+    login(client, make_user(db_session, "enterprise_user", enterprise_id=enterprise.id))
+    form = {
+        "title": "耐高温涂层",
+        "budget": "50",
+        "application_deadline": "2030-01-01",
+        "delivery_deadline": "2030-06-01",
+        "visibility": "public",
+        field: value,
+        "csrf_token": csrf_of(client, "/challenges/new"),
+    }
+    page = client.post("/challenges/new", data=form)
+    assert page.status_code == 422, page.text[:300]
+    assert f'id="err-{field}"' in page.text and says in page.text

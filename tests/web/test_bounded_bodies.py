@@ -228,3 +228,15 @@ def test_the_challenge_form_shows_bad_values_under_their_field(
     page = client.post("/challenges/new", data=form)
     assert page.status_code == 422, page.text[:300]
     assert f'id="err-{field}"' in page.text and says in page.text
+
+
+def test_a_push_round_for_an_institution_that_does_not_exist_is_404(
+    client: TestClient, db_session
+) -> None:
+    """Schemathesis found it: the admin passed the permission check and the round's foreign
+    key failed in the database (500)."""
+    login(client, make_user(db_session, "admin"))
+    body = {"institution_id": 2_000_000_000, "matcher": "industry"}
+    response = _post(client, "/api/v1/inventory/push-rounds", body)
+    assert response.status_code == 404, response.text
+    assert response.json()["error"]["field"] == "institution_id"

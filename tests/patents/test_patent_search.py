@@ -12,7 +12,6 @@ from shuanglian.patents.models import Patent, PatentTerm
 from shuanglian.patents.schemas import PatentIn
 from shuanglian.patents.service import search_patents, upsert_patents
 from tests.web.factories import make_institution, make_patent
-from tests.web.fixtures import app, client  # noqa: F401  (the app on the test's database)
 
 
 def _terms(session: Session, patent_id: int) -> set[str]:

@@ -240,3 +240,14 @@ def test_a_push_round_for_an_institution_that_does_not_exist_is_404(
     response = _post(client, "/api/v1/inventory/push-rounds", body)
     assert response.status_code == 404, response.text
     assert response.json()["error"]["field"] == "institution_id"
+
+
+def test_a_batch_source_file_no_file_system_takes_is_just_a_name(
+    client: TestClient, db_session
+) -> None:
+    """Schemathesis found it: the name was looked up as a path (File name too long: 500)."""
+    inst = make_institution(db_session)
+    login(client, make_user(db_session, "admin"))
+    body = {"institution_id": inst.id, "name": "批次", "source_file": "0" * 400}
+    response = _post(client, "/api/v1/inventory/batches", body)
+    assert response.status_code < 500, response.text[:300]

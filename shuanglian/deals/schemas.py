@@ -369,18 +369,18 @@ class ServiceIn(_In):
 
 
 class ValuationDetails(_In):
-    method: str = Field(min_length=1, max_length=100)  # 收益法 / 市场法 / 成本法
-    amount: Decimal  # 万元
-    appraiser: str | None = Field(default=None, max_length=200)
-    report_ref: str | None = Field(default=None, max_length=100)
+    method: SafeStr = Field(min_length=1, max_length=100)  # 收益法 / 市场法 / 成本法
+    amount: Money  # 万元
+    appraiser: SafeStr | None = Field(default=None, max_length=200)
+    report_ref: SafeStr | None = Field(default=None, max_length=100)
 
     _a = field_validator("amount")(lambda v: _amount(v, "评估值"))
 
 
 class CompanyDetails(_In):
-    name: str = Field(min_length=1, max_length=200)
-    registered_capital: Decimal  # 万元
-    credit_code: str | None = Field(default=None, max_length=18)  # once registered
+    name: SafeStr = Field(min_length=1, max_length=200)
+    registered_capital: Money  # 万元
+    credit_code: SafeStr | None = Field(default=None, max_length=18)  # once registered
 
     _a = field_validator("registered_capital")(lambda v: _amount(v, "注册资本"))
 
@@ -395,24 +395,24 @@ class CompanyDetails(_In):
 
 
 class FinancingDetails(_In):
-    investor: str = Field(min_length=1, max_length=200)
-    amount: Decimal  # 万元
-    instrument: str = Field(min_length=1, max_length=50)  # 股权 / 可转债 / 贷款 …
-    round_name: str | None = Field(default=None, max_length=50)  # 天使轮, A 轮 …
+    investor: SafeStr = Field(min_length=1, max_length=200)
+    amount: Money  # 万元
+    instrument: SafeStr = Field(min_length=1, max_length=50)  # 股权 / 可转债 / 贷款 …
+    round_name: SafeStr | None = Field(default=None, max_length=50)  # 天使轮, A 轮 …
     on: date
 
     _a = field_validator("amount")(lambda v: _amount(v, "融资额"))
 
 
 class PilotDetails(_In):
-    platform: str = Field(min_length=1, max_length=200)
-    booking_ref: str = Field(min_length=1, max_length=100)
+    platform: SafeStr = Field(min_length=1, max_length=200)
+    booking_ref: SafeStr = Field(min_length=1, max_length=100)
 
 
 class SubsidyDetails(_In):
-    programme: str = Field(min_length=1, max_length=200)
-    authority: str | None = Field(default=None, max_length=200)
-    amount: Decimal | None = None
+    programme: SafeStr = Field(min_length=1, max_length=200)
+    authority: SafeStr | None = Field(default=None, max_length=200)
+    amount: Money | None = None
 
     _a = field_validator("amount")(lambda v: _amount(v, "申报金额"))
 
@@ -435,19 +435,19 @@ class ScheduleIn(_In):
 
 
 class LicenceDetails(_In):
-    field_of_use: str = Field(min_length=1, max_length=500)
-    territory: str = Field(min_length=1, max_length=200)
+    field_of_use: SafeStr = Field(min_length=1, max_length=500)
+    territory: SafeStr = Field(min_length=1, max_length=200)
 
 
 class EquityDetails(_In):
-    company_name: str = Field(min_length=1, max_length=200)
-    company_credit_code: str | None = Field(default=None, max_length=18)
-    valuation: Decimal  # 万元, the technology's appraised value
-    registered_capital: Decimal | None = None  # 万元 of the company's capital contributed
-    shares: int | None = Field(default=None, ge=0)
-    percentage: Decimal  # of the company
+    company_name: SafeStr = Field(min_length=1, max_length=200)
+    company_credit_code: SafeStr | None = Field(default=None, max_length=18)
+    valuation: Money  # 万元, the technology's appraised value
+    registered_capital: Money | None = None  # 万元 of the company's capital contributed
+    shares: int | None = Field(default=None, ge=0, le=10**15)
+    percentage: Percent  # of the company
     equity_date: date
-    valuation_report_ref: str = Field(min_length=1, max_length=100)
+    valuation_report_ref: SafeStr = Field(min_length=1, max_length=100)
 
     _a = field_validator("valuation", "registered_capital")(lambda v: _amount(v, "金额"))
     _p = field_validator("percentage")(lambda v: _pct(v, "持股比例"))
@@ -463,7 +463,7 @@ class EquityDetails(_In):
 
 
 class WorkDetails(_In):
-    subject: str = Field(min_length=1, max_length=1000)  # deliverables / question / service
+    subject: SafeStr = Field(min_length=1, max_length=1000)  # deliverables / question / service
 
 
 CONTRACT_DETAILS: dict[str, type[_In] | None] = {

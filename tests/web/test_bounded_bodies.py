@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from shuanglian.config import Settings
+from shuanglian.deals.schemas import CONTRACT_DETAILS, SERVICE_DETAILS
 from shuanglian.web.app import create_app
 from shuanglian.web.schemas import NO_NUL
 from tests.web.factories import (
@@ -32,6 +33,10 @@ from tests.web.factories import (
 def _body_models(app: FastAPI) -> set[type[BaseModel]]:
     found: set[type[BaseModel]] = set()
     _routes(app.routes, found)
+    # A deal's service and contract `details` are a dict validated by the kind's own model.
+    for shape in [*SERVICE_DETAILS.values(), *CONTRACT_DETAILS.values()]:
+        if shape is not None:
+            _collect(shape, found)
     return found
 
 

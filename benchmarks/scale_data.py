@@ -50,7 +50,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 WORK = ROOT / "benchmarks" / "work" / "scale"
-GENERATOR_VERSION = 7
+GENERATOR_VERSION = 8
 PG_ADMIN_URL = os.environ.get(
     "SHUANGLIAN_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
@@ -62,6 +62,7 @@ BASE_TIME = datetime(2026, 11, 1, tzinfo=UTC)
 TABLES = (
     "institutions",
     "patents",
+    "patent_terms",
     "inventory_pool",
     "market_listings",
     "market_listing_patents",
@@ -348,6 +349,7 @@ def build_cache(scale: Scale, *, work: Path = WORK) -> Path:
             return folder
         manifest.unlink()
     folder.mkdir(parents=True, exist_ok=True)
+    from shuanglian.patents.models import patent_terms_for
     from shuanglian.supermarket.search_terms import listing_terms
 
     started = time.perf_counter()
@@ -373,6 +375,7 @@ def build_cache(scale: Scale, *, work: Path = WORK) -> Path:
         ],
         "market_listing_patents": ["id", "listing_id", "patent_id", "position"],
         "market_listing_terms": ["term", "listing_id"],
+        "patent_terms": ["term", "patent_id"],
     }  # fmt: skip
     writers = {name: _Writer(folder, name, cols) for name, cols in columns.items()}
     n_inst = scale.institutions
@@ -446,6 +449,9 @@ def build_cache(scale: Scale, *, work: Path = WORK) -> Path:
                 str(inst), created_iso, created_iso,
             ]
         )  # fmt: skip
+        # The patents' search index, as the importers write it (`patent_terms_for`).
+        for word in sorted(patent_terms_for(title, None)):
+            writers["patent_terms"].write_cells([escape(word), str(pid)])
         if pid <= scale.pooled:
             score = round(30 + rng.random() * 65, 1)
             entered = entered_iso[int(rng.random() * len(entered_iso))]

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shuanglian.clock import DEFAULT_TIMEZONE, zone
 
 # Rows per write batch when a caller gives none; `SHUANGLIAN_IMPORT_BATCH_SIZE` overrides it
 # through the CLI, which passes `Settings.import_batch_size` down.
@@ -42,6 +44,11 @@ class Settings(BaseSettings):
         description="Key that signs session cookies and CSRF tokens; `shuanglian serve` refuses "
         'to start with the default outside demo mode (generate one with `python -c "import '
         'secrets; print(secrets.token_urlsafe(32))"`).',
+    )
+    timezone: str = Field(
+        default=DEFAULT_TIMEZONE,
+        description="IANA time zone pages, the audit log and e-mails show times in, labelled "
+        "(e.g. `Europe/Berlin`); the API always answers ISO times with their offset.",
     )
     cookie_secure: bool = Field(
         default=False,
@@ -183,6 +190,12 @@ class Settings(BaseSettings):
         default="shuanglian@localhost",
         description="Sender address of the platform's e-mails.",
     )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        zone(value)  # a typo stops the start, not the first page that shows a time
+        return value
 
     @property
     def resolved_database_url(self) -> str:

@@ -108,6 +108,18 @@ def _shown(value: Any) -> str:
     return text
 
 
+# The bounds every request body and row has (web.schemas: SafeStr, Money, Percent, Measure),
+# said so a person knows what to change; `{…}` are the pydantic error's context values.
+BOUND_MESSAGES = {
+    "string_pattern_mismatch": "含无效字符 (invalid characters)",
+    "string_unicode": "含无效字符 (invalid characters)",
+    "decimal_max_digits": "数字过大或位数过多，最多 {max_digits} 位 (at most {max_digits} digits)",
+    "decimal_whole_digits": "数字过大，整数部分最多 {whole_digits} 位 (number too large)",
+    "decimal_max_places": "最多 {decimal_places} 位小数 (at most {decimal_places} decimal places)",
+    "finite_number": "须为有限的数字 (must be a finite number)",
+}
+
+
 def readable_error(err: Mapping[str, Any]) -> str:
     """One pydantic error as a sentence (zh, then English), never its machine type name.
 
@@ -121,6 +133,8 @@ def readable_error(err: Mapping[str, Any]) -> str:
         return "必填项不能为空 (required)"
     if kind.startswith("int_"):
         return f"须为整数，填写的是{got} (must be a whole number)"
+    if kind in BOUND_MESSAGES:
+        return BOUND_MESSAGES[kind].format(**ctx)
     if kind.startswith("float_") or kind.startswith("decimal_"):
         return f"须为数字，填写的是{got} (must be a number)"
     if kind.startswith("bool_"):

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from shuanglian.config import Settings
 from shuanglian.db import Base, make_engine
 from shuanglian.migrate import alembic_config, upgrade_database
+from shuanglian.patents.service import search_patents
 from shuanglian.supermarket.models import SORT_INDEXES
 from shuanglian.supermarket.service import search_listings
 from tests.conftest import _create_pg_database, _drop_pg_database
@@ -197,3 +198,27 @@ def test_account_applications_and_follows_go_down_and_up(blank_engine) -> None:
         command.upgrade(cfg, "e5a2c8d3f1b4")
         assert conn.scalar(text("SELECT benefits FROM market_listings")) is None
         assert {ix.name for ix in SORT_INDEXES} <= set(conn.scalars(text(sql)))
+
+
+def test_upgrading_indexes_the_patents_already_there(blank_engine) -> None:
+    cfg = alembic_config(blank_engine)
+    with blank_engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "b7c3e1f0a9d2")  # before the patents' term index
+    with blank_engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO patents (application_key, application_number, title, alt_title, "
+                "search_text, applicants, inventors, ipc_codes, cpc_codes, language, "
+                "created_at, updated_at) VALUES ('CN202400000001', 'CN202400000001.1', "
+                "'一种锂电池回收方法', 'Lithium battery recycling', '一种锂电池回收方法', "
+                "'[]', '[]', '[]', '[]', 'zh', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+    upgrade_database(blank_engine)
+    with Session(blank_engine) as session:
+        for q in ("锂电池", "batteries"):
+            assert len(search_patents(session, q=q).items) == 1
+    with blank_engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "b7c3e1f0a9d2")

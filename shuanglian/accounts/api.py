@@ -24,7 +24,7 @@ from shuanglian.accounts.schemas import (
     UserCreate,
     UserRead,
 )
-from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, LangDep, SessionDep
+from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, LangDep, SessionDep, SettingsDep
 from shuanglian.web.schemas import ERROR_RESPONSES, ListResponse
 from shuanglian.web.security import log_in, web_session
 
@@ -148,6 +148,7 @@ def reset_password_api(
 )
 def audit_api(
     session: SessionDep,
+    settings: SettingsDep,
     user: CurrentUser,
     lang: LangDep,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
@@ -157,8 +158,8 @@ def audit_api(
         str | None, Query(max_length=60, description="exact (user.login) or family (import)")
     ] = None,
     subject_type: Annotated[str | None, Query(max_length=60, description="e.g. patents")] = None,
-    date_from: Annotated[date | None, Query(description="China day, included")] = None,
-    date_to: Annotated[date | None, Query(description="China day, included")] = None,
+    date_from: Annotated[date | None, Query(description="day (server time zone), included")] = None,
+    date_to: Annotated[date | None, Query(description="day, included")] = None,
 ) -> ListResponse[AuditEventRead]:
     flt = audit_view.AuditFilter(
         username=username or None,
@@ -166,6 +167,7 @@ def audit_api(
         subject_type=subject_type or None,
         date_from=date_from,
         date_to=date_to,
+        timezone=settings.timezone,
     )
     rows, total = audit_view.list_audit_rows(
         session, actor=user, flt=flt, offset=offset, limit=limit, lang=lang

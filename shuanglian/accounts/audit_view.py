@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -26,6 +26,7 @@ from shuanglian.audit import (
     detail_line,
     subject_type_label,
 )
+from shuanglian.clock import DEFAULT_TIMEZONE, in_zone, zone
 from shuanglian.enterprises.models import Demand, Enterprise
 from shuanglian.errors import DomainError, PermissionDenied
 from shuanglian.inventory.models import (
@@ -40,8 +41,7 @@ from shuanglian.inventory.models import (
 from shuanglian.patents.models import Institution, Patent
 from shuanglian.supermarket.models import Inquiry, Listing
 
-# Audit times are stored in UTC and shown, and filtered by day, in China Standard Time.
-CHINA = timezone(timedelta(hours=8), "CST")
+# Audit times are stored in UTC and shown, and filtered by day, on the configured clock.
 
 
 @dataclass(frozen=True)
@@ -63,8 +63,9 @@ class AuditFilter:
     username: str | None = None  # the actor's login name; "system" for jobs and the CLI
     action: str | None = None  # an exact action ("user.login") or a family ("import")
     subject_type: str | None = None  # a table name ("patents", "market_listings")
-    date_from: date | None = None  # China days, both ends included
+    date_from: date | None = None  # days on the `timezone` clock, both ends included
     date_to: date | None = None
+    timezone: str = DEFAULT_TIMEZONE  # SHUANGLIAN_TIMEZONE: the clock days and times are read on
 
 
 def parse_day(raw: str | None, *, field: str) -> date | None:
@@ -79,15 +80,13 @@ def parse_day(raw: str | None, *, field: str) -> date | None:
         ) from None
 
 
-def _china_day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=CHINA).astimezone(UTC)
+def _day_start(day: date, timezone: str) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=zone(timezone)).astimezone(UTC)
 
 
-def local_time(at: datetime) -> str:
-    """A stored timestamp (naive on SQLite means UTC) as China Standard Time text."""
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    return at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
+def local_time(at: datetime, timezone: str = DEFAULT_TIMEZONE) -> str:
+    """A stored timestamp (naive on SQLite means UTC) as text on the `timezone` clock."""
+    return in_zone(at, timezone).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _filtered(stmt: Select[Any], actor: User, flt: AuditFilter) -> Select[Any]:
@@ -104,9 +103,9 @@ def _filtered(stmt: Select[Any], actor: User, flt: AuditFilter) -> Select[Any]:
     if flt.subject_type:
         stmt = stmt.where(AuditEntry.subject_type == flt.subject_type.strip())
     if flt.date_from:
-        stmt = stmt.where(AuditEntry.at >= _china_day_start(flt.date_from))
+        stmt = stmt.where(AuditEntry.at >= _day_start(flt.date_from, flt.timezone))
     if flt.date_to:
-        stmt = stmt.where(AuditEntry.at < _china_day_start(flt.date_to + timedelta(days=1)))
+        stmt = stmt.where(AuditEntry.at < _day_start(flt.date_to + timedelta(days=1), flt.timezone))
     return stmt
 
 
@@ -155,7 +154,7 @@ def list_audit_rows(
         rows.append(
             AuditRow(
                 entry=e,
-                time=local_time(e.at),
+                time=local_time(e.at, flt.timezone),
                 action_label=action_label(e.action, lang),
                 subject=subject,
                 link=link,

@@ -12,10 +12,19 @@ from shuanglian.accounts import permissions as perm
 from shuanglian.accounts.application_pages import router as applications_router
 from shuanglian.accounts.models import ROLES, User
 from shuanglian.accounts.orgs_pages import router as orgs_router
+from shuanglian.clock import zone_label
 from shuanglian.db import begin_writing
 from shuanglian.errors import DomainError
 from shuanglian.patents.service import list_institutions
-from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, LangDep, PageDep, SessionDep
+from shuanglian.web.deps import (
+    CsrfDep,
+    CurrentUser,
+    IdPath,
+    LangDep,
+    PageDep,
+    SessionDep,
+    SettingsDep,
+)
 from shuanglian.web.forms import FormDep, form_errors, form_status, form_text
 from shuanglian.web.security import log_in, log_out, session_key, web_session
 from shuanglian.web.templating import render
@@ -319,6 +328,7 @@ def admin_set_active(
 def admin_audit(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     user: CurrentUser,
     page: PageDep,
     lang: LangDep,
@@ -334,6 +344,7 @@ def admin_audit(
         subject_type=subject_type or None,
         date_from=audit_view.parse_day(date_from, field="date_from"),
         date_to=audit_view.parse_day(date_to, field="date_to"),
+        timezone=settings.timezone,
     )
     rows, total = audit_view.list_audit_rows(
         session, actor=user, flt=flt, offset=page.offset, limit=page.per_page, lang=lang
@@ -345,6 +356,7 @@ def admin_audit(
             "rows": rows,
             **page.context(total),
             "filter": flt,
+            "zone_label": zone_label(settings.timezone),
             "actions": audit_view.action_choices(lang),
             "subject_types": audit_view.subject_type_choices(lang),
         },

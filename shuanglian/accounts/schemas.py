@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shuanglian.web.deps import MAX_ID
-from shuanglian.web.schemas import UtcDateTime
+from shuanglian.web.schemas import SafeStr, UtcDateTime
 
 
 class UserRead(BaseModel):
@@ -35,7 +35,7 @@ class TokenRead(BaseModel):
 
 
 class TokenCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
+    name: SafeStr = Field(min_length=1, max_length=100)
 
 
 class TokenIssued(TokenRead):
@@ -46,7 +46,7 @@ Role = Literal["admin", "institution_staff", "enterprise_user", "tech_manager", 
 
 
 # Passwords are bounded only so a request stays small; strength is the service's rule.
-Password = Annotated[str, Field(max_length=1000)]
+Password = Annotated[SafeStr, Field(max_length=1000)]
 
 
 class UserCreate(BaseModel):
@@ -55,16 +55,16 @@ class UserCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(max_length=80)
+    username: SafeStr = Field(max_length=80)
     password: Password
     role: Role
-    display_name: str | None = Field(default=None, max_length=100)
-    email: str | None = Field(
+    display_name: SafeStr | None = Field(default=None, max_length=100)
+    email: SafeStr | None = Field(
         default=None, max_length=200, description="inquiry notices go here (institution staff)"
     )
     institution_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     enterprise_id: int | None = Field(default=None, ge=1, le=MAX_ID)
-    college: str | None = Field(
+    college: SafeStr | None = Field(
         default=None, max_length=100, description="学院: limits staff to one college"
     )
 

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response
+from pydantic import Field
 
 from shuanglian.accounts.models import User
 from shuanglian.attachments import MAX_ATTACHMENT_BYTES
@@ -36,7 +37,13 @@ from shuanglian.challenges.schemas import (
 from shuanglian.challenges.states import CHALLENGE_MACHINE
 from shuanglian.errors import DomainError
 from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, PageDep, SessionDep
-from shuanglian.web.schemas import ERROR_RESPONSES, ListResponse
+from shuanglian.web.schemas import (
+    ERROR_RESPONSES,
+    FILE_RESPONSES,
+    PDF_RESPONSES,
+    ListResponse,
+    SafeStr,
+)
 
 router = APIRouter(prefix="/challenges", tags=["challenges"], responses=ERROR_RESPONSES)
 
@@ -342,7 +349,7 @@ def post_message_api(
 
 
 class MilestoneActionIn(ActionIn):
-    note: str | None = None
+    note: SafeStr | None = Field(default=None, max_length=5000)
 
 
 @router.post(
@@ -421,6 +428,7 @@ def verify_api(
 @router.get(
     "/{challenge_id}/report.pdf",
     response_class=Response,
+    responses=PDF_RESPONSES,
     summary="验题报告 PDF / verification report",
 )
 def report_api(session: SessionDep, user: CurrentUser, challenge_id: IdPath) -> Response:
@@ -454,7 +462,12 @@ def upload_api(
     return {"id": row.id, "filename": row.filename, "size": row.size, "sha256": row.sha256}
 
 
-@router.get("/files/{attachment_id}", response_class=Response, summary="下载附件 / a file")
+@router.get(
+    "/files/{attachment_id}",
+    response_class=Response,
+    responses=FILE_RESPONSES,
+    summary="下载附件 / a file",
+)
 def download_api(session: SessionDep, user: CurrentUser, attachment_id: IdPath) -> Response:
     row = service.readable_attachment(session, actor=user, attachment_id=attachment_id)
     return file_response(row)

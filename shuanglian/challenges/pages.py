@@ -41,6 +41,7 @@ from shuanglian.challenges.states import (
     STATES,
 )
 from shuanglian.errors import DomainError
+from shuanglian.importing import readable_error
 from shuanglian.pilots.service import suggest_for_challenge
 from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, PageDep, SessionDep
 from shuanglian.web.forms import FormDep, form_text
@@ -75,9 +76,7 @@ def build(model: type[M], field_prefix: str = "", **data: Any) -> M:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first.get("loc", ()))
         field = f"{field_prefix}{loc}" if loc else field_prefix.rstrip(".") or None
-        raise DomainError(
-            f"“{field}”格式不正确 (invalid {field}): {first.get('msg', '')}", field=field
-        ) from exc
+        raise DomainError(readable_error(first), field=field) from exc
 
 
 def _rows(form: FormData, *names: str) -> list[dict[str, str]]:

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from shuanglian.web.schemas import UtcDateTime
+from shuanglian.web.schemas import Code, Measure, Money, SafeStr, UtcDateTime
 
 MAX_ID = 2_147_483_647  # 32-bit ids on PostgreSQL
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -21,86 +21,86 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 class IndicatorIn(BaseModel):
     """A technical indicator: target value with its unit and comparison, and how it is measured."""
 
-    name: str = Field(max_length=200)
-    unit: str = Field(default="", max_length=40)
-    comparison: str = Field(default=">=", description=">=, <=, = or range")
-    target: Decimal
-    target_max: Decimal | None = Field(default=None, description="upper bound for a range")
-    method: str = Field(default="", max_length=2000)
+    name: SafeStr = Field(max_length=200)
+    unit: SafeStr = Field(default="", max_length=40)
+    comparison: Code = Field(default=">=", description=">=, <=, = or range")
+    target: Measure
+    target_max: Measure | None = Field(default=None, description="upper bound for a range")
+    method: SafeStr = Field(default="", max_length=2000)
 
 
 class ChallengeIn(BaseModel):
     """A challenge as its enterprise writes it (出题)."""
 
-    title: str = Field(max_length=300)
-    summary: str = Field(default="", max_length=2000)
-    problem: str = Field(default="", max_length=20000)
-    industry: str | None = Field(default=None, max_length=100, description="code or name")
-    region: str | None = Field(default=None, max_length=100)
-    budget: Decimal = Field(description="榜额, 万元")
-    payment_terms: str = Field(default="", max_length=2000)
+    title: SafeStr = Field(max_length=300)
+    summary: SafeStr = Field(default="", max_length=2000)
+    problem: SafeStr = Field(default="", max_length=20000)
+    industry: SafeStr | None = Field(default=None, max_length=100, description="code or name")
+    region: SafeStr | None = Field(default=None, max_length=100)
+    budget: Money = Field(description="榜额, 万元")
+    payment_terms: SafeStr = Field(default="", max_length=2000)
     application_deadline: date
     delivery_deadline: date
-    ip_owner: str = Field(default="enterprise", description="enterprise, team or joint")
+    ip_owner: Code = Field(default="enterprise", description="enterprise, team or joint")
     licence_back: bool = False
-    ip_terms: str = Field(default="", max_length=2000)
-    visibility: str = Field(default="public", description="public, summary or nda")
-    nda_text: str | None = Field(default=None, max_length=5000)
+    ip_terms: SafeStr = Field(default="", max_length=2000)
+    visibility: Code = Field(default="public", description="public, summary or nda")
+    nda_text: SafeStr | None = Field(default=None, max_length=5000)
     anonymous: bool = False
     indicators: list[IndicatorIn] = Field(default_factory=list, max_length=30)
 
 
 class MemberIn(BaseModel):
-    name: str = Field(max_length=100)
-    role: str = Field(default="", max_length=100)
+    name: SafeStr = Field(max_length=100)
+    role: SafeStr = Field(default="", max_length=100)
 
 
 class MilestoneIn(BaseModel):
-    title: str = Field(max_length=300)
-    deliverable: str = Field(default="", max_length=2000)
+    title: SafeStr = Field(max_length=300)
+    deliverable: SafeStr = Field(default="", max_length=2000)
     due_on: date
-    amount: Decimal = Decimal(0)
+    amount: Money = Decimal(0)
 
 
 class ApplicationIn(BaseModel):
     """A team's application (领题)."""
 
-    team_name: str = Field(max_length=200)
+    team_name: SafeStr = Field(max_length=200)
     members: list[MemberIn] = Field(default_factory=list, max_length=50)
     patent_ids: list[Id] = Field(default_factory=list, max_length=50)
-    approach: str = Field(max_length=20000)
-    price: Decimal = Field(description="万元")
+    approach: SafeStr = Field(max_length=20000)
+    price: Money = Field(description="万元")
     duration_days: int = Field(ge=-100000, le=100000)
     milestones: list[MilestoneIn] = Field(default_factory=list, max_length=20)
 
 
 class MeasurementIn(BaseModel):
     indicator_id: Id
-    value: Decimal
+    value: Measure
     measured_on: date
-    place: str = Field(max_length=200)
-    verifier: str = Field(max_length=100)
+    place: SafeStr = Field(max_length=200)
+    verifier: SafeStr = Field(max_length=100)
 
 
 class VerificationIn(BaseModel):
     measurements: list[MeasurementIn]
-    note: str | None = Field(default=None, max_length=5000)
+    note: SafeStr | None = Field(default=None, max_length=5000)
     application_id: Id | None = None
 
 
 class ActionIn(BaseModel):
-    action: str
-    reason: str | None = Field(default=None, max_length=2000)
+    action: Code
+    reason: SafeStr | None = Field(default=None, max_length=2000)
 
 
 class PaymentIn(BaseModel):
-    amount: Decimal
+    amount: Money
     paid_on: date
-    note: str | None = Field(default=None, max_length=300)
+    note: SafeStr | None = Field(default=None, max_length=300)
 
 
 class TextIn(BaseModel):
-    body: str = Field(max_length=5000)
+    body: SafeStr = Field(max_length=5000)
 
 
 class IndicatorOut(BaseModel):

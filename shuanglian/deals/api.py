@@ -31,7 +31,13 @@ from shuanglian.deals.schemas import (
 )
 from shuanglian.errors import DomainError
 from shuanglian.web.deps import CsrfDep, CurrentUser, DbId, IdPath, SessionDep
-from shuanglian.web.schemas import ERROR_RESPONSES
+from shuanglian.web.schemas import (
+    ERROR_RESPONSES,
+    FILE_RESPONSES,
+    PDF_RESPONSES,
+    WORKBOOK_RESPONSES,
+    SafeStr,
+)
 
 router = APIRouter(tags=["deals"], responses=ERROR_RESPONSES)
 Writes = [CsrfDep]
@@ -242,11 +248,11 @@ def get_deal_api(session: SessionDep, user: CurrentUser, deal_id: IdPath) -> dic
 
 
 class MoveIn(BaseModel):
-    action: str = Field(max_length=40)
+    action: SafeStr = Field(max_length=40)
     on: date | None = None
-    note: str | None = Field(default=None, max_length=5000)
-    reason: str | None = Field(default=None, max_length=30)
-    pilot_booking_ref: str | None = Field(default=None, max_length=100)
+    note: SafeStr | None = Field(default=None, max_length=5000)
+    reason: SafeStr | None = Field(default=None, max_length=30)
+    pilot_booking_ref: SafeStr | None = Field(default=None, max_length=100)
 
 
 @router.post("/deals/{deal_id}/transitions", dependencies=Writes, summary="推进阶段 / move")
@@ -284,8 +290,8 @@ def suggestions_api(session: SessionDep, user: CurrentUser, deal_id: IdPath) -> 
 
 
 class ActivityIn(BaseModel):
-    kind: str = Field(max_length=20)
-    text: str = Field(max_length=5000)
+    kind: SafeStr = Field(max_length=20)
+    text: SafeStr = Field(max_length=5000)
     on: date | None = None
 
 
@@ -298,7 +304,7 @@ def activity_api(
 
 
 class NextActionIn(BaseModel):
-    title: str = Field(max_length=300)
+    title: SafeStr = Field(max_length=300)
     due_on: date
     assignee_id: DbId | None = None
 
@@ -347,7 +353,12 @@ def document_api(
     return {"id": doc.id, "filename": doc.filename, "size": doc.size, "sha256": doc.sha256}
 
 
-@router.get("/deals/{deal_id}/documents/{document_id}", summary="下载文件")
+@router.get(
+    "/deals/{deal_id}/documents/{document_id}",
+    response_class=Response,
+    responses=FILE_RESPONSES,
+    summary="下载文件",
+)
 def document_download_api(
     session: SessionDep, user: CurrentUser, deal_id: IdPath, document_id: IdPath
 ) -> Response:
@@ -397,7 +408,12 @@ def registration_json_api(session: SessionDep, user: CurrentUser, ids: IdsQuery 
     return Response(reg.registration_json(rows), media_type="application/json")
 
 
-@router.get("/contracts/registration.xlsx", summary="技术合同登记导出 (Excel)")
+@router.get(
+    "/contracts/registration.xlsx",
+    response_class=Response,
+    responses=WORKBOOK_RESPONSES,
+    summary="技术合同登记导出 (Excel)",
+)
 def registration_xlsx_api(session: SessionDep, user: CurrentUser, ids: IdsQuery = None) -> Response:
     rows = reg.registration_rows(session, actor=user, contract_ids=_registration_ids(ids))
     return Response(
@@ -462,7 +478,12 @@ def distribution_api(session: SessionDep, user: CurrentUser, contract_id: IdPath
     }
 
 
-@router.get("/contracts/{contract_id}/licence.pdf", summary="开放许可证 PDF")
+@router.get(
+    "/contracts/{contract_id}/licence.pdf",
+    response_class=Response,
+    responses=PDF_RESPONSES,
+    summary="开放许可证 PDF",
+)
 def licence_pdf_api(session: SessionDep, user: CurrentUser, contract_id: IdPath) -> Response:
     pdf = open_licences.licence_pdf(session, actor=user, contract_id=contract_id)
     return Response(pdf, media_type="application/pdf")
@@ -511,7 +532,7 @@ def take_api(
 
 
 class WithdrawIn(BaseModel):
-    note: str | None = Field(default=None, max_length=2000)
+    note: SafeStr | None = Field(default=None, max_length=2000)
 
 
 @router.post("/open-licences/{licence_id}/withdraw", dependencies=Writes)

@@ -14,7 +14,9 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from shuanglian.errors import DomainError
+from shuanglian.importing import BOUND_MESSAGES
 from shuanglian.web.deps import DbId
+from shuanglian.web.schemas import Code, Money, Percent, SafeStr
 
 CERT_LEVELS = {
     "junior": ("初级", "Junior"),
@@ -241,6 +243,8 @@ def _message(error: Any) -> str:
     if kind == "string_too_long":
         n = ctx.get("max_length")
         return f"过长，最多 {n} 个字 (too long: at most {n} characters)"
+    if kind in BOUND_MESSAGES:
+        return BOUND_MESSAGES[kind].format(**ctx)
     if kind.startswith("decimal") or kind.startswith("float"):
         return "须为数字，如 12.5 (must be a number, e.g. 12.5)"
     if kind.startswith("int"):
@@ -282,17 +286,17 @@ class ManagerIn(_In):
     """A manager's profile; fields are IPC and GB/T 4754 codes the engine can compare."""
 
     user_id: DbId
-    name: str = Field(min_length=1, max_length=100)
-    organisation: str = Field(min_length=1, max_length=200)
+    name: SafeStr = Field(min_length=1, max_length=100)
+    organisation: SafeStr = Field(min_length=1, max_length=200)
     institution_id: DbId | None = None
-    ipc_fields: list[str] = Field(default_factory=list, max_length=30)
-    industry_fields: list[str] = Field(default_factory=list, max_length=30)
-    certification_level: str | None = None
-    certified_by: str | None = Field(default=None, max_length=200)
-    languages: list[str] = Field(default_factory=lambda: ["zh"], max_length=10)
-    phone: str | None = Field(default=None, max_length=40)
-    email: str | None = Field(default=None, max_length=200)
-    bio: str | None = Field(default=None, max_length=5000)
+    ipc_fields: list[Code] = Field(default_factory=list, max_length=30)
+    industry_fields: list[Code] = Field(default_factory=list, max_length=30)
+    certification_level: Code | None = None
+    certified_by: SafeStr | None = Field(default=None, max_length=200)
+    languages: list[Code] = Field(default_factory=lambda: ["zh"], max_length=10)
+    phone: SafeStr | None = Field(default=None, max_length=40)
+    email: SafeStr | None = Field(default=None, max_length=200)
+    bio: SafeStr | None = Field(default=None, max_length=5000)
 
     @field_validator("certification_level")
     @classmethod
@@ -308,17 +312,17 @@ class ManagerIn(_In):
 class DealIn(_In):
     """A new deal: who, what, and where it came from."""
 
-    title: str = Field(min_length=1, max_length=300)
+    title: SafeStr = Field(min_length=1, max_length=300)
     institution_id: DbId
     enterprise_id: DbId
     patent_ids: list[DbId] = Field(default_factory=list, max_length=50)
     listing_id: DbId | None = None
-    source: str = "manual"
+    source: Code = "manual"
     push_id: DbId | None = None
     inquiry_id: DbId | None = None
     challenge_id: DbId | None = None
     manager_id: DbId | None = None
-    note: str | None = Field(default=None, max_length=5000)
+    note: SafeStr | None = Field(default=None, max_length=5000)
 
     @field_validator("source")
     @classmethod
@@ -339,8 +343,8 @@ class DealIn(_In):
 class ServiceIn(_In):
     """A service record; `details` is checked against the kind's own shape."""
 
-    kind: str
-    status: str = "in_progress"
+    kind: Code
+    status: Code = "in_progress"
     started_on: date | None = None
     finished_on: date | None = None
     details: dict[str, Any] = Field(default_factory=dict)
@@ -365,18 +369,18 @@ class ServiceIn(_In):
 
 
 class ValuationDetails(_In):
-    method: str = Field(min_length=1, max_length=100)  # 收益法 / 市场法 / 成本法
-    amount: Decimal  # 万元
-    appraiser: str | None = Field(default=None, max_length=200)
-    report_ref: str | None = Field(default=None, max_length=100)
+    method: SafeStr = Field(min_length=1, max_length=100)  # 收益法 / 市场法 / 成本法
+    amount: Money  # 万元
+    appraiser: SafeStr | None = Field(default=None, max_length=200)
+    report_ref: SafeStr | None = Field(default=None, max_length=100)
 
     _a = field_validator("amount")(lambda v: _amount(v, "评估值"))
 
 
 class CompanyDetails(_In):
-    name: str = Field(min_length=1, max_length=200)
-    registered_capital: Decimal  # 万元
-    credit_code: str | None = Field(default=None, max_length=18)  # once registered
+    name: SafeStr = Field(min_length=1, max_length=200)
+    registered_capital: Money  # 万元
+    credit_code: SafeStr | None = Field(default=None, max_length=18)  # once registered
 
     _a = field_validator("registered_capital")(lambda v: _amount(v, "注册资本"))
 
@@ -391,24 +395,24 @@ class CompanyDetails(_In):
 
 
 class FinancingDetails(_In):
-    investor: str = Field(min_length=1, max_length=200)
-    amount: Decimal  # 万元
-    instrument: str = Field(min_length=1, max_length=50)  # 股权 / 可转债 / 贷款 …
-    round_name: str | None = Field(default=None, max_length=50)  # 天使轮, A 轮 …
+    investor: SafeStr = Field(min_length=1, max_length=200)
+    amount: Money  # 万元
+    instrument: SafeStr = Field(min_length=1, max_length=50)  # 股权 / 可转债 / 贷款 …
+    round_name: SafeStr | None = Field(default=None, max_length=50)  # 天使轮, A 轮 …
     on: date
 
     _a = field_validator("amount")(lambda v: _amount(v, "融资额"))
 
 
 class PilotDetails(_In):
-    platform: str = Field(min_length=1, max_length=200)
-    booking_ref: str = Field(min_length=1, max_length=100)
+    platform: SafeStr = Field(min_length=1, max_length=200)
+    booking_ref: SafeStr = Field(min_length=1, max_length=100)
 
 
 class SubsidyDetails(_In):
-    programme: str = Field(min_length=1, max_length=200)
-    authority: str | None = Field(default=None, max_length=200)
-    amount: Decimal | None = None
+    programme: SafeStr = Field(min_length=1, max_length=200)
+    authority: SafeStr | None = Field(default=None, max_length=200)
+    amount: Money | None = None
 
     _a = field_validator("amount")(lambda v: _amount(v, "申报金额"))
 
@@ -424,26 +428,26 @@ SERVICE_DETAILS: dict[str, type[_In]] = {
 
 class ScheduleIn(_In):
     due_on: date
-    amount: Decimal
-    note: str | None = Field(default=None, max_length=200)
+    amount: Money
+    note: SafeStr | None = Field(default=None, max_length=200)
 
     _a = field_validator("amount")(lambda v: _amount(v, "应付金额"))
 
 
 class LicenceDetails(_In):
-    field_of_use: str = Field(min_length=1, max_length=500)
-    territory: str = Field(min_length=1, max_length=200)
+    field_of_use: SafeStr = Field(min_length=1, max_length=500)
+    territory: SafeStr = Field(min_length=1, max_length=200)
 
 
 class EquityDetails(_In):
-    company_name: str = Field(min_length=1, max_length=200)
-    company_credit_code: str | None = Field(default=None, max_length=18)
-    valuation: Decimal  # 万元, the technology's appraised value
-    registered_capital: Decimal | None = None  # 万元 of the company's capital contributed
-    shares: int | None = Field(default=None, ge=0)
-    percentage: Decimal  # of the company
+    company_name: SafeStr = Field(min_length=1, max_length=200)
+    company_credit_code: SafeStr | None = Field(default=None, max_length=18)
+    valuation: Money  # 万元, the technology's appraised value
+    registered_capital: Money | None = None  # 万元 of the company's capital contributed
+    shares: int | None = Field(default=None, ge=0, le=10**15)
+    percentage: Percent  # of the company
     equity_date: date
-    valuation_report_ref: str = Field(min_length=1, max_length=100)
+    valuation_report_ref: SafeStr = Field(min_length=1, max_length=100)
 
     _a = field_validator("valuation", "registered_capital")(lambda v: _amount(v, "金额"))
     _p = field_validator("percentage")(lambda v: _pct(v, "持股比例"))
@@ -459,7 +463,7 @@ class EquityDetails(_In):
 
 
 class WorkDetails(_In):
-    subject: str = Field(min_length=1, max_length=1000)  # deliverables / question / service
+    subject: SafeStr = Field(min_length=1, max_length=1000)  # deliverables / question / service
 
 
 CONTRACT_DETAILS: dict[str, type[_In] | None] = {
@@ -476,9 +480,9 @@ CONTRACT_DETAILS: dict[str, type[_In] | None] = {
 class ContractIn(_In):
     """A contract's common and registration fields; `details` per kind (CONTRACT_DETAILS)."""
 
-    kind: str
-    subtype: str
-    title: str = Field(min_length=1, max_length=300)
+    kind: Code
+    subtype: Code
+    title: SafeStr = Field(min_length=1, max_length=300)
     deal_id: DbId | None = None
     institution_id: DbId | None = None  # from the deal when there is one
     enterprise_id: DbId | None = None
@@ -487,26 +491,26 @@ class ContractIn(_In):
     signed_on: date
     valid_from: date | None = None
     valid_until: date | None = None
-    amount: Decimal
-    technical_income: Decimal | None = None
-    payment_mode: str = "lump_sum"
-    royalty_rate: Decimal | None = None
-    royalty_minimum: Decimal | None = None
+    amount: Money
+    technical_income: Money | None = None
+    payment_mode: Code = "lump_sum"
+    royalty_rate: Percent | None = None
+    royalty_minimum: Money | None = None
     schedule: list[ScheduleIn] = Field(default_factory=list, max_length=120)
     details: dict[str, Any] = Field(default_factory=dict)
-    registration_number: str | None = Field(default=None, max_length=40)
-    seller_nature: str | None = None
-    buyer_nature: str | None = None
-    seller_region_code: str | None = None
-    buyer_region_code: str | None = None
-    seller_credit_code: str | None = Field(default=None, max_length=18)
-    buyer_credit_code: str | None = Field(default=None, max_length=18)
-    seller_country: str = Field(default="中国", max_length=40)
-    buyer_country: str = Field(default="中国", max_length=40)
-    tech_field: str | None = Field(default=None, max_length=100)
-    ip_type: str | None = None
-    expected_investment: Decimal | None = None
-    expected_output: Decimal | None = None
+    registration_number: SafeStr | None = Field(default=None, max_length=40)
+    seller_nature: Code | None = None
+    buyer_nature: Code | None = None
+    seller_region_code: Code | None = None
+    buyer_region_code: Code | None = None
+    seller_credit_code: SafeStr | None = Field(default=None, max_length=18)
+    buyer_credit_code: SafeStr | None = Field(default=None, max_length=18)
+    seller_country: SafeStr = Field(default="中国", max_length=40)
+    buyer_country: SafeStr = Field(default="中国", max_length=40)
+    tech_field: SafeStr | None = Field(default=None, max_length=100)
+    ip_type: Code | None = None
+    expected_investment: Money | None = None
+    expected_output: Money | None = None
 
     _a = field_validator(
         "amount", "technical_income", "royalty_minimum", "expected_investment", "expected_output"
@@ -595,9 +599,9 @@ class ContractIn(_In):
 
 class PaymentIn(_In):
     received_on: date
-    amount: Decimal
-    costs: Decimal = Decimal(0)
-    reference: str | None = Field(default=None, max_length=100)
+    amount: Money
+    costs: Money = Decimal(0)
+    reference: SafeStr | None = Field(default=None, max_length=100)
 
     _a = field_validator("amount", "costs")(lambda v: _amount(v, "金额"))
 
@@ -610,8 +614,8 @@ class PaymentIn(_In):
 
 class PayoutIn(_In):
     paid_on: date
-    amount: Decimal
-    reference: str | None = Field(default=None, max_length=100)
+    amount: Money
+    reference: SafeStr | None = Field(default=None, max_length=100)
 
     _a = field_validator("amount")(lambda v: _amount(v, "金额"))
 
@@ -619,11 +623,11 @@ class PayoutIn(_In):
 class DistributionRuleIn(_In):
     """An institution's shares of net income, in % (cash shares sum to 100)."""
 
-    inventor_pct: Decimal
-    tto_pct: Decimal = Decimal(0)
-    institution_pct: Decimal
-    inventor_equity_pct: Decimal
-    note: str | None = Field(default=None, max_length=2000)
+    inventor_pct: Percent
+    tto_pct: Percent = Decimal(0)
+    institution_pct: Percent
+    inventor_equity_pct: Percent
+    note: SafeStr | None = Field(default=None, max_length=2000)
 
     _p = field_validator("inventor_pct", "tto_pct", "institution_pct", "inventor_equity_pct")(
         lambda v: _pct(v, "分配比例")
@@ -643,13 +647,13 @@ class DistributionRuleIn(_In):
 
 class OpenLicenceIn(_In):
     patent_id: DbId
-    fee_mode: str
-    fee_amount: Decimal | None = None
-    royalty_rate: Decimal | None = None
-    payment_method: str = Field(min_length=1, max_length=300)
+    fee_mode: Code
+    fee_amount: Money | None = None
+    royalty_rate: Percent | None = None
+    payment_method: SafeStr = Field(min_length=1, max_length=300)
     term_years: int = Field(ge=1, le=20)
     evaluation_report: bool = False
-    evaluation_report_ref: str | None = Field(default=None, max_length=100)
+    evaluation_report_ref: SafeStr | None = Field(default=None, max_length=100)
     declared_on: date | None = None
 
     _a = field_validator("fee_amount")(lambda v: _amount(v, "许可使用费"))
@@ -677,11 +681,11 @@ class TakeLicenceIn(_In):
     """An enterprise's written notice of taking an open licence, with its payment."""
 
     enterprise_id: DbId
-    notice: str = Field(min_length=1, max_length=5000)
+    notice: SafeStr = Field(min_length=1, max_length=5000)
     notice_on: date
-    paid_amount: Decimal
-    payment_reference: str = Field(min_length=1, max_length=100)
-    buyer_region_code: str | None = None
+    paid_amount: Money
+    payment_reference: SafeStr = Field(min_length=1, max_length=100)
+    buyer_region_code: Code | None = None
 
     _a = field_validator("paid_amount")(lambda v: _amount(v, "付款金额"))
     _r = field_validator("buyer_region_code")(check_region_code)

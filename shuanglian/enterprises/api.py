@@ -24,7 +24,7 @@ from shuanglian.enterprises.workspace import DemandInput, ProfileInput
 from shuanglian.matching.schemas import Match
 from shuanglian.matching.service import match_demand, match_enterprise
 from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, IdQuery, SessionDep
-from shuanglian.web.schemas import ERROR_RESPONSES, ErrorResponse, ListResponse
+from shuanglian.web.schemas import ERROR_RESPONSES, INDEX_RESPONSES, ListResponse
 
 router = APIRouter(tags=["enterprises"], responses=ERROR_RESPONSES)
 
@@ -171,9 +171,7 @@ def update_demand_api(
     return DemandRead.model_validate(demand)
 
 
-MATCH_RESPONSES: dict[int | str, dict[str, object]] = {
-    409: {"model": ErrorResponse, "description": "matching index not built"}
-}
+MATCH_RESPONSES = INDEX_RESPONSES
 Top = Annotated[int, Query(ge=1, le=200)]
 
 

@@ -10,13 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shuanglian.web.deps import MAX_ID
 from shuanglian.web.forms import MAX_FIELD_CHARS
+from shuanglian.web.schemas import Money, SafeStr
 
 # Request bodies only bound the size of what is sent; the field rules (lengths, GB/T 4754 codes,
 # budgets, dates) are checked by the workspace service, so the API and the pages refuse the
 # same input with the same message.
-Text = Annotated[str | None, Field(max_length=MAX_FIELD_CHARS)]
-Code = Annotated[str | None, Field(max_length=20, description="GB/T 4754-2017, e.g. C3311")]
-Budget = Annotated[Decimal | None, Field(description="万元 人民币 (10k CNY)")]
+Text = Annotated[SafeStr | None, Field(max_length=MAX_FIELD_CHARS)]
+Code = Annotated[SafeStr | None, Field(max_length=20, description="GB/T 4754-2017, e.g. C3311")]
+Budget = Annotated[Money | None, Field(description="万元 人民币 (10k CNY)")]
 
 
 class EnterpriseRead(BaseModel):
@@ -75,7 +76,7 @@ class DemandCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enterprise_id: int = Field(ge=1, le=MAX_ID)
-    title: str = Field(max_length=MAX_FIELD_CHARS)
+    title: SafeStr = Field(max_length=MAX_FIELD_CHARS)
     description: Text = None
     industry_code: Code = None
     budget: Budget = None
@@ -90,7 +91,7 @@ class DemandUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(max_length=MAX_FIELD_CHARS)
+    title: SafeStr = Field(max_length=MAX_FIELD_CHARS)
     description: Text
     industry_code: Code
     budget: Budget

@@ -59,12 +59,11 @@ from shuanglian.web.deps import (
     SettingsDep,
 )
 from shuanglian.web.imports import (
-    XLSX_MEDIA_TYPE,
     attach_error_csv,
     finish_import,
     workbook_response,
 )
-from shuanglian.web.schemas import ERROR_RESPONSES
+from shuanglian.web.schemas import ERROR_RESPONSES, WORKBOOK_RESPONSES
 from shuanglian.web.uploads import UPLOAD_ERROR_RESPONSES, WORKBOOK_SUFFIXES, received_file
 
 router = APIRouter(prefix="/inventory", tags=["inventory"], responses=ERROR_RESPONSES)
@@ -328,16 +327,12 @@ def report_api(
 
 # --------------------------------------------------------------------------- Excel round trips
 
-WORKBOOK_RESPONSE: dict[int | str, dict[str, object]] = {
-    200: {"content": {XLSX_MEDIA_TYPE: {}}, "description": "the workbook (.xlsx)"}
-}
-
 
 @router.get(
     "/assessments/template",
     response_class=FileResponse,
     summary="自评表模板 / self-assessment workbook",
-    responses=WORKBOOK_RESPONSE,
+    responses=WORKBOOK_RESPONSES,
 )
 def assessment_template_api(
     session: SessionDep,
@@ -388,7 +383,7 @@ def upload_assessments_api(
     "/feedback/template",
     response_class=FileResponse,
     summary="推送专利评价表 / feedback workbook",
-    responses=WORKBOOK_RESPONSE,
+    responses=WORKBOOK_RESPONSES,
 )
 def feedback_template_api(
     session: SessionDep, settings: SettingsDep, user: CurrentUser, enterprise_id: IdQuery = None

@@ -24,7 +24,7 @@ from shuanglian.enterprises.models import Enterprise
 from shuanglian.errors import DomainError, NotFound
 from shuanglian.inventory.indicators import IndustryLink, division_of, divisions_for_codes
 from shuanglian.inventory.models import PoolEntry, Push, PushRound
-from shuanglian.patents.models import Patent
+from shuanglian.patents.models import Institution, Patent
 
 Matcher = Callable[[int, int], list[tuple[int, float, dict[str, Any]]]]
 """(patent_id, how_many) → [(enterprise_id, score, explanation)], best first."""
@@ -192,6 +192,9 @@ def run_push_round(
             require_admin(actor)
         else:
             require_institution(actor, institution_id)
+    if institution_id is not None and session.get(Institution, institution_id) is None:
+        # (Admins pass the permission check for any id; the round must not point nowhere.)
+        raise NotFound("机构不存在 (no such institution)", field="institution_id")
     rnd = PushRound(
         per_patent=per_patent,
         per_enterprise_cap=per_enterprise_cap,

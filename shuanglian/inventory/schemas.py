@@ -14,7 +14,7 @@ from shuanglian.inventory.models import (
     VALUE_GRADES,
 )
 from shuanglian.web.deps import DbId
-from shuanglian.web.schemas import UtcDateTime
+from shuanglian.web.schemas import Code, SafeStr, UtcDateTime
 
 # GB/T 4754-2017 codes: 门类 letter optionally followed by 2–4 digits, or 2–4 digits alone.
 _INDUSTRY_CODE = re.compile(r"^(?:[A-T]\d{0,4}|\d{2,4})$")
@@ -34,16 +34,20 @@ class SelfAssessmentIn(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     publicly_funded: bool = Field(description="财政资助 funded by public money")
-    implementation_status: str = Field(description="实施状态: " + "/".join(IMPLEMENTATION_STATUSES))
-    transfer_mode: str = Field(description="意向转化方式: " + "/".join(TRANSFER_MODES))
+    implementation_status: Code = Field(
+        description="实施状态: " + "/".join(IMPLEMENTATION_STATUSES)
+    )
+    transfer_mode: Code = Field(description="意向转化方式: " + "/".join(TRANSFER_MODES))
     trl: int = Field(description="技术成熟度 TRL 1–9")
-    value_grade: str = Field(description="价值分级自评: 高/中/低")
-    value_reason: str = Field(description="分级理由 (reason for the grade)")
-    scenarios: str = Field(description="应用场景 (application scenarios)")
-    industry_codes: list[str] = Field(default_factory=list, description="GB/T 4754-2017 codes")
-    contact_name: str = Field(description="联系人")
-    contact_phone: str | None = None
-    contact_email: str | None = None
+    value_grade: Code = Field(description="价值分级自评: 高/中/低")
+    value_reason: SafeStr = Field(max_length=5000, description="分级理由 (reason for the grade)")
+    scenarios: SafeStr = Field(max_length=5000, description="应用场景 (application scenarios)")
+    industry_codes: list[Code] = Field(
+        default_factory=list, max_length=50, description="GB/T 4754-2017 codes"
+    )
+    contact_name: SafeStr = Field(max_length=100, description="联系人")
+    contact_phone: SafeStr | None = Field(default=None, max_length=40)
+    contact_email: SafeStr | None = Field(default=None, max_length=200)
 
     @field_validator("implementation_status")
     @classmethod
@@ -104,8 +108,10 @@ class FeedbackIn(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     prospect: int = Field(description="产业化前景 1–5")
-    improvement_needs: str | None = Field(default=None, description="技术改进需求")
-    intent: str = Field(description="合作意向: " + "/".join(INTENTS))
+    improvement_needs: SafeStr | None = Field(
+        default=None, max_length=2000, description="技术改进需求"
+    )
+    intent: Code = Field(description="合作意向: " + "/".join(INTENTS))
 
     @field_validator("prospect")
     @classmethod
@@ -122,10 +128,10 @@ class FeedbackIn(BaseModel):
 
 class BatchCreate(BaseModel):
     institution_id: DbId
-    name: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00]*$")
+    name: SafeStr = Field(min_length=1, max_length=200)
     college_id: DbId | None = None
     patent_ids: list[DbId] = Field(default_factory=list, max_length=100_000)
-    source_file: str | None = Field(
+    source_file: SafeStr | None = Field(
         default=None,
         max_length=500,
         description=(
@@ -136,12 +142,12 @@ class BatchCreate(BaseModel):
 
 
 class ReviewIn(BaseModel):
-    decision: str = Field(max_length=20, description="approve / return / reject")
-    comment: str | None = Field(default=None, max_length=2000)
+    decision: Code = Field(description="approve / return / reject")
+    comment: SafeStr | None = Field(default=None, max_length=2000)
 
 
 class WithdrawIn(BaseModel):
-    reason: str = Field(max_length=2000)
+    reason: SafeStr = Field(max_length=2000)
 
 
 class PushRoundIn(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -263,9 +264,13 @@ def source_file_names(source_file: str) -> set[str]:
     """
     text = source_file.strip()
     path = Path(text).expanduser()
-    names = {text, path.name, str(path.resolve())}
-    if path.is_dir():
-        names |= {child.name for child in path.iterdir() if child.is_file()}
+    names = {text, path.name}
+    # A name no file system takes (too long, odd bytes) is still a name to compare, never a
+    # server error: the path is only looked at when it can be one.
+    with suppress(OSError, ValueError):
+        names.add(str(path.resolve()))
+        if path.is_dir():
+            names |= {child.name for child in path.iterdir() if child.is_file()}
     return {n for n in names if n}
 
 

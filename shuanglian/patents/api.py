@@ -18,26 +18,31 @@ from shuanglian.patents.schemas import (
 from shuanglian.patents.workspace import import_institution_patents, workspace_institution
 from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, IdQuery, SessionDep, SettingsDep
 from shuanglian.web.imports import attach_error_csv, finish_import
-from shuanglian.web.schemas import ERROR_RESPONSES, ErrorResponse, ListResponse
+from shuanglian.web.schemas import ERROR_RESPONSES, INDEX_RESPONSES, ListResponse
 from shuanglian.web.uploads import PATENT_SUFFIXES, UPLOAD_ERROR_RESPONSES, received_file
 
 router = APIRouter(tags=["patents"], responses=ERROR_RESPONSES)
+
+Q_DESCRIPTION = (
+    "an application or publication number, or words that must all be in the title (either "
+    "language; Chinese matched by character pairs, English by stem), read from the term index, "
+    f"most recently added first. `total` counts up to {service.COUNT_CAP}: beyond that it "
+    f"says {service.COUNT_CAP} and `total_capped` is true (show it as {service.COUNT_CAP}+)."
+)
 
 
 @router.get("/patents", response_model=ListResponse[PatentRead], summary="专利列表 / list patents")
 def list_patents_api(
     session: SessionDep,
-    q: Annotated[str | None, Query(max_length=200, description="words to search")] = None,
+    q: Annotated[str | None, Query(max_length=200, description=Q_DESCRIPTION)] = None,
     institution_id: IdQuery = None,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> ListResponse[PatentRead]:
-    items, total = service.search_patents(
+    found = service.search_patents(
         session, q=q, institution_id=institution_id, offset=offset, limit=limit
     )
-    return ListResponse[PatentRead](
-        items=[PatentRead.model_validate(p) for p in items], total=total, offset=offset, limit=limit
-    )
+    return _page(found, offset=offset, limit=limit)
 
 
 @router.get(
@@ -45,13 +50,21 @@ def list_patents_api(
 )
 def search_patents_api(
     session: SessionDep,
-    q: Annotated[str, Query(min_length=1, max_length=200)],
+    q: Annotated[str, Query(min_length=1, max_length=200, description=Q_DESCRIPTION)],
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> ListResponse[PatentRead]:
-    items, total = service.search_patents(session, q=q, offset=offset, limit=limit)
+    found = service.search_patents(session, q=q, offset=offset, limit=limit)
+    return _page(found, offset=offset, limit=limit)
+
+
+def _page(found: service.PatentPage, *, offset: int, limit: int) -> ListResponse[PatentRead]:
     return ListResponse[PatentRead](
-        items=[PatentRead.model_validate(p) for p in items], total=total, offset=offset, limit=limit
+        items=[PatentRead.model_validate(p) for p in found.items],
+        total=found.total,
+        total_capped=found.capped,
+        offset=offset,
+        limit=limit,
     )
 
 
@@ -72,7 +85,7 @@ def list_institutions_api(session: SessionDep) -> list[InstitutionRead]:
     "/patents/{patent_id}/matches",
     response_model=list[Match],
     summary="为专利匹配企业 / enterprises for a patent",
-    responses={409: {"model": ErrorResponse, "description": "matching index not built"}},
+    responses=INDEX_RESPONSES,
 )
 def patent_matches_api(
     request: Request,

@@ -3,8 +3,22 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    delete,
+    event,
+    insert,
+    inspect,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shuanglian.db import Base, TimestampMixin
@@ -100,3 +114,60 @@ class Patent(TimestampMixin, Base):
     )
 
     institution: Mapped[Institution | None] = relationship(back_populates="patents")
+
+
+class PatentTerm(Base):
+    """One search term of one patent's title: the inverted index `/api/v1/patents?q=` reads.
+
+    The catalogue's terms (`supermarket.search_terms.keyword_terms`: Chinese character
+    bigrams, stemmed English words) of the title and its second-language title, so a search
+    reads one posting list through the primary key instead of `LIKE '%…%'` over a million
+    patents. Written with the patent (`patent_terms_for` and the mapper events below for ORM
+    writes; `patents.service` for the importers' bulk statements).
+    """
+
+    __tablename__ = "patent_terms"
+
+    term: Mapped[str] = mapped_column(String(64), primary_key=True)
+    patent_id: Mapped[int] = mapped_column(
+        ForeignKey("patents.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+def patent_terms_for(title: str | None, alt_title: str | None) -> set[str]:
+    """Every term a patent is found under: the keywords of its titles in both languages."""
+    from shuanglian.supermarket.search_terms import keyword_terms
+
+    return set(keyword_terms(title)) | set(keyword_terms(alt_title))
+
+
+def write_patent_terms(
+    connection: Connection, rows: list[tuple[int, str, str | None]], *, replace: bool = True
+) -> None:
+    """Index `(patent id, title, alt title)` rows on `connection`; `replace` drops their old
+    terms first (a new patent has none)."""
+    if not rows:
+        return
+    table: Table = PatentTerm.__table__  # type: ignore[assignment]
+    if replace:
+        ids = [row[0] for row in rows]
+        connection.execute(delete(table).where(table.c.patent_id.in_(ids)))
+    values = [
+        {"term": term, "patent_id": pid}
+        for pid, title, alt in rows
+        for term in sorted(patent_terms_for(title, alt))
+    ]
+    if values:
+        connection.execute(insert(table), values)
+
+
+@event.listens_for(Patent, "after_insert")
+def _index_new_patent(_mapper: Any, connection: Connection, patent: Patent) -> None:
+    write_patent_terms(connection, [(patent.id, patent.title, patent.alt_title)], replace=False)
+
+
+@event.listens_for(Patent, "after_update")
+def _reindex_patent(_mapper: Any, connection: Connection, patent: Patent) -> None:
+    state = inspect(patent)
+    if state.attrs.title.history.has_changes() or state.attrs.alt_title.history.has_changes():
+        write_patent_terms(connection, [(patent.id, patent.title, patent.alt_title)])

@@ -37,16 +37,21 @@ def patents_page(
     institution: Annotated[str | None, Query(alias="institution_id", max_length=12)] = None,
 ) -> HTMLResponse:
     institution_id = optional_int(institution, field="institution_id", low=1, high=2**31 - 1)
-    items, total = patent_service.search_patents(
+    found = patent_service.search_patents(
         session, q=q, institution_id=institution_id, offset=page.offset, limit=page.per_page
     )
     institutions = patent_service.list_institutions(session, limit=500)
+    pager = page.context(found.total)
+    if found.capped:  # counted up to the cap: say "10000+" and keep "next" while pages are full
+        pager["total"] = f"{found.total}+"  # type: ignore[assignment]
+        if len(found.items) == page.per_page:
+            pager["pages"] = max(pager["pages"], page.page + 1)
     return render(
         request,
         "patents/list.html",
         {
-            "items": items,
-            **page.context(total),
+            "items": found.items,
+            **pager,
             "q": q,
             "institution_id": institution_id,
             "institutions": institutions,
@@ -108,9 +113,9 @@ def institution_workspace(
         )
     institution = patent_service.get_institution(session, institution_id=institution_id)
     perm.require_institution(user, institution.id)
-    patents, patent_total = patent_service.search_patents(
-        session, institution_id=institution.id, limit=20
-    )
+    found = patent_service.search_patents(session, institution_id=institution.id, limit=20)
+    patents = found.items
+    patent_total = f"{found.total}+" if found.capped else found.total
     batches = list_batches(session, actor=user, institution_id=institution.id)
     progress = [batch_progress(session, actor=user, batch_id=b.id) for b in batches]
     pool = list_pool(session, actor=user, institution_id=institution.id, limit=50)

@@ -20,25 +20,33 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext, suppress
+from dataclasses import dataclass
 from datetime import date
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, bindparam, exists, func, insert, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from shuanglian.audit import record_audit
 from shuanglian.config import DEFAULT_IMPORT_BATCH_SIZE
 from shuanglian.db import utcnow
 from shuanglian.errors import NotFound
 from shuanglian.importing import ImportReport
-from shuanglian.patents.models import Institution, Patent, kind_from_name
+from shuanglian.patents.models import (
+    Institution,
+    Patent,
+    PatentTerm,
+    kind_from_name,
+    write_patent_terms,
+)
 from shuanglian.patents.numbers import (
     PatentNumberError,
     application_key,
     normalize_publication_number,
 )
 from shuanglian.patents.schemas import DATA_FIELDS, PatentIn
+from shuanglian.supermarket.search_terms import plain_query
 from shuanglian.text.normalize import normalize_for_search
 
 _LIST_FIELDS = ("applicants", "inventors", "ipc_codes", "cpc_codes")
@@ -209,6 +217,37 @@ def _upsert_batch(
     for params in updates.values():
         statement = _TABLE.update().where(_TABLE.c.id == bindparam("b_id"))
         session.execute(statement, params)
+    _index_terms(session, inserts, updates)
+
+
+def _index_terms(
+    session: Session,
+    inserts: list[dict[str, Any]],
+    updates: dict[tuple[str, ...], list[dict[str, Any]]],
+) -> None:
+    """Keep `patent_terms` in step with a batch's bulk statements (no ORM events fire)."""
+    connection = session.connection()
+    if inserts:
+        new_ids = dict(
+            session.execute(
+                select(_TABLE.c.application_key, _TABLE.c.id).where(
+                    _TABLE.c.application_key.in_([row["application_key"] for row in inserts])
+                )
+            ).all()
+        )
+        rows = [(new_ids[r["application_key"]], r["title"], r.get("alt_title")) for r in inserts]
+        write_patent_terms(connection, rows, replace=False)
+    retitled = [
+        params["b_id"]
+        for params_list in updates.values()
+        for params in params_list
+        if "title" in params or "alt_title" in params
+    ]
+    if retitled:
+        current = session.execute(
+            select(_TABLE.c.id, _TABLE.c.title, _TABLE.c.alt_title).where(_TABLE.c.id.in_(retitled))
+        ).all()
+        write_patent_terms(connection, [tuple(row) for row in current])
 
 
 def _changes(
@@ -295,6 +334,11 @@ def get_patent_by_number(session: Session, *, number: str) -> Patent:
     return patent
 
 
+# Searches count their matches up to here and say so (`total_capped`): an exact count of a
+# common word over a million patents reads every posting, for a number nobody pages through.
+COUNT_CAP = 10_000
+
+
 def list_patents(
     session: Session,
     *,
@@ -303,10 +347,19 @@ def list_patents(
     offset: int = 0,
     limit: int = 50,
 ) -> list[Patent]:
-    """Patents matching a text or number query, newest filing first, one page."""
-    statement = _filtered(select(Patent), q=q, institution_id=institution_id)
-    statement = statement.order_by(Patent.filing_date.desc().nulls_last(), Patent.id)
-    return list(session.scalars(statement.offset(max(offset, 0)).limit(max(min(limit, 500), 0))))
+    """Patents matching a text or number query, one page (see `search_patents` for order)."""
+    return search_patents(
+        session, q=q, institution_id=institution_id, offset=offset, limit=limit
+    ).items
+
+
+@dataclass
+class PatentPage:
+    """One page of a patent search; `total` is counted up to COUNT_CAP (`capped` then)."""
+
+    items: list[Patent]
+    total: int
+    capped: bool
 
 
 def search_patents(
@@ -316,29 +369,84 @@ def search_patents(
     institution_id: int | None = None,
     offset: int = 0,
     limit: int = 20,
-) -> tuple[list[Patent], int]:
-    """One page of patents matching `q` (text or number) and the total."""
-    items = list_patents(session, q=q, institution_id=institution_id, offset=offset, limit=limit)
-    return items, count_patents(session, q=q, institution_id=institution_id)
+) -> PatentPage:
+    """One page of patents matching `q` and how many match (up to COUNT_CAP).
+
+    Without `q`: newest filing first. An application or publication number finds that patent.
+    Words are looked up in the term index (`PatentTerm`: every word of the title, Chinese as
+    character bigrams, English stemmed; either language's title) — every word must match —
+    and the most recently added patents come first, read straight off the index. What the
+    index has no term for (one-character Chinese words, queries of stopwords only) is matched
+    inside the title and abstract text.
+    """
+    limit = max(min(limit, 500), 0)
+    offset = max(offset, 0)
+    if not (q and q.strip()):
+        ids = select(Patent.id)
+        if institution_id is not None:
+            ids = ids.where(Patent.institution_id == institution_id)
+        page = select(Patent).order_by(Patent.filing_date.desc().nulls_last(), Patent.id)
+        if institution_id is not None:
+            page = page.where(Patent.institution_id == institution_id)
+        items = list(session.scalars(page.offset(offset).limit(limit)))
+        return PatentPage(items, *_capped_count(session, ids))
+    matching = _matching_ids(session, q=q, institution_id=institution_id)
+    if matching is None:
+        return PatentPage([], 0, False)
+    page_ids = list(session.scalars(matching.offset(offset).limit(limit)))
+    found = patents_by_id(session, ids=page_ids)
+    return PatentPage([found[i] for i in page_ids if i in found], *_capped_count(session, matching))
 
 
 def count_patents(
     session: Session, *, q: str | None = None, institution_id: int | None = None
 ) -> int:
-    """How many patents `list_patents` would page through."""
-    statement = _filtered(select(func.count(Patent.id)), q=q, institution_id=institution_id)
-    return int(session.scalar(statement) or 0)
+    """How many patents `search_patents` finds, up to COUNT_CAP."""
+    return search_patents(session, q=q, institution_id=institution_id, limit=0).total
 
 
-def _filtered(statement: Any, *, q: str | None, institution_id: int | None) -> Any:
+def _capped_count(session: Session, ids: Any) -> tuple[int, bool]:
+    counted = select(func.count()).select_from(ids.order_by(None).limit(COUNT_CAP + 1).subquery())
+    n = int(session.scalar(counted) or 0)
+    return (COUNT_CAP, True) if n > COUNT_CAP else (n, False)
+
+
+def _matching_ids(session: Session, *, q: str, institution_id: int | None) -> Any | None:
+    """A SELECT of matching patent ids in result order, or None when nothing can match."""
+    numbered = select(Patent.id).where(_number_filter(q))
     if institution_id is not None:
-        statement = statement.where(Patent.institution_id == institution_id)
-    if q and q.strip():
-        needle = normalize_for_search(q)
-        statement = statement.where(
-            or_(Patent.search_text.contains(needle, autoescape=True), _number_filter(q))
-        )
-    return statement
+        numbered = numbered.where(Patent.institution_id == institution_id)
+    if session.scalar(numbered.limit(1)) is not None:
+        return numbered.order_by(Patent.id.desc())
+    query = plain_query(q)
+    if not query.terms and not query.substrings:
+        return None
+    if not query.terms:
+        ids = select(Patent.id)
+        key = Patent.id
+    else:
+        lengths = {term: _postings(session, term) for term in query.terms}
+        if not all(lengths.values()):
+            return None  # a word no patent title has
+        rarest, *others = sorted(query.terms, key=lambda t: lengths[t])
+        ids = select(PatentTerm.patent_id).where(PatentTerm.term == rarest)
+        key = PatentTerm.patent_id
+        for term in others:
+            other = aliased(PatentTerm)
+            ids = ids.where(exists().where(other.patent_id == key, other.term == term))
+        if query.substrings or institution_id is not None:
+            ids = ids.join(Patent, Patent.id == key)
+    for needle in query.substrings:
+        ids = ids.where(Patent.search_text.contains(needle, autoescape=True))
+    if institution_id is not None:
+        ids = ids.where(Patent.institution_id == institution_id)
+    return ids.order_by(key.desc())
+
+
+def _postings(session: Session, term: str) -> int:
+    """How many patents have `term`, counted up to COUNT_CAP + 1 (enough to pick the rarest)."""
+    capped = select(PatentTerm.patent_id).where(PatentTerm.term == term).limit(COUNT_CAP + 1)
+    return int(session.scalar(select(func.count()).select_from(capped.subquery())) or 0)
 
 
 def _number_filter(number: str) -> Any:

@@ -7,25 +7,27 @@ from datetime import date
 from pydantic import BaseModel, Field
 
 from shuanglian.challenges.schemas import Id
-from shuanglian.web.schemas import UtcDateTime
+from shuanglian.web.schemas import Code, SafeStr, UtcDateTime
 
 
 class PlatformIn(BaseModel):
-    name: str = Field(max_length=200)
-    operator: str = Field(max_length=200)
-    level: str = Field(description="national, provincial or municipal")
-    province: str = Field(max_length=50)
-    city: str | None = Field(default=None, max_length=100)
-    industries: list[str] = Field(default_factory=list, max_length=50, description="GB/T 4754")
-    ipc_classes: list[str] = Field(default_factory=list, max_length=50)
-    services: list[str] = Field(default_factory=list, description="lab, pilot, testing, scale_up")
-    equipment: str = Field(default="", max_length=5000)
+    name: SafeStr = Field(max_length=200)
+    operator: SafeStr = Field(max_length=200)
+    level: Code = Field(description="national, provincial or municipal")
+    province: SafeStr = Field(max_length=50)
+    city: SafeStr | None = Field(default=None, max_length=100)
+    industries: list[Code] = Field(default_factory=list, max_length=50, description="GB/T 4754")
+    ipc_classes: list[Code] = Field(default_factory=list, max_length=50)
+    services: list[Code] = Field(
+        default_factory=list, max_length=10, description="lab, pilot, testing, scale_up"
+    )
+    equipment: SafeStr = Field(default="", max_length=5000)
     capacity: int = Field(default=1, ge=-100000, le=100000)
-    fees: str = Field(default="", max_length=2000)
-    description: str = Field(default="", max_length=5000)
-    contact_name: str | None = Field(default=None, max_length=100)
-    contact_phone: str | None = Field(default=None, max_length=40)
-    contact_email: str | None = Field(default=None, max_length=200)
+    fees: SafeStr = Field(default="", max_length=2000)
+    description: SafeStr = Field(default="", max_length=5000)
+    contact_name: SafeStr | None = Field(default=None, max_length=100)
+    contact_phone: SafeStr | None = Field(default=None, max_length=40)
+    contact_email: SafeStr | None = Field(default=None, max_length=200)
     open_booking: bool = True
 
 
@@ -44,28 +46,28 @@ class SuggestionOut(BaseModel):
 
 
 class BookingIn(BaseModel):
-    title: str = Field(max_length=300)
-    service: str
+    title: SafeStr = Field(max_length=300)
+    service: Code
     quantity: int = Field(default=1, ge=-100000, le=100000)
     start_on: date
     end_on: date
-    description: str = Field(default="", max_length=5000)
+    description: SafeStr = Field(default="", max_length=5000)
     listing_id: Id | None = None
     challenge_id: Id | None = None
-    deal_ref: str | None = Field(default=None, max_length=100)
+    deal_ref: SafeStr | None = Field(default=None, max_length=100)
 
 
 class BookingActionIn(BaseModel):
-    action: str
-    reason: str | None = Field(default=None, max_length=2000)
-    report: str | None = Field(default=None, max_length=20000)
+    action: Code
+    reason: SafeStr | None = Field(default=None, max_length=2000)
+    report: SafeStr | None = Field(default=None, max_length=20000)
     start_on: date | None = None
     end_on: date | None = None
 
 
 class RatingIn(BaseModel):
     rating: int = Field(ge=-100, le=100)
-    comment: str | None = Field(default=None, max_length=2000)
+    comment: SafeStr | None = Field(default=None, max_length=2000)
 
 
 class BookingOut(BaseModel):

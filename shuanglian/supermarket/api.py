@@ -35,7 +35,7 @@ from shuanglian.web.deps import (
     SettingsDep,
 )
 from shuanglian.web.origin import site_url
-from shuanglian.web.schemas import ERROR_RESPONSES, ListResponse
+from shuanglian.web.schemas import ERROR_RESPONSES, RATE_LIMITED_RESPONSES, ListResponse
 
 router = APIRouter(tags=["supermarket"], responses=ERROR_RESPONSES)
 
@@ -145,6 +145,7 @@ def screen_api(session: SessionDep) -> ScreenRead:
     "/listings/{listing_id}/inquiries",
     response_model=InquiryReceipt,
     status_code=201,
+    responses=RATE_LIMITED_RESPONSES,
     dependencies=[PublicCsrfDep],
     summary="咨询留言 / send an inquiry about a listing",
     description="Public, like the contact form on /market/{id}. A signed-in browser session "

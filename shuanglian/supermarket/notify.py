@@ -8,7 +8,6 @@ the web handler can reply to the visitor first and send afterwards.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, timedelta, timezone
 from email.headerregistry import Address
 from email.message import EmailMessage
 
@@ -17,14 +16,12 @@ from sqlalchemy.orm import Session
 
 from shuanglian.accounts import permissions as perm
 from shuanglian.accounts.models import User
+from shuanglian.clock import in_zone, zone_label
 from shuanglian.config import Settings
 from shuanglian.mail import compose
 from shuanglian.supermarket.models import Inquiry, Listing
 
 log = logging.getLogger("shuanglian.supermarket")
-
-# Times in the notice are Beijing time, like the rest of the supermarket's calendar.
-_CHINA_TZ = timezone(timedelta(hours=8), "CST")
 
 
 def inquiry_recipients(session: Session, *, institution_id: int) -> list[str]:
@@ -65,7 +62,7 @@ def inquiry_notice(
             settings,
             to=recipients,
             subject=f"[双链] {listing.number} 收到新留言 / New inquiry: {listing.title}",
-            text=_notice_text(inquiry, listing, site=site),
+            text=_notice_text(inquiry, listing, site=site, timezone=settings.timezone),
             reply_to=_reply_to(inquiry),
         )
     except Exception:
@@ -85,11 +82,10 @@ def _reply_to(inquiry: Inquiry) -> Address | None:
         return None
 
 
-def _notice_text(inquiry: Inquiry, listing: Listing, *, site: str) -> str:
-    when = inquiry.created_at
-    if when.tzinfo is None:  # SQLite hands back naive UTC
-        when = when.replace(tzinfo=UTC)
-    local = when.astimezone(_CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+def _notice_text(inquiry: Inquiry, listing: Listing, *, site: str, timezone: str) -> str:
+    # The time on the platform's clock (SHUANGLIAN_TIMEZONE), labelled like the pages.
+    local = in_zone(inquiry.created_at, timezone).strftime("%Y-%m-%d %H:%M")
+    label = zone_label(timezone, inquiry.created_at)
     lines = [
         "您好：",
         "有访客在科技成果超市就贵机构的成果留言，请尽快回复。",
@@ -103,7 +99,7 @@ def _notice_text(inquiry: Inquiry, listing: Listing, *, site: str) -> str:
         f"单位 Organisation:   {inquiry.organisation or '-'}",
         f"邮箱 E-mail:         {inquiry.email or '-'}",
         f"电话 Phone:          {inquiry.phone or '-'}",
-        f"时间 Time:           {local}（北京时间 Beijing time）",
+        f"时间 Time:           {local}（{label}）",
         "",
         "留言 Message:",
         inquiry.message,

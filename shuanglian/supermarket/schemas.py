@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shuanglian.supermarket import service
 from shuanglian.supermarket.models import Inquiry, Listing
 from shuanglian.supermarket.service import MODES, unfence
-from shuanglian.web.schemas import UtcDateTime
+from shuanglian.web.schemas import Code, SafeStr, UtcDateTime
 
 
 class ListingRead(BaseModel):
@@ -84,23 +84,23 @@ PatentId = Annotated[int, Field(ge=1, le=2_147_483_647)]
 class ListingFields(BaseModel):
     """What a listing says about itself; shared by create and update."""
 
-    title: str = Field(max_length=300)
-    summary: str = Field(max_length=5000)
-    scenarios: str | None = Field(default=None, max_length=5000)
-    title_en: str | None = Field(default=None, max_length=300)
-    industries: list[str] = Field(default_factory=list, max_length=20)
-    tech_field: str | None = Field(default=None, max_length=100)
-    region: str | None = Field(default=None, max_length=100)
+    title: SafeStr = Field(max_length=300)
+    summary: SafeStr = Field(max_length=5000)
+    scenarios: SafeStr | None = Field(default=None, max_length=5000)
+    title_en: SafeStr | None = Field(default=None, max_length=300)
+    industries: list[Code] = Field(default_factory=list, max_length=20)
+    tech_field: SafeStr | None = Field(default=None, max_length=100)
+    region: SafeStr | None = Field(default=None, max_length=100)
     trl: int | None = Field(default=None, ge=1, le=9)
-    modes: list[str] = Field(min_length=1, max_length=len(MODES))
+    modes: list[Code] = Field(min_length=1, max_length=len(MODES))
     price: Decimal | None = Field(default=None, ge=0, le=10**9, max_digits=18, decimal_places=4)
-    open_licence_terms: str | None = Field(default=None, max_length=5000)
-    contact_name: str | None = Field(default=None, max_length=100)
-    plain_summary: str | None = Field(default=None, max_length=5000)
-    benefits: str | None = Field(default=None, max_length=5000)
-    contact_role: str | None = Field(default=None, max_length=100)
-    contact_phone: str | None = Field(default=None, max_length=40)
-    contact_email: str | None = Field(default=None, max_length=200)
+    open_licence_terms: SafeStr | None = Field(default=None, max_length=5000)
+    contact_name: SafeStr | None = Field(default=None, max_length=100)
+    plain_summary: SafeStr | None = Field(default=None, max_length=5000)
+    benefits: SafeStr | None = Field(default=None, max_length=5000)
+    contact_role: SafeStr | None = Field(default=None, max_length=100)
+    contact_phone: SafeStr | None = Field(default=None, max_length=40)
+    contact_email: SafeStr | None = Field(default=None, max_length=200)
 
 
 class ListingCreate(ListingFields):
@@ -124,7 +124,7 @@ class ListingUpdate(ListingFields):
 
 # Bounds keep a request small; the field rules (lengths, e-mail or phone, their formats) are
 # `submit_inquiry`'s, so the contact form and the API refuse the same input with one message.
-InquiryText = Annotated[str | None, Field(default=None, max_length=5000)]
+InquiryText = Annotated[SafeStr | None, Field(default=None, max_length=5000)]
 
 
 class InquiryCreate(BaseModel):
@@ -133,8 +133,8 @@ class InquiryCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(max_length=5000)
-    message: str = Field(max_length=5000)
+    name: SafeStr = Field(max_length=5000)
+    message: SafeStr = Field(max_length=5000)
     organisation: InquiryText
     email: InquiryText
     phone: InquiryText

@@ -215,6 +215,14 @@ def _latin_groups(text: str) -> tuple[list[str], list[WordGroup]]:
     return plain, groups
 
 
+def plain_query(q: str | None) -> Query:
+    """A search's terms and substrings without readings in the other language (the patent
+    list's: a patent is indexed under its titles in both languages already)."""
+    terms, singles = _keywords(q, cover=True)
+    substrings = singles or ([] if terms else normalize_for_search(q or "").split())
+    return Query(terms[:MAX_QUERY_TERMS], list(dict.fromkeys(substrings))[:MAX_QUERY_TERMS])
+
+
 def parse_query(q: str | None) -> Query:
     """The terms, word groups and substrings of a visitor's search (MAX_QUERY_TERMS of each).
 

@@ -39,6 +39,7 @@ from shuanglian.importing import ImportReport
 from shuanglian.spreadsheet import csv_text
 from shuanglian.web.deps import CurrentUser, SessionDep, SettingsDep
 from shuanglian.web.forms import form_errors, form_status
+from shuanglian.web.schemas import XLSX_MEDIA_TYPE
 from shuanglian.web.templating import render
 from shuanglian.web.uploads import received_file
 
@@ -46,7 +47,6 @@ router = APIRouter(include_in_schema=False)
 
 ERROR_ROWS_SHOWN = 200
 ERROR_CSV_KEEP_S = 24 * 3600
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
 
 

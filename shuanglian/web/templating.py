@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -15,6 +15,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from shuanglian.clock import DEFAULT_TIMEZONE, as_utc, in_zone, zone_label
 from shuanglian.labels import label
 from shuanglian.web.i18n import chooser, in_language, pick_lang
 from shuanglian.web.security import CSRF_FIELD, csrf_token
@@ -29,6 +30,7 @@ def templates() -> Jinja2Templates:
     tpl = Jinja2Templates(directory=str(TEMPLATE_DIR))
     tpl.env.filters["num"] = format_number
     tpl.env.filters["local_time"] = local_time
+    tpl.env.filters["local_date"] = local_date
     from shuanglian.notifications import unread_for  # the bell's count in every header
 
     tpl.env.globals["unread_for"] = unread_for
@@ -102,20 +104,30 @@ def industry_options() -> tuple[tuple[str, str], ...]:
     return tuple((lettered_code(item.code), item.name) for item in entries)
 
 
-def local_time(value: datetime | None) -> Markup:
-    """A stored moment in Beijing time, labelled: 2026-12-05 18:55 (北京时间 UTC+8).
+def _zone_of(context: Any) -> str:
+    request = context.get("request")
+    settings = getattr(getattr(getattr(request, "app", None), "state", None), "settings", None)
+    return getattr(settings, "timezone", DEFAULT_TIMEZONE)
 
-    The database keeps UTC; SQLite hands it back without a zone, which is UTC too.
-    """
+
+@pass_context
+def local_time(context: Any, value: datetime | None) -> Markup:
+    """A stored moment on the configured clock, labelled: 2026-12-05 18:55 (北京时间 UTC+8)."""
     if value is None:
         return Markup("—")
-    from shuanglian.figures import CHINA_TZ
-
-    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    shown = aware.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
-    return Markup('<time datetime="{}">{} <small>(北京时间 UTC+8)</small></time>').format(
-        aware.isoformat(), shown
+    name = _zone_of(context)
+    shown = in_zone(value, name).strftime("%Y-%m-%d %H:%M")
+    return Markup('<time datetime="{}">{} <small>({})</small></time>').format(
+        as_utc(value).isoformat(), shown, zone_label(name, value)
     )
+
+
+@pass_context
+def local_date(context: Any, value: datetime | None) -> str:
+    """The day a stored moment fell on, on the configured clock (YYYY-MM-DD)."""
+    if value is None:
+        return "—"
+    return in_zone(value, _zone_of(context)).strftime("%Y-%m-%d")
 
 
 def format_number(value: Decimal | float | int | None) -> str:

@@ -29,6 +29,7 @@ from shuanglian.config import Settings
 from shuanglian.db import make_engine, make_session_factory
 from shuanglian.patents.models import Institution
 from shuanglian.patents.numbers import cn_check_digit, is_valid_application_number
+from shuanglian.patents.service import search_patents
 from shuanglian.supermarket import search_terms, service
 from shuanglian.supermarket.models import ListingTerm
 from shuanglian.text.normalize import normalize_for_search
@@ -156,6 +157,10 @@ def test_fill_database_loads_rows_the_app_can_serve(empty_engine: Engine, cache:
                 select(ListingTerm.term).where(ListingTerm.listing_id == item.id)
             )
             assert set(indexed) == service.terms_of(item)
+        # Patents carry their search terms too: a title word finds its patent.
+        patent = listing.members[0].patent
+        found = search_patents(session, q=patent.title, limit=100)
+        assert patent.id in {p.id for p in found.items}
     assert fill_database(empty_engine, scale=SCALE, cache=cache).reused
     with factory() as session:
         # Ids were loaded explicitly: new rows must still get fresh ids (sequences moved on).

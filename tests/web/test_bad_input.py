@@ -128,7 +128,7 @@ def test_pages_show_beijing_time_labelled() -> None:
     from shuanglian.web.templating import local_time
 
     naive_utc = datetime(2026, 1, 1, 0, 30)  # as SQLite hands it back
-    shown = str(local_time(naive_utc))
+    shown = str(local_time({}, naive_utc))
     assert "2026-01-01 08:30" in shown and "北京时间" in shown
-    assert str(local_time(datetime(2026, 1, 1, 0, 30, tzinfo=UTC))) == shown
-    assert str(local_time(None)) == "—"
+    assert str(local_time({}, datetime(2026, 1, 1, 0, 30, tzinfo=UTC))) == shown
+    assert str(local_time({}, None)) == "—"

@@ -18,6 +18,7 @@ Table = Mapping[str, Pair]
 # "<table>.<column>" → the enum naming its values. Columns whose values people read.
 COLUMNS: dict[str, str] = {
     "users.role": "role",
+    "account_applications.status": "account_application_status",
     "institutions.kind": "institution_kind",
     "patents.patent_type": "patent_type",
     "inventory_reviewers.level": "review_level",
@@ -62,6 +63,7 @@ COLUMNS: dict[str, str] = {
 @cache
 def enum_tables() -> dict[str, Table]:
     """Every enum's table by name (imported on first use: no import-time coupling)."""
+    from shuanglian.accounts.models import APPLICATION_STATUSES
     from shuanglian.accounts.permissions import ROLE_LABELS
     from shuanglian.challenges.models import IP_OWNERS, SUGGESTION_KINDS, VERDICTS, VISIBILITIES
     from shuanglian.challenges.states import APPLICATION_STATES, MILESTONE_STATES
@@ -81,6 +83,7 @@ def enum_tables() -> dict[str, Table]:
 
     return {
         "role": ROLE_LABELS,
+        "account_application_status": APPLICATION_STATUSES,
         "institution_kind": INSTITUTION_KINDS,
         "patent_type": PATENT_TYPES,
         "review_level": inventory.REVIEW_LEVELS,

@@ -305,6 +305,7 @@ def action_choices(lang: str = "zh") -> list[tuple[str, str]]:
         "contract": ("技术合同", "contracts"),
         "distribution": ("收益分配", "income distribution"),
         "open_licence": ("开放许可", "open licences"),
+        "application": ("账号申请", "account applications"),
     }
     out = []
     for fam in families:

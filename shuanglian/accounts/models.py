@@ -67,6 +67,14 @@ class WebSession(TimestampMixin, Base):
 APPLICATION_STATUSES = ("pending", "approved", "rejected")
 
 
+# An account application's states, named for people (admin queue, audit log).
+APPLICATION_STATUSES: dict[str, tuple[str, str]] = {
+    "pending": ("待审核", "pending"),
+    "approved": ("已批准", "approved"),
+    "rejected": ("已驳回", "rejected"),
+}
+
+
 class AccountApplication(TimestampMixin, Base):
     """An enterprise's request for an account (申请账号), waiting for an administrator.
 

@@ -59,6 +59,7 @@ NOT_SHOWN = {
     "notifications.kind": "the event's code; people read its title",
     "inventory_batches.source": "the imported file's name, not a code",
     "patents.legal_status": "the office's own Chinese words, shown as given",
+    "market_listings.contact_role": "free text the institution types (技术经理人), shown as given",
     "deal_contracts.status": "in force or terminated: pages word each case in full",
     "deal_open_licences.status": "in force or withdrawn: pages word each case in full",
     "deal_open_licences.fee_mode": "pages word the fee in full (lump sum, royalty rate)",

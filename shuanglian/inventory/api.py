@@ -230,6 +230,7 @@ def push_round_api(
         per_enterprise_cap=body.per_enterprise_cap,
         institution_id=body.institution_id,
         matcher_name=body.matcher,
+        rank_before_writing=True,
     )
     return {
         "round_id": rnd.id,

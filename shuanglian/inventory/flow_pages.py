@@ -292,6 +292,7 @@ def flow_push(
             per_enterprise_cap=cap or 20,
             institution_id=institution_id,
             matcher_name=name,
+            rank_before_writing=True,
         )
     except DomainError as exc:
         return _refused(

@@ -19,7 +19,7 @@ from shuanglian.accounts.models import User
 from shuanglian.accounts.permissions import require_admin, require_enterprise, require_institution
 from shuanglian.audit import record_audit, snapshot
 from shuanglian.config import Settings
-from shuanglian.db import utcnow
+from shuanglian.db import begin_writing, utcnow
 from shuanglian.enterprises.models import Enterprise
 from shuanglian.errors import DomainError, NotFound
 from shuanglian.inventory.indicators import IndustryLink, division_of, divisions_for_codes
@@ -185,8 +185,16 @@ def run_push_round(
     per_enterprise_cap: int = 20,
     institution_id: int | None = None,
     matcher_name: str = "",
+    rank_before_writing: bool = False,
 ) -> PushRound:
-    """Run one push round over the active pool (optionally one institution's part)."""
+    """Run one push round over the active pool (optionally one institution's part).
+
+    `rank_before_writing` (web requests): rank the whole round in a read transaction and take
+    the write lock (`db.begin_writing`) only for the inserts. On SQLite a round that ranked
+    while holding the single write lock made every other writer wait past the busy timeout
+    ("database is locked"). The CLI keeps chunk-by-chunk writing, which bounds memory at
+    national scale.
+    """
     if actor is not None:
         if institution_id is None:
             require_admin(actor)
@@ -200,62 +208,35 @@ def run_push_round(
         per_enterprise_cap=per_enterprise_cap,
         institution_id=institution_id,
         matcher_name=matcher_name,
+        patents_considered=0,
+        pushes_made=0,
+        skipped_already_pushed=0,
+        skipped_cap=0,
     )
-    session.add(rnd)
-    session.flush()
     stmt = select(PoolEntry.patent_id).where(PoolEntry.active.is_(True))
     if institution_id is not None:
         stmt = stmt.where(PoolEntry.institution_id == institution_id)
     patent_ids = list(
         session.scalars(stmt.order_by(PoolEntry.score.desc().nulls_last(), PoolEntry.patent_id))
     )
+    if not rank_before_writing:
+        session.add(rnd)
+        session.flush()
     load: dict[int, int] = {}
+    planned: list[dict[str, Any]] = []
     for start in range(0, len(patent_ids), CHUNK):
         chunk = patent_ids[start : start + CHUNK]
-        pushed = {
-            (p, e)
-            for p, e in session.execute(
-                select(Push.patent_id, Push.enterprise_id).where(Push.patent_id.in_(chunk))
-            )
-        }
-        prefetch = getattr(matcher, "prefetch", None)
-        if prefetch is not None:  # batched matchers rank the whole chunk in one call
-            prefetch(chunk, per_patent * OVERFETCH)
-        rows: list[dict[str, Any]] = []
-        for pid in chunk:
-            rank = 0
-            candidates = sorted(matcher(pid, per_patent * OVERFETCH), key=lambda c: -c[1])
-            for eid, score, explanation in candidates:
-                if (pid, eid) in pushed:
-                    rnd.skipped_already_pushed += 1
-                    continue
-                if load.get(eid, 0) >= per_enterprise_cap:
-                    rnd.skipped_cap += 1
-                    continue
-                rank += 1
-                load[eid] = load.get(eid, 0) + 1
-                pushed.add((pid, eid))
-                rows.append(
-                    {
-                        "round_id": rnd.id,
-                        "patent_id": pid,
-                        "enterprise_id": eid,
-                        "rank": rank,
-                        "score": float(score),
-                        "explanation": explanation,
-                        "created_at": utcnow(),
-                    }
-                )
-                if rank >= per_patent:
-                    break
-        explain = getattr(matcher, "explain_pushes", None)
-        if explain is not None and rows:  # explained only once the round has chosen them
-            explain(rows)
-        if rows:
-            # Core insert: no ORM objects for rows nobody reads back in this unit of work.
-            session.connection().execute(insert(Push), rows)
-        rnd.patents_considered += len(chunk)
-        rnd.pushes_made += len(rows)
+        rows = _plan_chunk(session, rnd, matcher, chunk, per_patent, per_enterprise_cap, load)
+        if rank_before_writing:
+            planned += rows
+        else:
+            _insert_pushes(session, rnd, rows)
+    if rank_before_writing:
+        begin_writing(session)
+        session.add(rnd)
+        session.flush()
+        for start in range(0, len(planned), CHUNK):
+            _insert_pushes(session, rnd, planned[start : start + CHUNK])
     rnd.finished_at = utcnow()
     record_audit(
         session,
@@ -265,6 +246,68 @@ def run_push_round(
         detail={"before": None, "after": snapshot(rnd)},
     )
     return rnd
+
+
+def _plan_chunk(
+    session: Session,
+    rnd: PushRound,
+    matcher: Matcher,
+    chunk: list[int],
+    per_patent: int,
+    per_enterprise_cap: int,
+    load: dict[int, int],
+) -> list[dict[str, Any]]:
+    """The pushes a chunk of patents gets (reads and ranks only); counts what was skipped."""
+    pushed = {
+        (p, e)
+        for p, e in session.execute(
+            select(Push.patent_id, Push.enterprise_id).where(Push.patent_id.in_(chunk))
+        )
+    }
+    prefetch = getattr(matcher, "prefetch", None)
+    if prefetch is not None:  # batched matchers rank the whole chunk in one call
+        prefetch(chunk, per_patent * OVERFETCH)
+    rows: list[dict[str, Any]] = []
+    for pid in chunk:
+        rank = 0
+        candidates = sorted(matcher(pid, per_patent * OVERFETCH), key=lambda c: -c[1])
+        for eid, score, explanation in candidates:
+            if (pid, eid) in pushed:
+                rnd.skipped_already_pushed += 1
+                continue
+            if load.get(eid, 0) >= per_enterprise_cap:
+                rnd.skipped_cap += 1
+                continue
+            rank += 1
+            load[eid] = load.get(eid, 0) + 1
+            pushed.add((pid, eid))
+            rows.append(
+                {
+                    "patent_id": pid,
+                    "enterprise_id": eid,
+                    "rank": rank,
+                    "score": float(score),
+                    "explanation": explanation,
+                    "created_at": utcnow(),
+                }
+            )
+            if rank >= per_patent:
+                break
+    explain = getattr(matcher, "explain_pushes", None)
+    if explain is not None and rows:  # explained only once the round has chosen them
+        explain(rows)
+    rnd.patents_considered += len(chunk)
+    return rows
+
+
+def _insert_pushes(session: Session, rnd: PushRound, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    for row in rows:
+        row["round_id"] = rnd.id
+    # Core insert: no ORM objects for rows nobody reads back in this unit of work.
+    session.connection().execute(insert(Push), rows)
+    rnd.pushes_made += len(rows)
 
 
 def push_list_for_enterprise(

@@ -29,8 +29,11 @@ log = logging.getLogger("shuanglian.web")
 # Requests that may only read; every other method is taken to write.
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # POSTs that read and check something slow before they write, and then call
-# `db.begin_writing` themselves (the login: its argon2 check must not hold the write lock).
-READ_FIRST_PATHS = frozenset({"/login"})
+# `db.begin_writing` themselves (the login: its argon2 check must not hold the write lock; a
+# push round: its ranking must not).
+READ_FIRST_PATHS = frozenset(
+    {"/login", "/api/v1/inventory/push-rounds", "/workspace/institution/flow/push"}
+)
 
 
 def get_session(request: Request) -> Iterator[Session]:

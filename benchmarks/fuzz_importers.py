@@ -208,10 +208,12 @@ def _counts(session: Session) -> dict[str, int]:
     from shuanglian.patents.models import Patent
     from shuanglian.pilots.models import PilotPlatform
 
-    return {
-        m.__tablename__: session.scalar(select(func.count()).select_from(m)) or 0
-        for m in (Patent, Enterprise, Demand, SelfAssessment, Feedback, PilotPlatform)
-    }
+    models = (Patent, Enterprise, Demand, SelfAssessment, Feedback, PilotPlatform)
+    # One round trip for every table (the harness counts before and after each refusal).
+    row = session.execute(
+        select(*(select(func.count()).select_from(m).scalar_subquery() for m in models))
+    ).one()
+    return {m.__tablename__: n or 0 for m, n in zip(models, row, strict=True)}
 
 
 def run_case(
@@ -240,8 +242,51 @@ def run_case(
         nested.rollback()
 
 
+def _summary(per: dict[str, FuzzStats], elapsed: float, args: Any, done: bool) -> dict[str, Any]:
+    import os
+
+    return {
+        "cases": sum(s.cases for s in per.values()),
+        "target_cases": args.cases,
+        "finished": done,
+        "seed": args.seed,
+        "seconds": round(elapsed, 1),
+        "cases_per_second": round(sum(s.cases for s in per.values()) / max(elapsed, 1e-9), 1),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "crashes": sum(len(s.crashes) for s in per.values()),
+        "importers": {
+            name: {
+                "cases": s.cases,
+                "reports": s.reports,
+                "refusals": s.refusals,
+                "crashes": [why for _, why, _ in s.crashes[:20]],
+            }
+            for name, s in per.items()
+        },
+    }
+
+
+def _write(out: Path, per: dict[str, FuzzStats], summary: dict[str, Any]) -> None:
+    """Write the summary (atomically: a reader never sees half a file) and the crash files."""
+    import json
+
+    crashes_dir = out.parent / "fuzz_crashes"
+    for name, stats in per.items():
+        for n, (_, _, data) in enumerate(stats.crashes[:20]):
+            crashes_dir.mkdir(parents=True, exist_ok=True)
+            (crashes_dir / f"{name}-seed{summary['seed']}-{n}.bin").write_bytes(data)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".json.part")
+    tmp.write_text(json.dumps(summary, ensure_ascii=False, indent=1))
+    tmp.replace(out)
+
+
 def main() -> None:
-    """Run `--cases` cases round-robin over every importer on a scratch database."""
+    """Run `--cases` cases round-robin over every importer on a scratch database.
+
+    The summary is rewritten every `--checkpoint` cases (with `"finished": false`), so a long
+    run that is stopped still leaves what it did.
+    """
     import argparse
     import json
     import tempfile
@@ -254,9 +299,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--checkpoint", type=int, default=10_000, help="cases between writes")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "benchmarks" / "results" / "fuzz_importers.json",
+        help="summary JSON (crash files go to fuzz_crashes/ beside it)",
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    with tempfile.TemporaryDirectory() as tmp:
+    # Case files and the scratch database in memory where the system has a tmpfs: the run
+    # writes a million small files, and what is measured is the importers, not the disk.
+    shm = Path("/dev/shm")
+    with tempfile.TemporaryDirectory(dir=shm if shm.is_dir() else None) as tmp:
         folder = Path(tmp)
         engine = make_engine(Settings(home=folder, database_url=None))
         Base.metadata.create_all(engine)
@@ -267,34 +322,14 @@ def main() -> None:
             for i in range(args.cases):
                 imp = kinds[i % len(kinds)]
                 run_case(session, imp, mutate(imp.seed, imp.suffix, rng), folder, per[imp.name])
-                if i % 10_000 == 0:
+                if (i + 1) % args.checkpoint == 0:
                     session.rollback()
+                    elapsed = time.monotonic() - started
+                    _write(args.out, per, _summary(per, elapsed, args, done=False))
         elapsed = time.monotonic() - started
         engine.dispose()
-    results = ROOT / "benchmarks" / "results"
-    crashes_dir = results / "fuzz_crashes"
-    crash_count = 0
-    for name, stats in per.items():
-        for n, (_, _, data) in enumerate(stats.crashes[:20]):
-            crashes_dir.mkdir(parents=True, exist_ok=True)
-            (crashes_dir / f"{name}-{n}.bin").write_bytes(data)
-        crash_count += len(stats.crashes)
-    summary = {
-        "cases": sum(s.cases for s in per.values()),
-        "seconds": round(elapsed, 1),
-        "crashes": crash_count,
-        "importers": {
-            name: {
-                "cases": s.cases,
-                "reports": s.reports,
-                "refusals": s.refusals,
-                "crashes": [why for _, why, _ in s.crashes[:20]],
-            }
-            for name, s in per.items()
-        },
-    }
-    results.mkdir(parents=True, exist_ok=True)
-    (results / "fuzz_importers.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1))
+    summary = _summary(per, elapsed, args, done=True)
+    _write(args.out, per, summary)
     print(json.dumps(summary, ensure_ascii=False, indent=1))
 
 

@@ -384,6 +384,7 @@ def run_locust(
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
         "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--host", base,
         "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "10",
+        "Visitor",
     ]  # fmt: skip
     # locust exits 1 when any request failed; the failures are in the stats, so carry on.
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)

@@ -33,12 +33,11 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 from functools import cache
+from itertools import count
 from pathlib import Path
 from urllib.parse import urlencode
-
-import re
-from itertools import count
 
 from locust import HttpUser, task
 

@@ -134,8 +134,11 @@ def run_backend(backend: str, args: argparse.Namespace, file: Path) -> dict[str,
             drop_scratch_database(pg_name)
     result["server_tracebacks"] = log_text.count("Traceback")
     result["server_log_errors"] = [
-        line for line in log_text.splitlines() if "ERROR" in line or "locked" in line
-    ][:20]
+        line for line in log_text.splitlines() if "ERROR" in line or "Error:" in line
+    ][:40]
+    if result["server_tracebacks"] and args.keep_log:
+        args.keep_log.mkdir(parents=True, exist_ok=True)
+        (args.keep_log / f"server-{backend}.log").write_text(log_text, encoding="utf-8")
     stats = result["stats"].get("all", {})
     result["errors"] = (stats.get("failures") or 0) + result["server_tracebacks"]
     return {"backend": backend, **result}
@@ -229,13 +232,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wait", default="1,2", help="think time between pages, 'min,max' s")
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--keep-log", type=Path, help="folder to copy a server log with tracebacks into"
+    )
     args = parser.parse_args(argv)
     file = build_file(args.rows, WORK / f"patents_cnipa_{args.rows}.csv")
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
-    runs = []
+    runs: list[dict[str, Any]] = []
     for backend in backends:
         run = run_backend(backend, args, file)
         runs.append(run)
+        write_results(args, runs, argv)  # each backend's run is kept as soon as it is done
         overall = run["stats"].get("all", {})
         print(
             f"{backend}: import {run['import']['seconds']} s "
@@ -245,6 +252,13 @@ def main(argv: list[str] | None = None) -> int:
             f"server tracebacks {run['server_tracebacks']}; load {run['load_avg_before'][0]}",
             flush=True,
         )
+    return 0
+
+
+def write_results(
+    args: argparse.Namespace, runs: list[dict[str, Any]], argv: list[str] | None
+) -> None:
+    """The results JSON: the machine, parameters and every backend run so far."""
     args.output.parent.mkdir(parents=True, exist_ok=True)
     result = {
         "benchmark": "web_load_during_import",
@@ -266,7 +280,6 @@ def main(argv: list[str] | None = None) -> int:
     args.output.write_text(
         json.dumps(result, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8"
     )
-    return 0
 
 
 if __name__ == "__main__":

@@ -199,6 +199,28 @@ def server_cpu_seconds(pid: int) -> float:
     return round(total, 2)
 
 
+def server_runqueue_wait_s(pid: int) -> float | None:
+    """Seconds the server's threads (and its workers') have spent runnable but waiting for a
+    CPU, from the kernel's schedstat; None where /proc has no schedstat.
+
+    Against `server_cpu_seconds` it tells a server that waits for the machine (other
+    processes hold the cores: run-queue wait ≫ CPU) from one that waits on itself (a pool,
+    a lock: neither grows while requests are slow).
+    """
+    import psutil
+
+    total = 0
+    try:
+        root = psutil.Process(pid)
+        for proc in [root, *root.children(recursive=True)]:
+            for task in Path(f"/proc/{proc.pid}/task").iterdir():
+                fields = (task / "schedstat").read_text().split()
+                total += int(fields[1])
+    except (psutil.NoSuchProcess, OSError, IndexError, ValueError):
+        return None
+    return round(total / 1e9, 1)
+
+
 # --------------------------------------------------------------------------- measuring
 
 
@@ -527,6 +549,7 @@ def _one_load(
         run_locust(base, seconds=args.warmup, out=work / f"warmup-{users}", **locust_args)
     load_before = [round(x, 2) for x in os.getloadavg()]
     cpu_before = server_cpu_seconds(pid)
+    queued_before = server_runqueue_wait_s(pid)
     started = time.monotonic()
     (work / f"run-{users}").mkdir()
     stats, states = run_locust(
@@ -538,6 +561,12 @@ def _one_load(
     )
     wall = time.monotonic() - started
     cpu_used = round(server_cpu_seconds(pid) - cpu_before, 1)
+    queued_after = server_runqueue_wait_s(pid)
+    queued = (
+        round(queued_after - queued_before, 1)
+        if queued_after is not None and queued_before is not None
+        else None
+    )
     load_after = [round(x, 2) for x in os.getloadavg()]
     overall = stats.get("all", {})
     target = TARGET_P95_MS.get(users)
@@ -547,6 +576,9 @@ def _one_load(
         "load_avg_after": load_after,
         "server_cpu_seconds": cpu_used,
         "server_cpu_share": round(cpu_used / wall, 2) if wall else None,
+        # Thread-seconds runnable but without a CPU (threads queued for the GIL sleep, so
+        # this is the process being starved by the machine, not by itself).
+        "server_runqueue_wait_s": queued,
         "target_p95_ms": target,
         "meets_target": None
         if target is None
@@ -615,7 +647,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{backend} {load['users']} users: {overall.get('requests')} requests, "
                 f"p50 {overall.get('p50_ms')} ms, p95 {overall.get('p95_ms')} ms, "
                 f"{overall.get('failures')} failures; server CPU {load['server_cpu_share']} "
-                f"cores, load average {load['load_avg_before'][0]}",
+                f"cores, waiting for a CPU {load['server_runqueue_wait_s']} s, "
+                f"load average {load['load_avg_before'][0]}",
                 flush=True,
             )
     print(format_table(runs), flush=True)

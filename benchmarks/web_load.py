@@ -672,6 +672,14 @@ def main(argv: list[str] | None = None) -> int:
             "workers": args.workers,
             "think_time_s": args.wait,
             "seed": args.seed,
+            # The server inherits the environment: SHUANGLIAN_WEB_THREADS=16 ... compares sizes.
+            "server_settings": {
+                k: v
+                for k, v in os.environ.items()
+                if k.startswith("SHUANGLIAN_")
+                and k not in ("SHUANGLIAN_DATABASE_URL",)
+                and "SECRET" not in k
+            },
         },
         "target_p95_ms_by_users": TARGET_P95_MS,
         "runs": runs,

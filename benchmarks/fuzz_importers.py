@@ -1,6 +1,14 @@
 """Fuzzing every importer with broken files: the long run, and the harness the test shares.
 
-    nice .venv/bin/python benchmarks/fuzz_importers.py --cases 1000000 [--seed 1] [--backend sqlite]
+    nice .venv/bin/python benchmarks/fuzz_importers.py --cases 1000000 [--seed 1]
+        [--checkpoint 10000] [--out benchmarks/results/fuzz_importers.json]
+
+On a machine with two free cores, run two halves side by side and sum them:
+
+    for s in 1 2; do nice .venv/bin/python benchmarks/fuzz_importers.py --cases 500000 \
+        --seed $s --out benchmarks/results/fuzz_importers_seed$s.json & done; wait
+    .venv/bin/python benchmarks/fuzz_importers.py --combine \
+        benchmarks/results/fuzz_importers_seed1.json benchmarks/results/fuzz_importers_seed2.json
 
 Writes benchmarks/results/fuzz_importers.json (cases per importer, reports, refusals, crashes)
 and, for each crash, the file that caused it under benchmarks/results/fuzz_crashes/.
@@ -42,6 +50,13 @@ class Importer:
     suffix: str
     seed: bytes
     run: Callable[[Session, Path], Any]
+    # The name the importer needs to see (PatentsView reads `g_patent.tsv` and refuses any
+    # other name before parsing: with `case.tsv` every case was a refusal, nothing parsed).
+    filename: str | None = None
+
+    def path_in(self, folder: Path) -> Path:
+        """Where a case file for this importer is written."""
+        return folder / (self.filename or f"case{self.suffix}")
 
 
 @dataclass
@@ -100,6 +115,17 @@ def importers() -> list[Importer]:
             session.flush()
         return user
 
+    def enterprise(session: Session) -> int:
+        from shuanglian.enterprises.models import Enterprise
+
+        found = session.scalar(select(Enterprise.id).where(Enterprise.name == "模糊测试企业"))
+        if found is None:
+            row = Enterprise(name="模糊测试企业")
+            session.add(row)
+            session.flush()
+            found = row.id
+        return found
+
     return [
         Importer(
             "patents-cnipa",
@@ -122,6 +148,7 @@ def importers() -> list[Importer]:
             b'"patent_id"\t"patent_type"\t"patent_date"\t"patent_title"\n'
             b'"10000000"\t"utility"\t"2018-06-19"\t"Coherent LADAR"\n',
             lambda s, p: import_patents(s, path=p, fmt="patentsview"),
+            filename="g_patent.tsv",
         ),
         Importer(
             "enterprises",
@@ -147,7 +174,9 @@ def importers() -> list[Importer]:
             (
                 ",".join(FEEDBACK_HEADERS.values()) + "\n1,CN1,标题,4,,洽谈\n1e999,,,1e999,,无\n"
             ).encode(),
-            lambda s, p: import_feedback(s, actor=None, path=p),
+            # The operator loading an enterprise's workbook: without the enterprise named,
+            # every case was refused before the file was read.
+            lambda s, p: import_feedback(s, actor=None, path=p, enterprise_id=enterprise(s)),
         ),
     ]
 
@@ -208,17 +237,19 @@ def _counts(session: Session) -> dict[str, int]:
     from shuanglian.patents.models import Patent
     from shuanglian.pilots.models import PilotPlatform
 
-    return {
-        m.__tablename__: session.scalar(select(func.count()).select_from(m)) or 0
-        for m in (Patent, Enterprise, Demand, SelfAssessment, Feedback, PilotPlatform)
-    }
+    models = (Patent, Enterprise, Demand, SelfAssessment, Feedback, PilotPlatform)
+    # One round trip for every table (the harness counts before and after each refusal).
+    row = session.execute(
+        select(*(select(func.count()).select_from(m).scalar_subquery() for m in models))
+    ).one()
+    return {m.__tablename__: n or 0 for m, n in zip(models, row, strict=True)}
 
 
 def run_case(
     session: Session, importer: Importer, data: bytes, folder: Path, stats: FuzzStats
 ) -> None:
     """Import `data` with `importer` in a savepoint that is always rolled back afterwards."""
-    path = folder / f"case{importer.suffix}"
+    path = importer.path_in(folder)
     path.write_bytes(data)
     stats.cases += 1
     before = _counts(session)
@@ -240,8 +271,83 @@ def run_case(
         nested.rollback()
 
 
+def _summary(per: dict[str, FuzzStats], elapsed: float, args: Any, done: bool) -> dict[str, Any]:
+    import os
+
+    return {
+        "cases": sum(s.cases for s in per.values()),
+        "target_cases": args.cases,
+        "finished": done,
+        "seed": args.seed,
+        "seconds": round(elapsed, 1),
+        "cases_per_second": round(sum(s.cases for s in per.values()) / max(elapsed, 1e-9), 1),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "crashes": sum(len(s.crashes) for s in per.values()),
+        "importers": {
+            name: {
+                "cases": s.cases,
+                "reports": s.reports,
+                "refusals": s.refusals,
+                "crashes": [why for _, why, _ in s.crashes[:20]],
+            }
+            for name, s in per.items()
+        },
+    }
+
+
+def _write(out: Path, per: dict[str, FuzzStats], summary: dict[str, Any]) -> None:
+    """Write the summary (atomically: a reader never sees half a file) and the crash files."""
+    import json
+
+    crashes_dir = out.parent / "fuzz_crashes"
+    for name, stats in per.items():
+        for n, (_, _, data) in enumerate(stats.crashes[:20]):
+            crashes_dir.mkdir(parents=True, exist_ok=True)
+            (crashes_dir / f"{name}-seed{summary['seed']}-{n}.bin").write_bytes(data)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".json.part")
+    tmp.write_text(json.dumps(summary, ensure_ascii=False, indent=1))
+    tmp.replace(out)
+
+
+def combine(parts: list[Path], out: Path) -> dict[str, Any]:
+    """Sum the summaries of runs with different seeds (run side by side, one per core) into
+    one; each part is listed as it was (seed, cases, seconds, finished), nothing else changes."""
+    import json
+
+    docs = [json.loads(p.read_text(encoding="utf-8")) for p in parts]
+    importers_: dict[str, dict[str, Any]] = {}
+    for doc in docs:
+        for name, stats in doc["importers"].items():
+            into = importers_.setdefault(
+                name, {"cases": 0, "reports": 0, "refusals": 0, "crashes": []}
+            )
+            for key in ("cases", "reports", "refusals"):
+                into[key] += stats[key]
+            into["crashes"] += stats["crashes"]
+    summary = {
+        "cases": sum(d["cases"] for d in docs),
+        "target_cases": sum(d["target_cases"] for d in docs),
+        "finished": all(d["finished"] for d in docs),
+        "runs": [
+            {k: d[k] for k in ("seed", "cases", "target_cases", "finished", "seconds")}
+            | {"cases_per_second": d["cases_per_second"], "load_average_1m": d["load_average_1m"]}
+            for d in docs
+        ],
+        "note": "runs side by side with different seeds, summed (`--combine`)",
+        "crashes": sum(d["crashes"] for d in docs),
+        "importers": importers_,
+    }
+    out.write_text(json.dumps(summary, ensure_ascii=False, indent=1))
+    return summary
+
+
 def main() -> None:
-    """Run `--cases` cases round-robin over every importer on a scratch database."""
+    """Run `--cases` cases round-robin over every importer on a scratch database.
+
+    The summary is rewritten every `--checkpoint` cases (with `"finished": false`), so a long
+    run that is stopped still leaves what it did.
+    """
     import argparse
     import json
     import tempfile
@@ -254,9 +360,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--checkpoint", type=int, default=10_000, help="cases between writes")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "benchmarks" / "results" / "fuzz_importers.json",
+        help="summary JSON (crash files go to fuzz_crashes/ beside it)",
+    )
+    parser.add_argument(
+        "--combine",
+        type=Path,
+        nargs="+",
+        metavar="PART",
+        help="instead of fuzzing: sum these runs' summaries (other seeds) into --out",
+    )
     args = parser.parse_args()
+    if args.combine:
+        print(json.dumps(combine(args.combine, args.out), ensure_ascii=False, indent=1))
+        return
     rng = random.Random(args.seed)
-    with tempfile.TemporaryDirectory() as tmp:
+    # Case files and the scratch database in memory where the system has a tmpfs: the run
+    # writes a million small files, and what is measured is the importers, not the disk.
+    shm = Path("/dev/shm")
+    with tempfile.TemporaryDirectory(dir=shm if shm.is_dir() else None) as tmp:
         folder = Path(tmp)
         engine = make_engine(Settings(home=folder, database_url=None))
         Base.metadata.create_all(engine)
@@ -267,34 +393,14 @@ def main() -> None:
             for i in range(args.cases):
                 imp = kinds[i % len(kinds)]
                 run_case(session, imp, mutate(imp.seed, imp.suffix, rng), folder, per[imp.name])
-                if i % 10_000 == 0:
+                if (i + 1) % args.checkpoint == 0:
                     session.rollback()
+                    elapsed = time.monotonic() - started
+                    _write(args.out, per, _summary(per, elapsed, args, done=False))
         elapsed = time.monotonic() - started
         engine.dispose()
-    results = ROOT / "benchmarks" / "results"
-    crashes_dir = results / "fuzz_crashes"
-    crash_count = 0
-    for name, stats in per.items():
-        for n, (_, _, data) in enumerate(stats.crashes[:20]):
-            crashes_dir.mkdir(parents=True, exist_ok=True)
-            (crashes_dir / f"{name}-{n}.bin").write_bytes(data)
-        crash_count += len(stats.crashes)
-    summary = {
-        "cases": sum(s.cases for s in per.values()),
-        "seconds": round(elapsed, 1),
-        "crashes": crash_count,
-        "importers": {
-            name: {
-                "cases": s.cases,
-                "reports": s.reports,
-                "refusals": s.refusals,
-                "crashes": [why for _, why, _ in s.crashes[:20]],
-            }
-            for name, s in per.items()
-        },
-    }
-    results.mkdir(parents=True, exist_ok=True)
-    (results / "fuzz_importers.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1))
+    summary = _summary(per, elapsed, args, done=True)
+    _write(args.out, per, summary)
     print(json.dumps(summary, ensure_ascii=False, indent=1))
 
 

@@ -4,7 +4,7 @@ Run by `benchmarks/web_load.py`, or by hand against any running server:
 
     SL_BENCH_TERMS=benchmarks/work/scale/<key>/terms.json SL_BENCH_LISTINGS=100000 \
     .venv/bin/locust -f benchmarks/locustfile.py --headless -u 20 -r 20 -t 60s \
-        --host http://127.0.0.1:8000 --csv /tmp/web
+        --host http://127.0.0.1:8000 --csv /tmp/web Visitor
 
 Each simulated visitor waits SL_BENCH_WAIT seconds between pages ("1,2": a person reading;
 "0,0": back-to-back, which measures the server's saturated throughput). Request names are the
@@ -16,6 +16,16 @@ endpoint shapes reported in the results (one row each):
     api catalogue      /api/v1/listings?offset=  the JSON equivalent of the catalogue
     api search         /api/v1/listings?q=term   the JSON equivalent of the search
     listing            /market/{id}              a detail page (counts a view: one write)
+
+`Member` (run by `benchmarks/web_load_during_import.py`, named on locust's command line so the
+catalogue runs keep only `Visitor`) is a signed-in user of an institution or an enterprise:
+it logs in (argon2 check, a session row and an audit entry: writes), browses its workspace,
+the patent list and search, the catalogue and the API, and every few pages logs out and in
+again. Accounts come from SL_BENCH_ACCOUNTS ("name:password,name:password,..."); a login that
+does not end signed in is a failure.
+
+    login              GET /login, POST /login   (and POST /logout before the next login)
+    home, workspace, patents, patent search, patent, api patents, market, dashboard
 """
 
 from __future__ import annotations
@@ -23,7 +33,9 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 from functools import cache
+from itertools import count
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -119,3 +131,101 @@ class Visitor(HttpUser):
         ) as response:
             if response.status_code in (200, 404):
                 response.success()
+
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+_next_account = count()
+
+
+@cache
+def accounts() -> list[tuple[str, str]]:
+    """(username, password) pairs from SL_BENCH_ACCOUNTS, read once."""
+    raw = os.environ.get("SL_BENCH_ACCOUNTS", "")
+    pairs = [tuple(item.split(":", 1)) for item in raw.split(",") if ":" in item]
+    if not pairs:
+        raise RuntimeError("设置 SL_BENCH_ACCOUNTS (set SL_BENCH_ACCOUNTS=name:password,...)")
+    return [(name, password) for name, password in pairs]
+
+
+class Member(HttpUser):
+    """A signed-in user: logs in, browses, logs out and in again every few pages."""
+
+    def on_start(self) -> None:
+        self.rng = random.Random()
+        self.terms, self.patents, self.wait = config()
+        pairs = accounts()
+        self.username, self.password = pairs[next(_next_account) % len(pairs)]
+        self.pages = 0
+        self.signed_in = False
+        self.login()
+
+    def wait_time(self) -> float:
+        return self.rng.uniform(*self.wait)
+
+    def _csrf(self, path: str, name: str) -> str | None:
+        with self.client.get(path, name=name, catch_response=True) as response:
+            found = _CSRF.search(response.text or "")
+            if response.status_code != 200 or not found:
+                response.failure(f"no form token on {path} ({response.status_code})")
+                return None
+            return found.group(1)
+
+    def login(self) -> None:
+        if self.signed_in:
+            token = self._csrf("/account", "account")
+            if token is None:
+                return
+            self.client.post("/logout", data={"csrf_token": token}, name="logout")
+            self.signed_in = False
+        token = self._csrf("/login", "login form")
+        if token is None:
+            return
+        form = {"csrf_token": token, "username": self.username, "password": self.password}
+        with self.client.post("/login", data=form, name="login", catch_response=True) as response:
+            if response.status_code != 200 or response.url.rstrip("/").endswith("/login"):
+                response.failure(f"login did not sign in ({response.status_code})")
+                return
+        self.signed_in = True
+
+    def page(self, path: str, name: str, *, allow_404: bool = False) -> None:
+        self.pages += 1
+        with self.client.get(path, name=name, catch_response=True) as response:
+            if allow_404 and response.status_code == 404:
+                response.success()
+            elif response.url.split("?")[0].endswith("/login"):
+                response.failure(f"signed out: {path} went to /login")
+        if self.pages % 8 == 0:
+            self.login()
+
+    @task(3)
+    def home(self) -> None:
+        self.page("/", "home")
+
+    @task(3)
+    def workspace(self) -> None:
+        self.page("/workspace/institution", "workspace")
+
+    @task(4)
+    def patents(self) -> None:
+        self.page(f"/patents?page={pick_page(self.rng, 20)}", "patents")
+
+    @task(3)
+    def patent_search(self) -> None:
+        self.page("/patents?" + urlencode({"q": pick_term(self.rng, self.terms)}), "patent search")
+
+    @task(2)
+    def patent(self) -> None:
+        self.page(f"/patents/{self.rng.randint(1, self.patents)}", "patent", allow_404=True)
+
+    @task(2)
+    def api_patents(self) -> None:
+        query = urlencode({"q": pick_term(self.rng, self.terms)})
+        self.page(f"/api/v1/patents?{query}", "api patents")
+
+    @task(2)
+    def market(self) -> None:
+        self.page(f"/market?page={pick_page(self.rng, 5)}", "market")
+
+    @task(1)
+    def dashboard(self) -> None:
+        self.page("/dashboard", "dashboard")

@@ -38,6 +38,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,7 +51,8 @@ if str(ROOT) not in sys.path:
 
 RESULTS = ROOT / "benchmarks" / "results" / "web_load.json"
 LOCUSTFILE = ROOT / "benchmarks" / "locustfile.py"
-TARGET_P95_MS = 200
+# p95 targets by number of users: issue 5 (20 users), issue 10 (100 users, 0 failures too).
+TARGET_P95_MS = {20: 200, 100: 100}
 ENDPOINTS = (
     "catalogue",
     "catalogue filtered",
@@ -195,6 +197,28 @@ def server_cpu_seconds(pid: int) -> float:
     except psutil.NoSuchProcess:
         pass
     return round(total, 2)
+
+
+def server_runqueue_wait_s(pid: int) -> float | None:
+    """Seconds the server's threads (and its workers') have spent runnable but waiting for a
+    CPU, from the kernel's schedstat; None where /proc has no schedstat.
+
+    Against `server_cpu_seconds` it tells a server that waits for the machine (other
+    processes hold the cores: run-queue wait ≫ CPU) from one that waits on itself (a pool,
+    a lock: neither grows while requests are slow).
+    """
+    import psutil
+
+    total = 0
+    try:
+        root = psutil.Process(pid)
+        for proc in [root, *root.children(recursive=True)]:
+            for task in Path(f"/proc/{proc.pid}/task").iterdir():
+                fields = (task / "schedstat").read_text().split()
+                total += int(fields[1])
+    except (psutil.NoSuchProcess, OSError, IndexError, ValueError):
+        return None
+    return round(total / 1e9, 1)
 
 
 # --------------------------------------------------------------------------- measuring
@@ -370,9 +394,19 @@ def parse_stats_csv(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def run_locust(
-    base: str, *, terms_path: Path, listings: int, users: int, seconds: int, wait: str, out: Path
-) -> dict[str, dict[str, Any]]:
-    """One headless locust run; returns the parsed stats (raises if locust produced none)."""
+    base: str,
+    *,
+    terms_path: Path,
+    listings: int,
+    users: int,
+    seconds: int,
+    wait: str,
+    out: Path,
+    spy_pid: int | None = None,
+) -> tuple[dict[str, dict[str, Any]], dict[str, int]]:
+    """One headless locust run; returns the parsed stats (raises if locust produced none)
+    and, with `spy_pid`, where the server's threads were in three py-spy snapshots taken
+    during the run (see `thread_states`)."""
     env = dict(
         os.environ,
         SL_BENCH_TERMS=str(terms_path),
@@ -384,13 +418,77 @@ def run_locust(
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
         "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--host", base,
         "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "10",
+        "Visitor",
     ]  # fmt: skip
-    # locust exits 1 when any request failed; the failures are in the stats, so carry on.
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    states: Counter[str] = Counter()
+    with (out / "locust.log").open("wb") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        if spy_pid is not None:
+            for fraction in (0.3, 0.55, 0.8):
+                deadline = time.monotonic() + seconds * fraction / 3
+                while time.monotonic() < deadline and proc.poll() is None:
+                    time.sleep(0.5)
+                states.update(thread_states(spy_pid))
+        # locust exits 1 when any request failed; the failures are in the stats, so carry on.
+        proc.wait()
     stats_file = prefix.with_name(prefix.name + "_stats.csv")
     if not stats_file.exists():
-        raise RuntimeError(f"locust 未产生统计 (locust failed): {done.stderr[-3000:]}")
-    return parse_stats_csv(stats_file)
+        tail = (out / "locust.log").read_text(errors="replace")[-3000:]
+        raise RuntimeError(f"locust 未产生统计 (locust failed): {tail}")
+    return parse_stats_csv(stats_file), dict(states.most_common())
+
+
+# What a request-handling thread is doing, from the innermost frame that says it (py-spy).
+THREAD_STATES = (
+    ("pool checkout (SQLAlchemy QueuePool)", ("_do_get", "pool/impl.py")),
+    ("SQLite busy wait / query", ("sqlite3", "execute")),
+    ("waiting for a lock", ("acquire", "wait (threading.py)")),
+    ("idle worker thread", ("worker_thread", "get (queue.py)")),
+)
+
+
+def _py_spy() -> str:
+    """py-spy beside this Python (the bench extra installs it there), else from PATH."""
+    beside = Path(sys.executable).with_name("py-spy")
+    return str(beside) if beside.exists() else "py-spy"
+
+
+def thread_states(pid: int) -> Counter[str]:
+    """One py-spy snapshot of the server: how many threads are in each state.
+
+    A thread is named by its innermost frame ("function (file)"); the counts show whether
+    requests wait on the pool, a lock or the database rather than run. Empty when py-spy is
+    missing or may not attach (it needs ptrace rights on the server).
+    """
+    try:
+        done = subprocess.run(
+            [_py_spy(), "dump", "--nonblocking", "--pid", str(pid), "--json"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return Counter()
+    if done.returncode != 0:
+        return Counter()
+    counts: Counter[str] = Counter()
+    for thread in json.loads(done.stdout or "[]"):
+        frames = thread.get("frames") or []
+        if not frames:
+            continue
+        top = frames[0]
+        name = f"{top.get('name')} ({Path(top.get('filename') or '').name})"
+        # The innermost frame of our code or a library that explains the state.
+        for frame in frames:
+            where = f"{frame.get('name')} ({frame.get('short_filename') or frame.get('filename')})"
+            if any(
+                key in where
+                for key in ("_do_get", "sqlite3", "psycopg", "hash_gate", "HashGate", "acquire")
+            ):
+                name = where
+                break
+        counts[name] += 1
+    return counts
 
 
 # --------------------------------------------------------------------------- one backend
@@ -417,21 +515,9 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             proc, base = start_server(home, url, workers=args.workers, log=work / "server.log")
             try:
                 unloaded = unloaded_timings(base, request_shapes(terms))
-                locust_args = {
-                    "terms_path": terms_path,
-                    "listings": args.listings,
-                    "users": args.users,
-                    "wait": args.wait,
-                }
-                if args.warmup:
-                    (work / "warmup").mkdir()
-                    run_locust(base, seconds=args.warmup, out=work / "warmup", **locust_args)
-                load_before = [round(x, 2) for x in os.getloadavg()]
-                cpu_before = server_cpu_seconds(proc.pid)
-                (work / "run").mkdir()
-                stats = run_locust(base, seconds=args.seconds, out=work / "run", **locust_args)
-                cpu_used = round(server_cpu_seconds(proc.pid) - cpu_before, 1)
-                load_after = [round(x, 2) for x in os.getloadavg()]
+                loads = []
+                for users in args.users:
+                    loads.append(_one_load(args, base, proc.pid, work, terms_path, users))
             finally:
                 stop_server(proc)
         version = postgresql_version(url) if url else None
@@ -442,32 +528,84 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         "backend": backend,
         "server": {"workers": args.workers, "postgresql": version},
         "database": asdict(fill),
-        "load_avg_before": load_before,
-        "load_avg_after": load_after,
-        "server_cpu_seconds": cpu_used,
-        "stats": stats,
         "unloaded_ms": unloaded,
+        "loads": loads,
         "queries": profile,
     }
 
 
+def _one_load(
+    args: argparse.Namespace, base: str, pid: int, work: Path, terms_path: Path, users: int
+) -> dict[str, Any]:
+    """A warm-up and a measured locust run of `users` visitors against the running server."""
+    locust_args = {
+        "terms_path": terms_path,
+        "listings": args.listings,
+        "users": users,
+        "wait": args.wait,
+    }
+    if args.warmup:
+        (work / f"warmup-{users}").mkdir()
+        run_locust(base, seconds=args.warmup, out=work / f"warmup-{users}", **locust_args)
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    cpu_before = server_cpu_seconds(pid)
+    queued_before = server_runqueue_wait_s(pid)
+    started = time.monotonic()
+    (work / f"run-{users}").mkdir()
+    stats, states = run_locust(
+        base,
+        seconds=args.seconds,
+        out=work / f"run-{users}",
+        spy_pid=pid if args.spy else None,
+        **locust_args,
+    )
+    wall = time.monotonic() - started
+    cpu_used = round(server_cpu_seconds(pid) - cpu_before, 1)
+    queued_after = server_runqueue_wait_s(pid)
+    queued = (
+        round(queued_after - queued_before, 1)
+        if queued_after is not None and queued_before is not None
+        else None
+    )
+    load_after = [round(x, 2) for x in os.getloadavg()]
+    overall = stats.get("all", {})
+    target = TARGET_P95_MS.get(users)
+    return {
+        "users": users,
+        "load_avg_before": load_before,
+        "load_avg_after": load_after,
+        "server_cpu_seconds": cpu_used,
+        "server_cpu_share": round(cpu_used / wall, 2) if wall else None,
+        # Thread-seconds runnable but without a CPU (threads queued for the GIL sleep, so
+        # this is the process being starved by the machine, not by itself).
+        "server_runqueue_wait_s": queued,
+        "target_p95_ms": target,
+        "meets_target": None
+        if target is None
+        else bool((overall.get("p95_ms") or 0) <= target and not overall.get("failures")),
+        "thread_states": states,
+        "stats": stats,
+    }
+
+
 def format_table(runs: list[dict[str, Any]]) -> str:
-    """A plain-text table: one line per backend and endpoint."""
+    """A plain-text table: one line per backend, number of users and endpoint."""
     head = (
-        f"{'backend':10} {'endpoint':20} {'req':>6} {'req/s':>7} "
+        f"{'backend':10} {'users':>5} {'endpoint':20} {'req':>6} {'req/s':>7} "
         f"{'p50':>6} {'p95':>6} {'p99':>6} {'fail':>5}"
     )
     lines = [head, "-" * len(head)]
     for run in runs:
-        for name in (*ENDPOINTS, "all"):
-            s = run["stats"].get(name)
-            if not s:
-                continue
-            lines.append(
-                f"{run['backend']:10} {name:20} {s['requests']:>6} {s['rps']:>7} "
-                f"{s['p50_ms'] or 0:>6.0f} {s['p95_ms'] or 0:>6.0f} {s['p99_ms'] or 0:>6.0f} "
-                f"{s['failures']:>5}"
-            )
+        for load in run["loads"]:
+            for name in (*ENDPOINTS, "all"):
+                s = load["stats"].get(name)
+                if not s:
+                    continue
+                lines.append(
+                    f"{run['backend']:10} {load['users']:>5} {name:20} {s['requests']:>6} "
+                    f"{s['rps']:>7} {s['p50_ms'] or 0:>6.0f} {s['p95_ms'] or 0:>6.0f} "
+                    f"{s['p99_ms'] or 0:>6.0f} {s['failures']:>5}"
+                )
     return "\n".join(lines)
 
 
@@ -475,7 +613,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patents", type=int, default=1_000_000)
     parser.add_argument("--listings", type=int, default=100_000)
-    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument(
+        "--users",
+        type=lambda text: [int(x) for x in text.split(",")],
+        default=[20],
+        help="visitors; several comma-separated counts run one after another on one server",
+    )
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--warmup", type=int, default=10, help="unrecorded seconds first")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
@@ -483,6 +626,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--no-profile", dest="profile", action="store_false")
+    parser.add_argument(
+        "--spy",
+        action="store_true",
+        help="py-spy snapshots of the server during each run: where its threads wait",
+    )
     parser.add_argument("--drop", action="store_true", help="drop the PostgreSQL DB after")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
@@ -493,12 +641,16 @@ def main(argv: list[str] | None = None) -> int:
     for backend in backends:
         run = run_backend(backend, args)
         runs.append(run)
-        overall = run["stats"].get("all", {})
-        print(
-            f"{backend}: {overall.get('requests')} requests, p50 {overall.get('p50_ms')} ms, "
-            f"p95 {overall.get('p95_ms')} ms, {overall.get('failures')} failures",
-            flush=True,
-        )
+        for load in run["loads"]:
+            overall = load["stats"].get("all", {})
+            print(
+                f"{backend} {load['users']} users: {overall.get('requests')} requests, "
+                f"p50 {overall.get('p50_ms')} ms, p95 {overall.get('p95_ms')} ms, "
+                f"{overall.get('failures')} failures; server CPU {load['server_cpu_share']} "
+                f"cores, waiting for a CPU {load['server_runqueue_wait_s']} s, "
+                f"load average {load['load_avg_before'][0]}",
+                flush=True,
+            )
     print(format_table(runs), flush=True)
     for run in runs:
         alone = ", ".join(f"{k} {v:.0f}" for k, v in run["unloaded_ms"].items())
@@ -520,8 +672,16 @@ def main(argv: list[str] | None = None) -> int:
             "workers": args.workers,
             "think_time_s": args.wait,
             "seed": args.seed,
+            # The server inherits the environment: SHUANGLIAN_WEB_THREADS=16 ... compares sizes.
+            "server_settings": {
+                k: v
+                for k, v in os.environ.items()
+                if k.startswith("SHUANGLIAN_")
+                and k not in ("SHUANGLIAN_DATABASE_URL",)
+                and "SECRET" not in k
+            },
         },
-        "target_p95_ms": TARGET_P95_MS,
+        "target_p95_ms_by_users": TARGET_P95_MS,
         "runs": runs,
     }
     args.output.write_text(

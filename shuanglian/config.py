@@ -16,6 +16,8 @@ from shuanglian.clock import DEFAULT_TIMEZONE, zone
 # Rows per write batch when a caller gives none; `SHUANGLIAN_IMPORT_BATCH_SIZE` overrides it
 # through the CLI, which passes `Settings.import_batch_size` down.
 DEFAULT_IMPORT_BATCH_SIZE = 2000
+# On SQLite the CLI commits each batch; one that took longer than this shrinks the next ones.
+DEFAULT_IMPORT_BATCH_MAX_S = 1.0
 # The shipped secret key: anyone can read it, so a server signing cookies with it can be
 # logged into as anyone. Only the demo (which generates its own) and tests run without a key.
 DEFAULT_SECRET_KEY = "change-me-in-production"
@@ -57,6 +59,13 @@ class Settings(BaseSettings):
     import_batch_size: int = Field(
         default=DEFAULT_IMPORT_BATCH_SIZE,
         description="Rows written per transaction by the importers.",
+    )
+    import_batch_max_s: float = Field(
+        default=DEFAULT_IMPORT_BATCH_MAX_S,
+        gt=0,
+        description="On SQLite, how long one committed batch of `shuanglian import patents` "
+        "may hold the write lock: slower batches make the next ones smaller, so logins and "
+        "forms waiting for the lock get it well within `sqlite_busy_timeout_ms`.",
     )
     max_upload_mb: int = Field(
         default=50,

@@ -53,6 +53,7 @@ def import_patents_cmd(
                 batch_size=settings.import_batch_size,
                 # SQLite has one write lock: commit each batch so the site keeps writing too.
                 checkpoint=batch_checkpoint(session),
+                batch_max_s=settings.import_batch_max_s,
             )
         return report.as_dict()
 

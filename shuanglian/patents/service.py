@@ -18,7 +18,8 @@ written; `institution_id` is only set when the import names an institution.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass
 from datetime import date
@@ -29,7 +30,7 @@ from sqlalchemy import Table, bindparam, exists, func, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from shuanglian.audit import record_audit
-from shuanglian.config import DEFAULT_IMPORT_BATCH_SIZE
+from shuanglian.config import DEFAULT_IMPORT_BATCH_MAX_S, DEFAULT_IMPORT_BATCH_SIZE
 from shuanglian.db import utcnow
 from shuanglian.errors import NotFound
 from shuanglian.importing import ImportReport
@@ -96,13 +97,18 @@ def upsert_patents(
     report: ImportReport | None = None,
     batch_size: int | None = None,
     checkpoint: Callable[[], None] | None = None,
+    batch_max_s: float = DEFAULT_IMPORT_BATCH_MAX_S,
 ) -> ImportReport:
     """Insert or update patents by application key in bulk batches; the caller commits.
 
     With `checkpoint` (the operator's CLI on SQLite passes the session's commit) it is called
     after every batch, so the write lock is held for one batch at a time and logins and forms
     keep working during a long import; the import is then no longer all-or-nothing (an
-    upsert: run it again after fixing the file).
+    upsert: run it again after fixing the file). A batch that took longer than `batch_max_s`
+    to write makes the next ones smaller (down to `MIN_CHECKPOINT_BATCH` rows; back up to
+    `batch_size` when they are quick again): on a slow or busy machine 2,000 rows held the
+    lock for longer than a login waits for it (`sqlite_busy_timeout_ms`), and logins failed
+    with "database is locked" while an import ran.
     """
     report = report if report is not None else ImportReport()
     report.dry_run = dry_run
@@ -116,7 +122,12 @@ def upsert_patents(
         if institution_name and institution_id is None:
             institution_id = -1  # dry run of a new institution: every row would change
         seen: dict[str, int] = {}
-        for batch in _batches(records, size):
+        iterator = iter(records)
+        rows = size
+        # Reading and checking a batch (outside the transaction on SQLite) happens in islice;
+        # only `_upsert_batch` runs with the write lock held.
+        while batch := list(islice(iterator, rows)):
+            started = time.monotonic()
             _upsert_batch(
                 session,
                 batch,
@@ -127,14 +138,24 @@ def upsert_patents(
                 report=report,
             )
             if checkpoint is not None and not dry_run:
+                held = time.monotonic() - started
                 checkpoint()
+                rows = next_batch_rows(rows, held, most=size, max_s=batch_max_s)
     return report
 
 
-def _batches(records: Iterable[PatentIn], size: int) -> Iterator[list[PatentIn]]:
-    iterator = iter(records)
-    while batch := list(islice(iterator, size)):
-        yield batch
+MIN_CHECKPOINT_BATCH = 20
+
+
+def next_batch_rows(rows: int, held_s: float, *, most: int, max_s: float) -> int:
+    """Rows for the next committed batch, from how long this one held the write lock:
+    scaled down when it took longer than `max_s`, doubled (up to `most`) when it took under
+    half of it."""
+    if held_s > max_s:
+        return max(MIN_CHECKPOINT_BATCH, min(rows - 1, int(rows * max_s / held_s)))
+    if held_s < max_s / 2:
+        return min(most, rows * 2)
+    return rows
 
 
 def _incoming(record: PatentIn) -> dict[str, Any]:

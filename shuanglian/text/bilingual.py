@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import gzip
 import re
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from functools import lru_cache
+from functools import lru_cache, wraps
 from importlib import resources
+from typing import TypeVar
 
 from shuanglian.text.tokenize import _stemmer, _subwords, stopwords_en, tokenize
 
@@ -62,6 +64,32 @@ def _data_text() -> str:
     return gzip.decompress(raw).decode("utf-8")
 
 
+T = TypeVar("T")
+# One lock for the dictionary tables: `_tables` builds on `cedict_glosses`, so re-entrant.
+_BUILD_LOCK = threading.RLock()
+
+
+def built_once(build: Callable[[], T]) -> Callable[[], T]:
+    """Cache a table built from the dictionary, building it in one thread only.
+
+    `lru_cache` alone lets every thread that asks before the first build is done build its
+    own copy: the first catalogue searches after a start, under load, each parsed CC-CEDICT
+    at once (seconds of CPU and tens of MB apiece) while the other requests queued behind
+    them. The others now wait for the one build; later calls take no lock.
+    """
+    cached = lru_cache(maxsize=1)(build)
+
+    @wraps(build)
+    def get() -> T:
+        if cached.cache_info().currsize:
+            return cached()
+        with _BUILD_LOCK:
+            return cached()
+
+    get.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
+    return get
+
+
 def _senses(field: str) -> list[str]:
     out: list[str] = []
     for sense in field.split("/"):
@@ -76,7 +104,7 @@ def _senses(field: str) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=1)
+@built_once
 def cedict_glosses() -> dict[str, tuple[str, ...]]:
     """Simplified headword → its short English glosses, main sense first (parsed once)."""
     table: dict[str, list[str]] = defaultdict(list)
@@ -110,7 +138,7 @@ def _gloss_terms(gloss: str) -> list[str]:
     return stems + [f"{a}_{b}" for a, b in zip(stems, stems[1:], strict=False)]
 
 
-@lru_cache(maxsize=1)
+@built_once
 def _tables() -> tuple[
     dict[str, tuple[tuple[str, float], ...]], dict[str, list[tuple[str, float]]]
 ]:

@@ -61,7 +61,7 @@ def test_locust_run_against_the_served_catalogue(filled: tuple[Path, Path], tmp_
     proc, base = start_server(home, None, workers=1, log=tmp_path / "server.log")
     try:
         unloaded = unloaded_timings(base, request_shapes(load_terms(cache)), repeat=1)
-        stats = run_locust(
+        stats, states = run_locust(
             base,
             terms_path=cache / "terms.json",
             listings=SCALE.listings,
@@ -69,6 +69,7 @@ def test_locust_run_against_the_served_catalogue(filled: tuple[Path, Path], tmp_
             seconds=4,
             wait="0,0.2",
             out=tmp_path,
+            spy_pid=proc.pid,
         )
     finally:
         stop_server(proc)
@@ -78,8 +79,10 @@ def test_locust_run_against_the_served_catalogue(filled: tuple[Path, Path], tmp_
     assert stats["all"]["failures"] == 0
     assert stats["all"]["p50_ms"] is not None and stats["all"]["p95_ms"] >= stats["all"]["p50_ms"]
     assert set(stats) <= {*ENDPOINTS, "all"}
-    table = format_table([{"backend": "sqlite", "stats": stats}])
-    assert table.splitlines()[-1].startswith("sqlite     all")
+    table = format_table([{"backend": "sqlite", "loads": [{"users": 4, "stats": stats}]}])
+    assert table.splitlines()[-1].split()[:3] == ["sqlite", "4", "all"]
+    # Three py-spy snapshots of the server's threads (the event loop and its workers at least).
+    assert sum(states.values()) >= 3, states
 
 
 def test_the_popular_sort_reads_its_index_on_sqlite(filled: tuple[Path, Path]) -> None:

@@ -404,6 +404,20 @@ def test_patentsview_needs_g_patent(tmp_path: Path) -> None:
         parse_patent_file(tmp_path, fmt="patentsview")
 
 
+def test_patentsview_header_in_another_case_is_read(tmp_path: Path) -> None:
+    """`Patent_ID` matches the required `patent_id` column; the row reader then looked the
+    value up under the canonical name and raised KeyError (found by the importer fuzzer)."""
+    path = tmp_path / "g_patent.tsv"
+    path.write_text(
+        '"Patent_ID"\t"patent_type"\t"patent_date"\t"Patent_Title"\n'
+        '"10000000"\t"utility"\t"2018-06-19"\t"Coherent LADAR"\n',
+        encoding="utf-8",
+    )
+    records, rejections = _split(parse_patentsview(path))
+    assert rejections == []
+    assert [(r.publication_number, r.title) for r in records] == [("US10000000", "Coherent LADAR")]
+
+
 def test_patentsview_file_list(patentsview_dir: Path) -> None:
     files = [patentsview_dir / "g_patent.tsv", patentsview_dir / "g_patent_abstract.tsv"]
     records, _ = _split(parse_patent_file(files))

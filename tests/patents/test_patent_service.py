@@ -234,3 +234,50 @@ def test_list_count_get(db_session: Session, cnipa_sample: Path) -> None:
         get_patent(db_session, patent_id=10**9)
     with pytest.raises(NotFound):
         get_patent_by_number(db_session, number="CN202310605824")
+
+
+def _numbered(count: int) -> list[PatentIn]:
+    records = []
+    for n in range(count):
+        serial = f"20201{n:07d}"
+        records.append(
+            PatentIn(
+                application_key=f"CN{serial}",
+                application_number=f"CN{serial}.{cn_check_digit(serial)}",
+                title=f"一种分批写入的装置 {n}",
+            )
+        )
+    return records
+
+
+def test_batches_that_hold_the_write_lock_too_long_get_smaller(db_session: Session) -> None:
+    """On SQLite the CLI commits each batch; 2,000 rows on a busy machine held the write lock
+    longer than a login waits for it (logins failed with "database is locked" while an import
+    ran). A batch slower than `batch_max_s` makes the next ones smaller; quick ones do not."""
+    committed: list[int] = []
+
+    def checkpoint() -> None:
+        committed.append(_count(db_session))
+
+    report = upsert_patents(
+        db_session, records=_numbered(210), batch_size=50, checkpoint=checkpoint, batch_max_s=1e-9
+    )
+    assert report.inserted == 210 and _count(db_session) == 210
+    sizes = [b - a for a, b in zip([0, *committed], committed, strict=False)]
+    assert sizes[0] == 50 and set(sizes[1:]) == {20}, sizes  # every batch was "too slow"
+
+    committed.clear()
+    upsert_patents(
+        db_session, records=_numbered(200), batch_size=50, checkpoint=checkpoint, batch_max_s=1e9
+    )
+    assert len(committed) == 4  # quick batches keep the configured size
+
+
+def test_next_batch_rows_scales_down_to_a_floor_and_back_up() -> None:
+    from shuanglian.patents.service import MIN_CHECKPOINT_BATCH, next_batch_rows
+
+    assert next_batch_rows(2000, 4.0, most=2000, max_s=1.0) == 500
+    assert next_batch_rows(100, 1000.0, most=2000, max_s=1.0) == MIN_CHECKPOINT_BATCH
+    assert next_batch_rows(500, 0.1, most=2000, max_s=1.0) == 1000
+    assert next_batch_rows(1500, 0.1, most=2000, max_s=1.0) == 2000
+    assert next_batch_rows(800, 0.7, most=2000, max_s=1.0) == 800

@@ -43,3 +43,27 @@ def test_surface_forms_are_the_written_words() -> None:
     assert surface_form("数据_采集", "数据的采集") is None
     assert surface_form("软件", "一種網路軟體") == "軟體"
     assert surface_form("camera", "无人机") is None
+
+
+def test_the_dictionary_is_parsed_once_when_many_threads_ask_at_once() -> None:
+    """The first searches after a start, arriving together, each parsed CC-CEDICT (lru_cache
+    does not hold back the callers while it builds); now they share one build."""
+    import threading
+
+    from shuanglian.text.bilingual import cedict_glosses
+
+    cedict_glosses.cache_clear()  # type: ignore[attr-defined]
+    start = threading.Barrier(6)
+    tables: list[object] = []
+
+    def ask() -> None:
+        start.wait()
+        tables.append(cedict_glosses())
+
+    threads = [threading.Thread(target=ask) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(tables) == 6
+    assert all(table is tables[0] for table in tables)  # one dictionary, built once

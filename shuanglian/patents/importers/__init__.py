@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from shuanglian.accounts.models import User
 from shuanglian.audit import record_import
-from shuanglian.config import DEFAULT_IMPORT_BATCH_SIZE
+from shuanglian.config import DEFAULT_IMPORT_BATCH_MAX_S, DEFAULT_IMPORT_BATCH_SIZE
 from shuanglian.errors import ImportFailed
 from shuanglian.importing import ImportReport
 from shuanglian.patents.importers.cnipa import parse_cnipa_export
@@ -95,6 +95,7 @@ def import_patents(
     claim_from_others: bool = True,
     actor: User | None = None,
     checkpoint: Callable[[], None] | None = None,
+    batch_max_s: float = DEFAULT_IMPORT_BATCH_MAX_S,
 ) -> ImportReport:
     """Import a patent file into the store (or only report, with dry_run); the caller commits.
 
@@ -132,6 +133,7 @@ def import_patents(
         report=report,
         batch_size=batch_size,
         checkpoint=checkpoint,
+        batch_max_s=batch_max_s,
     )
     institution_id = (
         session.scalar(select(Institution.id).where(Institution.name == institution.strip()))

@@ -105,10 +105,14 @@ def _records(
     chunk_size: int,
 ) -> Iterator[ImportItem]:
     source = tables["g_patent"].name
+    id_column, title_column = columns["patent_id"], columns["title"]
     while chunk := list(islice(rows, chunk_size)):
-        ids = {cells[columns["patent_id"]] for _, cells in chunk}
+        ids = {cells[id_column] for _, cells in chunk}
         side = {name: _side_rows(tables[name], ids) for name in SIDE_TABLES if name in tables}
         for number, cells in chunk:
+            # The header that matched may differ from the canonical name in case or spacing
+            # ("Patent_ID"); `_record` reads the canonical names (a KeyError found by fuzzing).
+            cells = {**cells, "patent_id": cells[id_column], "patent_title": cells[title_column]}
             yield _record(number, cells, header, side, source)
 
 

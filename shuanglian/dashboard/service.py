@@ -9,6 +9,7 @@ GB/T 4754 门类). Nothing here loads patents, pushes or enterprises row by row.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from shuanglian.challenges.models import Challenge, Verification
+from shuanglian.dashboard.summary import Pieces, scope_key
 from shuanglian.dashboard.tables import Column, Table
 from shuanglian.deals.models import Contract, Deal, DealActivity, DealItem
 from shuanglian.enterprises.models import Enterprise
@@ -724,27 +726,62 @@ def table_keys(scope: Scope) -> tuple[str, ...]:
     return INSTITUTION_TABLES if scope.institution_id is not None else BUREAU_TABLES
 
 
+def kept_table(session: Session, pieces: Pieces, scope: Scope, key: str, today: date) -> Table:
+    """One table, kept until a table it reads changes (`dashboard.summary`)."""
+    name = f"table:{key}:{scope_key(scope)}:{today.isoformat()}"
+    table: Table = pieces.get(name, lambda: BUILDERS[key](session, scope, today=today))
+    return table
+
+
+def kept_figures(
+    session: Session,
+    keys: Iterable[str],
+    *,
+    scope: Scope,
+    today: date,
+    pieces: Pieces | None = None,
+) -> dict[str, int | Decimal]:
+    """`headline_figures`, each figure kept until a table it reads changes."""
+    pieces = pieces or Pieces(session)
+    out: dict[str, int | Decimal] = {}
+    for k in keys:
+        name = f"fig:{k}:{scope_key(scope)}:{today.isoformat()}"
+        out.update(
+            pieces.get(
+                name, lambda k=k: headline_figures(session, keys=[k], scope=scope, today=today)
+            )
+        )
+    return out
+
+
 def build_table(session: Session, *, scope: Scope, key: str, today: date | None = None) -> Table:
     """One table of the dashboard (a download, or a chart's data)."""
     if key not in table_keys(scope):
         from shuanglian.errors import NotFound
 
         raise NotFound(f"没有这张表 (no such table): {key}")
-    return BUILDERS[key](session, scope, today=today or today_in_china())
+    return kept_table(session, Pieces(session), scope, key, today or today_in_china())
 
 
 def build_dashboard(
-    session: Session, *, scope: Scope, today: date | None = None, tables: bool = True
+    session: Session,
+    *,
+    scope: Scope,
+    today: date | None = None,
+    tables: bool = True,
+    pieces: Pieces | None = None,
 ) -> Dashboard:
     """The cards and every table for a scope: the bureau's (platform or a province) or an
-    institution's own."""
+    institution's own. Each figure and table is computed by SQL, or reused while none of the
+    tables it reads has changed since (`dashboard.summary`)."""
     today = today or today_in_china()
+    pieces = pieces or Pieces(session)
     keys = [
         k
         for k in CARD_KEYS
         if scope.institution_id is None or BY_KEY[k].query(today)[1] is not None
     ]
-    cards = headline_figures(session, keys=keys, scope=scope, today=today)
+    cards = kept_figures(session, keys, scope=scope, today=today, pieces=pieces)
     board = Dashboard(scope, cards)
     if tables:
         seen: dict[str, Table] = {}
@@ -752,7 +789,7 @@ def build_dashboard(
             if key == "by_division" and "by_industry" in seen:
                 seen[key] = seen["by_industry"].extra["by_division"]
                 continue
-            seen[key] = BUILDERS[key](session, scope, today=today)
+            seen[key] = kept_table(session, pieces, scope, key, today)
         board.tables = seen
     return board
 

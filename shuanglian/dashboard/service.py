@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
@@ -744,13 +745,13 @@ def kept_figures(
     """`headline_figures`, each figure kept until a table it reads changes."""
     pieces = pieces or Pieces(session)
     out: dict[str, int | Decimal] = {}
+
+    def one(key: str) -> dict[str, int | Decimal]:
+        return headline_figures(session, keys=[key], scope=scope, today=today)
+
     for k in keys:
         name = f"fig:{k}:{scope_key(scope)}:{today.isoformat()}"
-        out.update(
-            pieces.get(
-                name, lambda k=k: headline_figures(session, keys=[k], scope=scope, today=today)
-            )
-        )
+        out.update(pieces.get(name, partial(one, k)))
     return out
 
 

@@ -25,6 +25,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import Table as SATable
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.util import find_tables
@@ -102,7 +103,7 @@ def reads(session: Session) -> Iterator[set[str]]:
     seen: set[str] = set()
 
     def before_execute(_conn: Any, clause: Any, *_args: Any) -> None:
-        tables = [t for t in find_tables(clause, include_aliases=True) if hasattr(t, "name")]
+        tables = [t for t in find_tables(clause) if isinstance(t, SATable)]
         if not tables and not hasattr(clause, "get_final_froms"):
             seen.add("?")
         seen.update(str(t.name) for t in tables if getattr(t, "schema", None) is None)

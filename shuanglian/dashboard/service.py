@@ -45,7 +45,11 @@ from shuanglian.inventory.models import (
 )
 from shuanglian.patents.models import PATENT_TYPE_ZH, Institution, Patent
 from shuanglian.reference import gbt4754
-from shuanglian.reference.ipc import technology_field, technology_field_names
+from shuanglian.reference.ipc import (
+    technology_field,
+    technology_field_names,
+    technology_field_names_zh,
+)
 from shuanglian.reference.regions import PROVINCES, province_of
 from shuanglian.supermarket.models import Inquiry, Listing, ListingDailyStat
 
@@ -483,19 +487,27 @@ def by_division(session: Session, scope: Scope, *, today: date) -> Table:
 
 
 def by_tech_field(session: Session, scope: Scope, *, today: date) -> Table:
-    """Pooled patents per WIPO technology field (35 fields, from the main IPC's subclass)."""
+    """Pooled patents per WIPO technology field (35 fields, from the main IPC's subclass),
+    named in Chinese (English on ?lang=en)."""
     got = _grouped(session, "pooled", scope, func.substr(Patent.main_ipc, 1, 4), today=today)
-    names = technology_field_names()
-    fields: dict[str, int] = defaultdict(int)
+    fields: dict[int, int] = defaultdict(int)
     for subclass, v in got.items():
         found = technology_field(subclass) if subclass else None
-        fields[f"{found[0]:02d} {names[found[0]]}" if found else "其他/未分类"] += int(v)
-    rows: list[list[Any]] = [[k, v] for k, v in sorted(fields.items(), key=lambda kv: -kv[1])]
+        fields[found[0] if found else 0] += int(v)
+    names, names_zh = technology_field_names(), technology_field_names_zh()
+    order = sorted(fields, key=lambda n: (-fields[n], n == 0, n))
+    rows: list[list[Any]] = [
+        [f"{n:02d} {names_zh.get(n, names[n])}" if n else "其他/未分类", fields[n]] for n in order
+    ]
+    rows_en: list[list[Any]] = [
+        [f"{n:02d} {names[n]}" if n else "Other / unclassified", fields[n]] for n in order
+    ]
     return Table(
         "by_tech_field", "各技术领域（WIPO 35）", "By technology field (WIPO 35)",
         [Column("field", "技术领域", "Field"), _col("pooled")], rows,
-        note="资源库专利按主分类号所属 WIPO 技术领域（领域名称为英文：参考数据尚无中文名）。",
-        note_en="Pooled patents by the WIPO field of their main IPC.",
+        note="资源库专利按主分类号所属 WIPO 技术领域（35 个领域）。",
+        note_en="Pooled patents by the WIPO field (of 35) of their main IPC.",
+        rows_en=rows_en,
     )  # fmt: skip
 
 

@@ -24,6 +24,9 @@ def test_bureau_dashboard_filters_and_downloads(client: TestClient, db_session) 
     assert 'data-figure="contracts"' in page.text and "转化漏斗" in page.text
     assert "data-chart=" in page.text and "<table>" in page.text  # chart and its table
     assert "2026年第4季度" in page.text
+    assert "电气机械、设备和能源" in page.text  # WIPO fields named in Chinese
+    en = client.get("/dashboard", params={"period": "2026Q4", "lang": "en"}).text
+    assert "Electrical machinery, apparatus, energy" in en
     js = client.get("/dashboard", params={"region": "32", "period": "2026Q4"})
     assert js.status_code == 200 and "江苏" in js.text
     rows = list(csv.reader(io.StringIO(client.get(

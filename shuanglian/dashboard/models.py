@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shuanglian.db import Base, utcnow
-from shuanglian.inventory.models import Feedback, Push
+from shuanglian.inventory.models import Feedback, InventoryItem, Push
 
 # Tables no figure reads (or written so often and in such bulk that a trigger would cost more
 # than it saves): no token, and a figure that did read one is simply never kept.
@@ -56,8 +56,22 @@ class DashSummary(Base):
 
 
 # The period filters (pushes and feedback by date) had no index: every period was a full scan.
-PUSHES_CREATED_AT = Index("ix_inventory_pushes_created_at", Push.__table__.c.created_at)
+# The push indexes also hold the columns the figures count (distinct patents and enterprises,
+# a patent's first push), so those counts read the index alone, never the rows.
+_push = Push.__table__.c
+PUSHES_CREATED_AT = Index(
+    "ix_inventory_pushes_created_at", _push.created_at, _push.patent_id, _push.enterprise_id
+)
+PUSHES_PATENT_CREATED = Index(
+    "ix_inventory_pushes_patent_created", _push.patent_id, _push.created_at
+)
 FEEDBACK_CREATED_AT = Index("ix_inventory_feedback_created_at", Feedback.__table__.c.created_at)
+# The funnel's days from inventory to pool: an item's date found by its patent, in the index.
+ITEMS_PATENT_CREATED = Index(
+    "ix_inventory_items_patent_created",
+    InventoryItem.__table__.c.patent_id,
+    InventoryItem.__table__.c.created_at,
+)
 
 
 def watched_tables(names: Any) -> list[str]:

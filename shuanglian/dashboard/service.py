@@ -109,7 +109,7 @@ FUNNEL: tuple[Figure, ...] = (
     Figure(
         "f_pushed", "推送", "Pushed", BY_KEY["pushed_patents"].definition,
         BY_KEY["pushed_patents"].definition_en, BY_KEY["pushed_patents"].query,
-        when=Push.created_at, stock=True,
+        when=Push.created_at, stock=True, bare=BY_KEY["pushed_patents"].bare,
     ),
     Figure(
         "f_feedback", "反馈", "Feedback",
@@ -121,11 +121,12 @@ FUNNEL: tuple[Figure, ...] = (
             Patent.institution_id,
         ),
         when=Feedback.created_at, stock=True,
+        bare=lambda: select(func.count(func.distinct(Feedback.patent_id))),
     ),
     Figure(
         "f_intent", "合作意向", "Intent", BY_KEY["cooperation_intents"].definition,
         BY_KEY["cooperation_intents"].definition_en, BY_KEY["cooperation_intents"].query,
-        when=Feedback.created_at, stock=True,
+        when=Feedback.created_at, stock=True, bare=BY_KEY["cooperation_intents"].bare,
     ),
     Figure(
         "f_deal", "洽谈", "Deal",
@@ -175,16 +176,22 @@ def _median(session: Session, diffs: Select[Any]) -> float | None:
     if session.get_bind().dialect.name == "postgresql":
         got = session.scalar(select(func.percentile_cont(0.5).within_group(value)))
         return None if got is None else round(float(got), 1)
-    n = session.scalar(select(func.count()).select_from(sub).where(value.is_not(None))) or 0
-    if n == 0:
-        return None
-    middle = list(
-        session.scalars(
-            select(value).where(value.is_not(None)).order_by(value)
-            .offset((n - 1) // 2).limit(2 - n % 2)
+    # One pass: number the sorted values and average the middle one or two.
+    ranked = (
+        select(
+            value.label("v"),
+            func.row_number().over(order_by=value).label("rn"),
+            func.count().over().label("n"),
         )
-    )  # fmt: skip
-    return round(sum(float(v) for v in middle) / len(middle), 1)
+        .where(value.is_not(None))
+        .subquery()
+    )
+    got = session.scalar(
+        select(func.avg(ranked.c.v)).where(
+            ranked.c.rn.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2])
+        )
+    )
+    return None if got is None else round(float(got), 1)
 
 
 def _stage_durations(session: Session, scope: Scope) -> list[Select[Any] | None]:
@@ -276,7 +283,7 @@ def funnel(session: Session, scope: Scope, *, today: date | None = None) -> Tabl
     today = today or today_in_china()
     counts = []
     for figure in FUNNEL:
-        found = scoped_query(figure, scope, today)
+        found = scoped_query(figure, scope, today, bare=True)
         counts.append(int(session.scalar(found[0]) or 0) if found else 0)
     medians = [
         _median(session, d) if d is not None else None for d in _stage_durations(session, scope)

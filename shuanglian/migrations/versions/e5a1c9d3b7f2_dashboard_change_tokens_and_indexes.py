@@ -1,4 +1,4 @@
-"""dashboard change tokens (triggers), kept summaries, push/feedback date indexes
+"""dashboard change tokens (triggers), kept summaries, covering indexes for the figures
 
 Revision ID: e5a1c9d3b7f2
 Revises: b7c3e1f0a9d2
@@ -56,8 +56,18 @@ def upgrade() -> None:
         sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key"),
     )
-    op.create_index("ix_inventory_pushes_created_at", "inventory_pushes", ["created_at"])
+    op.create_index(
+        "ix_inventory_pushes_created_at",
+        "inventory_pushes",
+        ["created_at", "patent_id", "enterprise_id"],
+    )
+    op.create_index(
+        "ix_inventory_pushes_patent_created", "inventory_pushes", ["patent_id", "created_at"]
+    )
     op.create_index("ix_inventory_feedback_created_at", "inventory_feedback", ["created_at"])
+    op.create_index(
+        "ix_inventory_items_patent_created", "inventory_items", ["patent_id", "created_at"]
+    )
     postgres = op.get_bind().dialect.name == "postgresql"
     if postgres:
         op.execute(PG_FUNCTION)
@@ -86,7 +96,9 @@ def downgrade() -> None:
                 op.execute(f"DROP TRIGGER IF EXISTS dash_bump_{t}_{o}")
     if postgres:
         op.execute("DROP FUNCTION IF EXISTS dash_bump()")
+    op.drop_index("ix_inventory_items_patent_created", table_name="inventory_items")
     op.drop_index("ix_inventory_feedback_created_at", table_name="inventory_feedback")
+    op.drop_index("ix_inventory_pushes_patent_created", table_name="inventory_pushes")
     op.drop_index("ix_inventory_pushes_created_at", table_name="inventory_pushes")
     op.drop_table("dash_summaries")
     op.drop_table("dash_versions")

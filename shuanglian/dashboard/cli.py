@@ -150,7 +150,7 @@ def schedule(
 def refresh(today: TodayOpt = None, as_json: JsonOpt = False) -> None:
     """预先计算仪表盘汇总（全平台及各省，全部/本月/本季/本年）；只重算数据有变化的部分，可重复运行
     (precompute the dashboards' figures and tables; only what changed is recomputed)."""
-    from shuanglian.dashboard.summary import refresh as do_refresh
+    from shuanglian.dashboard.refresh import refresh as do_refresh
     from shuanglian.figures import today_in_china
 
     def do(settings: Settings) -> dict[str, Any]:

@@ -8,9 +8,9 @@ of every write — see `dashboard.models`). The piece is reused only while all t
 the same, so a page never shows a number the database no longer gives: a push invalidates what
 reads pushes and nothing else, at the moment it commits.
 
-Pieces live in the process's memory and, when `refresh` computed them (`shuanglian report
-refresh`, idempotent, for cron or after a bulk import), in `dash_summaries` where every process
-finds them. A page never writes.
+Pieces live in the process's memory and, when `dashboard.refresh` computed them (`shuanglian
+report refresh`, idempotent, for cron or after a bulk import), in `dash_summaries` where every
+process finds them. A page never writes.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -178,51 +177,3 @@ def forget_memory() -> None:
     """Drop the pieces kept in this process (benchmarks measuring a cold page)."""
     with _lock:
         _memory.clear()
-
-
-# ----------------------------------------------------------------------------- refresh
-
-
-def refresh_scopes(today: date) -> list[Scope]:
-    """What `refresh` computes: the platform and each province with institutions, for all
-    time and for this month, quarter and year (the periods a bureau opens first)."""
-    from shuanglian.figures import parse_period
-
-    periods = [
-        None,
-        parse_period(f"{today.year}-{today.month:02d}"),
-        parse_period(f"{today.year}Q{(today.month - 1) // 3 + 1}"),
-        parse_period(str(today.year)),
-    ]
-    return [Scope(None, None, p) for p in periods]
-
-
-def refresh(session: Session, *, today: date, scopes: list[Scope] | None = None) -> dict[str, int]:
-    """Compute what changed since the last refresh and store it in `dash_summaries`
-    (idempotent: pieces whose tables did not change are left as they are). The caller
-    commits."""
-    from sqlalchemy import delete
-
-    from shuanglian.dashboard.service import build_dashboard
-    from shuanglian.patents.models import Institution
-    from shuanglian.reference.regions import province_of
-
-    if scopes is None:
-        scopes = refresh_scopes(today)
-        provinces = {
-            p.code: p
-            for r in session.scalars(select(Institution.region).distinct())
-            if (p := province_of(r)) is not None
-        }
-        scopes += [Scope(None, p, None) for p in provinces.values()]
-    stored = kept = 0
-    for scope in scopes:
-        pieces = Pieces(session, use_memory=False)
-        build_dashboard(session, scope=scope, today=today, pieces=pieces)
-        kept += pieces.hits
-        for key, recorded, payload in pieces.computed:
-            session.execute(delete(DashSummary).where(DashSummary.key == key))
-            session.add(DashSummary(key=key, versions=json.dumps(recorded), payload=payload))
-            stored += 1
-        session.flush()
-    return {"scopes": len(scopes), "computed": stored, "unchanged": kept}

@@ -18,7 +18,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from shuanglian.config import Settings
-from shuanglian.dashboard import service, summary
+from shuanglian.dashboard import refresh, service, summary
 from shuanglian.dashboard.models import DashSummary, DashVersion
 from shuanglian.deals.models import Contract, Deal, InventorPayout
 from shuanglian.figures import Scope, headline_figures
@@ -170,11 +170,11 @@ def test_refresh_stores_pieces_every_process_reuses(db_session) -> None:
     s = db_session
     build(s)
     s.flush()
-    first = summary.refresh(s, today=TODAY)
+    first = refresh.refresh(s, today=TODAY)
     assert first["computed"] > 0
     assert s.scalar(select(func.count()).select_from(DashSummary)) == first["computed"]
     summary.forget_memory()
-    again = summary.refresh(s, today=TODAY)  # idempotent: nothing changed, nothing redone
+    again = refresh.refresh(s, today=TODAY)  # idempotent: nothing changed, nothing redone
     assert again["computed"] == 0 and again["unchanged"] == first["computed"]
     summary.forget_memory()
     pieces = summary.Pieces(s)

@@ -51,7 +51,8 @@ TODAY = date(2026, 12, 20)
 def _series(dialect: str, n: int) -> tuple[str, str]:
     """(prefix, FROM clause) producing rows i = 1..n."""
     if dialect == "postgresql":
-        return "", f"FROM generate_series(1, {n}) AS s(i)"
+        # bigint: i * 7919 passes int4's range at a million rows
+        return "", f"FROM generate_series(1::bigint, {n}) AS s(i)"
     return (
         f"WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {n}) ",
         "FROM s",

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
+from sqlalchemy.sql.util import find_tables
 
 from shuanglian.challenges.models import Challenge, Verification
 from shuanglian.dashboard.summary import Pieces, scope_key
@@ -328,7 +329,11 @@ def _grouped(
 ) -> dict[Any, int | Decimal]:
     """One figure grouped by a column (`join` brings the column's table in)."""
     figure = BY_KEY[key]
-    found = scoped_query(figure, scope, today)
+    # Grouped by something other than the patent's own columns, a platform-wide count needs no
+    # join to patents (it only found the institution).
+    expr = by.__clause_element__() if hasattr(by, "__clause_element__") else by
+    by_patent = any(t.name == "patents" for t in find_tables(expr, check_columns=True))
+    found = scoped_query(figure, scope, today, bare=not by_patent)
     if found is None:
         return {}
     stmt = found[0].add_columns(by)

@@ -166,6 +166,9 @@ class Figure:
     enterprise: Any = None
     region: Any = None
     in_period: Callable[[date | None, date], tuple[Any, Any]] | None = None
+    # The same count without the join that only finds the row's institution, for a scope with
+    # neither institution nor region (the join is a lookup per push on a million pushes).
+    bare: Callable[[], Select[Any]] | None = None
 
 
 def _count(model: Any, *where: Any) -> Select[Any]:
@@ -302,6 +305,7 @@ FIGURES: tuple[Figure, ...] = (
             Patent.institution_id,
         ),
         when=Push.created_at,
+        bare=lambda: select(func.count(func.distinct(Push.patent_id))),
     ),
     Figure(
         "pushes", "推送次数", "Pushes",
@@ -312,6 +316,7 @@ FIGURES: tuple[Figure, ...] = (
             Patent.institution_id,
         ),
         when=Push.created_at,
+        bare=lambda: select(func.count()).select_from(Push),
     ),
     Figure(
         "enterprises_reached", "推送企业数", "Enterprises reached",
@@ -324,6 +329,7 @@ FIGURES: tuple[Figure, ...] = (
             Patent.institution_id,
         ),
         when=Push.created_at,
+        bare=lambda: select(func.count(func.distinct(Push.enterprise_id))),
     ),
     Figure(
         "feedback", "反馈数", "Feedback received",
@@ -336,6 +342,7 @@ FIGURES: tuple[Figure, ...] = (
             Patent.institution_id,
         ),
         when=Feedback.created_at,
+        bare=lambda: select(func.count()).select_from(Feedback),
     ),
     Figure(
         "cooperation_intents", "有合作意向数", "With a cooperation intent",
@@ -350,6 +357,9 @@ FIGURES: tuple[Figure, ...] = (
             Patent.institution_id,
         ),
         when=Feedback.created_at,
+        bare=lambda: select(func.count(func.distinct(Feedback.patent_id))).where(
+            Feedback.intent.in_(COOPERATION_INTENTS)
+        ),
     ),
     Figure(
         "converted", "已转化数", "Converted",
@@ -644,10 +654,21 @@ class Scope:
         )  # fmt: skip
 
 
-def scoped_query(figure: Figure, scope: Scope, today: date) -> tuple[Any, Any] | None:
+def scoped_query(
+    figure: Figure, scope: Scope, today: date, *, bare: bool = False
+) -> tuple[Any, Any] | None:
     """The figure's SELECT narrowed to the scope, and its institution column; None when the
-    figure has no meaning there (no institution owns it, or it cannot be placed in a region)."""
+    figure has no meaning there (no institution owns it, or it cannot be placed in a region).
+
+    `bare`: a lone count (nothing grouped or added to it) may drop the institution join when
+    the scope has neither institution nor region."""
     period = scope.period
+    if bare and figure.bare is not None and scope.institution_id is None and not scope.region:
+        stmt = figure.bare()
+        if period is not None and figure.when is not None:
+            start = None if figure.stock else period.start
+            stmt = stmt.where(*in_range(figure.when, start, period.end))
+        return stmt, None
     if period is not None and figure.in_period is not None:
         stmt, inst = figure.in_period(None if figure.stock else period.start, period.end)
     else:
@@ -695,7 +716,7 @@ def headline_figures(
         scope = Scope(institution_id, scope.region, scope.period)
     out: dict[str, int | Decimal] = {}
     for figure in _figures(keys):
-        found = scoped_query(figure, scope, today)
+        found = scoped_query(figure, scope, today, bare=True)
         if found is not None:
             out[figure.key] = _value(figure, session.scalar(found[0]))
     return out

@@ -4,6 +4,7 @@ from shuanglian.accounts.models import User
 from shuanglian.attachments import Attachment
 from shuanglian.audit import AuditEntry
 from shuanglian.challenges import models as challenges_models
+from shuanglian.dashboard import models as dashboard_models
 from shuanglian.deals import models as deal_models
 from shuanglian.enterprises.models import Demand, Enterprise
 from shuanglian.inventory import models as inventory_models
@@ -16,6 +17,7 @@ from shuanglian.supermarket import models as supermarket_models
 __all__ = [
     "Attachment",
     "challenges_models",
+    "dashboard_models",
     "pilots_models",
     "AuditEntry",
     "deal_models",

@@ -144,3 +144,25 @@ def schedule(
             f"写出 written {len(data['written'])}，已存在 kept {len(data['kept'])}："
             f"{data['folder']}"
         )
+
+
+@report_app.command("refresh")
+def refresh(today: TodayOpt = None, as_json: JsonOpt = False) -> None:
+    """预先计算仪表盘汇总（全平台及各省，全部/本月/本季/本年）；只重算数据有变化的部分，可重复运行
+    (precompute the dashboards' figures and tables; only what changed is recomputed)."""
+    from shuanglian.dashboard.refresh import refresh as do_refresh
+    from shuanglian.figures import today_in_china
+
+    def do(settings: Settings) -> dict[str, Any]:
+        day = _today(today) or today_in_china()
+        with open_session(settings) as session:
+            return do_refresh(session, today=day)
+
+    data = run_command(as_json, do)
+    if as_json:
+        emit_json(data)
+    else:
+        typer.echo(
+            f"统计范围 scopes {data['scopes']}：重算 computed {data['computed']}，"
+            f"未变 unchanged {data['unchanged']}"
+        )

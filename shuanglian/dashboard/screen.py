@@ -16,10 +16,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from shuanglian.dashboard.service import CONTRACT_KIND_NAMES, by_province
+from shuanglian.dashboard.service import CONTRACT_KIND_NAMES, kept_figures, kept_table
+from shuanglian.dashboard.summary import Pieces
 from shuanglian.deals.models import Contract
 from shuanglian.enterprises.models import Enterprise
-from shuanglian.figures import BY_KEY, Scope, headline_figures, today_in_china
+from shuanglian.figures import BY_KEY, Scope, today_in_china
 from shuanglian.patents.models import Institution
 from shuanglian.supermarket.models import Inquiry, Listing, ListingDailyStat
 from shuanglian.supermarket.service import MODES, featured_listings, unfence
@@ -110,13 +111,14 @@ def latest_activity(session: Session, *, today: date) -> list[dict[str, Any]]:
 def screen_context(session: Session, *, today: date | None = None) -> dict[str, Any]:
     """Everything `/screen` shows; zero figures are dropped."""
     today = today or today_in_china()
-    values = headline_figures(session, keys=SCREEN_KEYS, today=today)
+    pieces = Pieces(session)
+    values = kept_figures(session, SCREEN_KEYS, scope=Scope(), today=today, pieces=pieces)
     figures = [(BY_KEY[k], v) for k, v in values.items() if v]
     listings = featured_listings(session, limit=12)
     if listings:
         session.execute(select(Listing).where(Listing.id.in_([x.id for x in listings]))
                         .options(selectinload(Listing.institution)))  # fmt: skip
-    provinces = by_province(session, Scope(), today=today)
+    provinces = kept_table(session, pieces, Scope(), "by_province", today)
     return {
         "figures": figures,
         "values": values,

@@ -9,16 +9,20 @@ GB/T 4754 门类). Nothing here loads patents, pushes or enterprises row by row.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
+from sqlalchemy.sql.util import find_tables
 
 from shuanglian.challenges.models import Challenge, Verification
+from shuanglian.dashboard.summary import Pieces, scope_key
 from shuanglian.dashboard.tables import Column, Table
 from shuanglian.deals.models import Contract, Deal, DealActivity, DealItem
 from shuanglian.deals.pipeline import STAGES
@@ -100,7 +104,7 @@ FUNNEL: tuple[Figure, ...] = (
     Figure(
         "f_pushed", "推送", "Pushed", BY_KEY["pushed_patents"].definition,
         BY_KEY["pushed_patents"].definition_en, BY_KEY["pushed_patents"].query,
-        when=Push.created_at, stock=True,
+        when=Push.created_at, stock=True, bare=BY_KEY["pushed_patents"].bare,
     ),
     Figure(
         "f_feedback", "反馈", "Feedback",
@@ -112,11 +116,12 @@ FUNNEL: tuple[Figure, ...] = (
             Patent.institution_id,
         ),
         when=Feedback.created_at, stock=True,
+        bare=lambda: select(func.count(func.distinct(Feedback.patent_id))),
     ),
     Figure(
         "f_intent", "合作意向", "Intent", BY_KEY["cooperation_intents"].definition,
         BY_KEY["cooperation_intents"].definition_en, BY_KEY["cooperation_intents"].query,
-        when=Feedback.created_at, stock=True,
+        when=Feedback.created_at, stock=True, bare=BY_KEY["cooperation_intents"].bare,
     ),
     Figure(
         "f_deal", "洽谈", "Deal",
@@ -166,16 +171,22 @@ def _median(session: Session, diffs: Select[Any]) -> float | None:
     if session.get_bind().dialect.name == "postgresql":
         got = session.scalar(select(func.percentile_cont(0.5).within_group(value)))
         return None if got is None else round(float(got), 1)
-    n = session.scalar(select(func.count()).select_from(sub).where(value.is_not(None))) or 0
-    if n == 0:
-        return None
-    middle = list(
-        session.scalars(
-            select(value).where(value.is_not(None)).order_by(value)
-            .offset((n - 1) // 2).limit(2 - n % 2)
+    # One pass: number the sorted values and average the middle one or two.
+    ranked = (
+        select(
+            value.label("v"),
+            func.row_number().over(order_by=value).label("rn"),
+            func.count().over().label("n"),
         )
-    )  # fmt: skip
-    return round(sum(float(v) for v in middle) / len(middle), 1)
+        .where(value.is_not(None))
+        .subquery()
+    )
+    got = session.scalar(
+        select(func.avg(ranked.c.v)).where(
+            ranked.c.rn.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2])
+        )
+    )
+    return None if got is None else round(float(got), 1)
 
 
 def _stage_durations(session: Session, scope: Scope) -> list[Select[Any] | None]:
@@ -267,7 +278,7 @@ def funnel(session: Session, scope: Scope, *, today: date | None = None) -> Tabl
     today = today or today_in_china()
     counts = []
     for figure in FUNNEL:
-        found = scoped_query(figure, scope, today)
+        found = scoped_query(figure, scope, today, bare=True)
         counts.append(int(session.scalar(found[0]) or 0) if found else 0)
     medians = [
         _median(session, d) if d is not None else None for d in _stage_durations(session, scope)
@@ -312,7 +323,11 @@ def _grouped(
 ) -> dict[Any, int | Decimal]:
     """One figure grouped by a column (`join` brings the column's table in)."""
     figure = BY_KEY[key]
-    found = scoped_query(figure, scope, today)
+    # Grouped by something other than the patent's own columns, a platform-wide count needs no
+    # join to patents (it only found the institution).
+    expr = by.__clause_element__() if hasattr(by, "__clause_element__") else by
+    by_patent = any(t.name == "patents" for t in find_tables(expr, check_columns=True))
+    found = scoped_query(figure, scope, today, bare=not by_patent)
     if found is None:
         return {}
     stmt = found[0].add_columns(by)
@@ -478,28 +493,27 @@ def by_division(session: Session, scope: Scope, *, today: date) -> Table:
 
 
 def by_tech_field(session: Session, scope: Scope, *, today: date) -> Table:
-    """Pooled patents per WIPO technology field (35 fields, from the main IPC's subclass)."""
+    """Pooled patents per WIPO technology field (35 fields, from the main IPC's subclass),
+    named in Chinese (English on ?lang=en)."""
     got = _grouped(session, "pooled", scope, func.substr(Patent.main_ipc, 1, 4), today=today)
-    names, names_zh = technology_field_names(), technology_field_names_zh()
-    fields: dict[int, int] = defaultdict(int)  # field number (0: unclassified) → patents
+    fields: dict[int, int] = defaultdict(int)
     for subclass, v in got.items():
         found = technology_field(subclass) if subclass else None
         fields[found[0] if found else 0] += int(v)
-    ranked = sorted(fields.items(), key=lambda kv: -kv[1])
-
-    def name(number: int, lang: str) -> str:
-        if number == 0:
-            return "Other / unclassified" if lang == "en" else "其他/未分类"
-        shown = names[number] if lang == "en" else names_zh.get(number, names[number])
-        return f"{number:02d} {shown}"
-
+    names, names_zh = technology_field_names(), technology_field_names_zh()
+    order = sorted(fields, key=lambda n: (-fields[n], n == 0, n))
+    rows: list[list[Any]] = [
+        [f"{n:02d} {names_zh.get(n, names[n])}" if n else "其他/未分类", fields[n]] for n in order
+    ]
+    rows_en: list[list[Any]] = [
+        [f"{n:02d} {names[n]}" if n else "Other / unclassified", fields[n]] for n in order
+    ]
     return Table(
         "by_tech_field", "各技术领域（WIPO 35）", "By technology field (WIPO 35)",
-        [Column("field", "技术领域", "Field"), _col("pooled")],
-        [[name(n, "zh"), v] for n, v in ranked],
-        note="资源库专利按主分类号所属 WIPO 技术领域。",
-        note_en="Pooled patents by the WIPO field of their main IPC.",
-        rows_en=[[name(n, "en"), v] for n, v in ranked],
+        [Column("field", "技术领域", "Field"), _col("pooled")], rows,
+        note="资源库专利按主分类号所属 WIPO 技术领域（35 个领域）。",
+        note_en="Pooled patents by the WIPO field (of 35) of their main IPC.",
+        rows_en=rows_en,
     )  # fmt: skip
 
 
@@ -734,27 +748,62 @@ def table_keys(scope: Scope) -> tuple[str, ...]:
     return INSTITUTION_TABLES if scope.institution_id is not None else BUREAU_TABLES
 
 
+def kept_table(session: Session, pieces: Pieces, scope: Scope, key: str, today: date) -> Table:
+    """One table, kept until a table it reads changes (`dashboard.summary`)."""
+    name = f"table:{key}:{scope_key(scope)}:{today.isoformat()}"
+    table: Table = pieces.get(name, lambda: BUILDERS[key](session, scope, today=today))
+    return table
+
+
+def kept_figures(
+    session: Session,
+    keys: Iterable[str],
+    *,
+    scope: Scope,
+    today: date,
+    pieces: Pieces | None = None,
+) -> dict[str, int | Decimal]:
+    """`headline_figures`, each figure kept until a table it reads changes."""
+    pieces = pieces or Pieces(session)
+    out: dict[str, int | Decimal] = {}
+
+    def one(key: str) -> dict[str, int | Decimal]:
+        return headline_figures(session, keys=[key], scope=scope, today=today)
+
+    for k in keys:
+        name = f"fig:{k}:{scope_key(scope)}:{today.isoformat()}"
+        out.update(pieces.get(name, partial(one, k)))
+    return out
+
+
 def build_table(session: Session, *, scope: Scope, key: str, today: date | None = None) -> Table:
     """One table of the dashboard (a download, or a chart's data)."""
     if key not in table_keys(scope):
         from shuanglian.errors import NotFound
 
         raise NotFound(f"没有这张表 (no such table): {key}")
-    return BUILDERS[key](session, scope, today=today or today_in_china())
+    return kept_table(session, Pieces(session), scope, key, today or today_in_china())
 
 
 def build_dashboard(
-    session: Session, *, scope: Scope, today: date | None = None, tables: bool = True
+    session: Session,
+    *,
+    scope: Scope,
+    today: date | None = None,
+    tables: bool = True,
+    pieces: Pieces | None = None,
 ) -> Dashboard:
     """The cards and every table for a scope: the bureau's (platform or a province) or an
-    institution's own."""
+    institution's own. Each figure and table is computed by SQL, or reused while none of the
+    tables it reads has changed since (`dashboard.summary`)."""
     today = today or today_in_china()
+    pieces = pieces or Pieces(session)
     keys = [
         k
         for k in CARD_KEYS
         if scope.institution_id is None or BY_KEY[k].query(today)[1] is not None
     ]
-    cards = headline_figures(session, keys=keys, scope=scope, today=today)
+    cards = kept_figures(session, keys, scope=scope, today=today, pieces=pieces)
     board = Dashboard(scope, cards)
     if tables:
         seen: dict[str, Table] = {}
@@ -762,7 +811,7 @@ def build_dashboard(
             if key == "by_division" and "by_industry" in seen:
                 seen[key] = seen["by_industry"].extra["by_division"]
                 continue
-            seen[key] = BUILDERS[key](session, scope, today=today)
+            seen[key] = kept_table(session, pieces, scope, key, today)
         board.tables = seen
     return board
 

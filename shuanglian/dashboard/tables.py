@@ -13,6 +13,10 @@ from decimal import Decimal
 from typing import Any
 
 CHART_KINDS = ("bar", "line", "funnel", "map", "pie", None)
+# A page shows at most this many rows of a table (and charts them); the download and the
+# reports have every row. A national bureau's by-institution table has thousands of rows,
+# which no chart can show and which made the page heavy to build.
+PAGE_ROWS = 100
 
 
 @dataclass
@@ -60,21 +64,26 @@ class Table:
             return self.series
         return [self.columns[1].key] if len(self.columns) > 1 else []
 
-    def chart_data(self, lang: str = "zh") -> dict[str, Any]:
-        """What the page's chart script reads (JSON in a data attribute)."""
+    def page_rows(self, lang: str = "zh") -> list[list[Any]]:
+        """The rows a page shows (the first PAGE_ROWS; downloads have them all)."""
+        return self.rows_in(lang)[:PAGE_ROWS]
+
+    def chart_data(self, lang: str = "zh", limit: int | None = PAGE_ROWS) -> dict[str, Any]:
+        """What the page's chart script reads (JSON in a data attribute): the first `limit`
+        rows (None: all)."""
         index = {c.key: i for i, c in enumerate(self.columns)}
         keys = self.chart_series()
+        rows = self.rows if limit is None else self.rows[:limit]
+        names = self.rows_in(lang) if limit is None else self.rows_in(lang)[:limit]
         return {
             "kind": self.chart,
             "title": self.title_in(lang),
             # The map's shapes are named in Chinese: a map matches on the Chinese names.
-            "categories": [
-                str(r[0]) for r in (self.rows if self.chart == "map" else self.rows_in(lang))
-            ],
+            "categories": [str(r[0]) for r in (rows if self.chart == "map" else names)],
             "series": [
                 {
                     "name": self.headings(lang)[index[k]],
-                    "data": [_plain(r[index[k]]) for r in self.rows],
+                    "data": [_plain(r[index[k]]) for r in rows],
                 }
                 for k in keys
             ],

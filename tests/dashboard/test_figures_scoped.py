@@ -155,8 +155,15 @@ def test_breakdowns(db_session) -> None:
     assert colleges == {"材料学院": [2, 2, 2, 1], "未分学院": [1, 0, 0, 0]}
     batches = {r[0]: r[1:] for r in service.by_batch(db_session, mine, today=TODAY).rows}
     assert batches == {"A1": [2, 2, 2, 1], "A2": [1, 0, 0, 0]}
-    fields = dict(service.by_tech_field(db_session, scope, today=TODAY).rows)
+    tech = service.by_tech_field(db_session, scope, today=TODAY)
+    fields = dict(tech.rows)
     assert sum(fields.values()) == 3
+    # WIPO field names in Chinese (reference wipo_35_fields_zh.csv), English on ?lang=en.
+    assert fields == {"01 电气机械、设备和能源": 2, "06 计算机技术": 1}  # a1, b1: H01M; a2: G06F
+    assert dict(tech.rows_in("en")) == {
+        "01 Electrical machinery, apparatus, energy": 2,
+        "06 Computer technology": 1,
+    }
 
 
 def test_institution_dashboard_holds_only_its_own_numbers(db_session) -> None:

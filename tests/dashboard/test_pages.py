@@ -24,6 +24,9 @@ def test_bureau_dashboard_filters_and_downloads(client: TestClient, db_session) 
     assert 'data-figure="contracts"' in page.text and "转化漏斗" in page.text
     assert "data-chart=" in page.text and "<table>" in page.text  # chart and its table
     assert "2026年第4季度" in page.text
+    assert "电气机械、设备和能源" in page.text  # WIPO fields named in Chinese
+    en = client.get("/dashboard", params={"period": "2026Q4", "lang": "en"}).text
+    assert "Electrical machinery, apparatus, energy" in en
     js = client.get("/dashboard", params={"region": "32", "period": "2026Q4"})
     assert js.status_code == 200 and "江苏" in js.text
     rows = list(csv.reader(io.StringIO(client.get(
@@ -122,3 +125,21 @@ def test_listing_summary_strips_patent_boilerplate() -> None:
     assert summary == "锂电池回收装置：能够提高钴、锂的回收率，降低能耗。"
     assert not listing_summary("一种方法", "本发明公开了一种方法。").startswith("本发明")
     assert listing_summary("标题", "").startswith("标题")
+
+
+def test_a_long_table_shows_its_first_rows_and_downloads_them_all(
+    client: TestClient,  # noqa: F811
+    db_session,
+) -> None:
+    from tests.web.factories import make_institution, make_patent
+
+    for i in range(101):
+        make_patent(db_session, make_institution(db_session, f"第{i:03d}大学"))
+    db_session.flush()
+    login(client, make_user(db_session, "admin"))
+    page = client.get("/dashboard").text
+    block = page.split('id="t-by_institution"', 1)[1].split("</section>", 1)[0]
+    assert block.count('<th scope="row">') == 100
+    assert "仅显示前 100 行，共 101 行" in block
+    rows = list(csv.reader(io.StringIO(client.get("/dashboard/tables/by_institution.csv").text)))
+    assert len(rows) == 1 + 101

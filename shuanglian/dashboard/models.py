@@ -1,0 +1,133 @@
+"""Tables that keep the dashboards fast and never stale (issue 15).
+
+`dash_versions` holds one change token per table the figures read. A database trigger replaces
+a table's token on every INSERT, UPDATE or DELETE of it, inside the writing transaction — so the
+token changes exactly when the table's committed contents do, whichever code path wrote them
+(the ORM, a bulk INSERT … SELECT, psql). Tokens are random, never counters: a rolled-back
+transaction's token is never seen again, so nothing computed inside it can be mistaken for
+the committed state.
+
+`dash_summaries` keeps computed figures and dashboard tables with the tokens of the tables
+they were computed from (`shuanglian.dashboard.summary`); an entry is used only while every
+one of those tokens is unchanged.
+
+The indexes at the end are the ones the figures' period filters and breakdowns need.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, Index, String, Text, event, inspect
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shuanglian.db import Base, utcnow
+from shuanglian.inventory.models import Feedback, InventoryItem, Push
+
+# Tables no figure reads (or written so often and in such bulk that a trigger would cost more
+# than it saves): no token, and a figure that did read one is simply never kept.
+UNWATCHED = frozenset({
+    "api_tokens", "attachments", "audit_log", "notifications", "web_sessions",
+    "match_bulk_jobs", "match_bulk_matches", "match_bulk_shards", "market_listing_terms",
+    "dash_versions", "dash_summaries",
+})  # fmt: skip
+
+
+class DashVersion(Base):
+    """A table's change token (replaced by a trigger on every write to the table)."""
+
+    __tablename__ = "dash_versions"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class DashSummary(Base):
+    """A computed figure or table (JSON), valid while the tokens it records are current."""
+
+    __tablename__ = "dash_summaries"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    versions: Mapped[str] = mapped_column(Text)  # JSON {table: token}
+    payload: Mapped[str] = mapped_column(Text)  # JSON
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# The period filters (pushes and feedback by date) had no index: every period was a full scan.
+# The push indexes also hold the columns the figures count (distinct patents and enterprises,
+# a patent's first push), so those counts read the index alone, never the rows.
+_push = Push.__table__.c
+PUSHES_CREATED_AT = Index(
+    "ix_inventory_pushes_created_at", _push.created_at, _push.patent_id, _push.enterprise_id
+)
+PUSHES_PATENT_CREATED = Index(
+    "ix_inventory_pushes_patent_created", _push.patent_id, _push.created_at
+)
+FEEDBACK_CREATED_AT = Index("ix_inventory_feedback_created_at", Feedback.__table__.c.created_at)
+# The funnel's days from inventory to pool: an item's date found by its patent, in the index.
+ITEMS_PATENT_CREATED = Index(
+    "ix_inventory_items_patent_created",
+    InventoryItem.__table__.c.patent_id,
+    InventoryItem.__table__.c.created_at,
+)
+
+
+def watched_tables(names: Any) -> list[str]:
+    """The tables among `names` that get a change token."""
+    return sorted(n for n in names if n not in UNWATCHED)
+
+
+# ----------------------------------------------------------------------------- trigger DDL
+# The same statements are written out in the migration (a migration must not change when this
+# module does); tests/dashboard/test_summaries.py checks both give the same triggers.
+
+PG_FUNCTION = """
+CREATE OR REPLACE FUNCTION dash_bump() RETURNS trigger AS $$
+BEGIN
+    UPDATE dash_versions SET version = (random() * 9e18)::bigint WHERE name = TG_TABLE_NAME;
+    RETURN NULL;
+END
+$$ LANGUAGE plpgsql
+"""
+
+
+def trigger_ddl(dialect: str, table: str) -> list[str]:
+    """The statements that make writes to `table` replace its token."""
+    if dialect == "postgresql":
+        return [
+            f"DROP TRIGGER IF EXISTS dash_bump_{table} ON {table}",
+            f"CREATE TRIGGER dash_bump_{table} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
+            f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION dash_bump()",
+        ]
+    out = []
+    for op in ("insert", "update", "delete"):
+        out.append(f"DROP TRIGGER IF EXISTS dash_bump_{table}_{op}")
+        out.append(
+            f"CREATE TRIGGER dash_bump_{table}_{op} AFTER {op.upper()} ON {table} BEGIN "
+            f"UPDATE dash_versions SET version = random() WHERE name = '{table}'; END"
+        )
+    return out
+
+
+def install_triggers(conn: Connection, tables: list[str]) -> None:
+    """Token rows and triggers for `tables` (idempotent)."""
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        conn.exec_driver_sql(PG_FUNCTION)
+    for t in tables:
+        conn.exec_driver_sql(
+            f"INSERT INTO dash_versions (name, version) VALUES ('{t}', 0) "
+            "ON CONFLICT (name) DO NOTHING"
+        )
+        for sql in trigger_ddl(dialect, t):
+            conn.exec_driver_sql(sql)
+
+
+@event.listens_for(Base.metadata, "after_create")
+def _triggers_after_create(target: Any, connection: Connection, **_: Any) -> None:
+    """`create_all` (tests, benchmarks) installs the triggers the migration installs."""
+    present = set(inspect(connection).get_table_names())
+    if "dash_versions" in present:
+        install_triggers(connection, watched_tables(present & set(target.tables)))

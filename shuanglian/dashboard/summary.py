@@ -1,0 +1,179 @@
+"""Computed figures and tables kept until the tables they were computed from change.
+
+Every figure is still an SQL aggregate (`shuanglian.figures`, `dashboard.service`); this module
+only avoids computing the same aggregate again while its inputs are unchanged. When a piece (one
+figure or one table, for one scope and day) is computed, the tables its statements read are
+recorded with their change tokens (`dash_versions`, replaced by a trigger in the transaction
+of every write — see `dashboard.models`). The piece is reused only while all those tokens are
+the same, so a page never shows a number the database no longer gives: a push invalidates what
+reads pushes and nothing else, at the moment it commits.
+
+Pieces live in the process's memory and, when `dashboard.refresh` computed them (`shuanglian
+report refresh`, idempotent, for cron or after a bulk import), in `dash_summaries` where every
+process finds them. A page never writes.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Table as SATable
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.util import find_tables
+
+from shuanglian.dashboard.models import UNWATCHED, DashSummary, DashVersion
+from shuanglian.dashboard.tables import Column, Table
+from shuanglian.figures import Scope
+
+MEMORY_ENTRIES = 4000
+_memory: OrderedDict[tuple[str, str], tuple[dict[str, int], str]] = OrderedDict()
+_lock = threading.Lock()
+
+
+def scope_key(scope: Scope) -> str:
+    region = scope.region.code if scope.region else ""
+    period = scope.period.key if scope.period else ""
+    return f"i={scope.institution_id or ''};r={region};p={period}"
+
+
+# ----------------------------------------------------------------------------- JSON
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return {"$d": str(value)}
+    if isinstance(value, Table):
+        return {"$t": {k: _encode(v) for k, v in asdict(value).items()}}
+    if isinstance(value, dict):
+        return {str(k): _encode(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encode(v) for v in value]
+    return value
+
+
+def _table(data: dict[str, Any]) -> Table:
+    data = dict(data)
+    data["columns"] = [Column(**c) for c in data["columns"]]
+    data["extra"] = {k: v if isinstance(v, Table) else _table(v) for k, v in data["extra"].items()}
+    return Table(**data)
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"$d"}:
+            return Decimal(value["$d"])
+        if set(value) == {"$t"}:
+            return _table({k: _decode(v) for k, v in value["$t"].items()})
+        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return value
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(_encode(value), ensure_ascii=False, separators=(",", ":"))
+
+
+def loads(text: str) -> Any:
+    return _decode(json.loads(text))
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def current_versions(session: Session) -> dict[str, int]:
+    """Every table's change token as this transaction sees it."""
+    return {n: int(v) for n, v in session.execute(select(DashVersion.name, DashVersion.version))}
+
+
+@contextmanager
+def reads(session: Session) -> Iterator[set[str]]:
+    """The names of the tables the statements run inside the block read ("?" for a statement
+    whose tables are not known, such as text SQL)."""
+    conn = session.connection()
+    seen: set[str] = set()
+
+    def before_execute(_conn: Any, clause: Any, *_args: Any) -> None:
+        tables = [t for t in find_tables(clause) if isinstance(t, SATable)]
+        if not tables and not hasattr(clause, "get_final_froms"):
+            seen.add("?")
+        seen.update(str(t.name) for t in tables if getattr(t, "schema", None) is None)
+
+    event.listen(conn, "before_execute", before_execute)
+    try:
+        yield seen
+    finally:
+        event.remove(conn, "before_execute", before_execute)
+
+
+def _db_key(session: Session, key: str) -> tuple[str, str]:
+    bind = session.get_bind()
+    return (str(bind.engine.url if hasattr(bind, "engine") else bind), key)
+
+
+class Pieces:
+    """Kept pieces for one page or report: the tokens are read once, before anything is
+    computed (so a kept piece is never older than the tokens it is filed under)."""
+
+    def __init__(
+        self, session: Session, *, use_database: bool = True, use_memory: bool = True
+    ) -> None:
+        self.session = session
+        self.use_memory = use_memory
+        self.versions = current_versions(session)
+        self.use_database = use_database and bool(self.versions)
+        self.computed: list[tuple[str, dict[str, int], str]] = []  # for `refresh`
+        self.hits = 0
+
+    def _valid(self, recorded: dict[str, int]) -> bool:
+        return all(self.versions.get(t) == v for t, v in recorded.items())
+
+    def get(self, key: str, compute: Callable[[], Any]) -> Any:
+        """The piece named `key`, kept or computed now."""
+        if not self.versions:  # the tables predate the tokens: nothing can be kept
+            return compute()
+        mem_key = _db_key(self.session, key)
+        with _lock:
+            found = _memory.get(mem_key) if self.use_memory else None
+        if found is not None and self._valid(found[0]):
+            self.hits += 1
+            return loads(found[1])
+        if self.use_database:
+            row = self.session.get(DashSummary, key)
+            if row is not None:
+                recorded = json.loads(row.versions)
+                if self._valid(recorded):
+                    self._remember(mem_key, recorded, row.payload)
+                    self.hits += 1
+                    return loads(row.payload)
+        with reads(self.session) as tables:
+            value = compute()
+        if "?" in tables or tables & UNWATCHED or not tables <= set(self.versions):
+            return value  # read something without a token: never kept
+        recorded = {t: self.versions[t] for t in sorted(tables)}
+        payload = dumps(value)
+        self._remember(mem_key, recorded, payload)
+        self.computed.append((key, recorded, payload))
+        return loads(payload)
+
+    @staticmethod
+    def _remember(mem_key: tuple[str, str], recorded: dict[str, int], payload: str) -> None:
+        with _lock:
+            _memory[mem_key] = (recorded, payload)
+            _memory.move_to_end(mem_key)
+            while len(_memory) > MEMORY_ENTRIES:
+                _memory.popitem(last=False)
+
+
+def forget_memory() -> None:
+    """Drop the pieces kept in this process (benchmarks measuring a cold page)."""
+    with _lock:
+        _memory.clear()

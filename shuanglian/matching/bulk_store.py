@@ -134,8 +134,8 @@ def _select_p2e(
     stamp: Any = _sqlite_time(now) if conn.dialect.name == "sqlite" else now
     out = _ShardOut(rows=[])
     for i, pid in enumerate(patents):
-        ids, scores, parts = block.hits_of(i)
-        docs = np.asarray([int(d) for d in ids], dtype=np.int64)
+        _, scores, parts = block.hits_of(i)
+        docs = block.keys_of(i)
         live = _member(state.enterprises, docs)
         rank = 0
         for k in np.flatnonzero(live).tolist():
@@ -175,8 +175,8 @@ def _select_e2p(
         )
     out = _ShardOut(rows=[])
     for i, eid in enumerate(ents):
-        ids, scores, parts = block.hits_of(i)
-        docs = np.asarray([int(d) for d in ids], dtype=np.int64)
+        _, scores, parts = block.hits_of(i)
+        docs = block.keys_of(i)
         keep = np.flatnonzero(_member(state.pooled, docs)).tolist()
         rank = 0
         for k in keep:

@@ -72,13 +72,6 @@ class RankedBlock:
     # The doc ids as int64 (database ids), when every id of the index is one; else None.
     doc_keys: np.ndarray | None = None
 
-    def keys_of(self, i: int) -> np.ndarray:
-        """Doc ids of query `i` as int64 (from `doc_keys`, or parsed)."""
-        lo, hi = int(self.offsets[i]), int(self.offsets[i + 1])
-        if self.doc_keys is not None:
-            return self.doc_keys[lo:hi]
-        return np.asarray([int(d) for d in self.doc_ids[lo:hi]], dtype=np.int64)
-
     def hits_of(self, i: int) -> tuple[list[str], np.ndarray, np.ndarray]:
         """(doc ids, scores, signal parts) of query `i`, best first."""
         lo, hi = int(self.offsets[i]), int(self.offsets[i + 1])
@@ -392,9 +385,9 @@ class BulkRanker:
             n = len(total) if bool((total > 0).all()) else int(np.argmin(total > 0))
             cand, total = cand[order][:n], total[:n]
             table = np.zeros((n, len(SIGNAL_COLUMNS)), dtype=np.float32)
-            for c, v in columns:
-                if v is not None:
-                    table[:, c] = v[qi, cand]
+            for c, signal in columns:
+                if signal is not None:
+                    table[:, c] = signal[qi, cand]
             out.append((cand.astype(np.int64), total, table))
         return out
 

@@ -9,6 +9,11 @@ its own):
               rules, written as pushes) and every enterprise → top-k pooled patents, with
               `--workers` processes sharing the index; shards committed one by one
     wall_s    index_s + job_s: the push, end to end, from a loaded database
+    cpu_s     CPU seconds (user + system) of the index build and the job, this process and
+              its worker processes (the database server's own CPU is not in it): on a shared
+              machine the wall time measures the neighbours too; cpu_s / cores is what the
+              push would take on an idle machine with its cores busy, and is reported as that
+              (a projection), next to the load average before and after the run
     memory    the job's peak over the child and all its workers: summed RSS and summed PSS
               (shared index pages counted once — what the machine really needs), against the
               stated budget; plus the child's own peak RSS (ru_maxrss)
@@ -158,6 +163,15 @@ def load_data(engine: Any, *, patents: int, enterprises: int, seed: int = SEED) 
 
 
 # --------------------------------------------------------------------------- one backend
+def _cpu_s() -> float:
+    """User + system CPU seconds of this process and its reaped children (the job's worker
+    processes), not the database server's: on a shared machine this, not the wall time, says
+    what the push itself costs."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     """Fresh database of `backend`: load, build the indexes, run the bulk job; the numbers."""
     from sqlalchemy import func, select
@@ -175,10 +189,13 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         _say(f"{backend}: loading {args.patents:,} patents, {args.enterprises:,} enterprises")
         data = load_data(engine, patents=args.patents, enterprises=args.enterprises)
         _say(f"{backend}: loaded in {data['load_s']} s; building the indexes")
+        load_before = os.getloadavg()[0]
+        cpu_start = _cpu_s()
         started = time.perf_counter()
         with session_scope(make_session_factory(engine)) as session:
             build_index(session, settings=settings)
         index_s = time.perf_counter() - started
+        cpu_index = _cpu_s()
         _say(f"{backend}: indexes in {index_s:.1f} s; running the bulk job")
         last = [0.0]
 
@@ -198,6 +215,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         started = time.perf_counter()
         report = run_bulk_job(engine, settings=settings, options=options, progress=progress)
         job_s = time.perf_counter() - started
+        cpu_job = _cpu_s()  # the worker processes are reaped by now: counted as children
         with engine.connect() as conn:
             pushes = conn.execute(select(func.count()).select_from(Push)).scalar()
             recs = conn.execute(select(func.count()).select_from(BulkMatch)).scalar()
@@ -226,6 +244,10 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         "status": report.status,
         "memory": report.memory,
         "child_peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "cpu_s": round(cpu_job - cpu_start, 1),
+        "index_cpu_s": round(cpu_index - cpu_start, 1),
+        "job_cpu_s": round(cpu_job - cpu_index, 1),
+        "load_average_1m_before": round(load_before, 2),
         "enterprises_with_industry": data["enterprises_with_industry"],
     }
 

@@ -21,11 +21,12 @@ its own):
 Data: `benchmarks/scale_mix.py` (real Chinese and English records recombined, seed 16): every
 patent is pooled (the issue's "940k pooled patents"), with a drawn score the push walks by.
 
-`--ray` (small sizes): the same job on a local Ray cluster of two workers against two worker
-processes, from copies of one loaded database and index — same top-k ids and scores required,
-overhead stated. `--quality-background N`: the dev suites' nDCG@10 with their corpora embedded
-in N generated background documents of the corpus's kind (one index per kind holding the
-background and every suite's corpus), next to the plain per-suite numbers. The background is
+`--ray` (small sizes): the same job on a local Ray cluster of two workers against one process
+and against two worker processes, from copies of one loaded database and index — same top-k
+ids and scores required, overhead stated. `--quality-background N`: the dev suites' nDCG@10
+with their corpora embedded in N generated background documents of the corpus's kind (one
+index per kind holding the background and every suite's corpus), next to the plain per-suite
+numbers. The background is
 Chinese only (CNKI/CNIPA patents and listings; registered enterprises and demands): the English
 generators recombine the drones dev corpus itself, and near-copies of relevant documents under
 other ids would measure duplicates, not scale. So for the English suites the background is a
@@ -270,31 +271,42 @@ def run_ray_comparison(args: argparse.Namespace) -> dict[str, Any]:
         engine.dispose()
         ray_home = Settings(home=work / "ray", database_url=None)
         shutil.copytree(base.home, ray_home.home)
+        one_home = Settings(home=work / "one", database_url=None)
+        shutil.copytree(base.home, one_home.home)
         out: dict[str, Any] = {"patents": args.patents, "enterprises": args.enterprises}
         stored = {}
-        for label, settings, ray_address in (
-            ("process", base, None),
-            ("ray", ray_home, "local"),
+        for label, settings, ray_address, workers in (
+            ("one_process", one_home, None, 1),
+            ("process", base, None, 2),
+            ("ray", ray_home, "local", 2),
         ):
             engine = make_engine(settings)
             options = BulkOptions(
                 top=args.top,
                 per_enterprise_cap=args.cap,
                 shard_size=args.shard_size,
-                workers=2,
+                workers=workers,
                 ray_address=ray_address,
             )
+            cpu = _cpu_s()
             started = time.perf_counter()
             report = run_bulk_job(engine, settings=settings, options=options)
             wall = time.perf_counter() - started
             stored[label] = _results(engine)
             engine.dispose()
             out[label] = {"wall_s": round(wall, 1), "workers": report.workers,
+                          "executor": report.executor,
+                          # this process and reaped workers (Ray's own processes are not)
+                          "cpu_s": round(_cpu_s() - cpu, 1),
                           "memory": report.memory, "status": report.status}  # fmt: skip
             _say(f"ray comparison: {label} {wall:.1f} s")
-        out["identical"] = stored["process"] == stored["ray"]
+        out["identical"] = stored["process"] == stored["ray"] == stored["one_process"]
         out["rows_compared"] = sum(len(x) for x in stored["process"])
         out["ray_overhead"] = round(out["ray"]["wall_s"] / out["process"]["wall_s"] - 1, 3)
+        out["ray_vs_one_process"] = round(
+            out["ray"]["wall_s"] / out["one_process"]["wall_s"] - 1, 3
+        )
+        out["load_average_1m"] = round(os.getloadavg()[0], 2)
         return out
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -404,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cap", type=int, default=100)
     parser.add_argument("--shard-size", type=int, default=2000)
     parser.add_argument("--memory-budget-gb", type=float, default=16.0)
-    parser.add_argument("--ray", action="store_true", help="Ray (2 workers) vs 2 processes")
+    parser.add_argument("--ray", action="store_true", help="Ray (2 workers) vs 1 and 2 processes")
     parser.add_argument("--quality-background", type=int, default=0, metavar="N")
     parser.add_argument("--suites", type=Path, default=ROOT.parent / "shared/bench/dev")
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default /tmp)")

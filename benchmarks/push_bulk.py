@@ -9,6 +9,11 @@ its own):
               rules, written as pushes) and every enterprise → top-k pooled patents, with
               `--workers` processes sharing the index; shards committed one by one
     wall_s    index_s + job_s: the push, end to end, from a loaded database
+    cpu_s     CPU seconds (user + system) of the index build and the job, this process and
+              its worker processes (the database server's own CPU is not in it): on a shared
+              machine the wall time measures the neighbours too; cpu_s / cores is what the
+              push would take on an idle machine with its cores busy, and is reported as that
+              (a projection), next to the load average before and after the run
     memory    the job's peak over the child and all its workers: summed RSS and summed PSS
               (shared index pages counted once — what the machine really needs), against the
               stated budget; plus the child's own peak RSS (ru_maxrss)
@@ -16,11 +21,12 @@ its own):
 Data: `benchmarks/scale_mix.py` (real Chinese and English records recombined, seed 16): every
 patent is pooled (the issue's "940k pooled patents"), with a drawn score the push walks by.
 
-`--ray` (small sizes): the same job on a local Ray cluster of two workers against two worker
-processes, from copies of one loaded database and index — same top-k ids and scores required,
-overhead stated. `--quality-background N`: the dev suites' nDCG@10 with their corpora embedded
-in N generated background documents of the corpus's kind (one index per kind holding the
-background and every suite's corpus), next to the plain per-suite numbers. The background is
+`--ray` (small sizes): the same job on a local Ray cluster of two workers against one process
+and against two worker processes, from copies of one loaded database and index — same top-k
+ids and scores required, overhead stated. `--quality-background N`: the dev suites' nDCG@10
+with their corpora embedded in N generated background documents of the corpus's kind (one
+index per kind holding the background and every suite's corpus), next to the plain per-suite
+numbers. The background is
 Chinese only (CNKI/CNIPA patents and listings; registered enterprises and demands): the English
 generators recombine the drones dev corpus itself, and near-copies of relevant documents under
 other ids would measure duplicates, not scale. So for the English suites the background is a
@@ -158,6 +164,15 @@ def load_data(engine: Any, *, patents: int, enterprises: int, seed: int = SEED) 
 
 
 # --------------------------------------------------------------------------- one backend
+def _cpu_s() -> float:
+    """User + system CPU seconds of this process and its reaped children (the job's worker
+    processes), not the database server's: on a shared machine this, not the wall time, says
+    what the push itself costs."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     """Fresh database of `backend`: load, build the indexes, run the bulk job; the numbers."""
     from sqlalchemy import func, select
@@ -175,10 +190,13 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         _say(f"{backend}: loading {args.patents:,} patents, {args.enterprises:,} enterprises")
         data = load_data(engine, patents=args.patents, enterprises=args.enterprises)
         _say(f"{backend}: loaded in {data['load_s']} s; building the indexes")
+        load_before = os.getloadavg()[0]
+        cpu_start = _cpu_s()
         started = time.perf_counter()
         with session_scope(make_session_factory(engine)) as session:
             build_index(session, settings=settings)
         index_s = time.perf_counter() - started
+        cpu_index = _cpu_s()
         _say(f"{backend}: indexes in {index_s:.1f} s; running the bulk job")
         last = [0.0]
 
@@ -198,6 +216,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         started = time.perf_counter()
         report = run_bulk_job(engine, settings=settings, options=options, progress=progress)
         job_s = time.perf_counter() - started
+        cpu_job = _cpu_s()  # the worker processes are reaped by now: counted as children
         with engine.connect() as conn:
             pushes = conn.execute(select(func.count()).select_from(Push)).scalar()
             recs = conn.execute(select(func.count()).select_from(BulkMatch)).scalar()
@@ -226,6 +245,10 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         "status": report.status,
         "memory": report.memory,
         "child_peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "cpu_s": round(cpu_job - cpu_start, 1),
+        "index_cpu_s": round(cpu_index - cpu_start, 1),
+        "job_cpu_s": round(cpu_job - cpu_index, 1),
+        "load_average_1m_before": round(load_before, 2),
         "enterprises_with_industry": data["enterprises_with_industry"],
     }
 
@@ -248,31 +271,42 @@ def run_ray_comparison(args: argparse.Namespace) -> dict[str, Any]:
         engine.dispose()
         ray_home = Settings(home=work / "ray", database_url=None)
         shutil.copytree(base.home, ray_home.home)
+        one_home = Settings(home=work / "one", database_url=None)
+        shutil.copytree(base.home, one_home.home)
         out: dict[str, Any] = {"patents": args.patents, "enterprises": args.enterprises}
         stored = {}
-        for label, settings, ray_address in (
-            ("process", base, None),
-            ("ray", ray_home, "local"),
+        for label, settings, ray_address, workers in (
+            ("one_process", one_home, None, 1),
+            ("process", base, None, 2),
+            ("ray", ray_home, "local", 2),
         ):
             engine = make_engine(settings)
             options = BulkOptions(
                 top=args.top,
                 per_enterprise_cap=args.cap,
                 shard_size=args.shard_size,
-                workers=2,
+                workers=workers,
                 ray_address=ray_address,
             )
+            cpu = _cpu_s()
             started = time.perf_counter()
             report = run_bulk_job(engine, settings=settings, options=options)
             wall = time.perf_counter() - started
             stored[label] = _results(engine)
             engine.dispose()
             out[label] = {"wall_s": round(wall, 1), "workers": report.workers,
+                          "executor": report.executor,
+                          # this process and reaped workers (Ray's own processes are not)
+                          "cpu_s": round(_cpu_s() - cpu, 1),
                           "memory": report.memory, "status": report.status}  # fmt: skip
             _say(f"ray comparison: {label} {wall:.1f} s")
-        out["identical"] = stored["process"] == stored["ray"]
+        out["identical"] = stored["process"] == stored["ray"] == stored["one_process"]
         out["rows_compared"] = sum(len(x) for x in stored["process"])
         out["ray_overhead"] = round(out["ray"]["wall_s"] / out["process"]["wall_s"] - 1, 3)
+        out["ray_vs_one_process"] = round(
+            out["ray"]["wall_s"] / out["one_process"]["wall_s"] - 1, 3
+        )
+        out["load_average_1m"] = round(os.getloadavg()[0], 2)
         return out
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -382,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cap", type=int, default=100)
     parser.add_argument("--shard-size", type=int, default=2000)
     parser.add_argument("--memory-budget-gb", type=float, default=16.0)
-    parser.add_argument("--ray", action="store_true", help="Ray (2 workers) vs 2 processes")
+    parser.add_argument("--ray", action="store_true", help="Ray (2 workers) vs 1 and 2 processes")
     parser.add_argument("--quality-background", type=int, default=0, metavar="N")
     parser.add_argument("--suites", type=Path, default=ROOT.parent / "shared/bench/dev")
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default /tmp)")

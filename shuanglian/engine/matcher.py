@@ -921,7 +921,12 @@ def _normalise_rows(block: np.ndarray) -> np.ndarray:
 
 
 def _top_k(row: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the k best finite scores, best first (argpartition: O(n), no full sort)."""
+    """Indices of the k best finite scores, best first (argpartition: O(n), no full sort).
+
+    Equal scores are ordered by position (the earlier document first), also at the k-th
+    place: the list is the first k of (score descending, position ascending), whatever
+    way the selection algorithm happened to visit the row, so any other exact top-k (the
+    bulk job's, `engine.bulk`) gives the same documents in the same order."""
     return _top_k_rows(row[None, :], k)[0]
 
 
@@ -938,7 +943,15 @@ def _top_k_rows(block: np.ndarray, k: int) -> list[np.ndarray]:
         parts = np.broadcast_to(np.arange(n), block.shape)
     out = []
     for row, part in zip(block, parts, strict=True):
-        part = part[np.isfinite(row[part])]  # tombstoned documents are -inf
+        part = np.sort(part[np.isfinite(row[part])])  # tombstoned documents are -inf
+        if k < n and len(part) == k:
+            # Documents tied with the k-th score but left out: the earliest positions win.
+            kth = row[part].min()
+            at_kth = row == kth
+            if int(np.count_nonzero(at_kth)) > int(np.count_nonzero(row[part] == kth)):
+                above = part[row[part] > kth]
+                tied = np.flatnonzero(at_kth)[: k - len(above)]
+                part = np.sort(np.concatenate([above, tied]))
         out.append(part[np.argsort(-row[part], kind="stable")])
     return out
 

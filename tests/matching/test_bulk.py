@@ -368,3 +368,98 @@ def test_ray_two_workers_identical_and_a_failing_shard_is_reported(tmp_path: Pat
     finally:
         e1.dispose()
         e2.dispose()
+
+
+def test_the_job_is_the_push_rules_over_matcher_search(world):
+    """Both directions against the rules written out plainly over `Matcher.search`: the pool
+    walked best-graded first, a pair pushed in an earlier round skipped, the per-enterprise
+    cap, `top` per patent; enterprise lists leave out patents pushed to them earlier."""
+    from sqlalchemy.orm import Session
+
+    from shuanglian.inventory.models import PoolEntry
+    from shuanglian.matching.bulk import _bad_reason
+    from shuanglian.matching.service import enterprise_records
+
+    settings, engine = world
+    top, cap, depth = 4, 3, 12  # depth: top × the job's default overfetch
+    ents = load_index(settings.index_dir, name=ENTERPRISE_INDEX, link=industry_link())
+    pats = load_index(settings.index_dir, name=PATENT_INDEX, link=industry_link())
+    with Session(engine) as session:
+        patents = {int(r.id): r for r in patent_records(session)}
+        enterprises = {int(r.id): r for r in enterprise_records(session)}
+        order = list(
+            session.scalars(
+                select(PoolEntry.patent_id).order_by(
+                    PoolEntry.score.desc().nulls_last(), PoolEntry.patent_id
+                )
+            )
+        )
+    # An earlier round pushed each of the first ten patents to its best enterprise.
+    earlier = {
+        (p, int(ents.search(patents[p], top=1, explain=False)[0].doc_id)) for p in order[:10]
+    }
+    with engine.begin() as conn:
+        rid = conn.execute(
+            insert(PushRound).values(per_patent=1, per_enterprise_cap=1).returning(PushRound.id)
+        ).scalar_one()
+        conn.execute(
+            insert(Push),
+            [{"round_id": rid, "patent_id": p, "enterprise_id": e, "rank": 1, "score": 1.0,
+              "explanation": {}} for p, e in sorted(earlier)],
+        )  # fmt: skip
+    report = run_bulk_job(
+        engine, settings=settings, options=_opts(top=top, per_enterprise_cap=cap, workers=2)
+    )
+    assert report.status == "finished" and report.skipped_cap > 0
+    assert report.skipped_already_pushed >= len(earlier)
+
+    load: Counter[int] = Counter()
+    expected_pushes = []
+    for pid in order:
+        query = patents[pid]
+        if _bad_reason(query):
+            continue
+        rank = 0
+        for hit in ents.search(query, top=depth, explain=False):
+            eid = int(hit.doc_id)
+            if (pid, eid) in earlier or load[eid] >= cap:
+                continue
+            rank += 1
+            load[eid] += 1
+            expected_pushes.append((pid, eid, rank, round(hit.score, 6)))
+            if rank == top:
+                break
+    expected_recs = []
+    for eid in sorted(enterprises):
+        query = enterprises[eid]
+        if _bad_reason(query):
+            continue
+        rank = 0
+        for hit in pats.search(query, top=depth, explain=False):
+            pid = int(hit.doc_id)
+            if (pid, eid) in earlier:
+                continue
+            rank += 1
+            expected_recs.append((eid, rank, pid, round(hit.score, 6)))
+            if rank == top:
+                break
+    with engine.connect() as conn:
+        pushes = [
+            tuple(r)
+            for r in conn.execute(
+                select(Push.patent_id, Push.enterprise_id, Push.rank, Push.score)
+                .where(Push.round_id == report.round_id)
+                .order_by(Push.patent_id, Push.rank)
+            )
+        ]
+        recs = [
+            tuple(r)
+            for r in conn.execute(
+                select(
+                    BulkMatch.query_id, BulkMatch.rank, BulkMatch.doc_id, BulkMatch.score
+                ).order_by(BulkMatch.query_id, BulkMatch.rank)
+            )
+        ]
+    assert pushes == sorted(expected_pushes, key=lambda r: (r[0], r[2]))
+    assert len(pushes) > N_PATENTS
+    assert recs == expected_recs and len(recs) > N_ENTERPRISES

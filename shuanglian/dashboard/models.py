@@ -31,7 +31,8 @@ from shuanglian.inventory.models import Feedback, InventoryItem, Push
 UNWATCHED = frozenset({
     "api_tokens", "attachments", "audit_log", "notifications", "web_sessions",
     "match_bulk_jobs", "match_bulk_matches", "match_bulk_shards", "market_listing_terms",
-    "dash_versions", "dash_summaries",
+    "dash_versions", "dash_summaries", "patent_terms", "account_applications", "market_saved",
+    "market_follows", "market_alerts_sent",
 })  # fmt: skip
 
 

@@ -34,7 +34,7 @@ def test_bureau_dashboard_filters_and_downloads(client: TestClient, db_session) 
     assert rows[0][0] == "省份" and {r[0] for r in rows[1:]} == {"江苏", "浙江"}
     wb = load_workbook(io.BytesIO(client.get("/dashboard/tables/funnel.xlsx").content))
     assert [c.value for c in next(wb.active.iter_rows(max_row=1))][:2] == ["环节", "专利数"]
-    bad = client.get("/dashboard", params={"period": "2026Q9"})
+    bad = client.get("/dashboard", params={"period": "2026Q9", "lang": "zh"})  # (en was chosen)
     assert bad.status_code == 400 and "统计期" in bad.text
     assert client.get("/dashboard/tables/nope.csv").status_code == 404
 

@@ -33,6 +33,7 @@ from shuanglian.web.i18n import LANG_COOKIE, LANGS
 from shuanglian.web.origin import install_origin_checks
 from shuanglian.web.security import SESSION_MAX_AGE_S
 from shuanglian.web.templating import STATIC_DIR
+from shuanglian.web.inflight import InFlightLimitMiddleware, in_flight_limit
 from shuanglian.web.transactions import AfterResponseMiddleware
 from shuanglian.web.uploads import BodyLimitMiddleware, UploadLoginMiddleware
 
@@ -125,6 +126,15 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, settings=settings, default_limit=MAX_BODY_BYTES)
     # Outside the body limit, inside the session cookie: anonymous uploads end at the headers.
     app.add_middleware(UploadLoginMiddleware)
+    # Outermost of these: requests beyond what threads and connections can serve wait here.
+    app.add_middleware(
+        InFlightLimitMiddleware,
+        limit=in_flight_limit(
+            threads=settings.web_threads,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+        ),
+    )
 
     @app.middleware("http")
     async def remember_language(request: Request, call_next):  # type: ignore[no-untyped-def]

@@ -30,10 +30,10 @@ from shuanglian.supermarket import inquiry_limits, visits
 from shuanglian.supermarket.cards import SheetCache
 from shuanglian.web.errors import http_error, install_error_handlers
 from shuanglian.web.i18n import LANG_COOKIE, LANGS
+from shuanglian.web.inflight import InFlightLimitMiddleware, in_flight_limit
 from shuanglian.web.origin import install_origin_checks
 from shuanglian.web.security import SESSION_MAX_AGE_S
 from shuanglian.web.templating import STATIC_DIR
-from shuanglian.web.inflight import InFlightLimitMiddleware, in_flight_limit
 from shuanglian.web.transactions import AfterResponseMiddleware
 from shuanglian.web.uploads import BodyLimitMiddleware, UploadLoginMiddleware
 

@@ -115,7 +115,7 @@ def market_page(
     ctx["following"] = interest.follow_of(session, user=user, query=q, industry=industry)
     # HTMX asks for the results block only when a filter changes; plain browsers get the page.
     if request.headers.get("hx-request") == "true":
-        return render(request, "market/_results.html", ctx)
+        return render(request, "market/_results.html", {**ctx, "results_only": True})
     return render(request, "market/list.html", ctx)
 
 

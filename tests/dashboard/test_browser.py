@@ -5,12 +5,9 @@ ECharts and the China map come from `make install` (npm); the test needs them th
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, expect, sync_playwright
 
 from shuanglian.accounts.passwords import use_cheap_hashing_for_tests
@@ -19,8 +16,9 @@ from shuanglian.db import Base, make_engine, make_session_factory, session_scope
 from shuanglian.web.app import create_app
 from shuanglian.web.templating import STATIC_DIR
 from tests.dashboard.world import build
+from tests.web.app_server import app_in_thread
 from tests.web.factories import PASSWORD, make_user
-from tests.web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _free_port
+from tests.web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 
@@ -35,19 +33,8 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         build(session)
         make_user(session, "admin", username="dash-admin")
     engine.dispose()
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with app_in_thread(create_app(settings)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -3,13 +3,10 @@ overdue next actions first. Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from shuanglian.accounts.passwords import use_cheap_hashing_for_tests
@@ -19,6 +16,7 @@ from shuanglian.deals import pipeline
 from shuanglian.deals.managers import save_manager
 from shuanglian.supermarket.service import today_in_china
 from shuanglian.web.app import create_app
+from tests.web.app_server import app_in_thread
 from tests.web.factories import (
     PASSWORD,
     make_enterprise,
@@ -27,7 +25,7 @@ from tests.web.factories import (
     make_patent,
     make_user,
 )
-from tests.web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _free_port
+from tests.web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 
@@ -87,19 +85,8 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     use_cheap_hashing_for_tests()
     settings = Settings(home=tmp_path_factory.mktemp("board-home"), database_url=None)
     _seed(settings)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with app_in_thread(create_app(settings)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

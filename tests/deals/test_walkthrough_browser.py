@@ -6,13 +6,10 @@ to test-artifacts/deals-walk-*.png."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from datetime import date
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from shuanglian.accounts.passwords import use_cheap_hashing_for_tests
@@ -20,6 +17,7 @@ from shuanglian.config import Settings
 from shuanglian.db import Base, make_engine, make_session_factory, session_scope
 from shuanglian.inventory.models import Feedback, Push, PushRound
 from shuanglian.web.app import create_app
+from tests.web.app_server import app_in_thread
 from tests.web.factories import (
     PASSWORD,
     make_enterprise,
@@ -28,7 +26,7 @@ from tests.web.factories import (
     make_patent,
     make_user,
 )
-from tests.web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _free_port
+from tests.web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 SIZES = {"desktop": (1440, 900), "phone": (375, 740)}
@@ -75,19 +73,8 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     use_cheap_hashing_for_tests()
     settings = Settings(home=tmp_path_factory.mktemp("walk-home"), database_url=None)
     _seed(settings)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with app_in_thread(create_app(settings)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -7,16 +7,12 @@ temporary home (data committed, as in production). Screenshots go to test-artifa
 from __future__ import annotations
 
 import io
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from pypdf import PdfReader
 
@@ -26,6 +22,7 @@ from shuanglian.db import Base, make_engine, make_session_factory, session_scope
 from shuanglian.inventory.models import Push, PushRound
 from shuanglian.supermarket.models import Listing
 from shuanglian.web.app import create_app
+from tests.web.app_server import app_in_thread
 from tests.web.factories import (
     PASSWORD,
     make_enterprise,
@@ -58,12 +55,6 @@ class Site:
     listing_ids: list[int]
     pooled_patent_id: int
     push_id: int
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _seed(settings: Settings) -> Site:
@@ -145,22 +136,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     use_cheap_hashing_for_tests()
     settings = Settings(home=tmp_path_factory.mktemp("browser-home"), database_url=None)
     seeded = _seed(settings)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    seeded.url = f"http://127.0.0.1:{port}"
-    yield seeded
-    server.should_exit = True
-    thread.join(timeout=10)
+    with app_in_thread(create_app(settings)) as url:
+        seeded.url = url
+        yield seeded
 
 
 @pytest.fixture(scope="module")

@@ -8,21 +8,20 @@ production). Screenshots go to test-artifacts/.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from shuanglian.accounts.passwords import use_cheap_hashing_for_tests
 from shuanglian.config import Settings
 from shuanglian.db import Base, make_engine, make_session_factory, session_scope
 from shuanglian.enterprises.validators import compute_credit_check_char
+from shuanglian.web.app import create_app
+from tests.web.app_server import app_in_thread
 from tests.web.factories import (
     PASSWORD,
     make_enterprise,
@@ -30,7 +29,7 @@ from tests.web.factories import (
     make_listing,
     make_user,
 )
-from tests.web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _free_port
+from tests.web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 
@@ -84,24 +83,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     use_cheap_hashing_for_tests()
     settings = Settings(home=tmp_path_factory.mktemp("entux-home"), database_url=None)
     seeded = _seed(settings)
-    port = _free_port()
-    from shuanglian.web.app import create_app
-
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    seeded.url = f"http://127.0.0.1:{port}"
-    yield seeded
-    server.should_exit = True
-    thread.join(timeout=10)
+    with app_in_thread(create_app(settings)) as url:
+        seeded.url = url
+        yield seeded
 
 
 @pytest.fixture(scope="module")
@@ -198,7 +182,10 @@ def test_apply_approve_then_log_in(
 
 
 def _first_result_y(page: Page) -> float:
-    box = page.locator(".listing").first.bounding_box()
+    page.wait_for_load_state("networkidle")  # with HTMX the results are swapped in after the URL
+    first = page.locator(".listing").first
+    expect(first).to_be_visible()
+    box = first.bounding_box()
     assert box is not None
     return box["y"]
 
@@ -222,7 +209,7 @@ def test_phone_market_folds_the_filters(browser: Browser, site: Site) -> None:
     expect(page.get_by_label("合作方式")).to_be_visible()
     page.get_by_label("合作方式").select_option("licence")
     page.get_by_role("button", name="筛选").click()
-    page.wait_for_load_state()
+    page.wait_for_load_state("networkidle")
     expect(page.locator(".more-filters > summary")).to_contain_text("已选 1 项")
     shot(page, "market-phone-filtered")
     page.context.close()
@@ -236,7 +223,7 @@ def test_phone_filters_work_without_javascript(browser: Browser, site: Site) -> 
     expect(page.get_by_label("合作方式")).to_be_visible()
     page.get_by_label("合作方式").select_option("licence")
     page.get_by_role("button", name="筛选").click()
-    page.wait_for_load_state()
+    page.wait_for_load_state("networkidle")
     assert "mode=licence" in page.url
     page.context.close()
 

@@ -10,13 +10,10 @@ test-artifacts/ (looked at by a person while building these pages).
 from __future__ import annotations
 
 import io
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-import uvicorn
 from openpyxl import load_workbook
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
@@ -27,8 +24,9 @@ from shuanglian.config import Settings
 from shuanglian.db import Base, make_engine, make_session_factory, session_scope
 from shuanglian.inventory.models import Feedback
 from shuanglian.web.app import create_app
+from tests.web.app_server import app_in_thread
 from tests.web.factories import PASSWORD, make_enterprise, make_institution, make_patent, make_user
-from tests.web.test_browser import _free_port, browser, shot  # noqa: F401  (shared fixture)
+from tests.web.test_browser import browser, shot  # noqa: F401  (shared fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -79,20 +77,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     use_cheap_hashing_for_tests()
     settings = Settings(home=tmp_path_factory.mktemp("flow-home"), database_url=None)
     seeded = _seed(settings)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    seeded.url = f"http://127.0.0.1:{port}"
-    yield seeded
-    server.should_exit = True
-    thread.join(timeout=10)
+    with app_in_thread(create_app(settings)) as url:
+        seeded.url = url
+        yield seeded
 
 
 def _page(browser: Browser, *, phone: bool = False) -> Page:  # noqa: F811

@@ -33,6 +33,7 @@ from shuanglian.web.app import create_app
 from shuanglian.web.i18n import in_language
 from shuanglian.web.templating import TEMPLATE_DIR, match_percent
 from tests.test_cli import run_json, runner
+from tests.web.app_server import app_in_thread
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "demo"
@@ -377,26 +378,9 @@ ARTIFACTS = REPO / "test-artifacts"
 
 @pytest.fixture(scope="module")
 def demo_site(demo_app: object) -> Iterator[str]:
-    import socket
-    import threading
-    import time
-
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(demo_app, host="127.0.0.1", port=port, log_level="warning")  # type: ignore[arg-type]
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    """The demo app (the crawl's) on a real socket, for Chromium."""
+    with app_in_thread(demo_app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

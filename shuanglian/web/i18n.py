@@ -49,13 +49,19 @@ _LABELLED = re.compile(
 def _trailing_gloss(text: str) -> tuple[str, str] | None:
     """("中文", "English") when `text` ends in a bracketed English gloss (brackets inside it,
     as in "Approve (college)", allowed), else None."""
-    if not text.endswith(")"):
+    # Full-width brackets (validators write "校验位错误（check character should be B）") count
+    # too, when what they hold is an English phrase, not a bracketed code like （CSV）.
+    full_width = text.endswith("）")
+    if not (text.endswith(")") or full_width):
         return None
+    scan = text.replace("（", "(").replace("）", ")")  # same length: indices carry over
     depth = 0
-    for i in range(len(text) - 1, -1, -1):
-        depth += {")": 1, "(": -1}.get(text[i], 0)
+    for i in range(len(scan) - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(scan[i], 0)
         if depth == 0:
             zh, en = text[:i].rstrip(), text[i + 1 : -1].strip()
+            if full_width and " " not in en:
+                return None
             if _CJK.search(zh) and en and not _CJK.search(en):
                 return zh, en
             return None

@@ -349,6 +349,12 @@ def test_an_institution_a_file_names_gets_the_kind_its_name_says(
         ),
         ("请先登录。", "请先登录。", "请先登录。"),  # one language only: shown as it is
         ("平台（演示）", "平台（演示）", "平台（演示）"),
+        (
+            "统一社会信用代码校验位错误：应为 B，实际为 1（check character should be B, found 1）",
+            "统一社会信用代码校验位错误：应为 B，实际为 1",
+            "Check character should be B, found 1",
+        ),
+        ("导出为（CSV）", "导出为（CSV）", "导出为（CSV）"),  # a bracketed code, not a gloss
     ],
 )
 def test_a_page_shows_the_half_of_a_two_language_message_in_its_language(

@@ -48,6 +48,7 @@ from shuanglian.engine.matcher import Matcher, _normalise_rows, _terms
 from shuanglian.engine.prior import IndustryLink
 from shuanglian.engine.records import Record
 from shuanglian.text.bilingual import translations
+from shuanglian.text.informativeness import query_factor
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +189,8 @@ class BulkRanker:
         logs = [np.log(q) for q in range(1, _LOG_TABLE)]
         self._own = [0.0] + [float(np.float64(1.0) + lg) for lg in logs]
         self._base = [0.0] + [self.alpha * (1.0 + float(lg)) for lg in logs]
-        self._memo: dict[str, tuple[int, tuple[tuple[int, float], ...]]] = {}
+        self._power = float(matcher.params.background_idf)
+        self._memo: dict[str, tuple[int, float, tuple[tuple[int, float], ...]]] = {}
         self._prior_rows: OrderedDict[int, np.ndarray] = OrderedDict()
         self._ids: list[str] = matcher._all_ids()
         self._n_docs = len(self._ids)
@@ -197,9 +199,10 @@ class BulkRanker:
         self._keys = _numeric_ids(self._ids)
 
     # ----------------------------------------------------------------- query vectors
-    def _entry(self, term: str) -> tuple[int, tuple[tuple[int, float], ...]]:
+    def _entry(self, term: str) -> tuple[int, float, tuple[tuple[int, float], ...]]:
         vocab = self.vocab
         own = vocab.get(term, -1)
+        factor = query_factor(term, self._power) if own >= 0 else 1.0
         trans: tuple[tuple[int, float], ...] = ()
         if self.alpha > 0:
             trans = tuple(
@@ -207,7 +210,7 @@ class BulkRanker:
             )
         if len(self._memo) >= _MEMO_TERMS:
             self._memo.clear()
-        entry = self._memo[term] = (own, trans)
+        entry = self._memo[term] = (own, factor, trans)
         return entry
 
     def _weights(self, terms: list[str]) -> dict[int, float]:
@@ -221,11 +224,12 @@ class BulkRanker:
             entry = memo.get(term)
             if entry is None:
                 entry = self._entry(term)
-            entries.append((entry[1], qtf))
+            entries.append((entry[2], qtf))
             if entry[0] >= 0:
+                # × the term's general-language informativeness, as `_query_terms` weighs it.
                 weights[entry[0]] = (
                     own_w[qtf] if qtf < _LOG_TABLE else float(np.float64(1.0) + np.log(qtf))
-                )
+                ) * entry[1]
         if self.alpha > 0:
             for trans, qtf in entries:
                 if not trans:

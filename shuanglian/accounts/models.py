@@ -64,9 +64,6 @@ class WebSession(TimestampMixin, Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-APPLICATION_STATUSES = ("pending", "approved", "rejected")
-
-
 # An account application's states, named for people (admin queue, audit log).
 APPLICATION_STATUSES: dict[str, tuple[str, str]] = {
     "pending": ("待审核", "pending"),

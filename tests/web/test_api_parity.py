@@ -124,7 +124,7 @@ def test_anyone_may_send_an_inquiry_and_staff_are_told(
         ({"phone": "call me"}, 400, "phone"),
         ({"message": "短"}, 400, "message"),
         ({"name": "  "}, 400, "name"),
-        ({"name": "李\x00四"}, 422, "name"),  # NUL: refused by the schema (PostgreSQL cannot store it)
+        ({"name": "李\x00四"}, 422, "name"),  # NUL (PostgreSQL cannot store it): the schema refuses
         ({"organisation": "\ud800"}, 422, "organisation"),  # a lone surrogate (JSON escape)
         ({"message": "长" * 5001}, 422, "message"),
         ({"website": "x"}, 422, "website"),

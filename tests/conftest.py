@@ -93,3 +93,17 @@ def db_session(db_engine: Engine) -> Iterator[Session]:
 def settings(tmp_path: Path) -> Settings:
     """Settings with an empty home folder and the default SQLite database under it."""
     return Settings(home=tmp_path / "home", database_url=None)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Debian's Chromium, headless, shared by a module's browser tests."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.web.app_server import CHROMIUM, CHROMIUM_ARGS
+
+    assert Path(CHROMIUM).exists(), "install Debian's chromium (make test-deps does)"
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.web.test_browser import Site, browser, log_in, shot, site  # noqa: F401  (fixtures)
+from tests.web.test_browser import Site, log_in, shot, site  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 740}}

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from shuanglian.accounts.passwords import use_cheap_hashing_for_tests
 from shuanglian.config import Settings
@@ -18,7 +18,7 @@ from shuanglian.web.templating import STATIC_DIR
 from tests.dashboard.world import build
 from tests.web.app_server import app_in_thread
 from tests.web.factories import PASSWORD, make_user
-from tests.web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from tests.web.test_browser import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 
@@ -35,14 +35,6 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     engine.dispose()
     with app_in_thread(create_app(settings)) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def test_dashboard_charts_and_table_toggle(browser: Browser, url: str) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from shuanglian.accounts.passwords import use_cheap_hashing_for_tests
 from shuanglian.config import Settings
@@ -25,7 +25,7 @@ from tests.web.factories import (
     make_patent,
     make_user,
 )
-from tests.web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from tests.web.test_browser import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 
@@ -87,14 +87,6 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     _seed(settings)
     with app_in_thread(create_app(settings)) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _open_board(browser: Browser, url: str, width: int, height: int) -> Page:

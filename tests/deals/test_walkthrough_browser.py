@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from shuanglian.accounts.passwords import use_cheap_hashing_for_tests
 from shuanglian.config import Settings
@@ -26,7 +26,7 @@ from tests.web.factories import (
     make_patent,
     make_user,
 )
-from tests.web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from tests.web.test_browser import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 SIZES = {"desktop": (1440, 900), "phone": (375, 740)}
@@ -75,14 +75,6 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     _seed(settings)
     with app_in_thread(create_app(settings)) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _login(browser: Browser, url: str, username: str, size: tuple[int, int]) -> Page:

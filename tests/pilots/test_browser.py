@@ -23,7 +23,7 @@ from shuanglian.patents.models import Patent
 from shuanglian.pilots import service
 from tests.challenges.factories import apply, make_challenge, verified_challenge
 from tests.deals.helpers import contract_data
-from tests.web.test_browser import Site, browser, log_in, shot, site  # noqa: F401  (fixtures)
+from tests.web.test_browser import Site, log_in, shot, site  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 740}}

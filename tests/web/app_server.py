@@ -1,4 +1,4 @@
-"""The app served by uvicorn in a thread of the test's process, for browser tests.
+"""The app served by uvicorn in a thread of the test's process, and Chromium, for browser tests.
 
 A real socket and a real event loop (the browser needs a URL), while the test keeps direct
 access to the same database; `live_server` starts a separate process instead, for tests that
@@ -15,6 +15,16 @@ from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's, installed by `make test-deps`
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def free_port() -> int:

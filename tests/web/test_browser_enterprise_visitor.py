@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from shuanglian.accounts.passwords import use_cheap_hashing_for_tests
 from shuanglian.config import Settings
@@ -29,7 +28,7 @@ from tests.web.factories import (
     make_listing,
     make_user,
 )
-from tests.web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from tests.web.test_browser import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 
@@ -86,15 +85,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     with app_in_thread(create_app(settings)) as url:
         seeded.url = url
         yield seeded
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), "install Debian's chromium (make test-deps does)"
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _page(browser: Browser, viewport: str, *, javascript: bool = True) -> Page:

@@ -26,7 +26,7 @@ from shuanglian.inventory.models import Feedback
 from shuanglian.web.app import create_app
 from tests.web.app_server import app_in_thread
 from tests.web.factories import PASSWORD, make_enterprise, make_institution, make_patent, make_user
-from tests.web.test_browser import browser, shot  # noqa: F401  (shared fixture)
+from tests.web.test_browser import shot
 
 pytestmark = pytest.mark.browser
 

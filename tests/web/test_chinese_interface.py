@@ -378,7 +378,6 @@ def test_a_refused_step_names_states_and_steps_in_words_in_both_languages() -> N
 
 # --- What a reader sees in Chromium (desktop and a 375 px phone) -----------------------------
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = REPO / "test-artifacts"
 
 
@@ -389,21 +388,8 @@ def demo_site(demo_app: object) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), "install Debian's chromium (make test-deps does)"
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
-        )
-        yield browser
-        browser.close()
-
-
-def _signed_in(chromium: object, site: str, username: str, width: int) -> object:
-    context = chromium.new_context(viewport={"width": width, "height": 900})  # type: ignore[attr-defined]
+def _signed_in(browser: object, site: str, username: str, width: int) -> object:
+    context = browser.new_context(viewport={"width": width, "height": 900})  # type: ignore[attr-defined]
     page = context.new_page()
     page.goto(f"{site}/login")
     page.fill("input[name=username]", username)
@@ -415,11 +401,9 @@ def _signed_in(chromium: object, site: str, username: str, width: int) -> object
 
 @pytest.mark.browser
 @pytest.mark.parametrize("width", [1280, 375])
-def test_a_table_panel_is_as_wide_as_its_table(
-    chromium: object, demo_site: str, width: int
-) -> None:
+def test_a_table_panel_is_as_wide_as_its_table(browser: object, demo_site: str, width: int) -> None:
     """/challenges/mine sat on a white panel twice as wide as its columns."""
-    page = _signed_in(chromium, demo_site, "ent", width)
+    page = _signed_in(browser, demo_site, "ent", width)
     for lang in ("zh", "en"):
         page.goto(f"{demo_site}/challenges/mine?lang={lang}")  # type: ignore[attr-defined]
         panel, rows = page.evaluate(  # type: ignore[attr-defined]
@@ -435,9 +419,9 @@ def test_a_table_panel_is_as_wide_as_its_table(
 
 @pytest.mark.browser
 def test_zero_figures_are_quiet_and_weak_matches_show_no_zero_percent(
-    chromium: object, demo_site: str
+    browser: object, demo_site: str
 ) -> None:
-    page = _signed_in(chromium, demo_site, "admin", 1280)
+    page = _signed_in(browser, demo_site, "admin", 1280)
     page.goto(f"{demo_site}/dashboard")  # type: ignore[attr-defined]
     cards = page.evaluate(  # type: ignore[attr-defined]
         """() => [...document.querySelectorAll('.dash-card')].map(c => [
@@ -448,7 +432,7 @@ def test_zero_figures_are_quiet_and_weak_matches_show_no_zero_percent(
     shown = {color for num, quiet, color in cards if num != "0"}
     assert all(quiet == (num == "0") for num, quiet, _ in cards)
     assert zero and shown and zero.isdisjoint(shown)
-    page = _signed_in(chromium, demo_site, "ent", 375)
+    page = _signed_in(browser, demo_site, "ent", 375)
     for lang in ("zh", "en"):
         page.goto(f"{demo_site}/workspace/enterprise?lang={lang}")  # type: ignore[attr-defined]
         text = page.inner_text("main")  # type: ignore[attr-defined]

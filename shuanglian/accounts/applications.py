@@ -274,9 +274,6 @@ def approve_application(
             "(cannot create the account; reject and ask for another username)",
             field="decision",
         ) from None
-    application.status = "approved"
-    application.decided_by_id = admin.id
-    application.decided_at = utcnow()
     application.user_id = user.id
     application.enterprise_id = enterprise.id
     record_audit(
@@ -286,21 +283,22 @@ def approve_application(
         subject=application,
         detail={"text": f"{application.company_name} → {enterprise.name} · {user.username}"},
     )
-    if application.email:
-        message = mail.compose(
-            settings,
-            to=[application.email],
-            subject="双链平台账号申请已通过 (your account is ready)",
-            text=(
-                f"{application.contact_name}，您好：\n\n"
-                f"贵单位“{application.company_name}”的账号申请已通过。\n"
-                f"用户名：{application.username}\n"
-                f"请使用申请时设置的密码登录：{login_url}\n\n"
-                f"Your account application for {application.company_name} was approved. "
-                f"Log in as {application.username} with the password you chose: {login_url}\n"
-            ),
-        )
-        after_commit(session, lambda: _send(settings, message))
+    _decide(
+        session,
+        settings,
+        application,
+        admin,
+        status="approved",
+        subject="双链平台账号申请已通过 (your account is ready)",
+        text=(
+            f"{application.contact_name}，您好：\n\n"
+            f"贵单位“{application.company_name}”的账号申请已通过。\n"
+            f"用户名：{application.username}\n"
+            f"请使用申请时设置的密码登录：{login_url}\n\n"
+            f"Your account application for {application.company_name} was approved. "
+            f"Log in as {application.username} with the password you chose: {login_url}\n"
+        ),
+    )
     return user
 
 
@@ -317,10 +315,7 @@ def reject_application(
     admin = perm.require_admin(actor)
     application = _pending(session, application_id)
     why = _text(reason, field="reason", limit=1000, label="驳回理由")
-    application.status = "rejected"
     application.reason = why
-    application.decided_by_id = admin.id
-    application.decided_at = utcnow()
     record_audit(
         session,
         actor=admin,
@@ -328,22 +323,43 @@ def reject_application(
         subject=application,
         detail={"text": f"{application.company_name}: {why}"},
     )
-    if application.email:
-        message = mail.compose(
-            settings,
-            to=[application.email],
-            subject="双链平台账号申请未通过 (your account application)",
-            text=(
-                f"{application.contact_name}，您好：\n\n"
-                f"贵单位“{application.company_name}”的账号申请未通过。\n"
-                f"理由：{why}\n"
-                f"修改后可重新申请：{apply_url}\n\n"
-                f"Your account application for {application.company_name} was not approved.\n"
-                f"Reason: {why}\nYou may apply again: {apply_url}\n"
-            ),
-        )
-        after_commit(session, lambda: _send(settings, message))
+    _decide(
+        session,
+        settings,
+        application,
+        admin,
+        status="rejected",
+        subject="双链平台账号申请未通过 (your account application)",
+        text=(
+            f"{application.contact_name}，您好：\n\n"
+            f"贵单位“{application.company_name}”的账号申请未通过。\n"
+            f"理由：{why}\n"
+            f"修改后可重新申请：{apply_url}\n\n"
+            f"Your account application for {application.company_name} was not approved.\n"
+            f"Reason: {why}\nYou may apply again: {apply_url}\n"
+        ),
+    )
     return application
+
+
+def _decide(
+    session: Session,
+    settings: Settings,
+    application: AccountApplication,
+    admin: User,
+    *,
+    status: str,
+    subject: str,
+    text: str,
+) -> None:
+    """Record an admin's decision (the caller audits it) and e-mail the applicant after commit
+    when they gave an address."""
+    application.status = status
+    application.decided_by_id = admin.id
+    application.decided_at = utcnow()
+    if application.email:
+        message = mail.compose(settings, to=[application.email], subject=subject, text=text)
+        after_commit(session, lambda: _send(settings, message))
 
 
 def _send(settings: Settings, message: EmailMessage) -> None:

@@ -78,6 +78,7 @@ def list_listings_api(
         sort=sort,
         offset=offset,
         limit=limit,
+        with_signed=True,
     )
     return ListResponse[ListingRead](
         items=[ListingRead.of(x, with_members=False) for x in page.items],

@@ -14,10 +14,7 @@ from anyio import to_thread
 from fastapi import FastAPI
 from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import OperationalError
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
 from shuanglian.accounts import applications
@@ -28,8 +25,8 @@ from shuanglian.config import Settings
 from shuanglian.db import make_engine, make_session_factory, refresh_statistics
 from shuanglian.supermarket import inquiry_limits, visits
 from shuanglian.supermarket.cards import SheetCache
-from shuanglian.web.errors import http_error, install_error_handlers
-from shuanglian.web.i18n import LANG_COOKIE, LANGS
+from shuanglian.web.errors import install_error_handlers
+from shuanglian.web.headers import PageHeadersMiddleware
 from shuanglian.web.inflight import InFlightLimitMiddleware, in_flight_limit
 from shuanglian.web.origin import install_origin_checks
 from shuanglian.web.security import SESSION_MAX_AGE_S
@@ -136,24 +133,8 @@ def create_app(settings: Settings) -> FastAPI:
         ),
     )
 
-    @app.middleware("http")
-    async def remember_language(request: Request, call_next):  # type: ignore[no-untyped-def]
-        """`?lang=en` (or zh) sticks for later pages through a cookie."""
-        if b"%00" in request.scope.get("query_string", b"") or "\x00" in request.url.path:
-            # PostgreSQL text cannot hold NUL; refuse it here instead of failing deep inside.
-            return await http_error(
-                request, StarletteHTTPException(400, "请求中含有非法字符 (NUL in request)")
-            )
-        response: Response = await call_next(request)
-        asked = request.query_params.get("lang")
-        if asked in LANGS and request.cookies.get(LANG_COOKIE) != asked:
-            response.set_cookie(
-                LANG_COOKIE, asked, max_age=365 * 24 * 3600, samesite="lax", httponly=True
-            )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
+    # Safety headers, the sticky language and the NUL refusal, around every response.
+    app.add_middleware(PageHeadersMiddleware)
 
     app.add_middleware(
         SessionMiddleware,

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 import shuanglian.models  # noqa: F401  (registers every table on Base.metadata)
 from shuanglian.config import Settings
 from shuanglian.db import Base, make_engine
+from shuanglian.supermarket import catalogue_cache
 
 PG_ADMIN_URL = os.environ.get(
     "SHUANGLIAN_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -87,6 +88,8 @@ def db_session(db_engine: Engine) -> Iterator[Session]:
         session.close()
         outer.rollback()
         connection.close()
+        # The rollback happened behind the session's back: counts kept from it are gone too.
+        catalogue_cache.clear()
 
 
 @pytest.fixture

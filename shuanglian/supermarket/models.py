@@ -81,7 +81,8 @@ class Listing(TimestampMixin, Base):
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     featured: Mapped[bool] = mapped_column(Boolean, default=False)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
-    search_text: Mapped[str] = mapped_column(Text, default="")
+    # Only searched, never shown: not loaded with the listing (a catalogue page reads 24).
+    search_text: Mapped[str] = mapped_column(Text, default="", deferred=True)
     view_count: Mapped[int] = mapped_column(Integer, default=0)
     scan_count: Mapped[int] = mapped_column(Integer, default=0)
     # `deals_signed` and `signed_amount` (万元) are computed from contract rows: see

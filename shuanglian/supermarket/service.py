@@ -36,7 +36,8 @@ from shuanglian.figures import headline_figures, today_in_china
 from shuanglian.inventory.models import PoolEntry
 from shuanglian.patents.models import Patent
 from shuanglian.reference.gbt4754 import lettered_code, parse_industry_input
-from shuanglian.supermarket import inquiry_limits, notify, search_terms
+from shuanglian.supermarket import catalogue_cache, inquiry_limits, notify, search_terms
+from shuanglian.supermarket.catalogue_cache import UNCHANGED_CATALOGUE
 from shuanglian.supermarket.inquiry_limits import InquiryLimits
 from shuanglian.supermarket.models import (
     Inquiry,
@@ -583,6 +584,23 @@ def _posting_lengths(session: Session, terms: list[str]) -> dict[str, int]:
     """
     if not terms:
         return {}
+    if not catalogue_cache.usable(session):
+        return _count_postings(session, terms)
+    database = catalogue_cache.database_of(session)
+    counted_at = catalogue_cache.postings.generation
+    kept = {t: catalogue_cache.postings.get((database, t)) for t in terms}
+    missing = [t for t, n in kept.items() if n is None]
+    if missing:
+        found = _count_postings(session, missing)
+        for term in missing:
+            kept[term] = found.get(term, 0)
+            if kept[term]:  # a term no listing has yet is asked again: one may come at once
+                catalogue_cache.postings.put((database, term), kept[term], counted_at=counted_at)
+    return {term: n for term, n in kept.items() if n}
+
+
+def _count_postings(session: Session, terms: list[str]) -> dict[str, int]:
+    """`_posting_lengths` read from the database: one query for all the terms."""
     counts = union_all(
         *(
             select(literal(term), func.count()).select_from(
@@ -686,6 +704,19 @@ def search_listings(
     """
     if sort not in SORTS:
         raise DomainError(f"未知排序 {sort!r} (unknown sort)", field="sort")
+    # What the number of matches depends on (not the page, the sort or the visitor).
+    search_key: tuple[Any, ...] = (
+        q,
+        industry,
+        tech_field,
+        region,
+        mode,
+        trl_min,
+        trl_max,
+        price_min,
+        price_max,
+    )
+    search_key += (institution_id, status)
     if mode and mode not in MODES:
         raise DomainError(f"未知合作方式 {mode!r} (unknown mode)", field="mode")
     stmt = select(Listing).where(Listing.status == status)
@@ -751,24 +782,39 @@ def search_listings(
         "trl": [Listing.trl.is_(None), Listing.trl.desc(), Listing.id.desc()],
     }
     order = orders[sort]
-    options = [selectinload(Listing.institution)]
+    loads: list[Any] = [selectinload(Listing.institution)]
     if with_signed:
-        options += [undefer(Listing.deals_signed), undefer(Listing.signed_amount)]
-    items = session.scalars(
-        stmt.options(*options).order_by(*order).offset(offset).limit(limit)
-    ).all()
+        signed: list[Any] = [Listing.deals_signed, Listing.signed_amount]
+        loads += [undefer(column) for column in signed]
+    items = session.scalars(stmt.options(*loads).order_by(*order).offset(offset).limit(limit)).all()
     # A short first page already is the whole result: skip the count, which for a rare or
     # absent search term would scan every listing a second time.
     if offset == 0 and len(items) < limit:
         total, total_capped = len(items), False
     else:
-        capped = counted.with_only_columns(Listing.id).order_by(None).limit(COUNT_CAP + 1)
-        total = session.scalar(select(func.count()).select_from(capped.subquery())) or 0
-        total_capped = total > COUNT_CAP
-        total = min(total, COUNT_CAP)
+        total, total_capped = _count_matches(session, counted, search_key)
     return ListingPage(
         items=list(items), total=total, offset=offset, limit=limit, total_capped=total_capped
     )
+
+
+def _count_matches(
+    session: Session, counted: Select[Listing], search_key: tuple[Any, ...]
+) -> tuple[int, bool]:
+    """(matches up to COUNT_CAP, whether there are more), kept a while per search
+    (`catalogue_cache`): a pager needs the number on every page of the same search."""
+    usable = catalogue_cache.usable(session)
+    key = (catalogue_cache.database_of(session), search_key)
+    kept = catalogue_cache.totals.get(key) if usable else None
+    if kept is not None:
+        return kept  # type: ignore[no-any-return]
+    counted_at = catalogue_cache.totals.generation
+    capped = counted.with_only_columns(Listing.id).order_by(None).limit(COUNT_CAP + 1)
+    total = session.scalar(select(func.count()).select_from(capped.subquery())) or 0
+    result = (min(total, COUNT_CAP), total > COUNT_CAP)
+    if usable:
+        catalogue_cache.totals.put(key, result, counted_at=counted_at)
+    return result
 
 
 FACET_TTL_S = 60.0
@@ -878,7 +924,7 @@ def record_visit(session: Session, *, listing_id: int, source: str | None) -> bo
         update(Listing)
         .where(Listing.id == listing_id, Listing.status == "published")
         .values({column: column + 1})
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **{UNCHANGED_CATALOGUE: True})
     )
     if not counted.rowcount:  # type: ignore[attr-defined]
         return False

@@ -109,6 +109,14 @@ class Settings(BaseSettings):
         description="Failed logins one client address may make in 5 minutes, whatever the "
         "user names (a per-name limit of 5 applies as well); then 429.",
     )
+    web_workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Server processes `shuanglian serve` starts, one per core to use (Python runs "
+        "one request at a time per process). Each has its own threads and connections, and its "
+        "own in-memory rate limits and catalogue counts: limits per client are per process.",
+    )
     web_threads: int = Field(
         default=64,
         ge=1,

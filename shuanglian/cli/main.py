@@ -10,6 +10,7 @@ Adding a domain's CLI is one entry in `DOMAIN_CLIS` (and its import line).
 
 from __future__ import annotations
 
+import os
 from types import ModuleType
 from typing import Annotated, Any
 
@@ -171,13 +172,25 @@ def serve(
         f"{port} 并设 SHUANGLIAN_HOST=0.0.0.0 (for visitors' phones set SHUANGLIAN_PUBLIC_URL "
         "to this PC's LAN address and SHUANGLIAN_HOST=0.0.0.0)"
     )
+    # Forwarded headers are handled inside the app, from SHUANGLIAN_TRUSTED_PROXIES only.
+    served = {"host": host, "port": port, "log_level": "info", "proxy_headers": False}
+    if settings.web_workers == 1:
+        uvicorn.run(create_app(settings), **served)  # type: ignore[arg-type]
+        return
+    # Several processes: each builds its app from the environment, so hand it what was
+    # decided here (the demo's key, the Host names answered).
+    os.environ.update({
+        "SHUANGLIAN_SECRET_KEY": settings.secret_key,
+        "SHUANGLIAN_HOST": host,
+        "SHUANGLIAN_DEMO": "true" if settings.demo else "false",
+        "SHUANGLIAN_ALLOWED_HOSTS": settings.allowed_hosts,
+    })  # fmt: skip
+    say(f"{settings.web_workers} 个服务进程 (server processes)")
     uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_level="info",
-        # Forwarded headers are handled inside the app, from SHUANGLIAN_TRUSTED_PROXIES only.
-        proxy_headers=False,
+        "shuanglian.web.app:create_app_from_env",
+        factory=True,
+        workers=settings.web_workers,
+        **served,  # type: ignore[arg-type]
     )
 
 

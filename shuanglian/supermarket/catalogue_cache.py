@@ -1,9 +1,10 @@
 """Counts the catalogue would otherwise recount on every page, kept for a short while.
 
-A catalogue page, search or API list counts its matches (up to COUNT_CAP) and first counts
-each search term's postings (up to POSTINGS_COUNT_CAP) to choose its plan. Those counts do not
-depend on the page, the sort or the visitor, and under a hundred visitors they were most of the
-server's CPU (issue 10, `benchmarks/web_load.py`). They are kept here:
+A catalogue page, search or API list counts its matches (up to COUNT_CAP), first counts each
+search term's postings (up to POSTINGS_COUNT_CAP) to choose its plan, and then finds its page.
+None of that depends on the visitor, and under a hundred visitors it was most of the server's
+CPU (issue 10, `benchmarks/web_load.py`). The counts and each page's listing ids (never the
+listings themselves, which every page reads fresh) are kept here:
 
 - per database (the URL of the session's engine), so tests and tools that open several
   databases in one process never see each other's numbers;
@@ -11,8 +12,9 @@ server's CPU (issue 10, `benchmarks/web_load.py`). They are kept here:
   objects, or an INSERT/UPDATE/DELETE statement on those tables), and again when it commits,
   so a publisher sees their own change at once; a session with such uncommitted writes
   neither reads nor keeps counts (its numbers are not everyone's);
-- for at most TTL_S otherwise: a change committed by another process (a second worker, a CLI
-  import) shows in counts within that time. Page contents are never kept, only counts.
+- for at most TTL_S (counts) or PAGE_TTL_S (which listings a page shows) otherwise: a change
+  committed by another process (a second worker, a CLI import) shows within that time. A
+  listing withdrawn meanwhile drops out of a kept page at once (its status is read fresh).
 
 The view and scan counters are updated with `UNCHANGED_CATALOGUE` set: they change no count.
 """
@@ -31,6 +33,8 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from shuanglian.supermarket.models import Listing, ListingTerm
 
 TTL_S = 120.0
+# Which listings a page shows: shorter, as a new listing should reach "newest" soon.
+PAGE_TTL_S = 30.0
 MAX_ENTRIES = 20_000
 # Execution option for statements that write listings without changing what they match.
 UNCHANGED_CATALOGUE = "catalogue_unchanged"
@@ -82,6 +86,7 @@ class ExpiringCache:
 
 postings = ExpiringCache()  # (database, term) -> listings indexed under it (capped)
 totals = ExpiringCache()  # (database, search) -> (matches, capped?)
+pages = ExpiringCache(ttl_s=PAGE_TTL_S)  # (database, search, sort, offset, limit) -> ids, total
 
 
 def database_of(session: Session) -> str:
@@ -93,6 +98,7 @@ def clear() -> None:
     """Forget every kept count (a listing changed)."""
     postings.clear()
     totals.clear()
+    pages.clear()
 
 
 def usable(session: Session) -> bool:

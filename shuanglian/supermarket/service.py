@@ -23,7 +23,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased, selectinload, undefer
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload, undefer
 
 from shuanglian import mail
 from shuanglian.accounts import permissions as perm
@@ -699,26 +699,83 @@ def search_listings(
 ) -> ListingPage:
     """The catalogue: every word of `q` (Chinese or English, normalised) plus the filters.
 
+    Which listings a page holds, and the total, are kept a while (`catalogue_cache`): the same
+    pages and searches come again and again; the listings themselves are read fresh.
     `with_signed` loads each listing's signed contracts count and amount in the page query
     (the API shows them; read one by one they were two more queries per listing).
     """
     if sort not in SORTS:
         raise DomainError(f"未知排序 {sort!r} (unknown sort)", field="sort")
-    # What the number of matches depends on (not the page, the sort or the visitor).
-    search_key: tuple[Any, ...] = (
-        q,
-        industry,
-        tech_field,
-        region,
-        mode,
-        trl_min,
-        trl_max,
-        price_min,
-        price_max,
-    )
-    search_key += (institution_id, status)
     if mode and mode not in MODES:
         raise DomainError(f"未知合作方式 {mode!r} (unknown mode)", field="mode")
+    # What the number of matches depends on (not the page, the sort or the visitor).
+    search_key: tuple[Any, ...] = (q, industry, tech_field, region, mode, trl_min, trl_max)
+    search_key += (price_min, price_max, institution_id, status)
+    loads: list[Any] = [selectinload(Listing.institution)]
+    if with_signed:
+        signed: list[Any] = [Listing.deals_signed, Listing.signed_amount]
+        loads += [undefer(column) for column in signed]
+    usable = catalogue_cache.usable(session)
+    page_key = (catalogue_cache.database_of(session), search_key, sort, offset, limit)
+    kept = catalogue_cache.pages.get(page_key) if usable else None
+    if kept is not None:
+        ids, total, total_capped = kept
+        # Joined here (one query by primary key); the search below keeps its own plan.
+        by_key = [joinedload(Listing.institution, innerjoin=True), *loads[1:]]
+        found = session.scalars(
+            select(Listing).where(Listing.id.in_(ids), Listing.status == status).options(*by_key)
+        )
+        by_id = {listing.id: listing for listing in found}
+        items = [by_id[i] for i in ids if i in by_id]
+        return ListingPage(items, total, offset, limit, total_capped)
+    counted_at = catalogue_cache.pages.generation
+    page = _search_listings(
+        session,
+        search_key,
+        loads,
+        q=q,
+        industry=industry,
+        tech_field=tech_field,
+        region=region,
+        mode=mode,
+        trl_min=trl_min,
+        trl_max=trl_max,
+        price_min=price_min,
+        price_max=price_max,
+        institution_id=institution_id,
+        status=status,
+        sort=sort,
+        offset=offset,
+        limit=limit,
+    )
+    if usable:
+        found_ids = [listing.id for listing in page.items]
+        kept_page = (found_ids, page.total, page.total_capped)
+        catalogue_cache.pages.put(page_key, kept_page, counted_at=counted_at)
+    return page
+
+
+def _search_listings(
+    session: Session,
+    search_key: tuple[Any, ...],
+    loads: list[Any],
+    *,
+    q: str | None,
+    industry: str | None,
+    tech_field: str | None,
+    region: str | None,
+    mode: str | None,
+    trl_min: int | None,
+    trl_max: int | None,
+    price_min: Decimal | None,
+    price_max: Decimal | None,
+    institution_id: int | None,
+    status: str,
+    sort: str,
+    offset: int,
+    limit: int,
+) -> ListingPage:
+    """`search_listings` read from the database."""
     stmt = select(Listing).where(Listing.status == status)
     query = search_terms.parse_query(q)
     terms = list(query.terms)
@@ -782,10 +839,6 @@ def search_listings(
         "trl": [Listing.trl.is_(None), Listing.trl.desc(), Listing.id.desc()],
     }
     order = orders[sort]
-    loads: list[Any] = [selectinload(Listing.institution)]
-    if with_signed:
-        signed: list[Any] = [Listing.deals_signed, Listing.signed_amount]
-        loads += [undefer(column) for column in signed]
     items = session.scalars(stmt.options(*loads).order_by(*order).offset(offset).limit(limit)).all()
     # A short first page already is the whole result: skip the count, which for a rare or
     # absent search term would scan every listing a second time.

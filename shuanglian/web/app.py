@@ -46,6 +46,12 @@ def _has_schema(engine: Engine) -> bool:
     return inspect(engine).has_table("market_listings")
 
 
+def create_app_from_env() -> FastAPI:
+    """The app of one of several server processes (`SHUANGLIAN_WEB_WORKERS` > 1): each
+    process reads its settings from the environment `shuanglian serve` prepared."""
+    return create_app(Settings())
+
+
 def create_app(settings: Settings) -> FastAPI:
     """Build the web application for `settings` (database, routes, errors, sessions)."""
     # Imported here so that `import shuanglian.web.app` stays cheap for the CLI.

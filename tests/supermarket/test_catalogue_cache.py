@@ -84,3 +84,30 @@ def test_entries_expire_and_the_cache_stays_bounded() -> None:
     for key in "abc":
         small.put(key, key, counted_at=small.generation)
     assert small.get("a") is None and small.get("c") == "c"
+
+
+def test_a_kept_page_reads_its_listings_fresh(db_session) -> None:
+    made = _committed_listings(db_session, 3, "风电叶片")
+    first = service.search_listings(db_session, q="风电")
+    assert sorted(x.id for x in first.items) == sorted(x.id for x in made)
+    # Another process withdraws one and renames another: no event here clears the cache.
+    db_session.connection().exec_driver_sql(
+        f"UPDATE market_listings SET status = 'withdrawn' WHERE id = {made[0].id}"
+    )
+    db_session.connection().exec_driver_sql(
+        f"UPDATE market_listings SET title = '风电叶片（新）' WHERE id = {made[1].id}"
+    )
+    db_session.expire_all()
+    again = service.search_listings(db_session, q="风电")
+    assert made[0].id not in [x.id for x in again.items]
+    assert "风电叶片（新）" in [x.title for x in again.items]
+
+
+def test_a_page_is_kept_per_sort_and_offset(db_session) -> None:
+    made = _committed_listings(db_session, 5, "氢能储运")
+    newest = [x.id for x in service.search_listings(db_session, q="氢能", limit=2).items]
+    later = [x.id for x in service.search_listings(db_session, q="氢能", limit=2, offset=2).items]
+    assert newest == sorted((x.id for x in made), reverse=True)[:2]
+    assert later == sorted((x.id for x in made), reverse=True)[2:4]
+    by_price = service.search_listings(db_session, q="氢能", sort="price_asc", limit=5)
+    assert len(by_price.items) == 5 and by_price.total == 5

@@ -218,3 +218,31 @@ def test_cross_lingual_groups_agree_on_both_plans(db_session, monkeypatch) -> No
     monkeypatch.setattr(service, "DRIVING_POSTINGS_MAX", 0)
     assert sorted(_ids(db_session, inst, q="锂电池")) == expected
     assert sorted(_ids(db_session, inst, q="lithium battery pack")) == expected[:3]
+
+
+@pytest.mark.parametrize("sort", ["newest", "price_asc"])
+def test_a_group_is_counted_and_paged_alike_by_every_plan(db_session, monkeypatch, sort) -> None:
+    """Readings in two languages: listed ids, rarest posting lists, or a walk of the index."""
+    from shuanglian.supermarket import catalogue_cache
+
+    inst = make_institution(db_session)
+    for i in range(9):
+        title = f"Lithium battery pack {i}" if i % 3 else f"锂电池组 {i}"
+        make_listing(db_session, inst, title=title, price=Decimal(5 + (i * 7) % 11))
+    make_listing(db_session, inst, title="Solar panel")
+    db_session.commit()
+    seen = []
+    for driving, counting in [(10_000, 10_000), (0, 10_000), (0, 0)]:
+        monkeypatch.setattr(service, "DRIVING_POSTINGS_MAX", driving)
+        monkeypatch.setattr(service, "COUNT_FROM_POSTINGS_MAX", counting)
+        catalogue_cache.clear()
+        pages = [
+            service.search_listings(
+                db_session, institution_id=inst.id, q="锂电池", sort=sort, limit=4, offset=o
+            )
+            for o in (0, 4, 8)
+        ]
+        seen.append([([x.id for x in p.items], p.total) for p in pages])
+    assert seen[0] == seen[1] == seen[2]
+    assert [total for _, total in seen[0]] == [9, 9, 9]
+    assert sum(len(ids) for ids, _ in seen[0]) == 9

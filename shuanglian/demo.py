@@ -452,6 +452,10 @@ def _listing_terms(grade: str | None, mode: str) -> tuple[list[str], Decimal | N
     return modes, DEMO_PRICE[key], None
 
 
+def _has_han(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
 def publish_listings(session: Session, *, admin: User, tto: User) -> dict[str, int]:
     """Publish one supermarket listing per pooled patent not listed yet; feature the best few."""
     from shuanglian.supermarket.service import ListingInput, create_listing
@@ -470,17 +474,21 @@ def publish_listings(session: Session, *, admin: User, tto: User) -> dict[str, i
     to_feature = 0 if any_featured else FEATURED_COUNT
     regions = dict(session.execute(select(Institution.id, Institution.region)).all())
     counts = {"listings": 0, "featured": 0}
-    for entry, patent, item in rows:
+    # Chinese titles first, then by the pool's score: the best few are featured, and they are
+    # published last, so the catalogue's "newest" opens on them, not on the English minority.
+    rows = [row for row in rows if row[2].assessment is not None]  # others: listed by hand
+    rows.sort(key=lambda row: not _has_han(row[1].title))  # stable: score order kept within
+    featured_ids = {patent.id for _, patent, _ in rows[:to_feature]}
+    for entry, patent, item in reversed(rows):
         assessment = item.assessment
-        if assessment is None:
-            continue  # pooled by hand without a form: its institution writes the listing
+        assert assessment is not None  # kept above
         modes, price, terms = _listing_terms(entry.grade, assessment.transfer_mode)
         inst_id = entry.institution_id
         summary = (patent.abstract or "").strip()[:5000]
         if len(summary) < 10:  # the catalogue needs a sentence; say what the record does say
             kind = PATENT_TYPE_ZH.get(patent.patent_type or "", "专利")
             summary = f"{kind} {patent.application_number}：{patent.title}"
-        featured = counts["featured"] < to_feature
+        featured = patent.id in featured_ids
         create_listing(
             session,
             # Featuring is an admin decision; other listings are put up by their TTO.

@@ -128,6 +128,10 @@ def test_demo_seed_brings_the_platform_to_life_and_is_idempotent(cli_env):  # no
         assert len(reasons) == 160 and all(r.startswith(VALUE_REASON) for r in reasons)
         featured = session.scalars(select(Listing).where(Listing.featured.is_(True))).all()
         assert all(item.status == "published" and item.modes != "," for item in featured)
+        # Chinese listings are featured and newest: the catalogue does not open on English.
+        assert all(any("\u4e00" <= ch <= "\u9fff" for ch in x.title) for x in featured)
+        newest = session.scalars(select(Listing).order_by(Listing.id.desc()).limit(4)).all()
+        assert {x.id for x in newest} == {x.id for x in featured}
 
 
 def test_demo_seed_before_import_is_one_clear_error(cli_env):  # noqa: F811

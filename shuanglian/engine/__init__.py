@@ -15,7 +15,8 @@ Records and hits (`shuanglian.engine.records`)
 
 Parameters and fusion (`shuanglian.engine.fusion`)
     FusionParams (k1, b, title_weight, ipc_levels, weights{bm25, ipc, prior, dense},
-                  rerank_depth, bigrams, phrases, comment)
+                  rerank_depth, bigrams, phrases, cross_lingual, background_idf,
+                  query_passages, calibration, comment)
     load_params(path: Path | None = None) -> FusionParams    (fusion_params.json by default)
     SIGNALS = ("bm25", "ipc", "prior", "dense")
 

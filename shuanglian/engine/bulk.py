@@ -44,7 +44,7 @@ import scipy.sparse as sp
 from shuanglian.engine import sparse
 from shuanglian.engine.fusion import active_weights
 from shuanglian.engine.index import load_index
-from shuanglian.engine.matcher import Matcher, _normalise_rows, _terms
+from shuanglian.engine.matcher import Matcher, _normalise_rows, query_terms
 from shuanglian.engine.prior import IndustryLink
 from shuanglian.engine.records import Record
 from shuanglian.text.bilingual import translations
@@ -244,7 +244,7 @@ class BulkRanker:
         rows: list[int] = []
         vals: list[float] = []
         for query in queries:
-            weights = self._weights(_terms(query, self.params))
+            weights = self._weights(query_terms(query, self.params))
             for row in sorted(weights):
                 rows.append(row)
                 vals.append(weights[row])

@@ -39,6 +39,9 @@ class FusionParams:
     # Power of a Chinese query term's general-language informativeness
     # (shuanglian.text.informativeness) its weight is multiplied by; 0 turns it off.
     background_idf: float = 0.0
+    # Whether a query text of several lines counts each term once per line that holds it
+    # (matcher.query_terms: a profile of patents, one per line); off keeps plain counts.
+    query_passages: bool = False
     # Logistic coefficients turning a hit's evidence into P(relevant) (engine.calibrate),
     # fitted on the dev suites by benchmarks/calibrate.py.
     calibration: dict[str, float] = field(

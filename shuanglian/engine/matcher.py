@@ -68,6 +68,30 @@ def _terms(record: Record, params: FusionParams) -> list[str]:
     )
 
 
+def query_terms(record: Record, params: FusionParams) -> list[str]:
+    """The terms a record searches with: `record_terms`, except that a text of several
+    passages (lines) counts each term once per passage that holds it (`query_passages`).
+
+    Why: a profile made of a firm's patents, one per line, should weigh a term by how many of
+    its patents use it (what the firm works on), not by how often one verbose abstract repeats
+    it; query weights are 1 + ln(count), so the count becomes the term's passage frequency.
+    One passage (a patent, a business scope, a short query) keeps its plain term counts.
+    Measured on all eight dev suites (fusion_params.json): enterprise→patent zh-owner 1.13 →
+    1.17 × plain BM25, xlref 1.00 → 1.01, drones 1.275 → 1.277, xl 3.21 → 3.15.
+    """
+    passages = [line for line in record.text.splitlines() if line.strip()]
+    if not params.query_passages or len(passages) < 2:
+        return _terms(record, params)
+
+    def distinct(text: str) -> list[str]:
+        return list(dict.fromkeys(tokenize(text, bigrams=params.bigrams, phrases=params.phrases)))
+
+    out = distinct(record.title) * max(params.title_weight, 0)
+    for line in passages:
+        out.extend(distinct(line))
+    return out
+
+
 def _ipc_counts(
     docs_ipc: Sequence[Sequence[str]], vocab: dict[str, int], *, grow: bool
 ) -> sp.csr_matrix:
@@ -488,7 +512,7 @@ class Matcher:
     ) -> tuple[dict[str, np.ndarray], list[list[str]]]:
         """Raw per-signal score blocks (queries × docs) for the signals with a weight, and the
         query terms (for explanations)."""
-        q_terms = [_terms(q, self.params) for q in queries]
+        q_terms = [query_terms(q, self.params) for q in queries]
         out: dict[str, np.ndarray] = {}
         if weights.get("bm25", 0) > 0:
             rows = [self._query_terms(t)[0] for t in q_terms]
@@ -682,7 +706,7 @@ class Matcher:
         """
         if not hits:
             return
-        view = self._query_view(query, _terms(query, self.params))
+        view = self._query_view(query, query_terms(query, self.params))
         positions = self._positions()
         dead = self._dead_mask()
         live = [

@@ -115,6 +115,25 @@ def test_enterprises_to_patents_equal_matcher_search() -> None:
     assert _check(matcher, queries, top=15) > 1000
 
 
+def test_profile_queries_of_several_patents_equal_matcher_search() -> None:
+    # A firm described by its patents, one per line: terms count once per patent
+    # (matcher.query_terms), in the fast path as in the engine.
+    patents = _patents(360)
+    docs, rest = patents[:300], patents[300:]
+    profiles = [
+        Record(
+            id=f"firm{k}",
+            title="",
+            text="\n".join(f"{p.title} {p.text}" for p in rest[k : k + 4]),
+            ipc=tuple(c for p in rest[k : k + 4] for c in p.ipc),
+        )
+        for k in range(0, 56, 4)
+    ]
+    matcher = Matcher.build(docs, link=industry_link())
+    assert matcher.params.query_passages
+    assert _check(matcher, profiles, top=15) > 100
+
+
 def test_removed_documents_and_a_delta_segment() -> None:
     docs = _with_copies(_enterprises(300), every=6)
     matcher = Matcher.build(docs, link=industry_link())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 
 import numpy as np
@@ -10,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shuanglian.engine.fusion import FusionParams, active_weights, load_params, normalise_max
-from shuanglian.engine.matcher import Matcher, _top_k
+from shuanglian.engine.matcher import Matcher, _top_k, query_terms, record_terms
 from shuanglian.engine.prior import IndustryLink
 from shuanglian.engine.records import Hit, Record
 
@@ -346,3 +347,45 @@ def test_explain_skips_unknown_and_removed_documents() -> None:
     matcher.explain(GYPSUM_PATENT, [*hits, ghost])
     assert ghost.explanation is None
     assert all((h.explanation is None) == (h.doc_id == "green") for h in hits)
+
+
+# A firm described by its patents, one per line (how an enterprise profile of patents reads).
+PROFILE = Record(
+    id="firm",
+    title="",
+    text="锂离子电池正极材料的制备方法 正极材料 正极材料 正极材料 包覆\n"
+    "一种锂离子电池隔膜\n"
+    "锂离子电池电解液及其添加剂",
+)
+
+
+def test_a_profile_counts_a_term_once_per_passage() -> None:
+    params = replace(load_params(), query_passages=True, bigrams=False, phrases=False)
+    counts = Counter(query_terms(PROFILE, params))
+    # 正极材料 is repeated inside one patent: it counts once, like 锂离子 held by all three.
+    assert counts["正极"] == 1 and counts["锂离子"] == 3
+    plain = Counter(query_terms(PROFILE, replace(params, query_passages=False)))
+    assert plain["正极"] == 4 and plain["锂离子"] == 3
+
+
+def test_one_passage_keeps_plain_term_counts() -> None:
+    params = replace(load_params(), query_passages=True)
+    for record in (GYPSUM_PATENT, BATTERY, replace(PROFILE, text="电池 电池 电池\n")):
+        assert query_terms(record, params) == record_terms(
+            record,
+            title_weight=params.title_weight,
+            bigrams=params.bigrams,
+            phrases=params.phrases,
+        )
+
+
+def test_a_profile_query_explains_its_own_weights() -> None:
+    # The explanation reads the same passage counts as the score: the parts still add up.
+    params = replace(load_params(), query_passages=True, bigrams=False, phrases=False)
+    patents = Matcher.build([CATHODE_PATENT, GYPSUM_PATENT], params=params)
+    hit = patents.search(PROFILE, top=1, signals=["bm25"])[0]
+    assert hit.doc_id == "p2" and hit.explanation is not None
+    raw, _ = patents.signal_scores([PROFILE], {"bm25": 1.0})
+    contributions = sum(t.contribution for t in hit.explanation.terms)
+    assert len(hit.explanation.terms) < 8
+    assert contributions == pytest.approx(float(raw["bm25"][0].max()), rel=1e-4)

@@ -25,11 +25,11 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Table as SATable
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.util import find_tables
 
-from shuanglian.dashboard.models import UNWATCHED, DashSummary, DashVersion
+from shuanglian.dashboard.models import UNWATCHED, DashChange, DashSummary, DashVersion
 from shuanglian.dashboard.tables import Column, Table
 from shuanglian.figures import Scope
 
@@ -90,8 +90,47 @@ def loads(text: str) -> Any:
 
 
 def current_versions(session: Session) -> dict[str, int]:
-    """Every table's change token as this transaction sees it."""
-    return {n: int(v) for n, v in session.execute(select(DashVersion.name, DashVersion.version))}
+    """Every table's change token as this transaction sees it.
+
+    On PostgreSQL the token also sums the table's `dash_changes` rows (one per writing
+    transaction, each with a random value; see `dashboard.models`): a committed write adds a
+    row, so the count and sum change."""
+    base = {n: int(v) for n, v in session.execute(select(DashVersion.name, DashVersion.version))}
+    if base and session.get_bind().dialect.name == "postgresql":
+        changes = select(DashChange.name, func.count(), func.sum(DashChange.value)).group_by(
+            DashChange.name
+        )
+        for name, n, total in session.execute(changes):
+            if name in base:
+                base[name] += int(n) * 2**128 + int(total)
+    return base
+
+
+def fold_changes(session: Session) -> int:
+    """PostgreSQL: replace the `dash_changes` rows of each table that has several by one row
+    of this transaction (that table's token changes once more, so nothing kept is wrongly
+    reused; a table with one row is left alone, so a refresh after no write changes nothing).
+    Rows another transaction is folding are skipped, so this never waits. The caller commits;
+    returns the rows removed (0 on SQLite)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return 0
+    gone = session.execute(
+        text(
+            "DELETE FROM dash_changes WHERE ctid IN (SELECT ctid FROM dash_changes "
+            "WHERE txid <> txid_current() AND name IN (SELECT name FROM dash_changes "
+            "GROUP BY name HAVING count(*) > 1) FOR UPDATE SKIP LOCKED) RETURNING name"
+        )
+    ).all()
+    for name in sorted({n for (n,) in gone}):
+        session.execute(
+            text(
+                "INSERT INTO dash_changes (name, txid, value) VALUES (:n, txid_current(), "
+                "(random() * 9e18)::bigint) ON CONFLICT (name, txid) DO UPDATE "
+                "SET value = excluded.value"
+            ),
+            {"n": name},
+        )
+    return len(gone)
 
 
 @contextmanager

@@ -8,6 +8,12 @@ of every write — see `dashboard.models`). The piece is reused only while all t
 the same, so a page never shows a number the database no longer gives: a push invalidates what
 reads pushes and nothing else, at the moment it commits.
 
+Inside a piece, each aggregate statement is kept as a piece of its own (`rows`), named by its
+SQL and parameters: a write then recomputes only the statements that read the written table —
+a push redoes the push counts of a breakdown, not its patent and pool counts — and a statement
+two pieces share (the pushed-patents card and the funnel's pushed step) runs once. A piece
+built from kept statements records their tables as if it had read them itself.
+
 Pieces live in the process's memory and, when `dashboard.refresh` computed them (`shuanglian
 report refresh`, idempotent, for cron or after a bulk import), in `dash_summaries` where every
 process finds them. A page never writes.
@@ -15,11 +21,13 @@ process finds them. A page never writes.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
@@ -36,6 +44,10 @@ from shuanglian.figures import Scope
 MEMORY_ENTRIES = 4000
 _memory: OrderedDict[tuple[str, str], tuple[dict[str, int], str]] = OrderedDict()
 _lock = threading.Lock()
+# True while a piece looks for a kept copy of itself (not a read of the piece's inputs).
+_looking_up: ContextVar[bool] = ContextVar("dash_looking_up", default=False)
+# The Pieces whose piece is being computed (statements inside it are kept through it).
+_current: ContextVar[Pieces | None] = ContextVar("dash_pieces", default=None)
 
 
 def scope_key(scope: Scope) -> str:
@@ -141,6 +153,8 @@ def reads(session: Session) -> Iterator[set[str]]:
     seen: set[str] = set()
 
     def before_execute(_conn: Any, clause: Any, *_args: Any) -> None:
+        if _looking_up.get():
+            return
         tables = [t for t in find_tables(clause) if isinstance(t, SATable)]
         if not tables and not hasattr(clause, "get_final_froms"):
             seen.add("?")
@@ -171,6 +185,15 @@ class Pieces:
         self.use_database = use_database and bool(self.versions)
         self.computed: list[tuple[str, dict[str, int], str]] = []  # for `refresh`
         self.hits = 0
+        self._reading: list[set[str]] = []  # the read sets of the pieces being computed
+        self._here: dict[str, tuple[dict[str, int], str]] = {}  # computed by this one
+
+    def _hit(self, recorded: dict[str, int], payload: str, *, count: bool = True) -> Any:
+        """A kept piece: the pieces being computed around it read its tables too."""
+        self.hits += count
+        for seen in self._reading:
+            seen.update(recorded)
+        return loads(payload)
 
     def _valid(self, recorded: dict[str, int]) -> bool:
         return all(self.versions.get(t) == v for t, v in recorded.items())
@@ -179,27 +202,38 @@ class Pieces:
         """The piece named `key`, kept or computed now."""
         if not self.versions:  # the tables predate the tokens: nothing can be kept
             return compute()
+        if key in self._here:
+            return self._hit(*self._here[key], count=False)
         mem_key = _db_key(self.session, key)
         with _lock:
             found = _memory.get(mem_key) if self.use_memory else None
         if found is not None and self._valid(found[0]):
-            self.hits += 1
-            return loads(found[1])
+            return self._hit(*found)
         if self.use_database:
-            row = self.session.get(DashSummary, key)
+            looking = _looking_up.set(True)
+            try:
+                row = self.session.get(DashSummary, key)
+            finally:
+                _looking_up.reset(looking)
             if row is not None:
                 recorded = json.loads(row.versions)
                 if self._valid(recorded):
                     self._remember(mem_key, recorded, row.payload)
-                    self.hits += 1
-                    return loads(row.payload)
+                    return self._hit(recorded, row.payload)
         with reads(self.session) as tables:
-            value = compute()
+            self._reading.append(tables)
+            outer = _current.set(self)
+            try:
+                value = compute()
+            finally:
+                _current.reset(outer)
+                self._reading.pop()
         if "?" in tables or tables & UNWATCHED or not tables <= set(self.versions):
             return value  # read something without a token: never kept
         recorded = {t: self.versions[t] for t in sorted(tables)}
         payload = dumps(value)
         self._remember(mem_key, recorded, payload)
+        self._here[key] = (recorded, payload)
         self.computed.append((key, recorded, payload))
         return loads(payload)
 
@@ -210,6 +244,19 @@ class Pieces:
             _memory.move_to_end(mem_key)
             while len(_memory) > MEMORY_ENTRIES:
                 _memory.popitem(last=False)
+
+
+def rows(session: Session, stmt: Any) -> list[tuple[Any, ...]]:
+    """The rows of an aggregate SELECT (numbers, text, None: what JSON keeps), kept as a piece
+    of its own while inside a piece being computed, else straight from the database."""
+    pieces = _current.get()
+    if pieces is None or pieces.session is not session:
+        return [tuple(r) for r in session.execute(stmt)]
+    compiled = stmt.compile(dialect=session.get_bind().dialect)
+    text_ = f"{compiled}\n{sorted(compiled.params.items())!r}"
+    key = "sql:" + hashlib.sha1(text_.encode()).hexdigest()
+    got = pieces.get(key, lambda: [list(r) for r in session.execute(stmt)])
+    return [tuple(r) for r in got]
 
 
 def forget_memory() -> None:

@@ -304,3 +304,25 @@ def test_tables_rebuilt_from_kept_statements_stay_exact_over_successive_writes(
                 redone = {key for key, _, _ in pieces.computed}
                 assert "table:by_patent_type:i=;r=;p=:2026-12-20" in redone
                 assert pieces.hits > 0  # its patent and pool counts were kept
+
+
+@pytest.mark.parametrize("write", ["push", "feedback", "push_deleted", "pool_grade_and_exit"])
+def test_what_was_kept_inside_a_rolled_back_write_is_never_reused(db_session, write) -> None:
+    s = db_session
+    w = build(s)
+    s.flush()
+    scopes = _scopes(w)
+    before = {}
+    for scope in scopes:
+        cards, tables, _ = _kept(s, scope)
+        before[scope] = (cards, tables)
+    inner = s.begin_nested()
+    WRITES[write](s, w)
+    s.flush()
+    for scope in scopes:  # kept under the rolled-back transaction's tokens
+        cards, tables, _ = _kept(s, scope)
+        assert (cards, tables) == _fresh(s, scope)
+    inner.rollback()
+    for scope in scopes:  # what was computed inside is filed under tokens now gone
+        cards, tables, _ = _kept(s, scope)
+        assert (cards, tables) == _fresh(s, scope) == before[scope], (write, scope)

@@ -705,12 +705,14 @@ def headline_figures(
     institution_id: int | None = None,
     today: date | None = None,
     scope: Scope | None = None,
+    execute: Callable[[Select[Any]], Any] | None = None,
 ) -> dict[str, int | Decimal]:
     """The figures named by `keys` (all when None), for the platform or one institution,
     optionally narrowed to a region and a period (`scope`).
 
     With an institution, figures no institution owns (enterprises, demands) are left out; with
-    a region, figures that cannot be placed in one (none today) are left out.
+    a region, figures that cannot be placed in one (none today) are left out. `execute` runs
+    each SELECT and returns its rows (the dashboards keep the results).
     """
     today = today or today_in_china()
     scope = scope or Scope()
@@ -720,7 +722,8 @@ def headline_figures(
     for figure in _figures(keys):
         found = scoped_query(figure, scope, today, bare=True)
         if found is not None:
-            out[figure.key] = _value(figure, session.scalar(found[0]))
+            raw = execute(found[0])[0][0] if execute is not None else session.scalar(found[0])
+            out[figure.key] = _value(figure, raw)
     return out
 
 

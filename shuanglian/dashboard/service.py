@@ -376,14 +376,24 @@ def _per_entity(
             .subquery()
         )
         n = func.sum(per.c.n)
-    stmt = (
-        select(n, *by)
-        .select_from(per)
-        .join(target.table, target == per.c.e)
-        .where(*[c.is_not(None) for c in by if c is Patent.institution_id])
-        .group_by(*by)
-    )
+    stmt = select(n, *by).select_from(per).join(target.table, target == per.c.e).group_by(*by)
     return {tuple(r[1:]): int(r[0] or 0) for r in kept_rows(session, stmt)}
+
+
+def _pushed_patents_by(session: Session, scope: Scope, today: date) -> dict[tuple[Any, ...], int]:
+    """Patents pushed per (institution, patent type): one statement for the institution and
+    the patent-type tables (a patent is in one group, so the counts add up)."""
+    return _per_entity(
+        session, "pushed_patents", scope, Push.patent_id, Patent.id,
+        (Patent.institution_id, Patent.patent_type), today=today,
+    )  # fmt: skip
+
+
+def _by_type(per: dict[tuple[Any, ...], int]) -> dict[Any, int]:
+    out: dict[Any, int] = defaultdict(int)
+    for (_inst, ptype), n in per.items():
+        out[ptype] += n
+    return dict(out)
 
 
 def by_institution(session: Session, scope: Scope, *, today: date) -> Table:
@@ -397,11 +407,11 @@ def by_institution(session: Session, scope: Scope, *, today: date) -> Table:
         today=today,
         execute=partial(kept_rows, session),
     )
-    pushed = _per_entity(
-        session, "pushed_patents", scope, Push.patent_id, Patent.id,
-        (Patent.institution_id,), today=today,
-    )  # fmt: skip
-    data["pushed_patents"] = {int(i): n for (i,), n in pushed.items()}
+    pushed: dict[int, int] = defaultdict(int)
+    for (i, _type), n in _pushed_patents_by(session, scope, today).items():
+        if i is not None:
+            pushed[int(i)] += n
+    data["pushed_patents"] = dict(pushed)
     ids = {i for per in data.values() for i in per}
     names = (
         dict(
@@ -595,13 +605,7 @@ def by_patent_type(session: Session, scope: Scope, *, today: date) -> Table:
     data: dict[str, dict[Any, Any]] = {
         "patents": _grouped(session, "patents", scope, Patent.patent_type, today=today),
         "pooled": _grouped(session, "pooled", scope, Patent.patent_type, today=today),
-        "pushed_patents": {
-            t: n
-            for (t,), n in _per_entity(
-                session, "pushed_patents", scope, Push.patent_id, Patent.id,
-                (Patent.patent_type,), today=today,
-            ).items()
-        },
+        "pushed_patents": _by_type(_pushed_patents_by(session, scope, today)),
         "converted": _grouped(
             session, "converted", scope, Patent.patent_type,
             join=(Patent, Patent.id == Contract.patent_id), today=today,
@@ -844,7 +848,9 @@ def kept_figures(
     out: dict[str, int | Decimal] = {}
 
     def one(key: str) -> dict[str, int | Decimal]:
-        return headline_figures(session, keys=[key], scope=scope, today=today)
+        return headline_figures(
+            session, keys=[key], scope=scope, today=today, execute=partial(kept_rows, session)
+        )
 
     for k in keys:
         name = f"fig:{k}:{scope_key(scope)}:{today.isoformat()}"

@@ -41,7 +41,7 @@ from shuanglian.dashboard.models import UNWATCHED, DashChange, DashSummary, Dash
 from shuanglian.dashboard.tables import Column, Table
 from shuanglian.figures import Scope
 
-MEMORY_ENTRIES = 4000
+MEMORY_ENTRIES = 10000  # a scope is about 100 pieces (figures, tables, their statements)
 _memory: OrderedDict[tuple[str, str], tuple[dict[str, int], str]] = OrderedDict()
 _lock = threading.Lock()
 # True while a piece looks for a kept copy of itself (not a read of the piece's inputs).

@@ -5,7 +5,7 @@ Rows are made inside the database by INSERT … SELECT over a number series (Pos
 minutes. Every NOT NULL column is filled (the generator reads the models), so the app reads the
 rows as it reads real ones.
 
-    nice -n 10 .venv/bin/python benchmarks/dashboard.py [--patents 1000000] \
+    nice -n 5 .venv/bin/python benchmarks/dashboard.py [--patents 1000000] \
         [--enterprises 450000] [--pushes 1000000] [--sqlite] [--postgresql] [--requests 12]
 
 Measures, per backend, for four pages (admin /dashboard all time, one quarter, one province
@@ -350,7 +350,8 @@ def main(argv: list[str] | None = None) -> int:
     from shuanglian.config import Settings
     from shuanglian.db import make_engine
 
-    results: dict[str, Any] = {"issue": 15, "machine": "shared 2-core VM, nice -n 10; see load_avg",
+    machine = f"shared {os.cpu_count()}-core VM, nice -n {os.nice(0)}; see load_avg"
+    results: dict[str, Any] = {"issue": 15, "machine": machine,
                                "size": {"patents": args.patents, "enterprises": args.enterprises,
                                         "pushes": args.pushes}, "backends": {}}  # fmt: skip
     for backend in backends:

@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import Date, Select, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.util import find_tables
 
 from shuanglian.accounts.models import User
 from shuanglian.challenges.models import Application, Challenge, Verification
@@ -176,19 +177,20 @@ def _count(model: Any, *where: Any) -> Select[Any]:
 
 
 def _pool_at(end: date | None, *where: Any) -> Select[Any]:
-    """Patents in the pool at the start of `end` (entered before, not left by then)."""
+    """Patents in the pool at the start of `end` (entered before, not left by then).
+
+    The patents table is joined only for a condition on the patent (its type): a pool entry's
+    patent always exists (a foreign key that cascades), and the join is a lookup per entry."""
     terms = [*where]
     if end is not None:
         terms += in_range(PoolEntry.entered_at, None, end)
         terms.append(or_(PoolEntry.left_at.is_(None), PoolEntry.left_at >= _moment(end)))
     else:
         terms.append(PoolEntry.active.is_(True))
-    return (
-        select(func.count())
-        .select_from(PoolEntry)
-        .join(Patent, Patent.id == PoolEntry.patent_id)
-        .where(*terms)
-    )
+    stmt = select(func.count()).select_from(PoolEntry)
+    if any(t.name == "patents" for w in where for t in find_tables(w, check_columns=True)):
+        stmt = stmt.join(Patent, Patent.id == PoolEntry.patent_id)
+    return stmt.where(*terms)
 
 
 def _daily(column: Any, start: date | None, end: date) -> tuple[Any, Any]:
@@ -703,12 +705,14 @@ def headline_figures(
     institution_id: int | None = None,
     today: date | None = None,
     scope: Scope | None = None,
+    execute: Callable[[Select[Any]], Any] | None = None,
 ) -> dict[str, int | Decimal]:
     """The figures named by `keys` (all when None), for the platform or one institution,
     optionally narrowed to a region and a period (`scope`).
 
     With an institution, figures no institution owns (enterprises, demands) are left out; with
-    a region, figures that cannot be placed in one (none today) are left out.
+    a region, figures that cannot be placed in one (none today) are left out. `execute` runs
+    each SELECT and returns its rows (the dashboards keep the results).
     """
     today = today or today_in_china()
     scope = scope or Scope()
@@ -718,7 +722,8 @@ def headline_figures(
     for figure in _figures(keys):
         found = scoped_query(figure, scope, today, bare=True)
         if found is not None:
-            out[figure.key] = _value(figure, session.scalar(found[0]))
+            raw = execute(found[0])[0][0] if execute is not None else session.scalar(found[0])
+            out[figure.key] = _value(figure, raw)
     return out
 
 
@@ -729,10 +734,12 @@ def figures_by_institution(
     institution_id: int | None = None,
     today: date | None = None,
     scope: Scope | None = None,
+    execute: Callable[[Select[Any]], Iterable[Any]] | None = None,
 ) -> dict[str, dict[int, int | Decimal]]:
     """Each figure per institution, `{key: {institution_id: value}}` (institutions with a zero
     are absent), optionally for one institution only. Distinct counts (enterprises reached) do
-    not add up across institutions: take the platform total from `headline_figures`."""
+    not add up across institutions: take the platform total from `headline_figures`.
+    `execute` runs each grouped SELECT (the dashboards keep the results)."""
     today = today or today_in_china()
     scope = scope or Scope()
     if institution_id is not None:
@@ -744,7 +751,8 @@ def figures_by_institution(
             raise KeyError(f"figure {figure.key!r} belongs to no institution")
         stmt, inst = found
         grouped = stmt.add_columns(inst).where(inst.is_not(None)).group_by(inst)
-        out[figure.key] = {int(i): _value(figure, v) for v, i in session.execute(grouped).all()}
+        got = execute(grouped) if execute is not None else session.execute(grouped).all()
+        out[figure.key] = {int(i): _value(figure, v) for v, i in got}
     return out
 
 

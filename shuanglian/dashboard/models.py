@@ -1,11 +1,24 @@
 """Tables that keep the dashboards fast and never stale (issue 15).
 
-`dash_versions` holds one change token per table the figures read. A database trigger replaces
-a table's token on every INSERT, UPDATE or DELETE of it, inside the writing transaction — so the
-token changes exactly when the table's committed contents do, whichever code path wrote them
-(the ORM, a bulk INSERT … SELECT, psql). Tokens are random, never counters: a rolled-back
-transaction's token is never seen again, so nothing computed inside it can be mistaken for
-the committed state.
+`dash_versions` lists the tables the figures read, each with a change token. A database
+trigger changes a table's token on every INSERT, UPDATE or DELETE of it, inside the writing
+transaction — so the token changes exactly when the table's committed contents do, whichever
+code path wrote them (the ORM, a bulk INSERT … SELECT, psql). Tokens are random, never
+counters: a rolled-back transaction's token is never seen again, so nothing computed inside it
+can be mistaken for the committed state.
+
+How the token changes differs by backend, because PostgreSQL runs writers concurrently:
+
+- SQLite (one writer at a time anyway): the trigger replaces `dash_versions.version`.
+- PostgreSQL: the trigger never updates a shared row — that row would stay locked until commit,
+  so a long import would block every other writer of the table, and two transactions writing
+  two tables in opposite orders could deadlock. Instead each writing transaction upserts its
+  own row in `dash_changes` (table, transaction id, a random value); a table's token is the
+  count and sum of its rows (`summary.current_versions`). Rows of different transactions never
+  conflict, so writers never wait for each other here. A commit always adds a row nobody saw
+  before, so the token changes with it. Old rows are folded away now and then (by a writer,
+  skipping rows another is folding, and by `report refresh`); the folder's own new row changes
+  the token too, so folding never makes an old token current again.
 
 `dash_summaries` keeps computed figures and dashboard tables with the tokens of the tables
 they were computed from (`shuanglian.dashboard.summary`); an entry is used only while every
@@ -31,8 +44,8 @@ from shuanglian.inventory.models import Feedback, InventoryItem, Push
 UNWATCHED = frozenset({
     "api_tokens", "attachments", "audit_log", "notifications", "web_sessions",
     "match_bulk_jobs", "match_bulk_matches", "match_bulk_shards", "market_listing_terms",
-    "dash_versions", "dash_summaries", "patent_terms", "account_applications", "market_saved",
-    "market_follows", "market_alerts_sent",
+    "dash_versions", "dash_summaries", "dash_changes", "patent_terms", "account_applications",
+    "market_saved", "market_follows", "market_alerts_sent",
 })  # fmt: skip
 
 
@@ -43,6 +56,16 @@ class DashVersion(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class DashChange(Base):
+    """PostgreSQL: one writing transaction's mark on a table (see the module docstring)."""
+
+    __tablename__ = "dash_changes"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    txid: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(BigInteger)
 
 
 class DashSummary(Base):
@@ -84,10 +107,21 @@ def watched_tables(names: Any) -> list[str]:
 # The same statements are written out in the migration (a migration must not change when this
 # module does); tests/dashboard/test_summaries.py checks both give the same triggers.
 
+# Each writing transaction upserts its own row (never another's: no waiting, no deadlock); one
+# call in a hundred also folds away the table's rows of committed transactions, skipping any
+# another transaction is folding.
 PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION dash_bump() RETURNS trigger AS $$
 BEGIN
-    UPDATE dash_versions SET version = (random() * 9e18)::bigint WHERE name = TG_TABLE_NAME;
+    INSERT INTO dash_changes (name, txid, value)
+    VALUES (TG_TABLE_NAME, txid_current(), (random() * 9e18)::bigint)
+    ON CONFLICT (name, txid) DO UPDATE SET value = excluded.value;
+    IF random() < 0.01 THEN
+        DELETE FROM dash_changes WHERE ctid IN (
+            SELECT ctid FROM dash_changes
+            WHERE name = TG_TABLE_NAME AND txid <> txid_current()
+            FOR UPDATE SKIP LOCKED);
+    END IF;
     RETURN NULL;
 END
 $$ LANGUAGE plpgsql

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from shuanglian.dashboard.models import DashSummary
 from shuanglian.dashboard.service import build_dashboard
-from shuanglian.dashboard.summary import Pieces
+from shuanglian.dashboard.summary import Pieces, fold_changes
 from shuanglian.figures import Scope, parse_period
 from shuanglian.patents.models import Institution
 from shuanglian.reference.regions import province_of
@@ -45,6 +45,7 @@ def refresh(session: Session, *, today: date, scopes: list[Scope] | None = None)
             if (p := province_of(r)) is not None
         }
         scopes += [Scope(None, p, None) for p in provinces.values()]
+    folded = fold_changes(session)
     stored = kept = 0
     for scope in scopes:
         pieces = Pieces(session, use_memory=False)
@@ -55,4 +56,4 @@ def refresh(session: Session, *, today: date, scopes: list[Scope] | None = None)
             session.add(DashSummary(key=key, versions=json.dumps(recorded), payload=payload))
             stored += 1
         session.flush()
-    return {"scopes": len(scopes), "computed": stored, "unchanged": kept}
+    return {"scopes": len(scopes), "computed": stored, "unchanged": kept, "folded": folded}

@@ -8,6 +8,12 @@ of every write — see `dashboard.models`). The piece is reused only while all t
 the same, so a page never shows a number the database no longer gives: a push invalidates what
 reads pushes and nothing else, at the moment it commits.
 
+Inside a piece, each aggregate statement is kept as a piece of its own (`rows`), named by its
+SQL and parameters: a write then recomputes only the statements that read the written table —
+a push redoes the push counts of a breakdown, not its patent and pool counts — and a statement
+two pieces share (the pushed-patents card and the funnel's pushed step) runs once. A piece
+built from kept statements records their tables as if it had read them itself.
+
 Pieces live in the process's memory and, when `dashboard.refresh` computed them (`shuanglian
 report refresh`, idempotent, for cron or after a bulk import), in `dash_summaries` where every
 process finds them. A page never writes.
@@ -15,27 +21,33 @@ process finds them. A page never writes.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Table as SATable
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.util import find_tables
 
-from shuanglian.dashboard.models import UNWATCHED, DashSummary, DashVersion
+from shuanglian.dashboard.models import UNWATCHED, DashChange, DashSummary, DashVersion
 from shuanglian.dashboard.tables import Column, Table
 from shuanglian.figures import Scope
 
-MEMORY_ENTRIES = 4000
+MEMORY_ENTRIES = 10000  # a scope is about 100 pieces (figures, tables, their statements)
 _memory: OrderedDict[tuple[str, str], tuple[dict[str, int], str]] = OrderedDict()
 _lock = threading.Lock()
+# True while a piece looks for a kept copy of itself (not a read of the piece's inputs).
+_looking_up: ContextVar[bool] = ContextVar("dash_looking_up", default=False)
+# The Pieces whose piece is being computed (statements inside it are kept through it).
+_current: ContextVar[Pieces | None] = ContextVar("dash_pieces", default=None)
 
 
 def scope_key(scope: Scope) -> str:
@@ -90,8 +102,47 @@ def loads(text: str) -> Any:
 
 
 def current_versions(session: Session) -> dict[str, int]:
-    """Every table's change token as this transaction sees it."""
-    return {n: int(v) for n, v in session.execute(select(DashVersion.name, DashVersion.version))}
+    """Every table's change token as this transaction sees it.
+
+    On PostgreSQL the token also sums the table's `dash_changes` rows (one per writing
+    transaction, each with a random value; see `dashboard.models`): a committed write adds a
+    row, so the count and sum change."""
+    base = {n: int(v) for n, v in session.execute(select(DashVersion.name, DashVersion.version))}
+    if base and session.get_bind().dialect.name == "postgresql":
+        changes = select(DashChange.name, func.count(), func.sum(DashChange.value)).group_by(
+            DashChange.name
+        )
+        for name, n, total in session.execute(changes):
+            if name in base:
+                base[name] += int(n) * 2**128 + int(total)
+    return base
+
+
+def fold_changes(session: Session) -> int:
+    """PostgreSQL: replace the `dash_changes` rows of each table that has several by one row
+    of this transaction (that table's token changes once more, so nothing kept is wrongly
+    reused; a table with one row is left alone, so a refresh after no write changes nothing).
+    Rows another transaction is folding are skipped, so this never waits. The caller commits;
+    returns the rows removed (0 on SQLite)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return 0
+    gone = session.execute(
+        text(
+            "DELETE FROM dash_changes WHERE ctid IN (SELECT ctid FROM dash_changes "
+            "WHERE txid <> txid_current() AND name IN (SELECT name FROM dash_changes "
+            "GROUP BY name HAVING count(*) > 1) FOR UPDATE SKIP LOCKED) RETURNING name"
+        )
+    ).all()
+    for name in sorted({n for (n,) in gone}):
+        session.execute(
+            text(
+                "INSERT INTO dash_changes (name, txid, value) VALUES (:n, txid_current(), "
+                "(random() * 9e18)::bigint) ON CONFLICT (name, txid) DO UPDATE "
+                "SET value = excluded.value"
+            ),
+            {"n": name},
+        )
+    return len(gone)
 
 
 @contextmanager
@@ -102,6 +153,8 @@ def reads(session: Session) -> Iterator[set[str]]:
     seen: set[str] = set()
 
     def before_execute(_conn: Any, clause: Any, *_args: Any) -> None:
+        if _looking_up.get():
+            return
         tables = [t for t in find_tables(clause) if isinstance(t, SATable)]
         if not tables and not hasattr(clause, "get_final_froms"):
             seen.add("?")
@@ -132,6 +185,15 @@ class Pieces:
         self.use_database = use_database and bool(self.versions)
         self.computed: list[tuple[str, dict[str, int], str]] = []  # for `refresh`
         self.hits = 0
+        self._reading: list[set[str]] = []  # the read sets of the pieces being computed
+        self._here: dict[str, tuple[dict[str, int], str]] = {}  # computed by this one
+
+    def _hit(self, recorded: dict[str, int], payload: str, *, count: bool = True) -> Any:
+        """A kept piece: the pieces being computed around it read its tables too."""
+        self.hits += count
+        for seen in self._reading:
+            seen.update(recorded)
+        return loads(payload)
 
     def _valid(self, recorded: dict[str, int]) -> bool:
         return all(self.versions.get(t) == v for t, v in recorded.items())
@@ -140,27 +202,38 @@ class Pieces:
         """The piece named `key`, kept or computed now."""
         if not self.versions:  # the tables predate the tokens: nothing can be kept
             return compute()
+        if key in self._here:
+            return self._hit(*self._here[key], count=False)
         mem_key = _db_key(self.session, key)
         with _lock:
             found = _memory.get(mem_key) if self.use_memory else None
         if found is not None and self._valid(found[0]):
-            self.hits += 1
-            return loads(found[1])
+            return self._hit(*found)
         if self.use_database:
-            row = self.session.get(DashSummary, key)
+            looking = _looking_up.set(True)
+            try:
+                row = self.session.get(DashSummary, key)
+            finally:
+                _looking_up.reset(looking)
             if row is not None:
                 recorded = json.loads(row.versions)
                 if self._valid(recorded):
                     self._remember(mem_key, recorded, row.payload)
-                    self.hits += 1
-                    return loads(row.payload)
+                    return self._hit(recorded, row.payload)
         with reads(self.session) as tables:
-            value = compute()
+            self._reading.append(tables)
+            outer = _current.set(self)
+            try:
+                value = compute()
+            finally:
+                _current.reset(outer)
+                self._reading.pop()
         if "?" in tables or tables & UNWATCHED or not tables <= set(self.versions):
             return value  # read something without a token: never kept
         recorded = {t: self.versions[t] for t in sorted(tables)}
         payload = dumps(value)
         self._remember(mem_key, recorded, payload)
+        self._here[key] = (recorded, payload)
         self.computed.append((key, recorded, payload))
         return loads(payload)
 
@@ -171,6 +244,19 @@ class Pieces:
             _memory.move_to_end(mem_key)
             while len(_memory) > MEMORY_ENTRIES:
                 _memory.popitem(last=False)
+
+
+def rows(session: Session, stmt: Any) -> list[tuple[Any, ...]]:
+    """The rows of an aggregate SELECT (numbers, text, None: what JSON keeps), kept as a piece
+    of its own while inside a piece being computed, else straight from the database."""
+    pieces = _current.get()
+    if pieces is None or pieces.session is not session:
+        return [tuple(r) for r in session.execute(stmt)]
+    compiled = stmt.compile(dialect=session.get_bind().dialect)
+    text_ = f"{compiled}\n{sorted(compiled.params.items())!r}"
+    key = "sql:" + hashlib.sha1(text_.encode()).hexdigest()
+    got = pieces.get(key, lambda: [list(r) for r in session.execute(stmt)])
+    return [tuple(r) for r in got]
 
 
 def forget_memory() -> None:

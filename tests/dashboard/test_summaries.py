@@ -175,7 +175,8 @@ def test_refresh_stores_pieces_every_process_reuses(db_session) -> None:
     assert s.scalar(select(func.count()).select_from(DashSummary)) == first["computed"]
     summary.forget_memory()
     again = refresh.refresh(s, today=TODAY)  # idempotent: nothing changed, nothing redone
-    assert again["computed"] == 0 and again["unchanged"] == first["computed"]
+    # (the kept tables are reused whole: the statements kept inside them are not looked at)
+    assert again["computed"] == 0 and 0 < again["unchanged"] <= first["computed"]
     summary.forget_memory()
     pieces = summary.Pieces(s)
     service.build_dashboard(s, scope=Scope(), today=TODAY, pieces=pieces)
@@ -199,6 +200,14 @@ def test_every_table_the_dashboards_read_has_a_token(db_session) -> None:
         with summary.reads(s) as tables:
             _fresh(s, scope)
         assert "?" not in tables and tables <= tokens, tables - tokens
+
+
+def _function(engine: Any) -> str | None:
+    """PostgreSQL: the trigger function's source (the migration's and the models' must agree)."""
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as conn:
+        return str(conn.scalar(text("SELECT prosrc FROM pg_proc WHERE proname = 'dash_bump'")))
 
 
 def _triggers(engine: Any) -> set[str]:
@@ -236,11 +245,13 @@ def test_migration_installs_tokens_and_goes_back_down(blank_engine, tmp_path: Pa
         "dash_bump_inventory_pushes_insert" in installed
     )
     with Session(blank_engine) as s:
+        before = summary.current_versions(s)["institutions"]
+    with Session(blank_engine) as s:
         make_institution(s, "甲")
         s.commit()
-    with blank_engine.connect() as conn:
-        token = conn.scalar(text("SELECT version FROM dash_versions WHERE name = 'institutions'"))
-    assert token not in (None, 0)
+    with Session(blank_engine) as s:
+        assert summary.current_versions(s)["institutions"] != before
+    migrated_function = _function(blank_engine)
     # create_all (tests, benchmarks) installs the same triggers as the migration.
     other_home = tmp_path / "created"
     url = name = None
@@ -250,6 +261,7 @@ def test_migration_installs_tokens_and_goes_back_down(blank_engine, tmp_path: Pa
     try:
         Base.metadata.create_all(created)
         assert _triggers(created) == installed
+        assert _function(created) == migrated_function
     finally:
         created.dispose()
         if name:
@@ -268,3 +280,49 @@ def test_migration_installs_tokens_and_goes_back_down(blank_engine, tmp_path: Pa
         assert not {"dash_versions", "dash_summaries"} & set(conn.scalars(text(tables)))
     upgrade_database(blank_engine)
     assert _triggers(blank_engine) == installed
+
+
+def test_tables_rebuilt_from_kept_statements_stay_exact_over_successive_writes(
+    db_session,
+) -> None:
+    """A table rebuilt after a push reuses its statements that read no pushes; it must still
+    be recomputed when one of those statements' tables changes next (the kept statements'
+    tables count as the table's own)."""
+    s = db_session
+    w = build(s)
+    s.flush()
+    scopes = _scopes(w)
+    for scope in scopes:
+        _kept(s, scope)
+    for write in ("push", "patent", "pool_grade_and_exit", "feedback", "push_deleted"):
+        WRITES[write](s, w)
+        s.flush()
+        for scope in scopes:
+            cards, tables, pieces = _kept(s, scope)
+            assert (cards, tables) == _fresh(s, scope), (write, scope)
+            if write == "push" and scope == Scope():
+                redone = {key for key, _, _ in pieces.computed}
+                assert "table:by_patent_type:i=;r=;p=:2026-12-20" in redone
+                assert pieces.hits > 0  # its patent and pool counts were kept
+
+
+@pytest.mark.parametrize("write", ["push", "feedback", "push_deleted", "pool_grade_and_exit"])
+def test_what_was_kept_inside_a_rolled_back_write_is_never_reused(db_session, write) -> None:
+    s = db_session
+    w = build(s)
+    s.flush()
+    scopes = _scopes(w)
+    before = {}
+    for scope in scopes:
+        cards, tables, _ = _kept(s, scope)
+        before[scope] = (cards, tables)
+    inner = s.begin_nested()
+    WRITES[write](s, w)
+    s.flush()
+    for scope in scopes:  # kept under the rolled-back transaction's tokens
+        cards, tables, _ = _kept(s, scope)
+        assert (cards, tables) == _fresh(s, scope)
+    inner.rollback()
+    for scope in scopes:  # what was computed inside is filed under tokens now gone
+        cards, tables, _ = _kept(s, scope)
+        assert (cards, tables) == _fresh(s, scope) == before[scope], (write, scope)

@@ -35,6 +35,8 @@ from shuanglian.supermarket.models import Listing, ListingTerm
 TTL_S = 120.0
 # Which listings a page shows: shorter, as a new listing should reach "newest" soon.
 PAGE_TTL_S = 30.0
+# Whole anonymous catalogue responses (`web.page_cache`): shorter still.
+RESPONSE_TTL_S = 10.0
 MAX_ENTRIES = 20_000
 # Execution option for statements that write listings without changing what they match.
 UNCHANGED_CATALOGUE = "catalogue_unchanged"
@@ -87,6 +89,8 @@ class ExpiringCache:
 postings = ExpiringCache()  # (database, term) -> listings indexed under it (capped)
 totals = ExpiringCache()  # (database, search) -> (matches, capped?)
 pages = ExpiringCache(ttl_s=PAGE_TTL_S)  # (database, search, sort, offset, limit) -> ids, total
+# (database, path, query, language, HTMX headers) -> (response start message, body)
+responses = ExpiringCache(ttl_s=RESPONSE_TTL_S, max_entries=1000)
 
 
 def database_of(session: Session) -> str:
@@ -99,6 +103,7 @@ def clear() -> None:
     postings.clear()
     totals.clear()
     pages.clear()
+    responses.clear()
 
 
 def usable(session: Session) -> bool:

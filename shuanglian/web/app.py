@@ -29,6 +29,7 @@ from shuanglian.web.errors import install_error_handlers
 from shuanglian.web.headers import PageHeadersMiddleware
 from shuanglian.web.inflight import InFlightLimitMiddleware, in_flight_limit
 from shuanglian.web.origin import install_origin_checks
+from shuanglian.web.page_cache import AnonymousPageCache
 from shuanglian.web.security import SESSION_MAX_AGE_S
 from shuanglian.web.templating import STATIC_DIR
 from shuanglian.web.transactions import AfterResponseMiddleware
@@ -139,6 +140,8 @@ def create_app(settings: Settings) -> FastAPI:
         ),
     )
 
+    # Anonymous catalogue pages kept a few seconds: served before they take a request slot.
+    app.add_middleware(AnonymousPageCache, database=str(engine.url))
     # Safety headers, the sticky language and the NUL refusal, around every response.
     app.add_middleware(PageHeadersMiddleware)
 

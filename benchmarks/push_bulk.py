@@ -4,7 +4,8 @@ What is timed, per size and backend (each backend in its own child process, so p
 its own):
     load_s    writing the patents, the pool and the enterprises (COPY on PostgreSQL, batched
               executemany on SQLite) — data preparation, not part of the push
-    index_s   `build_index` (both memory-mapped indexes, from the database)
+    index_s   `build_index` (both memory-mapped indexes, from the database; the two built at
+              once in two processes when `--workers` is 2 or more)
     job_s     `run_bulk_job`: every pooled patent → top-k enterprises (cap and never-twice
               rules, written as pushes) and every enterprise → top-k pooled patents, with
               `--workers` processes sharing the index; shards committed one by one
@@ -194,7 +195,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         cpu_start = _cpu_s()
         started = time.perf_counter()
         with session_scope(make_session_factory(engine)) as session:
-            build_index(session, settings=settings)
+            build_index(session, settings=settings, workers=min(2, args.workers))
         index_s = time.perf_counter() - started
         cpu_index = _cpu_s()
         _say(f"{backend}: indexes in {index_s:.1f} s; running the bulk job")
@@ -249,6 +250,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         "index_cpu_s": round(cpu_index - cpu_start, 1),
         "job_cpu_s": round(cpu_job - cpu_index, 1),
         "load_average_1m_before": round(load_before, 2),
+        "load_average_1m_after": round(os.getloadavg()[0], 2),
         "enterprises_with_industry": data["enterprises_with_industry"],
     }
 

@@ -87,8 +87,11 @@ class PrunedScorer:
             present = np.unique(self.doc_ind)
             self.present = np.where(present < 0, len(link.industries), present)
         self._rows: OrderedDict[int, tuple[np.ndarray, float]] = OrderedDict()
+        # Queries ranked through the bound / through their whole row, and the candidates the
+        # bound left in all (benchmarks report them).
         self.pruned = 0
         self.full = 0
+        self.candidates = 0
 
     # ------------------------------------------------------------------ signals
     def bm25_row(self, terms: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -231,6 +234,7 @@ class PrunedScorer:
             pos = best_positive(fused, k)
             return QueryHits(pos, fused[pos], {s: v[pos] for s, v in parts.items()})
         self.pruned += 1
+        self.candidates += len(cand)
         parts = parts_at(cand)
         fused = _fuse(parts, len(cand))
         keep = first_k(fused, k)

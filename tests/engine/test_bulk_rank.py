@@ -217,3 +217,18 @@ def test_stored_query_forms_equal_tokenised_queries(monkeypatch) -> None:  # typ
     _check(patent_index, firms[:150], top=15, source=firm_index)
     stored = bulk_ranker(patent_index)._stored
     assert stored is not None and stored.used >= 150
+
+
+def test_bm25_row_equals_the_engine_block() -> None:
+    """The pruned scorer's BM25 row (whole postings arrays, a two-entry span per term) is the
+    engine's BM25 row bit for bit."""
+    to_firms = Matcher.build(_with_copies(_enterprises(400), every=7), link=industry_link())
+    ranker = bulk_ranker(to_firms)
+    queries = _patents(60)
+    qmat = ranker._query_matrix(queries)
+    expected = to_firms._bm25_block(qmat)
+    scorer = ranker._scorer({"bm25": 1.0, "ipc": 0.6, "prior": 0.1, "dense": 0.0})
+    for qi in range(len(queries)):
+        lo, hi = qmat.indptr[qi], qmat.indptr[qi + 1]
+        row = scorer.bm25_row(qmat.indices[lo:hi], qmat.data[lo:hi])
+        assert np.array_equal(row, expected[qi]), qi

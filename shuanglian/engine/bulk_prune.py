@@ -36,6 +36,8 @@ from shuanglian.engine.matcher import Matcher
 
 # Documents sampled per query for the threshold: the sample's k-th best is a lower bound.
 _SAMPLE_PER_K = 64
+# Candidates per k above which the bound is tightened once (with the k best BM25 candidates).
+_REFINE = 16
 # Relative margin on the BM25 threshold (float32 rounding is ~6e-8 per operation).
 _MARGIN = 1e-3
 # Prune only when the threshold clears what the prior alone can give by this factor.
@@ -273,6 +275,18 @@ class PrunedScorer:
             cand = np.union1d(cand, np.flatnonzero(i_raw > 0))
         if self.any_dead:
             cand = cand[~self.dead[cand]]
+        if len(cand) > _REFINE * k:
+            # A second, tighter bound: the k candidates with the best BM25 are k real
+            # documents, so the k-th best of their fused scores is also at most the row's.
+            values = b_raw[cand]
+            best = cand[np.argpartition(-values, k - 1)[:k]]
+            tighter = float(_fuse(parts_at(best), k).min())  # type: ignore[operator]
+            if tighter > threshold:
+                bound = (tighter - p_max) / w_bm25 * b_top * (1.0 - _MARGIN)
+                keep = values >= np.float32(bound)
+                if i_raw is not None:
+                    keep |= i_raw[cand] > 0
+                cand = cand[keep]
         return cand
 
 

@@ -184,8 +184,10 @@ def _pruned_more_than_full(matcher: Matcher) -> bool:
 def test_pruned_path_equals_matcher_search(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """With a small sample per k, the pruning bound (not the whole-row fallback) ranks most
     queries of these small indexes: the hits must still be `Matcher.search`'s, both ways, with
-    IPC and both forms of the industry prior, ties, removed documents and a delta segment."""
+    IPC and both forms of the industry prior, ties, removed documents and a delta segment
+    (the bound tightened by the best BM25 candidates whenever more than 2k are left)."""
     monkeypatch.setattr(bulk_prune, "_SAMPLE_PER_K", 8)
+    monkeypatch.setattr(bulk_prune, "_REFINE", 2)
     to_firms = Matcher.build(_with_copies(_enterprises(400), every=7), link=industry_link())
     _check(to_firms, _patents(120), top=15)
     assert _pruned_more_than_full(to_firms)

@@ -154,12 +154,17 @@ class Matcher:
         *,
         params: FusionParams | None = None,
         link: IndustryLink | None = None,
+        query_forms: bool = False,
     ) -> Matcher:
         """Index `records` (a repeated id keeps the last record).
 
         Tokenising is ~80% of a build and runs in this process: two worker processes were
         measured slower here (30k scopes: 8.9 s in one process, 17.7 s with two spawned
         workers on the shared 2-core machine), so there is no worker option.
+
+        `query_forms`: keep each document's terms and counts (`Segment.doc_terms`, 8 bytes a
+        posting) for the bulk job, which reads its queries from the index of their own side;
+        the saved indexes have them, in-memory matchers (evaluation) need not.
         """
         params = params or load_params()
         ids: list[str] = []
@@ -176,7 +181,7 @@ class Matcher:
                 crcs.append(text_crc(rec))
                 yield _terms(rec, params)
 
-        doc_terms: list[sparse.DocTerms] = []
+        doc_terms: list[sparse.DocTerms] | None = [] if query_forms else None
         bm25, terms, avgdl = sparse.build_main(
             stream(), k1=params.k1, b=params.b, doc_terms=doc_terms
         )
@@ -189,8 +194,8 @@ class Matcher:
             bm25=bm25,
             ipc=ipc,
             industry=industries,
-            doc_terms=doc_terms[0],
-            doc_crc=np.frombuffer(crcs, dtype=np.uint32),
+            doc_terms=doc_terms[0] if doc_terms else None,
+            doc_crc=np.frombuffer(crcs, dtype=np.uint32) if doc_terms else None,
         )
         # A repeated id: the last copy is live, earlier ones are tombstoned.
         last = {doc_id: pos for pos, doc_id in enumerate(ids)}

@@ -141,7 +141,7 @@ def build_index(session: Session, *, settings: Settings, workers: int = 1) -> di
             (PATENT_INDEX, patent_records(session)),
             (ENTERPRISE_INDEX, enterprise_records(session)),
         ):
-            matcher = Matcher.build(records, link=industry_link())
+            matcher = Matcher.build(records, link=industry_link(), query_forms=True)
             saved = save_index(matcher, settings.index_dir, name=name)
             out[name] = {"documents": len(matcher), "version": saved.name}
     _CACHE.clear()
@@ -156,7 +156,7 @@ def _build_one(settings: Settings, name: str) -> tuple[str, int, str]:
     try:
         with Session(engine) as session:
             reader = patent_records if name == PATENT_INDEX else enterprise_records
-            matcher = Matcher.build(reader(session), link=industry_link())
+            matcher = Matcher.build(reader(session), link=industry_link(), query_forms=True)
             saved = save_index(matcher, settings.index_dir, name=name)
     finally:
         engine.dispose()
@@ -192,7 +192,7 @@ def refresh_index(session: Session, *, settings: Settings) -> dict[str, Any]:
                 index_info(root, name=name)["created"].replace("Z", "+00:00")
             )
         except IndexMissing:
-            matcher = Matcher.build(reader(session), link=industry_link())
+            matcher = Matcher.build(reader(session), link=industry_link(), query_forms=True)
             version = save_index(matcher, root, name=name)
             out[name] = {"built": True, "documents": len(matcher), "version": version.name}
             continue

@@ -207,8 +207,8 @@ def test_stored_query_forms_equal_tokenised_queries(monkeypatch) -> None:  # typ
     is not in it, is tokenised instead."""
     monkeypatch.setattr(bulk_prune, "_SAMPLE_PER_K", 8)
     patents, firms = _patents(200), _with_copies(_enterprises(400), every=7)
-    patent_index = Matcher.build(patents, link=industry_link())
-    firm_index = Matcher.build(firms, link=industry_link())
+    patent_index = Matcher.build(patents, link=industry_link(), query_forms=True)
+    firm_index = Matcher.build(firms, link=industry_link(), query_forms=True)
     queries = patents[:100] + [
         replace(patents[100], text=patents[100].text + " 锂电池"),
         replace(patents[101], id="9999"),

@@ -4,7 +4,8 @@ What is timed, per size and backend (each backend in its own child process, so p
 its own):
     load_s    writing the patents, the pool and the enterprises (COPY on PostgreSQL, batched
               executemany on SQLite) — data preparation, not part of the push
-    index_s   `build_index` (both memory-mapped indexes, from the database)
+    index_s   `build_index` (both memory-mapped indexes, from the database; the two built at
+              once in two processes when `--workers` is 2 or more)
     job_s     `run_bulk_job`: every pooled patent → top-k enterprises (cap and never-twice
               rules, written as pushes) and every enterprise → top-k pooled patents, with
               `--workers` processes sharing the index; shards committed one by one
@@ -173,6 +174,11 @@ def _cpu_s() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
+def _own_cpu_s() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return own.ru_utime + own.ru_stime
+
+
 def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     """Fresh database of `backend`: load, build the indexes, run the bulk job; the numbers."""
     from sqlalchemy import func, select
@@ -194,7 +200,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         cpu_start = _cpu_s()
         started = time.perf_counter()
         with session_scope(make_session_factory(engine)) as session:
-            build_index(session, settings=settings)
+            build_index(session, settings=settings, workers=min(2, args.workers))
         index_s = time.perf_counter() - started
         cpu_index = _cpu_s()
         _say(f"{backend}: indexes in {index_s:.1f} s; running the bulk job")
@@ -214,7 +220,9 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             memory_budget_gb=args.memory_budget_gb,
         )
         started = time.perf_counter()
+        own_before = _own_cpu_s()
         report = run_bulk_job(engine, settings=settings, options=options, progress=progress)
+        job_parent_cpu = _own_cpu_s() - own_before
         job_s = time.perf_counter() - started
         cpu_job = _cpu_s()  # the worker processes are reaped by now: counted as children
         with engine.connect() as conn:
@@ -248,7 +256,10 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         "cpu_s": round(cpu_job - cpu_start, 1),
         "index_cpu_s": round(cpu_index - cpu_start, 1),
         "job_cpu_s": round(cpu_job - cpu_index, 1),
+        # The job's own process (reading queries, the push rules, writing) vs its workers.
+        "job_parent_cpu_s": round(job_parent_cpu, 1),
         "load_average_1m_before": round(load_before, 2),
+        "load_average_1m_after": round(os.getloadavg()[0], 2),
         "enterprises_with_industry": data["enterprises_with_industry"],
     }
 

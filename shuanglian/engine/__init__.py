@@ -25,7 +25,7 @@ Industry prior arrays (`shuanglian.engine.prior`)
 
 Index in memory (`shuanglian.engine.matcher`)
     Matcher.build(records: Iterable[Record], *, params: FusionParams | None = None,
-                  link: IndustryLink | None = None) -> Matcher
+                  link: IndustryLink | None = None, query_forms: bool = False) -> Matcher
     matcher.search(query: Record, *, top: int = 20, signals: Sequence[str] | None = None,
                    encoder: Encoder | None = None,
                    doc_texts: Callable[[list[str]], list[str]] | None = None,

@@ -9,19 +9,20 @@ and the full one is rendered on demand (`Matcher.explain`).
 `rank_block` ranks exactly as `Matcher.search_many` does (same ids, same scores, same order;
 `rank_block_reference` is that path, kept for checks), with the per-query costs of a
 national push taken out (`BulkRanker`):
-- query vectors: each distinct term's vocabulary row and translations are looked up once per
-  index (a memo), and the 1 + ln(count) weights come from a table: the same float64 sums, in
-  the same order, as `Matcher._query_terms`, without numpy scalar arithmetic per term;
-- the industry prior of an enterprise query depends only on its industry: its row over all
-  patents (a sum over the postings of every linked IPC subclass, most of the patents) is
-  computed once per industry and kept (a bounded cache) instead of once per query;
-- top-k: `Matcher` partitions every whole row (4 ms per query at 940k documents); here a
-  threshold from a strided sample of the row (the k-th best of the sample is a lower bound
-  for the k-th best of the row) leaves a few thousand candidates to partition — the same
+- query vectors: a query's terms are read from its own index (`bulk_query.StoredQueries`:
+  each document's terms and counts are kept at build time) instead of tokenising its text
+  again, each distinct source term is looked up once (row, informativeness, translations)
+  and a chunk's weights are summed with array operations; a record not in that index, or
+  changed since, is tokenised and weighed through a memo. Either way the same float64 sums,
+  in the same order, as `Matcher._query_terms`;
+- fusion and top-k (`bulk_prune.PrunedScorer`): the fused score is computed only at a
+  sample and at the documents whose BM25 score can still reach the sample's k-th best (a
+  bound from the other signals' maxima), not over every document of every signal; the
+  industry prior is one normalised row per industry (enterprise queries) or one normalised
+  value per industry gathered at the candidates (patent queries); the hits are the same
   first k of (score descending, position ascending), positive scores only, that `_top_k`
   and `Matcher._hits` give;
-- no `Hit` objects, no explanations, no dense block (bulk runs have no encoder); batches are
-  sized by the index (queries × documents floats bounded), not a fixed 64.
+- no `Hit` objects, no explanations, no dense block (bulk runs have no encoder).
 Every block's first queries are checked against `search_many`; if they differ (the
 engine's scoring changed and this path was not updated) the block, and every later one, is
 ranked by `search_many` instead, with a warning: never wrong, at worst slow.
@@ -33,7 +34,7 @@ the operating system shares their pages among all workers on a machine.
 from __future__ import annotations
 
 import logging
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,16 +42,26 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from shuanglian.engine import sparse
-from shuanglian.engine.fusion import active_weights
+from shuanglian.engine.bulk_prune import PrunedScorer
+from shuanglian.engine.bulk_query import StoredQueries
+from shuanglian.engine.bulk_select import best_positive  # noqa: F401  (re-exported)
+from shuanglian.engine.fusion import FusionParams, active_weights
 from shuanglian.engine.index import load_index
-from shuanglian.engine.matcher import Matcher, _normalise_rows, query_terms
+from shuanglian.engine.matcher import Matcher, query_terms
 from shuanglian.engine.prior import IndustryLink
 from shuanglian.engine.records import Record
 from shuanglian.text.bilingual import translations
 from shuanglian.text.informativeness import query_factor
 
 log = logging.getLogger(__name__)
+
+
+def _counts_by_passage(record: Record, params: FusionParams) -> bool:
+    """Whether `query_terms` counts this record's terms per passage (several lines)."""
+    if not params.query_passages:
+        return False
+    return sum(1 for line in record.text.splitlines() if line.strip()) >= 2
+
 
 SIGNAL_COLUMNS = ("bm25", "ipc", "prior")  # the parts stored with each hit, in this order
 
@@ -127,15 +138,23 @@ def rank_block_reference(
 
 
 def rank_block(
-    matcher: Matcher, queries: Sequence[Record], *, top: int, check: int = 2
+    matcher: Matcher,
+    queries: Sequence[Record],
+    *,
+    top: int,
+    check: int = 2,
+    source: Matcher | None = None,
 ) -> RankedBlock:
     """Top `top` hits of every query, as arrays (see `RankedBlock`): the ranking of
     `Matcher.search_many`, computed by the matcher's `BulkRanker`.
 
     The first `check` queries are also ranked by `search_many`; when the two differ the whole
     block (and every later block on this matcher) goes through `rank_block_reference`.
+    `source`: the index the queries' records belong to; their terms are read from it
+    (`bulk_query.StoredQueries`) where it holds them, instead of tokenising them again.
     """
     ranker = bulk_ranker(matcher)
+    ranker.use_source(source)
     if not ranker.exact:
         return rank_block_reference(matcher, queries, top=top)
     block = ranker.rank(queries, top=top)
@@ -165,10 +184,8 @@ def _same(block: RankedBlock, reference: RankedBlock) -> bool:
     return True
 
 
-# Largest queries × documents block of float32 scores held at once per signal (64 MiB).
-_BLOCK_FLOATS = 16 * 1024 * 1024
-# Memory kept for cached industry prior rows (per matcher, so per worker and direction).
-_PRIOR_CACHE_BYTES = 384 * 1024 * 1024
+# Queries whose query rows are built together (a bad record is retried alone in its chunk).
+_CHUNK = 256
 # Distinct terms whose rows are memoised before the memo is started afresh.
 _MEMO_TERMS = 2_000_000
 _LOG_TABLE = 1024
@@ -191,7 +208,8 @@ class BulkRanker:
         self._base = [0.0] + [self.alpha * (1.0 + float(lg)) for lg in logs]
         self._power = float(matcher.params.background_idf)
         self._memo: dict[str, tuple[int, float, tuple[tuple[int, float], ...]]] = {}
-        self._prior_rows: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._pruned: tuple[tuple, PrunedScorer] | None = None
+        self._stored: StoredQueries | None = None
         self._ids: list[str] = matcher._all_ids()
         self._n_docs = len(self._ids)
         self._dead = matcher._dead_mask()
@@ -199,7 +217,8 @@ class BulkRanker:
         self._keys = _numeric_ids(self._ids)
 
     # ----------------------------------------------------------------- query vectors
-    def _entry(self, term: str) -> tuple[int, float, tuple[tuple[int, float], ...]]:
+    def _lookup(self, term: str) -> tuple[int, float, tuple[tuple[int, float], ...]]:
+        """(row or -1, informativeness factor, translations as (row, share)) of one term."""
         vocab = self.vocab
         own = vocab.get(term, -1)
         factor = query_factor(term, self._power) if own >= 0 else 1.0
@@ -208,10 +227,30 @@ class BulkRanker:
             trans = tuple(
                 (vocab[t], share) for t, share in translations(term, known=vocab.__contains__)
             )
+        return own, factor, trans
+
+    def _entry(self, term: str) -> tuple[int, float, tuple[tuple[int, float], ...]]:
         if len(self._memo) >= _MEMO_TERMS:
             self._memo.clear()
-        entry = self._memo[term] = (own, factor, trans)
+        entry = self._memo[term] = self._lookup(term)
         return entry
+
+    def use_source(self, source: Matcher | None) -> None:
+        """Read queries' terms from `source` (the index their records belong to) where it
+        holds them (`bulk_query.StoredQueries`); None: tokenise every query."""
+        if source is None or not StoredQueries.usable(source, self.matcher):
+            self._stored = None
+            return
+        if self._stored is None or self._stored.source is not source:
+            alpha = self.alpha
+            self._stored = StoredQueries(
+                source,
+                self.matcher,
+                self._lookup,
+                own_weight=lambda q: float(np.float64(1.0) + np.log(q)),
+                base_weight=lambda q: alpha * (1.0 + float(np.log(q))),
+                alpha=alpha,
+            )
 
     def _weights(self, terms: list[str]) -> dict[int, float]:
         """Row → weight of one query: `Matcher._query_terms`, the same float64 sums added in
@@ -240,89 +279,47 @@ class BulkRanker:
         return weights
 
     def _query_matrix(self, queries: Sequence[Record]) -> sp.csr_matrix:
-        indptr = [0]
-        rows: list[int] = []
-        vals: list[float] = []
-        for query in queries:
-            weights = self._weights(query_terms(query, self.params))
-            for row in sorted(weights):
-                rows.append(row)
-                vals.append(weights[row])
-            indptr.append(len(rows))
+        """queries × target terms: stored forms where the source index has them, the rest
+        tokenised (`_weights`); rows ascending in each query, float32, as the engine's."""
+        pieces: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(queries)
+        stored = self._stored
+        if stored is not None:
+            forms, where = [], []
+            for i, query in enumerate(queries):
+                # A text of several passages counts its terms per passage (`query_terms`):
+                # the stored counts are whole-text ones, so it is tokenised below.
+                form = None if _counts_by_passage(query, self.params) else stored.form(query)
+                if form is not None:
+                    forms.append(form)
+                    where.append(i)
+            for i, piece in zip(where, stored.rows(forms), strict=True):
+                pieces[i] = piece
+        for i, query in enumerate(queries):
+            if pieces[i] is None:
+                weights = self._weights(query_terms(query, self.params))
+                rows = sorted(weights)
+                pieces[i] = (
+                    np.asarray(rows, dtype=np.int32),
+                    np.asarray([weights[r] for r in rows], dtype=np.float32),
+                )
+                if stored is not None:
+                    stored.tokenised += 1
+        done = [p for p in pieces if p is not None]
+        indptr = np.zeros(len(queries) + 1, dtype=np.int64)
+        np.cumsum([len(p[0]) for p in done], out=indptr[1:])
+        rows_all = np.concatenate([p[0] for p in done]) if done else np.zeros(0, np.int32)
+        vals_all = np.concatenate([p[1] for p in done]) if done else np.zeros(0, np.float32)
         return sp.csr_matrix(
-            (
-                np.asarray(vals, dtype=np.float32),
-                np.asarray(rows, dtype=np.int32),
-                np.asarray(indptr, dtype=np.int32),
-            ),
+            (vals_all.astype(np.float32), rows_all.astype(np.int32), indptr.astype(np.int32)),
             shape=(len(queries), len(self.matcher.terms)),
         )
-
-    # ----------------------------------------------------------------- signals
-    def _prior_block(self, queries: Sequence[Record]) -> np.ndarray:
-        """`Matcher._prior_block`, with each industry's row over the documents computed once."""
-        m = self.matcher
-        link = m.link
-        if link is None:
-            return np.zeros((len(queries), self._n_docs), dtype=np.float32)
-        doc_ind = m._doc_industry_index()
-        if bool((doc_ind >= 0).any()):
-            profiles = np.zeros((len(queries), len(link.industries) + 1), dtype=np.float32)
-            for qi, q in enumerate(queries):
-                if q.ipc:
-                    profiles[qi, :-1] = link.industry_profile(q.ipc)
-            out = profiles[:, doc_ind]
-        else:
-            out = np.zeros((len(queries), self._n_docs), dtype=np.float32)
-        for qi, q in enumerate(queries):
-            q_ind = link.industry_index(q.industry) if q.industry else -1
-            if q_ind >= 0 and m.ipc_terms:
-                out[qi] += self._industry_row(q_ind)
-        return out
-
-    def _industry_row(self, q_ind: int) -> np.ndarray:
-        row = self._prior_rows.get(q_ind)
-        if row is not None:
-            self._prior_rows.move_to_end(q_ind)
-            return row
-        m = self.matcher
-        assert m.link is not None
-        column = m.link.weights[:, q_ind]
-        linked = np.flatnonzero(column)
-        row = sparse.weighted_row_sum(m._doc_subclasses(), linked, column[linked])
-        keep = max(1, _PRIOR_CACHE_BYTES // max(row.nbytes, 1))
-        while len(self._prior_rows) >= keep:
-            self._prior_rows.popitem(last=False)
-        self._prior_rows[q_ind] = row
-        return row
-
-    def _signals(
-        self, queries: Sequence[Record], weights: dict[str, float]
-    ) -> dict[str, np.ndarray]:
-        """`Matcher.signal_scores` (raw queries × docs blocks of the weighted signals)."""
-        m = self.matcher
-        out: dict[str, np.ndarray] = {}
-        if weights.get("bm25", 0) > 0:
-            out["bm25"] = m._bm25_block(self._query_matrix(queries))
-        if weights.get("ipc", 0) > 0 and m.ipc_terms and any(q.ipc for q in queries):
-            q_ipc, by_token = m._query_ipc(queries), m._ipc_matrix()
-            block = np.empty((len(queries), by_token.shape[1]), dtype=np.float32)
-            for qi in range(len(queries)):
-                lo, hi = q_ipc.indptr[qi], q_ipc.indptr[qi + 1]
-                block[qi] = sparse.weighted_row_sum(
-                    by_token, q_ipc.indices[lo:hi], q_ipc.data[lo:hi]
-                )
-            out["ipc"] = block
-        if weights.get("prior", 0) > 0 and m.link is not None:
-            out["prior"] = self._prior_block(queries)
-        return out
 
     # ----------------------------------------------------------------- ranking
     def rank(self, queries: Sequence[Record], *, top: int) -> RankedBlock:
         """Every query's hits, as `rank_block_reference` gives them (no fallback here)."""
         weights = active_weights(self.params, None)
         weights["dense"] = 0.0
-        batch = max(1, min(512, _BLOCK_FLOATS // max(self._n_docs, 1)))
+        batch = _CHUNK
         positions: list[np.ndarray] = []
         totals: list[np.ndarray] = []
         parts_out: list[np.ndarray] = []
@@ -360,39 +357,51 @@ class BulkRanker:
             doc_keys=None if self._keys is None else self._keys[pos_all],
         )
 
+    def _scorer(self, weights: dict[str, float]) -> PrunedScorer:
+        key = tuple(sorted(weights.items()))
+        if self._pruned is None or self._pruned[0] != key:
+            self._pruned = (key, PrunedScorer(self.matcher, weights, self._dead))
+        return self._pruned[1]
+
     def _rank_chunk(
         self, chunk: list[Record], weights: dict[str, float], top: int
     ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        raw = self._signals(chunk, weights)
-        # The fusion of `search_many`, operation for operation (the same float32 numbers).
-        weighted = {s: _normalise_rows(v) for s, v in raw.items()}
-        for s, v in weighted.items():
-            if weights[s] != 1.0:
-                v *= weights[s]
-        blocks = list(weighted.values())
-        if not blocks:
-            fused = np.zeros((len(chunk), self._n_docs), dtype=np.float32)
-        else:
-            fused = blocks[0] + blocks[1] if len(blocks) > 1 else blocks[0].copy()
-            for v in blocks[2:]:
-                fused += v
-        if self._any_dead:
-            fused[:, self._dead] = -np.inf
-        columns = [(c, weighted.get(name)) for c, name in enumerate(SIGNAL_COLUMNS)]
+        """Each query of the chunk through `PrunedScorer.rank_query` (the fusion of
+        `search_many`, operation for operation, at the documents that can make the top)."""
+        m = self.matcher
+        scorer = self._scorer(weights)
+        qmat = self._query_matrix(chunk) if weights.get("bm25", 0) > 0 else None
+        q_ipc = None
+        if weights.get("ipc", 0) > 0 and m.ipc_terms and any(q.ipc for q in chunk):
+            q_ipc = m._query_ipc(chunk)
+        link = m.link
+        no_terms = np.zeros(0, dtype=np.int32)
+        no_weights = np.zeros(0, dtype=np.float32)
         out = []
-        for qi in range(len(chunk)):
-            cand = best_positive(fused[qi], top)
-            parts = {s: v[qi, cand] for s, v in weighted.items()}
-            total = sum(parts.values()) if parts else np.zeros(len(cand), np.float32)
-            order = np.argsort(-total, kind="stable")
-            total = np.asarray(total)[order]
-            n = len(total) if bool((total > 0).all()) else int(np.argmin(total > 0))
-            cand, total = cand[order][:n], total[:n]
+        for qi, query in enumerate(chunk):
+            terms, term_weights = no_terms, no_weights
+            if qmat is not None:
+                lo, hi = qmat.indptr[qi], qmat.indptr[qi + 1]
+                terms, term_weights = qmat.indices[lo:hi], qmat.data[lo:hi]
+            ipc = None
+            if q_ipc is not None and q_ipc.indptr[qi + 1] > q_ipc.indptr[qi]:
+                lo, hi = q_ipc.indptr[qi], q_ipc.indptr[qi + 1]
+                ipc = (q_ipc.indices[lo:hi], q_ipc.data[lo:hi])
+            profile = None
+            q_ind = -1
+            if link is not None:
+                if scorer.docs_have_ind and query.ipc:
+                    profile = link.industry_profile(query.ipc)
+                if query.industry:
+                    q_ind = link.industry_index(query.industry)
+            hits = scorer.rank_query(terms, term_weights, ipc, profile, q_ind, top)
+            n = len(hits.positions)
             table = np.zeros((n, len(SIGNAL_COLUMNS)), dtype=np.float32)
-            for c, signal in columns:
-                if signal is not None:
-                    table[:, c] = signal[qi, cand]
-            out.append((cand.astype(np.int64), total, table))
+            for c, name in enumerate(SIGNAL_COLUMNS):
+                part = hits.parts.get(name)
+                if part is not None:
+                    table[:, c] = part
+            out.append((hits.positions.astype(np.int64), hits.total, table))
         return out
 
 
@@ -401,33 +410,6 @@ _EMPTY = (
     np.zeros(0, dtype=np.float32),
     np.zeros((0, len(SIGNAL_COLUMNS)), dtype=np.float32),
 )
-
-
-def best_positive(row: np.ndarray, k: int) -> np.ndarray:
-    """Positions of the `k` best positive scores of `row`, best first, equal scores by
-    position: the positive part of `matcher._top_k(row, k)`, without partitioning the row.
-
-    The k-th best of a strided sample of the row is at most the k-th best of the row, so every
-    position of the answer (ties at the k-th place included) scores at least that much: only
-    those candidates, a few thousand rather than the whole row, are partitioned.
-    """
-    if k <= 0:
-        return np.zeros(0, dtype=np.int64)
-    n = len(row)
-    step = max(1, n // (16 * k))
-    sample = row[::step]
-    threshold = -np.inf
-    if step > 1 and len(sample) > k:
-        threshold = np.partition(sample, len(sample) - k)[len(sample) - k]
-    cand = np.flatnonzero(row >= threshold) if threshold > 0 else np.flatnonzero(row > 0)
-    vals = row[cand]
-    if len(cand) > k:
-        kth = vals[np.argpartition(-vals, k - 1)[:k]].min()
-        above = vals > kth
-        tied = np.flatnonzero(vals == kth)[: k - int(np.count_nonzero(above))]
-        keep = np.sort(np.concatenate([np.flatnonzero(above), tied]))
-        cand, vals = cand[keep], vals[keep]
-    return cand[np.argsort(-vals, kind="stable")]  # type: ignore[no-any-return]
 
 
 def _numeric_ids(ids: list[str]) -> np.ndarray | None:
@@ -475,3 +457,24 @@ def worker_matcher(root: Path, *, name: str, version: str, link: IndustryLink | 
         _OPEN.clear()  # one index per direction at a time: the other one's pages can go
         _OPEN[key] = matcher
     return matcher
+
+
+_SOURCES: dict[tuple[str, str, str], Matcher] = {}
+
+
+def worker_source(root: Path, *, name: str, version: str) -> Matcher | None:
+    """The queries' own index (`name` at `version`), opened once per process for its stored
+    query forms; None when it has moved on (the queries are then tokenised: same results)."""
+    key = (str(Path(root).resolve()), name, version)
+    source = _SOURCES.get(key)
+    if source is None:
+        try:
+            current = (Path(root) / name / "current").read_text(encoding="utf-8").strip()
+            if current != version:
+                return None
+            source = load_index(Path(root), name=name, mmap=True)
+        except (OSError, RuntimeError):
+            return None
+        _SOURCES.clear()
+        _SOURCES[key] = source
+    return source

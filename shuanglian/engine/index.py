@@ -32,6 +32,7 @@ import scipy.sparse as sp
 from shuanglian.engine.fusion import FusionParams
 from shuanglian.engine.matcher import Matcher, Segment
 from shuanglian.engine.prior import IndustryLink
+from shuanglian.engine.sparse import DocTerms
 
 FORMAT_VERSION = 1
 KEEP_VERSIONS = 3
@@ -100,6 +101,13 @@ def _write_segment(base: Path, seg: Segment) -> str:
         "bm25": _write_csr(tmp, "bm25", seg.bm25),
         "ipc": _write_csr(tmp, "ipc", seg.ipc),
     }
+    if seg.doc_terms is not None and seg.doc_crc is not None:
+        # The documents as queries (for the bulk job): optional, older indexes lack them.
+        itype = _index_dtype(seg.doc_terms.indptr)
+        np.save(tmp / "doc_terms_indptr.npy", np.asarray(seg.doc_terms.indptr, dtype=itype))
+        np.save(tmp / "doc_terms_terms.npy", np.asarray(seg.doc_terms.terms, dtype=np.int32))
+        np.save(tmp / "doc_terms_counts.npy", np.asarray(seg.doc_terms.counts, dtype=np.int32))
+        np.save(tmp / "doc_crc.npy", np.asarray(seg.doc_crc, dtype=np.uint32))
     np.save(tmp / "ids.npy", _str_array(seg.ids))
     np.save(tmp / "industry.npy", _str_array(seg.industry))
     (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
@@ -239,6 +247,14 @@ def load_index(
                 industry=np.load(sdir / "industry.npy").tolist(),
             )
             seg.key = key
+            if (sdir / "doc_crc.npy").exists():
+                mode: Literal["r"] | None = "r" if mmap else None
+                seg.doc_terms = DocTerms(
+                    indptr=np.load(sdir / "doc_terms_indptr.npy", mmap_mode=mode),
+                    terms=np.load(sdir / "doc_terms_terms.npy", mmap_mode=mode),
+                    counts=np.load(sdir / "doc_terms_counts.npy", mmap_mode=mode),
+                )
+                seg.doc_crc = np.load(sdir / "doc_crc.npy", mmap_mode=mode)
             segments.append(seg)
         matcher = Matcher(
             params=FusionParams.from_json(manifest["params"]),

@@ -13,6 +13,8 @@ is an argpartition, and explanations look up all hits of a query term in one sea
 
 from __future__ import annotations
 
+import zlib
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -49,6 +51,11 @@ class Segment:
     industry: list[str]
     # Folder name once saved (index.save_index reuses saved segments instead of rewriting).
     key: str | None = None
+    # Each document as a query (its terms in first-occurrence order, with counts) and a CRC-32
+    # of the text it was built from (`text_crc`): the bulk job reads a query's terms from here
+    # instead of tokenising it again. Main segments of `Matcher.build` only; None elsewhere.
+    doc_terms: sparse.DocTerms | None = None
+    doc_crc: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -60,6 +67,12 @@ def record_terms(
     """Tokens of a record with the title repeated `title_weight` times (a cheap BM25F)."""
     title = tokenize(record.title, bigrams=bigrams, phrases=phrases)
     return title * max(title_weight, 0) + tokenize(record.text, bigrams=bigrams, phrases=phrases)
+
+
+def text_crc(record: Record) -> int:
+    """CRC-32 of the text a record's terms come from: a stored query form is used only for
+    a record whose text is still this."""
+    return zlib.crc32(f"{record.title or ''}\x1f{record.text or ''}".encode())
 
 
 def _terms(record: Record, params: FusionParams) -> list[str]:
@@ -165,17 +178,23 @@ class Matcher:
         *,
         params: FusionParams | None = None,
         link: IndustryLink | None = None,
+        query_forms: bool = False,
     ) -> Matcher:
         """Index `records` (a repeated id keeps the last record).
 
         Tokenising is ~80% of a build and runs in this process: two worker processes were
         measured slower here (30k scopes: 8.9 s in one process, 17.7 s with two spawned
         workers on the shared 2-core machine), so there is no worker option.
+
+        `query_forms`: keep each document's terms and counts (`Segment.doc_terms`, 8 bytes a
+        posting) for the bulk job, which reads its queries from the index of their own side;
+        the saved indexes have them, in-memory matchers (evaluation) need not.
         """
         params = params or load_params()
         ids: list[str] = []
         ipcs: list[tuple[str, ...]] = []
         industries: list[str] = []
+        crcs = array("I")
 
         def stream() -> Iterator[list[str]]:
             # Records are read once and their text dropped as soon as it is tokenised.
@@ -183,14 +202,25 @@ class Matcher:
                 ids.append(str(rec.id))
                 ipcs.append(rec.ipc)
                 industries.append(industry_key(rec.industry) or "")
+                crcs.append(text_crc(rec))
                 yield _terms(rec, params)
 
-        bm25, terms, avgdl = sparse.build_main(stream(), k1=params.k1, b=params.b)
+        doc_terms: list[sparse.DocTerms] | None = [] if query_forms else None
+        bm25, terms, avgdl = sparse.build_main(
+            stream(), k1=params.k1, b=params.b, doc_terms=doc_terms
+        )
         df = np.diff(bm25.indptr)
         ipc_vocab: dict[str, int] = {}
         ipc = _ipc_counts(ipcs, ipc_vocab, grow=True)
         ipc_terms = sorted(ipc_vocab, key=ipc_vocab.__getitem__)
-        seg = Segment(ids=ids, bm25=bm25, ipc=ipc, industry=industries)
+        seg = Segment(
+            ids=ids,
+            bm25=bm25,
+            ipc=ipc,
+            industry=industries,
+            doc_terms=doc_terms[0] if doc_terms else None,
+            doc_crc=np.frombuffer(crcs, dtype=np.uint32) if doc_terms else None,
+        )
         # A repeated id: the last copy is live, earlier ones are tombstoned.
         last = {doc_id: pos for pos, doc_id in enumerate(ids)}
         dead = {pos for pos, doc_id in enumerate(ids) if last[doc_id] != pos}

@@ -14,6 +14,7 @@ from __future__ import annotations
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -24,6 +25,20 @@ def bm25_idf(df: np.ndarray, n_docs: int) -> np.ndarray:
     """Lucene BM25 idf for document frequencies `df` in a corpus of `n_docs`."""
     df = np.asarray(df, dtype=np.float64)
     return np.log1p((n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+
+
+@dataclass
+class DocTerms:
+    """Documents × (term, count) in each document's first-occurrence order (docs-major):
+    document `d` holds `terms[indptr[d]:indptr[d + 1]]` with `counts` alongside."""
+
+    indptr: np.ndarray
+    terms: np.ndarray
+    counts: np.ndarray
+
+    def of(self, doc: int) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = int(self.indptr[doc]), int(self.indptr[doc + 1])
+        return self.terms[lo:hi], self.counts[lo:hi]
 
 
 class Postings:
@@ -63,6 +78,19 @@ class Postings:
     def __len__(self) -> int:
         return len(self.lengths)
 
+    def doc_terms(self) -> DocTerms:
+        """Each document's distinct terms in first-occurrence order with their counts: the
+        document as a query (`Counter(tokens)`), kept so the bulk job need not tokenise it again.
+        """
+        cols = np.frombuffer(self.cols, dtype=np.int32)
+        indptr = np.zeros(len(self) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(cols, minlength=len(self)), out=indptr[1:])
+        return DocTerms(
+            indptr=indptr,
+            terms=np.frombuffer(self.rows, dtype=np.int32),
+            counts=np.frombuffer(self.tfs, dtype=np.int32),
+        )
+
     def matrix(self, *, idf: np.ndarray, avgdl: float, k1: float, b: float) -> sp.csr_matrix:
         """The vocab × docs BM25 weight matrix (Lucene tf part, `idf` per vocabulary row)."""
         rows = np.frombuffer(self.rows, dtype=np.int32)
@@ -80,16 +108,23 @@ class Postings:
 
 
 def build_main(
-    docs_tokens: Iterable[list[str]], *, k1: float, b: float
+    docs_tokens: Iterable[list[str]],
+    *,
+    k1: float,
+    b: float,
+    doc_terms: list[DocTerms] | None = None,
 ) -> tuple[sp.csr_matrix, list[str], float]:
     """(term × doc BM25 matrix, vocabulary in row order, average document length).
 
     Documents are consumed one at a time (pass a generator to keep memory flat). Weights are
     Lucene BM25 exactly as bm25s computes them (`method="lucene"`); a test checks equality.
+    A `doc_terms` list receives the documents' `DocTerms` (views of the postings, no copy).
     """
     post = Postings()
     for tokens in docs_tokens:
         post.add(tokens)
+    if doc_terms is not None:
+        doc_terms.append(post.doc_terms())
     n_docs = len(post)
     if n_docs == 0 or not post.vocab:
         return sp.csr_matrix((0, n_docs), dtype=np.float32), [], 0.0

@@ -378,6 +378,7 @@ def run_bulk_job(
                 report.shards_total += n_shards
                 report.shards_done_before += n_shards - len(pending)
                 index = ENTERPRISE_INDEX if direction == "p2e" else PATENT_INDEX
+                source = PATENT_INDEX if direction == "p2e" else ENTERPRISE_INDEX
                 done_queries = n_queries - sum(len(s.query_ids) for s in pending)
                 if progress:
                     progress(direction, done_queries, n_queries)
@@ -388,6 +389,8 @@ def run_bulk_job(
                     index_root=str(settings.index_dir),
                     index_name=index,
                     version=versions[index],
+                    query_index=source,
+                    query_version=versions[source],
                     top=opts.top * opts.overfetch,
                     fail=fail,
                 ):
@@ -434,6 +437,8 @@ def _ranked(
     index_root: str,
     index_name: str,
     version: str,
+    query_index: str,
+    query_version: str,
     top: int,
     fail: set[str],
 ) -> Iterator[tuple[_Shard, RankedBlock | None, Counter[str], str | None]]:
@@ -458,6 +463,7 @@ def _ranked(
             task = ShardTask(
                 direction=shard.direction, shard_no=shard.shard_no, records=tuple(records),
                 index_root=index_root, index_name=index_name, index_version=version, top=top,
+                query_index=query_index, query_version=query_version,
                 fail=f"{shard.direction}:{shard.shard_no}" in fail,
             )  # fmt: skip
             handle = executor.submit(task)

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -53,6 +54,9 @@ def bulk_write_rows(
             for row in rows:
                 cp.write_row(row)
         return
+    # A national push appends ~30M rows to tables with several indexes: a page cache of
+    # 256 MiB (SQLite's default is 2 MiB) keeps their B-trees' inner pages in memory.
+    raw.execute("PRAGMA cache_size = -262144")
     marks = ", ".join("?" * len(columns))
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
     cur = raw.cursor()
@@ -74,15 +78,19 @@ def _compact(job_id: int, score: float, parts: np.ndarray) -> dict[str, Any]:
 def _compact_json(job_id: int, score: float, parts: list[float]) -> str:
     """`json.dumps(_compact(...), separators=(",", ":"))`, character for character, written
     directly: a national push stores ~19M of them, and the generic encoder was the largest
-    cost of the writing process (floats are written by `repr`, as the encoder does)."""
-    signals = [(name, round(v, 6)) for name, v in zip(SIGNAL_COLUMNS, parts, strict=True)]
-    body = ",".join(f'"{name}":{v!r}' for name, v in signals)
-    shares = ",".join(
-        f'"{name}":{(round(v / score, 4) if score > 0 else 0.0)!r}' for name, v in signals if v
-    )
+    cost of the writing process (floats are written by `repr`, as the encoder does). The
+    three signals are spelled out (no per-signal loop): this runs once per push row."""
+    b, i, p = round(parts[0], 6), round(parts[1], 6), round(parts[2], 6)
+    shares = []
+    if b:
+        shares.append(f'"bm25":{(round(b / score, 4) if score > 0 else 0.0)!r}')
+    if i:
+        shares.append(f'"ipc":{(round(i / score, 4) if score > 0 else 0.0)!r}')
+    if p:
+        shares.append(f'"prior":{(round(p / score, 4) if score > 0 else 0.0)!r}')
     return (
         f'{{"method":"engine","compact":true,"bulk_job":{job_id},'
-        f'"signals":{{{body}}},"shares":{{{shares}}}}}'
+        f'"signals":{{"bm25":{b!r},"ipc":{i!r},"prior":{p!r}}},"shares":{{{",".join(shares)}}}}}'
     )
 
 
@@ -154,31 +162,44 @@ def _select_p2e(
     now = utcnow()
     stamp: Any = _sqlite_time(now) if conn.dialect.name == "sqlite" else now
     out = _ShardOut(rows=[])
-    # Whole-shard arrays as Python lists once (per-element numpy access costs more).
+    # Whole-shard arrays as Python lists once (per-element numpy access costs more); the
+    # scores and signal parts only of the hits kept (a third of them), after the rules.
     keys = _block_keys(block)
     live_all = _member(state.enterprises, keys).tolist()
-    keys_all, scores_all = keys.tolist(), block.scores.tolist()
-    parts_all = block.signals.astype(np.float64).tolist()
+    keys_all = keys.tolist()
     bounds = block.offsets.tolist()
+    load, cap = state.load, state.cap
+    kept: list[int] = []
+    ranks: list[int] = []
+    owners: list[int] = []
     for i, pid in enumerate(patents):
         rank = 0
         for k in range(bounds[i], bounds[i + 1]):
             if not live_all[k]:
                 continue
             eid = keys_all[k]
-            if (pid, eid) in pushed:
+            if pushed and (pid, eid) in pushed:
                 out.already += 1
                 continue
-            if state.load[eid] >= state.cap:
+            if load[eid] >= cap:
                 out.capped += 1
                 continue
             rank += 1
-            state.load[eid] += 1
-            score = round(scores_all[k], 6)
-            expl = _compact_json(job_id, score, parts_all[k])
-            out.rows.append((round_id, pid, eid, rank, score, expl, stamp))
+            load[eid] += 1
+            kept.append(k)
+            ranks.append(rank)
+            owners.append(pid)
             if rank >= top:
                 break
+    at = np.asarray(kept, dtype=np.int64)
+    scores = [round(v, 6) for v in block.scores[at].tolist()]
+    parts = block.signals[at].astype(np.float64).tolist()
+    out.rows = [
+        (round_id, pid, eid, rank, score, _compact_json(job_id, score, part), stamp)
+        for pid, eid, rank, score, part in zip(
+            owners, keys[at].tolist(), ranks, scores, parts, strict=True
+        )
+    ]
     return out
 
 
@@ -201,27 +222,40 @@ def _select_e2p(
         )
     out = _ShardOut(rows=[])
     keys = _block_keys(block)
-    pooled_all = _member(state.pooled, keys).tolist()
-    keys_all, scores_all = keys.tolist(), block.scores.tolist()
-    parts_all = block.signals.astype(np.float64).tolist()
-    bounds = block.offsets.tolist()
-    for i, eid in enumerate(ents):
-        rank = 0
-        for k in range(bounds[i], bounds[i + 1]):
-            if not pooled_all[k]:
-                continue
-            pid = keys_all[k]
-            if (eid, pid) in earlier:
-                out.already += 1
-                continue
-            rank += 1
-            p = parts_all[k]
-            out.rows.append(
-                (job_id, "e2p", eid, rank, pid, round(scores_all[k], 6),
-                 round(p[0], 6), round(p[1], 6), round(p[2], 6))
-            )  # fmt: skip
-            if rank >= top:
-                break
+    offsets = block.offsets
+    query_of = np.repeat(np.arange(len(ents), dtype=np.int64), np.diff(offsets))
+    keep = _member(state.pooled, keys)
+    if earlier:
+        owners = np.asarray(ents, dtype=np.int64)[query_of]
+        hit = [(e, p) in earlier for e, p in zip(owners.tolist(), keys.tolist(), strict=True)]
+        gone = keep & np.asarray(hit, dtype=bool)
+        keep &= ~gone
+    else:
+        gone = np.zeros(len(keys), dtype=bool)
+    # Rank among the kept hits of the same query: kept so far in the query, this one included.
+    seen = np.cumsum(keep)
+    before = np.concatenate([[0], seen])[offsets[:-1]][query_of]
+    rank = seen - before
+    chosen = keep & (rank <= top)
+    # A pair pushed earlier is counted while its query still had room (as a loop would).
+    out.already = int(np.count_nonzero(gone & (rank < top)))
+    at = np.flatnonzero(chosen)
+    parts = block.signals[at].astype(np.float64)
+    cols = [
+        [round(v, 6) for v in column.tolist()]
+        for column in (block.scores[at], parts[:, 0], parts[:, 1], parts[:, 2])
+    ]
+    eids = np.asarray(ents, dtype=np.int64)[query_of[at]].tolist()
+    out.rows = list(
+        zip(
+            repeat(job_id),
+            repeat("e2p"),
+            eids,
+            rank[at].tolist(),
+            keys[at].tolist(),
+            *cols,
+        )
+    )
     return out
 
 

@@ -5,8 +5,10 @@ per process (`engine.bulk.worker_matcher`) and returns flat arrays (`engine.bulk
 The job (`matching.bulk`) submits shards through a small window and takes the results back in
 shard order, so what it writes never depends on which worker finished first.
 
-Processes, not threads: ranking is numpy/scipy work interleaved with Python (tokenising the
-queries, building hits), which holds the GIL; two processes use both cores of a small server.
+Processes, not threads: ranking is numpy/scipy work interleaved with Python (a call per
+query term, the selection of hits), which holds the GIL; two processes use both cores of a
+small server. Each task also names the queries' own index (`query_index`): their terms are
+read from it rather than tokenised again.
 On Ray, every worker memory-maps the index files from a path all nodes see (the job passes
 `settings.index_dir`); a task that raises is retried by Ray (`max_retries`), and one that
 still fails reaches the job as an exception, which reports the shard and goes on.
@@ -20,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from shuanglian.engine.bulk import RankedBlock, rank_block, worker_matcher
+from shuanglian.engine.bulk import RankedBlock, rank_block, worker_matcher, worker_source
 from shuanglian.engine.records import Record
 
 ATTEMPTS = 3  # a shard is tried this many times before it is reported as failed
@@ -41,6 +43,10 @@ class ShardTask:
     index_name: str
     index_version: str
     top: int
+    # The index the queries' records belong to (the other side's): their terms are read from
+    # it instead of tokenising them again ("" : tokenise).
+    query_index: str = ""
+    query_version: str = ""
     # Fault drill: the task raises instead of ranking (tests and failover rehearsals use it
     # to see a failing shard reported while the others finish).
     fail: bool = False
@@ -60,7 +66,12 @@ def rank_shard(task: ShardTask) -> RankedBlock:
         version=task.index_version,
         link=industry_link(),
     )
-    return rank_block(matcher, task.records, top=task.top)
+    source = None
+    if task.query_index:
+        source = worker_source(
+            Path(task.index_root), name=task.query_index, version=task.query_version
+        )
+    return rank_block(matcher, task.records, top=task.top, source=source)
 
 
 class Executor(Protocol):

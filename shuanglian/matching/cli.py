@@ -27,13 +27,18 @@ TopOpt = Annotated[int, typer.Option("--top", help="How many results (1–500)")
 
 
 @index_app.command("build")
-def index_build(as_json: JsonOpt = False) -> None:
+def index_build(
+    as_json: JsonOpt = False,
+    workers: Annotated[
+        int, typer.Option("--workers", help="2: build the two indexes in two processes at once")
+    ] = 1,
+) -> None:
     """建立匹配索引 (build the patent and enterprise indexes from the database)."""
     from shuanglian.matching.service import build_index
 
     def do(settings: Settings) -> dict[str, Any]:
         with open_session(settings) as session, err.status("建立索引中 (building indexes)…"):
-            return build_index(session, settings=settings)
+            return build_index(session, settings=settings, workers=workers)
 
     result = run_command(as_json, do)
     if as_json:

@@ -17,6 +17,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shuanglian.engine import bulk_prune
 from shuanglian.engine.bulk import (
     RankedBlock,
     best_positive,
@@ -84,7 +85,8 @@ def _engine_hits(matcher: Matcher, query: Record, top: int) -> list[tuple[str, f
     ]
 
 
-def _check(matcher: Matcher, queries: list[Record], top: int) -> int:
+def _check(matcher: Matcher, queries: list[Record], top: int, source: Matcher | None = None) -> int:
+    bulk_ranker(matcher).use_source(source)
     fast = bulk_ranker(matcher).rank(queries, top=top)
     assert fast.query_ids == [q.id for q in queries] and not fast.failed
     compared = 0
@@ -93,7 +95,7 @@ def _check(matcher: Matcher, queries: list[Record], top: int) -> int:
         assert _hits(fast, i) == expected, query.id
         compared += len(expected)
     # The checked entry point gives the same block (and found no reason to fall back).
-    checked = rank_block(matcher, queries, top=top)
+    checked = rank_block(matcher, queries, top=top, source=source)
     assert checked.doc_ids == fast.doc_ids and np.array_equal(checked.scores, fast.scores)
     assert bulk_ranker(matcher).exact
     return compared
@@ -191,3 +193,63 @@ def test_best_positive_is_the_positive_part_of_top_k(
         row[pick] = rng.random(int(pick.sum())).astype(np.float32)
     expected = [int(i) for i in _top_k(row, k) if row[i] > 0]
     assert best_positive(row, k).tolist() == expected
+
+
+def _pruned_more_than_full(matcher: Matcher) -> bool:
+    scorer = bulk_ranker(matcher)._pruned
+    return scorer is not None and scorer[1].pruned > scorer[1].full
+
+
+def test_pruned_path_equals_matcher_search(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """With a small sample per k, the pruning bound (not the whole-row fallback) ranks most
+    queries of these small indexes: the hits must still be `Matcher.search`'s, both ways, with
+    IPC and both forms of the industry prior, ties, removed documents and a delta segment
+    (the bound tightened by the best BM25 candidates whenever more than 2k are left)."""
+    monkeypatch.setattr(bulk_prune, "_SAMPLE_PER_K", 8)
+    monkeypatch.setattr(bulk_prune, "_REFINE", 2)
+    to_firms = Matcher.build(_with_copies(_enterprises(400), every=7), link=industry_link())
+    _check(to_firms, _patents(120), top=15)
+    assert _pruned_more_than_full(to_firms)
+    to_patents = Matcher.build(_with_copies(_patents(300), every=5), link=industry_link())
+    _check(to_patents, _enterprises(150), top=15)
+    assert _pruned_more_than_full(to_patents)
+    removed = Matcher.build(_with_copies(_enterprises(300), every=6), link=industry_link())
+    removed.remove(["3", "10", "301"])
+    removed.add(_enterprises(330)[300:])
+    _check(removed, _patents(80), top=12)
+    assert _pruned_more_than_full(removed)
+
+
+def test_stored_query_forms_equal_tokenised_queries(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Queries whose terms come from their own index (`Segment.doc_terms`) rank exactly as
+    tokenised ones, both ways; a record whose text changed since its index was built, or that
+    is not in it, is tokenised instead."""
+    monkeypatch.setattr(bulk_prune, "_SAMPLE_PER_K", 8)
+    patents, firms = _patents(200), _with_copies(_enterprises(400), every=7)
+    patent_index = Matcher.build(patents, link=industry_link(), query_forms=True)
+    firm_index = Matcher.build(firms, link=industry_link(), query_forms=True)
+    queries = patents[:100] + [
+        replace(patents[100], text=patents[100].text + " 锂电池"),
+        replace(patents[101], id="9999"),
+    ]
+    _check(firm_index, queries, top=15, source=patent_index)
+    stored = bulk_ranker(firm_index)._stored
+    assert stored is not None and stored.used >= 100 and stored.tokenised >= 2
+    _check(patent_index, firms[:150], top=15, source=firm_index)
+    stored = bulk_ranker(patent_index)._stored
+    assert stored is not None and stored.used >= 150
+
+
+def test_bm25_row_equals_the_engine_block() -> None:
+    """The pruned scorer's BM25 row (whole postings arrays, a two-entry span per term) is the
+    engine's BM25 row bit for bit."""
+    to_firms = Matcher.build(_with_copies(_enterprises(400), every=7), link=industry_link())
+    ranker = bulk_ranker(to_firms)
+    queries = _patents(60)
+    qmat = ranker._query_matrix(queries)
+    expected = to_firms._bm25_block(qmat)
+    scorer = ranker._scorer({"bm25": 1.0, "ipc": 0.6, "prior": 0.1, "dense": 0.0})
+    for qi in range(len(queries)):
+        lo, hi = qmat.indptr[qi], qmat.indptr[qi + 1]
+        row = scorer.bm25_row(qmat.indices[lo:hi], qmat.data[lo:hi])
+        assert np.array_equal(row, expected[qi]), qi

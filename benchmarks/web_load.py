@@ -149,6 +149,8 @@ def start_server(
     """
     port = free_port()
     env = dict(os.environ, SHUANGLIAN_HOME=str(home), PYTHONPATH=str(ROOT), **(extra_env or {}))
+    # As `shuanglian serve` with SHUANGLIAN_WEB_WORKERS: the processes share the pool.
+    env["SHUANGLIAN_WEB_WORKERS"] = str(workers)
     env.pop("SHUANGLIAN_DATABASE_URL", None)
     if url:
         env["SHUANGLIAN_DATABASE_URL"] = url
@@ -584,8 +586,20 @@ def _one_load(
         if target is None
         else bool((overall.get("p95_ms") or 0) <= target and not overall.get("failures")),
         "thread_states": states,
+        "failure_messages": failure_messages(work / f"run-{users}" / "locust_failures.csv"),
         "stats": stats,
     }
+
+
+def failure_messages(path: Path) -> list[dict[str, Any]]:
+    """What the failed requests got (locust's failures file: endpoint, error, how many)."""
+    if not path.exists():
+        return []
+    with path.open(newline="", encoding="utf-8") as handle:
+        return [
+            {"name": row["Name"], "error": row["Error"][:300], "count": int(row["Occurrences"])}
+            for row in csv.DictReader(handle)
+        ]
 
 
 def format_table(runs: list[dict[str, Any]]) -> str:

@@ -126,14 +126,15 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(
         default=20,
         ge=1,
-        description="Database connections kept open by the web (SQLAlchemy pool size).",
+        description="Database connections kept open by the web (SQLAlchemy pool size), shared "
+        "out between `web_workers` processes.",
     )
     db_max_overflow: int = Field(
         default=60,
         ge=0,
         description="Extra connections opened under load beyond `db_pool_size` (closed after); "
-        "pool size + overflow should be ≥ `web_threads`, and within PostgreSQL's "
-        "max_connections.",
+        "pool size + overflow is the server's total over its `web_workers` processes and "
+        "should be within PostgreSQL's max_connections.",
     )
     db_pool_timeout_s: float = Field(
         default=30.0,
@@ -245,6 +246,22 @@ class Settings(BaseSettings):
     def index_dir(self) -> Path:
         """Where the matching engine keeps its on-disk indexes."""
         return self.home / "index"
+
+
+def per_process(settings: Settings) -> Settings:
+    """The settings of one of `web_workers` server processes: the connection pool
+    (`db_pool_size` + `db_max_overflow`) is the server's total, shared out between them, so
+    two processes never open more connections than one was allowed (PostgreSQL's
+    max_connections is 100 by default: 2 × 80 went over it under 200 visitors)."""
+    n = settings.web_workers
+    if n <= 1:
+        return settings
+    return settings.model_copy(
+        update={
+            "db_pool_size": max(1, settings.db_pool_size // n),
+            "db_max_overflow": settings.db_max_overflow // n,
+        }
+    )
 
 
 def get_settings() -> Settings:

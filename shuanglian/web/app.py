@@ -21,7 +21,7 @@ from shuanglian.accounts import applications
 from shuanglian.accounts.gate import HashGate
 from shuanglian.accounts.passwords import limit_concurrent_hashing
 from shuanglian.accounts.ratelimit import RateLimiter
-from shuanglian.config import Settings
+from shuanglian.config import Settings, per_process
 from shuanglian.db import make_engine, make_session_factory, refresh_statistics
 from shuanglian.supermarket import inquiry_limits, visits
 from shuanglian.supermarket.cards import SheetCache
@@ -78,6 +78,7 @@ def create_app(settings: Settings) -> FastAPI:
     from shuanglian.web import imports as web_imports
     from shuanglian.web import pages as web_pages
 
+    settings = per_process(settings)  # one process's share of the connection pool
     engine = make_engine(settings)
 
     @asynccontextmanager

@@ -62,3 +62,13 @@ def test_two_worker_processes_serve_the_site(tmp_path: Path) -> None:
     assert output.decode().count("Started server process") == 2, output.decode()
     # The demo's key was generated once into HOME (the processes got it from serve).
     assert (tmp_path / "secret_key").exists()
+
+
+def test_processes_share_the_connection_pool_out() -> None:
+    from shuanglian.config import per_process
+
+    one = Settings(db_pool_size=20, db_max_overflow=60)
+    assert per_process(one) == one
+    share = per_process(one.model_copy(update={"web_workers": 2}))
+    assert (share.db_pool_size, share.db_max_overflow) == (10, 30)
+    assert per_process(Settings(web_workers=64, db_pool_size=20)).db_pool_size == 1

@@ -128,6 +128,31 @@ def index_refresh(as_json: JsonOpt = False, encoder: EncoderOpt = None) -> None:
         out.print_json(data=result)
 
 
+@index_app.command("status")
+def index_status(as_json: JsonOpt = False) -> None:
+    """索引状态 (each index's version, documents, and the encoder of its stored vectors)."""
+    from shuanglian.engine.index import IndexMissing, index_info
+    from shuanglian.matching.service import ENTERPRISE_INDEX, PATENT_INDEX
+
+    def do(settings: Settings) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for name in (PATENT_INDEX, ENTERPRISE_INDEX):
+            try:
+                info = index_info(settings.index_dir, name=name)
+            except IndexMissing:
+                result[name] = None
+                continue
+            keys = ("version", "created", "doc_count", "segments", "dense")
+            result[name] = {k: info.get(k) for k in keys}
+        return result
+
+    result = run_command(as_json, do)
+    if as_json:
+        emit_json(result)
+    else:
+        out.print_json(data=result)
+
+
 # --------------------------------------------------------------------------- match
 
 

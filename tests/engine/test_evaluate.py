@@ -163,3 +163,33 @@ def test_traditional_queries_through_query_transform(tmp_path: Path) -> None:
         query_transform=lambda q: dataclasses.replace(q, text=conv.convert(q.text)),
     )["suites"]
     assert entry["metrics"]["nDCG@10"] == pytest.approx(1.0)
+
+
+def test_eval_with_an_encoder_embeds_the_corpus_once_and_caches_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from shuanglian.matching import service
+    from shuanglian.matching.cli import eval_command
+    from tests.engine.fake_encoder import HashEncoder
+
+    enc = HashEncoder()
+    monkeypatch.setitem(service._ENCODERS, "test-hash", enc)
+    app = typer.Typer()
+    app.command("eval")(eval_command)
+    app.command("noop")(lambda: None)
+    suite = _write_suite(tmp_path / "tiny", name="tiny")
+    args = ["eval", str(suite), "--json", "--encoder", "test-hash"]
+    cache = ["--embedding-cache", str(tmp_path / "cache")]
+    out = CliRunner().invoke(app, args + cache)
+    assert out.exit_code == 0, out.output
+    entry = json.loads(out.output)["suites"][0]
+    assert entry["encoder"] == "test:hash64"
+    kinds = [k for k, _ in enc.encoded]
+    # Every document once (at build), then only the three judged queries.
+    assert kinds == ["passage"] * len(CORPUS) + ["query"] * 3
+    again = CliRunner().invoke(app, args + cache)
+    assert json.loads(again.output) == json.loads(out.output)
+    assert len(enc.encoded) == len(CORPUS) + 3  # all from the cache the second time

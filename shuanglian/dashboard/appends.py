@@ -33,6 +33,18 @@ from sqlalchemy.sql.util import ClauseAdapter, find_tables
 
 from shuanglian.dashboard.models import APPENDED
 
+_aliases: dict[tuple[str, str], Any] = {}
+
+
+def _alias(table: TableClause, role: str) -> Any:
+    """One alias per table and role for the process: an alias builds its column collection
+    once (a wide table's took milliseconds per statement), and the statements it is in keep
+    the same SQL, so SQLAlchemy compiles each shape once."""
+    key = (table.name, role)
+    if key not in _aliases:
+        _aliases[key] = table.alias(f"{table.name}_{role}")
+    return _aliases[key]
+
 
 def mark(versions: dict[str, int], table: str) -> int:
     """The highest id of an `APPENDED` table under these versions (`summary.mark_key`)."""
@@ -194,7 +206,7 @@ def delta_statements(
     adapter: ClauseAdapter | None = None
     aliases = {}
     for t in found.tables:
-        aliases[t.name] = t.alias()
+        aliases[t.name] = _alias(t, "old")
         one = ClauseAdapter(aliases[t.name])
         adapter = one if adapter is None else adapter.chain(one)
     assert adapter is not None
@@ -213,14 +225,12 @@ def delta_statements(
     return [by_id(out, changed[0], old, new) if len(changed) == 1 else out]
 
 
-def by_id(
-    stmt: Select[Any], table: Any, old: dict[str, int], new: dict[str, int]
-) -> Select[Any]:
+def by_id(stmt: Select[Any], table: Any, old: dict[str, int], new: dict[str, int]) -> Select[Any]:
     """`stmt` reading `table`'s new rows by their ids, from a list of them. SQLite's planner
     knows nothing of the values compared and, with only the id range, would rather scan a
     covering index of dates (a million entries) than look up the few rows above an id."""
     table = getattr(table, "__table__", table)
-    ids = table.alias()
+    ids = _alias(table, "new")
     listed = select(ids.c.id).where(new_rows(ids, old, new, name=table.name))
     return stmt.where(table.c.id.in_(listed))
 
@@ -277,8 +287,9 @@ def fold_rows(
         found = got
         statements = delta_statements(stmt, found, old, new)
     added: list[list[Any]] = []
+    conn = session.connection()  # Core statements: no ORM bookkeeping around them
     for s in statements:
-        added += [list(r) for r in session.execute(s)]
+        added += [list(r) for r in conn.execute(s)]
     return merge(kept, loads(dumps(added)), found)
 
 

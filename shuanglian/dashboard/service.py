@@ -222,7 +222,8 @@ def _first_push_delta(session: Session, scope: Scope) -> Callable[..., Any]:
                 earlier.created_at > Push.created_at,
             )
         )
-        if session.scalar(select(exists(by_id(select(Push.id).where(fresh, moved), Push, old, new)))):
+        moved_rows = by_id(select(Push.id).where(fresh, moved), Push, old, new)
+        if session.scalar(select(exists(moved_rows))):
             return None
         before = exists(
             select(earlier.id).where(

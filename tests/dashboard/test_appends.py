@@ -92,9 +92,7 @@ def _push(setup: Setup, patent: int, enterprise: int, month: int, day: int) -> P
 
 
 def _feedback_on(s: Session, patent: int, enterprise: int, intent: str, month: int, day: int):  # type: ignore[no-untyped-def]
-    push = s.scalar(
-        select(Push).where(Push.patent_id == patent, Push.enterprise_id == enterprise)
-    )
+    push = s.scalar(select(Push).where(Push.patent_id == patent, Push.enterprise_id == enterprise))
     assert push is not None
     s.add(Feedback(push_id=push.id, patent_id=patent, enterprise_id=enterprise, prospect=4,
                    intent=intent, created_at=at(month, day)))  # fmt: skip
@@ -125,10 +123,22 @@ def test_pages_after_appends_updates_and_deletes_equal_fresh_sql(engine: Engine)
         "two pushes in one statement": lambda s: s.execute(
             insert(Push),
             [
-                {"round_id": setup.round, "patent_id": a3, "enterprise_id": w.e1, "rank": 1,
-                 "score": 0.1, "created_at": at(11, 28)},
-                {"round_id": setup.round, "patent_id": a3, "enterprise_id": setup.e3,
-                 "rank": 2, "score": 0.1, "created_at": at(12, 1)},
+                {
+                    "round_id": setup.round,
+                    "patent_id": a3,
+                    "enterprise_id": w.e1,
+                    "rank": 1,
+                    "score": 0.1,
+                    "created_at": at(11, 28),
+                },
+                {
+                    "round_id": setup.round,
+                    "patent_id": a3,
+                    "enterprise_id": setup.e3,
+                    "rank": 2,
+                    "score": 0.1,
+                    "created_at": at(12, 1),
+                },
             ],  # fmt: skip
         ),
         "feedback without an intent": lambda s: _feedback_on(s, a3, w.e1, "无", 12, 2),
@@ -140,9 +150,7 @@ def test_pages_after_appends_updates_and_deletes_equal_fresh_sql(engine: Engine)
         "a push moved": lambda s: s.execute(
             update(Push).where(Push.patent_id == a4).values(created_at=at(10, 22))
         ),
-        "a feedback deleted": lambda s: s.execute(
-            delete(Feedback).where(Feedback.patent_id == a3)
-        ),
+        "a feedback deleted": lambda s: s.execute(delete(Feedback).where(Feedback.patent_id == a3)),
         "a push deleted": lambda s: s.execute(
             delete(Push).where(Push.patent_id == a3, Push.enterprise_id == w.e1)
         ),

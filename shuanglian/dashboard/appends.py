@@ -136,6 +136,8 @@ def shape(stmt: Any) -> Shape | None:
 
     def walk(f: Any) -> bool:
         if isinstance(f, Join):
+            if (f.isouter or f.full) and _reads_appended(f):
+                return False  # a new row may turn a row padded with NULLs into a match
             return walk(f.left) and walk(f.right) and not _reads_appended(f.onclause)
         if isinstance(f, TableClause):
             tables.append(f)

@@ -20,6 +20,12 @@ How the token changes differs by backend, because PostgreSQL runs writers concur
   skipping rows another is folding, and by `report refresh`); the folder's own new row changes
   the token too, so folding never makes an old token current again.
 
+Appends to `APPENDED` tables (pushes, feedback) are told apart from other writes, so a kept
+result over them can be brought up to date with the new rows alone (`dashboard.appends`):
+on SQLite an INSERT above every id replaces the table's `#add` token and leaves the table's
+own token alone; on PostgreSQL the INSERT trigger records the lowest id the transaction added
+(`dash_changes.first_id`; NULL for any other write).
+
 `dash_summaries` keeps computed figures and dashboard tables with the tokens of the tables
 they were computed from (`shuanglian.dashboard.summary`); an entry is used only while every
 one of those tokens is unchanged.
@@ -82,6 +88,8 @@ class DashSummary(Base):
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     versions: Mapped[str] = mapped_column(Text)  # JSON {table: token}
     payload: Mapped[str] = mapped_column(Text)  # JSON
+    # Where rows appended since may be added to it from (`summary.Pieces`; None: never).
+    base: Mapped[str | None] = mapped_column(Text)
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -366,9 +366,10 @@ def funnel(session: Session, scope: Scope, *, today: date | None = None) -> Tabl
             Column("days", "上一环节至此中位天数", "Median days from previous stage"),
         ],
         rows, chart="funnel", series=["patents"],
-        note="截至统计期末累计的专利数；中位天数由各记录的时间戳计算（合作意向与反馈同时填写）。",
-        note_en="Patents up to the period's end; median days from the records' timestamps "
-        "(the intent is given with the feedback).",
+        note="截至统计期末累计的专利数；中位天数由各记录的时间戳计算，每条记录的天数精确到 0.1 天"
+        "（合作意向与反馈同时填写）。",
+        note_en="Patents up to the period's end; median days from the records' timestamps, "
+        "each record's days to a tenth (the intent is given with the feedback).",
         rows_en=[[FUNNEL[i].label_en if i else "Inventory", *r[1:]] for i, r in enumerate(rows)],
     )  # fmt: skip
 

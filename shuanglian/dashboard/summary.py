@@ -14,6 +14,11 @@ a push redoes the push counts of a breakdown, not its patent and pool counts —
 two pieces share (the pushed-patents card and the funnel's pushed step) runs once. A piece
 built from kept statements records their tables as if it had read them itself.
 
+A statement over pushes or feedback whose only change since is appended rows (ids above every
+id it saw; see `Pieces._can_fold`) is not recomputed: the new rows' share is added to it
+(`dashboard.appends`). Only a piece computed by a transaction that wrote no watched table
+itself is brought up to date this way (what it saw may yet be rolled back).
+
 Pieces live in the process's memory and, when `dashboard.refresh` computed them (`shuanglian
 report refresh`, idempotent, for cron or after a bulk import), in `dash_summaries` where every
 process finds them. A page never writes.
@@ -223,7 +228,12 @@ class Pieces:
     computed (so a kept piece is never older than the tokens it is filed under)."""
 
     def __init__(
-        self, session: Session, *, use_database: bool = True, use_memory: bool = True
+        self,
+        session: Session,
+        *,
+        use_database: bool = True,
+        use_memory: bool = True,
+        wrote_only_summaries: bool = False,
     ) -> None:
         self.session = session
         self.use_memory = use_memory
@@ -231,11 +241,16 @@ class Pieces:
         self.versions = current_versions(session)
         self.use_database = use_database and bool(self.versions)
         self.computed: list[tuple[str, dict[str, int], str]] = []  # for `refresh`
+        self.bases: dict[str, str | None] = {}  # for `refresh`: each computed piece's base
         self.hits = 0
         self.folded = 0  # pieces brought up to date by adding new rows only
         self._reading: list[set[str]] = []  # the read sets of the pieces being computed
         self._here: dict[str, tuple[dict[str, int], str]] = {}  # computed by this one
         self._appended_ok: dict[tuple[str, str, int], bool] = {}
+        # `wrote_only_summaries`: the caller (`refresh`) wrote nothing in this transaction
+        # but kept pieces and folded change rows, which leave every figure as it was.
+        self.wrote_only_summaries = wrote_only_summaries
+        self._stored: bool | None = None  # whether `dash_summaries` holds anything
         self.base = self._base() if self.versions else None
         self._appended_tokens = self._read_appended_tokens() if self.base else None
 
@@ -253,13 +268,21 @@ class Pieces:
         """What this transaction's pieces may later be brought up to date from: None when the
         transaction wrote a watched table itself (what it sees may yet be rolled back)."""
         if self.postgresql:
-            snapshot, wrote = self._meta(
+            # The snapshot, and the transaction's own id when it has one: its own change rows
+            # (`refresh` folding others into them) are not in its snapshot but hold nothing it
+            # did not see.
+            snapshot, own, wrote = self._meta(
                 text(
-                    "SELECT txid_current_snapshot()::text, EXISTS (SELECT 1 FROM dash_changes "
+                    "SELECT txid_current_snapshot()::text, txid_current_if_assigned(), "
+                    "EXISTS (SELECT 1 FROM dash_changes "
                     "WHERE txid = txid_current_if_assigned())"
                 )
             ).one()
-            return None if wrote else str(snapshot)
+            if wrote and not self.wrote_only_summaries:
+                return None
+            return f"{snapshot}/{own if own is not None else -1}"
+        if self.wrote_only_summaries:
+            return ""
         conn = self.session.connection()
         at_begin = conn.info.get(SQLITE_CHANGES_AT_BEGIN)
         raw = conn.connection.dbapi_connection
@@ -279,19 +302,20 @@ class Pieces:
         )
         return sorted(tuple(r) for r in self._meta(stmt))
 
-    def _only_appended(self, table: str, snapshot: str, mark: int) -> bool:
-        """PostgreSQL: every transaction not visible in `snapshot` that wrote `table` only
-        appended rows with ids above `mark` (so the rows a piece computed in that snapshot
-        did not see are exactly those above `mark`)."""
-        key = (table, snapshot, mark)
+    def _only_appended(self, table: str, base: str, mark: int) -> bool:
+        """PostgreSQL: every transaction not visible in the base's snapshot (other than the
+        base's own) that wrote `table` only appended rows with ids above `mark` (so the rows
+        a piece computed in that snapshot did not see are exactly those above `mark`)."""
+        key = (table, base, mark)
         if key not in self._appended_ok:
+            snapshot, _, own = base.rpartition("/")
             ok = self._meta(
                 text(
                     "SELECT coalesce(bool_and(coalesce(first_id > :m, false)), true) "
-                    "FROM dash_changes WHERE name = :t "
+                    "FROM dash_changes WHERE name = :t AND txid <> :own "
                     "AND NOT txid_visible_in_snapshot(txid, CAST(:s AS txid_snapshot))"
                 ),
-                {"m": mark, "t": table, "s": snapshot},
+                {"m": mark, "t": table, "s": snapshot, "own": int(own)},
             ).scalar()
             self._appended_ok[key] = bool(ok)
         return self._appended_ok[key]
@@ -344,7 +368,15 @@ class Pieces:
         self._remember(mem_key, recorded, payload, base)
         self._here[key] = (recorded, payload)
         self.computed.append((key, recorded, payload))
+        self.bases[key] = base
         return loads(payload)
+
+    def _any_stored(self) -> bool:
+        """Whether `dash_summaries` holds any piece (asked once: a site that never runs
+        `report refresh` then looks up none)."""
+        if self._stored is None:
+            self._stored = self._meta(select(DashSummary.key).limit(1)).first() is not None
+        return self._stored
 
     def get(self, key: str, compute: Callable[[], Any], fold: Fold | None = None) -> Any:
         """The piece named `key`: kept, kept and brought up to date by `fold` (new rows of
@@ -366,9 +398,7 @@ class Pieces:
                 for seen in self._reading:
                     seen.update(recorded)
                 return self._keep(key, mem_key, recorded, value, self.base)
-        # (A piece this process kept and a write made stale is recomputed from its kept
-        # statements: quicker than looking for a stored copy a refresh may have made.)
-        if self.use_database and found is None:
+        if self.use_database and self._any_stored():
             looking = _looking_up.set(True)
             try:
                 row = self.session.get(DashSummary, key)
@@ -377,8 +407,16 @@ class Pieces:
             if row is not None:
                 recorded = json.loads(row.versions)
                 if self._valid(recorded):
-                    self._remember(mem_key, recorded, row.payload, None)
+                    self._remember(mem_key, recorded, row.payload, row.base)
                     return self._hit(recorded, row.payload)
+                if fold is not None and self._can_fold(recorded, row.base):
+                    value = fold(loads(row.payload), recorded, self.versions)
+                    if value is not None:
+                        new_recorded = {t: self.versions[t] for t in recorded}
+                        self.folded += 1
+                        for seen in self._reading:
+                            seen.update(new_recorded)
+                        return self._keep(key, mem_key, new_recorded, value, self.base)
         with reads(self.session) as tables:
             self._reading.append(tables)
             outer = _current.set(self)

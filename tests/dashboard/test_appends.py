@@ -19,7 +19,7 @@ from sqlalchemy import Engine, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from shuanglian.config import Settings
-from shuanglian.dashboard import service, summary
+from shuanglian.dashboard import refresh, service, summary
 from shuanglian.db import Base, make_engine
 from shuanglian.figures import Scope
 from shuanglian.inventory.models import Feedback, PoolEntry, Push, PushRound
@@ -232,3 +232,17 @@ def test_postgresql_a_push_committed_after_a_page_was_kept_is_counted(engine: En
     assert _check(engine, scopes, "four appenders") > 0
     with Session(engine) as s:
         assert s.scalar(select(Push.id).where(Push.enterprise_id == setup.e3).limit(1))
+
+
+def test_pieces_stored_by_refresh_are_added_to_by_another_process(engine: Engine) -> None:
+    setup = Setup(engine)
+    w = setup.w
+    a1, a2, a3, b1, a4 = setup.patents
+    _write(engine, lambda s: s.add(_push(setup, a3, w.e1, 11, 9)))  # two change rows to fold
+    with Session(engine) as s:
+        assert refresh.refresh(s, today=TODAY)["computed"] > 0
+        s.commit()
+    summary.forget_memory()  # a web process that computed nothing itself
+    _write(engine, lambda s: s.add(_push(setup, a2, w.e2, 11, 20)))
+    scopes = [Scope(), Scope.parse(period="2026Q4"), Scope.parse(period="2026-12")]
+    assert _check(engine, scopes, "after a refresh and a push") > 0

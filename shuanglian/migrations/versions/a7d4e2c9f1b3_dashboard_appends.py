@@ -4,8 +4,9 @@
 `inventory_feedback` (the lowest id it added; NULL for any other write). The INSERT trigger of
 those tables records it on PostgreSQL; on SQLite an INSERT above every id replaces the table's
 `#add` token and leaves its own token alone. A kept figure over those tables is then brought up
-to date by adding the new rows (shuanglian/dashboard/appends.py). Nothing to backfill: rows
-written before carry NULL, which only means "recompute".
+to date by adding the new rows (shuanglian/dashboard/appends.py); `dash_summaries.base` says
+where a stored piece may be brought up to date from. Nothing to backfill: change rows written
+before carry NULL and stored pieces no base, which only means "recompute".
 
 Revision ID: a7d4e2c9f1b3
 Revises: f3b9d2a7c1e6
@@ -119,6 +120,7 @@ def _sqlite_insert_trigger(t: str, appended: bool) -> str:
 
 def upgrade() -> None:
     op.add_column("dash_changes", sa.Column("first_id", sa.BigInteger(), nullable=True))
+    op.add_column("dash_summaries", sa.Column("base", sa.Text(), nullable=True))
     if op.get_bind().dialect.name == "postgresql":
         for function in (PG_FOLD_FUNCTION, PG_FUNCTION, PG_APPEND_FUNCTION):
             op.execute(function)
@@ -160,6 +162,7 @@ def downgrade() -> None:
             "UPDATE dash_changes SET value = (random() * 9e18)::bigint WHERE first_id IS NOT NULL"
         )
         op.drop_column("dash_changes", "first_id")
+        op.drop_column("dash_summaries", "base")
         return
     for t in APPENDED:
         op.execute(f"DROP TRIGGER IF EXISTS dash_bump_{t}_insert")
@@ -169,3 +172,5 @@ def downgrade() -> None:
         op.execute(f"DELETE FROM dash_versions WHERE name = '{t}#add'")
     with op.batch_alter_table("dash_changes") as batch:
         batch.drop_column("first_id")
+    with op.batch_alter_table("dash_summaries") as batch:
+        batch.drop_column("base")

@@ -14,7 +14,8 @@ and month; an institution's staff):
 - cold: the first request, every figure and table computed by its SQL aggregate (nothing kept);
 - warm: p50/p95 over `--requests` requests while no table changes (kept pieces reused);
 - after a write: one push and one feedback committed, then the admin page again (what reads
-  pushes or feedback is recomputed, the rest reused) and once more (warm again);
+  pushes or feedback gets the new rows added, `dashboard.appends`; the rest reused) and once
+  more (warm again); then each of the four pages right after a write of its own;
 - PDF and Excel report generation (after the pages, and cold for one quarter);
 - each headline figure's own SQL time, and the slowest figure's query plan (EXPLAIN ANALYZE on
   PostgreSQL, EXPLAIN QUERY PLAN on SQLite) in benchmarks/results/dashboard_plan_<backend>.txt.
@@ -282,9 +283,14 @@ def measure(home: Path, url: str | None, *, requests: int) -> dict[str, Any]:
     out["load_avg"]["after_write"] = _load()
     _write_one_push_and_feedback(engine)
     out["after_write_ms"] = {
-        "admin /dashboard (recomputes what reads pushes/feedback)": get("admin", "/dashboard"),
+        "admin /dashboard (adds the new push/feedback to what was kept)": get(
+            "admin", "/dashboard"
+        ),
         "admin /dashboard again": get("admin", "/dashboard"),
     }
+    for who, path in paths:  # each page right after a write of its own
+        _write_one_push_and_feedback(engine)
+        out["after_write_ms"][f"{who} {path} after another write"] = get(who, path)
     print("after write", out["after_write_ms"], flush=True)
     for client in clients.values():
         client.__exit__(None, None, None)

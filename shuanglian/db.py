@@ -57,6 +57,9 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
 
 # Execution option that marks a unit of work as one that will write (see `writer`).
 WRITES = "shuanglian_writes"
+# SQLite: the connection's count of changed rows when its transaction began (the dashboards
+# keep what a transaction computed for later reuse only if it wrote nothing itself).
+SQLITE_CHANGES_AT_BEGIN = "shuanglian_changes_at_begin"
 
 
 def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
@@ -69,6 +72,7 @@ def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
         conn.exec_driver_sql("BEGIN IMMEDIATE")
     else:
         conn.exec_driver_sql("BEGIN")
+    conn.info[SQLITE_CHANGES_AT_BEGIN] = conn.connection.dbapi_connection.total_changes
 
 
 def writer(engine: Engine) -> Engine:

@@ -20,6 +20,12 @@ How the token changes differs by backend, because PostgreSQL runs writers concur
   skipping rows another is folding, and by `report refresh`); the folder's own new row changes
   the token too, so folding never makes an old token current again.
 
+Appends to `APPENDED` tables (pushes, feedback) are told apart from other writes, so a kept
+result over them can be brought up to date with the new rows alone (`dashboard.appends`):
+on SQLite an INSERT above every id replaces the table's `#add` token and leaves the table's
+own token alone; on PostgreSQL the INSERT trigger records the lowest id the transaction added
+(`dash_changes.first_id`; NULL for any other write).
+
 `dash_summaries` keeps computed figures and dashboard tables with the tokens of the tables
 they were computed from (`shuanglian.dashboard.summary`); an entry is used only while every
 one of those tokens is unchanged.
@@ -47,6 +53,9 @@ UNWATCHED = frozenset({
     "dash_versions", "dash_summaries", "dash_changes", "patent_terms", "account_applications",
     "market_saved", "market_follows", "market_alerts_sent",
 })  # fmt: skip
+# Tables written mostly by appending rows (a push, a feedback form): a kept result over them is
+# brought up to date by adding the new rows (ids above the ones it saw), not recomputed.
+APPENDED = frozenset({"inventory_pushes", "inventory_feedback"})
 
 
 class DashVersion(Base):
@@ -66,6 +75,9 @@ class DashChange(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     txid: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     value: Mapped[int] = mapped_column(BigInteger)
+    # The lowest id the transaction inserted into an `APPENDED` table; NULL when it did
+    # anything else to the table (or the table is not one of those).
+    first_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class DashSummary(Base):
@@ -76,6 +88,8 @@ class DashSummary(Base):
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     versions: Mapped[str] = mapped_column(Text)  # JSON {table: token}
     payload: Mapped[str] = mapped_column(Text)  # JSON
+    # Where rows appended since may be added to it from (`summary.Pieces`; None: never).
+    base: Mapped[str | None] = mapped_column(Text)
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -109,36 +123,116 @@ def watched_tables(names: Any) -> list[str]:
 
 # Each writing transaction upserts its own row (never another's: no waiting, no deadlock); one
 # call in a hundred also folds away the table's rows of committed transactions, skipping any
-# another transaction is folding.
+# another transaction is folding (`dash_fold`).
+#
+# Appends to the tables in `APPENDED` are marked apart: their INSERT trigger records the
+# lowest id the transaction added (`first_id`); any other write (UPDATE, DELETE, TRUNCATE)
+# leaves `first_id` NULL. A kept result over such a table can then be brought up to date by
+# adding the new rows only (`dashboard.summary`) — when every transaction it did not see only
+# appended rows above the highest id it saw.
+PG_FOLD_FUNCTION = """
+CREATE OR REPLACE FUNCTION dash_fold(tbl text) RETURNS bigint AS $$
+DECLARE
+    gone bigint;
+    modified boolean;
+    lowest bigint;
+BEGIN
+    WITH d AS (
+        DELETE FROM dash_changes WHERE ctid IN (
+            SELECT ctid FROM dash_changes
+            WHERE name = tbl AND txid <> txid_current()
+            FOR UPDATE SKIP LOCKED)
+        RETURNING first_id)
+    SELECT count(*), bool_or(first_id IS NULL), min(first_id) INTO gone, modified, lowest
+    FROM d;
+    IF gone > 0 THEN
+        INSERT INTO dash_changes (name, txid, value, first_id)
+        VALUES (tbl, txid_current(), (random() * 9e18)::bigint,
+                CASE WHEN modified THEN NULL ELSE lowest END)
+        ON CONFLICT (name, txid) DO UPDATE SET value = excluded.value,
+            first_id = CASE WHEN dash_changes.first_id IS NULL OR excluded.first_id IS NULL
+                            THEN NULL ELSE least(dash_changes.first_id, excluded.first_id) END;
+    END IF;
+    RETURN gone;
+END
+$$ LANGUAGE plpgsql
+"""
 PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION dash_bump() RETURNS trigger AS $$
 BEGIN
     INSERT INTO dash_changes (name, txid, value)
     VALUES (TG_TABLE_NAME, txid_current(), (random() * 9e18)::bigint)
-    ON CONFLICT (name, txid) DO UPDATE SET value = excluded.value;
+    ON CONFLICT (name, txid) DO UPDATE SET value = excluded.value, first_id = NULL;
     IF random() < 0.01 THEN
-        DELETE FROM dash_changes WHERE ctid IN (
-            SELECT ctid FROM dash_changes
-            WHERE name = TG_TABLE_NAME AND txid <> txid_current()
-            FOR UPDATE SKIP LOCKED);
+        PERFORM dash_fold(TG_TABLE_NAME);
     END IF;
     RETURN NULL;
 END
 $$ LANGUAGE plpgsql
 """
+PG_APPEND_FUNCTION = """
+CREATE OR REPLACE FUNCTION dash_append() RETURNS trigger AS $$
+DECLARE
+    lowest bigint;
+BEGIN
+    SELECT min(id) INTO lowest FROM dash_new;
+    IF lowest IS NULL THEN
+        RETURN NULL;
+    END IF;
+    INSERT INTO dash_changes (name, txid, value, first_id)
+    VALUES (TG_TABLE_NAME, txid_current(), (random() * 9e18)::bigint, lowest)
+    ON CONFLICT (name, txid) DO UPDATE SET value = excluded.value,
+        first_id = CASE WHEN dash_changes.first_id IS NULL THEN NULL
+                        ELSE least(dash_changes.first_id, excluded.first_id) END;
+    IF random() < 0.01 THEN
+        PERFORM dash_fold(TG_TABLE_NAME);
+    END IF;
+    RETURN NULL;
+END
+$$ LANGUAGE plpgsql
+"""
+PG_FUNCTIONS = (PG_FOLD_FUNCTION, PG_FUNCTION, PG_APPEND_FUNCTION)
+
+
+def appended_token(table: str) -> str:
+    """SQLite: the `dash_versions` row an in-order INSERT into an `APPENDED` table replaces
+    (its own row changes only on other writes)."""
+    return f"{table}#add"
 
 
 def trigger_ddl(dialect: str, table: str) -> list[str]:
     """The statements that make writes to `table` replace its token."""
+    appended = table in APPENDED
     if dialect == "postgresql":
-        return [
+        events = "UPDATE OR DELETE OR TRUNCATE"
+        if not appended:
+            events = "INSERT OR " + events
+        out = [
             f"DROP TRIGGER IF EXISTS dash_bump_{table} ON {table}",
-            f"CREATE TRIGGER dash_bump_{table} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
+            f"CREATE TRIGGER dash_bump_{table} AFTER {events} "
             f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION dash_bump()",
         ]
+        if appended:
+            out += [
+                f"DROP TRIGGER IF EXISTS dash_bump_{table}_append ON {table}",
+                f"CREATE TRIGGER dash_bump_{table}_append AFTER INSERT ON {table} "
+                "REFERENCING NEW TABLE AS dash_new "
+                "FOR EACH STATEMENT EXECUTE FUNCTION dash_append()",
+            ]
+        return out
     out = []
     for op in ("insert", "update", "delete"):
         out.append(f"DROP TRIGGER IF EXISTS dash_bump_{table}_{op}")
+        if appended and op == "insert":
+            # A row above every other is an append; one below (an id given by hand) is not.
+            out.append(
+                f"CREATE TRIGGER dash_bump_{table}_{op} AFTER {op.upper()} ON {table} BEGIN "
+                f"UPDATE dash_versions SET version = random() WHERE name = '{table}' "
+                f"AND NEW.id < (SELECT max(id) FROM {table}); "
+                f"UPDATE dash_versions SET version = random() "
+                f"WHERE name = '{appended_token(table)}'; END"
+            )
+            continue
         out.append(
             f"CREATE TRIGGER dash_bump_{table}_{op} AFTER {op.upper()} ON {table} BEGIN "
             f"UPDATE dash_versions SET version = random() WHERE name = '{table}'; END"
@@ -150,12 +244,15 @@ def install_triggers(conn: Connection, tables: list[str]) -> None:
     """Token rows and triggers for `tables` (idempotent)."""
     dialect = conn.dialect.name
     if dialect == "postgresql":
-        conn.exec_driver_sql(PG_FUNCTION)
+        for function in PG_FUNCTIONS:
+            conn.exec_driver_sql(function)
     for t in tables:
-        conn.exec_driver_sql(
-            f"INSERT INTO dash_versions (name, version) VALUES ('{t}', 0) "
-            "ON CONFLICT (name) DO NOTHING"
-        )
+        names = [t, appended_token(t)] if t in APPENDED and dialect != "postgresql" else [t]
+        for name in names:
+            conn.exec_driver_sql(
+                f"INSERT INTO dash_versions (name, version) VALUES ('{name}', 0) "
+                "ON CONFLICT (name) DO NOTHING"
+            )
         for sql in trigger_ddl(dialect, t):
             conn.exec_driver_sql(sql)
 

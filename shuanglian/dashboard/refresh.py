@@ -36,7 +36,8 @@ def refresh_scopes(today: date) -> list[Scope]:
 def refresh(session: Session, *, today: date, scopes: list[Scope] | None = None) -> dict[str, int]:
     """Compute what changed since the last refresh and store it in `dash_summaries`
     (idempotent: pieces whose tables did not change are left as they are). The caller
-    commits."""
+    commits, and wrote nothing else in the transaction (the stored pieces are later brought
+    up to date from what this transaction saw)."""
     if scopes is None:
         scopes = refresh_scopes(today)
         provinces = {
@@ -48,12 +49,13 @@ def refresh(session: Session, *, today: date, scopes: list[Scope] | None = None)
     folded = fold_changes(session)
     stored = kept = 0
     for scope in scopes:
-        pieces = Pieces(session, use_memory=False)
+        pieces = Pieces(session, use_memory=False, wrote_only_summaries=True)
         build_dashboard(session, scope=scope, today=today, pieces=pieces)
         kept += pieces.hits
         for key, recorded, payload in pieces.computed:
             session.execute(delete(DashSummary).where(DashSummary.key == key))
-            session.add(DashSummary(key=key, versions=json.dumps(recorded), payload=payload))
+            session.add(DashSummary(key=key, versions=json.dumps(recorded), payload=payload,
+                                    base=pieces.bases.get(key)))  # fmt: skip
             stored += 1
         session.flush()
     return {"scopes": len(scopes), "computed": stored, "unchanged": kept, "folded": folded}

@@ -9,19 +9,20 @@ GB/T 4754 门类). Nothing here loads patents, pushes or enterprises row by row.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Numeric, and_, cast, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.util import find_tables
 
 from shuanglian.challenges.models import Challenge, Verification
+from shuanglian.dashboard.appends import by_id, mark, new_rows
 from shuanglian.dashboard.summary import Pieces, scope_key
 from shuanglian.dashboard.summary import rows as kept_rows
 from shuanglian.dashboard.tables import Column, Table
@@ -165,26 +166,88 @@ def _days(session: Session, later: Any, earlier: Any) -> ColumnElement[Any]:
     return func.julianday(later) - func.julianday(earlier)
 
 
-def _median(session: Session, diffs: Select[Any]) -> float | None:
-    """The median of a one-column SELECT of day counts, computed by the database."""
-    sub = diffs.subquery()
-    value = sub.c[0]
+def _bucket(session: Session, days: Any) -> Any:
+    """Days to a tenth (the funnel shows medians to a tenth of a day)."""
     if session.get_bind().dialect.name == "postgresql":
-        got = kept_rows(session, select(func.percentile_cont(0.5).within_group(value)))[0][0]
-        return None if got is None else round(float(got), 1)
-    # The values once into a temporary table, counted, then sorted and cut at the middle one
-    # or two: twice as fast as numbering every row with window functions.
-    values = (
-        select(sub.c[0].label("v"))
-        .where(sub.c[0].is_not(None))
-        .cte("d")
-        .prefix_with("MATERIALIZED")
+        return func.round(cast(days, Numeric), 1)
+    return func.round(days, 1)
+
+
+def _median(
+    session: Session, diffs: Select[Any], *, delta: Callable[..., Any] | None = None
+) -> float | None:
+    """The median of a one-column SELECT of day counts, each counted to a tenth of a day.
+
+    The database counts the values per tenth (a few hundred rows however many patents): the
+    counts are kept and, when rows are only appended, the new rows' counts added to them
+    (`dashboard.appends`; `delta` for a SELECT that reads the appended table in a subquery),
+    so the median follows a push without reading every push again."""
+    days = diffs.selected_columns[0]
+    value = _bucket(session, days)
+    hist = diffs.with_only_columns(value, func.count()).where(days.is_not(None)).group_by(value)
+    counts = sorted(
+        (float(v), int(n)) for v, n in kept_rows(session, hist, delta=delta) if v is not None
     )
-    n = select(func.count(values.c.v).label("n")).cte("n").prefix_with("MATERIALIZED")
-    count = select(n.c.n).scalar_subquery()
-    middle = select(values.c.v).order_by(values.c.v).limit(2 - count % 2).offset((count - 1) // 2)
-    got = kept_rows(session, select(func.avg(middle.subquery().c.v)))[0][0]
-    return None if got is None else round(float(got), 1)
+    total = sum(n for _, n in counts)
+    if not total:
+        return None
+
+    def nth(k: int) -> float:  # the k-th value (from 0) in order
+        seen = 0
+        for v, n in counts:
+            seen += n
+            if k < seen:
+                return v
+        raise AssertionError(k)
+
+    return round((nth((total - 1) // 2) + nth(total // 2)) / 2, 1)
+
+
+def _first_push_delta(session: Session, scope: Scope) -> Callable[..., Any]:
+    """The days from pool to first push of the patents whose first push was appended since
+    (`_median`'s delta): None when a new push came before an old one of its patent (that
+    patent's first push moved; the median is recomputed)."""
+    inst_filter = _institution_filter(scope)
+    end = scope.period.end if scope.period else None
+
+    def delta(old: dict[str, int], new: dict[str, int]) -> Any:
+        fresh = new_rows(Push.__table__, old, new)
+        if mark(new, "inventory_pushes") <= mark(old, "inventory_pushes"):
+            return []
+        earlier = aliased(Push)
+        moved = exists(
+            select(earlier.id).where(
+                earlier.patent_id == Push.patent_id,
+                earlier.id <= mark(old, "inventory_pushes"),
+                earlier.created_at > Push.created_at,
+            )
+        )
+        moved_rows = by_id(select(Push.id).where(fresh, moved), Push, old, new)
+        if session.scalar(select(exists(moved_rows))):
+            return None
+        before = exists(
+            select(earlier.id).where(
+                earlier.patent_id == Push.patent_id,
+                earlier.id <= mark(new, "inventory_pushes"),
+                or_(
+                    earlier.created_at < Push.created_at,
+                    and_(earlier.created_at == Push.created_at, earlier.id < Push.id),
+                ),
+            )
+        )
+        days = _days(session, Push.created_at, PoolEntry.entered_at)
+        value = _bucket(session, days)
+        stmt = (
+            select(value, func.count())
+            .select_from(PoolEntry)
+            .join(Push, Push.patent_id == PoolEntry.patent_id)
+            .where(fresh, ~before, *in_range(PoolEntry.entered_at, None, end))
+        )
+        if inst_filter is not None:
+            stmt = stmt.where(inst_filter(PoolEntry.institution_id))
+        return by_id(stmt.group_by(value), Push, old, new)
+
+    return delta
 
 
 def _stage_durations(session: Session, scope: Scope) -> list[Select[Any] | None]:
@@ -279,7 +342,10 @@ def funnel(session: Session, scope: Scope, *, today: date | None = None) -> Tabl
         found = scoped_query(figure, scope, today, bare=True)
         counts.append(int(kept_rows(session, found[0])[0][0] or 0) if found else 0)
     medians = [
-        _median(session, d) if d is not None else None for d in _stage_durations(session, scope)
+        _median(session, d, delta=_first_push_delta(session, scope) if i == 1 else None)
+        if d is not None
+        else None
+        for i, d in enumerate(_stage_durations(session, scope))
     ]
     rows: list[list[Any]] = []
     for i, figure in enumerate(FUNNEL):
@@ -300,9 +366,10 @@ def funnel(session: Session, scope: Scope, *, today: date | None = None) -> Tabl
             Column("days", "上一环节至此中位天数", "Median days from previous stage"),
         ],
         rows, chart="funnel", series=["patents"],
-        note="截至统计期末累计的专利数；中位天数由各记录的时间戳计算（合作意向与反馈同时填写）。",
-        note_en="Patents up to the period's end; median days from the records' timestamps "
-        "(the intent is given with the feedback).",
+        note="截至统计期末累计的专利数；中位天数由各记录的时间戳计算，每条记录的天数精确到 0.1 天"
+        "（合作意向与反馈同时填写）。",
+        note_en="Patents up to the period's end; median days from the records' timestamps, "
+        "each record's days to a tenth (the intent is given with the feedback).",
         rows_en=[[FUNNEL[i].label_en if i else "Inventory", *r[1:]] for i, r in enumerate(rows)],
     )  # fmt: skip
 
@@ -377,7 +444,15 @@ def _per_entity(
         )
         n = func.sum(per.c.n)
     stmt = select(n, *by).select_from(per).join(target.table, target == per.c.e).group_by(*by)
-    return {tuple(r[1:]): int(r[0] or 0) for r in kept_rows(session, stmt)}
+    # The same counts in one level (a lookup per push rather than per entity: slower to
+    # compute afresh, but what `dashboard.appends` adds new pushes to).
+    flat = found[0].with_only_columns(
+        func.count(func.distinct(entity)) if distinct else func.count(), *by
+    )
+    if target.table not in find_tables(found[0]):
+        flat = flat.join(target.table, target == entity)
+    flat = flat.group_by(*by)
+    return {tuple(r[1:]): int(r[0] or 0) for r in kept_rows(session, stmt, fold_as=flat)}
 
 
 def _pushed_patents_by(session: Session, scope: Scope, today: date) -> dict[tuple[Any, ...], int]:

@@ -202,12 +202,14 @@ def test_every_table_the_dashboards_read_has_a_token(db_session) -> None:
         assert "?" not in tables and tables <= tokens, tables - tokens
 
 
-def _function(engine: Any) -> str | None:
-    """PostgreSQL: the trigger function's source (the migration's and the models' must agree)."""
+def _function(engine: Any) -> dict[str, str] | None:
+    """PostgreSQL: the trigger functions' sources (the migration's and the models' must
+    agree)."""
     if engine.dialect.name != "postgresql":
         return None
     with engine.connect() as conn:
-        return str(conn.scalar(text("SELECT prosrc FROM pg_proc WHERE proname = 'dash_bump'")))
+        sql = "SELECT proname, prosrc FROM pg_proc WHERE proname LIKE 'dash%'"
+        return {str(n): str(src) for n, src in conn.execute(text(sql))}
 
 
 def _triggers(engine: Any) -> set[str]:
@@ -252,6 +254,8 @@ def test_migration_installs_tokens_and_goes_back_down(blank_engine, tmp_path: Pa
     with Session(blank_engine) as s:
         assert summary.current_versions(s)["institutions"] != before
     migrated_function = _function(blank_engine)
+    if migrated_function is not None:
+        assert set(migrated_function) == {"dash_bump", "dash_append", "dash_fold"}
     # create_all (tests, benchmarks) installs the same triggers as the migration.
     other_home = tmp_path / "created"
     url = name = None

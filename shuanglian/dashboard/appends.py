@@ -32,6 +32,7 @@ from sqlalchemy.sql.expression import Join, TableClause
 from sqlalchemy.sql.util import ClauseAdapter, find_tables
 
 from shuanglian.dashboard.models import APPENDED
+from shuanglian.dashboard.piece_json import dumps, loads
 
 _aliases: dict[tuple[str, str], Any] = {}
 
@@ -265,8 +266,6 @@ def fold_rows(
 ) -> list[list[Any]] | None:
     """`stmt`'s rows under `new` from its rows `kept` under `old` (only appends between), or
     None when they cannot be worked out that way."""
-    from shuanglian.dashboard.summary import dumps, loads
-
     if delta is not None:
         added_stmt = delta(old, new)
         if added_stmt is None:

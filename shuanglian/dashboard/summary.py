@@ -33,8 +33,6 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import asdict
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Table as SATable
@@ -50,7 +48,7 @@ from shuanglian.dashboard.models import (
     DashVersion,
     appended_token,
 )
-from shuanglian.dashboard.tables import Column, Table
+from shuanglian.dashboard.piece_json import dumps, loads
 from shuanglian.db import SQLITE_CHANGES_AT_BEGIN
 from shuanglian.figures import Scope
 
@@ -76,48 +74,6 @@ def scope_key(scope: Scope) -> str:
     region = scope.region.code if scope.region else ""
     period = scope.period.key if scope.period else ""
     return f"i={scope.institution_id or ''};r={region};p={period}"
-
-
-# ----------------------------------------------------------------------------- JSON
-
-
-def _encode(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return {"$d": str(value)}
-    if isinstance(value, Table):
-        return {"$t": {k: _encode(v) for k, v in asdict(value).items()}}
-    if isinstance(value, dict):
-        return {str(k): _encode(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_encode(v) for v in value]
-    return value
-
-
-def _table(data: dict[str, Any]) -> Table:
-    data = dict(data)
-    data["columns"] = [Column(**c) for c in data["columns"]]
-    data["extra"] = {k: v if isinstance(v, Table) else _table(v) for k, v in data["extra"].items()}
-    return Table(**data)
-
-
-def _decode(value: Any) -> Any:
-    if isinstance(value, dict):
-        if set(value) == {"$d"}:
-            return Decimal(value["$d"])
-        if set(value) == {"$t"}:
-            return _table({k: _decode(v) for k, v in value["$t"].items()})
-        return {k: _decode(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decode(v) for v in value]
-    return value
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(_encode(value), ensure_ascii=False, separators=(",", ":"))
-
-
-def loads(text: str) -> Any:
-    return _decode(json.loads(text))
 
 
 # ----------------------------------------------------------------------------- reading

@@ -35,8 +35,9 @@ def _with_encoder(settings: Settings, encoder: str | None) -> Settings:
     return settings if encoder is None else settings.model_copy(update={"encoder": encoder})
 
 
-def _encode_bar(disable: bool) -> Any:
-    """A progress bar for embedding (a CPU encoder does a few passages a second)."""
+def _rate_bar(disable: bool) -> Any:
+    """A progress bar with a rate and an ETA: embedding (a CPU encoder does a few passages a
+    second) and the bulk job (an hour at national size) both need them."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -96,7 +97,7 @@ def index_build(
         if (settings.encoder or "none").strip().lower() in ("", "none", "off"):
             with open_session(settings) as session, err.status("建立索引中 (building indexes)…"):
                 return build_index(session, settings=settings, workers=workers)
-        bar = _encode_bar(as_json)
+        bar = _rate_bar(as_json)
         with open_session(settings) as session, bar:
             return build_index(
                 session, settings=settings, workers=workers, progress=_bar_progress(bar)
@@ -270,7 +271,7 @@ def eval_command(
         model = configured_encoder(_with_encoder(settings, encoder))
         if model is not None and embedding_cache is not None:
             model = CachedEncoder(model, embedding_cache)
-        bar = _encode_bar(as_json or model is None)
+        bar = _rate_bar(as_json or model is None)
 
         try:
             with bar:
@@ -344,15 +345,7 @@ def push_bulk(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """全量推送，双向，分片提交，可断点续跑 (bulk push, both directions, resumable)."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TaskID,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
+    from rich.progress import TaskID
 
     from shuanglian.db import make_engine
     from shuanglian.matching.bulk import BulkOptions, default_workers, run_bulk_job
@@ -371,17 +364,7 @@ def push_bulk(
         engine = make_engine(settings)
         tasks: dict[str, TaskID] = {}
         labels = {"p2e": "专利→企业 (patent→enterprise)", "e2p": "企业→专利 (enterprise→patent)"}
-        bar = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]}"),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            console=err,
-            disable=as_json,
-        )
+        bar = _rate_bar(as_json)
 
         def progress(direction: str, done: int, total: int) -> None:
             if direction not in tasks:

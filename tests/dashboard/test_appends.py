@@ -80,8 +80,19 @@ def _fresh_page(engine: Engine, scope: Scope) -> tuple[Any, Any]:
         return _fresh(s, scope)
 
 
+def _steady(s: Session) -> Session:
+    """On PostgreSQL the token trigger also folds old change rows, at random one call in a
+    hundred, and a page kept before a fold is recomputed rather than added to (correct, and
+    checked by the equality). Seeding the session's random() makes these writes never fold, so
+    the asserts that appends were added to cannot fail by chance."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SELECT setseed(0.25)"))
+    return s
+
+
 def _write(engine: Engine, change: Callable[[Session], Any]) -> None:
     with Session(engine) as s:
+        _steady(s)
         change(s)
         s.commit()
 
@@ -190,14 +201,13 @@ def test_a_page_kept_inside_an_uncommitted_write_is_never_added_to(engine: Engin
 
 
 def _pg_session(engine: Engine) -> Session:
-    s = Session(engine)
+    s = _steady(Session(engine))
     s.execute(text("SET lock_timeout = '2s'"))
     return s
 
 
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)  # concurrent writers
 def test_postgresql_a_push_committed_after_a_page_was_kept_is_counted(engine: Engine) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("concurrent writers: PostgreSQL")
     setup = Setup(engine)
     w = setup.w
     a1, a2, a3, b1, a4 = setup.patents

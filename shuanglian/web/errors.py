@@ -86,6 +86,10 @@ async def validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
     first = errors[0] if errors else {}
+    if not _wants_json(request) and first.get("loc", ("",))[0] == "path":
+        # A page address whose id is not a number (/deals/contracts) names nothing: a person
+        # who typed or pasted it needs "not found", not a parser's message.
+        return _respond(request, 404, "not_found", _HTTP_MESSAGES[404])
     loc = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
     field = ".".join(loc) or None
     detail = first.get("msg", "invalid input")

@@ -278,6 +278,17 @@ def test_phone_width_has_no_sideways_scroll(browser: Browser, site: Site) -> Non
     context.close()
 
 
+def test_admin_user_list_fits_a_phone_in_both_languages(page: Page, site: Site) -> None:
+    """The password-reset column holds screen-reader labels; the table scrolls, the page not."""
+    log_in(page, site, "admin")
+    page.set_viewport_size({"width": 375, "height": 740})
+    for path in ("/admin/users", "/admin/users?lang=en"):
+        page.goto(site.url + path)
+        overflow = page.evaluate("document.documentElement.scrollWidth")
+        assert overflow <= 375, (path, overflow)
+    shot(page, "phone-375-admin-users-en")
+
+
 def test_institution_staff_uploads_a_patent_file(
     page: Page, site: Site, shared_dir: Path, tmp_path: Path
 ) -> None:

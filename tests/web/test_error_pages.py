@@ -73,7 +73,8 @@ CASES = [
     ("/patents/99999", "GET", {p: 404 for p in ("anonymous", "staff", "admin", "enterprise")}),
     ("/no-such-page", "GET", {p: 404 for p in ("anonymous", "staff", "admin", "enterprise")}),
     ("/logout", "GET", {p: 405 for p in ("anonymous", "staff", "admin", "enterprise")}),
-    ("/patents/not-a-number", "GET", {p: 422 for p in ("anonymous", "staff", "admin")}),
+    ("/patents/not-a-number", "GET", {p: 404 for p in ("anonymous", "staff", "admin")}),
+    ("/deals/contracts", "GET", {p: 404 for p in ("staff", "admin")}),
     ("/market?trl_min=12", "GET", {p: 400 for p in ("anonymous", "staff", "admin")}),
 ]
 
@@ -192,3 +193,15 @@ def test_a_failed_commit_of_an_api_write_is_json_and_sends_nothing(
     )
     assert again.status_code == 201
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 1
+
+
+def test_a_page_address_with_a_word_for_an_id_is_not_found_in_plain_words(
+    live: TestClient,
+) -> None:
+    page = live.get("/patents/not-a-number")
+    assert page.status_code == 404
+    assert "页面或记录不存在" in page.text
+    assert "Input should be" not in page.text  # the parser's English message never shows
+    api = live.get("/api/v1/patents/not-a-number")
+    assert api.status_code == 422  # the API keeps naming the field it could not read
+    assert api.json()["error"]["code"] == "invalid"

@@ -52,6 +52,13 @@ from shuanglian.supermarket.models import Listing, ListingPatent
 DEMO_PASSWORD = "shuanglian-demo-2026"
 DEMO_INSTITUTION = "中科大数据研究院"
 # A college (院系) so that the demo shows both review levels; named as demo data on purpose.
+# Where the demo's institutions are (the imports name them but carry no address): the bureau's
+# dashboards place pools and contracts by the institution's province. Set only when empty.
+DEMO_INSTITUTION_REGIONS = {
+    "中山大学": "广东省广州市",
+    DEMO_INSTITUTION: "河南省郑州市",
+    "NVIDIA Corporation": "美国加利福尼亚州",
+}
 DEMO_COLLEGE = "智能感知与无人系统研究室（演示院系）"
 DEMO_SOURCE = "demo"  # InventoryBatch.source of the batches this module creates
 VALUE_REASON = "演示数据：由专利著录项目推导"  # stored data: in the users' language, zh
@@ -518,6 +525,19 @@ def publish_listings(session: Session, *, admin: User, tto: User) -> dict[str, i
 # --------------------------------------------------------------------------- the whole seed
 
 
+def place_institutions(session: Session) -> int:
+    """Give the demo's institutions their address where none is recorded; returns how many."""
+    placed = 0
+    for inst in session.scalars(
+        select(Institution).where(
+            Institution.name.in_(DEMO_INSTITUTION_REGIONS), Institution.region.is_(None)
+        )
+    ):
+        inst.region = DEMO_INSTITUTION_REGIONS[inst.name]
+        placed += 1
+    return placed
+
+
 def _totals(session: Session) -> dict[str, int]:
     def count(stmt: Any) -> int:
         return int(session.scalar(stmt) or 0)
@@ -558,6 +578,7 @@ def seed_demo(session: Session, *, settings: Settings) -> dict[str, Any]:
             "(no institution patents yet: import the demo patents first)"
         )
     users: list[str] = []
+    placed = place_institutions(session)
     role_staff = perm.INSTITUTION_STAFF
     admin = _ensure_user(session, users, _spec("admin"), actor=None)
     tto = _ensure_user(session, users, _spec("tto"), actor=admin, institution_name=DEMO_INSTITUTION)
@@ -602,6 +623,7 @@ def seed_demo(session: Session, *, settings: Settings) -> dict[str, Any]:
 
     created = {
         "users": len(users),
+        "institutions_placed": placed,
         "reviewer_assignments": reviewers,
         "batches": inventory["batches"],
         "inventory_items": inventory["items"],

@@ -99,6 +99,8 @@ def test_demo_seed_brings_the_platform_to_life_and_is_idempotent(cli_env):  # no
         "tto",
     ]
     assert first["tiers"] is not None and sum(first["tiers"].values()) == 158
+    # The bureau's province map needs the institutions' addresses, which the imports lack.
+    assert created["institutions_placed"] == 2
 
     code, second = run_json(cli_env, "demo", "seed")
     assert code == 0, second
@@ -106,6 +108,8 @@ def test_demo_seed_brings_the_platform_to_life_and_is_idempotent(cli_env):  # no
     assert second["totals"] == totals
 
     with _session(cli_env) as session:
+        regions = dict(session.execute(select(Institution.name, Institution.region)).all())
+        assert regions["中科大数据研究院"] == "河南省郑州市"
         users = {u.username: u for u in session.scalars(select(User))}
         assert {u: users[u].role for u in users} == first["login"]["users"]
         for name in users:

@@ -79,3 +79,33 @@ def test_big_screen_fills_the_screen(browser: Browser, url: str, width: int, hei
     summary = page.locator(".screen-card.active .summary").inner_text()
     assert not summary.startswith("本")
     page.screenshot(path=str(ARTIFACTS / f"screen-{width}x{height}.png"))
+
+
+def test_dashboard_on_a_phone_lays_long_bar_charts_on_their_side(
+    browser: Browser, url: str
+) -> None:
+    """At 375 px the page never scrolls sideways and a bar chart of many categories gets one
+    row per category (its block grows to fit), rather than names rotated into each other."""
+    context = browser.new_context(viewport={"width": 375, "height": 800}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{url}/login")
+    page.get_by_label("用户名").fill("dash-admin")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_load_state()
+    page.goto(f"{url}/dashboard")
+    expect(page.locator("#t-funnel canvas")).to_have_count(1)  # ECharts has drawn
+    charts = page.eval_on_selector_all(
+        ".dash-chart.drawn",
+        """els => els.map(e => [JSON.parse(e.getAttribute('data-chart')), e])
+                 .filter(([spec]) => spec.kind === 'bar' && spec.categories.length > 6)
+                 .map(([spec, e]) => [spec.categories.length, e.getBoundingClientRect().height,
+                      window.echarts.getInstanceByDom(e).getOption().yAxis[0].type])""",
+    )
+    assert charts, "the test world must give a bar chart of more than six categories"
+    for places, height, y_axis in charts:
+        assert y_axis == "category", places  # names down the side, one row each
+        assert height >= 60 + 22 * places, (places, height)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.screenshot(path=str(ARTIFACTS / "dashboard-bureau-375.png"), full_page=True)
+    context.close()

@@ -5,7 +5,9 @@
   "use strict";
   var PALETTE = ["#1f6feb", "#e8590c", "#2f9e44", "#ae3ec9", "#f59f00"];
 
-  function option(spec, onScreen, hasMap) {
+  // `narrow`: a phone-width block, where a bar chart with many categories lies on its side
+  // (names on the left, one per row) instead of rotating names into each other.
+  function option(spec, onScreen, hasMap, narrow) {
     var text = onScreen ? "#fff" : "#333";
     // On the big screen, chart type grows with the screen (1080p → 18 px, 4K → 36 px).
     var size = onScreen ? Math.round(window.innerHeight / 60) : 12;
@@ -19,7 +21,7 @@
       base.visualMap = { min: 0, max: max, left: 0, bottom: 0, calculable: true,
         inRange: { color: ["#dbe9ff", "#1f4e8c"] }, textStyle: { color: text, fontSize: size },
         itemHeight: size * 8, itemWidth: size * 1.2 };
-      base.series = [{ type: "map", map: "china", name: s0.name, roam: false,
+      base.series = [{ type: "map", map: "china", name: s0.name, roam: false, showLegendSymbol: false,
         data: spec.categories.map(function (c, i) { return { name: c, value: s0.data[i] }; }) }];
       return base;
     }
@@ -36,14 +38,20 @@
     }
     // bar, line, and the map's ranked-bar fallback (provinces sorted by value)
     var cats = spec.categories, series = spec.series, horizontal = spec.kind === "map";
-    if (horizontal) {
+    var sideways = !horizontal && spec.kind === "bar" && narrow && cats.length > 6;
+    if (sideways) {  // first category on top, as in the table
+      horizontal = true;
+      cats = cats.slice().reverse();
+      series = series.map(function (s) { return { name: s.name, data: s.data.slice().reverse() }; });
+    } else if (horizontal) {
       var order = cats.map(function (_, i) { return i; }).sort(function (a, b) { return s0.data[a] - s0.data[b]; });
       cats = order.map(function (i) { return spec.categories[i]; });
       series = [{ name: s0.name, data: order.map(function (i) { return s0.data[i]; }) }];
     }
     var cat = { type: "category", data: cats, axisLabel: { color: text, interval: 0, rotate: horizontal ? 0 : (cats.length > 6 ? 30 : 0) } };
     var val = { type: "value", axisLabel: { color: text } };
-    base.grid = { left: horizontal ? 70 : 50, right: 20, top: 30, bottom: horizontal ? 20 : 60, containLabel: false };
+    base.grid = sideways ? { left: 8, right: 24, top: 30, bottom: 10, containLabel: true }
+      : { left: horizontal ? 70 : 50, right: 20, top: 30, bottom: horizontal ? 20 : 60, containLabel: false };
     base.xAxis = horizontal ? val : cat;
     base.yAxis = horizontal ? cat : val;
     base.series = series.map(function (s) { return { type: spec.kind === "line" ? "line" : "bar", name: s.name, data: s.data }; });
@@ -77,8 +85,12 @@
       if (!spec.categories.length) return;
       var onScreen = el.hasAttribute("data-screen");
       el.classList.add("drawn");
+      var narrow = !onScreen && el.clientWidth < 560;
+      if (narrow && spec.kind === "bar" && spec.categories.length > 6) {
+        el.style.height = Math.max(el.clientHeight, 60 + 22 * spec.categories.length) + "px";
+      }
       var chart = window.echarts.init(el, null, { renderer: "canvas" });
-      chart.setOption(option(spec, onScreen, hasMap));
+      chart.setOption(option(spec, onScreen, hasMap, narrow));
       charts.push(chart);
       if (!onScreen) addToggle(el);
     });

@@ -19,6 +19,7 @@ nothing and never fails because things exist (`make demo` may be run any number 
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -64,6 +65,7 @@ DEMO_SOURCE = "demo"  # InventoryBatch.source of the batches this module creates
 VALUE_REASON = "演示数据：由专利著录项目推导"  # stored data: in the users' language, zh
 CONTACT = "技术转移办公室 (TTO)"
 FEATURED_COUNT = 4
+DEMO_ENT_MIN_PUSHES = 3  # the demo enterprise user's list is not one lucky push
 PUSH_PER_PATENT = 10
 PUSH_CAP = 20
 # Illustrative asking prices (万元) by value grade; shown as demo terms, not valuations.
@@ -396,15 +398,23 @@ def push_round_if_needed(session: Session, *, admin: User, settings: Settings) -
     return {"rounds": 1, "pushes": rnd.pushes_made}
 
 
-def most_pushed_enterprise(session: Session) -> int | None:
-    """The enterprise that received the most pushes (lowest id on a tie), None before any."""
-    n = func.count(Push.id)
-    row = session.execute(
-        select(Push.enterprise_id, n)
-        .group_by(Push.enterprise_id)
-        .order_by(n.desc(), Push.enterprise_id)
-    ).first()
-    return int(row[0]) if row else None
+def best_matched_enterprise(session: Session) -> int | None:
+    """The enterprise whose pushes match best on average (at least `DEMO_ENT_MIN_PUSHES` of
+    them; more pushes, then the lowest id, on a tie), None before any push.
+
+    Why not the one with the most pushes: that is the hub whose generic business scope
+    (通信、信息、数据、服务) every patent touches weakly, and the demo's enterprise user would
+    open a list of noise. The calibrated match (`explanation["match"]`) says which firm's
+    pushes are about its own business."""
+    total: dict[int, float] = defaultdict(float)
+    count: dict[int, int] = defaultdict(int)
+    for enterprise_id, explanation in session.execute(select(Push.enterprise_id, Push.explanation)):
+        total[enterprise_id] += float((explanation or {}).get("match", 0.0))
+        count[enterprise_id] += 1
+    if not count:
+        return None
+    enough = [e for e, n in count.items() if n >= DEMO_ENT_MIN_PUSHES] or list(count)
+    return int(min(enough, key=lambda e: (-total[e] / count[e], -count[e], e)))
 
 
 def submit_demo_feedback(session: Session, *, ent: User) -> int:
@@ -606,7 +616,7 @@ def seed_demo(session: Session, *, settings: Settings) -> dict[str, Any]:
     pushed = push_round_if_needed(session, admin=admin, settings=settings)
 
     ent = get_user_by_username(session, username="ent")
-    enterprise_id = most_pushed_enterprise(session)
+    enterprise_id = best_matched_enterprise(session)
     if ent is None and enterprise_id is not None:
         ent = _ensure_user(session, users, _spec("ent"), actor=admin, enterprise_id=enterprise_id)
     has_enterprise = ent is not None and ent.enterprise_id is not None

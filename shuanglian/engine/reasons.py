@@ -27,6 +27,11 @@ from shuanglian.text.tokenize import generic_terms
 
 # Shared words listed per hit.
 MAX_WORDS = 6
+# English function words a dictionary gloss brings in (成套 "complementing one another", 各类
+# "all categories"): the match may use them, a person reading 成套 ↔ one learns nothing.
+GLOSS_FUNCTION_WORDS = frozenset(
+    "one anoth all each everi other same own some ani".split()
+)
 # When no hit reaches this level the list is introduced as weak (see `list_notice`).
 NOTICE_ZH = "暂无高度匹配的成果，以下为最接近的几项（匹配较弱，仅供参考）"
 NOTICE_EN = "No strong match yet; the closest few are shown below (weak matches)"
@@ -80,6 +85,9 @@ def shared_words(
     seen: set[tuple[str, str]] = set()
     for match in explanation.terms:
         if match.source:
+            english = match.source if _is_han(match.term) else (match.term,)
+            if all(p in GLOSS_FUNCTION_WORDS for t in english for p in t.split("_")):
+                continue
             q = next((s for t in match.source if (s := surface_form(t, query_text))), None)
             if doc_text is not None:
                 d = surface_form(match.term, doc_text)

@@ -87,3 +87,22 @@ def test_generic_terms_are_in_token_form() -> None:
 
     assert {"服务", "信息", "系统", "数据"} <= generic_terms()
     assert set(tokenize("method system")) <= generic_terms()
+
+
+def test_a_glossed_function_word_is_never_shown_as_a_shared_word() -> None:
+    """成套 is glossed "complementing one another": the match may use `one`, the reader must
+    not be told 成套 ↔ one (nor the reverse, from an English query)."""
+    docs = {
+        "en": ("Power supply", "Power supply unit for one device and another device."),
+        "zh": ("电源成套设备", "一种电源成套设备。"),
+    }
+    matcher = Matcher.build(Record(id=k, title=t, text=x) for k, (t, x) in docs.items())
+    for query in ("电源成套设备", "power supply for one device and another"):
+        for hit in matcher.search(Record(id="q", text=query), top=2):
+            reasons = describe(
+                hit.explanation, query_text=query, doc_text=" ".join(docs[hit.doc_id])
+            )
+            shown = {(w.query.lower(), w.doc.lower()) for w in reasons.words}
+            assert shown, (query, hit.doc_id)  # 电源 ↔ power still explains the match
+            for q, d in shown:
+                assert q not in ("one", "another") and d not in ("one", "another"), shown

@@ -30,7 +30,7 @@ MAX_WORDS = 6
 # English function words a dictionary gloss brings in (成套 "complementing one another", 各类
 # "all categories"): the match may use them, a person reading 成套 ↔ one learns nothing.
 GLOSS_FUNCTION_WORDS = frozenset(
-    "one anoth all each everi other same own some ani".split()
+    ["one", "anoth", "all", "each", "everi", "other", "same", "own", "some", "ani"]
 )
 # When no hit reaches this level the list is introduced as weak (see `list_notice`).
 NOTICE_ZH = "暂无高度匹配的成果，以下为最接近的几项（匹配较弱，仅供参考）"

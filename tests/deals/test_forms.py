@@ -147,7 +147,11 @@ def test_lookup_endpoints(client: TestClient, world: World) -> None:
     } in found
     found = client.get("/deals/lookup/enterprises", params={"q": world.ent.name}).json()
     assert [f["id"] for f in found] == [world.ent.id]
-    assert client.get("/deals/lookup/users").status_code == 422
+    # An unknown lookup kind names nothing: not found on a page request, the field named to a
+    # script that asks for JSON.
+    assert client.get("/deals/lookup/users").status_code == 404
+    as_json = client.get("/deals/lookup/users", headers={"accept": "application/json"})
+    assert as_json.status_code == 422 and as_json.json()["error"]["field"] == "what"
 
 
 # --------------------------------------------------------------------------- contracts

@@ -8,7 +8,7 @@
 Every row goes through `shuanglian.engine.evaluate.run_suite`, i.e. `shuanglian eval`: the
 corpus is embedded once as the suite's index is built (vectors stored with the index), the index
 is saved and read back memory-mapped, and each query's top 100 is re-ranked with the dense
-cosine at weight w (`fusion_params.json` uses 0.5), scaled over the short list by its maximum
+cosine at weight w (`fusion_params.json` uses 0.25), scaled over the short list by its maximum
 ("max") or from its minimum to its maximum ("minmax", `dense_scaling`). Vectors are kept in
 `--cache` by (encoder, kind, text) (`dense_store.CachedEncoder`), so the runs after the first
 cost no embedding.
@@ -21,13 +21,18 @@ dense at each weight; ratios are nDCG@10 / plain BM25. Also measured:
   afresh) against the old per-query path (the short list's passages embedded for every query)
   and against no dense at all.
 
-Writes dense_quality.json (every number) beside quality.json.
+Writes dense_quality.json (every number) beside quality.json, after each suite: a suite's entry
+replaces the one of the same name already there and the other suites' entries are kept, so
+suites can be measured one run at a time. Each entry records its command and what was embedded
+while it ran (texts per kind, characters, seconds: the build path's passages/s).
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
+import os
 import sys
 import time
 from dataclasses import replace
@@ -50,6 +55,77 @@ from shuanglian.engine.evaluate import (  # noqa: E402
 )
 from shuanglian.engine.fusion import load_params  # noqa: E402
 from shuanglian.engine.matcher import Matcher  # noqa: E402
+
+
+class Counted:
+    """The encoder, counting what it embeds per kind (texts, characters, seconds): the rate of
+    the index-build path, measured on the texts that were not in the cache."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.stats: dict[str, dict[str, float]] = {}
+
+    @property
+    def name(self) -> str:
+        return str(self.inner.name)
+
+    @property
+    def dim(self) -> int:
+        return int(self.inner.dim)
+
+    def encode(self, texts: list[str], *, kind: Any, batch_size: int = 32) -> Any:
+        start = time.perf_counter()
+        out = self.inner.encode(texts, kind=kind, batch_size=batch_size)
+        row = self.stats.setdefault(str(kind), {"texts": 0, "chars": 0, "seconds": 0.0})
+        row["texts"] += len(texts)
+        row["chars"] += sum(len(t) for t in texts)
+        row["seconds"] += time.perf_counter() - start
+        return out
+
+    def take(self) -> dict[str, dict[str, float | None]]:
+        """Per kind since the last call: texts, mean characters, seconds, texts per second."""
+        out = {
+            kind: {
+                "texts": int(r["texts"]),
+                "mean_chars": round(r["chars"] / max(r["texts"], 1)),
+                "seconds": round(r["seconds"], 1),
+                "per_s": round(r["texts"] / r["seconds"], 2) if r["seconds"] else None,
+            }
+            for kind, r in self.stats.items()
+        }
+        self.stats = {}
+        return out
+
+
+def build_progress(name: str) -> Any:
+    """Prints the corpus embedding's progress (a CPU encoder takes minutes per suite)."""
+    start = time.perf_counter()
+
+    def report(documents: int, passages: int) -> None:
+        secs = time.perf_counter() - start
+        print(
+            f"  {name}: {documents} documents, {passages} passages, {secs:.0f} s",
+            flush=True,
+        )
+
+    return report
+
+
+def merge_into(target: Path, run: dict[str, Any]) -> dict[str, Any]:
+    """The file's content with this run's suites replacing those of the same name (others kept)
+    and its encode speeds added; the top-level command and encoder are this run's."""
+    old: dict[str, Any] = {}
+    if target.exists():
+        old = json.loads(target.read_text(encoding="utf-8"))
+    names = {s["name"] for s in run["suites"]}
+    kept = [s for s in old.get("suites", []) if s["name"] not in names]
+    for s in kept:  # entries from before per-suite stamps: the run that wrote them
+        s.setdefault("command", old.get("command"))
+        s.setdefault("encoder", old.get("encoder"))
+    merged = {**old, **{k: v for k, v in run.items() if k not in ("suites", "encode_speed")}}
+    merged["suites"] = kept + run["suites"]
+    merged["encode_speed"] = {**old.get("encode_speed", {}), **run["encode_speed"]}
+    return merged
 
 
 def encode_rate(encoder: Any, path: Path, n: int) -> dict[str, Any]:
@@ -81,7 +157,9 @@ def measure(path: Path, cached: Any, weights: list[float], scalings: list[str]) 
         for w in weights:
             p = replace(params, weights={**params.weights, "dense": w}, dense_scaling=scaling)
             timing = {}
-            run, qrels = run_suite(path, params=p, encoder=cached, timing=timing)
+            run, qrels = run_suite(
+                path, params=p, encoder=cached, timing=timing, progress=build_progress(path.name)
+            )
             label = f"engine + dense {scaling} w={w}"
             rows[label] = score_run(run, qrels)
             timings[label] = timing
@@ -150,20 +228,45 @@ def main() -> None:
     encoder = make_encoder(args.encoder)
     if encoder is None:
         raise SystemExit("--encoder none: nothing to measure")
-    cached = CachedEncoder(encoder, args.cache)
+    counted = Counted(encoder)
+    cached = CachedEncoder(counted, args.cache)
     weights = [float(w) for w in args.weights.split(",")]
+    command = " ".join(sys.argv)
     result: dict[str, Any] = {
-        "command": " ".join(sys.argv),
+        "command": command,
         "encoder": encoder.name,
         "suites": [],
         "encode_speed": {},
     }
+    args.out.mkdir(parents=True, exist_ok=True)
+    target = args.out / "dense_quality.json"
+
+    def write() -> None:
+        # Locked (on the folder, leaving no lock file behind): runs of different suites side by
+        # side each merge into the same file.
+        fd = os.open(args.out, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            merged = merge_into(target, result)
+            text = json.dumps(merged, ensure_ascii=False, indent=1) + "\n"
+            tmp = target.with_suffix(".tmp")
+            tmp.write_text(text, "utf-8")
+            tmp.replace(target)
+        finally:
+            os.close(fd)
+        print(f"wrote {target}", flush=True)
+
     for path in args.suites:
         if args.encode_sample:
             rate = encode_rate(encoder, path, args.encode_sample)
             result["encode_speed"][path.name] = rate
             print(f"{path.name}: encode {rate}", flush=True)
+        started = time.perf_counter()
         res = measure(path, cached, weights, args.scalings.split(","))
+        res["command"] = command
+        res["encoder"] = encoder.name
+        res["embedded_during_run"] = counted.take()
+        res["wall_s"] = round(time.perf_counter() - started)
         result["suites"].append(res)
         for label, m in res["rows"].items():
             ratio = res["nDCG@10 / plain BM25"].get(label)
@@ -172,16 +275,15 @@ def main() -> None:
                 f"R@10 {m['R@10']:.3f}",
                 flush=True,
             )
+        print(f"{path.name}: embedded {res['embedded_during_run']}", flush=True)
+        write()
     if args.query_cost is not None:
         result["query_cost"] = query_cost(
             args.query_cost, encoder, cached, args.cost_queries, args.cost_depth
         )
         print(f"query cost: {result['query_cost']}", flush=True)
     result["embedded_during_run"] = {"passages": cached.encoded, "seconds": round(cached.seconds)}
-    args.out.mkdir(parents=True, exist_ok=True)
-    target = args.out / "dense_quality.json"
-    target.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {target}")
+    write()
 
 
 if __name__ == "__main__":

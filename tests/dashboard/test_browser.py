@@ -16,7 +16,7 @@ from shuanglian.db import Base, make_engine, make_session_factory, session_scope
 from shuanglian.web.app import create_app
 from shuanglian.web.templating import STATIC_DIR
 from tests.dashboard.world import build
-from tests.web.app_server import app_in_thread
+from tests.web.app_server import app_in_thread, signed_in_page
 from tests.web.factories import PASSWORD, make_user
 from tests.web.test_browser import ARTIFACTS
 
@@ -39,12 +39,7 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def test_dashboard_charts_and_table_toggle(browser: Browser, url: str) -> None:
     assert (STATIC_DIR / "vendor" / "echarts.min.js").is_file(), "run `make install` first"
-    page = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN").new_page()
-    page.goto(f"{url}/login")
-    page.get_by_label("用户名").fill("dash-admin")
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
+    page = signed_in_page(browser, url, "dash-admin", PASSWORD, width=1440, height=1000)
     page.get_by_role("link", name="数据看板").click()
     page.get_by_label("统计期").fill("2026Q4")
     page.get_by_role("button", name="查看").click()
@@ -86,13 +81,7 @@ def test_dashboard_on_a_phone_lays_long_bar_charts_on_their_side(
 ) -> None:
     """At 375 px the page never scrolls sideways and a bar chart of many categories gets one
     row per category (its block grows to fit), rather than names rotated into each other."""
-    context = browser.new_context(viewport={"width": 375, "height": 800}, locale="zh-CN")
-    page = context.new_page()
-    page.goto(f"{url}/login")
-    page.get_by_label("用户名").fill("dash-admin")
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
+    page = signed_in_page(browser, url, "dash-admin", PASSWORD, width=375, height=800)
     page.goto(f"{url}/dashboard")
     expect(page.locator("#t-funnel canvas")).to_have_count(1)  # ECharts has drawn
     charts = page.eval_on_selector_all(
@@ -108,4 +97,4 @@ def test_dashboard_on_a_phone_lays_long_bar_charts_on_their_side(
         assert height >= 60 + 22 * places, (places, height)
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     page.screenshot(path=str(ARTIFACTS / "dashboard-bureau-375.png"), full_page=True)
-    context.close()
+    page.context.close()

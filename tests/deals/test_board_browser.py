@@ -16,7 +16,7 @@ from shuanglian.deals import pipeline
 from shuanglian.deals.managers import save_manager
 from shuanglian.supermarket.service import today_in_china
 from shuanglian.web.app import create_app
-from tests.web.app_server import app_in_thread
+from tests.web.app_server import app_in_thread, signed_in_page
 from tests.web.factories import (
     PASSWORD,
     make_enterprise,
@@ -90,13 +90,7 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def _open_board(browser: Browser, url: str, width: int, height: int) -> Page:
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
-    page = context.new_page()
-    page.goto(f"{url}/login")
-    page.get_by_label("用户名").fill("board-tm")
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
+    page = signed_in_page(browser, url, "board-tm", PASSWORD, width=width, height=height)
     page.get_by_role("link", name="我的看板").click()
     expect(page.get_by_role("heading", name="我的看板 · 陈立新")).to_be_visible()
     return page

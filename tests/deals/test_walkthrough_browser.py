@@ -17,7 +17,7 @@ from shuanglian.config import Settings
 from shuanglian.db import Base, make_engine, make_session_factory, session_scope
 from shuanglian.inventory.models import Feedback, Push, PushRound
 from shuanglian.web.app import create_app
-from tests.web.app_server import app_in_thread
+from tests.web.app_server import app_in_thread, signed_in_page
 from tests.web.factories import (
     PASSWORD,
     make_enterprise,
@@ -78,16 +78,9 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def _login(browser: Browser, url: str, username: str, size: tuple[int, int]) -> Page:
-    context = browser.new_context(
-        viewport={"width": size[0], "height": size[1]}, locale="zh-CN", accept_downloads=True
+    return signed_in_page(
+        browser, url, username, PASSWORD, width=size[0], height=size[1], accept_downloads=True
     )
-    page = context.new_page()
-    page.goto(f"{url}/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
-    return page
 
 
 def _shot(page: Page, name: str, step: str) -> None:

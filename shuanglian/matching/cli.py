@@ -35,6 +35,15 @@ def _with_encoder(settings: Settings, encoder: str | None) -> Settings:
     return settings if encoder is None else settings.model_copy(update={"encoder": encoder})
 
 
+def _run_and_show(as_json: bool, do: Callable[[Settings], dict[str, Any]]) -> None:
+    """Run an index command; print its result as one JSON line or as readable JSON."""
+    result = run_command(as_json, do)
+    if as_json:
+        emit_json(result)
+    else:
+        out.print_json(data=result)
+
+
 def _rate_bar(disable: bool) -> Any:
     """A progress bar with a rate and an ETA: embedding (a CPU encoder does a few passages a
     second) and the bulk job (an hour at national size) both need them."""
@@ -90,11 +99,12 @@ def index_build(
 
     With an encoder every document is embedded once and its vector stored with the index.
     """
+    from shuanglian.engine.dense import encoder_off
     from shuanglian.matching.service import build_index
 
     def do(settings: Settings) -> dict[str, Any]:
         settings = _with_encoder(settings, encoder)
-        if (settings.encoder or "none").strip().lower() in ("", "none", "off"):
+        if encoder_off(settings.encoder):
             with open_session(settings) as session, err.status("建立索引中 (building indexes)…"):
                 return build_index(session, settings=settings, workers=workers)
         bar = _rate_bar(as_json)
@@ -103,11 +113,7 @@ def index_build(
                 session, settings=settings, workers=workers, progress=_bar_progress(bar)
             )
 
-    result = run_command(as_json, do)
-    if as_json:
-        emit_json(result)
-    else:
-        out.print_json(data=result)
+    _run_and_show(as_json, do)
 
 
 @index_app.command("refresh")
@@ -119,14 +125,11 @@ def index_refresh(as_json: JsonOpt = False, encoder: EncoderOpt = None) -> None:
     from shuanglian.matching.service import refresh_index
 
     def do(settings: Settings) -> dict[str, Any]:
-        with open_session(_with_encoder(settings, encoder)) as session:
-            return refresh_index(session, settings=_with_encoder(settings, encoder))
+        settings = _with_encoder(settings, encoder)
+        with open_session(settings) as session:
+            return refresh_index(session, settings=settings)
 
-    result = run_command(as_json, do)
-    if as_json:
-        emit_json(result)
-    else:
-        out.print_json(data=result)
+    _run_and_show(as_json, do)
 
 
 @index_app.command("status")
@@ -147,11 +150,7 @@ def index_status(as_json: JsonOpt = False) -> None:
             result[name] = {k: info.get(k) for k in keys}
         return result
 
-    result = run_command(as_json, do)
-    if as_json:
-        emit_json(result)
-    else:
-        out.print_json(data=result)
+    _run_and_show(as_json, do)
 
 
 # --------------------------------------------------------------------------- match

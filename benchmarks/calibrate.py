@@ -1,12 +1,14 @@
 """Fit the match-level calibration (engine.calibrate) on BEIR suites and store it.
 
-    .venv/bin/python benchmarks/calibrate.py ../shared/bench/dev/* [--write]
+    .venv/bin/python benchmarks/calibrate.py ../shared/bench/dev/* [--write] [--report SUITE ...]
 
 Each query's top 10 hits, explained, give (evidence, judged relevant?) pairs; one logistic
 model over every suite and both directions, so the percent means the same on every page.
 Each suite weighs the same (its pairs are weighted by 1/count), so the big drones suites do
 not decide alone. Prints the fitted coefficients, the share of relevant hits per level on each
 suite, and with --write stores the coefficients in shuanglian/engine/fusion_params.json.
+`--report` suites are measured with the fitted model but not fitted on (e.g. the judged
+business-scope suites of benchmarks/scope_suite.py, to see what a level means there).
 """
 
 from __future__ import annotations
@@ -42,8 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("suites", nargs="+", type=Path)
     parser.add_argument("--write", action="store_true")
+    parser.add_argument("--report", nargs="*", type=Path, default=[])
     args = parser.parse_args(argv)
     data = {suite_info(p)["name"]: pairs(p) for p in args.suites}
+    report = {suite_info(p)["name"] + " (not fitted)": pairs(p) for p in args.report}
     rows: list[dict[str, float]] = []
     labels: list[int] = []
     for r, y in data.values():
@@ -53,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         labels += y * reps
     calib = fit_calibration(rows, labels)
     print(json.dumps(calib))
-    for name, (r, y) in data.items():
+    for name, (r, y) in (data | report).items():
         counts: dict[str, list[int]] = {"high": [], "medium": [], "low": []}
         for ev, lab in zip(r, y, strict=True):
             counts[level(match_probability(ev, calib))].append(lab)

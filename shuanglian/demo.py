@@ -399,22 +399,27 @@ def push_round_if_needed(session: Session, *, admin: User, settings: Settings) -
 
 
 def best_matched_enterprise(session: Session) -> int | None:
-    """The enterprise whose pushes match best on average (at least `DEMO_ENT_MIN_PUSHES` of
-    them; more pushes, then the lowest id, on a tie), None before any push.
+    """The enterprise whose pushes share the most specific words with it: the sum, over its
+    pushes, of the strongest shared word's BM25 part (at least `DEMO_ENT_MIN_PUSHES` pushes;
+    more pushes, then the lowest id, on a tie). None before any push.
 
-    Why not the one with the most pushes: that is the hub whose generic business scope
-    (通信、信息、数据、服务) every patent touches weakly, and the demo's enterprise user would
-    open a list of noise. The calibrated match (`explanation["match"]`) says which firm's
-    pushes are about its own business."""
+    Why not the most pushes: that is the hub whose generic business scope (通信、信息、数据)
+    every patent touches weakly. Why not the best mean calibrated match: on business scopes
+    the calibration cannot tell right leads from wrong (README, "What a level means for a
+    business scope"), and its best mean went to a power-equipment seller whose few pushes
+    matched 电力 ↔ power. A rare word shared push after push (电池 for a battery maker,
+    催化剂 for a catalyst developer) is what a person reads as "these are about our business".
+    """
     total: dict[int, float] = defaultdict(float)
     count: dict[int, int] = defaultdict(int)
     for enterprise_id, explanation in session.execute(select(Push.enterprise_id, Push.explanation)):
-        total[enterprise_id] += float((explanation or {}).get("match", 0.0))
+        terms = (explanation or {}).get("terms") or []
+        total[enterprise_id] += max((float(t.get("contribution", 0.0)) for t in terms), default=0.0)
         count[enterprise_id] += 1
     if not count:
         return None
     enough = [e for e, n in count.items() if n >= DEMO_ENT_MIN_PUSHES] or list(count)
-    return int(min(enough, key=lambda e: (-total[e] / count[e], -count[e], e)))
+    return int(min(enough, key=lambda e: (-total[e], -count[e], e)))
 
 
 def submit_demo_feedback(session: Session, *, ent: User) -> int:

@@ -12,8 +12,9 @@ of pair.
 
 The texts are read from ../shared/data/samples (the SYSU CNKI export and the 2002 enterprise
 registrations); only ids and grades are kept here, in benchmarks/judged/zh-scope-*.tsv.
-`build` writes both directions (patent → enterprise over 20,000 enterprises; enterprise →
-patent over the 1,467 patents) with the judged grades as qrels; pairs nobody judged count as
+`build` writes three suites (SYSU patent → enterprise over 20,000 enterprises; enterprise →
+patent over the SYSU patents; English NVIDIA patent → the same Chinese enterprises) with the
+judged grades as qrels; pairs nobody judged count as
 not relevant, as in any pooled judgement. `pool` lists, for every query, the engine's top 10
 and plain BM25's top 10 (jieba words) that are not judged yet, with both texts, for a person
 to grade.
@@ -46,10 +47,14 @@ PATENTS_CSV = SAMPLES / "cn_patents_sysu_cnki_export_1467.csv"
 ENTERPRISES_CSV = SAMPLES / "cn_enterprises_2002_business_scope.csv"
 DEMO_PATENTS = Path(__file__).resolve().parents[1] / "demo" / "patents_sysu_cnki.csv"
 JUDGED = Path(__file__).resolve().parent / "judged"
+EN_PATENTS_CSV = SAMPLES / "en_patents_nvidia_sample150.csv"
 P2E = "zh-scope-patent-to-enterprise"
 E2P = "zh-scope-enterprise-to-patent"
-N_PATENT_QUERIES = 30
-N_ENTERPRISE_QUERIES = 24
+# English patents against the same Chinese scopes: what a foreign holder's push looks like.
+XL_P2E = "zh-scope-xl-patent-to-enterprise"
+N_PATENT_QUERIES = 60
+N_EN_PATENT_QUERIES = 25
+N_ENTERPRISE_QUERIES = 48
 N_ENTERPRISES = 20_000
 # An enterprise query should be one that could take up a university patent at all.
 _MAKER = re.compile(r"制造|生产|研发|研制|加工|技术开发")
@@ -78,6 +83,24 @@ def read_patents() -> list[Record]:
                 ipc=tuple(c for c in codes if _IPC.match(c)),
             )
     return list(seen.values())
+
+
+def read_en_patents() -> list[Record]:
+    """The English (NVIDIA) sample: title, abstract and the CPC groups that are IPC-shaped."""
+    with EN_PATENTS_CSV.open(encoding="utf-8", newline="") as fh:
+        return [
+            Record(
+                id=f"US{row['patent_id'].strip()}",
+                title=row["title"].strip(),
+                text=row["abstract"].strip(),
+                ipc=tuple(
+                    c.strip()
+                    for c in row["cpc_groups"].replace(",", ";").split(";")
+                    if _IPC.match(c.strip())
+                ),
+            )
+            for row in csv.DictReader(fh)
+        ]
 
 
 def read_enterprises() -> list[Record]:
@@ -113,9 +136,11 @@ def suite_parts() -> dict[str, tuple[list[Record], list[Record]]]:
         (e for e in enterprises if _MAKER.search(e.text) and len(e.text) >= 30),
         key=lambda e: _rank_key("q" + e.id),
     )
+    english = sorted(read_en_patents(), key=lambda p: _rank_key(p.id))
     return {
         P2E: (held[:N_PATENT_QUERIES], enterprises),
         E2P: (makers[:N_ENTERPRISE_QUERIES], patents),
+        XL_P2E: (english[:N_EN_PATENT_QUERIES], enterprises),
     }
 
 
@@ -152,10 +177,11 @@ def build(out: Path) -> None:
                     fh.write(f"{qid}\t{did}\t{grade}\n")
         info = {
             "name": name,
-            "direction": "patent-to-enterprise" if name == P2E else "enterprise-to-patent",
-            "language": "zh",
-            "source": "shared/data/samples SYSU CNKI export + 2002 enterprise registrations; "
-            "grades in benchmarks/judged",
+            "direction": "enterprise-to-patent" if name == E2P else "patent-to-enterprise",
+            "query_language": "en" if name == XL_P2E else "zh",
+            "corpus_language": "zh",
+            "source": "shared/data/samples: SYSU CNKI export, NVIDIA sample, 2002 enterprise "
+            "registrations; grades in benchmarks/judged",
         }
         (folder / "suite.json").write_text(json.dumps(info, ensure_ascii=False, indent=2), "utf-8")
         print(

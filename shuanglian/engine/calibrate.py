@@ -35,12 +35,9 @@ def features(evidence: Mapping[str, float]) -> list[float]:
 def match_probability(evidence: Mapping[str, float], calibration: Mapping[str, float]) -> float:
     """P(relevant) in [0, 1] for a hit's evidence under `calibration` ({'intercept', feature
     names → coefficient}); 0 when there is no evidence at all."""
-    x = features(evidence)
-    if not any(x):
+    if not any(features(evidence)):
         return 0.0
-    z = float(calibration.get("intercept", 0.0)) + sum(
-        float(calibration.get(name, 0.0)) * v for name, v in zip(FEATURES, x, strict=True)
-    )
+    z = logit(evidence, calibration)
     return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
 
 
@@ -51,6 +48,58 @@ def level(probability: float) -> str:
     if probability >= MEDIUM:
         return "medium"
     return "low"
+
+
+def logit(evidence: Mapping[str, float], calibration: Mapping[str, float]) -> float:
+    """The model's log-odds for `evidence` (before the logistic)."""
+    return float(calibration.get("intercept", 0.0)) + sum(
+        float(calibration.get(name, 0.0)) * v
+        for name, v in zip(FEATURES, features(evidence), strict=True)
+    )
+
+
+def rescale_calibration(
+    calibration: Mapping[str, float],
+    rows: Sequence[Mapping[str, float]],
+    labels: Sequence[int],
+    weights: Sequence[float] | None = None,
+) -> dict[str, float]:
+    """Platt scaling of a fitted model onto other judgements: P = sigmoid(a + b·z), z the
+    model's log-odds, folded back into the coefficients (so the order of any two hits is
+    unchanged and only what a level means moves).
+
+    Why: the evidence model is fitted where labels are plentiful (owner retrieval, thousands
+    of hits), but "same owner" is a stricter label than "a lead worth a manager's time", which
+    is what the platform shows; a few hundred pairs graded by reading set that meaning.
+    Rows without evidence are left out: they read 0 whatever the model says."""
+    kept = [i for i, r in enumerate(rows) if any(features(r))]
+    z = np.array([logit(rows[i], calibration) for i in kept], dtype=np.float64)
+    y = np.array([labels[i] for i in kept], dtype=np.float64)
+    w = np.ones(len(kept)) if weights is None else np.array([weights[i] for i in kept], float)
+    x = np.column_stack([np.ones(len(z)), z])
+
+    def loss(ab: np.ndarray) -> float:
+        m = x @ ab
+        return float(w @ (np.logaddexp(0.0, m) - y * m))
+
+    # Newton from (0, 0) with step halving: from the base model's own (0, 1) plain Newton
+    # can overshoot when its log-odds are far from the new base rate.
+    ab = np.zeros(2)
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-(x @ ab)))
+        grad = x.T @ (w * (p - y))
+        hess = (x * (w * p * (1 - p))[:, None]).T @ x + 1e-12 * np.eye(2)
+        step = np.linalg.solve(hess, grad)
+        current = loss(ab)
+        while loss(ab - step) > current and np.abs(step).max() > 1e-12:
+            step = step / 2
+        ab = ab - step
+        if np.abs(step).max() < 1e-10:
+            break
+    a, b = float(ab[0]), float(ab[1])
+    return {"intercept": round(a + b * float(calibration.get("intercept", 0.0)), 4)} | {
+        name: round(b * float(calibration.get(name, 0.0)), 4) for name in FEATURES
+    }
 
 
 def fit_calibration(

@@ -1,0 +1,60 @@
+"""Rescaling the match model onto graded pairs moves what a level means, never the order."""
+
+from __future__ import annotations
+
+import math
+import random
+
+from shuanglian.engine.calibrate import logit, match_probability, rescale_calibration
+
+BASE = {"intercept": -8.0, "query_coverage": 6.5, "doc_coverage": 6.4, "ipc": 0.6}
+
+
+def _evidence(rng: random.Random) -> dict[str, float]:
+    return {
+        "query_coverage": rng.random() ** 3,
+        "doc_coverage": rng.random() ** 3,
+        "ipc": rng.random() if rng.random() < 0.3 else 0.0,
+    }
+
+
+def test_rescaling_recovers_how_often_such_hits_are_relevant() -> None:
+    # Graded pairs whose true P(relevant) is sigmoid(1.6 + 0.7 z): the base model's ranking,
+    # but leads far more often relevant than "same owner" suggests (the business-scope case).
+    rng = random.Random(7)
+    rows = [_evidence(rng) for _ in range(6000)]
+    labels = [
+        int(rng.random() < 1 / (1 + math.exp(-(1.6 + 0.7 * logit(r, BASE))))) for r in rows
+    ]
+    scaled = rescale_calibration(BASE, rows, labels)
+    assert abs(scaled["query_coverage"] / BASE["query_coverage"] - 0.7) < 0.1
+    assert abs(scaled["intercept"] - (1.6 + 0.7 * BASE["intercept"])) < 0.5
+    mean_p = sum(match_probability(r, scaled) for r in rows) / len(rows)
+    assert abs(mean_p - sum(labels) / len(labels)) < 0.02
+    # The same hits in the same order: only the level they read changes.
+    before = sorted(range(200), key=lambda i: match_probability(rows[i], BASE))
+    after = sorted(range(200), key=lambda i: match_probability(rows[i], scaled))
+    assert before == after
+
+
+def test_rescaling_ignores_hits_without_evidence() -> None:
+    rng = random.Random(3)
+    rows = [_evidence(rng) for _ in range(3000)]
+    labels = [int(rng.random() < match_probability(r, BASE)) for r in rows]
+    empty = [{"query_coverage": 0.0, "doc_coverage": 0.0, "ipc": 0.0}] * 3000
+    with_empty = rescale_calibration(BASE, rows + empty, labels + [1] * 3000)
+    assert with_empty == rescale_calibration(BASE, rows, labels)
+    assert match_probability(empty[0], with_empty) == 0.0
+
+
+def test_suite_weights_let_a_small_suite_count_as_much_as_a_big_one() -> None:
+    rng = random.Random(11)
+    big = [_evidence(rng) for _ in range(4000)]
+    small = [_evidence(rng) for _ in range(400)]
+    # The big suite's hits are rarely relevant, the small one's often.
+    labels = [0] * len(big) + [1 if i % 2 else 0 for i in range(len(small))]
+    unweighted = rescale_calibration(BASE, big + small, labels)
+    weighted = rescale_calibration(
+        BASE, big + small, labels, [1 / len(big)] * len(big) + [1 / len(small)] * len(small)
+    )
+    assert weighted["intercept"] > unweighted["intercept"]

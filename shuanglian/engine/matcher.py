@@ -848,7 +848,7 @@ class Matcher:
         return _QueryView(
             terms=q_terms,
             sources=sources,
-            groups=self._coverage_groups(q_terms, sources),
+            groups=self._coverage_groups(q_terms, sources, terms),
             ipc_weights={}
             if q_ipc is None
             else dict(zip(q_ipc.indices.tolist(), q_ipc.data.tolist(), strict=True)),
@@ -860,8 +860,16 @@ class Matcher:
         )
 
     def _coverage_groups(
-        self, q_terms: list[tuple[str, int, float]], sources: dict[str, tuple[str, ...]]
+        self,
+        q_terms: list[tuple[str, int, float]],
+        sources: dict[str, tuple[str, ...]],
+        all_terms: Sequence[str] = (),
     ) -> list[tuple[float, list[int]]]:
+        """Coverage groups of a query; `all_terms` (the query's own terms, known to the index
+        or not) adds a never-covered group for each specific word the index lacks, at the
+        largest idf: a word no document has is still a word of the query, and leaving it out
+        made a long business scope over a small index read as fully covered by its one known
+        word."""
         generic = generic_terms()
         idf = self.idf
         top_idf = float(np.max(idf)) if len(idf) else 1.0
@@ -886,6 +894,14 @@ class Matcher:
                 for i in ([own[src]] if src in own else rows)
             )
             groups.append((mass, rows))
+        power = self.params.background_idf
+        for term, qtf in Counter(all_terms).items():
+            if term in self.vocab or term in members or is_bigram(term) or "_" in term:
+                continue
+            if term in generic:
+                continue
+            weight = (1.0 + float(np.log(qtf))) * query_factor(term, power)
+            groups.append((weight * top_idf, []))
         return groups
 
     def _doc_mass(self, seg: Segment) -> np.ndarray:

@@ -389,3 +389,21 @@ def test_a_profile_query_explains_its_own_weights() -> None:
     contributions = sum(t.contribution for t in hit.explanation.terms)
     assert len(hit.explanation.terms) < 8
     assert contributions == pytest.approx(float(raw["bm25"][0].max()), rel=1e-4)
+
+
+def test_query_words_the_index_lacks_still_count_against_coverage() -> None:
+    """A long business scope over a small patent index: its one word the index knows must
+    not read as the whole scope covered (it made a general store's 电池 a 'medium' match)."""
+    matcher = Matcher.build(
+        [
+            Record(id="a", title="一种电池包散热结构", text="电池包内设置散热片与风道。"),
+            Record(id="b", title="一种电池盒防水结构", text="电池盒盖板设置密封圈。"),
+        ]
+    )
+    store = Record(
+        id="q", text="日用百货、五金交电、服装鞋帽、文化用品、家用电器、电池、建筑材料的零售"
+    )
+    maker = Record(id="q2", text="电池包、电池盒的研发与制造")
+    store_cov = matcher.search(store, top=1)[0].explanation.evidence["query_coverage"]
+    maker_cov = matcher.search(maker, top=1)[0].explanation.evidence["query_coverage"]
+    assert store_cov < 0.3 < maker_cov

@@ -77,7 +77,7 @@ def test_calibrated_match_is_a_probability_and_not_one_for_most_hits() -> None:
     calib = load_params().calibration
     assert match_probability({}, calib) == 0.0
     strong = match_probability({"query_coverage": 1, "doc_coverage": 1, "ipc": 1}, calib)
-    weak = match_probability({"query_coverage": 0.1, "doc_coverage": 0.05}, calib)
+    weak = match_probability({"query_coverage": 0.03, "doc_coverage": 0.02}, calib)
     assert 0 < weak < 0.2 < strong < 1
     assert level(strong) == "high" and level(weak) == "low"
 

@@ -7,7 +7,7 @@ an alert finds what the visitor would find by searching again (`service.search_l
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from shuanglian.accounts import permissions as perm
@@ -62,17 +62,31 @@ def is_saved(session: Session, *, user: User | None, listing_id: int) -> bool:
     )
 
 
+def _saved_of(user: User) -> Select[SavedListing, Listing]:
+    """The user's saves of listings still published (a withdrawn one is no longer shown)."""
+    return (
+        select(SavedListing, Listing)
+        .join(Listing, SavedListing.listing_id == Listing.id)
+        .where(SavedListing.user_id == user.id, Listing.status == "published")
+    )
+
+
 def saved_listings(session: Session, *, user: User | None, limit: int = 200) -> list[Listing]:
     """The user's saved listings that are still published, most recently saved first."""
     user = perm.require_login(user)
-    stmt = (
-        select(Listing)
-        .join(SavedListing, SavedListing.listing_id == Listing.id)
-        .where(SavedListing.user_id == user.id, Listing.status == "published")
-        .order_by(SavedListing.id.desc())
-        .limit(limit)
-    )
-    return list(session.scalars(stmt))
+    stmt = _saved_of(user).order_by(SavedListing.id.desc()).limit(limit)
+    return [listing for _, listing in session.execute(stmt)]
+
+
+def saved_page(
+    session: Session, *, user: User | None, offset: int, limit: int
+) -> tuple[list[tuple[SavedListing, Listing]], int]:
+    """One page of what `saved_listings` shows, with when each was saved, and the total (the
+    API's list of 我的收藏)."""
+    user = perm.require_login(user)
+    total = session.scalar(select(func.count()).select_from(_saved_of(user).subquery())) or 0
+    stmt = _saved_of(user).order_by(SavedListing.id.desc()).offset(offset).limit(limit)
+    return [(saved, listing) for saved, listing in session.execute(stmt)], int(total)
 
 
 def follow(

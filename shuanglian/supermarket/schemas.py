@@ -8,8 +8,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shuanglian.reference.gbt4754 import industry_label
 from shuanglian.supermarket import service
-from shuanglian.supermarket.models import Inquiry, Listing
+from shuanglian.supermarket.models import Inquiry, Listing, MarketFollow, SavedListing
 from shuanglian.supermarket.service import MODES, unfence
 from shuanglian.web.schemas import Code, SafeStr, UtcDateTime
 
@@ -192,3 +193,64 @@ class HandledUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     handled: bool = Field(description="true: answered; false: open again")
+
+
+# --------------------------------------------------------------------------- 收藏 and 关注
+
+
+class SaveCreate(BaseModel):
+    """收藏: the listing to add to the signed-in user's saved ones."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    listing_id: int = Field(
+        ge=1, le=2_147_483_647, description="a published listing (its staff: a draft too)"
+    )
+
+
+class SavedListingRead(BaseModel):
+    """One of 我的收藏: the listing as the catalogue shows it, and when it was saved."""
+
+    listing_id: int
+    saved_at: UtcDateTime
+    listing: ListingRead
+
+    @classmethod
+    def of(cls, saved: SavedListing, listing: Listing) -> SavedListingRead:
+        return cls(
+            listing_id=listing.id,
+            saved_at=saved.created_at,
+            listing=ListingRead.of(listing, with_members=False),
+        )
+
+
+class FollowCreate(BaseModel):
+    """关注: search words, an industry, or both (what the form on /market/saved takes)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Runs of spaces count once (at most 200 after that, said by the service under `q`).
+    q: SafeStr | None = Field(default=None, max_length=1000, description="search words")
+    industry: SafeStr | None = Field(
+        default=None, max_length=100, description="GB/T 4754-2017 code or name, e.g. C38"
+    )
+
+
+class FollowRead(BaseModel):
+    """A followed search or industry; new listings matching it are e-mailed."""
+
+    id: int
+    q: str | None = Field(description="the search words; null when only an industry")
+    industry: str | None = Field(description="lettered GB/T 4754 code, e.g. C38; null if none")
+    industry_label: str | None = Field(description="the code with its name")
+    created_at: UtcDateTime
+
+    @classmethod
+    def of(cls, row: MarketFollow) -> FollowRead:
+        return cls(
+            id=row.id,
+            q=row.query or None,
+            industry=row.industry or None,
+            industry_label=industry_label(row.industry) if row.industry else None,
+            created_at=row.created_at,
+        )

@@ -73,6 +73,7 @@ def create_app(settings: Settings) -> FastAPI:
     from shuanglian.pilots import pages as pilots_pages
     from shuanglian.reference import api as reference_api
     from shuanglian.supermarket import api as supermarket_api
+    from shuanglian.supermarket import interest_api
     from shuanglian.supermarket import pages as supermarket_pages
     from shuanglian.web import bell
     from shuanglian.web import imports as web_imports
@@ -162,6 +163,7 @@ def create_app(settings: Settings) -> FastAPI:
         enterprises_api,
         inventory_api,
         supermarket_api,
+        interest_api,
         accounts_api,
         reference_api,
         deals_api,

@@ -23,9 +23,7 @@ def test_rescaling_recovers_how_often_such_hits_are_relevant() -> None:
     # but leads far more often relevant than "same owner" suggests (the business-scope case).
     rng = random.Random(7)
     rows = [_evidence(rng) for _ in range(6000)]
-    labels = [
-        int(rng.random() < 1 / (1 + math.exp(-(1.6 + 0.7 * logit(r, BASE))))) for r in rows
-    ]
+    labels = [int(rng.random() < 1 / (1 + math.exp(-(1.6 + 0.7 * logit(r, BASE))))) for r in rows]
     scaled = rescale_calibration(BASE, rows, labels)
     assert abs(scaled["query_coverage"] / BASE["query_coverage"] - 0.7) < 0.1
     assert abs(scaled["intercept"] - (1.6 + 0.7 * BASE["intercept"])) < 0.5

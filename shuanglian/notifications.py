@@ -4,6 +4,12 @@
 copy to go out after commit, so a refused or rolled-back step never announces itself and a slow
 mail server never holds a transaction open. Delivery itself is `shuanglian.mail`'s job (SMTP or
 the outbox), which never raises for a delivery problem.
+
+Each message is stored in both languages (`title`/`body` in Chinese, `title_en`/`body_en` in
+English) because it is written once, when the event happens, and read later by someone whose
+page language is not known then; pages pick the half in their language (`title_in`), and the
+e-mail copy carries both, Chinese first. Rows written before the English columns existed have
+none and read in Chinese everywhere.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, object_session
 
 from shuanglian.db import Base, after_commit, session_settings, utcnow
 
+TITLE_MAX = 300  # the title columns' length
+
 
 class Notification(Base):
     """One message for one user; `read_at` is set when they open or dismiss it."""
@@ -27,11 +35,21 @@ class Notification(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     kind: Mapped[str] = mapped_column(String(60))
-    title: Mapped[str] = mapped_column(String(300))
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
     body: Mapped[str | None] = mapped_column(Text)
+    title_en: Mapped[str | None] = mapped_column(String(TITLE_MAX))
+    body_en: Mapped[str | None] = mapped_column(Text)
     link: Mapped[str | None] = mapped_column(String(500))  # a site path such as /challenges/3
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     emailed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    def title_in(self, lang: str) -> str:
+        """The title in the page's language: English where stored, else the Chinese."""
+        return (self.title_en or self.title) if lang == "en" else self.title
+
+    def body_in(self, lang: str) -> str | None:
+        """The body in the page's language: English where stored, else the Chinese."""
+        return (self.body_en or self.body) if lang == "en" else self.body
 
 
 def notify(
@@ -40,15 +58,34 @@ def notify(
     user_ids: Iterable[int],
     kind: str,
     title: str,
+    title_en: str,
     body: str | None = None,
+    body_en: str | None = None,
     link: str | None = None,
     email: bool = True,
 ) -> list[Notification]:
-    """Store a notification for each user (once each) and e-mail a copy after commit."""
+    """Store a notification for each user (once each) and e-mail a copy after commit.
+
+    `title_en` is required so that no new caller can forget the English reader; `body_en`
+    goes with `body` (text a person typed, such as a reason, is passed as both). Titles longer
+    than the column are cut with "…".
+    """
     from shuanglian.accounts.models import User  # accounts imports nothing from here
 
     ids = list(dict.fromkeys(int(u) for u in user_ids))
-    rows = [Notification(user_id=u, kind=kind, title=title, body=body, link=link) for u in ids]
+    title, title_en = _fit(title), _fit(title_en)
+    rows = [
+        Notification(
+            user_id=u,
+            kind=kind,
+            title=title,
+            body=body,
+            title_en=title_en,
+            body_en=body_en,
+            link=link,
+        )
+        for u in ids
+    ]
     session.add_all(rows)
     session.flush()
     settings = session_settings(session)
@@ -64,18 +101,14 @@ def notify(
         ]
         if addresses:
             site = (settings.public_url or "").rstrip("/")
-            text = "\n".join(
-                line
-                for line in (
-                    title,
-                    "",
-                    body or "",
-                    f"{site}{link}" if link else "",
-                    "",
-                    "-- ",
-                    "双链 shuanglian",
-                )
+            text = email_text(
+                title=title,
+                body=body,
+                title_en=title_en,
+                body_en=body_en,
+                url=f"{site}{link}" if link else None,
             )
+            subject = f"[双链] {title}" if title_en == title else f"[双链] {title} / {title_en}"
 
             def send() -> None:
                 from shuanglian.mail import compose
@@ -83,13 +116,34 @@ def notify(
 
                 send_mail(
                     settings,
-                    compose(settings, to=addresses, subject=f"[双链] {title}", text=text + "\n"),
+                    compose(settings, to=addresses, subject=subject, text=text),
                 )
 
             after_commit(session, send)
             for row in rows:
                 row.emailed = True
     return rows
+
+
+def _fit(title: str) -> str:
+    """A title cut to the column (a 300-character deal title inside a sentence would not fit,
+    and PostgreSQL refuses what SQLite keeps)."""
+    return title if len(title) <= TITLE_MAX else title[: TITLE_MAX - 1] + "…"
+
+
+def email_text(
+    *,
+    title: str,
+    body: str | None,
+    title_en: str | None,
+    body_en: str | None,
+    url: str | None,
+) -> str:
+    """The e-mail copy: the Chinese, then the English (a part the Chinese already said, such
+    as a reason a person typed, is not repeated), then the link and the signature."""
+    english = [title_en if title_en != title else None, body_en if body_en != body else None]
+    blocks = [title, body, *english, url]
+    return "\n\n".join(b for b in blocks if b) + "\n\n-- \n双链 shuanglian\n"
 
 
 def unread_count(session: Session, *, user_id: int) -> int:

@@ -8,7 +8,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.orm import Session
 
 from shuanglian.config import Settings
@@ -222,3 +222,47 @@ def test_upgrading_indexes_the_patents_already_there(blank_engine) -> None:
     with blank_engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "b7c3e1f0a9d2")
+
+
+def test_notifications_in_english_go_down_and_up(blank_engine) -> None:
+    """Revision b3f8c1d6e4a2 adds `title_en` and `body_en`: a notification stored before keeps
+    its Chinese and has no English; downgrading drops the English and keeps every row."""
+    cfg = alembic_config(blank_engine)
+
+    def columns(conn) -> set[str]:  # type: ignore[no-untyped-def]
+        return {c["name"] for c in inspect(conn).get_columns("notifications")}
+
+    with blank_engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "a7d4e2c9f1b3")
+        conn.execute(
+            text(
+                "INSERT INTO users (username, password_hash, role, is_active, created_at, "
+                "updated_at) VALUES ('u', 'x', 'admin', true, CURRENT_TIMESTAMP, "
+                "CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO notifications (user_id, created_at, kind, title, body, emailed) "
+                "VALUES (1, CURRENT_TIMESTAMP, 'deal.new', '新的洽谈项目：旧', '旧正文', false)"
+            )
+        )
+        command.upgrade(cfg, "b3f8c1d6e4a2")
+        assert {"title_en", "body_en"} <= columns(conn)
+        assert conn.execute(
+            text("SELECT title, body, title_en, body_en FROM notifications")
+        ).one() == ("新的洽谈项目：旧", "旧正文", None, None)
+        conn.execute(
+            text(
+                "INSERT INTO notifications (user_id, created_at, kind, title, title_en, "
+                "body, body_en, emailed) VALUES (1, CURRENT_TIMESTAMP, 'deal.new', "
+                "'新的洽谈项目：新', 'New deal: 新', '正文', 'Body', false)"
+            )
+        )
+        command.downgrade(cfg, "a7d4e2c9f1b3")
+        assert not {"title_en", "body_en"} & columns(conn)
+        titles = conn.scalars(text("SELECT title FROM notifications ORDER BY id")).all()
+        assert titles == ["新的洽谈项目：旧", "新的洽谈项目：新"]
+        command.upgrade(cfg, "b3f8c1d6e4a2")
+        assert {"title_en", "body_en"} <= columns(conn)

@@ -198,7 +198,9 @@ def submit_application(
         user_ids=list(admins),
         kind="application.submitted",
         title=f"新的账号申请：{company} (new account application)",
+        title_en=f"New account application: {company}",
         body=f"{company}（{code}），联系人 {contact}",
+        body_en=f"{company} ({code}), contact: {contact}",
         link="/admin/applications",
     )
     return application

@@ -530,12 +530,15 @@ def _after_transition(
     recipients = [u for u in (*teams, *owners) if u is not None and u != actor_id]
     if recipients:
         state = CHALLENGE_MACHINE.state_label(ch.status)
+        state_en = CHALLENGE_MACHINE.state_label(ch.status, "en")
         notify(
             session,
             user_ids=recipients,
             kind=f"challenge.{t.action}",
             title=f"榜单“{ch.title}”：{state}",
+            title_en=f"Challenge “{ch.title}”: {state_en}",
             body=reason or None,
+            body_en=reason or None,
             link=f"/challenges/{ch.id}",
         )
 
@@ -674,8 +677,14 @@ def route_challenge(session: Session, *, challenge: Challenge) -> dict[str, Any]
         inventors = list(dict.fromkeys(n for pid in pids for n in (patents[pid].inventors or [])))
         best = by_id[pids[0]]
         explanation = f"匹配专利 {len(pids)} 件，最佳“{best.name[:60]}”：{best.explanation.summary}"
+        explanation_en = (
+            f"{len(pids)} matching patent{'s' if len(pids) > 1 else ''}, best “{best.name[:60]}”"
+        )
+        if best.explanation.reasons_en:
+            explanation_en += ": " + "; ".join(best.explanation.reasons_en)
         if inventors:
             explanation += "；发明人团队：" + "、".join(inventors[:6])
+            explanation_en += "; inventor team: " + ", ".join(inventors[:6])
         staff = list(
             session.scalars(
                 select(User.id).where(
@@ -702,9 +711,14 @@ def route_challenge(session: Session, *, challenge: Challenge) -> dict[str, Any]
                 user_ids=staff,
                 kind="challenge.routed",
                 title=f"新榜单与贵单位专利匹配：{ch.title}",
+                title_en=f"A new challenge matches your institution's patents: {ch.title}",
                 body=(
                     f"榜额 {_num(ch.budget)} 万元，报名截止 {ch.application_deadline}。"
                     f"{explanation}"
+                ),
+                body_en=(
+                    f"Budget {_num(ch.budget)} × 10k CNY, applications close "
+                    f"{ch.application_deadline}. {explanation_en}"
                 ),
                 link=f"/challenges/{ch.id}",
             )
@@ -944,7 +958,9 @@ def apply_to_challenge(
         user_ids=_enterprise_user_ids(session, ch.enterprise_id),
         kind="challenge.application",
         title=f"“{ch.title}”收到新的揭榜申请：{team}",
+        title_en=f"New application to “{ch.title}”: {team}",
         body=f"报价 {_num(price)} 万元，工期 {data.duration_days} 天",
+        body_en=f"Price {_num(price)} × 10k CNY, duration {data.duration_days} days",
         link=f"/challenges/{ch.id}/applications",
     )
     return app
@@ -988,6 +1004,7 @@ def decide_application(
     if action == "reject":
         app.reject_reason = (reason or "").strip()
     label = APPLICATION_MACHINE.state_label(app.status)
+    label_en = APPLICATION_MACHINE.state_label(app.status, "en")
     recipients = (
         _enterprise_user_ids(session, ch.enterprise_id)
         if action == "withdraw"
@@ -998,7 +1015,9 @@ def decide_application(
         user_ids=[u for u in recipients if u is not None],
         kind=f"challenge.application.{action}",
         title=f"“{ch.title}”的申请（{app.team_name}）：{label}",
+        title_en=f"Application to “{ch.title}” ({app.team_name}): {label_en}",
         body=reason or None,
+        body_en=reason or None,
         link=f"/challenges/{ch.id}/applications/{app.id}",
     )
     return app
@@ -1056,7 +1075,9 @@ def act_on_milestone(
         user_ids=others,
         kind=f"challenge.milestone.{action}",
         title=f"里程碑“{ms.title}”：{MILESTONE_MACHINE.state_label(ms.status)}",
+        title_en=f"Milestone “{ms.title}”: {MILESTONE_MACHINE.state_label(ms.status, 'en')}",
         body=reason or note or None,
+        body_en=reason or note or None,
         link=f"/challenges/{app.challenge_id}/applications/{app.id}",
     )
     return ms
@@ -1104,6 +1125,7 @@ def record_payment(
             user_ids=[app.applicant_id],
             kind="challenge.milestone.pay",
             title=f"里程碑“{ms.title}”已付款 {_num(amount)} 万元",
+            title_en=f"Milestone “{ms.title}” paid: {_num(amount)} × 10k CNY",
             link=f"/challenges/{app.challenge_id}/applications/{app.id}",
         )
     return ms
@@ -1130,7 +1152,9 @@ def post_message(
         user_ids=[u for u in _application_parties(session, app) if u != user.id],
         kind="challenge.message",
         title=f"“{app.challenge.title}”有新消息",
+        title_en=f"New message on “{app.challenge.title}”",
         body=text[:200],
+        body_en=text[:200],
         link=f"/challenges/{app.challenge_id}/applications/{app.id}#messages",
         email=False,
     )

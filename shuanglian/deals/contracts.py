@@ -304,14 +304,15 @@ def signed_totals(session: Session) -> tuple[int, Decimal]:
     return int(n), Decimal(amount or 0)
 
 
-def format_wan(value: Decimal | None) -> str:
-    """An amount in 万元 as people read it: "12.5 万元" (exact to the yuan, no trailing 0s)."""
+def format_wan(value: Decimal | None, lang: str = "zh") -> str:
+    """An amount in 万元 as people read it: "12.5 万元", in English "12.5 × 10k CNY" (the
+    catalogue's wording), exact to the yuan, no trailing 0s."""
     if value is None:
         return ""
     number = Decimal(value).quantize(Decimal("0.0001")).normalize()
     if number == number.to_integral():
         number = number.quantize(Decimal(1))
-    return f"{number:,f} 万元"
+    return f"{number:,f} × 10k CNY" if lang == "en" else f"{number:,f} 万元"
 
 
 # The contract's own fields a party may correct before money arrives (the parties, patent and

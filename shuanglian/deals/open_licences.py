@@ -141,6 +141,11 @@ def withdraw_open_licence(
         f"开放许可声明已于 {ol.withdrawn_on.isoformat()} 撤回；撤回前已获得的许可继续有效。"
         + (f"（{ol.withdrawal_note}）" if ol.withdrawal_note else "")
     )
+    notice_en = (
+        f"The open licence declaration was withdrawn on {ol.withdrawn_on.isoformat()}; "
+        "licences taken before the withdrawal remain valid."
+        + (f" ({ol.withdrawal_note})" if ol.withdrawal_note else "")
+    )
     publish_open_licence_terms(session, patent_id=ol.patent_id, terms=notice, in_force=False)
     holders = holders_of(session, licence_id=ol.id)
     from shuanglian.accounts.permissions import ENTERPRISE_USER
@@ -156,7 +161,9 @@ def withdraw_open_licence(
         user_ids=list(users),
         kind="open_licence.withdrawn",
         title="开放许可声明已撤回，您已获得的许可继续有效",
+        title_en="An open licence declaration was withdrawn; the licence you took remains valid",
         body=notice,
+        body_en=notice_en,
         link="/open-licences",
     )
     record_audit(
@@ -276,7 +283,9 @@ def take_open_licence(
         user_ids=list(staff),
         kind="open_licence.taken",
         title=f"企业已获得开放许可：{patent.title}",
+        title_en=f"An enterprise has taken an open licence: {patent.title}",
         body=f"合同 {contract.number}，付款 {format_wan(data.paid_amount)}",
+        body_en=f"Contract {contract.number}, paid {format_wan(data.paid_amount, 'en')}",
         link=f"/contracts/{contract.id}",
     )
     record_audit(

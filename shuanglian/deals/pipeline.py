@@ -91,9 +91,11 @@ def _record_step(
         deal.closed_note = fields.get("note")
     if t.action == "start_pilot":
         deal.pilot_booking_ref = fields["pilot_booking_ref"]
-    text = fields.get("note") or ""
+    text = text_en = fields.get("note") or ""
     if t.action == "close":
-        text = f"{CLOSE_REASONS[fields['reason']][0]}：{text}".rstrip("：")
+        reason_zh, reason_en = CLOSE_REASONS[fields["reason"]]
+        text = f"{reason_zh}：{text}".rstrip("：")
+        text_en = f"{reason_en}: {text_en}" if text_en else reason_en
     session.add(
         DealActivity(
             deal_id=deal.id,
@@ -112,7 +114,9 @@ def _record_step(
         actor,
         kind="deal.stage",
         title=f"洽谈项目“{deal.title}”进入{STAGES[deal.stage][0]}阶段",
+        title_en=f"Deal “{deal.title}” moved to stage: {STAGES[deal.stage][1]}",
         body=text or None,
+        body_en=text_en or None,
     )
 
 
@@ -171,12 +175,27 @@ def _party_user_ids(session: Session, deal: Deal) -> list[int]:
 
 
 def _tell_parties(
-    session: Session, deal: Deal, actor: Any, *, kind: str, title: str, body: str | None
+    session: Session,
+    deal: Deal,
+    actor: Any,
+    *,
+    kind: str,
+    title: str,
+    title_en: str,
+    body: str | None,
+    body_en: str | None,
 ) -> None:
     others = [u for u in _party_user_ids(session, deal) if u != getattr(actor, "id", None)]
     if others:
         notify(
-            session, user_ids=others, kind=kind, title=title, body=body, link=f"/deals/{deal.id}"
+            session,
+            user_ids=others,
+            kind=kind,
+            title=title,
+            title_en=title_en,
+            body=body,
+            body_en=body_en,
+            link=f"/deals/{deal.id}",
         )
 
 
@@ -270,7 +289,14 @@ def create_deal(session: Session, *, actor: User | None, data: DealIn | dict[str
         detail={"source": data.source, "patents": patent_ids, "enterprise": data.enterprise_id},
     )
     _tell_parties(
-        session, deal, actor, kind="deal.new", title=f"新的洽谈项目：{deal.title}", body=None
+        session,
+        deal,
+        actor,
+        kind="deal.new",
+        title=f"新的洽谈项目：{deal.title}",
+        title_en=f"New deal: {deal.title}",
+        body=None,
+        body_en=None,
     )
     return deal
 
@@ -525,6 +551,7 @@ def assign_manager(
             user_ids=[manager.user_id],
             kind="deal.assigned",
             title=f"您被指派为洽谈项目“{deal.title}”的技术经理人",
+            title_en=f"You have been assigned as the technology manager of deal “{deal.title}”",
             link=f"/deals/{deal.id}",
         )
     session.flush()
@@ -658,12 +685,15 @@ def remind_due_actions(session: Session, *, today: date | None = None) -> dict[s
             continue
         late = (today - row.due_on).days
         when = "今天到期" if late == 0 else f"已逾期 {late} 天"
+        when_en = "due today" if late == 0 else f"overdue by {late} day{'s' if late > 1 else ''}"
         notify(
             session,
             user_ids=[row.assignee_id] if row.assignee_id else [],
             kind="deal.reminder",
             title=f"待办{when}：{row.title}",
+            title_en=f"To-do {when_en}: {row.title}",
             body=f"洽谈项目：{deal.title}（截止 {row.due_on.isoformat()}）",
+            body_en=f"Deal: {deal.title} (due {row.due_on.isoformat()})",
             link=f"/deals/{deal.id}",
         )
         row.reminded_on = today

@@ -726,18 +726,33 @@ def request_booking(
         subject=booking,
         detail=snapshot(booking),
     )
-    _notify_managers(session, platform, f"新的预约：{title}", f"/pilots/bookings/{booking.id}")
+    _notify_managers(
+        session,
+        platform,
+        f"新的预约：{title}",
+        f"New booking: {title}",
+        f"/pilots/bookings/{booking.id}",
+    )
     return booking
 
 
-def _notify_managers(session: Session, platform: PilotPlatform, title: str, link: str) -> None:
+def _notify_managers(
+    session: Session, platform: PilotPlatform, title: str, title_en: str, link: str
+) -> None:
     ids = list(
         session.scalars(
             select(PlatformManager.user_id).where(PlatformManager.platform_id == platform.id)
         )
     )
     if ids:
-        notify(session, user_ids=ids, kind="pilot.booking", title=title, link=link)
+        notify(
+            session,
+            user_ids=ids,
+            kind="pilot.booking",
+            title=title,
+            title_en=title_en,
+            link=link,
+        )
 
 
 def get_booking(session: Session, *, actor: User | None, booking_id: int) -> PilotBooking:
@@ -814,10 +829,14 @@ def act_on_booking(
                 data=data,
                 actor=actor,
             )
-    label = BOOKING_STATES[booking.status][0]
+    label, label_en = BOOKING_STATES[booking.status]
     if action == "cancel":
         _notify_managers(
-            session, platform, f"预约“{booking.title}”已取消", f"/pilots/bookings/{booking.id}"
+            session,
+            platform,
+            f"预约“{booking.title}”已取消",
+            f"Booking “{booking.title}” was cancelled",
+            f"/pilots/bookings/{booking.id}",
         )
     elif booking.requester_id:
         notify(
@@ -825,7 +844,9 @@ def act_on_booking(
             user_ids=[booking.requester_id],
             kind=f"pilot.booking.{action}",
             title=f"{platform.name}：预约“{booking.title}”{label}",
+            title_en=f"{platform.name}: booking “{booking.title}” {label_en.lower()}",
             body=reason or report or None,
+            body_en=reason or report or None,
             link=f"/pilots/bookings/{booking.id}",
         )
     return booking
@@ -860,7 +881,9 @@ def attach_booking_document(
             user_ids=[booking.requester_id],
             kind="pilot.booking.document",
             title=f"{booking.platform.name}：预约“{booking.title}”有新的结果文件",
+            title_en=f"{booking.platform.name}: new result document for booking “{booking.title}”",
             body=row.filename,
+            body_en=row.filename,
             link=f"/pilots/bookings/{booking.id}",
         )
     return row

@@ -2,7 +2,8 @@
 
 The header's count is read through `notifications.unread_for(user)`, a template global: the
 signed-in user object is bound to the request's session, so the count needs no extra
-dependency in every route (anonymous pages never query).
+dependency in every route (anonymous pages never query). The page and the API give each
+notification's title and body in the request's language (`?lang=`, the cookie), as stored.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from shuanglian import notifications
 from shuanglian.accounts import permissions as perm
-from shuanglian.web.deps import CsrfDep, CurrentUser, DbId, PageDep, SessionDep
+from shuanglian.web.deps import CsrfDep, CurrentUser, DbId, LangDep, PageDep, SessionDep
 from shuanglian.web.forms import FormDep
 from shuanglian.web.schemas import ERROR_RESPONSES, ListResponse
 from shuanglian.web.templating import render
@@ -25,6 +26,9 @@ api_router = APIRouter(tags=["notifications"], responses=ERROR_RESPONSES)
 
 
 class NotificationOut(BaseModel):
+    """One notification; `title` and `body` in the request's language (`?lang=en`: English
+    where stored, Chinese for messages written before English was stored)."""
+
     id: int
     kind: str
     title: str
@@ -38,12 +42,12 @@ class ReadIn(BaseModel):
     ids: Annotated[list[DbId] | None, Field(max_length=500)] = None
 
 
-def _out(n: notifications.Notification) -> NotificationOut:
+def _out(n: notifications.Notification, lang: str) -> NotificationOut:
     return NotificationOut(
         id=n.id,
         kind=n.kind,
-        title=n.title,
-        body=n.body,
+        title=n.title_in(lang),
+        body=n.body_in(lang),
         link=n.link,
         created_at=n.created_at,
         read=n.read_at is not None,
@@ -84,14 +88,14 @@ def notifications_read(
     summary="我的通知 / my notifications",
 )
 def notifications_api(
-    session: SessionDep, user: CurrentUser, page: PageDep
+    session: SessionDep, user: CurrentUser, page: PageDep, lang: LangDep
 ) -> ListResponse[NotificationOut]:
     user = perm.require_login(user)
     items, total = notifications.list_notifications(
         session, user_id=user.id, offset=page.offset, limit=page.per_page
     )
     return ListResponse(
-        items=[_out(n) for n in items], total=total, offset=page.offset, limit=page.per_page
+        items=[_out(n, lang) for n in items], total=total, offset=page.offset, limit=page.per_page
     )
 
 

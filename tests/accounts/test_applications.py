@@ -85,6 +85,10 @@ def test_apply_then_approve_links_the_registered_enterprise(
     login(client, admin)
     # The admins are told in the bell (and by e-mail when they have an address).
     assert "新的账号申请" in client.get("/notifications").text
+    english = client.get("/notifications?lang=en").text
+    assert "New account application: 苏州某新材料有限公司" in english
+    assert f"苏州某新材料有限公司 ({CODE}), contact: 王经理" in english
+    assert "新的账号申请" in client.get("/notifications?lang=zh").text  # Chinese again after
     queue = client.get("/admin/applications").text
     assert "苏州某新材料有限公司" in queue and "关联已登记企业" in queue
     token = csrf_of(client, "/admin/applications")

@@ -23,6 +23,7 @@ from shuanglian.errors import DomainError, NotFound
 from shuanglian.matching.service import build_index
 from shuanglian.notifications import Notification
 from tests.challenges.factories import TODAY, apply, make_challenge
+from tests.notices import english_notices
 from tests.web.factories import make_enterprise, make_institution, make_patent, make_user, pool
 
 
@@ -187,6 +188,26 @@ def test_whole_story(db_session: Session, routed_settings: Settings) -> None:
         "challenge.pass",
     ):
         assert action in actions
+
+    # Every step's notification reads in English too; typed names and titles stay as typed.
+    typed = (ch.title, app_a.team_name, app_m.team_name, m1.title, m2.title)
+    notices = english_notices(s, data=typed)
+    assert {
+        "challenge.routed",
+        "challenge.application",
+        "challenge.application.accept",
+        "challenge.application.reject",
+        "challenge.start",
+        "challenge.milestone.return",
+        "challenge.milestone.pay",
+        "challenge.message",
+    } <= set(notices)
+    assert (
+        notices["challenge.milestone.pay"].title_en == f"Milestone “{m1.title}” paid: 60 × 10k CNY"
+    )
+    assert notices["challenge.application.reject"].body_en == "报价高于预算的技术路线"
+    routed = notices["challenge.routed"].body_en or ""
+    assert routed.startswith("Budget 200 × 10k CNY, applications close ") and "张伟" in routed
 
 
 def test_publish_without_index_still_publishes(db_session: Session, routed_settings: Settings):

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from shuanglian.challenges import service
+from shuanglian.notifications import Notification
 from tests.challenges.factories import TODAY, apply, make_challenge
 from tests.web.factories import csrf_of, login, make_enterprise, make_institution, make_user
 
@@ -113,6 +114,41 @@ def test_post_apply_decide_through_pages(client: TestClient, db_session: Session
         "征集中" in wrong.json()["error"]["message"]
         and "开始攻关" in wrong.json()["error"]["message"]
     )
+
+
+def test_the_bell_speaks_the_page_language(client: TestClient, db_session: Session) -> None:
+    """A team's application tells the enterprise in both languages: /notifications and its API
+    show the Chinese by default and the English with `?lang=en`; a notification stored before
+    English was kept reads in Chinese either way."""
+    ent = make_enterprise(db_session)
+    owner = make_user(db_session, "enterprise_user", enterprise_id=ent.id)
+    staff = make_user(
+        db_session, "institution_staff", institution_id=make_institution(db_session).id
+    )
+    ch = make_challenge(db_session, owner)
+    service.act_on_challenge(db_session, actor=owner, challenge_id=ch.id, action="publish")
+    apply(db_session, staff, ch)  # 湿法冶金课题组, 180 万元, 150 days
+    db_session.add(Notification(user_id=owner.id, kind="legacy", title="旧通知：只有中文"))
+    db_session.flush()
+    zh_title = f"“{ch.title}”收到新的揭榜申请：湿法冶金课题组"
+    en_title = f"New application to “{ch.title}”: 湿法冶金课题组"
+    zh_body, en_body = "报价 180 万元，工期 150 天", "Price 180 × 10k CNY, duration 150 days"
+
+    login(client, owner)
+    page = client.get("/notifications").text
+    assert zh_title in page and zh_body in page and "旧通知：只有中文" in page
+    assert en_title not in page and en_body not in page
+    english = client.get("/notifications?lang=en").text
+    assert en_title in english and en_body in english and "旧通知：只有中文" in english
+    assert zh_title not in english and zh_body not in english
+
+    def api(lang: str) -> list[tuple[str, str | None]]:
+        items = client.get(f"/api/v1/notifications?lang={lang}").json()["items"]
+        return [(n["title"], n["body"]) for n in items]
+
+    assert api("en") == [("旧通知：只有中文", None), (en_title, en_body)]
+    assert api("zh") == [("旧通知：只有中文", None), (zh_title, zh_body)]
+    assert zh_title in client.get("/notifications").text  # back in Chinese (the cookie)
 
 
 def test_privacy_nda_and_anonymous(client: TestClient, db_session: Session) -> None:

@@ -5,13 +5,17 @@ left in Chinese. Data (titles, names, the Chinese legal terms of a declaration) 
 from __future__ import annotations
 
 import re
+from email import message_from_bytes, policy
 from html.parser import HTMLParser
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from shuanglian.config import Settings
 from shuanglian.deals import distribution, open_licences, pipeline
 from shuanglian.deals.contracts import add_payment, create_contract
+from shuanglian.mail import outbox_dir
 from shuanglian.web.templating import TEMPLATE_DIR
 from tests.deals.helpers import build_world, contract_data, open_deal
 from tests.web.factories import login
@@ -161,3 +165,42 @@ def test_workspace_links_in_english(db_session: Session, client: TestClient) -> 
     login(client, w.ent_user)
     page = client.get("/workspace/enterprise?lang=en")
     assert f'href="/deals/new?push_id={w.push.id}">Start a deal' in page.text
+
+
+def test_a_deal_step_is_told_in_both_languages(
+    db_session: Session, client: TestClient, tmp_path: Path
+) -> None:
+    """Closing a deal tells the enterprise in its page's language, and the e-mail copy carries
+    the Chinese first, then the English."""
+    w = build_world(db_session)
+    w.ent_user.email = "ent@example.com"
+    deal = open_deal(db_session, w)
+    settings = Settings(home=tmp_path)
+    db_session.info["settings"] = settings  # e-mail copies go to the outbox
+    pipeline.move_deal(
+        db_session,
+        actor=w.staff,
+        deal_id=deal.id,
+        action="close",
+        reason="price",
+        note="对方预算不足",
+    )
+    db_session.commit()  # the copy goes out once the step is stored
+    del db_session.info["settings"]
+    zh_title = "洽谈项目“固废基胶凝材料产业化”进入终止阶段"
+    en_title = "Deal “固废基胶凝材料产业化” moved to stage: Closed (lost)"
+    zh_body, en_body = "价格未谈拢：对方预算不足", "No agreement on price: 对方预算不足"
+
+    [path] = sorted(outbox_dir(settings).glob("*.eml"))
+    mail = message_from_bytes(path.read_bytes(), policy=policy.default)
+    assert mail["To"] == "ent@example.com"
+    assert mail["Subject"] == f"[双链] {zh_title} / {en_title}"
+    text = mail.get_content()
+    order = [text.index(part) for part in (zh_title, zh_body, en_title, en_body, "/deals/")]
+    assert order == sorted(order), text
+
+    login(client, w.ent_user)
+    page = client.get("/notifications").text
+    assert zh_title in page and zh_body in page and en_title not in page
+    english = client.get("/notifications?lang=en").text
+    assert en_title in english and en_body in english and zh_title not in english

@@ -15,6 +15,7 @@ from shuanglian.deals.distribution import distribution
 from shuanglian.errors import DomainError, PermissionDenied
 from shuanglian.supermarket.service import get_listing, search_listings, today_in_china
 from tests.deals.helpers import build_world, contract_data
+from tests.notices import english_notices
 from tests.web.factories import make_enterprise, make_patent, make_user
 
 TERMS = {
@@ -102,6 +103,13 @@ def test_declare_take_twice_refuse_exclusive_withdraw(db_session) -> None:
     assert exclusive.subtype == "exclusive"
     db_session.expire(w.listing)
     assert w.listing.deals_signed == 4
+    notices = english_notices(db_session, data=(w.patent.title, "转为独占许可谈判"))
+    taken = notices["open_licence.taken"]
+    assert taken.title_en == f"An enterprise has taken an open licence: {w.patent.title}"
+    assert taken.body_en == f"Contract {second_contract.number}, paid 5 × 10k CNY"
+    withdrawn = notices["open_licence.withdrawn"].body_en or ""
+    assert withdrawn.startswith("The open licence declaration was withdrawn on ")
+    assert withdrawn.endswith("remain valid. (转为独占许可谈判)")
 
 
 def test_declaration_rules(db_session) -> None:

@@ -232,6 +232,14 @@ def test_next_actions_board_and_idempotent_reminders(db_session) -> None:
     assert pipeline.remind_due_actions(db_session, today=today)["reminded"] == 1
     assert pipeline.remind_due_actions(db_session, today=today)["reminded"] == 0
     assert reminders() == 1
+    reminder = db_session.scalars(
+        select(Notification).where(Notification.kind == "deal.reminder")
+    ).one()
+    assert (reminder.title, reminder.title_en) == (
+        "待办已逾期 2 天：催签保密协议",
+        "To-do overdue by 2 days: 催签保密协议",
+    )
+    assert reminder.body_en == f"Deal: 逾期项目 (due {overdue.due_on.isoformat()})"
     assert pipeline.remind_due_actions(db_session, today=today + timedelta(days=1))["reminded"] == 1
     pipeline.complete_next_action(
         db_session, actor=w.manager_user, deal_id=late.id, action_id=overdue.id

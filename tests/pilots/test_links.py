@@ -325,6 +325,10 @@ def test_booking_completes_with_outcome_documents(client: TestClient, db_session
     page = client.get(url)
     for name in ("检测报告.pdf", "物料衡算.csv", "工艺包.txt"):
         assert name in page.text
+    told = client.get("/notifications?lang=en").text
+    assert "苏州锂电中试基地: new result document for booking “正极材料放大”" in told
+    assert "工艺包.txt" in told and "有新的结果文件" not in told
+    assert "有新的结果文件" in client.get("/notifications?lang=zh").text
     got = client.get(f"/pilots/bookings/files/{docs[0].id}")
     assert got.status_code == 200 and got.content == PDF
     assert "attachment" in got.headers["content-disposition"]

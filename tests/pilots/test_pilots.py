@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from shuanglian.errors import DomainError, NotFound, PermissionDenied
 from shuanglian.pilots import service
 from shuanglian.pilots.importers import import_pilots
+from tests.notices import english_notices
 from tests.web.factories import make_user
 
 TODAY = date.today()
@@ -109,6 +110,14 @@ def test_booking_to_completion_with_a_capacity_clash(db_session: Session, platfo
         service.act_on_booking(s, actor=other_manager, booking_id=second.id, action="schedule")
     with pytest.raises(PermissionDenied):
         service.act_on_booking(s, actor=b, booking_id=second.id, action="schedule")
+    # Each step told the other side in English too (the platform's name and titles as typed).
+    notices = english_notices(s, data=(p.name, first.title, second.title, third.title))
+    assert notices["pilot.booking"].title_en == "New booking: 第三个"
+    assert notices["pilot.booking.decline"].title_en == f"{p.name}: booking “第三个” declined"
+    assert notices["pilot.booking.decline"].body_en == "设备检修"
+    assert notices["pilot.booking.complete"].title_en == (
+        f"{p.name}: booking “正极材料放大试验” completed"
+    )
 
 
 def test_capacity_clash_at_accept_names_the_booking(db_session: Session, platforms) -> None:

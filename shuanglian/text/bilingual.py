@@ -5,13 +5,14 @@ read its data file only, none of its code). It is parsed once per process on fir
 (~1 s) into two tables over *search terms* (what `tokenize` produces on each side):
 
 * Chinese word → English terms: the stems (and adjacent-stem phrases such as `fuel_cell`) of
-  the word's short glosses — a gloss of one to three content words is a translation; longer
-  ones are explanations and are skipped, as are cross references, surnames and variants;
+  the word's first two short glosses — a gloss of one to three content words is a translation;
+  longer ones are explanations and are skipped, as are cross references, surnames and variants;
+  later senses are left out (汽车 is car and automobile, not bus);
 * English term (a stem or a two-stem phrase) → Chinese terms: the reverse of one- and two-word
   glosses, as the Chinese tokenizer cuts the headword (锂电池 for `lithium_batteri`).
 
 Each translation carries a weight that shares the source term between its senses (a word with
-four glosses gives each a quarter), so an ambiguous word cannot outweigh a precise one.
+two glosses gives each a half), so an ambiguous word cannot outweigh a precise one.
 Single Han characters are not translated: alone they are too ambiguous (电, 板, 机).
 
 `expand_terms` is what the engine and the catalogue search use: a term list in, the other
@@ -34,8 +35,14 @@ from shuanglian.text.tokenize import _stemmer, _subwords, stopwords_en, tokenize
 
 # Glosses of more content words than this are definitions, not translations.
 MAX_GLOSS_WORDS = 3
-# Senses read per headword: CC-CEDICT lists the main sense first, rare ones last.
-MAX_SENSES = 4
+# Senses read per headword: CC-CEDICT lists the main sense first, rare ones last. A third or
+# later sense is often a use the English word does not share: with four, 汽车 "car; automobile;
+# bus" put 汽车 on every English "data bus", 单元 "unit; element; entrance or staircase" and 机构
+# "mechanism; structure; organization; agency" read as staircase and agency. Two (some right
+# senses go too: 组件 component, 速度 velocity): of 4, 3, 2 and pruning later senses by part of
+# speech, by how many Chinese words share the gloss or by whether it points back to the word,
+# only 2 lowered no dev suite (README "Cross-language matching").
+MAX_SENSES = 2
 # English terms mapped to more Chinese words than this are too general to translate (`make`,
 # `use`): each translation would carry under 1/MAX_TARGETS of the weight anyway.
 MAX_TARGETS = 12
@@ -138,6 +145,20 @@ def _gloss_terms(gloss: str) -> list[str]:
     return stems + [f"{a}_{b}" for a, b in zip(stems, stems[1:], strict=False)]
 
 
+def _kept_senses(word: str) -> list[tuple[str, ...]]:
+    """The translations of a headword: its first MAX_SENSES distinct glosses of one to
+    MAX_GLOSS_WORDS content words, each as its search terms (stems, then phrases)."""
+    kept: list[tuple[str, ...]] = []
+    for gloss in cedict_glosses().get(word, ()):
+        terms = tuple(_gloss_terms(gloss))
+        stems = [t for t in terms if "_" not in t]
+        if 1 <= len(stems) <= MAX_GLOSS_WORDS and terms not in kept:
+            kept.append(terms)
+            if len(kept) >= MAX_SENSES:
+                break
+    return kept
+
+
 @built_once
 def _tables() -> tuple[
     dict[str, tuple[tuple[str, float], ...]], dict[str, list[tuple[str, float]]]
@@ -145,15 +166,8 @@ def _tables() -> tuple[
     """(Chinese term → weighted English terms, English key → (Chinese headword, P(key|word)))."""
     zh_en: dict[str, tuple[tuple[str, float], ...]] = {}
     en_zh: dict[str, list[tuple[str, float]]] = defaultdict(list)
-    for word, glosses in cedict_glosses().items():
-        kept: list[list[str]] = []
-        for gloss in glosses:
-            terms = _gloss_terms(gloss)
-            stems = [t for t in terms if "_" not in t]
-            if 1 <= len(stems) <= MAX_GLOSS_WORDS and terms not in kept:
-                kept.append(terms)
-            if len(kept) >= MAX_SENSES:
-                break
+    for word in cedict_glosses():
+        kept = _kept_senses(word)
         if not kept:
             continue
         weights: dict[str, float] = {}
@@ -283,14 +297,7 @@ MIN_READING_SHARE = 0.12
 
 def _sense_stems(word: str) -> list[tuple[str, ...]]:
     """Each kept sense of a Chinese dictionary word as its English stems, main sense first."""
-    out: list[tuple[str, ...]] = []
-    for gloss in cedict_glosses().get(word, ()):
-        stems = tuple(t for t in _gloss_terms(gloss) if "_" not in t)
-        if 1 <= len(stems) <= MAX_GLOSS_WORDS and stems not in out:
-            out.append(stems)
-        if len(out) >= MAX_SENSES:
-            break
-    return out
+    return [tuple(t for t in terms if "_" not in t) for terms in _kept_senses(word)]
 
 
 def _compound_parts(word: str) -> list[str]:

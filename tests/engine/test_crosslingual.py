@@ -58,6 +58,22 @@ def test_english_query_finds_chinese_lithium_battery_listing() -> None:
     assert [w.label() for w in reasons.words][0] == "lithium battery ↔ 锂电池"
 
 
+def test_a_later_dictionary_sense_connects_nothing() -> None:
+    """汽车 is "car; automobile; bus" in CC-CEDICT: a Chinese car maker must not find, or be
+    explained by, an English data-bus patent through 汽车 ↔ bus, nor the reverse."""
+    docs = {
+        "en-bus": ("Serial data bus", "A data bus arbitration circuit for processor modules."),
+        "en-car": ("Electric car", "A battery pack for an electric car."),
+    }
+    matcher = Matcher.build(Record(id=k, title=t, text=x) for k, (t, x) in docs.items())
+    hits = matcher.search(Record(id="q", text="汽车"), top=2)
+    assert [h.doc_id for h in hits] == ["en-car"]
+    reasons = describe(hits[0].explanation, query_text="汽车", doc_text=" ".join(docs["en-car"]))
+    assert [w.label() for w in reasons.words] == ["汽车 ↔ car"]
+    maker = Matcher.build([Record(id="auto", text="汽车零部件的生产与销售")])
+    assert maker.search(Record(id="q", title="Serial data bus arbitration"), top=1) == []
+
+
 def test_cross_lingual_can_be_switched_off() -> None:
     from dataclasses import replace
 

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from shuanglian.text.bilingual import expand_terms, glosses, translate_term, translations
+from shuanglian.text.bilingual import (
+    alternatives,
+    expand_terms,
+    glosses,
+    translate_term,
+    translations,
+)
 from shuanglian.text.surface import surface_form
 from shuanglian.text.tokenize import tokenize
 
@@ -18,6 +24,18 @@ def test_english_term_translates_to_chinese_words_by_main_sense() -> None:
     battery = dict(translate_term("batteri"))
     assert battery["电池"] == max(battery.values())
     assert dict(translate_term("lithium_batteri")) == {"锂电池": 1.0}
+
+
+def test_a_later_dictionary_sense_is_no_translation() -> None:
+    """CC-CEDICT's 汽车 is "car; automobile; bus": its third sense put 汽车 on every English
+    "data bus" (and "bus" on 汽车). Only a word's first two senses translate it."""
+    car = dict(translate_term("汽车"))
+    assert {"car", "automobil"} <= set(car) and "bus" not in car
+    assert "汽车" not in dict(translate_term("bus"))
+    assert "公共汽车" in dict(translate_term("bus"))  # bus's own word still reads it
+    assert ("bus",) not in alternatives("汽车") and ("汽车",) not in alternatives("bus")
+    # Same rule elsewhere: 单元 "unit; element; entrance or staircase".
+    assert "staircas" not in dict(translate_term("单元"))
 
 
 def test_translations_share_weight_among_words_the_index_has() -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from shuanglian.engine.calibrate import LEVELS, level
+from shuanglian.engine.calibrate import LEVELS, MEDIUM, level
 from shuanglian.engine.records import Explanation
 from shuanglian.text.bilingual import glosses
 from shuanglian.text.surface import surface_form
@@ -33,6 +33,8 @@ GLOSS_FUNCTION_WORDS = frozenset(
     ["one", "anoth", "all", "each", "everi", "other", "same", "own", "some", "ani"]
 )
 # When no hit reaches this level the list is introduced as weak (see `list_notice`).
+# The most a hit without any evidence to show may read: the top of 低.
+WEAK_CAP = MEDIUM - 0.01
 NOTICE_ZH = "暂无高度匹配的成果，以下为最接近的几项（匹配较弱，仅供参考）"
 NOTICE_EN = "No strong match yet; the closest few are shown below (weak matches)"
 
@@ -179,7 +181,10 @@ def describe(
     lvl = level(percent)
     has_evidence = bool(specific or ipc or explanation.industry_links)
     if not has_evidence:
+        # Nothing a person could check: the level and the number must both say weak
+        # (a page read 「匹配度 低 47%」 when the words could not be shown).
         lvl = "low"
+        percent = min(percent, WEAK_CAP)
         if words:
             generic_list = (
                 ", ".join(w.query for w in words) if en else "、".join(w.query for w in words)

@@ -154,9 +154,15 @@ class EngineMatcher:
         for row in rows:
             if row["explanation"].get("pending"):
                 wanted.setdefault(row["patent_id"], []).append(row)
+        texts = self._matching.enterprise_texts(
+            self._session, (r["enterprise_id"] for pid_rows in wanted.values() for r in pid_rows)
+        )
         for pid, pid_rows in wanted.items():
             found = self._matching.explain_ranked(
-                self._ranking, patent_id=pid, enterprise_ids=[r["enterprise_id"] for r in pid_rows]
+                self._ranking,
+                patent_id=pid,
+                enterprise_ids=[r["enterprise_id"] for r in pid_rows],
+                doc_texts=texts,
             )
             for row in pid_rows:
                 expl = found.get(row["enterprise_id"])

@@ -10,7 +10,7 @@ industries from `shuanglian.reference`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -617,10 +617,27 @@ def rank_patents_bulk(
     )
 
 
+def enterprise_texts(session: Session, enterprise_ids: Iterable[int]) -> dict[int, str]:
+    """id → name and business scope, one select per CHUNK ids: what explanations read the
+    shared words from (without it a word reached by translation, 3D ↔ 三维, cannot be shown)."""
+    wanted = [str(i) for i in sorted(set(enterprise_ids))]
+    load = _texts(session, Enterprise)
+    out: dict[int, str] = {}
+    for start in range(0, len(wanted), CHUNK):
+        part = wanted[start : start + CHUNK]
+        out.update(zip((int(i) for i in part), load(part), strict=True))
+    return out
+
+
 def explain_ranked(
-    ranking: PatentRanking, *, patent_id: int, enterprise_ids: Sequence[int]
+    ranking: PatentRanking,
+    *,
+    patent_id: int,
+    enterprise_ids: Sequence[int],
+    doc_texts: Mapping[int, str] | None = None,
 ) -> dict[int, ExplanationOut]:
-    """Explanations of the chosen hits of one ranked patent (same as `match_patent` gives)."""
+    """Explanations of the chosen hits of one ranked patent (same as `match_patent` gives,
+    given the enterprises' texts, `enterprise_texts`)."""
     wanted = {str(e) for e in enterprise_ids}
     chosen = [h for h in ranking.hits.get(patent_id, []) if h.doc_id in wanted]
     query = ranking.queries.get(patent_id)
@@ -632,6 +649,7 @@ def explain_ranked(
         int(h.doc_id): _explanation_out(
             h.explanation,
             query_text=_record_text(query),
+            doc_text=(doc_texts or {}).get(int(h.doc_id)),
             same_region=region is not None and ranking.doc_regions.get(int(h.doc_id)) == region,
         )
         for h in chosen

@@ -106,3 +106,18 @@ def test_a_glossed_function_word_is_never_shown_as_a_shared_word() -> None:
             assert shown, (query, hit.doc_id)  # 电源 ↔ power still explains the match
             for q, d in shown:
                 assert q not in ("one", "another") and d not in ("one", "another"), shown
+
+
+def test_a_hit_with_nothing_to_show_reads_weak_in_level_and_number() -> None:
+    """Only generic words in common (服务、系统) and no class or industry link: whatever the
+    evidence model says, the reader sees 低 with a percent inside 低, never 「低 47%」."""
+    from shuanglian.engine.records import Explanation, TermMatch
+
+    exp = Explanation(
+        terms=[TermMatch("服务", 2.0), TermMatch("系统", 1.5)],
+        evidence={"query_coverage": 0.6, "doc_coverage": 0.5},
+        match=0.47,
+    )
+    reasons = describe(exp, query_text="信息系统服务", doc_text="系统集成服务")
+    assert reasons.level == "low" and level(reasons.percent) == "low"
+    assert any("泛用词" in s for s in reasons.sentences)

@@ -237,3 +237,51 @@ def test_engine_matcher_pushes_with_the_real_engine(
     first = pushes[0].patent_id
     single = matcher.__class__(db_session, settings=settings)(first, 9)
     assert [e for e, _, _ in single][:1] == [e for e, _, _ in matcher(first, 9)][:1]
+
+
+def test_a_pushed_cross_language_match_names_its_words(
+    db_session, db_settings, world, enterprises, tmp_path
+):
+    """A drone patent pushed to a firm described in English: the stored push says which words
+    matched across the languages (无人机 ↔ drone), as the patent's own match list does, and its
+    level and percent agree. Before, the push was explained without the firm's text, showed no
+    word and read 「匹配度 低」 beside a medium percent."""
+    from shuanglian.enterprises.models import Enterprise
+    from shuanglian.inventory.push import engine_matcher
+    from shuanglian.matching.service import build_index, match_patent
+
+    drone_maker = Enterprise(
+        name="Skyward Drone Systems Ltd",
+        business_scope="Design and manufacture of drones and unmanned aerial vehicles; "
+        "drone inspection services.",
+    )
+    db_session.add(drone_maker)
+    db_session.flush()
+    ids = pool(db_session, world, range(7))
+    settings = db_settings.model_copy(update={"home": tmp_path / "engine-home"})
+    build_index(db_session, settings=settings)
+    rnd = run_push_round(
+        db_session,
+        actor=world.admin,
+        matcher=engine_matcher(db_session, settings=settings),
+        per_patent=3,
+        per_enterprise_cap=10,
+        matcher_name="engine",
+    )
+    pushes = list(
+        db_session.scalars(
+            select(Push).where(Push.round_id == rnd.id, Push.enterprise_id == drone_maker.id)
+        )
+    )
+    assert pushes
+    for push in pushes:
+        words = push.explanation["words"]
+        assert any(w["cross_lingual"] for w in words), push.explanation
+        assert any("↔" in r for r in push.explanation["reasons"])
+        single = {
+            m.id: m.explanation
+            for m in match_patent(db_session, settings=settings, patent_id=push.patent_id, top=10)
+        }[drone_maker.id]
+        assert words == [w.model_dump(mode="json") for w in single.words]
+        assert push.explanation["level"] == single.level
+    assert {p.patent_id for p in pushes} <= set(ids)

@@ -35,13 +35,15 @@ def in_zone(at: datetime, name: str) -> datetime:
     return as_utc(at).astimezone(zone(name))
 
 
-def zone_label(name: str, at: datetime | None = None) -> str:
-    """The clock's name beside a time: 北京时间 UTC+8, or Europe/Berlin UTC+1 (the offset on
-    `at`'s day, so summer time shows as it is)."""
+def zone_label(name: str, at: datetime | None = None, *, lang: str = "zh") -> str:
+    """The clock's name beside a time: 北京时间 UTC+8 (Beijing time UTC+8 in English), or
+    Europe/Berlin UTC+1 (the offset on `at`'s day, so summer time shows as it is)."""
     moment = in_zone(at or datetime.now(UTC), name)
     offset = moment.utcoffset()
     minutes = int(offset.total_seconds() // 60) if offset is not None else 0
     sign = "+" if minutes >= 0 else "-"
     hours, rest = divmod(abs(minutes), 60)
     utc = f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
-    return f"北京时间 {utc}" if name in _BEIJING else f"{name} {utc}"
+    if name in _BEIJING:
+        return f"Beijing time {utc}" if lang == "en" else f"北京时间 {utc}"
+    return f"{name} {utc}"

@@ -356,7 +356,7 @@ def admin_audit(
             "rows": rows,
             **page.context(total),
             "filter": flt,
-            "zone_label": zone_label(settings.timezone),
+            "zone_label": zone_label(settings.timezone, lang=lang),
             "actions": audit_view.action_choices(lang),
             "subject_types": audit_view.subject_type_choices(lang),
         },

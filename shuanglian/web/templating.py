@@ -118,7 +118,7 @@ def local_time(context: Any, value: datetime | None) -> Markup:
     name = _zone_of(context)
     shown = in_zone(value, name).strftime("%Y-%m-%d %H:%M")
     return Markup('<time datetime="{}">{} <small>({})</small></time>').format(
-        as_utc(value).isoformat(), shown, zone_label(name, value)
+        as_utc(value).isoformat(), shown, zone_label(name, value, lang=context.get("lang") or "zh")
     )
 
 

@@ -71,3 +71,13 @@ def test_a_summer_time_zone_labels_its_offset_of_the_day() -> None:
 def test_an_unknown_zone_stops_the_settings(tmp_path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError, match="Mars/Olympus"):
         Settings(home=tmp_path, timezone="Mars/Olympus")
+
+
+def test_an_english_page_names_beijing_time_in_english(
+    app: FastAPI, client: TestClient, db_session
+) -> None:  # type: ignore[no-untyped-def]
+    _entry(db_session)
+    login(client, make_user(db_session, "admin"))
+    english = client.get("/admin/audit?action=tz.check&lang=en").text
+    assert "Beijing time UTC+8" in english and "北京时间" not in english
+    assert zone_label("Asia/Shanghai", MOMENT, lang="en") == "Beijing time UTC+8"

@@ -26,7 +26,7 @@ PATENTS = [
 ]
 
 
-def _page(db_settings: Settings, db_session, home: Path, scope: str) -> str:
+def _page(db_settings: Settings, db_session, home: Path, scope: str, lang: str = "zh") -> str:
     inst = make_institution(db_session)
     for title, abstract in PATENTS:
         make_patent(db_session, inst, title=title, abstract=abstract)
@@ -38,7 +38,7 @@ def _page(db_settings: Settings, db_session, home: Path, scope: str) -> str:
     app.dependency_overrides[get_session] = lambda: db_session
     with TestClient(app, raise_server_exceptions=False) as client:
         login(client, user)
-        page = client.get("/workspace/enterprise")
+        page = client.get(f"/workspace/enterprise?lang={lang}")
     assert page.status_code == 200
     section = page.text.split('id="recommended"', 1)[1].split("</section>", 1)[0]
     return section
@@ -71,3 +71,13 @@ def test_a_strong_profile_match_is_listed_without_the_weak_notice(
     assert NOTICE not in section
     assert _items(section) == len(PATENTS)
     assert "锂离子电池正极材料回收方法" in section.split('<li class="row match">')[1]
+
+
+def test_english_reasons_are_joined_the_english_way(
+    db_settings: Settings, db_session, tmp_path: Path
+) -> None:
+    section = _page(db_settings, db_session, tmp_path, "电池、五金交电、日用百货的零售。", "en")
+    assert "No strong match yet" in section
+    snippets = re.findall(r'<p class="snippet">(.*?)</p>', section)
+    assert snippets and all("；" not in s for s in snippets)
+    assert any("; Weak match" in s for s in snippets)

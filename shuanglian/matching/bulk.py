@@ -559,7 +559,19 @@ def render_explanation(
     if not hits:  # ranked lower now (or gone): explain the pair anyway
         hits = [Hit(doc_id=str(doc_id), score=0.0)]
     matcher.explain(query, hits)
-    return service._explanation_out(hits[0].explanation)
+    # Through the same page step as match_patent / match_enterprise: the shared words are read
+    # from both texts (a word reached by translation, 3D ↔ 三维, cannot be shown from one),
+    # and 「同一地区」 from both regions.
+    matches = service._to_matches(
+        session,
+        hits,
+        kind="enterprise" if direction == "p2e" else "patent",
+        query_text=service._record_text(query),
+        query_region=service._regions(session, model, [query_id]).get(query_id),
+    )
+    if not matches:  # the document was deleted since: explain it from the index alone
+        return service._explanation_out(hits[0].explanation)
+    return matches[0].explanation
 
 
 def default_workers() -> int:

@@ -146,6 +146,17 @@ def test_cap_and_explanation_on_demand(sqlite_world):
             query_id=first.patent_id, doc_id=first.enterprise_id,
         )  # fmt: skip
     assert full.summary and (full.terms or full.industry_links or full.ipc_shared)
+    # The same words, reasons and level as the patent's own match list shows for the pair
+    # (before, the on-demand one was explained without either text).
+    from shuanglian.matching.service import match_patent
+
+    with Session(engine) as session:
+        listed = {
+            m.id: m.explanation
+            for m in match_patent(session, settings=settings, patent_id=first.patent_id, top=50)
+        }
+    shown = listed[first.enterprise_id]
+    assert (full.words, full.reasons, full.level) == (shown.words, shown.reasons, shown.level)
 
 
 def test_bad_records_are_skipped_and_counted(sqlite_world):

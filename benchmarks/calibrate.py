@@ -27,7 +27,7 @@ from shuanglian.engine.calibrate import (
     match_probability,
     rescale_calibration,
 )
-from shuanglian.engine.evaluate import _jsonl, read_qrels, record_from_beir, suite_info
+from shuanglian.engine.evaluate import read_qrels, record_from_beir, suite_info, suite_rows
 from shuanglian.engine.fusion import PARAMS_FILE, load_params
 from shuanglian.engine.matcher import Matcher
 
@@ -35,8 +35,8 @@ from shuanglian.engine.matcher import Matcher
 def pairs(path: Path) -> tuple[list[dict[str, float]], list[int]]:
     """(evidence, relevant) of every top-10 hit of every judged query of one suite."""
     qrels = read_qrels(path / "qrels" / "test.tsv")
-    matcher = Matcher.build(record_from_beir(r) for r in _jsonl(path / "corpus.jsonl"))
-    queries = [record_from_beir(r) for r in _jsonl(path / "queries.jsonl")]
+    matcher = Matcher.build(record_from_beir(r) for r in suite_rows(path / "corpus.jsonl"))
+    queries = [record_from_beir(r) for r in suite_rows(path / "queries.jsonl")]
     queries = [q for q in queries if q.id in qrels]
     rows: list[dict[str, float]] = []
     labels: list[int] = []

@@ -46,12 +46,12 @@ from quality import baseline  # noqa: E402
 from shuanglian.engine.dense import make_encoder  # noqa: E402
 from shuanglian.engine.dense_store import CachedEncoder, record_units  # noqa: E402
 from shuanglian.engine.evaluate import (  # noqa: E402
-    _jsonl,
     read_qrels,
     record_from_beir,
     run_suite,
     score_run,
     suite_info,
+    suite_rows,
 )
 from shuanglian.engine.fusion import load_params  # noqa: E402
 from shuanglian.engine.matcher import Matcher  # noqa: E402
@@ -130,7 +130,9 @@ def merge_into(target: Path, run: dict[str, Any]) -> dict[str, Any]:
 
 def encode_rate(encoder: Any, path: Path, n: int) -> dict[str, Any]:
     """Passages/s over the first `n` passages of a corpus, embedded afresh."""
-    units = [u for r in _jsonl(path / "corpus.jsonl") for u in record_units(record_from_beir(r))]
+    units = [
+        u for r in suite_rows(path / "corpus.jsonl") for u in record_units(record_from_beir(r))
+    ]
     sample = units[:n]
     encoder.encode(sample[:1], kind="passage")  # load the model
     start = time.perf_counter()
@@ -179,8 +181,10 @@ def query_cost(path: Path, encoder: Any, cached: Any, n: int, depth: int) -> dic
     from shuanglian.engine.index import load_index, save_index
 
     qrels = read_qrels(path / "qrels" / "test.tsv")
-    corpus = [record_from_beir(r) for r in _jsonl(path / "corpus.jsonl")]
-    queries = [q for q in map(record_from_beir, _jsonl(path / "queries.jsonl")) if q.id in qrels]
+    corpus = [record_from_beir(r) for r in suite_rows(path / "corpus.jsonl")]
+    queries = [
+        q for q in map(record_from_beir, suite_rows(path / "queries.jsonl")) if q.id in qrels
+    ]
     queries = queries[:n]
     texts = {d.id: "\n".join(p for p in (d.title, d.text) if p) for d in corpus}
     import tempfile

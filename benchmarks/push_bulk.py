@@ -345,12 +345,12 @@ def run_quality(background: int, *, suites_dir: Path) -> dict[str, Any]:
     corpus's kind plus the other suites' corpora of that kind (one index per kind)."""
     from benchmarks.scale_mix import generate_enterprises, generate_patents
     from shuanglian.engine.evaluate import (
-        _jsonl,
         read_qrels,
         record_from_beir,
         run_suite,
         score_run,
         suite_info,
+        suite_rows,
     )
     from shuanglian.engine.matcher import Matcher
     from shuanglian.engine.records import Record
@@ -378,7 +378,7 @@ def run_quality(background: int, *, suites_dir: Path) -> dict[str, Any]:
                     yield Record(id=f"bg:{i}", title=e["name"], text=e["scope"],
                                  ipc=tuple(e["ipc"]), industry=e["industry"])  # fmt: skip
             for path in paths:
-                for row in _jsonl(path / "corpus.jsonl"):
+                for row in suite_rows(path / "corpus.jsonl"):
                     rec = record_from_beir(row)
                     yield Record(id=f"{path.name}/{rec.id}", title=rec.title, text=rec.text,
                                  ipc=rec.ipc, industry=rec.industry)  # fmt: skip
@@ -390,7 +390,7 @@ def run_quality(background: int, *, suites_dir: Path) -> dict[str, Any]:
         for path in paths:
             info = suite_info(path)
             qrels = read_qrels(path / "qrels" / "test.tsv")
-            queries = [record_from_beir(r) for r in _jsonl(path / "queries.jsonl")]
+            queries = [record_from_beir(r) for r in suite_rows(path / "queries.jsonl")]
             queries = [q for q in queries if q.id in qrels]
             hits = matcher.search_many(queries, top=100)
             prefix = f"{path.name}/"

@@ -39,11 +39,11 @@ import numpy as np
 
 from shuanglian.engine.evaluate import (
     METRICS,
-    _jsonl,
     evaluate_suites,
     read_qrels,
     score_run,
     suite_info,
+    suite_rows,
 )
 from shuanglian.engine.records import Record
 
@@ -92,8 +92,8 @@ def baseline(path: Path, *, chinese: bool) -> dict[str, float]:
     import bm25s
     import Stemmer
 
-    corpus = list(_jsonl(path / "corpus.jsonl"))
-    queries = list(_jsonl(path / "queries.jsonl"))
+    corpus = list(suite_rows(path / "corpus.jsonl"))
+    queries = list(suite_rows(path / "queries.jsonl"))
     qrels = read_qrels(path / "qrels" / "test.tsv")
     queries = [q for q in queries if q["_id"] in qrels]
     texts = [f"{d.get('title') or ''} {d.get('text') or ''}" for d in corpus]

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from quality import _zh_words  # noqa: E402
 
-from shuanglian.engine.evaluate import _jsonl, read_qrels, run_suite, score_run, suite_info  # noqa: E402
+from shuanglian.engine.evaluate import read_qrels, run_suite, score_run, suite_info, suite_rows  # noqa: E402
 
 BAR = 1.15
 
@@ -33,9 +33,9 @@ def plain_run(path: Path, *, chinese: bool) -> dict[str, dict[str, float]]:
     import numpy as np
     import Stemmer
 
-    corpus = list(_jsonl(path / "corpus.jsonl"))
+    corpus = list(suite_rows(path / "corpus.jsonl"))
     qrels = read_qrels(path / "qrels" / "test.tsv")
-    queries = [q for q in _jsonl(path / "queries.jsonl") if q["_id"] in qrels]
+    queries = [q for q in suite_rows(path / "queries.jsonl") if q["_id"] in qrels]
     texts = [f"{d.get('title') or ''} {d.get('text') or ''}" for d in corpus]
     q_texts = [f"{q.get('title') or ''} {q.get('text') or ''}" for q in queries]
     model = bm25s.BM25()

@@ -38,7 +38,9 @@ class SuiteError(ValueError):
     """A suite folder that is missing files or has unreadable rows."""
 
 
-def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
+def suite_rows(path: Path) -> Iterator[dict[str, Any]]:
+    """The rows of one suite file (corpus.jsonl, queries.jsonl); SuiteError names the file and
+    line of a row that is not JSON."""
     if not path.exists():
         raise SuiteError(f"评测集缺少文件 (suite file missing): {path}")
     with path.open(encoding="utf-8") as fh:
@@ -124,7 +126,7 @@ def run_suite(
     """
     _check_drop_ipc(drop_ipc)
     qrels = read_qrels(path / "qrels" / "test.tsv")
-    corpus = (record_from_beir(r) for r in _jsonl(path / "corpus.jsonl"))
+    corpus = (record_from_beir(r) for r in suite_rows(path / "corpus.jsonl"))
     if drop_ipc in ("corpus", "both"):
         corpus = (replace(r, ipc=()) for r in corpus)
     started = time.perf_counter()
@@ -132,7 +134,7 @@ def run_suite(
         corpus, params=params or load_params(), encoder=encoder, progress=progress
     )
     build_s = time.perf_counter() - started
-    queries = [record_from_beir(r) for r in _jsonl(path / "queries.jsonl")]
+    queries = [record_from_beir(r) for r in suite_rows(path / "queries.jsonl")]
     queries = [q for q in queries if q.id in qrels]
     if drop_ipc in ("query", "both"):
         queries = [replace(q, ipc=()) for q in queries]
@@ -205,7 +207,7 @@ def evaluate_suites(
         info = suite_info(path)
         step = None
         if progress is not None:
-            total = sum(1 for _ in _jsonl(path / "corpus.jsonl"))
+            total = sum(1 for _ in suite_rows(path / "corpus.jsonl"))
             step = lambda d, p, n=info["name"], t=total: progress(n, d, t, p)  # noqa: E731
         run, qrels = run_suite(
             path,

@@ -76,27 +76,7 @@ def rescale_calibration(
     z = np.array([logit(rows[i], calibration) for i in kept], dtype=np.float64)
     y = np.array([labels[i] for i in kept], dtype=np.float64)
     w = np.ones(len(kept)) if weights is None else np.array([weights[i] for i in kept], float)
-    x = np.column_stack([np.ones(len(z)), z])
-
-    def loss(ab: np.ndarray) -> float:
-        m = x @ ab
-        return float(w @ (np.logaddexp(0.0, m) - y * m))
-
-    # Newton from (0, 0) with step halving: from the base model's own (0, 1) plain Newton
-    # can overshoot when its log-odds are far from the new base rate.
-    ab = np.zeros(2)
-    for _ in range(100):
-        p = 1.0 / (1.0 + np.exp(-(x @ ab)))
-        grad = x.T @ (w * (p - y))
-        hess = (x * (w * p * (1 - p))[:, None]).T @ x + 1e-12 * np.eye(2)
-        step = np.linalg.solve(hess, grad)
-        current = loss(ab)
-        while loss(ab - step) > current and np.abs(step).max() > 1e-12:
-            step = step / 2
-        ab = ab - step
-        if np.abs(step).max() < 1e-10:
-            break
-    a, b = float(ab[0]), float(ab[1])
+    a, b = _logistic(np.column_stack([np.ones(len(z)), z]), y, w, np.zeros(2)).tolist()
     return {"intercept": round(a + b * float(calibration.get("intercept", 0.0)), 4)} | {
         name: round(b * float(calibration.get(name, 0.0)), 4) for name in FEATURES
     }
@@ -107,18 +87,33 @@ def fit_calibration(
 ) -> dict[str, float]:
     """Logistic regression (Newton steps, small L2) of labels on `features(rows)`."""
     x = np.array([[1.0, *features(r)] for r in rows], dtype=np.float64)
-    y = np.asarray(labels, dtype=np.float64)
-    w = np.zeros(x.shape[1])
     penalty = np.full(x.shape[1], l2)
     penalty[0] = 0.0
-    for _ in range(50):
-        p = 1.0 / (1.0 + np.exp(-(x @ w)))
-        grad = x.T @ (p - y) + penalty * w
-        hess = (x * (p * (1 - p))[:, None]).T @ x + np.diag(penalty)
-        step = np.linalg.solve(hess, grad)
-        w -= step
-        if np.abs(step).max() < 1e-8:
-            break
+    w = _logistic(x, np.asarray(labels, dtype=np.float64), np.ones(len(x)), penalty)
     return {"intercept": round(float(w[0]), 4)} | {
         name: round(float(v), 4) for name, v in zip(FEATURES, w[1:], strict=True)
     }
+
+
+def _logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, penalty: np.ndarray) -> np.ndarray:
+    """Weighted logistic regression coefficients (L2 `penalty` per column): Newton steps from
+    zero, halved while a step would raise the loss (plain Newton can overshoot when the new
+    base rate is far from the old model's, as in `rescale_calibration`)."""
+
+    def loss(beta: np.ndarray) -> float:
+        m = x @ beta
+        return float(w @ (np.logaddexp(0.0, m) - y * m) + 0.5 * penalty @ (beta * beta))
+
+    beta = np.zeros(x.shape[1])
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-(x @ beta)))
+        grad = x.T @ (w * (p - y)) + penalty * beta
+        hess = (x * (w * p * (1 - p))[:, None]).T @ x + np.diag(penalty) + 1e-12 * np.eye(len(beta))
+        step = np.linalg.solve(hess, grad)
+        current = loss(beta)
+        while loss(beta - step) > current and np.abs(step).max() > 1e-12:
+            step = step / 2
+        beta = beta - step
+        if np.abs(step).max() < 1e-10:
+            break
+    return beta

@@ -150,6 +150,13 @@ def _ipc_level_mask(terms: Sequence[str], levels: Sequence[str]) -> np.ndarray:
     return np.array([level(t) in levels for t in terms], dtype=bool)
 
 
+def _own_weight(term: str, qtf: int, power: float) -> np.float64:
+    """A query's own term weight: 1 + ln(count), times its general-language informativeness
+    to `power`. float64 like the explanation arithmetic (a Python float would make
+    `weight * float32 data` a float32 product under NumPy 2)."""
+    return (np.float64(1.0) + np.log(qtf)) * query_factor(term, power)
+
+
 @dataclass(frozen=True, slots=True)
 class _QueryView:
     """A query as its explanations read it: (term, BM25 row, query weight) for each known
@@ -509,9 +516,7 @@ class Matcher:
         power = self.params.background_idf
         for term, qtf in counts.items():
             if term in vocab:
-                # float64 like the explanation arithmetic (a Python float would make
-                # `weight * float32 data` a float32 product under NumPy 2).
-                weights[term] = (np.float64(1.0) + np.log(qtf)) * query_factor(term, power)
+                weights[term] = _own_weight(term, qtf, power)
         sources: dict[str, list[str]] = {}
         alpha = self.params.cross_lingual
         if alpha > 0:
@@ -863,7 +868,7 @@ class Matcher:
         self,
         q_terms: list[tuple[str, int, float]],
         sources: dict[str, tuple[str, ...]],
-        all_terms: Sequence[str] = (),
+        all_terms: Sequence[str],
     ) -> list[tuple[float, list[int]]]:
         """Coverage groups of a query; `all_terms` (the query's own terms, known to the index
         or not) adds a never-covered group for each specific word the index lacks, at the
@@ -896,12 +901,9 @@ class Matcher:
             groups.append((mass, rows))
         power = self.params.background_idf
         for term, qtf in Counter(all_terms).items():
-            if term in self.vocab or term in members or is_bigram(term) or "_" in term:
-                continue
-            if term in generic:
-                continue
-            weight = (1.0 + float(np.log(qtf))) * query_factor(term, power)
-            groups.append((weight * top_idf, []))
+            unknown_word = term not in self.vocab and not is_bigram(term) and "_" not in term
+            if unknown_word and term not in members and term not in generic:
+                groups.append((float(_own_weight(term, qtf, power)) * top_idf, []))
         return groups
 
     def _doc_mass(self, seg: Segment) -> np.ndarray:

@@ -32,9 +32,9 @@ MAX_WORDS = 6
 GLOSS_FUNCTION_WORDS = frozenset(
     ["one", "anoth", "all", "each", "everi", "other", "same", "own", "some", "ani"]
 )
-# When no hit reaches this level the list is introduced as weak (see `list_notice`).
 # The most a hit without any evidence to show may read: the top of 低.
 WEAK_CAP = MEDIUM - 0.01
+# When no hit reaches this level the list is introduced as weak (see `list_notice`).
 NOTICE_ZH = "暂无高度匹配的成果，以下为最接近的几项（匹配较弱，仅供参考）"
 NOTICE_EN = "No strong match yet; the closest few are shown below (weak matches)"
 

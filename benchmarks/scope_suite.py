@@ -37,8 +37,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from shuanglian.engine.matcher import Matcher
 from shuanglian.engine.records import Record
 
@@ -66,6 +64,11 @@ def _rank_key(key: str) -> str:
     return hashlib.md5(key.encode("utf-8")).hexdigest()
 
 
+def _publication_key(number: str) -> str:
+    """A CN publication number without its kind code: an A and its B grant are one patent."""
+    return re.sub(r"[A-Z]\d?$", "", number.strip())
+
+
 def read_patents() -> list[Record]:
     """The SYSU export, one record per publication number (A and B of one invention kept once)."""
     seen: dict[str, Record] = {}
@@ -74,7 +77,7 @@ def read_patents() -> list[Record]:
             number = (row.get("PubNo-公开号") or "").strip()
             if not number:
                 continue
-            key = re.sub(r"[A-Z]\d?$", "", number)
+            key = _publication_key(number)
             codes = [c.strip() for c in (row.get("CLC-中图分类号") or "").split(";")]
             seen[key] = Record(
                 id=key,
@@ -118,10 +121,7 @@ def read_enterprises() -> list[Record]:
 
 def _demo_patent_keys() -> set[str]:
     with DEMO_PATENTS.open(encoding="utf-8-sig", newline="") as fh:
-        return {
-            re.sub(r"[A-Z]\d?$", "", (row.get("PubNo-公开号") or "").strip())
-            for row in csv.DictReader(fh)
-        }
+        return {_publication_key(row.get("PubNo-公开号") or "") for row in csv.DictReader(fh)}
 
 
 def suite_parts() -> dict[str, tuple[list[Record], list[Record]]]:
@@ -191,19 +191,12 @@ def build(out: Path) -> None:
 
 
 def _bm25_top(queries: list[Record], corpus: list[Record], k: int) -> list[list[str]]:
-    import bm25s
-    import jieba
-    from quality import _zh_words  # benchmarks/ is on sys.path
+    from quality import zh_bm25_top  # benchmarks/ is on sys.path
 
-    jieba.setLogLevel(60)
-    model = bm25s.BM25()
-    model.index([_zh_words(f"{d.title} {d.text}") for d in corpus], show_progress=False)
-    tops = []
-    for q in queries:
-        scores = model.get_scores(_zh_words(f"{q.title} {q.text}"))
-        order = np.argsort(-scores, kind="stable")[:k]
-        tops.append([corpus[i].id for i in order if scores[i] > 0])
-    return tops
+    ranked = zh_bm25_top(
+        [f"{q.title} {q.text}" for q in queries], [f"{d.title} {d.text}" for d in corpus], k
+    )
+    return [[corpus[i].id for i, _ in top] for top in ranked]
 
 
 def _pool(name: str, queries: list[Record], corpus: list[Record]) -> Iterator[dict[str, Any]]:

@@ -402,14 +402,14 @@ def _read_xlsx(
 
 
 # What a damaged zip raises while it is opened or read (all found by the importer fuzzer):
-# a bad directory, a cut or corrupt stream (zlib), an unsupported zip version
-# (NotImplementedError), a part name that is not UTF-8 (UnicodeDecodeError, a ValueError).
+# a bad directory, a cut or corrupt stream (zlib), an unsupported zip version or compression
+# (zipfile raises a subclass of RuntimeError), a part name that is not UTF-8
+# (UnicodeDecodeError, a ValueError).
 _ZIP_ERRORS = (
     zipfile.BadZipFile,
     OSError,
     EOFError,
     RuntimeError,
-    NotImplementedError,
     ValueError,
     zlib.error,
 )

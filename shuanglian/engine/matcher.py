@@ -40,7 +40,7 @@ from shuanglian.engine.records import Explanation, Hit, Record, TermMatch
 from shuanglian.engine.records import IndustryLink as LinkReason
 from shuanglian.text.bilingual import translations
 from shuanglian.text.informativeness import query_factor
-from shuanglian.text.tokenize import generic_terms, is_bigram, tokenize
+from shuanglian.text.tokenize import is_bigram, is_generic, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -875,7 +875,6 @@ class Matcher:
         largest idf: a word no document has is still a word of the query, and leaving it out
         made a long business scope over a small index read as fully covered by its one known
         word."""
-        generic = generic_terms()
         idf = self.idf
         top_idf = float(np.max(idf)) if len(idf) else 1.0
         own = {t: i for i, (t, _r, _w) in enumerate(q_terms) if t not in sources}
@@ -888,7 +887,7 @@ class Matcher:
             else:  # a translation; one from a pair (lithium_batteri → 锂电池) covers both
                 words = [w for src in sources[term] for w in src.split("_")]
             for word in dict.fromkeys(words):
-                if word not in generic:
+                if not is_generic(word):
                     members.setdefault(word, []).append(i)
         groups = []
         for src, rows in members.items():
@@ -902,7 +901,7 @@ class Matcher:
         power = self.params.background_idf
         for term, qtf in Counter(all_terms).items():
             unknown_word = term not in self.vocab and not is_bigram(term) and "_" not in term
-            if unknown_word and term not in members and term not in generic:
+            if unknown_word and term not in members and not is_generic(term):
                 groups.append((float(_own_weight(term, qtf, power)) * top_idf, []))
         return groups
 

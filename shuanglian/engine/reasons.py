@@ -23,15 +23,10 @@ from shuanglian.engine.calibrate import LEVELS, MEDIUM, level
 from shuanglian.engine.records import Explanation
 from shuanglian.text.bilingual import glosses
 from shuanglian.text.surface import surface_form
-from shuanglian.text.tokenize import generic_terms
+from shuanglian.text.tokenize import is_generic
 
 # Shared words listed per hit.
 MAX_WORDS = 6
-# English function words a dictionary gloss brings in (成套 "complementing one another", 各类
-# "all categories"): the match may use them, a person reading 成套 ↔ one learns nothing.
-GLOSS_FUNCTION_WORDS = frozenset(
-    ["one", "anoth", "all", "each", "everi", "other", "same", "own", "some", "ani"]
-)
 # The most a hit without any evidence to show may read: the top of 低.
 WEAK_CAP = MEDIUM - 0.01
 # When no hit reaches this level the list is introduced as weak (see `list_notice`).
@@ -63,6 +58,9 @@ class Reasons:
     level_label: str = "低"
     percent: float = 0.0
     weak: bool = True
+    # Something a person could check: a specific shared word, a shared patent class or an
+    # industry link. A push round never sends a pair without it (inventory.push).
+    evidence: bool = False
 
     def summary(self) -> str:
         """The sentences on one line."""
@@ -82,14 +80,10 @@ def shared_words(
     that is written together replaces its own words; without `doc_text` the document side of
     a cross-language word is the dictionary's gloss.
     """
-    generic = generic_terms()
     out: list[SharedWord] = []
     seen: set[tuple[str, str]] = set()
     for match in explanation.terms:
         if match.source:
-            english = match.source if _is_han(match.term) else (match.term,)
-            if all(p in GLOSS_FUNCTION_WORDS for t in english for p in t.split("_")):
-                continue
             q = next((s for t in match.source if (s := surface_form(t, query_text))), None)
             if doc_text is not None:
                 d = surface_form(match.term, doc_text)
@@ -110,9 +104,10 @@ def shared_words(
         if key in seen:
             continue
         seen.add(key)
-        parts = match.term.split("_")
-        is_generic = all(p in generic for p in parts) and all(s in generic for s in match.source)
-        out.append(SharedWord(query=q, doc=d, cross_lingual=cross, generic=is_generic))
+        # Across languages a generic word on either side makes the pair generic: GPS ↔ 系统
+        # (the dictionary's 全球定位系统) says nothing about a firm that offers 系统设计.
+        generic = _all_generic(match.term) or any(_all_generic(s) for s in match.source)
+        out.append(SharedWord(query=q, doc=d, cross_lingual=cross, generic=generic))
     # A phrase written together stands for its words: drop words it contains.
     kept = [
         w
@@ -204,7 +199,12 @@ def describe(
         level_label=_level_label(lvl, lang),
         percent=round(percent, 3),
         weak=weak,
+        evidence=has_evidence,
     )
+
+
+def _all_generic(term: str) -> bool:
+    return all(is_generic(p) for p in term.split("_"))
 
 
 def _short(name: str | None) -> str | None:

@@ -238,6 +238,7 @@ def push_round_api(
         "pushes_made": rnd.pushes_made,
         "skipped_already_pushed": rnd.skipped_already_pushed,
         "skipped_cap": rnd.skipped_cap,
+        "skipped_no_evidence": rnd.skipped_no_evidence,
     }
 
 

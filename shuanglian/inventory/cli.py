@@ -424,6 +424,7 @@ def push_round(
                 "pushes_made": rnd.pushes_made,
                 "skipped_already_pushed": rnd.skipped_already_pushed,
                 "skipped_cap": rnd.skipped_cap,
+                "skipped_no_evidence": rnd.skipped_no_evidence,
             }
 
     result = run_command(as_json, do)
@@ -432,7 +433,8 @@ def push_round(
     else:
         say(
             f"第 {result['round_id']} 轮：{result['patents_considered']} 件专利，"
-            f"推送 {result['pushes_made']} 条"
+            f"推送 {result['pushes_made']} 条；跳过：已推送 {result['skipped_already_pushed']}，"
+            f"企业达上限 {result['skipped_cap']}，仅有泛用词相同 {result['skipped_no_evidence']}"
         )
 
 

@@ -309,6 +309,11 @@ def flow_push(
             ("新推送", "Pushes made", rnd.pushes_made),
             ("已推送过，跳过", "Already pushed, skipped", rnd.skipped_already_pushed),
             ("企业本轮已满额，跳过", "Enterprise cap reached, skipped", rnd.skipped_cap),
+            (
+                "仅有泛用词相同，未推送",
+                "Only generic words in common, not pushed",
+                rnd.skipped_no_evidence,
+            ),
         ],
     )
 

@@ -215,6 +215,8 @@ class PushRound(TimestampMixin, Base):
     pushes_made: Mapped[int] = mapped_column(Integer, default=0)
     skipped_already_pushed: Mapped[int] = mapped_column(Integer, default=0)
     skipped_cap: Mapped[int] = mapped_column(Integer, default=0)
+    # Pairs whose explanation showed nothing to check (only generic words in common).
+    skipped_no_evidence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     matcher_name: Mapped[str] = mapped_column(String(100), default="")
 
 

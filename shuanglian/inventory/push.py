@@ -218,6 +218,7 @@ def run_push_round(
         pushes_made=0,
         skipped_already_pushed=0,
         skipped_cap=0,
+        skipped_no_evidence=0,
     )
     stmt = select(PoolEntry.patent_id).where(PoolEntry.active.is_(True))
     if institution_id is not None:
@@ -263,7 +264,13 @@ def _plan_chunk(
     per_enterprise_cap: int,
     load: dict[int, int],
 ) -> list[dict[str, Any]]:
-    """The pushes a chunk of patents gets (reads and ranks only); counts what was skipped."""
+    """The pushes a chunk of patents gets (reads and ranks only); counts what was skipped.
+
+    A candidate whose explanation shows nothing a person could check (only generic words or
+    character pairs in common, no shared patent class, no industry link) is not pushed: its
+    slot goes to the next candidate. Explanations are computed only for the pairs chosen, so
+    the choice runs in passes until every patent's list is full or its candidates run out.
+    """
     pushed = {
         (p, e)
         for p, e in session.execute(
@@ -273,36 +280,77 @@ def _plan_chunk(
     prefetch = getattr(matcher, "prefetch", None)
     if prefetch is not None:  # batched matchers rank the whole chunk in one call
         prefetch(chunk, per_patent * OVERFETCH)
+    explain = getattr(matcher, "explain_pushes", None)
+    queue = {
+        pid: sorted(matcher(pid, per_patent * OVERFETCH), key=lambda c: -c[1]) for pid in chunk
+    }
+    kept: dict[int, list[dict[str, Any]]] = {pid: [] for pid in chunk}
+    blocked: set[tuple[int, int]] = set()  # (patent, enterprise) passed over at the cap
+    while True:
+        fresh = [
+            row
+            for pid in chunk
+            for row in _take(queue[pid], pid, per_patent - len(kept[pid]), pushed, load,
+                             per_enterprise_cap, rnd, blocked)
+        ]  # fmt: skip
+        if not fresh:
+            break
+        if explain is not None:  # explained only once the round has chosen them
+            explain(fresh)
+        for row in fresh:
+            if row["explanation"].get("evidence", True):
+                kept[row["patent_id"]].append(row)
+            else:  # the slot and the enterprise's share of the cap go back
+                rnd.skipped_no_evidence += 1
+                load[row["enterprise_id"]] -= 1
+    rnd.skipped_cap += len(blocked - pushed)
     rows: list[dict[str, Any]] = []
     for pid in chunk:
-        rank = 0
-        candidates = sorted(matcher(pid, per_patent * OVERFETCH), key=lambda c: -c[1])
-        for eid, score, explanation in candidates:
-            if (pid, eid) in pushed:
-                rnd.skipped_already_pushed += 1
-                continue
-            if load.get(eid, 0) >= per_enterprise_cap:
-                rnd.skipped_cap += 1
-                continue
-            rank += 1
-            load[eid] = load.get(eid, 0) + 1
-            pushed.add((pid, eid))
-            rows.append(
-                {
-                    "patent_id": pid,
-                    "enterprise_id": eid,
-                    "rank": rank,
-                    "score": float(score),
-                    "explanation": explanation,
-                    "created_at": utcnow(),
-                }
-            )
-            if rank >= per_patent:
-                break
-    explain = getattr(matcher, "explain_pushes", None)
-    if explain is not None and rows:  # explained only once the round has chosen them
-        explain(rows)
+        best_first = sorted(kept[pid], key=lambda r: -r["score"])
+        rows += [{**row, "rank": rank} for rank, row in enumerate(best_first, start=1)]
     rnd.patents_considered += len(chunk)
+    return rows
+
+
+def _take(
+    candidates: list[tuple[int, float, dict[str, Any]]],
+    pid: int,
+    wanted: int,
+    pushed: set[tuple[int, int]],
+    load: dict[int, int],
+    per_enterprise_cap: int,
+    rnd: PushRound,
+    blocked: set[tuple[int, int]],
+) -> list[dict[str, Any]]:
+    """Up to `wanted` rows from one patent's candidates, best first, removed from the list.
+
+    A pair pushed before is dropped; an enterprise at the cap is passed over but stays in the
+    list, since a later pass may find its share given back by a pair without evidence.
+    """
+    rows: list[dict[str, Any]] = []
+    k = 0
+    while k < len(candidates) and len(rows) < wanted:
+        eid, score, explanation = candidates[k]
+        if (pid, eid) in pushed:
+            del candidates[k]
+            rnd.skipped_already_pushed += 1
+            continue
+        if load.get(eid, 0) >= per_enterprise_cap:
+            blocked.add((pid, eid))
+            k += 1
+            continue
+        del candidates[k]
+        load[eid] = load.get(eid, 0) + 1
+        pushed.add((pid, eid))
+        rows.append(
+            {
+                "patent_id": pid,
+                "enterprise_id": eid,
+                "score": float(score),
+                "explanation": explanation,
+                "created_at": utcnow(),
+            }
+        )
     return rows
 
 

@@ -45,7 +45,9 @@ class ExplanationOut(BaseModel):
 
     For people: `words` (shared words as written), `reasons` / `reasons_en` (sentences),
     `match` (calibrated probability of a relevant match, in [0, 1], the same scale everywhere)
-    with `level` high/medium/low and its label (高/中/低), `weak` when the match is low.
+    with `level` high/medium/low and its label (高/中/低), `weak` when the match is low,
+    `evidence` when there is something to check (a specific shared word, a shared patent class
+    or an industry link; generic words alone are not).
     `terms` keeps the engine's index terms for tools; pages never show them.
     """
 
@@ -57,6 +59,7 @@ class ExplanationOut(BaseModel):
     level_label: str = "低"
     level_label_en: str = "low"
     weak: bool = True
+    evidence: bool = False
 
     terms: list[TermOut] = Field(default_factory=list)
     ipc_shared: list[IpcOut] = Field(default_factory=list)

@@ -385,6 +385,7 @@ def _explanation_out(
         level_label=zh.level_label,
         level_label_en=en.level_label,
         weak=zh.weak,
+        evidence=zh.evidence,
     )
 
 

@@ -31,7 +31,7 @@ from functools import lru_cache, wraps
 from importlib import resources
 from typing import TypeVar
 
-from shuanglian.text.tokenize import _stemmer, _subwords, stopwords_en, tokenize
+from shuanglian.text.tokenize import _stemmer, _subwords, gloss_stopwords, stopwords_en, tokenize
 
 # Glosses of more content words than this are definitions, not translations.
 MAX_GLOSS_WORDS = 3
@@ -137,7 +137,7 @@ def _gloss_terms(gloss: str) -> list[str]:
     """English search terms of one gloss (stems, then adjacent-stem phrases), the same terms
     `tokenize(gloss, lang="en", phrases=True)` gives for a one-clause ASCII gloss, without its
     per-call overhead (the dictionary has ~200k glosses)."""
-    stop = stopwords_en()
+    stop = stopwords_en() | gloss_stopwords()
     words = [w for w in _WORD.findall(gloss.lower()) if len(w) > 1 and w not in stop]
     if not words:
         return []

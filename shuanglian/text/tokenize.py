@@ -65,6 +65,12 @@ def stopwords_en() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
+def gloss_stopwords() -> frozenset[str]:
+    """English words of a dictionary gloss that are never a translation (text.bilingual)."""
+    return _read_list("gloss_stopwords_en.txt")
+
+
+@lru_cache(maxsize=1)
 def generic_terms() -> frozenset[str]:
     """Search terms of generic words (服务, 信息, 系统, 数据, method, system ...), in the form
     `tokenize` gives them: such a word is real evidence only beside a specific one."""
@@ -74,6 +80,12 @@ def generic_terms() -> frozenset[str]:
         for word in line.split():
             out.update(tokenize(word))
     return frozenset(out)
+
+
+def is_generic(term: str) -> bool:
+    """Whether a search term is generic: in `generic_terms`, or a Chinese word of one
+    character (含, 高, 用 …: jieba leaves them where no word fits; alone they name nothing)."""
+    return term in generic_terms() or (len(term) == 1 and _is_han(term))
 
 
 _SEGMENTER: dict[str, Any] = {}

@@ -285,3 +285,93 @@ def test_a_pushed_cross_language_match_names_its_words(
         assert words == [w.model_dump(mode="json") for w in single.words]
         assert push.explanation["level"] == single.level
     assert {p.patent_id for p in pushes} <= set(ids)
+
+
+class _ScriptedMatcher:
+    """Candidates and their explanations as given; explains on demand like the engine's."""
+
+    def __init__(self, candidates: dict[int, list[int]], without_evidence: set[tuple[int, int]]):
+        self.candidates = candidates
+        self.without_evidence = without_evidence
+        self.explained: list[tuple[int, int]] = []
+
+    def __call__(self, patent_id: int, top: int):
+        ids = self.candidates.get(patent_id, [])[:top]
+        return [(eid, 1.0 - k / 100, {"method": "scripted", "pending": True}) for k, eid in
+                enumerate(ids)]  # fmt: skip
+
+    def explain_pushes(self, rows):
+        for row in rows:
+            pair = (row["patent_id"], row["enterprise_id"])
+            self.explained.append(pair)
+            row["explanation"] = {
+                "method": "scripted",
+                "evidence": pair not in self.without_evidence,
+            }
+
+
+def test_a_pair_with_nothing_to_show_is_not_pushed_and_its_slot_goes_to_the_next(
+    db_session, world, enterprises
+):
+    """Only generic words in common (信息、服务): the pair is not pushed, the patent's list is
+    filled from its next candidates, and the enterprise's share of the cap is given back."""
+    first, second = pool(db_session, world, range(2))
+    e = [ent.id for ent in enterprises[:4]]
+    matcher = _ScriptedMatcher(
+        {first: [e[0], e[1], e[2], e[3]], second: [e[0], e[3]]},
+        without_evidence={(first, e[0])},
+    )
+    rnd = run_push_round(
+        db_session, actor=world.admin, matcher=matcher, per_patent=2, per_enterprise_cap=1
+    )
+    pushes = db_session.execute(
+        select(Push.patent_id, Push.enterprise_id, Push.rank).where(Push.round_id == rnd.id)
+    ).all()
+    assert sorted(pushes) == sorted(
+        [(first, e[1], 1), (first, e[2], 2), (second, e[0], 1), (second, e[3], 1 + 1)]
+    )
+    assert (rnd.pushes_made, rnd.skipped_no_evidence) == (4, 1)
+    # Only what the round chose was explained, the refill included; e[3] was never needed for
+    # the first patent.
+    assert (first, e[3]) not in matcher.explained and (first, e[2]) in matcher.explained
+
+
+def test_an_engine_round_never_pushes_a_firm_sharing_only_generic_words(
+    db_session, db_settings, world, enterprises, tmp_path
+):
+    """A firm whose scope is all generic words (信息、服务、系统、数据…) is among a patent's
+    candidates, but no push goes to it: its explanation has nothing a person could check."""
+    from shuanglian.enterprises.models import Enterprise
+    from shuanglian.inventory.push import engine_matcher
+    from shuanglian.matching.service import build_index, match_patent
+
+    generic = Enterprise(
+        name="恒通信息服务有限公司",
+        business_scope="信息技术服务；信息系统集成服务；数据处理服务；技术服务、技术开发、"
+        "技术咨询、技术转让；系统设计；设备销售",
+    )
+    db_session.add(generic)
+    db_session.flush()
+    ids = pool(db_session, world, range(7))
+    settings = db_settings.model_copy(update={"home": tmp_path / "engine-home"})
+    build_index(db_session, settings=settings)
+    listed = [
+        m
+        for pid in ids
+        for m in match_patent(db_session, settings=settings, patent_id=pid, top=9)
+        if m.id == generic.id
+    ]
+    assert listed and not any(m.explanation.evidence for m in listed)
+    rnd = run_push_round(
+        db_session,
+        actor=world.admin,
+        matcher=engine_matcher(db_session, settings=settings),
+        per_patent=3,
+        per_enterprise_cap=10,
+        matcher_name="engine",
+    )
+    pushes = list(db_session.scalars(select(Push).where(Push.round_id == rnd.id)))
+    assert pushes and rnd.skipped_no_evidence >= 1
+    assert generic.id not in {p.enterprise_id for p in pushes}
+    assert all(p.explanation["evidence"] for p in pushes)
+    assert all(len([p for p in pushes if p.patent_id == pid]) <= 3 for pid in ids)

@@ -136,13 +136,22 @@ _WORD = re.compile(r"[a-z0-9]+")
 def _gloss_terms(gloss: str) -> list[str]:
     """English search terms of one gloss (stems, then adjacent-stem phrases), the same terms
     `tokenize(gloss, lang="en", phrases=True)` gives for a one-clause ASCII gloss, without its
-    per-call overhead (the dictionary has ~200k glosses)."""
-    stop = stopwords_en() | gloss_stopwords()
+    per-call overhead (the dictionary has ~200k glosses), less the stems that are never a
+    translation (`_gloss_stop_stems`)."""
+    stop = stopwords_en()
     words = [w for w in _WORD.findall(gloss.lower()) if len(w) > 1 and w not in stop]
     if not words:
         return []
-    stems: list[str] = _stemmer().stemWords(words)
+    never = _gloss_stop_stems()
+    stems: list[str] = [s for s in _stemmer().stemWords(words) if s not in never]
     return stems + [f"{a}_{b}" for a, b in zip(stems, stems[1:], strict=False)]
+
+
+@lru_cache(maxsize=1)
+def _gloss_stop_stems() -> frozenset[str]:
+    """Stems that are never a translation (`gloss_stopwords`: "correspondence" goes with
+    "correspond")."""
+    return frozenset(_stemmer().stemWords(sorted(gloss_stopwords())))
 
 
 def _kept_senses(word: str) -> list[tuple[str, ...]]:

@@ -90,8 +90,8 @@ def test_generic_terms_are_in_token_form() -> None:
 
 
 def test_a_glossed_function_word_is_never_shown_as_a_shared_word() -> None:
-    """成套 is glossed "complementing one another": the match may use `one`, the reader must
-    not be told 成套 ↔ one (nor the reverse, from an English query)."""
+    """成套 is glossed "complementing one another": `one` is no translation (text.bilingual's
+    gloss stopwords), so the reader is never told 成套 ↔ one (nor the reverse)."""
     docs = {
         "en": ("Power supply", "Power supply unit for one device and another device."),
         "zh": ("电源成套设备", "一种电源成套设备。"),
@@ -121,3 +121,29 @@ def test_a_hit_with_nothing_to_show_reads_weak_in_level_and_number() -> None:
     reasons = describe(exp, query_text="信息系统服务", doc_text="系统集成服务")
     assert reasons.level == "low" and level(reasons.percent) == "low"
     assert any("泛用词" in s for s in reasons.sentences)
+
+
+def test_one_character_words_and_generic_words_across_languages_are_no_evidence() -> None:
+    """A phone shop was pushed a polyimide patent on 传输、信号、含, and a systems integrator a
+    drone patent on GPS ↔ 系统 (GPS is the dictionary's 全球定位系统): a one-character word, or
+    a cross-language pair with a generic word on either side, shows nothing to check."""
+    from shuanglian.engine.records import Explanation, TermMatch
+
+    shop = Explanation(
+        terms=[TermMatch("传输", 2.0), TermMatch("信号", 1.5), TermMatch("含", 1.0)], match=0.2
+    )
+    reasons = describe(
+        shop,
+        query_text="一种含聚酰亚胺的信号传输材料",
+        doc_text="通信终端销售；代办电信业务；含信号传输设备安装",
+    )
+    assert not reasons.evidence and reasons.weak
+    assert all(w.generic for w in reasons.words) and {w.query for w in reasons.words} >= {"含"}
+    integrator = Explanation(terms=[TermMatch("系统", 3.0, source=("gps",))], match=0.3)
+    reasons = describe(
+        integrator, query_text="无人机 GPS 定位", doc_text="系统设计；信息系统集成服务"
+    )
+    assert not reasons.evidence and reasons.level == "low"
+    battery = Explanation(terms=[TermMatch("锂电池", 3.0), TermMatch("含", 1.0)], match=0.6)
+    reasons = describe(battery, query_text="含锂电池的储能装置", doc_text="锂电池生产，含回收")
+    assert reasons.evidence and reasons.sentences[0].startswith("双方都涉及：锂电池")

@@ -38,6 +38,19 @@ def test_a_later_dictionary_sense_is_no_translation() -> None:
     assert "staircas" not in dict(translate_term("单元"))
 
 
+def test_function_and_drafting_words_are_never_translations() -> None:
+    """CC-CEDICT's 养殖 is "to cultivate; to further", 通信 "to correspond; to communicate",
+    炮制 "to concoct; to invent": as translations they matched every "further",
+    "corresponding" and "invention" of an English patent to fish farms, phone shops and herbal
+    medicine makers. Such words (and their stems) never translate; the right senses stay."""
+    for term in ("further", "correspond", "invent", "may", "number", "one"):
+        assert translate_term(term) == (), term
+    assert dict(translate_term("养殖")).keys() == {"cultiv", "encourag"}
+    assert dict(translate_term("通信")).keys() == {"communic"}
+    assert "通信" in dict(translate_term("communic"))
+    assert translate_term("发明") == ()  # "to invent; invention": patent boilerplate
+
+
 def test_translations_share_weight_among_words_the_index_has() -> None:
     known = {"电池", "燃料"}.__contains__
     alone = dict(translations("batteri", known=known))

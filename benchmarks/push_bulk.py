@@ -250,6 +250,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         "recommendations": recs,
         "skipped": report.skipped,
         "skipped_cap": report.skipped_cap,
+        "skipped_no_evidence": report.skipped_no_evidence,
         "status": report.status,
         "memory": report.memory,
         "child_peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),

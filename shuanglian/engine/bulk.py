@@ -83,6 +83,9 @@ class RankedBlock:
     failed: list[int]
     # The doc ids as int64 (database ids), when every id of the index is one; else None.
     doc_keys: np.ndarray | None = None
+    # One bit per hit: whether it has something a person could check (`bulk_evidence`);
+    # None where it was not asked for (enterprise → patent blocks).
+    evidence: np.ndarray | None = None
 
     def hits_of(self, i: int) -> tuple[list[str], np.ndarray, np.ndarray]:
         """(doc ids, scores, signal parts) of query `i`, best first."""
@@ -234,6 +237,11 @@ class BulkRanker:
             self._memo.clear()
         entry = self._memo[term] = self._lookup(term)
         return entry
+
+    @property
+    def stored(self) -> StoredQueries | None:
+        """The stored query forms in use (`use_source`), or None."""
+        return self._stored
 
     def use_source(self, source: Matcher | None) -> None:
         """Read queries' terms from `source` (the index their records belong to) where it

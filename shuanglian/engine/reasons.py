@@ -23,7 +23,7 @@ from shuanglian.engine.calibrate import LEVELS, MEDIUM, level
 from shuanglian.engine.records import Explanation
 from shuanglian.text.bilingual import glosses
 from shuanglian.text.surface import surface_form
-from shuanglian.text.tokenize import is_generic
+from shuanglian.text.tokenize import is_specific
 
 # Shared words listed per hit.
 MAX_WORDS = 6
@@ -106,7 +106,7 @@ def shared_words(
         seen.add(key)
         # Across languages a generic word on either side makes the pair generic: GPS ↔ 系统
         # (the dictionary's 全球定位系统) says nothing about a firm that offers 系统设计.
-        generic = _all_generic(match.term) or any(_all_generic(s) for s in match.source)
+        generic = not is_specific(match.term) or not all(is_specific(s) for s in match.source)
         out.append(SharedWord(query=q, doc=d, cross_lingual=cross, generic=generic))
     # A phrase written together stands for its words: drop words it contains.
     kept = [
@@ -201,10 +201,6 @@ def describe(
         weak=weak,
         evidence=has_evidence,
     )
-
-
-def _all_generic(term: str) -> bool:
-    return all(is_generic(p) for p in term.split("_"))
 
 
 def _short(name: str | None) -> str | None:

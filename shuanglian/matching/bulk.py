@@ -139,6 +139,8 @@ class BulkReport:
     skipped: dict[str, int]
     skipped_already_pushed: int
     skipped_cap: int
+    # Patent → enterprise pairs with nothing a person could check (only generic words).
+    skipped_no_evidence: int
     failed_shards: list[FailedShard]
     wall_s: float
     memory: dict[str, float]
@@ -367,7 +369,8 @@ def run_bulk_job(
         job_id=job_id, round_id=round_id, resumed=resumed, status="running",
         executor=executor.name, workers=executor.workers, shards_total=0, shards_done_before=0,
         shards_done_now=0, queries_ranked=0, pushes=0, recommendations=0, skipped={},
-        skipped_already_pushed=0, skipped_cap=0, failed_shards=[], wall_s=0.0, memory={},
+        skipped_already_pushed=0, skipped_cap=0, skipped_no_evidence=0, failed_shards=[],
+        wall_s=0.0, memory={},
     )  # fmt: skip
     skipped_all: Counter[str] = Counter()
     watch = MemoryWatch()
@@ -410,6 +413,7 @@ def run_bulk_job(
                     if direction == "p2e":
                         report.pushes += len(out.rows)
                         report.skipped_cap += out.capped
+                        report.skipped_no_evidence += out.no_evidence
                     else:
                         report.recommendations += len(out.rows)
                     report.skipped_already_pushed += out.already

@@ -142,13 +142,15 @@ class _ShardOut:
     rows: list[tuple]
     already: int = 0
     capped: int = 0
+    no_evidence: int = 0
 
 
 def _select_p2e(
     conn: Connection, job_id: int, round_id: int, block: RankedBlock, top: int, state: State
 ) -> _ShardOut:
     """The push-round rules over one shard's candidates, in shard order: skip pairs pushed in
-    any round, skip enterprises at the cap, keep `top` per patent."""
+    any round and pairs with nothing a person could check (`RankedBlock.evidence`), skip
+    enterprises at the cap, keep `top` per patent."""
     patents = [int(q) for q in block.query_ids]
     pushed: set[tuple[int, int]] = set()
     for start in range(0, len(patents), 5000):
@@ -169,6 +171,7 @@ def _select_p2e(
     keys_all = keys.tolist()
     bounds = block.offsets.tolist()
     load, cap = state.load, state.cap
+    evidence = block.evidence.tolist() if block.evidence is not None else None
     kept: list[int] = []
     ranks: list[int] = []
     owners: list[int] = []
@@ -180,6 +183,9 @@ def _select_p2e(
             eid = keys_all[k]
             if pushed and (pid, eid) in pushed:
                 out.already += 1
+                continue
+            if evidence is not None and not evidence[k]:
+                out.no_evidence += 1
                 continue
             if load[eid] >= cap:
                 out.capped += 1
@@ -298,6 +304,7 @@ def commit_shard(
                         pushes_made=PushRound.pushes_made + len(out.rows),
                         skipped_already_pushed=PushRound.skipped_already_pushed + out.already,
                         skipped_cap=PushRound.skipped_cap + out.capped,
+                        skipped_no_evidence=PushRound.skipped_no_evidence + out.no_evidence,
                         updated_at=utcnow(),
                     )
                 )

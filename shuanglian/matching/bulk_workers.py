@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from shuanglian.engine.bulk import RankedBlock, rank_block, worker_matcher, worker_source
+from shuanglian.engine.bulk_evidence import block_evidence
 from shuanglian.engine.records import Record
 
 ATTEMPTS = 3  # a shard is tried this many times before it is reported as failed
@@ -71,7 +72,10 @@ def rank_shard(task: ShardTask) -> RankedBlock:
         source = worker_source(
             Path(task.index_root), name=task.query_index, version=task.query_version
         )
-    return rank_block(matcher, task.records, top=task.top, source=source)
+    block = rank_block(matcher, task.records, top=task.top, source=source)
+    if task.direction == "p2e":  # pushes skip pairs with nothing to check, as rounds do
+        block.evidence = block_evidence(matcher, task.records, block)
+    return block
 
 
 class Executor(Protocol):

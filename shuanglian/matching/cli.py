@@ -393,6 +393,7 @@ def push_bulk(
     )
     say(
         f"  跳过：已推送 {result['skipped_already_pushed']}，达上限 {result['skipped_cap']}，"
+        f"缺少具体匹配依据 {result['skipped_no_evidence']}，"
         f"坏记录 {result['skipped'] or 0}；峰值内存 PSS {result['memory'].get('peak_pss_mib')} MiB "
         f"(预算 {result['memory'].get('budget_mib')} MiB)"
     )

@@ -88,6 +88,12 @@ def is_generic(term: str) -> bool:
     return term in generic_terms() or (len(term) == 1 and _is_han(term))
 
 
+def is_specific(term: str) -> bool:
+    """Whether a search term can be evidence a person checks: a word (or a pair of words) not
+    all generic, never a character-bigram term."""
+    return not is_bigram(term) and not all(is_generic(p) for p in term.split("_"))
+
+
 _SEGMENTER: dict[str, Any] = {}
 
 

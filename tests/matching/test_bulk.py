@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, insert, select, text, update
 from shuanglian.config import Settings
 from shuanglian.db import make_engine
 from shuanglian.engine.index import load_index
+from shuanglian.engine.records import Hit
 from shuanglian.inventory.models import Push, PushRound
 from shuanglian.matching.bulk import BulkJobError, BulkOptions, render_explanation, run_bulk_job
 from shuanglian.matching.models import BulkJob, BulkMatch, BulkShard
@@ -24,6 +25,7 @@ from shuanglian.matching.service import (
     patent_records,
 )
 from shuanglian.patents.models import Patent
+from shuanglian.text.tokenize import is_specific
 from tests.conftest import _create_pg_database, _drop_pg_database
 from tests.matching.bulk_world import build_world
 
@@ -77,6 +79,16 @@ def results(engine: Engine) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]
     return pushes, recs
 
 
+def _checkable(hit: Hit) -> bool:
+    """The push rule written out over an explained hit (engine.reasons): a specific shared
+    word (across languages, specific on both sides), a shared patent class or an industry
+    link."""
+    exp = hit.explanation
+    assert exp is not None
+    words = any(is_specific(t.term) and all(is_specific(s) for s in t.source) for t in exp.terms)
+    return words or bool(exp.ipc_shared) or bool(exp.industry_links)
+
+
 def _opts(**kw: Any) -> BulkOptions:
     base: dict[str, Any] = {"top": 5, "per_enterprise_cap": 1000, "shard_size": 40, "workers": 1}
     return BulkOptions(**{**base, **kw})
@@ -89,15 +101,16 @@ def test_both_directions_equal_the_engine_ranking(world):
     assert report.queries_ranked == N_PATENTS + N_ENTERPRISES
     pushes, recs = results(engine)
     assert report.pushes == len(pushes) > 0 and report.recommendations == len(recs) > 0
-    # Patent → enterprise: with no cap in the way, the pushes are the engine's own top 5.
+    # Patent → enterprise: with no cap in the way, the pushes are the first 5 of the engine's
+    # top 15 (top × overfetch) that have something to check, as a push round takes them.
     ents = load_index(settings.index_dir, name=ENTERPRISE_INDEX, link=industry_link())
     with engine.connect() as conn:
         from sqlalchemy.orm import Session
 
         queries = list(patent_records(Session(bind=conn), ids=[1, 2, 3]))
-    for query, hits in zip(queries, ents.search_many(queries, top=5), strict=True):
+    for query, hits in zip(queries, ents.search_many(queries, top=15, explain=True), strict=True):
         stored = [(e, round(s, 6)) for p, e, _, s, _ in pushes if p == int(query.id)]
-        assert stored == [(int(h.doc_id), round(h.score, 6)) for h in hits]
+        assert stored == [(int(h.doc_id), round(h.score, 6)) for h in hits if _checkable(h)][:5]
     # Enterprise → patent: every patent is pooled, so the lists are the engine's top 5.
     pats = load_index(settings.index_dir, name=PATENT_INDEX, link=industry_link())
     from shuanglian.matching.service import enterprise_records
@@ -114,6 +127,7 @@ def test_both_directions_equal_the_engine_ranking(world):
         assert job.status == "finished" and job.counts["p2e_rows"] == len(pushes)
         rnd = conn.execute(select(PushRound).where(PushRound.id == job.round_id)).one()
         assert rnd.pushes_made == len(pushes) and rnd.patents_considered == N_PATENTS
+        assert rnd.skipped_no_evidence == report.skipped_no_evidence > 0
         assert rnd.finished_at is not None
     # A rerun of a finished job starts a new one, which never pushes the same pair again.
     again = run_bulk_job(engine, settings=settings, options=_opts(directions="p2e"))
@@ -426,14 +440,20 @@ def test_the_job_is_the_push_rules_over_matcher_search(world):
 
     load: Counter[int] = Counter()
     expected_pushes = []
+    no_evidence = 0
     for pid in order:
         query = patents[pid]
         if _bad_reason(query):
             continue
         rank = 0
-        for hit in ents.search(query, top=depth, explain=False):
+        for hit in ents.search(query, top=depth):
             eid = int(hit.doc_id)
-            if (pid, eid) in earlier or load[eid] >= cap:
+            if (pid, eid) in earlier:
+                continue
+            if not _checkable(hit):
+                no_evidence += 1
+                continue
+            if load[eid] >= cap:
                 continue
             rank += 1
             load[eid] += 1
@@ -472,5 +492,6 @@ def test_the_job_is_the_push_rules_over_matcher_search(world):
             )
         ]
     assert pushes == sorted(expected_pushes, key=lambda r: (r[0], r[2]))
+    assert report.skipped_no_evidence == no_evidence > 0
     assert len(pushes) > N_PATENTS
     assert recs == expected_recs and len(recs) > N_ENTERPRISES

@@ -238,6 +238,12 @@ class BulkRanker:
         entry = self._memo[term] = self._lookup(term)
         return entry
 
+    def term_entry(self, term: str) -> tuple[int, float, tuple[tuple[int, float], ...]]:
+        """(row or -1, informativeness factor, translations as (row, share)) of a query
+        term, memoised (`bulk_evidence` reads the same lookups)."""
+        entry = self._memo.get(term)
+        return entry if entry is not None else self._entry(term)
+
     @property
     def stored(self) -> StoredQueries | None:
         """The stored query forms in use (`use_source`), or None."""

@@ -22,13 +22,13 @@ a specific word where a page shows only generic ones; it never misses one a page
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
-from shuanglian.engine.bulk import RankedBlock, bulk_ranker
+from shuanglian.engine.bulk import BulkRanker, RankedBlock, bulk_ranker
 from shuanglian.engine.matcher import Matcher, query_terms
 from shuanglian.engine.records import Record
-from shuanglian.text.bilingual import translations
 from shuanglian.text.tokenize import is_specific
 
 # Memoised terms before the memo is started afresh (a national job sees millions).
@@ -36,12 +36,13 @@ _MEMO_TERMS = 2_000_000
 
 
 class EvidenceCheck:
-    """The test above for hits of one index (one per open index in a worker)."""
+    """The test above for hits of one index, beside the index's `BulkRanker`: its memoised
+    term lookups (row, translations) and its stored query forms serve both."""
 
-    def __init__(self, matcher: Matcher) -> None:
-        self.matcher = matcher
-        self.vocab = matcher.vocab
-        self.alpha = float(matcher.params.cross_lingual)
+    def __init__(self, ranker: BulkRanker) -> None:
+        self.ranker = ranker
+        matcher = ranker.matcher
+        self.terms = matcher.terms
         self._memo: dict[str, tuple[int, ...]] = {}
         self._mark = np.zeros(len(matcher.terms), dtype=bool)
         self._positions = matcher._positions()
@@ -59,15 +60,10 @@ class EvidenceCheck:
             return rows
         found: list[int] = []
         if is_specific(term):
-            own = self.vocab.get(term, -1)
+            own, _factor, trans = self.ranker.term_entry(term)
             if own >= 0:
                 found.append(own)
-            if self.alpha > 0:
-                found += [
-                    self.vocab[t]
-                    for t, _share in translations(term, known=self.vocab.__contains__)
-                    if is_specific(t)
-                ]
+            found += [row for row, _share in trans if is_specific(self.terms[row])]
         if len(self._memo) >= _MEMO_TERMS:
             self._memo.clear()
         rows = self._memo[term] = tuple(found)
@@ -92,23 +88,25 @@ class EvidenceCheck:
         return out
 
     def _has_marked(self, position: int, marked: np.ndarray) -> bool:
-        for start, stop, seg in self._segments:
-            if start <= position < stop:
-                local = position - start
-                if seg.doc_terms is not None:
-                    terms, _counts = seg.doc_terms.of(local)
-                    return bool(self._mark[terms].any())
-                # An index without stored document terms: its term-major BM25 rows.
-                indptr, indices = seg.bm25.indptr, seg.bm25.indices
-                for row in marked.tolist():
-                    if row >= seg.bm25.shape[0]:
-                        continue
-                    lo, hi = int(indptr[row]), int(indptr[row + 1])
-                    at = int(np.searchsorted(indices[lo:hi], local))
-                    if at < hi - lo and int(indices[lo + at]) == local:
-                        return True
-                return False
+        seg, local = next(
+            (seg, position - start)
+            for start, stop, seg in self._segments
+            if start <= position < stop
+        )
+        if seg.doc_terms is not None:
+            terms, _counts = seg.doc_terms.of(local)
+            return bool(self._mark[terms].any())
+        # An index without stored document terms: its term-major BM25 rows.
+        return any(_row_has(seg.bm25, row, local) for row in marked.tolist())
+
+
+def _row_has(bm25: Any, row: int, local: int) -> bool:
+    """Whether term `row` of a term-major BM25 matrix holds document `local`."""
+    if row >= bm25.shape[0]:
         return False
+    lo, hi = int(bm25.indptr[row]), int(bm25.indptr[row + 1])
+    at = int(np.searchsorted(bm25.indices[lo:hi], local))
+    return at < hi - lo and int(bm25.indices[lo + at]) == local
 
 
 _CHECKS: dict[int, EvidenceCheck] = {}
@@ -118,11 +116,12 @@ def block_evidence(matcher: Matcher, queries: Sequence[Record], block: RankedBlo
     """`EvidenceCheck.hits` for every hit of `block` (ranked by `rank_block` from `queries`):
     a query's terms are read from its own index where `rank_block` found them stored, else
     tokenised."""
-    check = _CHECKS.get(id(matcher))
-    if check is None or check.matcher is not matcher:
+    ranker = bulk_ranker(matcher)
+    check = _CHECKS.get(id(ranker))
+    if check is None or check.ranker is not ranker:
         _CHECKS.clear()
-        check = _CHECKS[id(matcher)] = EvidenceCheck(matcher)
-    stored = bulk_ranker(matcher).stored
+        check = _CHECKS[id(ranker)] = EvidenceCheck(ranker)
+    stored = ranker.stored
     by_id = {q.id: q for q in queries}
     out = np.zeros(len(block.doc_ids), dtype=bool)
     for i, query_id in enumerate(block.query_ids):

@@ -23,13 +23,19 @@ from shuanglian.enterprises.schemas import (
 from shuanglian.enterprises.workspace import DemandInput, ProfileInput
 from shuanglian.matching.schemas import Match
 from shuanglian.matching.service import match_demand, match_enterprise
-from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, IdQuery, SessionDep
+from shuanglian.web.deps import (
+    CsrfDep,
+    CurrentUser,
+    IdPath,
+    IdQuery,
+    LimitQuery,
+    OffsetQuery,
+    SessionDep,
+)
 from shuanglian.web.schemas import ERROR_RESPONSES, INDEX_RESPONSES, ListResponse
 
 router = APIRouter(tags=["enterprises"], responses=ERROR_RESPONSES)
 
-Offset = Annotated[int, Query(ge=0, le=10_000_000)]
-Limit = Annotated[int, Query(ge=1, le=100)]
 Words = Annotated[str | None, Query(max_length=200, description="words to search")]
 
 
@@ -50,8 +56,8 @@ def list_enterprises_api(
     q: Words = None,
     province: Annotated[str | None, Query(max_length=50)] = None,
     industry_code: Annotated[str | None, Query(max_length=5, pattern=r"^[A-T0-9]{1,5}$")] = None,
-    offset: Offset = 0,
-    limit: Limit = 20,
+    offset: OffsetQuery = 0,
+    limit: LimitQuery = 20,
 ) -> ListResponse[EnterpriseRead]:
     page = service.list_enterprises(
         session, q=q, province=province, industry_code=industry_code, offset=offset, limit=limit
@@ -67,8 +73,8 @@ def list_enterprises_api(
 def search_enterprises_api(
     session: SessionDep,
     q: Annotated[str, Query(min_length=1, max_length=200)],
-    offset: Offset = 0,
-    limit: Limit = 20,
+    offset: OffsetQuery = 0,
+    limit: LimitQuery = 20,
 ) -> ListResponse[EnterpriseRead]:
     page = service.list_enterprises(session, q=q, offset=offset, limit=limit)
     return _enterprise_page(page)
@@ -108,8 +114,8 @@ def list_demands_api(
     enterprise_id: IdQuery = None,
     region: Annotated[str | None, Query(max_length=100)] = None,
     status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,
-    offset: Offset = 0,
-    limit: Limit = 20,
+    offset: OffsetQuery = 0,
+    limit: LimitQuery = 20,
 ) -> ListResponse[DemandRead]:
     page = service.list_demands(
         session,

@@ -55,6 +55,7 @@ from shuanglian.web.deps import (
     CurrentUser,
     IdPath,
     IdQuery,
+    OffsetQuery,
     SessionDep,
     SettingsDep,
 )
@@ -68,8 +69,7 @@ from shuanglian.web.uploads import UPLOAD_ERROR_RESPONSES, WORKBOOK_SUFFIXES, re
 
 router = APIRouter(prefix="/inventory", tags=["inventory"], responses=ERROR_RESPONSES)
 
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0, le=10_000_000)]
+Limit = Annotated[int, Query(ge=1, le=500)]  # small rows: more per page than LimitQuery
 
 
 def _user(user: User | None) -> User:
@@ -181,7 +181,7 @@ def pool_api(
     tier: Annotated[int | None, Query(ge=1, le=9)] = None,
     grade: Annotated[str | None, Query(max_length=10)] = None,
     limit: Limit = 100,
-    offset: Offset = 0,
+    offset: OffsetQuery = 0,
 ) -> list[Any]:
     rows = list_pool(
         session,

@@ -7,9 +7,7 @@ anything not yours is in this API); signed out is 403.
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from shuanglian.accounts import permissions as perm
 from shuanglian.errors import NotFound
@@ -20,13 +18,17 @@ from shuanglian.supermarket.schemas import (
     SaveCreate,
     SavedListingRead,
 )
-from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, SessionDep
+from shuanglian.web.deps import (
+    CsrfDep,
+    CurrentUser,
+    IdPath,
+    LimitQuery,
+    OffsetQuery,
+    SessionDep,
+)
 from shuanglian.web.schemas import ERROR_RESPONSES, ListResponse
 
 router = APIRouter(prefix="/me", tags=["supermarket"], responses=ERROR_RESPONSES)
-
-Offset = Annotated[int, Query(ge=0, le=10_000_000)]
-Limit = Annotated[int, Query(ge=1, le=100)]
 
 
 @router.get(
@@ -36,7 +38,7 @@ Limit = Annotated[int, Query(ge=1, le=100)]
     description="Still-published saved listings, most recently saved first (as /market/saved).",
 )
 def saved_listings_api(
-    session: SessionDep, user: CurrentUser, offset: Offset = 0, limit: Limit = 50
+    session: SessionDep, user: CurrentUser, offset: OffsetQuery = 0, limit: LimitQuery = 50
 ) -> ListResponse[SavedListingRead]:
     rows, total = interest.saved_page(session, user=user, offset=offset, limit=limit)
     return ListResponse[SavedListingRead](
@@ -81,7 +83,7 @@ def unsave_listing_api(session: SessionDep, user: CurrentUser, listing_id: IdPat
     description=f"Oldest first; at most {interest.MAX_FOLLOWS} per user.",
 )
 def follows_api(
-    session: SessionDep, user: CurrentUser, offset: Offset = 0, limit: Limit = 50
+    session: SessionDep, user: CurrentUser, offset: OffsetQuery = 0, limit: LimitQuery = 50
 ) -> ListResponse[FollowRead]:
     rows = interest.follows_of(session, user=user)  # a few dozen at most: paged here
     return ListResponse[FollowRead](

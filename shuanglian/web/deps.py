@@ -216,6 +216,10 @@ IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID, description="record id")]
 # The same bound for ids inside JSON bodies (Pydantic models): 422 naming the field, never a
 # database overflow.
 DbId = Annotated[int, Field(ge=1, le=MAX_ID, description="record id")]
+# Paging of JSON lists (`ListResponse`): rows skipped, and rows per page for lists of whole
+# records (a list of small rows may allow more with a Limit of its own).
+OffsetQuery = Annotated[int, Query(ge=0, le=10_000_000)]
+LimitQuery = Annotated[int, Query(ge=1, le=100)]
 # Number fields of GET forms arrive as "" when left empty; parse them with optional_int/_decimal.
 FormNumber = Annotated[str | None, Query(max_length=30)]
 

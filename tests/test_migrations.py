@@ -115,6 +115,16 @@ def test_upgrading_indexes_the_listings_already_there(blank_engine) -> None:
             assert [x.id for x in page.items] == [listing_id]
 
 
+def _insert_admin(conn) -> None:  # type: ignore[no-untyped-def]
+    """User 1, an admin, written as SQL: the models may be ahead of the revision under test."""
+    conn.execute(
+        text(
+            "INSERT INTO users (username, password_hash, role, is_active, created_at, "
+            "updated_at) VALUES ('u', 'x', 'admin', true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        )
+    )
+
+
 def test_the_audit_merge_goes_down_and_up_keeping_every_entry(blank_engine) -> None:
     """Migration a1d17c0e0b01 splits the one log back into the two old tables and merges
     them again: an accounts event and an inventory entry survive both ways, detail intact."""
@@ -122,13 +132,7 @@ def test_the_audit_merge_goes_down_and_up_keeping_every_entry(blank_engine) -> N
     with blank_engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "a1d17c0e0b01")
-        conn.execute(
-            text(
-                "INSERT INTO users (username, password_hash, role, is_active, created_at, "
-                "updated_at) VALUES ('u', 'x', 'admin', true, CURRENT_TIMESTAMP, "
-                "CURRENT_TIMESTAMP)"
-            )
-        )
+        _insert_admin(conn)
         conn.execute(
             text(
                 "INSERT INTO audit_log (at, actor_id, actor_name, action, subject_type, "
@@ -235,13 +239,7 @@ def test_notifications_in_english_go_down_and_up(blank_engine) -> None:
     with blank_engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "a7d4e2c9f1b3")
-        conn.execute(
-            text(
-                "INSERT INTO users (username, password_hash, role, is_active, created_at, "
-                "updated_at) VALUES ('u', 'x', 'admin', true, CURRENT_TIMESTAMP, "
-                "CURRENT_TIMESTAMP)"
-            )
-        )
+        _insert_admin(conn)
         conn.execute(
             text(
                 "INSERT INTO notifications (user_id, created_at, kind, title, body, emailed) "

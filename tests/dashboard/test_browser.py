@@ -9,14 +9,11 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, expect
+from sqlalchemy.orm import Session
 
-from shuanglian.accounts.passwords import use_cheap_hashing_for_tests
-from shuanglian.config import Settings
-from shuanglian.db import Base, make_engine, make_session_factory, session_scope
-from shuanglian.web.app import create_app
 from shuanglian.web.templating import STATIC_DIR
 from tests.dashboard.world import build
-from tests.web.app_server import app_in_thread, signed_in_page
+from tests.web.app_server import seeded_site, signed_in_page
 from tests.web.factories import PASSWORD, make_user
 from tests.web.test_browser import ARTIFACTS
 
@@ -25,15 +22,11 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    use_cheap_hashing_for_tests()
-    settings = Settings(home=tmp_path_factory.mktemp("dash-home"), database_url=None)
-    engine = make_engine(settings)
-    Base.metadata.create_all(engine)
-    with session_scope(make_session_factory(engine)) as session:
+    def seed(session: Session) -> None:
         build(session)
         make_user(session, "admin", username="dash-admin")
-    engine.dispose()
-    with app_in_thread(create_app(settings)) as url:
+
+    with seeded_site(tmp_path_factory.mktemp("dash-home"), seed) as url:
         yield url
 
 

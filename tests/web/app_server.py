@@ -10,12 +10,19 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 from playwright.sync_api import Browser, Page
+from sqlalchemy.orm import Session
+
+from shuanglian.accounts.passwords import use_cheap_hashing_for_tests
+from shuanglian.config import Settings
+from shuanglian.db import Base, make_engine, make_session_factory, session_scope
+from shuanglian.web.app import create_app
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's, installed by `make test-deps`
 CHROMIUM_ARGS = [
@@ -52,6 +59,21 @@ def app_in_thread(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def seeded_site(home: Path, seed: Callable[[Session], None]) -> Iterator[str]:
+    """Base URL of the app over a new SQLite database in `home`, filled by `seed` (one
+    transaction, committed before the first request), until the block ends."""
+    use_cheap_hashing_for_tests()
+    settings = Settings(home=home, database_url=None)
+    engine = make_engine(settings)
+    Base.metadata.create_all(engine)
+    with session_scope(make_session_factory(engine)) as session:
+        seed(session)
+    engine.dispose()
+    with app_in_thread(create_app(settings)) as url:
+        yield url
 
 
 def signed_in_page(

@@ -13,13 +13,10 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page
+from sqlalchemy.orm import Session
 
-from shuanglian.accounts.passwords import use_cheap_hashing_for_tests
-from shuanglian.config import Settings
-from shuanglian.db import Base, make_engine, make_session_factory, session_scope
 from shuanglian.inventory.service import create_batch
-from shuanglian.web.app import create_app
-from tests.web.app_server import app_in_thread, signed_in_page
+from tests.web.app_server import seeded_site, signed_in_page
 from tests.web.factories import PASSWORD, make_institution, make_patent, make_user
 from tests.web.test_browser import shot
 
@@ -31,17 +28,13 @@ BATCH = "2025年第一批存量专利盘点"  # 14 characters: one line in a pho
 
 @pytest.fixture(scope="module")
 def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    use_cheap_hashing_for_tests()
-    settings = Settings(home=tmp_path_factory.mktemp("progress-home"), database_url=None)
-    engine = make_engine(settings)
-    Base.metadata.create_all(engine)
-    with session_scope(make_session_factory(engine)) as session:
+    def seed(session: Session) -> None:
         inst = make_institution(session, "进度测试大学")
         ids = [make_patent(session, inst, title=f"一种锂电池回收方法{n}").id for n in range(3)]
         clerk = make_user(session, "institution_staff", username="p-clerk", institution_id=inst.id)
         create_batch(session, actor=clerk, institution_id=inst.id, name=BATCH, patent_ids=ids)
-    engine.dispose()
-    with app_in_thread(create_app(settings)) as url:
+
+    with seeded_site(tmp_path_factory.mktemp("progress-home"), seed) as url:
         yield url
 
 

@@ -38,14 +38,16 @@ def save_listing(session: Session, *, user: User | None, listing_id: int) -> Sav
     return saved
 
 
-def unsave_listing(session: Session, *, user: User | None, listing_id: int) -> None:
-    """Remove a listing from the user's saved ones (nothing happens if it was not saved)."""
+def unsave_listing(session: Session, *, user: User | None, listing_id: int) -> bool:
+    """Remove a listing from the user's saved ones; False when it was not saved (then
+    nothing happens)."""
     user = perm.require_login(user)
-    session.execute(
+    result = session.execute(
         delete(SavedListing).where(
             SavedListing.user_id == user.id, SavedListing.listing_id == listing_id
         )
     )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def is_saved(session: Session, *, user: User | None, listing_id: int) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from shuanglian.accounts import permissions as perm
 from shuanglian.errors import NotFound
 from shuanglian.supermarket import interest
 from shuanglian.supermarket.schemas import (
@@ -70,10 +69,8 @@ def save_listing_api(session: SessionDep, user: CurrentUser, body: SaveCreate) -
     description="404 when the listing is not among the user's saved ones (or does not exist).",
 )
 def unsave_listing_api(session: SessionDep, user: CurrentUser, listing_id: IdPath) -> None:
-    user = perm.require_login(user)
-    if not interest.is_saved(session, user=user, listing_id=listing_id):
+    if not interest.unsave_listing(session, user=user, listing_id=listing_id):
         raise NotFound(f"没有收藏成果 {listing_id} (listing {listing_id} is not saved)")
-    interest.unsave_listing(session, user=user, listing_id=listing_id)
 
 
 @router.get(

@@ -35,9 +35,10 @@ def features(evidence: Mapping[str, float]) -> list[float]:
 def match_probability(evidence: Mapping[str, float], calibration: Mapping[str, float]) -> float:
     """P(relevant) in [0, 1] for a hit's evidence under `calibration` ({'intercept', feature
     names → coefficient}); 0 when there is no evidence at all."""
-    if not any(features(evidence)):
+    x = features(evidence)
+    if not any(x):
         return 0.0
-    z = logit(evidence, calibration)
+    z = _log_odds(x, calibration)
     return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
 
 
@@ -52,9 +53,12 @@ def level(probability: float) -> str:
 
 def logit(evidence: Mapping[str, float], calibration: Mapping[str, float]) -> float:
     """The model's log-odds for `evidence` (before the logistic)."""
+    return _log_odds(features(evidence), calibration)
+
+
+def _log_odds(x: Sequence[float], calibration: Mapping[str, float]) -> float:
     return float(calibration.get("intercept", 0.0)) + sum(
-        float(calibration.get(name, 0.0)) * v
-        for name, v in zip(FEATURES, features(evidence), strict=True)
+        float(calibration.get(name, 0.0)) * v for name, v in zip(FEATURES, x, strict=True)
     )
 
 

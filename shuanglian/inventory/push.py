@@ -299,9 +299,8 @@ def _plan_chunk(
         ]  # fmt: skip
         if not fresh:
             break
-        pending = [row for row in fresh if row["explanation"].get("pending")]
-        if explain is not None and pending:  # explained only once the round has chosen them
-            explain(pending)
+        if explain is not None:  # explained only once the round has chosen them
+            explain(fresh)
         for row in fresh:
             if row["explanation"].get("evidence", True):
                 kept[row["patent_id"]].append(row)

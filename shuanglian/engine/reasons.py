@@ -220,6 +220,10 @@ def _level_label(lvl: str, lang: str) -> str:
     return en if lang == "en" else zh
 
 
+# How many hits a list shows when none of them is at least 'medium'.
+WEAK_SHOWN = 3
+
+
 def list_notice(levels: Sequence[str], *, lang: str = "zh") -> str | None:
     """「暂无高度匹配的成果…」 when no hit of a list is at least 'medium', else None."""
     if any(lv in ("high", "medium") for lv in levels):

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from shuanglian.clock import DEFAULT_TIMEZONE, as_utc, in_zone, zone_label
+from shuanglian.engine.reasons import WEAK_SHOWN, list_notice
 from shuanglian.labels import label
 from shuanglian.web.i18n import chooser, in_language, pick_lang
 from shuanglian.web.security import CSRF_FIELD, csrf_token
@@ -39,6 +40,7 @@ def templates() -> Jinja2Templates:
     tpl.env.filters["lettered"] = lettered
     tpl.env.filters["in_lang"] = message_in_language
     tpl.env.filters["match_percent"] = match_percent
+    tpl.env.globals["match_list"] = match_list
     tpl.env.globals["industry_options"] = industry_options
     from shuanglian.supermarket.service import price_words  # one price on every page
 
@@ -65,6 +67,16 @@ def match_percent(value: float | None) -> str:
         return ""
     pct = round(float(value) * 100)
     return f"{pct}%" if pct >= 1 else ""
+
+
+@pass_context
+def match_list(context: Any, matches: list[Any]) -> tuple[list[Any], str | None]:
+    """(the matches a page lists, the weak-list notice or None): when no match is at least
+    'medium', 「暂无高度匹配的成果…」 and only the closest few (`engine.reasons`)."""
+    if not matches:
+        return [], None
+    notice = list_notice([m.explanation.level for m in matches], lang=context.get("lang") or "zh")
+    return (list(matches[:WEAK_SHOWN]) if notice else list(matches)), notice
 
 
 @pass_context

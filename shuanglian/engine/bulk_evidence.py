@@ -27,8 +27,10 @@ from typing import Any
 import numpy as np
 
 from shuanglian.engine.bulk import BulkRanker, RankedBlock, bulk_ranker
+from shuanglian.engine.bulk_query import StoredQueries
 from shuanglian.engine.matcher import Matcher, query_terms
 from shuanglian.engine.records import Record
+from shuanglian.engine.sparse import DocTerms
 from shuanglian.text.tokenize import is_specific
 
 # Memoised terms before the memo is started afresh (a national job sees millions).
@@ -37,7 +39,11 @@ _MEMO_TERMS = 2_000_000
 
 class EvidenceCheck:
     """The test above for hits of one index, beside the index's `BulkRanker`: its memoised
-    term lookups (row, translations) and its stored query forms serve both."""
+    term lookups (row, translations) and its stored query forms serve both.
+
+    Per query it is array work, not a call per term or per hit (at national size the check
+    runs for a million patents): a query's evidence rows are gathered from the stored forms'
+    lookup tables, and its hits' document terms are gathered in one pass."""
 
     def __init__(self, ranker: BulkRanker) -> None:
         self.ranker = ranker
@@ -45,13 +51,15 @@ class EvidenceCheck:
         self.terms = matcher.terms
         self._memo: dict[str, tuple[int, ...]] = {}
         self._mark = np.zeros(len(matcher.terms), dtype=bool)
+        # Whether each index term is specific: -1 not asked yet, else 0 / 1.
+        self._specific = np.full(len(matcher.terms), -1, dtype=np.int8)
+        self._source_specific: np.ndarray | None = None
         self._positions = matcher._positions()
-        self._segments = []
-        start = 0
-        for seg in matcher.segments:
-            self._segments.append((start, start + len(seg), seg))
-            start += len(seg)
+        self._segments = list(matcher.segments)
+        sizes = [len(seg) for seg in self._segments]
+        self._starts = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
 
+    # ------------------------------------------------------------------ query rows
     def _rows(self, term: str) -> tuple[int, ...]:
         """The index rows a query term could be evidence through: itself and its
         translations, each when specific (none for a generic or character-pair term)."""
@@ -69,35 +77,87 @@ class EvidenceCheck:
         rows = self._memo[term] = tuple(found)
         return rows
 
-    def hits(
-        self, query_terms: Iterable[str], doc_ids: Sequence[str], parts: np.ndarray
-    ) -> np.ndarray:
-        """One bit per hit (`doc_ids`, with their signal parts bm25 / ipc / prior)."""
-        out = (parts[:, 1] > 0) | (parts[:, 2] > 0)
+    def rows_of_terms(self, query_terms: Iterable[str]) -> np.ndarray:
+        """`_rows` of a tokenised query's terms, together."""
         rows = {r for term in set(query_terms) for r in self._rows(term)}
-        if not rows or out.all():
+        return np.fromiter(rows, dtype=np.int64, count=len(rows))
+
+    def rows_of_form(self, stored: StoredQueries, ids: np.ndarray) -> np.ndarray:
+        """The same rows for a stored form's source term ids, read from the tables
+        `StoredQueries` keeps for ranking (own row, translation rows) with no call per term."""
+        ids = np.unique(np.asarray(ids, dtype=np.int64))
+        stored.ensure(ids)
+        ids = ids[self._source_is_specific(stored, ids)]
+        own = stored.own_rows(ids)
+        rows = [own[own >= 0], stored.translation_rows(ids)]
+        found = np.unique(np.concatenate(rows))
+        return found[self._is_specific(found)]
+
+    def _source_is_specific(self, stored: StoredQueries, ids: np.ndarray) -> np.ndarray:
+        flags = self._source_specific
+        if flags is None or len(flags) != len(stored.source.terms):
+            flags = self._source_specific = np.full(len(stored.source.terms), -1, dtype=np.int8)
+        return _flags(flags, ids, stored.source.terms)
+
+    def _is_specific(self, rows: np.ndarray) -> np.ndarray:
+        return _flags(self._specific, rows, self.terms)
+
+    # ------------------------------------------------------------------ hits
+    def hits(self, rows: np.ndarray, doc_ids: Sequence[str], parts: np.ndarray) -> np.ndarray:
+        """One bit per hit (`doc_ids`, with their signal parts bm25 / ipc / prior), for a query
+        whose evidence rows are `rows`."""
+        out = (parts[:, 1] > 0) | (parts[:, 2] > 0)
+        todo = np.flatnonzero(~out)
+        if not len(rows) or not len(todo):
             return out
-        marked = np.fromiter(rows, dtype=np.int64, count=len(rows))
-        self._mark[marked] = True
+        positions = np.fromiter(
+            (self._positions[doc_ids[k]] for k in todo.tolist()), dtype=np.int64, count=len(todo)
+        )
+        self._mark[rows] = True
         try:
-            for k, doc_id in enumerate(doc_ids):
-                if not out[k]:
-                    out[k] = self._has_marked(self._positions[doc_id], marked)
+            out[todo] = self._any_marked(positions, rows)
         finally:
-            self._mark[marked] = False
+            self._mark[rows] = False
         return out
 
-    def _has_marked(self, position: int, marked: np.ndarray) -> bool:
-        seg, local = next(
-            (seg, position - start)
-            for start, stop, seg in self._segments
-            if start <= position < stop
-        )
-        if seg.doc_terms is not None:
-            terms, _counts = seg.doc_terms.of(local)
-            return bool(self._mark[terms].any())
-        # An index without stored document terms: its term-major BM25 rows.
-        return any(_row_has(seg.bm25, row, local) for row in marked.tolist())
+    def _any_marked(self, positions: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        found = np.zeros(len(positions), dtype=bool)
+        seg_no = np.searchsorted(self._starts, positions, side="right") - 1
+        for s in np.unique(seg_no).tolist():
+            at = np.flatnonzero(seg_no == s)
+            local = positions[at] - self._starts[s]
+            seg = self._segments[s]
+            if seg.doc_terms is not None:
+                found[at] = _any_term_marked(seg.doc_terms, local, self._mark)
+            else:  # an index without stored document terms: its term-major BM25 rows
+                found[at] = [
+                    any(_row_has(seg.bm25, row, d) for row in rows.tolist()) for d in local.tolist()
+                ]
+        return found
+
+
+def _flags(flags: np.ndarray, ids: np.ndarray, terms: Sequence[str]) -> np.ndarray:
+    """`is_specific` of `terms[ids]`, each asked once and remembered in `flags`."""
+    new = ids[flags[ids] < 0]
+    for t in new.tolist():
+        flags[t] = is_specific(terms[t])
+    return flags[ids] > 0
+
+
+def _any_term_marked(doc_terms: DocTerms, docs: np.ndarray, mark: np.ndarray) -> np.ndarray:
+    """Whether each document of `docs` holds a term marked in `mark`: their term lists
+    gathered into one array, marked, and summed per document."""
+    lo = np.asarray(doc_terms.indptr[docs], dtype=np.int64)
+    hi = np.asarray(doc_terms.indptr[docs + 1], dtype=np.int64)
+    lengths = hi - lo
+    total = int(lengths.sum())
+    if not total:
+        return np.zeros(len(docs), dtype=bool)
+    first = np.cumsum(lengths) - lengths
+    at = np.repeat(lo - first, lengths) + np.arange(total, dtype=np.int64)
+    hit = mark[np.asarray(doc_terms.terms[at], dtype=np.int64)]
+    owner = np.repeat(np.arange(len(docs)), lengths)
+    return np.bincount(owner[hit], minlength=len(docs)) > 0
 
 
 def _row_has(bm25: Any, row: int, local: int) -> bool:
@@ -130,10 +190,9 @@ def block_evidence(matcher: Matcher, queries: Sequence[Record], block: RankedBlo
             continue
         query = by_id[query_id]
         form = stored.form(query) if stored is not None else None
-        terms: Iterable[str]
         if stored is not None and form is not None:
-            terms = (stored.source.terms[t] for t in form[0].tolist())
+            rows = check.rows_of_form(stored, form[0])
         else:
-            terms = query_terms(query, matcher.params)
-        out[lo:hi] = check.hits(terms, block.doc_ids[lo:hi], block.signals[lo:hi])
+            rows = check.rows_of_terms(query_terms(query, matcher.params))
+        out[lo:hi] = check.hits(rows, block.doc_ids[lo:hi], block.signals[lo:hi])
     return out

@@ -95,7 +95,7 @@ class StoredQueries:
         return None
 
     # ------------------------------------------------------------------ tables
-    def _ensure(self, ids: np.ndarray) -> None:
+    def ensure(self, ids: np.ndarray) -> None:
         """Look up the source terms not seen yet (one `entry` each, ever)."""
         new = ids[self._own[ids] == _UNSET]
         if not len(new):
@@ -122,6 +122,21 @@ class StoredQueries:
                 self._trans_used = need
         self.lookup_s += time.process_time() - started
 
+    def own_rows(self, ids: np.ndarray) -> np.ndarray:
+        """Each looked-up source term's own target row (-1: the target lacks it)."""
+        return self._own[ids]
+
+    def translation_rows(self, ids: np.ndarray) -> np.ndarray:
+        """The target rows of the looked-up source terms' translations, together."""
+        reps = self._trans_len[ids]
+        sel = np.flatnonzero(reps)
+        if not len(sel):
+            return np.zeros(0, dtype=np.int64)
+        reps = reps[sel]
+        first = np.cumsum(reps) - reps
+        at = np.repeat(self._trans_start[ids[sel]] - first, reps) + np.arange(int(reps.sum()))
+        return self._trans_rows[at]
+
     def _tables(self, top: int) -> tuple[np.ndarray, np.ndarray]:
         """(1 + ln q) and alpha × (1 + ln q) for q < `top`, each computed by the scalar
         formulas of `_query_terms` (a table lookup, not a vectorised log)."""
@@ -146,7 +161,7 @@ class StoredQueries:
         q = np.repeat(np.arange(len(forms), dtype=np.int64), lengths)
         t = np.concatenate([f[0] for f in forms]).astype(np.int64)
         tf = np.concatenate([f[1] for f in forms]).astype(np.int64)
-        self._ensure(np.unique(t))
+        self.ensure(np.unique(t))
         own_tab, base_tab = self._tables(int(tf.max(initial=0)) + 1)
         own = self._own[t]
         has = own >= 0

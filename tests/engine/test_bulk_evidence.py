@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shuanglian.engine.bulk import rank_block
+from shuanglian.engine.bulk import bulk_ranker, rank_block
 from shuanglian.engine.bulk_evidence import block_evidence
 from shuanglian.engine.matcher import Matcher
 from shuanglian.engine.reasons import describe
@@ -55,3 +55,17 @@ def test_an_index_without_stored_document_terms_gives_the_same_bits() -> None:
     for seg in matcher.segments:
         seg.doc_terms = None
     assert _evidence(matcher, PATENT) == with_terms
+
+
+def test_queries_read_from_their_own_index_give_the_same_bits() -> None:
+    """The bulk job reads a patent's terms from the patent index (its stored form) rather
+    than tokenising it again; the evidence must not depend on which way they were read."""
+    matcher = Matcher.build(Record(id=k, title=t, text=x) for k, (t, x) in FIRMS.items())
+    source = Matcher.build([PATENT, DEVICE_PATENT], query_forms=True)
+    for query in (PATENT, DEVICE_PATENT):
+        tokenised = _evidence(matcher, query)
+        block = rank_block(matcher, [query], top=10, source=source)
+        stored = bulk_ranker(matcher).stored
+        assert stored is not None and stored.form(query) is not None
+        bits = block_evidence(matcher, [query], block)
+        assert dict(zip(block.doc_ids, bits.tolist(), strict=True)) == tokenised

@@ -33,6 +33,9 @@ from typing import TypeVar
 
 from shuanglian.text.tokenize import _stemmer, _subwords, gloss_stopwords, stopwords_en, tokenize
 
+# How much an English term's Chinese words are weighed by their use in technical texts
+# (`_technical_weight`): 0 ignores it.
+TECH_USAGE_POWER = 0.5
 # Glosses of more content words than this are definitions, not translations.
 MAX_GLOSS_WORDS = 3
 # Senses read per headword: CC-CEDICT lists the main sense first, rare ones last. A third or
@@ -194,6 +197,32 @@ def _tables() -> tuple[
     return zh_en, {k: v for k, v in en_zh.items() if len(v) <= MAX_TARGETS}
 
 
+def reverse_targets() -> frozenset[str]:
+    """The Chinese headwords an English term can translate to (`shuanglian.dev.zh_tech_usage`
+    counts how often technical texts use each)."""
+    _zh_en, en_zh = _tables()
+    return frozenset(w for words in en_zh.values() for w, _p in words if len(w) >= 2)
+
+
+@lru_cache(maxsize=1)
+def _tech_usage() -> dict[str, int]:
+    """Chinese word → how many of the Chinese technical texts hold it (zh_tech_usage.tsv)."""
+    text = resources.files("shuanglian.text").joinpath("data/zh_tech_usage.tsv")
+    out: dict[str, int] = {}
+    for line in text.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            word, n = line.split("\t")
+            out[word] = int(n)
+    return out
+
+
+def _technical_weight(word: str) -> float:
+    """How strongly technical Chinese uses `word`: 1 + its text count, to the power
+    TECH_USAGE_POWER (1.0 for a word no technical text holds, so a field the texts miss
+    keeps the dictionary's own weights)."""
+    return float(1 + _tech_usage().get(word, 0)) ** TECH_USAGE_POWER
+
+
 @lru_cache(maxsize=200_000)
 def _zh_terms(word: str) -> tuple[str, ...]:
     """Search terms of a Chinese headword as the tokenizer cuts it (no phrases)."""
@@ -231,7 +260,9 @@ def translate_term(term: str) -> tuple[tuple[str, float], ...]:
     if not words:
         return ()
     # Weight shared between the Chinese words in proportion to how much of each word this
-    # English term is (P(e|z) normalised): `battery` goes mostly to 电池/蓄电池, little to 殴打.
+    # English term is (P(e|z) normalised): `battery` goes mostly to 电池/蓄电池, little to 殴打;
+    # and to how much technical texts use each: `image` mostly to 图像, little to 形象.
+    words = [(word, p * _technical_weight(word)) for word, p in words]
     total = sum(p for _, p in words) or 1.0
     shares: dict[str, float] = {}
     for word, p in words:
@@ -356,6 +387,7 @@ def alternatives(term: str) -> tuple[tuple[str, ...], ...]:
     words = en_zh.get(term)
     if not words:
         return ()
+    words = [(word, p * _technical_weight(word)) for word, p in words]
     total = sum(p for _, p in words) or 1.0
     ranked = sorted(words, key=lambda wp: -wp[1])
     return tuple((w,) for w, p in ranked if p / total >= MIN_READING_SHARE)[:MAX_READINGS]

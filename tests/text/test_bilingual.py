@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from shuanglian.text.bilingual import (
     alternatives,
     expand_terms,
@@ -56,7 +58,24 @@ def test_translations_share_weight_among_words_the_index_has() -> None:
     alone = dict(translations("batteri", known=known))
     assert set(alone) == {"电池"}
     # The absent words' share goes to the present one, at most doubling it.
-    assert alone["电池"] == 2 * dict(translate_term("batteri"))["电池"]
+    share = dict(translate_term("batteri"))["电池"]
+    assert alone["电池"] == pytest.approx(min(1.0, 2 * share))
+    known = {"炮台"}.__contains__  # "battery" (artillery): a small share, doubled at most
+    assert dict(translations("batteri", known=known))["炮台"] == pytest.approx(
+        2 * dict(translate_term("batteri"))["炮台"]
+    )
+
+
+def test_an_english_word_goes_mostly_to_the_chinese_word_technical_texts_use() -> None:
+    """CC-CEDICT glosses 形象 (a public image: 企业形象策划 in thousands of business scopes)
+    and 图像 alike as "image", 培训 (training courses) and 训练 alike as "train". An English
+    patent's "image" matched advertising firms through 形象; now the words Chinese technical
+    texts use take most of the weight."""
+    image = dict(translate_term("imag"))
+    assert image["图像"] > 5 * image["形象"] and image["成像"] > 5 * image["形象"]
+    train = dict(translate_term("train"))
+    assert max(train, key=train.__getitem__) == "训练"
+    assert train["训练"] > 2 * train["培训"]
 
 
 def test_expand_terms_for_catalogue_search() -> None:

@@ -9,7 +9,8 @@ read its data file only, none of its code). It is parsed once per process on fir
   longer ones are explanations and are skipped, as are cross references, surnames and variants;
   later senses are left out (汽车 is car and automobile, not bus);
 * English term (a stem or a two-stem phrase) → Chinese terms: the reverse of one- and two-word
-  glosses, as the Chinese tokenizer cuts the headword (锂电池 for `lithium_batteri`).
+  glosses, as the Chinese tokenizer cuts the headword (锂电池 for `lithium_batteri`), weighed
+  towards the words Chinese technical texts use (`image` → 图像 and 成像 far more than 形象).
 
 Each translation carries a weight that shares the source term between its senses (a word with
 two glosses gives each a half), so an ambiguous word cannot outweigh a precise one.
@@ -210,7 +211,7 @@ def _tech_usage() -> dict[str, int]:
     text = resources.files("shuanglian.text").joinpath("data/zh_tech_usage.tsv")
     out: dict[str, int] = {}
     for line in text.read_text(encoding="utf-8").splitlines():
-        if line and not line.startswith("#"):
+        if line and not line.startswith(("#", "texts\t")):
             word, n = line.split("\t")
             out[word] = int(n)
     return out

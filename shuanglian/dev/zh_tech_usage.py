@@ -12,7 +12,7 @@ The texts are the real samples in `shared/data/samples`: one university's CNKI p
 all written by or for technical people, none of them business scopes. A word counts once per
 text it appears in (as a substring: the dictionary's headwords, not the tokenizer's cuts).
 
-    python -m shuanglian.dev.zh_tech_usage ../shared/data/samples
+    .venv/bin/python -m shuanglian.dev.zh_tech_usage ../shared/data/samples
 
 writes the file (only words that English glosses reach, and only those seen at least once).
 """
@@ -78,7 +78,6 @@ def main(argv: list[str] | None = None) -> int:
         "# Chinese words English glosses reach, and how many of "
         f"{n} Chinese technical texts hold each",
         "# (python -m shuanglian.dev.zh_tech_usage ../shared/data/samples; see that module).",
-        f"texts\t{n}",
     ]
     lines += [f"{w}\t{c}" for w, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
     args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -33,9 +33,6 @@ from shuanglian.engine.records import Record
 from shuanglian.engine.sparse import DocTerms
 from shuanglian.text.tokenize import is_specific
 
-# Memoised terms before the memo is started afresh (a national job sees millions).
-_MEMO_TERMS = 2_000_000
-
 
 class EvidenceCheck:
     """The test above for hits of one index, beside the index's `BulkRanker`: its memoised
@@ -49,38 +46,29 @@ class EvidenceCheck:
         self.ranker = ranker
         matcher = ranker.matcher
         self.terms = matcher.terms
-        self._memo: dict[str, tuple[int, ...]] = {}
         self._mark = np.zeros(len(matcher.terms), dtype=bool)
         # Whether each index term is specific: -1 not asked yet, else 0 / 1.
         self._specific = np.full(len(matcher.terms), -1, dtype=np.int8)
-        self._source_specific: np.ndarray | None = None
+        # The same for the terms of the index the queries come from, while it is that one.
+        self._source: tuple[Matcher, np.ndarray] | None = None
         self._positions = matcher._positions()
         self._segments = list(matcher.segments)
         sizes = [len(seg) for seg in self._segments]
         self._starts = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
 
     # ------------------------------------------------------------------ query rows
-    def _rows(self, term: str) -> tuple[int, ...]:
-        """The index rows a query term could be evidence through: itself and its
-        translations, each when specific (none for a generic or character-pair term)."""
-        rows = self._memo.get(term)
-        if rows is not None:
-            return rows
-        found: list[int] = []
-        if is_specific(term):
-            own, _factor, trans = self.ranker.term_entry(term)
-            if own >= 0:
-                found.append(own)
-            found += [row for row, _share in trans if is_specific(self.terms[row])]
-        if len(self._memo) >= _MEMO_TERMS:
-            self._memo.clear()
-        rows = self._memo[term] = tuple(found)
-        return rows
-
     def rows_of_terms(self, query_terms: Iterable[str]) -> np.ndarray:
-        """`_rows` of a tokenised query's terms, together."""
-        rows = {r for term in set(query_terms) for r in self._rows(term)}
-        return np.fromiter(rows, dtype=np.int64, count=len(rows))
+        """The index rows a tokenised query could be evidence through: each specific term's
+        own row and its translations' rows (the ranker's memoised lookups), the specific ones
+        (none for a generic or character-pair term)."""
+        found: list[int] = []
+        for term in set(query_terms):
+            if is_specific(term):
+                own, _factor, trans = self.ranker.term_entry(term)
+                found += [own, *(row for row, _share in trans)]
+        rows = np.unique(np.asarray(found, dtype=np.int64))
+        rows = rows[rows >= 0]
+        return rows[self._is_specific(rows)]
 
     def rows_of_form(self, stored: StoredQueries, ids: np.ndarray) -> np.ndarray:
         """The same rows for a stored form's source term ids, read from the tables
@@ -94,10 +82,10 @@ class EvidenceCheck:
         return found[self._is_specific(found)]
 
     def _source_is_specific(self, stored: StoredQueries, ids: np.ndarray) -> np.ndarray:
-        flags = self._source_specific
-        if flags is None or len(flags) != len(stored.source.terms):
-            flags = self._source_specific = np.full(len(stored.source.terms), -1, dtype=np.int8)
-        return _flags(flags, ids, stored.source.terms)
+        if self._source is None or self._source[0] is not stored.source:
+            flags = np.full(len(stored.source.terms), -1, dtype=np.int8)
+            self._source = (stored.source, flags)
+        return _flags(self._source[1], ids, stored.source.terms)
 
     def _is_specific(self, rows: np.ndarray) -> np.ndarray:
         return _flags(self._specific, rows, self.terms)

@@ -211,7 +211,7 @@ def _tech_usage() -> dict[str, int]:
     text = resources.files("shuanglian.text").joinpath("data/zh_tech_usage.tsv")
     out: dict[str, int] = {}
     for line in text.read_text(encoding="utf-8").splitlines():
-        if line and not line.startswith(("#", "texts\t")):
+        if line and not line.startswith("#"):
             word, n = line.split("\t")
             out[word] = int(n)
     return out
@@ -222,6 +222,14 @@ def _technical_weight(word: str) -> float:
     TECH_USAGE_POWER (1.0 for a word no technical text holds, so a field the texts miss
     keeps the dictionary's own weights)."""
     return float(1 + _tech_usage().get(word, 0)) ** TECH_USAGE_POWER
+
+
+def _chinese_words(term: str) -> list[tuple[str, float]]:
+    """The Chinese headwords glossed by an English term, each weighed by how much of the word
+    the term is (P(e|z): `battery` is all of 电池, a little of 殴打) times how much technical
+    texts use it (`image`: 图像 far more than 形象)."""
+    _zh_en, en_zh = _tables()
+    return [(word, p * _technical_weight(word)) for word, p in en_zh.get(term, ())]
 
 
 @lru_cache(maxsize=200_000)
@@ -242,7 +250,7 @@ def translate_term(term: str) -> tuple[tuple[str, float], ...]:
     two-stem phrase (`lithium_batteri`) gives the Chinese words glossed by it, sharing the
     weight between them. Unknown terms, single characters and Chinese phrase pairs give ().
     """
-    zh_en, en_zh = _tables()
+    zh_en, _en_zh = _tables()
     if _is_han_term(term):
         if "_" in term:
             return ()
@@ -257,13 +265,10 @@ def translate_term(term: str) -> tuple[tuple[str, float], ...]:
                 for target, weight in zh_en.get(part, ()):
                     out[target] = max(out.get(target, 0.0), weight)
         return tuple(out.items())
-    words = en_zh.get(term)
+    words = _chinese_words(term)
     if not words:
         return ()
-    # Weight shared between the Chinese words in proportion to how much of each word this
-    # English term is (P(e|z) normalised): `battery` goes mostly to 电池/蓄电池, little to 殴打;
-    # and to how much technical texts use each: `image` mostly to 图像, little to 形象.
-    words = [(word, p * _technical_weight(word)) for word, p in words]
+    # Weight shared between the Chinese words in proportion to their weights.
     total = sum(p for _, p in words) or 1.0
     shares: dict[str, float] = {}
     for word, p in words:
@@ -370,7 +375,7 @@ def alternatives(term: str) -> tuple[tuple[str, ...], ...]:
     `batteri` alone, nor 正极材料 by `data`. English readings are stems; Chinese readings are
     dictionary words. At most MAX_READINGS, main senses first.
     """
-    zh_en, en_zh = _tables()
+    zh_en, _en_zh = _tables()
     if _is_han_term(term):
         if "_" in term or len(term) < 2:
             return ()
@@ -385,10 +390,9 @@ def alternatives(term: str) -> tuple[tuple[str, ...], ...]:
                 combo += options[0]
             senses = [tuple(dict.fromkeys(combo))] if combo else []
         return tuple(senses[:MAX_READINGS])
-    words = en_zh.get(term)
+    words = _chinese_words(term)
     if not words:
         return ()
-    words = [(word, p * _technical_weight(word)) for word, p in words]
     total = sum(p for _, p in words) or 1.0
     ranked = sorted(words, key=lambda wp: -wp[1])
     return tuple((w,) for w, p in ranked if p / total >= MIN_READING_SHARE)[:MAX_READINGS]

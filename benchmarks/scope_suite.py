@@ -12,8 +12,9 @@ of pair.
 
 The texts are read from ../shared/data/samples (the SYSU CNKI export and the 2002 enterprise
 registrations); only ids and grades are kept here, in benchmarks/judged/zh-scope-*.tsv.
-`build` writes three suites (SYSU patent → enterprise over 20,000 enterprises; enterprise →
-patent over the SYSU patents; English NVIDIA patent → the same Chinese enterprises) with the
+`build` writes four suites (SYSU patent → enterprise over 20,000 enterprises; enterprise →
+patent over the SYSU patents; English NVIDIA patent → the same Chinese enterprises; Chinese
+computing and electronics makers → the English patents) with the
 judged grades as qrels; pairs nobody judged count as
 not relevant, as in any pooled judgement. `pool` lists, for every query, the engine's top 10
 and plain BM25's top 10 (jieba words) that are not judged yet, with both texts, for a person
@@ -50,12 +51,18 @@ P2E = "zh-scope-patent-to-enterprise"
 E2P = "zh-scope-enterprise-to-patent"
 # English patents against the same Chinese scopes: what a foreign holder's push looks like.
 XL_P2E = "zh-scope-xl-patent-to-enterprise"
+# Chinese makers in computing and electronics against the English patents: what such a firm's
+# 为您推荐 list shows of a foreign holder's catalogue.
+XL_E2P = "zh-scope-xl-enterprise-to-patent"
 N_PATENT_QUERIES = 60
 N_EN_PATENT_QUERIES = 25
 N_ENTERPRISE_QUERIES = 48
+N_XL_ENTERPRISE_QUERIES = 30
 N_ENTERPRISES = 20_000
 # An enterprise query should be one that could take up a university patent at all.
 _MAKER = re.compile(r"制造|生产|研发|研制|加工|技术开发")
+# ... and one that could take up an English computing patent (the sample is NVIDIA's).
+_COMPUTING = re.compile(r"计算机|软件|电子|通信|芯片|集成电路|图像|视频|显示|网络|信息技术")
 _IPC = re.compile(r"^[A-H]\d{2}[A-Z]\s*\d+/\d+")
 
 
@@ -137,10 +144,12 @@ def suite_parts() -> dict[str, tuple[list[Record], list[Record]]]:
         key=lambda e: _rank_key("q" + e.id),
     )
     english = sorted(read_en_patents(), key=lambda p: _rank_key(p.id))
+    computing = [e for e in makers if _COMPUTING.search(e.text)]
     return {
         P2E: (held[:N_PATENT_QUERIES], enterprises),
         E2P: (makers[:N_ENTERPRISE_QUERIES], patents),
         XL_P2E: (english[:N_EN_PATENT_QUERIES], enterprises),
+        XL_E2P: (computing[:N_XL_ENTERPRISE_QUERIES], english),
     }
 
 
@@ -177,9 +186,11 @@ def build(out: Path) -> None:
                     fh.write(f"{qid}\t{did}\t{grade}\n")
         info = {
             "name": name,
-            "direction": "enterprise-to-patent" if name == E2P else "patent-to-enterprise",
+            "direction": "enterprise-to-patent"
+            if name in (E2P, XL_E2P)
+            else "patent-to-enterprise",
             "query_language": "en" if name == XL_P2E else "zh",
-            "corpus_language": "zh",
+            "corpus_language": "en" if name == XL_E2P else "zh",
             "source": "shared/data/samples: SYSU CNKI export, NVIDIA sample, 2002 enterprise "
             "registrations; grades in benchmarks/judged",
         }

@@ -21,7 +21,7 @@ a specific word where a page shows only generic ones; it never misses one a page
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -31,6 +31,7 @@ from shuanglian.engine.bulk_query import StoredQueries
 from shuanglian.engine.matcher import Matcher, query_terms
 from shuanglian.engine.records import Record
 from shuanglian.engine.sparse import DocTerms
+from shuanglian.text.bilingual import is_loose_translation
 from shuanglian.text.tokenize import is_specific
 
 
@@ -49,6 +50,8 @@ class EvidenceCheck:
         self._mark = np.zeros(len(matcher.terms), dtype=bool)
         # Whether each index term is specific: -1 not asked yet, else 0 / 1.
         self._specific = np.full(len(matcher.terms), -1, dtype=np.int8)
+        # The same for "no loose translation", asked of translation rows only.
+        self._not_loose = np.full(len(matcher.terms), -1, dtype=np.int8)
         # The same for the terms of the index the queries come from, while it is that one.
         self._source: tuple[Matcher, np.ndarray] | None = None
         self._positions = matcher._positions()
@@ -61,13 +64,16 @@ class EvidenceCheck:
         """The index rows a tokenised query could be evidence through: each specific term's
         own row and its translations' rows (the ranker's memoised lookups), the specific ones
         (none for a generic or character-pair term)."""
-        found: list[int] = []
+        own_rows: list[int] = []
+        translated: list[int] = []
         for term in set(query_terms):
             if is_specific(term):
                 own, _factor, trans = self.ranker.term_entry(term)
-                found += [own, *(row for row, _share in trans)]
-        rows = np.unique(np.asarray(found, dtype=np.int64))
-        rows = rows[rows >= 0]
+                own_rows.append(own)
+                translated += [row for row, _share in trans]
+        own_found = np.asarray(own_rows, dtype=np.int64)
+        found = np.concatenate((own_found[own_found >= 0], self._close(translated)))
+        rows = np.unique(found)
         return rows[self._is_specific(rows)]
 
     def rows_of_form(self, stored: StoredQueries, ids: np.ndarray) -> np.ndarray:
@@ -77,18 +83,24 @@ class EvidenceCheck:
         stored.ensure(ids)
         ids = ids[self._source_is_specific(stored, ids)]
         own = stored.own_rows(ids)
-        rows = [own[own >= 0], stored.translation_rows(ids)]
+        rows = [own[own >= 0], self._close(stored.translation_rows(ids))]
         found = np.unique(np.concatenate(rows))
         return found[self._is_specific(found)]
+
+    def _close(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
+        """The translation rows that are no loose translation (`is_loose_translation`: build,
+        use, power), which rank but are no evidence."""
+        rows = np.unique(np.asarray(rows, dtype=np.int64))
+        return rows[_flags(self._not_loose, rows, self.terms, _is_close)]
 
     def _source_is_specific(self, stored: StoredQueries, ids: np.ndarray) -> np.ndarray:
         if self._source is None or self._source[0] is not stored.source:
             flags = np.full(len(stored.source.terms), -1, dtype=np.int8)
             self._source = (stored.source, flags)
-        return _flags(self._source[1], ids, stored.source.terms)
+        return _flags(self._source[1], ids, stored.source.terms, is_specific)
 
     def _is_specific(self, rows: np.ndarray) -> np.ndarray:
-        return _flags(self._specific, rows, self.terms)
+        return _flags(self._specific, rows, self.terms, is_specific)
 
     # ------------------------------------------------------------------ hits
     def hits(self, rows: np.ndarray, doc_ids: Sequence[str], parts: np.ndarray) -> np.ndarray:
@@ -124,12 +136,18 @@ class EvidenceCheck:
         return found
 
 
-def _flags(flags: np.ndarray, ids: np.ndarray, terms: Sequence[str]) -> np.ndarray:
-    """`is_specific` of `terms[ids]`, each asked once and remembered in `flags`."""
+def _flags(
+    flags: np.ndarray, ids: np.ndarray, terms: Sequence[str], test: Callable[[str], bool]
+) -> np.ndarray:
+    """`test` of `terms[ids]`, each asked once and remembered in `flags`."""
     new = ids[flags[ids] < 0]
     for t in new.tolist():
-        flags[t] = is_specific(terms[t])
+        flags[t] = test(terms[t])
     return flags[ids] > 0
+
+
+def _is_close(term: str) -> bool:
+    return not is_loose_translation(term)
 
 
 def _any_term_marked(doc_terms: DocTerms, docs: np.ndarray, mark: np.ndarray) -> np.ndarray:

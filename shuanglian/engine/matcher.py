@@ -38,9 +38,9 @@ from shuanglian.engine.ipc import LEVELS, ipc_tokens
 from shuanglian.engine.prior import IndustryLink, industry_key
 from shuanglian.engine.records import Explanation, Hit, Record, TermMatch
 from shuanglian.engine.records import IndustryLink as LinkReason
-from shuanglian.text.bilingual import translations
+from shuanglian.text.bilingual import is_loose_translation, translations
 from shuanglian.text.informativeness import query_factor
-from shuanglian.text.tokenize import is_bigram, is_generic, tokenize
+from shuanglian.text.tokenize import is_bigram, is_generic, is_specific, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,14 @@ def _terms(record: Record, params: FusionParams) -> list[str]:
     return record_terms(
         record, title_weight=params.title_weight, bigrams=params.bigrams, phrases=params.phrases
     )
+
+
+def _translation_counts(term: str) -> bool:
+    """Whether a translated term counts towards a match's coverage of the query and of the
+    document: not when it is generic or loose (`is_loose_translation`), as such a pair is
+    generic on a page too (engine.reasons). 计算机系统 ↔ system, 储存 ↔ stored and 建设 ↔
+    build made a compiler patent read 高 for a builder."""
+    return is_specific(term) and not is_loose_translation(term)
 
 
 def query_terms(record: Record, params: FusionParams) -> list[str]:
@@ -167,6 +175,8 @@ class _QueryView:
     # Coverage groups: for each specific own word of the query (no phrase pair, no generic
     # word), its weight × idf and the positions in `terms` of it and of its translations.
     groups: list[tuple[float, list[int]]]
+    # Which of `terms` count towards the document coverage (`_translation_counts`).
+    counted: np.ndarray
     ipc_weights: dict[int, float]
     ipc: set[str]
     subclasses: list[int]
@@ -854,6 +864,9 @@ class Matcher:
             terms=q_terms,
             sources=sources,
             groups=self._coverage_groups(q_terms, sources, terms),
+            counted=np.array(
+                [t not in sources or _translation_counts(t) for t, _r, _w in q_terms], dtype=bool
+            ),
             ipc_weights={}
             if q_ipc is None
             else dict(zip(q_ipc.indices.tolist(), q_ipc.data.tolist(), strict=True)),
@@ -884,6 +897,8 @@ class Matcher:
                 continue
             if term not in sources:  # the query's own term: a word, not a pair
                 words = [] if "_" in term else [term]
+            elif not _translation_counts(term):
+                words = []
             else:  # a translation; one from a pair (lithium_batteri → 锂电池) covers both
                 words = [w for src in sources[term] for w in src.split("_")]
             for word in dict.fromkeys(words):
@@ -972,7 +987,8 @@ class Matcher:
                 parts[t, order[hit]] = data[lo + at[hit]].astype(np.float64) * weight
         mass = self._doc_mass(seg)[cols]
         weights = np.array([w for _t, _r, w in view.terms], dtype=np.float64)
-        matched_doc = (parts / np.maximum(weights, 1e-9)[:, None]).sum(axis=0)
+        counted = view.counted
+        matched_doc = (parts[counted] / np.maximum(weights[counted], 1e-9)[:, None]).sum(axis=0)
         group_mass = np.array([m for m, _ in view.groups], dtype=np.float64)
         total_mass = float(group_mass.sum())
         # Character-bigram terms score but are no shared word to show.

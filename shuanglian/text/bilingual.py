@@ -32,7 +32,15 @@ from functools import lru_cache, wraps
 from importlib import resources
 from typing import TypeVar
 
-from shuanglian.text.tokenize import _stemmer, _subwords, gloss_stopwords, stopwords_en, tokenize
+from shuanglian.text.tokenize import (
+    _stemmer,
+    _subwords,
+    gloss_clashes,
+    gloss_stopwords,
+    is_generic,
+    stopwords_en,
+    tokenize,
+)
 
 # How much an English term's Chinese words are weighed by their use in technical texts
 # (`_technical_weight`): 0 ignores it.
@@ -141,8 +149,9 @@ def _gloss_terms(gloss: str) -> list[str]:
     """English search terms of one gloss (stems, then adjacent-stem phrases), the same terms
     `tokenize(gloss, lang="en", phrases=True)` gives for a one-clause ASCII gloss, without its
     per-call overhead (the dictionary has ~200k glosses), less the stems that are never a
-    translation (`_gloss_stop_stems`)."""
-    stop = stopwords_en()
+    translation (`_gloss_stop_stems`) and the words whose stem means another word
+    (`gloss_clashes`: engineering, whose stem is engine's)."""
+    stop = stopwords_en() | gloss_clashes()
     words = [w for w in _WORD.findall(gloss.lower()) if len(w) > 1 and w not in stop]
     if not words:
         return []
@@ -174,9 +183,12 @@ def _kept_senses(word: str) -> list[tuple[str, ...]]:
 
 @built_once
 def _tables() -> tuple[
-    dict[str, tuple[tuple[str, float], ...]], dict[str, list[tuple[str, float]]]
+    dict[str, tuple[tuple[str, float], ...]],
+    dict[str, list[tuple[str, float]]],
+    frozenset[str],
 ]:
-    """(Chinese term → weighted English terms, English key → (Chinese headword, P(key|word)))."""
+    """(Chinese term → weighted English terms, English key → (Chinese headword, P(key|word)),
+    English keys too general to translate: glosses of more than MAX_TARGETS words)."""
     zh_en: dict[str, tuple[tuple[str, float], ...]] = {}
     en_zh: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for word in cedict_glosses():
@@ -195,13 +207,23 @@ def _tables() -> tuple[
                 # How much of the Chinese word this gloss is: 电池 is all `battery`, 殴打
                 # ("to beat; assault and battery") only a little.
                 en_zh[key].append((word, weights.get(key, 0.0)))
-    return zh_en, {k: v for k, v in en_zh.items() if len(v) <= MAX_TARGETS}
+    general = frozenset(k for k, v in en_zh.items() if len(v) > MAX_TARGETS)
+    return zh_en, {k: v for k, v in en_zh.items() if k not in general}, general
+
+
+def is_loose_translation(term: str) -> bool:
+    """Whether an English term reached from a Chinese word is too general to be evidence: it
+    glosses so many Chinese words (`build`: 建设, 建筑, 房屋 …) that English → Chinese does not
+    translate it at all. It still ranks (功率 ↔ power helps the aviation suites), but it covers
+    no part of a query and is no shared word a person could check: 建设、建筑 in a builder's
+    scope read as the "build" and "construct" of a compiler patent, at 高."""
+    return term in _tables()[2]
 
 
 def reverse_targets() -> frozenset[str]:
     """The Chinese headwords an English term can translate to (`shuanglian.dev.zh_tech_usage`
     counts how often technical texts use each)."""
-    _zh_en, en_zh = _tables()
+    _zh_en, en_zh, _general = _tables()
     return frozenset(w for words in en_zh.values() for w, _p in words if len(w) >= 2)
 
 
@@ -228,7 +250,7 @@ def _chinese_words(term: str) -> list[tuple[str, float]]:
     """The Chinese headwords glossed by an English term, each weighed by how much of the word
     the term is (P(e|z): `battery` is all of 电池, a little of 殴打) times how much technical
     texts use it (`image`: 图像 far more than 形象)."""
-    _zh_en, en_zh = _tables()
+    _zh_en, en_zh, _general = _tables()
     return [(word, p * _technical_weight(word)) for word, p in en_zh.get(term, ())]
 
 
@@ -250,7 +272,7 @@ def translate_term(term: str) -> tuple[tuple[str, float], ...]:
     two-stem phrase (`lithium_batteri`) gives the Chinese words glossed by it, sharing the
     weight between them. Unknown terms, single characters and Chinese phrase pairs give ().
     """
-    zh_en, _en_zh = _tables()
+    zh_en, _en_zh, _general = _tables()
     if _is_han_term(term):
         if "_" in term:
             return ()
@@ -259,9 +281,11 @@ def translate_term(term: str) -> tuple[tuple[str, float], ...]:
             return found or ()
         # A compound the dictionary lacks (石膏板, 正极材料): its dictionary parts, as jieba's
         # search mode cuts it (石膏 + 板 → gypsum, plaster …; single characters stay out).
+        # Generic parts stay out too: they are query terms of their own, and through them
+        # 通信工程 read as "project" and 正极材料 as "data" (材料 "material; data").
         out: dict[str, float] = {}
         for part in _subwords(term):
-            if part != term and len(part) >= 2:
+            if part != term and len(part) >= 2 and not is_generic(part):
                 for target, weight in zh_en.get(part, ()):
                     out[target] = max(out.get(target, 0.0), weight)
         return tuple(out.items())
@@ -375,7 +399,7 @@ def alternatives(term: str) -> tuple[tuple[str, ...], ...]:
     `batteri` alone, nor 正极材料 by `data`. English readings are stems; Chinese readings are
     dictionary words. At most MAX_READINGS, main senses first.
     """
-    zh_en, _en_zh = _tables()
+    zh_en, _en_zh, _general = _tables()
     if _is_han_term(term):
         if "_" in term or len(term) < 2:
             return ()

@@ -71,6 +71,13 @@ def gloss_stopwords() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
+def gloss_clashes() -> frozenset[str]:
+    """English gloss words whose stem another, unrelated word shares (engineering and engine:
+    `engin`); text.bilingual drops these forms only."""
+    return _read_list("gloss_clashes_en.txt")
+
+
+@lru_cache(maxsize=1)
 def generic_terms() -> frozenset[str]:
     """Search terms of generic words (服务, 信息, 系统, 数据, method, system ...), in the form
     `tokenize` gives them: such a word is real evidence only beside a specific one."""

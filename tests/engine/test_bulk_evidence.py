@@ -49,6 +49,23 @@ def test_a_translation_from_a_generic_word_is_no_evidence() -> None:
     assert found.get("appliances") is False, found
 
 
+def test_a_loose_translation_is_no_evidence() -> None:
+    """建设、建筑 translate to "build" and "construct", which gloss dozens of Chinese words:
+    they rank, but a building-construction patent shares nothing checkable with a firm that
+    builds software, in bulk as on a page (仅有泛用词相同)."""
+    firms = {
+        "compilers": ("Buildware Inc", "We build and construct compilers for GPUs."),
+        "builder": ("华建建筑有限公司", "房屋建筑工程施工；混凝土预制构件"),
+    }
+    matcher = Matcher.build(Record(id=k, title=t, text=x) for k, (t, x) in firms.items())
+    patent = Record(id="p3", title="一种建筑施工用混凝土预制构件", text="用于房屋建设的预制构件。")
+    found = _evidence(matcher, patent)
+    assert found == {"builder": True, "compilers": False}
+    for hit in matcher.search(patent, top=10):
+        reasons = describe(hit.explanation, query_text=patent.title, doc_text=firms[hit.doc_id][1])
+        assert found[hit.doc_id] == reasons.evidence, hit.doc_id
+
+
 def test_an_index_without_stored_document_terms_gives_the_same_bits() -> None:
     matcher = Matcher.build(Record(id=k, title=t, text=x) for k, (t, x) in FIRMS.items())
     with_terms = _evidence(matcher, PATENT)

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shuanglian.engine.calibrate import level
 from shuanglian.engine.fusion import FusionParams, active_weights, load_params, normalise_max
 from shuanglian.engine.matcher import Matcher, _top_k, query_terms, record_terms
 from shuanglian.engine.prior import IndustryLink
@@ -407,3 +408,54 @@ def test_query_words_the_index_lacks_still_count_against_coverage() -> None:
     store_cov = matcher.search(store, top=1)[0].explanation.evidence["query_coverage"]
     maker_cov = matcher.search(maker, top=1)[0].explanation.evidence["query_coverage"]
     assert store_cov < 0.3 < maker_cov
+
+
+def test_generic_translations_cover_none_of_a_chinese_scope() -> None:
+    """A communications contractor's scope over English patents: a memory patent that shares
+    only translated generic words (系统 ↔ system, 管理 ↔ managing, 储存 ↔ stored) covers
+    nothing of it and reads 低, while a traffic-signal patent covers its 交通信号."""
+    matcher = Matcher.build(
+        [
+            Record(
+                id="memory",
+                title="Migration scheme for a unified virtual memory system",
+                text="A system for managing pages stored in memory, processing read requests.",
+            ),
+            Record(
+                id="traffic",
+                title="Traffic signal controller",
+                text="A traffic signal controller at a road intersection.",
+            ),
+        ]
+    )
+    scope = Record(
+        id="q",
+        text="通信工程、消防工程、交通信号工程；计算机系统集成；物业管理；数据处理和储存服务",
+    )
+    hits = {h.doc_id: h for h in matcher.search(scope, top=2)}
+    memory, traffic = hits["memory"].explanation, hits["traffic"].explanation
+    assert memory is not None and traffic is not None
+    assert memory.evidence["query_coverage"] == 0.0
+    assert traffic.evidence["query_coverage"] > 0.0
+    assert memory.match < traffic.match
+    assert level(memory.match) == "low"
+
+
+def test_loose_translations_cover_none_of_a_builders_scope() -> None:
+    """A builder's scope (房屋建筑、市政公用工程施工) over English patents: a compiler patent
+    that "builds" and "constructs" graphs reached it only through loose translations and read
+    高 at 0.93; it covers nothing and reads 低."""
+    matcher = Matcher.build(
+        [
+            Record(
+                id="compiler",
+                title="Building a dataflow graph",
+                text="A compiler builds and constructs a graph of kernels for a base model.",
+            )
+        ]
+    )
+    scope = Record(id="q", text="房屋建筑工程、市政公用工程施工；地基基础工程；建筑材料销售")
+    hit = matcher.search(scope, top=1)[0]
+    assert hit.explanation is not None
+    assert hit.explanation.evidence["query_coverage"] == 0.0
+    assert level(hit.explanation.match) == "low"

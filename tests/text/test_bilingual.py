@@ -8,6 +8,7 @@ from shuanglian.text.bilingual import (
     alternatives,
     expand_terms,
     glosses,
+    is_loose_translation,
     translate_term,
     translations,
 )
@@ -51,6 +52,37 @@ def test_function_and_drafting_words_are_never_translations() -> None:
     assert dict(translate_term("通信")).keys() == {"communic"}
     assert "通信" in dict(translate_term("communic"))
     assert translate_term("发明") == ()  # "to invent; invention": patent boilerplate
+
+
+def test_a_gloss_word_whose_stem_is_another_word_is_no_translation() -> None:
+    """工程 "engineering" stems to `engin`, which is engine's stem too: every construction
+    firm's 通信工程、消防工程 matched every engine patent, and an English engine patent
+    translated to 工程 in every business scope. Engines keep their own Chinese words."""
+    for word in ("工程", "通信工程", "消防工程", "工程师"):
+        assert "engin" not in dict(translate_term(word)), word
+    assert "engin" in dict(translate_term("发动机"))
+    assert "发动机" in dict(translate_term("engin"))
+    assert "工程" not in dict(translate_term("engin"))
+
+
+def test_a_compound_does_not_translate_through_its_generic_parts() -> None:
+    """A compound the dictionary lacks reads through its parts, but a generic part (材料
+    "material; data", 系统, 工程) is a query term of its own already: through the compound it
+    made 正极材料 read as "data" and 计算机系统 as "system"."""
+    cathode = dict(translate_term("正极材料"))
+    assert {"posit", "pole"} <= set(cathode) and "data" not in cathode
+    assert translate_term("计算机系统") == ()
+    assert "gypsum" in dict(translate_term("石膏板"))
+
+
+def test_an_english_word_of_too_many_chinese_words_is_a_loose_translation() -> None:
+    """`build` glosses 建设, 建筑, 房屋, 修建 … and `power` 功率, 力量, 势力 …: English → Chinese
+    leaves them untranslated, and Chinese → English still reaches them (功率 ↔ power ranks
+    the aviation suites) but marks them loose, so they are no evidence."""
+    assert translate_term("build") == () and is_loose_translation("build")
+    assert is_loose_translation("power") and is_loose_translation("construct")
+    assert "construct" in dict(translate_term("建设"))
+    assert not is_loose_translation("batteri") and not is_loose_translation("lithium_batteri")
 
 
 def test_translations_share_weight_among_words_the_index_has() -> None:

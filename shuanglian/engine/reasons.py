@@ -186,8 +186,10 @@ def describe(
         lvl = "low"
         percent = min(percent, WEAK_CAP)
         if words:
+            # Across languages both sides: 「交通」 alone is no generic word, 交通 ↔ connected
+            # is (the dictionary's "to be connected").
             generic_list = (
-                ", ".join(w.query for w in words) if en else "、".join(w.query for w in words)
+                ", ".join(w.label() for w in words) if en else "、".join(w.label() for w in words)
             )
             sentences.append(
                 f"Only generic words in common ({generic_list})"

@@ -123,6 +123,21 @@ def test_a_hit_with_nothing_to_show_reads_weak_in_level_and_number() -> None:
     assert any("泛用词" in s for s in reasons.sentences)
 
 
+def test_a_generic_pair_across_languages_is_shown_with_both_words() -> None:
+    """交通 ↔ connected is generic through "connected" (the dictionary's first sense of 交通 is
+    "to be connected"): the weak notice names the pair, not 交通 alone as a generic word."""
+    from shuanglian.engine.records import Explanation, TermMatch
+
+    exp = Explanation(terms=[TermMatch("connect", 2.0, ("交通",))], match=0.3)
+    reasons = describe(
+        exp,
+        query_text="交通工程、消防工程施工",
+        doc_text="A media center connected to a display over HDMI.",
+    )
+    assert not reasons.evidence
+    assert any("交通 ↔ connected" in s and "泛用词" in s for s in reasons.sentences)
+
+
 def test_one_character_words_and_generic_words_across_languages_are_no_evidence() -> None:
     """A phone shop was pushed a polyimide patent on 传输、信号、含, and a systems integrator a
     drone patent on GPS ↔ 系统 (GPS is the dictionary's 全球定位系统): a one-character word, or

@@ -151,13 +151,19 @@ def _gloss_terms(gloss: str) -> list[str]:
     per-call overhead (the dictionary has ~200k glosses), less the stems that are never a
     translation (`_gloss_stop_stems`) and the words whose stem means another word
     (`gloss_clashes`: engineering, whose stem is engine's)."""
-    stop = stopwords_en() | gloss_clashes()
+    stop = _gloss_dropped_words()
     words = [w for w in _WORD.findall(gloss.lower()) if len(w) > 1 and w not in stop]
     if not words:
         return []
     never = _gloss_stop_stems()
     stems: list[str] = [s for s in _stemmer().stemWords(words) if s not in never]
     return stems + [f"{a}_{b}" for a, b in zip(stems, stems[1:], strict=False)]
+
+
+@lru_cache(maxsize=1)
+def _gloss_dropped_words() -> frozenset[str]:
+    """Words dropped from a gloss before stemming: English stopwords and `gloss_clashes`."""
+    return stopwords_en() | gloss_clashes()
 
 
 @lru_cache(maxsize=1)

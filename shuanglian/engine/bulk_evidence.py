@@ -31,7 +31,7 @@ from shuanglian.engine.bulk_query import StoredQueries
 from shuanglian.engine.matcher import Matcher, query_terms
 from shuanglian.engine.records import Record
 from shuanglian.engine.sparse import DocTerms
-from shuanglian.text.bilingual import is_loose_translation
+from shuanglian.text.bilingual import is_specific_translation
 from shuanglian.text.tokenize import is_specific
 
 
@@ -50,8 +50,8 @@ class EvidenceCheck:
         self._mark = np.zeros(len(matcher.terms), dtype=bool)
         # Whether each index term is specific: -1 not asked yet, else 0 / 1.
         self._specific = np.full(len(matcher.terms), -1, dtype=np.int8)
-        # The same for "no loose translation", asked of translation rows only.
-        self._not_loose = np.full(len(matcher.terms), -1, dtype=np.int8)
+        # The same for `is_specific_translation`, asked of translation rows.
+        self._specific_translation = np.full(len(matcher.terms), -1, dtype=np.int8)
         # The same for the terms of the index the queries come from, while it is that one.
         self._source: tuple[Matcher, np.ndarray] | None = None
         self._positions = matcher._positions()
@@ -68,13 +68,11 @@ class EvidenceCheck:
         translated: list[int] = []
         for term in set(query_terms):
             if is_specific(term):
-                own, _factor, trans = self.ranker.term_entry(term)
-                own_rows.append(own)
-                translated += [row for row, _share in trans]
-        own_found = np.asarray(own_rows, dtype=np.int64)
-        found = np.concatenate((own_found[own_found >= 0], self._close(translated)))
-        rows = np.unique(found)
-        return rows[self._is_specific(rows)]
+                row, _factor, trans = self.ranker.term_entry(term)
+                own_rows.append(row)
+                translated += [r for r, _share in trans]
+        own = np.asarray(own_rows, dtype=np.int64)
+        return self._evidence_rows(own[own >= 0], np.asarray(translated, dtype=np.int64))
 
     def rows_of_form(self, stored: StoredQueries, ids: np.ndarray) -> np.ndarray:
         """The same rows for a stored form's source term ids, read from the tables
@@ -83,24 +81,24 @@ class EvidenceCheck:
         stored.ensure(ids)
         ids = ids[self._source_is_specific(stored, ids)]
         own = stored.own_rows(ids)
-        rows = [own[own >= 0], self._close(stored.translation_rows(ids))]
-        found = np.unique(np.concatenate(rows))
-        return found[self._is_specific(found)]
+        return self._evidence_rows(own[own >= 0], stored.translation_rows(ids))
 
-    def _close(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
-        """The translation rows that are no loose translation (`is_loose_translation`: build,
-        use, power), which rank but are no evidence."""
-        rows = np.unique(np.asarray(rows, dtype=np.int64))
-        return rows[_flags(self._not_loose, rows, self.terms, _is_close)]
+    def _evidence_rows(self, own: np.ndarray, translated: np.ndarray) -> np.ndarray:
+        """The specific own rows and the translation rows that are evidence
+        (`is_specific_translation`: build, use, power rank but are not), together."""
+        own = np.unique(own)
+        translated = np.unique(translated)
+        own = own[_flags(self._specific, own, self.terms, is_specific)]
+        translated = translated[
+            _flags(self._specific_translation, translated, self.terms, is_specific_translation)
+        ]
+        return np.union1d(own, translated)
 
     def _source_is_specific(self, stored: StoredQueries, ids: np.ndarray) -> np.ndarray:
         if self._source is None or self._source[0] is not stored.source:
             flags = np.full(len(stored.source.terms), -1, dtype=np.int8)
             self._source = (stored.source, flags)
         return _flags(self._source[1], ids, stored.source.terms, is_specific)
-
-    def _is_specific(self, rows: np.ndarray) -> np.ndarray:
-        return _flags(self._specific, rows, self.terms, is_specific)
 
     # ------------------------------------------------------------------ hits
     def hits(self, rows: np.ndarray, doc_ids: Sequence[str], parts: np.ndarray) -> np.ndarray:
@@ -144,10 +142,6 @@ def _flags(
     for t in new.tolist():
         flags[t] = test(terms[t])
     return flags[ids] > 0
-
-
-def _is_close(term: str) -> bool:
-    return not is_loose_translation(term)
 
 
 def _any_term_marked(doc_terms: DocTerms, docs: np.ndarray, mark: np.ndarray) -> np.ndarray:

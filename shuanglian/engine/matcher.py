@@ -38,9 +38,9 @@ from shuanglian.engine.ipc import LEVELS, ipc_tokens
 from shuanglian.engine.prior import IndustryLink, industry_key
 from shuanglian.engine.records import Explanation, Hit, Record, TermMatch
 from shuanglian.engine.records import IndustryLink as LinkReason
-from shuanglian.text.bilingual import is_loose_translation, translations
+from shuanglian.text.bilingual import is_specific_translation, translations
 from shuanglian.text.informativeness import query_factor
-from shuanglian.text.tokenize import is_bigram, is_generic, is_specific, tokenize
+from shuanglian.text.tokenize import is_bigram, is_generic, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -93,14 +93,6 @@ def _terms(record: Record, params: FusionParams) -> list[str]:
     return record_terms(
         record, title_weight=params.title_weight, bigrams=params.bigrams, phrases=params.phrases
     )
-
-
-def _translation_counts(term: str) -> bool:
-    """Whether a translated term counts towards a match's coverage of the query and of the
-    document: not when it is generic or loose (`is_loose_translation`), as such a pair is
-    generic on a page too (engine.reasons). 计算机系统 ↔ system, 储存 ↔ stored and 建设 ↔
-    build made a compiler patent read 高 for a builder."""
-    return is_specific(term) and not is_loose_translation(term)
 
 
 def query_terms(record: Record, params: FusionParams) -> list[str]:
@@ -175,7 +167,8 @@ class _QueryView:
     # Coverage groups: for each specific own word of the query (no phrase pair, no generic
     # word), its weight × idf and the positions in `terms` of it and of its translations.
     groups: list[tuple[float, list[int]]]
-    # Which of `terms` count towards the document coverage (`_translation_counts`).
+    # Which of `terms` count towards the document coverage: its own terms, and translations
+    # that are evidence (`is_specific_translation`; 储存 ↔ stored and 建设 ↔ build are not).
     counted: np.ndarray
     ipc_weights: dict[int, float]
     ipc: set[str]
@@ -865,7 +858,8 @@ class Matcher:
             sources=sources,
             groups=self._coverage_groups(q_terms, sources, terms),
             counted=np.array(
-                [t not in sources or _translation_counts(t) for t, _r, _w in q_terms], dtype=bool
+                [t not in sources or is_specific_translation(t) for t, _r, _w in q_terms],
+                dtype=bool,
             ),
             ipc_weights={}
             if q_ipc is None
@@ -897,7 +891,7 @@ class Matcher:
                 continue
             if term not in sources:  # the query's own term: a word, not a pair
                 words = [] if "_" in term else [term]
-            elif not _translation_counts(term):
+            elif not is_specific_translation(term):  # 计算机系统 ↔ system covers nothing
                 words = []
             else:  # a translation; one from a pair (lithium_batteri → 锂电池) covers both
                 words = [w for src in sources[term] for w in src.split("_")]

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from shuanglian.engine.calibrate import LEVELS, MEDIUM, level
 from shuanglian.engine.records import Explanation
-from shuanglian.text.bilingual import glosses, is_loose_translation
+from shuanglian.text.bilingual import glosses, is_specific_translation
 from shuanglian.text.surface import surface_form
 from shuanglian.text.tokenize import is_specific
 
@@ -106,12 +106,9 @@ def shared_words(
         seen.add(key)
         # Across languages a generic word on either side makes the pair generic: GPS ↔ 系统
         # (the dictionary's 全球定位系统) says nothing about a firm that offers 系统设计; so
-        # does a loose translation (建设 ↔ build: `is_loose_translation`).
-        generic = (
-            not is_specific(match.term)
-            or not all(is_specific(s) for s in match.source)
-            or (bool(match.source) and is_loose_translation(match.term))
-        )
+        # does a loose translation (建设 ↔ build: `is_specific_translation`).
+        specific = is_specific_translation if match.source else is_specific
+        generic = not specific(match.term) or not all(is_specific(s) for s in match.source)
         out.append(SharedWord(query=q, doc=d, cross_lingual=cross, generic=generic))
     # A phrase written together stands for its words: drop words it contains.
     kept = [

@@ -38,6 +38,7 @@ from shuanglian.text.tokenize import (
     gloss_clashes,
     gloss_stopwords,
     is_generic,
+    is_specific,
     stopwords_en,
     tokenize,
 )
@@ -189,12 +190,10 @@ def _kept_senses(word: str) -> list[tuple[str, ...]]:
 
 @built_once
 def _tables() -> tuple[
-    dict[str, tuple[tuple[str, float], ...]],
-    dict[str, list[tuple[str, float]]],
-    frozenset[str],
+    dict[str, tuple[tuple[str, float], ...]], dict[str, list[tuple[str, float]]]
 ]:
-    """(Chinese term → weighted English terms, English key → (Chinese headword, P(key|word)),
-    English keys too general to translate: glosses of more than MAX_TARGETS words)."""
+    """(Chinese term → weighted English terms, English key → (Chinese headword, P(key|word));
+    a key of more than MAX_TARGETS headwords is too general to translate, `_english_key`)."""
     zh_en: dict[str, tuple[tuple[str, float], ...]] = {}
     en_zh: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for word in cedict_glosses():
@@ -213,8 +212,13 @@ def _tables() -> tuple[
                 # How much of the Chinese word this gloss is: 电池 is all `battery`, 殴打
                 # ("to beat; assault and battery") only a little.
                 en_zh[key].append((word, weights.get(key, 0.0)))
-    general = frozenset(k for k, v in en_zh.items() if len(v) > MAX_TARGETS)
-    return zh_en, {k: v for k, v in en_zh.items() if k not in general}, general
+    return zh_en, dict(en_zh)
+
+
+def _english_key(term: str) -> list[tuple[str, float]]:
+    """The Chinese headwords an English key glosses, none when it glosses too many."""
+    words = _tables()[1].get(term, [])
+    return words if len(words) <= MAX_TARGETS else []
 
 
 def is_loose_translation(term: str) -> bool:
@@ -223,14 +227,21 @@ def is_loose_translation(term: str) -> bool:
     translate it at all. It still ranks (功率 ↔ power helps the aviation suites), but it covers
     no part of a query and is no shared word a person could check: 建设、建筑 in a builder's
     scope read as the "build" and "construct" of a compiler patent, at 高."""
-    return term in _tables()[2]
+    return len(_tables()[1].get(term, ())) > MAX_TARGETS
+
+
+def is_specific_translation(term: str) -> bool:
+    """Whether a term reached by translation is evidence a person can check: specific
+    (`is_specific`) and not loose. The one rule for the match level's coverage
+    (engine.matcher), a page's shared words (engine.reasons) and the bulk push's evidence
+    (engine.bulk_evidence)."""
+    return is_specific(term) and not is_loose_translation(term)
 
 
 def reverse_targets() -> frozenset[str]:
     """The Chinese headwords an English term can translate to (`shuanglian.dev.zh_tech_usage`
     counts how often technical texts use each)."""
-    _zh_en, en_zh, _general = _tables()
-    return frozenset(w for words in en_zh.values() for w, _p in words if len(w) >= 2)
+    return frozenset(w for key in _tables()[1] for w, _p in _english_key(key) if len(w) >= 2)
 
 
 @lru_cache(maxsize=1)
@@ -256,8 +267,7 @@ def _chinese_words(term: str) -> list[tuple[str, float]]:
     """The Chinese headwords glossed by an English term, each weighed by how much of the word
     the term is (P(e|z): `battery` is all of 电池, a little of 殴打) times how much technical
     texts use it (`image`: 图像 far more than 形象)."""
-    _zh_en, en_zh, _general = _tables()
-    return [(word, p * _technical_weight(word)) for word, p in en_zh.get(term, ())]
+    return [(word, p * _technical_weight(word)) for word, p in _english_key(term)]
 
 
 @lru_cache(maxsize=200_000)
@@ -278,7 +288,7 @@ def translate_term(term: str) -> tuple[tuple[str, float], ...]:
     two-stem phrase (`lithium_batteri`) gives the Chinese words glossed by it, sharing the
     weight between them. Unknown terms, single characters and Chinese phrase pairs give ().
     """
-    zh_en, _en_zh, _general = _tables()
+    zh_en, _en_zh = _tables()
     if _is_han_term(term):
         if "_" in term:
             return ()
@@ -405,7 +415,7 @@ def alternatives(term: str) -> tuple[tuple[str, ...], ...]:
     `batteri` alone, nor 正极材料 by `data`. English readings are stems; Chinese readings are
     dictionary words. At most MAX_READINGS, main senses first.
     """
-    zh_en, _en_zh, _general = _tables()
+    zh_en, _en_zh = _tables()
     if _is_han_term(term):
         if "_" in term or len(term) < 2:
             return ()

@@ -86,3 +86,24 @@ def test_queries_read_from_their_own_index_give_the_same_bits() -> None:
         assert stored is not None and stored.form(query) is not None
         bits = block_evidence(matcher, [query], block)
         assert dict(zip(block.doc_ids, bits.tolist(), strict=True)) == tokenised
+
+
+def test_a_patents_claim_categories_are_no_evidence() -> None:
+    """方法、装置、存储介质及计算机设备 closes the title of most Chinese software patents: a
+    buffer-overflow detector shares 计算机设备 with every computer shop, which read 高 before.
+    Its 缓冲区溢出 still reaches a security firm, in bulk as on a page."""
+    firms = {
+        "shop": ("蓝天电脑有限公司", "销售：计算机设备及零配件、办公自动化设备及配件。"),
+        "security": ("安信网络安全有限公司", "软件漏洞检测；缓冲区溢出防护软件开发"),
+    }
+    matcher = Matcher.build(Record(id=k, title=t, text=x) for k, (t, x) in firms.items())
+    patent = Record(
+        id="p4",
+        title="缓冲区溢出漏洞检测方法、装置、存储介质及计算机设备",
+        text="在本申请提供的缓冲区溢出漏洞检测方法、装置、存储介质及计算机设备中，获取目标源代码。",
+    )
+    found = _evidence(matcher, patent)
+    assert found == {"shop": False, "security": True}
+    for hit in matcher.search(patent, top=10):
+        reasons = describe(hit.explanation, query_text=patent.title, doc_text=firms[hit.doc_id][1])
+        assert found[hit.doc_id] == reasons.evidence, hit.doc_id

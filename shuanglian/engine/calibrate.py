@@ -16,10 +16,15 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from shuanglian.engine.records import Hit
+
 FEATURES: tuple[str, ...] = ("query_coverage", "doc_coverage", "ipc")
 # P(relevant) at or above HIGH reads 高, at or above MEDIUM 中, else 低 (weak).
 HIGH = 0.5
 MEDIUM = 0.2
+# Patents shown to an enterprise come 高 first, then 中, then 低, among the first this many
+# (a page's list): see `levels_first`.
+LEVELS_FIRST_DEPTH = 20
 LEVELS: dict[str, tuple[str, str]] = {
     "high": ("高", "high"),
     "medium": ("中", "medium"),
@@ -49,6 +54,22 @@ def level(probability: float) -> str:
     if probability >= MEDIUM:
         return "medium"
     return "low"
+
+
+def levels_first(hits: Sequence[Hit], depth: int = LEVELS_FIRST_DEPTH) -> list[Hit]:
+    """The first `depth` hits (explained) in level order, 高 then 中 then 低, the engine's order
+    kept within a level and after `depth`.
+
+    Why: an enterprise reading its list met 低 12% above 中 32%. On the enterprise→patent
+    suites this order is as good as the fused one or better (nDCG@10: judged scopes 0.362 →
+    0.374, xl 0.645 → 0.655, xlref 0.754 → 0.764; drones and zh-owner equal); only xlref
+    without IPC codes loses (0.783 → 0.772). From patent to enterprise it cost 0.003–0.007 on
+    four of five suites, so lists of enterprises keep the fused order. A hit's score is left
+    as it was: the fused score, no longer in list order."""
+    head = list(hits[:depth])
+    rank = {"high": 0, "medium": 1, "low": 2}
+    head.sort(key=lambda h: rank[level(h.explanation.match if h.explanation else 0.0)])
+    return head + list(hits[depth:])
 
 
 def logit(evidence: Mapping[str, float], calibration: Mapping[str, float]) -> float:

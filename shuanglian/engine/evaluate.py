@@ -20,12 +20,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from shuanglian.engine.calibrate import LEVELS_FIRST_DEPTH, levels_first
 from shuanglian.engine.dense import Encoder
 from shuanglian.engine.fusion import FusionParams, load_params
 from shuanglian.engine.index import load_index, save_index
 from shuanglian.engine.matcher import Matcher
 from shuanglian.engine.prior import IndustryLink
-from shuanglian.engine.records import Record
+from shuanglian.engine.records import Hit, Record
 
 METRICS: tuple[str, ...] = ("nDCG@10", "R@10", "RR@10", "R@100")
 RUN_DEPTH = 100
@@ -146,12 +147,24 @@ def run_suite(
         matcher = load_index(Path(tmp), name="suite", link=link)
         started = time.perf_counter()
         hits = matcher.search_many(queries, top=RUN_DEPTH, signals=signals, encoder=encoder)
+        if signals is None and suite_info(path)["direction"] == "enterprise-to-patent":
+            # As an enterprise's page orders its patents (matching.service).
+            for query, hs in zip(queries, hits, strict=True):
+                matcher.explain(query, hs[:LEVELS_FIRST_DEPTH])
+            hits = [_as_ranked(levels_first(hs)) for hs in hits]
         if timing is not None:
             timing.update(
                 build_s=build_s, search_s=time.perf_counter() - started, queries=len(queries)
             )
     run = {q.id: {h.doc_id: h.score for h in hs} for q, hs in zip(queries, hits, strict=True)}
     return run, qrels
+
+
+def _as_ranked(hits: list[Hit]) -> list[Hit]:
+    """The hits with their scores re-dealt in list order (the highest to the first), so a run
+    scored by score keeps the order they were put in."""
+    scores = sorted((h.score for h in hits), reverse=True)
+    return [replace(h, score=s) for h, s in zip(hits, scores, strict=True)]
 
 
 def score_run(

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shuanglian.config import Settings
+from shuanglian.engine.calibrate import LEVELS_FIRST_DEPTH, levels_first
 from shuanglian.engine.dense import Encoder, make_encoder
 from shuanglian.engine.dense_store import DenseMismatch, Progress
 from shuanglian.engine.index import IndexCorrupt, IndexMissing, index_info, load_index, save_index
@@ -503,16 +504,20 @@ def _search_index(
     encoder: Any,
     query_region: str | None = None,
 ) -> list[Match]:
-    """Search one index (patents or enterprises) and return explained, named matches."""
+    """Search one index (patents or enterprises) and return explained, named matches;
+    patents come in level order (engine.calibrate.levels_first), enterprises as ranked."""
     kind = "patent" if target == PATENT_INDEX else "enterprise"
+    _check_top(top)
     try:
         hits = _matcher(settings, target).search(
             query,
-            top=_check_top(top),
+            top=max(top, LEVELS_FIRST_DEPTH) if kind == "patent" else top,
             encoder=encoder if encoder is not None else configured_encoder(settings),
         )
     except DenseMismatch as exc:
         raise IndexNotReady(str(exc)) from exc
+    if kind == "patent":
+        hits = levels_first(hits)[:top]
     return _to_matches(
         session, hits, kind=kind, query_text=_record_text(query), query_region=query_region
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 import random
 
-from shuanglian.engine.calibrate import logit, match_probability, rescale_calibration
+from shuanglian.engine.calibrate import levels_first, logit, match_probability, rescale_calibration
+from shuanglian.engine.records import Explanation, Hit
 
 BASE = {"intercept": -8.0, "query_coverage": 6.5, "doc_coverage": 6.4, "ipc": 0.6}
 
@@ -56,3 +57,12 @@ def test_suite_weights_let_a_small_suite_count_as_much_as_a_big_one() -> None:
         BASE, big + small, labels, [1 / len(big)] * len(big) + [1 / len(small)] * len(small)
     )
     assert weighted["intercept"] > unweighted["intercept"]
+
+
+def test_levels_first_keeps_the_engines_order_within_a_level_and_past_the_depth() -> None:
+    def hit(name: str, match: float) -> Hit:
+        return Hit(doc_id=name, score=1.0, explanation=Explanation(match=match))
+
+    hits = [hit("a", 0.10), hit("b", 0.30), hit("c", 0.90), hit("d", 0.25), hit("e", 0.95)]
+    # 高: c; 中: b, d (as ranked); 低: a; e lies past the depth and stays last.
+    assert [h.doc_id for h in levels_first(hits, depth=4)] == ["c", "b", "d", "a", "e"]

@@ -254,3 +254,59 @@ def test_same_region_comes_from_the_institution_and_the_enterprise(
     # A patent without an institution has no region: never 「同一地区」.
     plain = service.match_patent(db_session, settings=index_settings, patent_id=ids["cathode"])
     assert not any("同一地区" in m.explanation.reasons for m in plain)
+
+
+def test_an_enterprise_reads_its_patents_high_then_medium_then_low(
+    db_session: Session, index_settings: Settings
+) -> None:
+    """A patent that shares only 研发、生产、销售 with a battery maker outranked, by score, a
+    flow-battery patent that shares 电池 and 电解液: the page read 低 above 中. An
+    enterprise's list now runs 高, 中, 低, in the engine's order within a level."""
+    maker = Enterprise(
+        name="江西赣锋动力电池有限公司",
+        business_scope="锂离子电池、动力电池、正极材料、电解液、隔膜、储能系统的研发、生产、销售；"
+        "电池回收。",
+    )
+    db_session.add(maker)
+    texts = {
+        "separator": ("一种陶瓷涂覆隔膜", "用于锂离子电池的陶瓷涂覆隔膜，提高隔膜的耐热性。"),
+        "cathode": ("一种高镍三元正极材料及其制备方法", "提高正极材料的循环稳定性。"),
+        "generic": (
+            "一种生产线的研发管理系统",
+            "企业的研发、生产、销售、管理、服务一体化的信息系统，提高生产效率，降低生产成本，"
+            "提升产品质量与销售服务。",
+        ),
+        "zinc": (
+            "一种负极电极可移动的锌基液流电池及制造方法",
+            "锌基液流电池包括电堆、储罐、循环泵、管路、电极框、双极板、密封件、集流板和端板；"
+            "电池组装后在线更换负极，降低储能电站的运维成本。",
+        ),
+        "gypsum": (
+            "利用工业副产石膏制备高强度防火憎水板材",
+            "以脱硫石膏为原料制备防火憎水石膏板材。",
+        ),
+    }
+    rows = {
+        k: _patent(db_session, f"CN2020100000{i:02d}", t, a, [])
+        for i, (k, (t, a)) in enumerate(texts.items())
+    }
+    db_session.flush()
+    service.build_index(db_session, settings=index_settings)
+    key = {row.id: k for k, row in rows.items()}
+    order = {"high": 0, "medium": 1, "low": 2}
+
+    shown = service.match_enterprise(db_session, settings=index_settings, enterprise_id=maker.id)
+    levels = [order[m.explanation.level] for m in shown]
+    assert levels == sorted(levels)
+    assert [key[m.id] for m in shown].index("zinc") < [key[m.id] for m in shown].index("generic")
+    # By score the generic patent comes first: the list is reordered, not re-scored.
+    by_score = sorted(shown, key=lambda m: -m.score)
+    assert [key[m.id] for m in by_score].index("generic") < [key[m.id] for m in by_score].index(
+        "zinc"
+    )
+    assert [m.rank for m in shown] == list(range(1, len(shown) + 1))
+    # An API call for fewer shows the head of the same list.
+    two = service.match_enterprise(
+        db_session, settings=index_settings, enterprise_id=maker.id, top=2
+    )
+    assert [m.id for m in two] == [m.id for m in shown[:2]]

@@ -22,11 +22,16 @@ from dataclasses import dataclass, field
 from shuanglian.engine.calibrate import LEVELS, MEDIUM, level
 from shuanglian.engine.records import Explanation
 from shuanglian.text.bilingual import glosses, is_specific_translation
+from shuanglian.text.informativeness import informativeness
 from shuanglian.text.surface import surface_form
 from shuanglian.text.tokenize import is_specific
 
 # Shared words listed per hit.
 MAX_WORDS = 6
+# A one-character word is listed only when general Chinese uses it this rarely
+# (`informativeness`: 镍 0.62, 锂 0.70, 泵 0.68, 阀 0.71), never 高 0.39, 用 0.37 or 含 0.51:
+# 「双方都涉及：正极材料、电池、高」 read as if "high" were a topic the two share.
+MIN_ONE_CHARACTER_INFORMATIVENESS = 0.6
 # The most a hit without any evidence to show may read: the top of 低.
 WEAK_CAP = MEDIUM - 0.01
 # When no hit reaches this level the list is introduced as weak (see `list_notice`).
@@ -97,6 +102,8 @@ def shared_words(
             d = surface_form(match.term, doc_text) if doc_text is not None else q
             cross = False
         if not q or not d:
+            continue
+        if len(q) == 1 and _is_han(q) and informativeness(q) < MIN_ONE_CHARACTER_INFORMATIVENESS:
             continue
         if "_" in match.term and not match.source and _is_han(match.term):
             continue  # Chinese words read well alone: 锂电池、正极材料, not 锂电池正极材料

@@ -153,7 +153,8 @@ def test_one_character_words_and_generic_words_across_languages_are_no_evidence(
         doc_text="通信终端销售；代办电信业务；含信号传输设备安装",
     )
     assert not reasons.evidence and reasons.weak
-    assert all(w.generic for w in reasons.words) and {w.query for w in reasons.words} >= {"含"}
+    assert all(w.generic for w in reasons.words)
+    assert {w.query for w in reasons.words} == {"传输", "信号"}  # 含 is not a topic either
     integrator = Explanation(terms=[TermMatch("系统", 3.0, source=("gps",))], match=0.3)
     reasons = describe(
         integrator, query_text="无人机 GPS 定位", doc_text="系统设计；信息系统集成服务"
@@ -162,3 +163,20 @@ def test_one_character_words_and_generic_words_across_languages_are_no_evidence(
     battery = Explanation(terms=[TermMatch("锂电池", 3.0), TermMatch("含", 1.0)], match=0.6)
     reasons = describe(battery, query_text="含锂电池的储能装置", doc_text="锂电池生产，含回收")
     assert reasons.evidence and reasons.sentences[0].startswith("双方都涉及：锂电池")
+
+
+def test_a_one_character_word_is_listed_only_when_it_names_something() -> None:
+    """A cathode demand's list read 「双方都涉及：正极材料、电池、高」: 高 ("high") is no topic two
+    texts share, 镍 (nickel) is."""
+    from shuanglian.engine.records import Explanation, TermMatch
+
+    found = Explanation(
+        terms=[TermMatch("正极材料", 4.0), TermMatch("镍", 2.0), TermMatch("高", 1.0)], match=0.9
+    )
+    reasons = describe(
+        found,
+        query_text="寻求高镍三元正极材料的制备技术",
+        doc_text="一种高镍三元正极材料及其制备方法",
+    )
+    assert [w.query for w in reasons.words] == ["正极材料", "镍"]
+    assert reasons.sentences[0] == "双方都涉及：正极材料、镍"

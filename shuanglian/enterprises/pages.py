@@ -216,6 +216,7 @@ def _workspace(
             "saved": saved,
             "matches": matches,
             "matches_note": matches_note,
+            "abstracts": _abstracts(session, matches),
             "max_upload_mb": request.app.state.settings.max_upload_mb,
             "max_upload_bytes": request.app.state.settings.max_upload_bytes,
         },
@@ -391,8 +392,17 @@ def _demand_matches(session: Any, request: Request, demand_id: int) -> dict[str,
             session, settings=request.app.state.settings, demand_id=demand_id, top=10
         )
     except IndexNotReady as exc:
-        return {"items": [], "note": exc.message}
-    return {"items": matches, "note": None}
+        return {"items": [], "note": exc.message, "abstracts": {}}
+    return {"items": matches, "note": None, "abstracts": _abstracts(session, matches)}
+
+
+def _abstracts(session: Any, matches: list[Any]) -> dict[int, str]:
+    """The abstracts of matched patents, for the line under each title with the shared words
+    marked (web.highlight)."""
+    from shuanglian.patents.service import patents_by_id
+
+    found = patents_by_id(session, ids=[m.id for m in matches])
+    return {pid: p.abstract for pid, p in found.items() if p.abstract}
 
 
 @router.post(

@@ -61,11 +61,17 @@ def patents_page(
 
 @router.get("/patents/{patent_id}", response_class=HTMLResponse)
 def patent_page(
-    request: Request, session: SessionDep, user: CurrentUser, patent_id: IdPath
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    patent_id: IdPath,
+    hl: Annotated[str | None, Query(max_length=400)] = None,
 ) -> HTMLResponse:
+    """A patent; `?hl=锂电池,正极材料` (a match list's link) marks those words in it."""
     from shuanglian.enterprises.pages import explanation_lines
     from shuanglian.inventory.history import patent_outcome
     from shuanglian.supermarket.service import published_listings_for_patent
+    from shuanglian.web.highlight import words_from_query
 
     patent = patent_service.get_patent(session, patent_id=patent_id)
     # The inventory's story (grade, tier, pushes, feedback) is the institution's own business.
@@ -80,6 +86,7 @@ def patent_page(
             "listings": published_listings_for_patent(session, patent_id=patent.id),
             "outcome": patent_outcome(session, patent_id=patent.id) if own else None,
             "explain": explanation_lines,
+            "marked": words_from_query(hl),
         },
     )
 

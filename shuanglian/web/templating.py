@@ -40,6 +40,11 @@ def templates() -> Jinja2Templates:
     tpl.env.filters["lettered"] = lettered
     tpl.env.filters["in_lang"] = message_in_language
     tpl.env.filters["match_percent"] = match_percent
+    from shuanglian.web.highlight import highlight_query, mark_words, snippet
+
+    tpl.env.filters["marked"] = mark_words
+    tpl.env.filters["snippet"] = snippet
+    tpl.env.globals["highlight_query"] = highlight_query
     tpl.env.globals["match_list"] = match_list
     tpl.env.globals["industry_options"] = industry_options
     from shuanglian.supermarket.service import price_words  # one price on every page

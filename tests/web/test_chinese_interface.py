@@ -159,11 +159,16 @@ class _Visible(HTMLParser):
         self.parts: list[str] = []
         self.links: list[str] = []
         self.lang = "zh"
+        # Inline marks (a shared word marked in a title) do not split the text a reader sees.
+        self.glue = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
         if tag == "html":
             self.lang = (a.get("lang") or "zh").split("-")[0]
+            return
+        if tag == "mark":
+            self.glue = True
             return
         # Text marked as the other language (the "English" switch, a Chinese legal notice
         # quoted on an English page) is there on purpose.
@@ -183,12 +188,18 @@ class _Visible(HTMLParser):
                 self.parts.append(a[key] or "")
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "mark":
+            self.glue = True
         if self.skipping and self.skipping[-1] == tag:
             self.skipping.pop()
 
     def handle_data(self, data: str) -> None:
         if not self.skipping and data.strip():
-            self.parts.append(data.strip())
+            if self.glue and self.parts:
+                self.parts[-1] += data.strip()
+            else:
+                self.parts.append(data.strip())
+        self.glue = False
 
 
 def _crawl(client: TestClient) -> Iterator[tuple[str, list[str]]]:

@@ -70,7 +70,8 @@ def test_a_strong_profile_match_is_listed_without_the_weak_notice(
     )
     assert NOTICE not in section
     assert _items(section) == len(PATENTS)
-    assert "锂离子电池正极材料回收方法" in section.split('<li class="row match">')[1]
+    first = section.split('<li class="row match">')[1]
+    assert "锂离子电池正极材料回收方法" in re.sub(r"</?mark>", "", first)
 
 
 def test_english_reasons_are_joined_the_english_way(
@@ -81,3 +82,33 @@ def test_english_reasons_are_joined_the_english_way(
     snippets = re.findall(r'<p class="snippet">(.*?)</p>', section)
     assert snippets and all("；" not in s for s in snippets)
     assert any("; Weak match" in s for s in snippets)
+
+
+def test_the_shared_words_are_marked_in_the_title_the_abstract_and_the_patent_page(
+    db_settings: Settings, db_session, tmp_path: Path
+) -> None:
+    """「双方都涉及：锂离子电池、正极材料」 names the words; the list marks them in the patent's
+    title and a line of its abstract, and the link carries them to the patent page, which
+    marks them there too."""
+    section = _page(
+        db_settings, db_session, tmp_path, "锂离子电池正极材料回收与再生；废旧锂离子电池回收。"
+    )
+    first = section.split('<li class="row match">')[1].split("</li>", 1)[0]
+    assert "<mark>" in first.split("</strong>", 1)[0]  # the title
+    snippet = first.split('class="snippet abstract-snippet">', 1)[1].split("</p>", 1)[0]
+    assert re.search(r"<mark>[^<]*正极材料[^<]*</mark>", snippet), snippet
+    link = re.search(r'href="(/patents/\d+\?hl=[^"]+)"', first)
+    assert link is not None
+    user = make_user(db_session, "enterprise_user", enterprise_id=make_enterprise(db_session).id)
+    app = create_app(db_settings.model_copy(update={"home": tmp_path}))
+    app.dependency_overrides[get_session] = lambda: db_session
+    with TestClient(app, raise_server_exceptions=False) as client:
+        login(client, user)
+        page = client.get(link.group(1).replace("&amp;", "&"))
+        hostile = client.get(link.group(1).split("?")[0] + "?hl=%3Cscript%3E,%E6%AD%A3%E6%9E%81")
+    assert page.status_code == 200 and 'id="marked-hint"' in page.text
+    abstract = page.text.split('class="abstract">', 1)[1].split("</p>", 1)[0]
+    assert re.search(r"<mark>[^<]*正极材料[^<]*</mark>", abstract), abstract
+    # Words come back escaped, never as markup.
+    assert hostile.status_code == 200 and "<script>" not in hostile.text
+    assert "&lt;script&gt;" in hostile.text

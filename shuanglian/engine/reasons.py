@@ -139,8 +139,11 @@ def describe(
     industry_names: Mapping[str, str | None] | None = None,
     enterprise_is_reader: bool = False,
     same_region: bool = False,
+    shown_interest: bool = False,
 ) -> Reasons:
-    """Plain-word reasons for one hit (lang 'zh' or 'en')."""
+    """Plain-word reasons for one hit (lang 'zh' or 'en'); `shown_interest`: the enterprise
+    has asked to talk about, license or buy a patent of the same class before (「贵企业曾对同类
+    专利表示有意向」), a reason beside the evidence, not part of it."""
     if explanation is None:
         return Reasons(level_label=_level_label("low", lang))
     en = lang == "en"
@@ -181,6 +184,15 @@ def describe(
             )
     if same_region:
         sentences.append("Same region" if en else "同一地区")
+    if shown_interest:
+        who_zh, who_en = (
+            ("贵企业", "Your company") if enterprise_is_reader else ("该企业", "This company")
+        )
+        sentences.append(
+            f"{who_en} has shown interest in similar patents"
+            if en
+            else f"{who_zh}曾对同类专利表示有意向"
+        )
     percent = max(0.0, min(1.0, float(explanation.match)))
     lvl = level(percent)
     has_evidence = bool(specific or ipc or explanation.industry_links)

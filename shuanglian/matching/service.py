@@ -31,6 +31,7 @@ from shuanglian.engine.reasons import describe
 from shuanglian.engine.records import Explanation, Hit, Record
 from shuanglian.enterprises.models import Demand, Enterprise
 from shuanglian.errors import DomainError, NotFound
+from shuanglian.inventory.models import COOPERATION_INTENTS, Feedback
 from shuanglian.matching.schemas import (
     ExplanationOut,
     IndustryLinkOut,
@@ -338,6 +339,7 @@ def _explanation_out(
     doc_text: str | None = None,
     enterprise_is_reader: bool = False,
     same_region: bool = False,
+    shown_interest: bool = False,
 ) -> ExplanationOut:
     """The engine's explanation for the API and pages: index terms for tools, and for people
     the shared words as written in both texts, reasons in zh and en, the calibrated match."""
@@ -365,6 +367,7 @@ def _explanation_out(
         "industry_names": industry_names,
         "enterprise_is_reader": enterprise_is_reader,
         "same_region": same_region,
+        "shown_interest": shown_interest,
     }
     zh = describe(exp, lang="zh", ipc_names=ipc_names_zh, **common)  # type: ignore[arg-type]
     en = describe(exp, lang="en", ipc_names=ipc_names, **common)  # type: ignore[arg-type]
@@ -436,9 +439,11 @@ def _matches(
     texts: dict[int, str] | None = None,
     query_region: str | None = None,
     regions: dict[int, str | None] | None = None,
+    interested: set[int] | None = None,
 ) -> list[Match]:
     """Named, explained matches; 「同一地区」 where the document's province-level region
-    (`regions`) is the query's (`query_region`, already a `province_of` short name)."""
+    (`regions`) is the query's (`query_region`, already a `province_of` short name), and
+    「…曾对同类专利表示有意向」 for the documents in `interested` (`_interested`)."""
     out: list[Match] = []
     for hit in hits:
         doc_id = int(hit.doc_id)
@@ -459,6 +464,7 @@ def _matches(
                     enterprise_is_reader=kind == "patent",
                     same_region=query_region is not None
                     and (regions or {}).get(doc_id) == query_region,
+                    shown_interest=doc_id in (interested or set()),
                 ),
             )
         )
@@ -472,6 +478,7 @@ def _to_matches(
     kind: str,
     query_text: str = "",
     query_region: str | None = None,
+    interested: set[int] | None = None,
 ) -> list[Match]:
     model = Patent if kind == "patent" else Enterprise
     ids = [h.doc_id for h in hits]
@@ -485,7 +492,59 @@ def _to_matches(
         texts=texts,
         query_region=region,
         regions=_regions(session, model, (int(i) for i in ids)) if region else None,
+        interested=interested,
     )
+
+
+def _subclasses(main_ipc: str | None, codes: Iterable[str] | None) -> set[str]:
+    """IPC subclasses (H01M) of a patent's main and other codes."""
+    found = (str(c).strip().upper() for c in (main_ipc, *(codes or ())) if c)
+    return {c[:4] for c in found if len(c) >= 4}
+
+
+def _interests(
+    session: Session, enterprise_ids: Iterable[int]
+) -> dict[int, tuple[set[str], set[int]]]:
+    """enterprise → (IPC subclasses of the patents it asked to talk about, license, buy or
+    develop further in its feedback, those patents' ids)."""
+    wanted = list(dict.fromkeys(enterprise_ids))
+    out: dict[int, tuple[set[str], set[int]]] = {}
+    if not wanted:
+        return out
+    rows = session.execute(
+        select(Feedback.enterprise_id, Patent.id, Patent.main_ipc, Patent.ipc_codes)
+        .join(Patent, Patent.id == Feedback.patent_id)
+        .where(Feedback.enterprise_id.in_(wanted), Feedback.intent.in_(COOPERATION_INTENTS))
+    )
+    for enterprise_id, patent_id, main_ipc, codes in rows:
+        classes, patents = out.setdefault(enterprise_id, (set(), set()))
+        classes |= _subclasses(main_ipc, codes)
+        patents.add(patent_id)
+    return out
+
+
+def _interested(
+    session: Session, *, patent_ids: Sequence[int], enterprise_ids: Sequence[int]
+) -> set[tuple[int, int]]:
+    """(patent, enterprise) pairs where the enterprise showed interest in another patent of
+    the patent's IPC subclass (「贵企业曾对同类专利表示有意向」)."""
+    interests = _interests(session, enterprise_ids)
+    if not interests or not patent_ids:
+        return set()
+    classes = {
+        pid: _subclasses(main_ipc, codes)
+        for pid, main_ipc, codes in session.execute(
+            select(Patent.id, Patent.main_ipc, Patent.ipc_codes).where(
+                Patent.id.in_(list(dict.fromkeys(patent_ids)))
+            )
+        )
+    }
+    return {
+        (pid, eid)
+        for pid, own in classes.items()
+        for eid, (liked, seen) in interests.items()
+        if pid not in seen and own & liked
+    }
 
 
 def _check_top(top: int) -> int:
@@ -503,9 +562,13 @@ def _search_index(
     top: int,
     encoder: Any,
     query_region: str | None = None,
+    reader: int | None = None,
+    patent: int | None = None,
 ) -> list[Match]:
     """Search one index (patents or enterprises) and return explained, named matches;
-    patents come in level order (engine.calibrate.levels_first), enterprises as ranked."""
+    patents come in level order (engine.calibrate.levels_first), enterprises as ranked.
+    `reader` (the enterprise a list of patents is for) or `patent` (the patent a list of
+    enterprises is for) adds 「…曾对同类专利表示有意向」 where it applies."""
     kind = "patent" if target == PATENT_INDEX else "enterprise"
     _check_top(top)
     try:
@@ -518,8 +581,21 @@ def _search_index(
         raise IndexNotReady(str(exc)) from exc
     if kind == "patent":
         hits = levels_first(hits)[:top]
+    ids = [int(h.doc_id) for h in hits]
+    interested: set[int] = set()
+    if reader is not None:
+        pairs = _interested(session, patent_ids=ids, enterprise_ids=[reader])
+        interested = {pid for pid, _eid in pairs}
+    elif patent is not None:
+        pairs = _interested(session, patent_ids=[patent], enterprise_ids=ids)
+        interested = {eid for _pid, eid in pairs}
     return _to_matches(
-        session, hits, kind=kind, query_text=_record_text(query), query_region=query_region
+        session,
+        hits,
+        kind=kind,
+        query_text=_record_text(query),
+        query_region=query_region,
+        interested=interested,
     )
 
 
@@ -540,6 +616,7 @@ def match_patent(
         top=top,
         encoder=encoder,
         query_region=_regions(session, Patent, [patent_id]).get(patent_id),
+        patent=patent_id,
     )
 
 
@@ -576,6 +653,9 @@ def match_patents_bulk(
             if any(q_regions.values())
             else {}
         )
+        pairs = _interested(
+            session, patent_ids=[pid for pid, _ in part], enterprise_ids=list(names)
+        )
         for (pid, query), hits in zip(part, results, strict=True):
             out[pid] = _matches(
                 hits,
@@ -584,6 +664,7 @@ def match_patents_bulk(
                 query_text=_record_text(query),
                 query_region=q_regions.get(pid),
                 regions=doc_regions,
+                interested={eid for p, eid in pairs if p == pid},
             )
     return out
 
@@ -600,6 +681,8 @@ class PatentRanking:
     # Province-level regions of the patents and of the hit enterprises (「同一地区」).
     regions: dict[int, str | None] = field(default_factory=dict)
     doc_regions: dict[int, str | None] = field(default_factory=dict)
+    # (patent, enterprise) pairs where the firm showed interest in the class (`_interested`).
+    interested: set[tuple[int, int]] = field(default_factory=set)
 
 
 def rank_patents_bulk(
@@ -619,7 +702,12 @@ def rank_patents_bulk(
     regions = _regions(session, Patent, queries)
     doc_regions = _regions(session, Enterprise, live) if any(regions.values()) else {}
     return PatentRanking(
-        matcher=matcher, queries=queries, hits=hits, regions=regions, doc_regions=doc_regions
+        matcher=matcher,
+        queries=queries,
+        hits=hits,
+        regions=regions,
+        doc_regions=doc_regions,
+        interested=_interested(session, patent_ids=list(queries), enterprise_ids=sorted(live)),
     )
 
 
@@ -657,6 +745,7 @@ def explain_ranked(
             query_text=_record_text(query),
             doc_text=(doc_texts or {}).get(int(h.doc_id)),
             same_region=region is not None and ranking.doc_regions.get(int(h.doc_id)) == region,
+            shown_interest=(patent_id, int(h.doc_id)) in ranking.interested,
         )
         for h in chosen
     }
@@ -678,6 +767,7 @@ def match_enterprise(
         top=top,
         encoder=encoder,
         query_region=_regions(session, Enterprise, [enterprise_id]).get(enterprise_id),
+        reader=enterprise_id,
     )
 
 
@@ -688,6 +778,7 @@ def match_demand(
     row = session.execute(
         select(
             Demand.id,
+            Demand.enterprise_id,
             Demand.title,
             Demand.description,
             Demand.industry_code,
@@ -716,6 +807,7 @@ def match_demand(
         top=top,
         encoder=encoder,
         query_region=region,
+        reader=row.enterprise_id,
     )
 
 

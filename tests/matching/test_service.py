@@ -310,3 +310,73 @@ def test_an_enterprise_reads_its_patents_high_then_medium_then_low(
         db_session, settings=index_settings, enterprise_id=maker.id, top=2
     )
     assert [m.id for m in two] == [m.id for m in shown[:2]]
+
+
+def _feedback(session: Session, patent_id: int, enterprise_id: int, intent: str) -> None:
+    from shuanglian.inventory.models import Feedback, Push, PushRound
+
+    rnd = PushRound(per_patent=5, per_enterprise_cap=50)
+    session.add(rnd)
+    session.flush()
+    push = Push(round_id=rnd.id, patent_id=patent_id, enterprise_id=enterprise_id, rank=1, score=1)
+    session.add(push)
+    session.flush()
+    session.add(
+        Feedback(
+            push_id=push.id,
+            patent_id=patent_id,
+            enterprise_id=enterprise_id,
+            prospect=4,
+            intent=intent,
+        )
+    )
+    session.flush()
+
+
+def test_a_firm_that_asked_about_a_patent_of_the_class_reads_so(
+    db_session: Session, index_settings: Settings
+) -> None:
+    """「贵企业曾对同类专利表示有意向」: the battery maker asked to talk about one H01M patent;
+    another H01M patent says so on its list, and on the patent's list of firms; the gypsum
+    patent (C04B) and a firm that only rated a patent do not."""
+    ids = _seed(db_session)
+    separator = _patent(
+        db_session,
+        "CN201910000003",
+        "一种锂离子电池隔膜",
+        "用于锂离子电池的陶瓷涂覆隔膜，提高耐热性。",
+        ["H01M50/449"],
+    )
+    db_session.flush()
+    _feedback(db_session, ids["cathode"], ids["battery"], "洽谈")
+    _feedback(db_session, ids["cathode"], ids["green"], "暂无")  # no interest shown
+    service.build_index(db_session, settings=index_settings)
+    zh, en = "贵企业曾对同类专利表示有意向", "Your company has shown interest in similar patents"
+
+    shown = service.match_enterprise(
+        db_session, settings=index_settings, enterprise_id=ids["battery"]
+    )
+    reasons = {m.id: m.explanation for m in shown}
+    assert zh in reasons[separator.id].reasons and en in reasons[separator.id].reasons_en
+    # The patent it asked about is not "a similar patent" of itself.
+    assert zh not in reasons[ids["cathode"]].reasons
+    assert all(zh not in m.explanation.reasons for m in shown if m.id == ids["gypsum"])
+
+    firms = service.match_patent(db_session, settings=index_settings, patent_id=separator.id)
+    by_firm = {m.id: m.explanation.reasons for m in firms}
+    assert "该企业曾对同类专利表示有意向" in by_firm[ids["battery"]]
+    assert all("曾对同类专利" not in r for r in by_firm.get(ids["green"], []))
+    # The bulk path (push rounds, `match_patents_bulk`) says the same.
+    bulk = service.match_patents_bulk(
+        db_session, settings=index_settings, patent_ids=[separator.id]
+    )
+    assert [m.explanation.reasons for m in bulk[separator.id]] == [
+        m.explanation.reasons for m in firms
+    ]
+    ranking = service.rank_patents_bulk(
+        db_session, settings=index_settings, patent_ids=[separator.id]
+    )
+    explained = service.explain_ranked(
+        ranking, patent_id=separator.id, enterprise_ids=[ids["battery"]]
+    )
+    assert "该企业曾对同类专利表示有意向" in explained[ids["battery"]].reasons

@@ -377,7 +377,9 @@ def _insert_pushes(session: Session, rnd: PushRound, rows: list[dict[str, Any]])
 def push_list_for_enterprise(
     session: Session, *, actor: User | None, enterprise_id: int, round_id: int | None = None
 ) -> list[tuple[Push, Patent]]:
-    """What was pushed to one enterprise (latest round first, then rank)."""
+    """What was pushed to one enterprise: the latest round first, and within a round the best
+    match first (the calibrated percent its explanation stored; a push's rank is its place in
+    the patent's list, which says nothing across patents), then rank."""
     if actor is not None:
         require_enterprise(actor, enterprise_id)
     stmt = (
@@ -387,8 +389,15 @@ def push_list_for_enterprise(
     )
     if round_id is not None:
         stmt = stmt.where(Push.round_id == round_id)
-    rows = session.execute(stmt.order_by(Push.round_id.desc(), Push.rank, Push.id)).all()
-    return [(push, patent) for push, patent in rows]
+    rows = [(push, patent) for push, patent in session.execute(stmt)]
+    rows.sort(key=lambda r: (-r[0].round_id, -_stored_match(r[0]), r[0].rank, r[0].id))
+    return rows
+
+
+def _stored_match(push: Push) -> float:
+    """The calibrated match a push's explanation stored (0 for a push without one)."""
+    value = (push.explanation or {}).get("match")
+    return float(value) if isinstance(value, int | float) else 0.0
 
 
 def pushes_for_patent(session: Session, *, actor: User | None, patent_id: int) -> list[Push]:

@@ -372,3 +372,26 @@ def test_an_engine_round_never_pushes_a_firm_sharing_only_generic_words(
     assert generic.id not in {p.enterprise_id for p in pushes}
     assert all(p.explanation["evidence"] for p in pushes)
     assert all(len([p for p in pushes if p.patent_id == pid]) <= 3 for pid in ids)
+
+
+def test_an_enterprise_reads_its_best_pushes_first(db_session, world, enterprises):
+    """A push's rank is its place in its patent's list: an enterprise pushed three patents in
+    a round saw them by that rank, 低 before 高. Within a round the best match comes first."""
+    ids = pool(db_session, world, range(3))
+    _round(db_session, world, per_patent=5, per_enterprise_cap=5)
+    firm = next(
+        e
+        for e in enterprises
+        if db_session.scalar(select(func.count()).where(Push.enterprise_id == e.id)) >= 2
+    )
+    pushes = list(db_session.scalars(select(Push).where(Push.enterprise_id == firm.id)))
+    # Give the push with the best rank the weakest match.
+    pushes.sort(key=lambda p: (p.rank, p.id))
+    for n, push in enumerate(pushes):
+        push.explanation = {**(push.explanation or {}), "match": 0.1 + 0.2 * n}
+    db_session.flush()
+    reader = enterprise_user(db_session, firm.id, "reader")
+    listed = push_list_for_enterprise(db_session, actor=reader, enterprise_id=firm.id)
+    matches = [p.explanation["match"] for p, _ in listed]
+    assert matches == sorted(matches, reverse=True) and len(matches) == len(pushes)
+    assert {p.patent_id for p, _ in listed} <= set(ids)

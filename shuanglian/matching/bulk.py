@@ -538,7 +538,8 @@ def render_explanation(
     session: Session, *, settings: Settings, direction: str, query_id: int, doc_id: int
 ) -> ExplanationOut:
     """The full explanation of one stored bulk result (shared terms, IPC, industry links),
-    computed now from the current index: what `match_patent` / `match_enterprise` show."""
+    computed now from the current index: what `match_patent` / `match_enterprise` show (their
+    reasons, 「…曾对同类专利表示有意向」 included)."""
     from shuanglian.engine.records import Hit
     from shuanglian.matching import service
 
@@ -566,12 +567,17 @@ def render_explanation(
     # Through the same page step as match_patent / match_enterprise: the shared words are read
     # from both texts (a word reached by translation, 3D ↔ 三维, cannot be shown from one),
     # and 「同一地区」 from both regions.
+    patent_id, enterprise_id = (query_id, doc_id) if direction == "p2e" else (doc_id, query_id)
+    interested = service._interested(
+        session, patent_ids=[patent_id], enterprise_ids=[enterprise_id]
+    )
     matches = service._to_matches(
         session,
         hits,
         kind="enterprise" if direction == "p2e" else "patent",
         query_text=service._record_text(query),
         query_region=service._regions(session, model, [query_id]).get(query_id),
+        interested={doc_id} if interested else set(),
     )
     if not matches:  # the document was deleted since: explain it from the index alone
         return service._explanation_out(hits[0].explanation)

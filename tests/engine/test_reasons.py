@@ -170,13 +170,8 @@ def test_a_one_character_word_is_listed_only_when_it_names_something() -> None:
     texts share, 镍 (nickel) is."""
     from shuanglian.engine.records import Explanation, TermMatch
 
-    found = Explanation(
-        terms=[TermMatch("正极材料", 4.0), TermMatch("镍", 2.0), TermMatch("高", 1.0)], match=0.9
-    )
-    reasons = describe(
-        found,
-        query_text="寻求高镍三元正极材料的制备技术",
-        doc_text="一种高镍三元正极材料及其制备方法",
-    )
+    terms = [TermMatch("正极材料", 4.0), TermMatch("镍", 2.0), TermMatch("高", 1.0)]
+    demand, patent = "寻求高镍三元正极材料的制备技术", "一种高镍三元正极材料及其制备方法"
+    reasons = describe(Explanation(terms=terms, match=0.9), query_text=demand, doc_text=patent)
     assert [w.query for w in reasons.words] == ["正极材料", "镍"]
     assert reasons.sentences[0] == "双方都涉及：正极材料、镍"

@@ -380,3 +380,18 @@ def test_a_firm_that_asked_about_a_patent_of_the_class_reads_so(
         ranking, patent_id=separator.id, enterprise_ids=[ids["battery"]]
     )
     assert "该企业曾对同类专利表示有意向" in explained[ids["battery"]].reasons
+    # A stored bulk result explained on demand, both ways round.
+    from shuanglian.matching.bulk import render_explanation
+
+    for direction, query_id, doc_id, reason in (
+        ("p2e", separator.id, ids["battery"], "该企业曾对同类专利表示有意向"),
+        ("e2p", ids["battery"], separator.id, zh),
+    ):
+        found = render_explanation(
+            db_session,
+            settings=index_settings,
+            direction=direction,
+            query_id=query_id,
+            doc_id=doc_id,
+        )
+        assert reason in found.reasons, direction

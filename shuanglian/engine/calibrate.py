@@ -67,8 +67,8 @@ def levels_first(hits: Sequence[Hit], depth: int = LEVELS_FIRST_DEPTH) -> list[H
     four of five suites, so lists of enterprises keep the fused order. A hit's score is left
     as it was: the fused score, no longer in list order."""
     head = list(hits[:depth])
-    rank = {"high": 0, "medium": 1, "low": 2}
-    head.sort(key=lambda h: rank[level(h.explanation.match if h.explanation else 0.0)])
+    order = list(LEVELS)  # high, medium, low
+    head.sort(key=lambda h: order.index(level(h.explanation.match if h.explanation else 0.0)))
     return head + list(hits[depth:])
 
 

@@ -567,10 +567,12 @@ def render_explanation(
     # Through the same page step as match_patent / match_enterprise: the shared words are read
     # from both texts (a word reached by translation, 3D ↔ 三维, cannot be shown from one),
     # and 「同一地区」 from both regions.
-    patent_id, enterprise_id = (query_id, doc_id) if direction == "p2e" else (doc_id, query_id)
-    interested = service._interested(
-        session, patent_ids=[patent_id], enterprise_ids=[enterprise_id]
-    )
+    if direction == "p2e":  # the query is the patent: its codes are at hand
+        interested = service._interested(
+            session, codes={query_id: query.ipc}, enterprise_ids=[doc_id]
+        )
+    else:
+        interested = service._interested(session, patent_ids=[doc_id], enterprise_ids=[query_id])
     matches = service._to_matches(
         session,
         hits,

@@ -496,9 +496,9 @@ def _to_matches(
     )
 
 
-def _subclasses(main_ipc: str | None, codes: Iterable[str] | None) -> set[str]:
-    """IPC subclasses (H01M) of a patent's main and other codes."""
-    found = (str(c).strip().upper() for c in (main_ipc, *(codes or ())) if c)
+def _subclasses(codes: Iterable[str | None]) -> set[str]:
+    """IPC subclasses (H01M) of a patent's codes."""
+    found = (str(c).strip().upper() for c in codes if c)
     return {c[:4] for c in found if len(c) >= 4}
 
 
@@ -518,27 +518,32 @@ def _interests(
     )
     for enterprise_id, patent_id, main_ipc, codes in rows:
         classes, patents = out.setdefault(enterprise_id, (set(), set()))
-        classes |= _subclasses(main_ipc, codes)
+        classes |= _subclasses((main_ipc, *(codes or ())))
         patents.add(patent_id)
     return out
 
 
 def _interested(
-    session: Session, *, patent_ids: Sequence[int], enterprise_ids: Sequence[int]
+    session: Session,
+    *,
+    enterprise_ids: Sequence[int],
+    patent_ids: Sequence[int] = (),
+    codes: Mapping[int, Sequence[str | None]] | None = None,
 ) -> set[tuple[int, int]]:
     """(patent, enterprise) pairs where the enterprise showed interest in another patent of
-    the patent's IPC subclass (「贵企业曾对同类专利表示有意向」)."""
+    the patent's IPC subclass (「贵企业曾对同类专利表示有意向」). The patents are `codes`'
+    keys, with their IPC codes, when the caller holds their query records; else `patent_ids`,
+    whose codes are read only when some enterprise has shown interest at all."""
     interests = _interests(session, enterprise_ids)
-    if not interests or not patent_ids:
+    if not interests or not (codes or patent_ids):
         return set()
-    classes = {
-        pid: _subclasses(main_ipc, codes)
-        for pid, main_ipc, codes in session.execute(
-            select(Patent.id, Patent.main_ipc, Patent.ipc_codes).where(
-                Patent.id.in_(list(dict.fromkeys(patent_ids)))
-            )
+    if codes is None:
+        wanted = list(dict.fromkeys(patent_ids))
+        rows = session.execute(
+            select(Patent.id, Patent.main_ipc, Patent.ipc_codes).where(Patent.id.in_(wanted))
         )
-    }
+        codes = {pid: (main_ipc, *(more or ())) for pid, main_ipc, more in rows}
+    classes = {pid: _subclasses(found) for pid, found in codes.items()}
     return {
         (pid, eid)
         for pid, own in classes.items()
@@ -587,7 +592,7 @@ def _search_index(
         pairs = _interested(session, patent_ids=ids, enterprise_ids=[reader])
         interested = {pid for pid, _eid in pairs}
     elif patent is not None:
-        pairs = _interested(session, patent_ids=[patent], enterprise_ids=ids)
+        pairs = _interested(session, codes={patent: query.ipc}, enterprise_ids=ids)
         interested = {eid for _pid, eid in pairs}
     return _to_matches(
         session,
@@ -654,7 +659,7 @@ def match_patents_bulk(
             else {}
         )
         pairs = _interested(
-            session, patent_ids=[pid for pid, _ in part], enterprise_ids=list(names)
+            session, codes={pid: q.ipc for pid, q in part}, enterprise_ids=list(names)
         )
         for (pid, query), hits in zip(part, results, strict=True):
             out[pid] = _matches(
@@ -707,7 +712,9 @@ def rank_patents_bulk(
         hits=hits,
         regions=regions,
         doc_regions=doc_regions,
-        interested=_interested(session, patent_ids=list(queries), enterprise_ids=sorted(live)),
+        interested=_interested(
+            session, codes={pid: q.ipc for pid, q in queries.items()}, enterprise_ids=sorted(live)
+        ),
     )
 
 

@@ -22,13 +22,14 @@ SNIPPET_CHARS = 70
 
 
 def clean_words(words: Iterable[str]) -> list[str]:
-    """Distinct non-empty words, longest first (正极材料 before 材料), at most MAX_MARKED."""
-    seen: dict[str, None] = {}
+    """Distinct non-empty words as first written (GPU and gpu are one), longest first
+    (正极材料 before 材料), at most MAX_MARKED."""
+    seen: dict[str, str] = {}
     for word in words:
         word = (word or "").strip()
-        if word and len(word) <= MAX_WORD_CHARS and word.lower() not in seen:
-            seen[word.lower()] = None
-    return sorted(seen, key=len, reverse=True)[:MAX_MARKED]
+        if word and len(word) <= MAX_WORD_CHARS:
+            seen.setdefault(word.lower(), word)
+    return sorted(seen.values(), key=len, reverse=True)[:MAX_MARKED]
 
 
 def _pattern(words: Sequence[str]) -> re.Pattern[str] | None:

@@ -226,6 +226,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                     "skipped_already_pushed": rnd.skipped_already_pushed,
                     "skipped_cap": rnd.skipped_cap,
                     "skipped_no_evidence": rnd.skipped_no_evidence,
+                    "skipped_weak": rnd.skipped_weak,
                 }
             wall = time.perf_counter() - started
             rounds.append(

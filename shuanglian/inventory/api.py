@@ -239,6 +239,7 @@ def push_round_api(
         "skipped_already_pushed": rnd.skipped_already_pushed,
         "skipped_cap": rnd.skipped_cap,
         "skipped_no_evidence": rnd.skipped_no_evidence,
+        "skipped_weak": rnd.skipped_weak,
     }
 
 

@@ -399,7 +399,12 @@ def push_round(
 ) -> None:
     """运行一轮推送 (run one push round over the pool)."""
     from shuanglian.inventory.indicators import default_industry_link
-    from shuanglian.inventory.push import engine_matcher, industry_matcher, run_push_round
+    from shuanglian.inventory.push import (
+        WEAK_PUSHES,
+        engine_matcher,
+        industry_matcher,
+        run_push_round,
+    )
 
     def do(settings: Settings) -> dict[str, Any]:
         with open_session(settings) as session:
@@ -425,6 +430,7 @@ def push_round(
                 "skipped_already_pushed": rnd.skipped_already_pushed,
                 "skipped_cap": rnd.skipped_cap,
                 "skipped_no_evidence": rnd.skipped_no_evidence,
+                "skipped_weak": rnd.skipped_weak,
             }
 
     result = run_command(as_json, do)
@@ -434,7 +440,9 @@ def push_round(
         say(
             f"第 {result['round_id']} 轮：{result['patents_considered']} 件专利，"
             f"推送 {result['pushes_made']} 条；跳过：已推送 {result['skipped_already_pushed']}，"
-            f"企业达上限 {result['skipped_cap']}，缺少具体匹配依据 {result['skipped_no_evidence']}"
+            f"企业达上限 {result['skipped_cap']}，"
+            f"缺少具体匹配依据 {result['skipped_no_evidence']}，"
+            f"弱匹配超出每件 {WEAK_PUSHES} 条 {result['skipped_weak']}"
         )
 
 

@@ -19,7 +19,12 @@ from shuanglian.accounts.models import User
 from shuanglian.errors import DomainError
 from shuanglian.inventory import service
 from shuanglian.inventory.indicators import assess_institution_pool, default_industry_link
-from shuanglian.inventory.push import engine_matcher, industry_matcher, run_push_round
+from shuanglian.inventory.push import (
+    WEAK_PUSHES,
+    engine_matcher,
+    industry_matcher,
+    run_push_round,
+)
 from shuanglian.inventory.reports import inventory_report, write_report_xlsx
 from shuanglian.inventory.tiers import TIER_LABELS, maintenance_candidates, recompute_tiers
 from shuanglian.patents.workspace import workspace_institution
@@ -313,6 +318,11 @@ def flow_push(
                 "缺少具体匹配依据（仅泛用词相同），未推送",
                 "No specific evidence (only generic words), not pushed",
                 rnd.skipped_no_evidence,
+            ),
+            (
+                f"弱匹配（低）超出每件 {WEAK_PUSHES} 条，未推送",
+                f"Weak matches beyond {WEAK_PUSHES} per patent, not pushed",
+                rnd.skipped_weak,
             ),
         ],
     )

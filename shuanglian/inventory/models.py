@@ -217,6 +217,8 @@ class PushRound(TimestampMixin, Base):
     skipped_cap: Mapped[int] = mapped_column(Integer, default=0)
     # Pairs whose explanation showed nothing to check (only generic words in common).
     skipped_no_evidence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Weak (低) pairs beyond the few a patent may push in a round (`push.WEAK_PUSHES`).
+    skipped_weak: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     matcher_name: Mapped[str] = mapped_column(String(100), default="")
 
 

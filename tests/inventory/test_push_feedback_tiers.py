@@ -299,9 +299,15 @@ def test_a_pushed_cross_language_match_names_its_words(
 class _ScriptedMatcher:
     """Candidates and their explanations as given; explains on demand like the engine's."""
 
-    def __init__(self, candidates: dict[int, list[int]], without_evidence: set[tuple[int, int]]):
+    def __init__(
+        self,
+        candidates: dict[int, list[int]],
+        without_evidence: set[tuple[int, int]],
+        levels: dict[tuple[int, int], str] | None = None,
+    ):
         self.candidates = candidates
         self.without_evidence = without_evidence
+        self.levels = levels or {}
         self.explained: list[tuple[int, int]] = []
 
     def __call__(self, patent_id: int, top: int):
@@ -316,6 +322,7 @@ class _ScriptedMatcher:
             row["explanation"] = {
                 "method": "scripted",
                 "evidence": pair not in self.without_evidence,
+                "level": self.levels.get(pair, "medium"),
             }
 
 
@@ -344,6 +351,39 @@ def test_a_pair_with_nothing_to_show_is_not_pushed_and_its_slot_goes_to_the_next
     # never needed for the first patent.
     assert len(matcher.explained) == len(set(matcher.explained))
     assert (first, e[3]) not in matcher.explained and (first, e[2]) in matcher.explained
+
+
+def test_a_patent_pushes_only_its_closest_few_weak_matches(db_session, world, enterprises):
+    """An enterprise's push list was mostly 「匹配较弱，仅供参考」 (82 % of the demo's pushes were
+    低). A patent now pushes at most WEAK_PUSHES weak pairs in a round: past them a weak pair's
+    slot goes to the next candidate, and a patent whose refill brings only weak pairs stops
+    there instead of explaining its whole candidate list."""
+    from shuanglian.inventory.push import WEAK_PUSHES
+
+    assert WEAK_PUSHES == 3
+    mixed, all_weak = pool(db_session, world, range(2))
+    e = [ent.id for ent in enterprises[:10]]
+    assert len(e) == 10
+    levels = {(mixed, x): "low" for x in e} | {(all_weak, x): "low" for x in e}
+    levels[(mixed, e[1])] = "medium"
+    levels[(mixed, e[5])] = "high"
+    matcher = _ScriptedMatcher({mixed: e, all_weak: e}, without_evidence=set(), levels=levels)
+    rnd = run_push_round(
+        db_session, actor=world.admin, matcher=matcher, per_patent=5, per_enterprise_cap=10
+    )
+    pushed = {
+        pid: [eid for eid, in db_session.execute(
+            select(Push.enterprise_id).where(Push.round_id == rnd.id, Push.patent_id == pid)
+            .order_by(Push.rank)
+        )]
+        for pid in (mixed, all_weak)
+    }  # fmt: skip
+    # e[4] is a fourth weak pair: passed over, and the refill reached the 高 e[5].
+    assert pushed[mixed] == [e[0], e[1], e[2], e[3], e[5]]
+    # Three weak pushes, then one refill of two more weak pairs, then no more asking.
+    assert pushed[all_weak] == [e[0], e[1], e[2]]
+    assert [x for p, x in matcher.explained if p == all_weak] == e[:7]
+    assert (rnd.pushes_made, rnd.skipped_weak, rnd.skipped_no_evidence) == (8, 1 + 4, 0)
 
 
 def test_an_engine_round_never_pushes_a_firm_sharing_only_generic_words(

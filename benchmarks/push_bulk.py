@@ -218,6 +218,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             shard_size=args.shard_size,
             workers=args.workers,
             memory_budget_gb=args.memory_budget_gb,
+            weak_limit=args.weak_limit,
         )
         started = time.perf_counter()
         own_before = _own_cpu_s()
@@ -245,12 +246,14 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         "workers": report.workers,
         "executor": report.executor,
         "top": args.top,
+        "weak_limit": args.weak_limit,
         "cap": args.cap,
         "pushes": pushes,
         "recommendations": recs,
         "skipped": report.skipped,
         "skipped_cap": report.skipped_cap,
         "skipped_no_evidence": report.skipped_no_evidence,
+        "skipped_weak": report.skipped_weak,
         "status": report.status,
         "memory": report.memory,
         "child_peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
@@ -426,6 +429,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--top", type=int, default=20)
     parser.add_argument("--cap", type=int, default=100)
+    parser.add_argument("--weak-limit", action="store_true", help="BulkOptions.weak_limit")
     parser.add_argument("--shard-size", type=int, default=2000)
     parser.add_argument("--memory-budget-gb", type=float, default=16.0)
     parser.add_argument("--ray", action="store_true", help="Ray (2 workers) vs 1 and 2 processes")
@@ -470,6 +474,8 @@ def main(argv: list[str] | None = None) -> int:
                    "--memory-budget-gb", str(args.memory_budget_gb)]  # fmt: skip
             if args.work:
                 cmd += ["--work", str(args.work)]
+            if args.weak_limit:
+                cmd.append("--weak-limit")
             proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT)
             if proc.returncode != 0:
                 return 1

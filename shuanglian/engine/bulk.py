@@ -86,6 +86,8 @@ class RankedBlock:
     # One bit per hit: whether it has something a person could check (`bulk_evidence`);
     # None where it was not asked for (enterprise → patent blocks).
     evidence: np.ndarray | None = None
+    # One bit per hit: whether its match level is 低 (`bulk_levels`); None where not asked.
+    weak: np.ndarray | None = None
 
     def hits_of(self, i: int) -> tuple[list[str], np.ndarray, np.ndarray]:
         """(doc ids, scores, signal parts) of query `i`, best first."""

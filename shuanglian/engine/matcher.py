@@ -847,6 +847,25 @@ class Matcher:
         for (hit, pos), terms in zip(live, matches, strict=True):
             hit.explanation = self._explain(view, pos, hit.signals, hit.score, None, *terms)
 
+    def match_probabilities(
+        self, query: Record, positions: Sequence[int], *, terms: list[str] | None = None
+    ) -> np.ndarray:
+        """`Explanation.match` of the documents at `positions` for `query`, through the
+        explanation's own steps but without building the explanations: the bulk push tells
+        weak pairs by it (`engine.bulk_levels`). `terms`: the query's `query_terms` when they
+        are already at hand."""
+        out = np.zeros(len(positions), dtype=np.float64)
+        if not len(positions):
+            return out
+        view = self._query_view(query, query_terms(query, self.params) if terms is None else terms)
+        q_cov, d_cov = self._coverages(view, positions)
+        covers = zip(positions, q_cov.tolist(), d_cov.tolist(), strict=True)
+        for k, (pos, q, d) in enumerate(covers):
+            ipc_sim = self._ipc_similarity(view, int(pos)) if view.ipc_weights else 0.0
+            evidence = {"query_coverage": q, "doc_coverage": d, "ipc": ipc_sim}
+            out[k] = match_probability(evidence, self.params.calibration)
+        return out
+
     def _query_view(self, query: Record, terms: list[str]) -> _QueryView:
         """What every explanation of one query needs, computed once per query."""
         # Same query weights as the BM25 signal, so the parts sum to the score.
@@ -961,6 +980,46 @@ class Matcher:
         out: list[tuple[list[TermMatch], float, float]],
     ) -> None:
         """`_term_matches` for documents `cols` of one segment, written to `out[slots]`."""
+        found, parts, q_cov, d_cov = self._segment_evidence(view, seg, cols)
+        # Character-bigram terms score but are no shared word to show.
+        shown = np.array([not is_bigram(t) for t, _r, _w in view.terms], dtype=bool)
+        for j, slot in enumerate(slots.tolist()):
+            rows = np.flatnonzero(found[:, j] & shown)
+            best = rows[np.argsort(-parts[rows, j], kind="stable")[:_EXPLAIN_TERMS]]
+            matches = [
+                TermMatch(
+                    view.terms[r][0], float(parts[r, j]), view.sources.get(view.terms[r][0], ())
+                )
+                for r in best.tolist()
+            ]
+            out[slot] = (matches, float(q_cov[j]), float(d_cov[j]))
+
+    def _coverages(
+        self, view: _QueryView, positions: Sequence[int]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(query coverage, document coverage) of each document position, as `_term_matches`
+        gives them, without the lists of shared terms."""
+        q_cov = np.zeros(len(positions), dtype=np.float64)
+        d_cov = np.zeros(len(positions), dtype=np.float64)
+        if not len(positions) or not view.terms:
+            return q_cov, d_cov
+        pos = np.asarray(positions, dtype=np.int64)
+        start = 0
+        for seg in self.segments:
+            stop = start + len(seg)
+            mine = np.flatnonzero((pos >= start) & (pos < stop))
+            if len(mine):
+                _found, _parts, q_cov[mine], d_cov[mine] = self._segment_evidence(
+                    view, seg, pos[mine] - start
+                )
+            start = stop
+        return q_cov, d_cov
+
+    def _segment_evidence(
+        self, view: _QueryView, seg: Segment, cols: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """For documents `cols` of one segment: which query terms each holds (terms ×
+        documents), their BM25 parts, and each document's query and document coverage."""
         order = np.argsort(cols, kind="stable")
         keys = cols[order]
         n_rows = seg.bm25.shape[0]
@@ -985,27 +1044,15 @@ class Matcher:
         matched_doc = (parts[counted] / np.maximum(weights[counted], 1e-9)[:, None]).sum(axis=0)
         group_mass = np.array([m for m, _ in view.groups], dtype=np.float64)
         total_mass = float(group_mass.sum())
-        # Character-bigram terms score but are no shared word to show.
-        shown = np.array([not is_bigram(t) for t, _r, _w in view.terms], dtype=bool)
-        # Which coverage groups each document has, all documents at once (a test per group
-        # and document was half the cost of explaining 60 hits of a patent).
-        has_group = np.zeros((len(view.groups), len(cols)), dtype=bool)
-        for g, (_mass, members) in enumerate(view.groups):
+        # The mass of the coverage groups each document has (a test per group and document
+        # was half the cost of explaining 60 hits of a patent), summed in group order.
+        covered = np.zeros(len(cols), dtype=np.float64)
+        for g_mass, members in view.groups:
             if members:
-                has_group[g] = found[members].any(axis=0)
-        for j, slot in enumerate(slots.tolist()):
-            rows = np.flatnonzero(found[:, j] & shown)
-            best = rows[np.argsort(-parts[rows, j], kind="stable")[:_EXPLAIN_TERMS]]
-            matches = [
-                TermMatch(
-                    view.terms[r][0], float(parts[r, j]), view.sources.get(view.terms[r][0], ())
-                )
-                for r in best.tolist()
-            ]
-            covered = sum(group_mass[has_group[:, j]].tolist())
-            q_cov = covered / total_mass if total_mass > 0 else 0.0
-            d_cov = float(matched_doc[j] / mass[j]) if mass[j] > 0 else 0.0
-            out[slot] = (matches, float(q_cov), min(d_cov, 1.0))
+                covered += g_mass * found[members].any(axis=0)
+        q_cov = covered / total_mass if total_mass > 0 else np.zeros(len(cols))
+        d_cov = np.divide(matched_doc, mass, out=np.zeros(len(cols)), where=mass > 0)
+        return found, parts, q_cov, np.minimum(d_cov, 1.0)
 
     def _explain(
         self,

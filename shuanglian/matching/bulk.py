@@ -79,6 +79,10 @@ class BulkOptions:
     per_enterprise_cap: int = 100
     overfetch: int = 3
     directions: str = "both"  # "both", "p2e" or "e2p"
+    # Push a patent's weak (低) pairs only while it has fewer than WEAK_PUSHES, as a push
+    # round does. Off by default: reading each hit's level costs about 2.7 times the job's
+    # CPU (README "At most three weak pushes per patent").
+    weak_limit: bool = False
     shard_size: int = 2000
     workers: int = 2
     ray_address: str | None = None
@@ -141,6 +145,8 @@ class BulkReport:
     skipped_cap: int
     # Patent → enterprise pairs with nothing a person could check (only generic words).
     skipped_no_evidence: int
+    # Weak (低) pairs past a patent's first few (`inventory.push.WEAK_PUSHES`).
+    skipped_weak: int
     failed_shards: list[FailedShard]
     wall_s: float
     memory: dict[str, float]
@@ -232,6 +238,7 @@ def _create_job(conn: Connection, options: BulkOptions, versions: dict[str, str]
             per_enterprise_cap=options.per_enterprise_cap,
             overfetch=options.overfetch,
             shard_size=options.shard_size,
+            weak_limit=options.weak_limit,
             index_versions=versions,
             counts={},
             created_at=utcnow(),
@@ -302,6 +309,7 @@ def _job_options(engine: Engine, job_id: int, given: BulkOptions) -> BulkOptions
         overfetch=job.overfetch,
         directions=job.directions,
         shard_size=job.shard_size,
+        weak_limit=job.weak_limit,
         workers=given.workers,
         ray_address=given.ray_address,
         memory_budget_gb=given.memory_budget_gb,
@@ -369,8 +377,8 @@ def run_bulk_job(
         job_id=job_id, round_id=round_id, resumed=resumed, status="running",
         executor=executor.name, workers=executor.workers, shards_total=0, shards_done_before=0,
         shards_done_now=0, queries_ranked=0, pushes=0, recommendations=0, skipped={},
-        skipped_already_pushed=0, skipped_cap=0, skipped_no_evidence=0, failed_shards=[],
-        wall_s=0.0, memory={},
+        skipped_already_pushed=0, skipped_cap=0, skipped_no_evidence=0, skipped_weak=0,
+        failed_shards=[], wall_s=0.0, memory={},
     )  # fmt: skip
     skipped_all: Counter[str] = Counter()
     watch = MemoryWatch()
@@ -395,6 +403,7 @@ def run_bulk_job(
                     query_index=source,
                     query_version=versions[source],
                     top=opts.top * opts.overfetch,
+                    weak_limit=opts.weak_limit,
                     fail=fail,
                 ):
                     if error is not None:
@@ -414,6 +423,7 @@ def run_bulk_job(
                         report.pushes += len(out.rows)
                         report.skipped_cap += out.capped
                         report.skipped_no_evidence += out.no_evidence
+                        report.skipped_weak += out.weak
                     else:
                         report.recommendations += len(out.rows)
                     report.skipped_already_pushed += out.already
@@ -444,6 +454,7 @@ def _ranked(
     query_index: str,
     query_version: str,
     top: int,
+    weak_limit: bool,
     fail: set[str],
 ) -> Iterator[tuple[_Shard, RankedBlock | None, Counter[str], str | None]]:
     """Shards ranked by the executor, yielded in shard order: (shard, block, skipped, error).
@@ -468,6 +479,7 @@ def _ranked(
                 direction=shard.direction, shard_no=shard.shard_no, records=tuple(records),
                 index_root=index_root, index_name=index_name, index_version=version, top=top,
                 query_index=query_index, query_version=query_version,
+                levels=weak_limit and shard.direction == "p2e",
                 fail=f"{shard.direction}:{shard.shard_no}" in fail,
             )  # fmt: skip
             handle = executor.submit(task)

@@ -25,6 +25,7 @@ from shuanglian.engine.bulk import SIGNAL_COLUMNS, RankedBlock
 from shuanglian.enterprises.models import Enterprise
 from shuanglian.errors import DomainError
 from shuanglian.inventory.models import PoolEntry, Push, PushRound
+from shuanglian.inventory.push import WEAK_PUSHES
 from shuanglian.matching.models import BulkShard
 
 INSERT_BATCH = 50_000  # rows per executemany on SQLite
@@ -143,14 +144,16 @@ class _ShardOut:
     already: int = 0
     capped: int = 0
     no_evidence: int = 0
+    weak: int = 0
 
 
 def _select_p2e(
     conn: Connection, job_id: int, round_id: int, block: RankedBlock, top: int, state: State
 ) -> _ShardOut:
     """The push-round rules over one shard's candidates, in shard order: skip pairs pushed in
-    any round and pairs with nothing a person could check (`RankedBlock.evidence`), skip
-    enterprises at the cap, keep `top` per patent."""
+    any round, pairs with nothing a person could check (`RankedBlock.evidence`) and weak pairs
+    past a patent's first `WEAK_PUSHES` (`RankedBlock.weak`), skip enterprises at the cap,
+    keep `top` per patent."""
     patents = [int(q) for q in block.query_ids]
     pushed: set[tuple[int, int]] = set()
     for start in range(0, len(patents), 5000):
@@ -172,11 +175,13 @@ def _select_p2e(
     bounds = block.offsets.tolist()
     load, cap = state.load, state.cap
     evidence = block.evidence.tolist() if block.evidence is not None else None
+    weak = block.weak.tolist() if block.weak is not None else None
     kept: list[int] = []
     ranks: list[int] = []
     owners: list[int] = []
     for i, pid in enumerate(patents):
         rank = 0
+        n_weak = 0
         for k in range(bounds[i], bounds[i + 1]):
             if not live_all[k]:
                 continue
@@ -187,9 +192,14 @@ def _select_p2e(
             if evidence is not None and not evidence[k]:
                 out.no_evidence += 1
                 continue
+            is_weak = weak is not None and weak[k]
+            if is_weak and n_weak >= WEAK_PUSHES:
+                out.weak += 1
+                continue
             if load[eid] >= cap:
                 out.capped += 1
                 continue
+            n_weak += is_weak
             rank += 1
             load[eid] += 1
             kept.append(k)
@@ -305,6 +315,7 @@ def commit_shard(
                         skipped_already_pushed=PushRound.skipped_already_pushed + out.already,
                         skipped_cap=PushRound.skipped_cap + out.capped,
                         skipped_no_evidence=PushRound.skipped_no_evidence + out.no_evidence,
+                        skipped_weak=PushRound.skipped_weak + out.weak,
                         updated_at=utcnow(),
                     )
                 )

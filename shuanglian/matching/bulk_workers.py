@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from shuanglian.engine.bulk import RankedBlock, rank_block, worker_matcher, worker_source
 from shuanglian.engine.bulk_evidence import block_evidence
+from shuanglian.engine.bulk_levels import block_weak
 from shuanglian.engine.records import Record
 
 ATTEMPTS = 3  # a shard is tried this many times before it is reported as failed
@@ -48,6 +49,9 @@ class ShardTask:
     # it instead of tokenising them again ("" : tokenise).
     query_index: str = ""
     query_version: str = ""
+    # Patent → enterprise: also tell each hit's weak (低) level (`bulk_levels`), for a job
+    # with `weak_limit`.
+    levels: bool = False
     # Fault drill: the task raises instead of ranking (tests and failover rehearsals use it
     # to see a failing shard reported while the others finish).
     fail: bool = False
@@ -75,6 +79,8 @@ def rank_shard(task: ShardTask) -> RankedBlock:
     block = rank_block(matcher, task.records, top=task.top, source=source)
     if task.direction == "p2e":  # pushes skip pairs with nothing to check, as rounds do
         block.evidence = block_evidence(matcher, task.records, block)
+    if task.levels:  # and keep only a few weak ones
+        block.weak = block_weak(matcher, task.records, block)
     return block
 
 

@@ -341,12 +341,21 @@ def push_bulk(
         bool,
         typer.Option("--restart", help="放弃未完成的任务，重新开始 (abandon the unfinished job)"),
     ] = False,
+    weak_limit: Annotated[
+        bool,
+        typer.Option(
+            "--weak-limit",
+            help="每件专利最多推送 3 条弱匹配（低），与推送轮次相同；任务 CPU 约为 2.7 倍 "
+            "(at most 3 weak pushes per patent, as a push round does; about 2.7 × the CPU)",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """全量推送，双向，分片提交，可断点续跑 (bulk push, both directions, resumable)."""
     from rich.progress import TaskID
 
     from shuanglian.db import make_engine
+    from shuanglian.inventory.push import WEAK_PUSHES
     from shuanglian.matching.bulk import BulkOptions, default_workers, run_bulk_job
 
     def do(settings: Settings) -> dict[str, Any]:
@@ -359,6 +368,7 @@ def push_bulk(
             ray_address=ray_address,
             memory_budget_gb=memory_gb,
             restart=restart,
+            weak_limit=weak_limit,
         )
         engine = make_engine(settings)
         tasks: dict[str, TaskID] = {}
@@ -394,6 +404,7 @@ def push_bulk(
     say(
         f"  跳过：已推送 {result['skipped_already_pushed']}，达上限 {result['skipped_cap']}，"
         f"缺少具体匹配依据 {result['skipped_no_evidence']}，"
+        f"弱匹配超出每件 {WEAK_PUSHES} 条 {result['skipped_weak']}，"
         f"坏记录 {result['skipped'] or 0}；峰值内存 PSS {result['memory'].get('peak_pss_mib')} MiB "
         f"(预算 {result['memory'].get('budget_mib')} MiB)"
     )

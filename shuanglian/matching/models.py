@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -46,6 +48,9 @@ class BulkJob(TimestampMixin, Base):
     per_enterprise_cap: Mapped[int] = mapped_column(Integer)
     overfetch: Mapped[int] = mapped_column(Integer)
     shard_size: Mapped[int] = mapped_column(Integer)
+    # Whether patent → enterprise pushes keep only a patent's first few weak (低) pairs, as a
+    # push round does (`BulkOptions.weak_limit`).
+    weak_limit: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Index versions read when the job started: a resumed job must read the same ones, or
     # its shards would mix two rankings.
     index_versions: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -230,6 +230,7 @@ def is_loose_translation(term: str) -> bool:
     return len(_tables()[1].get(term, ())) > MAX_TARGETS
 
 
+@lru_cache(maxsize=200_000)
 def is_specific_translation(term: str) -> bool:
     """Whether a term reached by translation is evidence a person can check: specific
     (`is_specific`) and not loose. The one rule for the match level's coverage

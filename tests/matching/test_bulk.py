@@ -89,6 +89,23 @@ def _checkable(hit: Hit) -> bool:
     return words or bool(exp.ipc_shared) or bool(exp.industry_links)
 
 
+def _pushable(hits: list[Hit], top: int) -> list[Hit]:
+    """A patent's first `top` hits a push round would push, with no cap in the way: those with
+    something to check, weak (低) ones only while fewer than WEAK_PUSHES are taken."""
+    from shuanglian.engine.calibrate import MEDIUM
+    from shuanglian.inventory.push import WEAK_PUSHES
+
+    out: list[Hit] = []
+    weak = 0
+    for hit in hits:
+        assert hit.explanation is not None
+        is_weak = hit.explanation.match < MEDIUM
+        if _checkable(hit) and not (is_weak and weak >= WEAK_PUSHES):
+            out.append(hit)
+            weak += is_weak
+    return out[:top]
+
+
 def _opts(**kw: Any) -> BulkOptions:
     base: dict[str, Any] = {"top": 5, "per_enterprise_cap": 1000, "shard_size": 40, "workers": 1}
     return BulkOptions(**{**base, **kw})
@@ -96,13 +113,14 @@ def _opts(**kw: Any) -> BulkOptions:
 
 def test_both_directions_equal_the_engine_ranking(world):
     settings, engine = world
-    report = run_bulk_job(engine, settings=settings, options=_opts())
+    report = run_bulk_job(engine, settings=settings, options=_opts(weak_limit=True))
     assert report.status == "finished" and not report.failed_shards
     assert report.queries_ranked == N_PATENTS + N_ENTERPRISES
     pushes, recs = results(engine)
     assert report.pushes == len(pushes) > 0 and report.recommendations == len(recs) > 0
     # Patent → enterprise: with no cap in the way, the pushes are the first 5 of the engine's
-    # top 15 (top × overfetch) that have something to check, as a push round takes them.
+    # top 15 (top × overfetch) that have something to check, at most WEAK_PUSHES of them weak,
+    # as a push round takes them.
     ents = load_index(settings.index_dir, name=ENTERPRISE_INDEX, link=industry_link())
     with engine.connect() as conn:
         from sqlalchemy.orm import Session
@@ -110,7 +128,7 @@ def test_both_directions_equal_the_engine_ranking(world):
         queries = list(patent_records(Session(bind=conn), ids=[1, 2, 3]))
     for query, hits in zip(queries, ents.search_many(queries, top=15, explain=True), strict=True):
         stored = [(e, round(s, 6)) for p, e, _, s, _ in pushes if p == int(query.id)]
-        assert stored == [(int(h.doc_id), round(h.score, 6)) for h in hits if _checkable(h)][:5]
+        assert stored == [(int(h.doc_id), round(h.score, 6)) for h in _pushable(hits, 5)]
     # Enterprise → patent: every patent is pooled, so the lists are the engine's top 5.
     pats = load_index(settings.index_dir, name=PATENT_INDEX, link=industry_link())
     from shuanglian.matching.service import enterprise_records
@@ -125,9 +143,11 @@ def test_both_directions_equal_the_engine_ranking(world):
     with engine.connect() as conn:
         job = conn.execute(select(BulkJob)).one()
         assert job.status == "finished" and job.counts["p2e_rows"] == len(pushes)
+        assert job.weak_limit
         rnd = conn.execute(select(PushRound).where(PushRound.id == job.round_id)).one()
         assert rnd.pushes_made == len(pushes) and rnd.patents_considered == N_PATENTS
         assert rnd.skipped_no_evidence == report.skipped_no_evidence > 0
+        assert rnd.skipped_weak == report.skipped_weak > 0
         assert rnd.finished_at is not None
     # A rerun of a finished job starts a new one, which never pushes the same pair again.
     again = run_bulk_job(engine, settings=settings, options=_opts(directions="p2e"))
@@ -336,6 +356,36 @@ def test_index_rebuilt_mid_job_refuses_to_mix(sqlite_world):
     assert statuses == {"abandoned": 1, "finished": 1}
 
 
+def test_without_the_weak_limit_a_job_pushes_weak_pairs_and_a_resumed_job_keeps_its_choice(
+    sqlite_world,
+):
+    """The weak limit is the job's own option (off by default: it costs CPU): without it a
+    patent's pushes are its first five with something to check, weak or not; a job started
+    with it and resumed without the flag still applies it."""
+    settings, engine = sqlite_world
+    report = run_bulk_job(engine, settings=settings, options=_opts(directions="p2e"))
+    assert report.skipped_weak == 0
+    ents = load_index(settings.index_dir, name=ENTERPRISE_INDEX, link=industry_link())
+    pushes, _recs = results(engine)
+    with engine.connect() as conn:
+        from sqlalchemy.orm import Session
+
+        queries = list(patent_records(Session(bind=conn), ids=[1, 2, 3]))
+    for query, hits in zip(queries, ents.search_many(queries, top=15, explain=True), strict=True):
+        stored = [e for p, e, *_ in pushes if p == int(query.id)]
+        assert stored == [int(h.doc_id) for h in hits if _checkable(h)][:5]
+    # A job with the limit stops after its first shard (a drill), and is resumed without it.
+    first = run_bulk_job(
+        engine,
+        settings=settings,
+        options=_opts(directions="p2e", weak_limit=True, restart=True, fail_shards=("p2e:1",)),
+    )
+    assert first.failed_shards and first.skipped_weak > 0
+    resumed = run_bulk_job(engine, settings=settings, options=_opts(directions="p2e"))
+    assert resumed.resumed and resumed.job_id == first.job_id and resumed.status == "finished"
+    assert resumed.skipped_weak > 0
+
+
 def test_rerun_skips_pairs_from_an_earlier_round(sqlite_world):
     settings, engine = sqlite_world
     with engine.begin() as conn:
@@ -397,11 +447,15 @@ def test_ray_two_workers_identical_and_a_failing_shard_is_reported(tmp_path: Pat
 
 def test_the_job_is_the_push_rules_over_matcher_search(world):
     """Both directions against the rules written out plainly over `Matcher.search`: the pool
-    walked best-graded first, a pair pushed in an earlier round skipped, the per-enterprise
-    cap, `top` per patent; enterprise lists leave out patents pushed to them earlier."""
+    walked best-graded first, a pair pushed in an earlier round skipped, a pair with nothing
+    to check skipped, weak (低) pairs past a patent's first WEAK_PUSHES skipped (the level read
+    off the hit's explanation, as a page reads it), the per-enterprise cap, `top` per patent;
+    enterprise lists leave out patents pushed to them earlier."""
     from sqlalchemy.orm import Session
 
+    from shuanglian.engine.calibrate import MEDIUM
     from shuanglian.inventory.models import PoolEntry
+    from shuanglian.inventory.push import WEAK_PUSHES
     from shuanglian.matching.bulk import _bad_reason
     from shuanglian.matching.service import enterprise_records
 
@@ -433,7 +487,9 @@ def test_the_job_is_the_push_rules_over_matcher_search(world):
               "explanation": {}} for p, e in sorted(earlier)],
         )  # fmt: skip
     report = run_bulk_job(
-        engine, settings=settings, options=_opts(top=top, per_enterprise_cap=cap, workers=2)
+        engine,
+        settings=settings,
+        options=_opts(top=top, per_enterprise_cap=cap, workers=2, weak_limit=True),
     )
     assert report.status == "finished" and report.skipped_cap > 0
     assert report.skipped_already_pushed >= len(earlier)
@@ -441,11 +497,13 @@ def test_the_job_is_the_push_rules_over_matcher_search(world):
     load: Counter[int] = Counter()
     expected_pushes = []
     no_evidence = 0
+    weak_left_out = 0
     for pid in order:
         query = patents[pid]
         if _bad_reason(query):
             continue
         rank = 0
+        weak = 0
         for hit in ents.search(query, top=depth):
             eid = int(hit.doc_id)
             if (pid, eid) in earlier:
@@ -453,8 +511,14 @@ def test_the_job_is_the_push_rules_over_matcher_search(world):
             if not _checkable(hit):
                 no_evidence += 1
                 continue
+            assert hit.explanation is not None
+            is_weak = hit.explanation.match < MEDIUM
+            if is_weak and weak >= WEAK_PUSHES:
+                weak_left_out += 1
+                continue
             if load[eid] >= cap:
                 continue
+            weak += is_weak
             rank += 1
             load[eid] += 1
             expected_pushes.append((pid, eid, rank, round(hit.score, 6)))
@@ -493,5 +557,6 @@ def test_the_job_is_the_push_rules_over_matcher_search(world):
         ]
     assert pushes == sorted(expected_pushes, key=lambda r: (r[0], r[2]))
     assert report.skipped_no_evidence == no_evidence > 0
+    assert report.skipped_weak == weak_left_out > 0
     assert len(pushes) > N_PATENTS
     assert recs == expected_recs and len(recs) > N_ENTERPRISES

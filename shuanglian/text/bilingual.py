@@ -33,12 +33,12 @@ from importlib import resources
 from typing import TypeVar
 
 from shuanglian.text.tokenize import (
-    _stemmer,
     _subwords,
     gloss_clashes,
     gloss_stopwords,
     is_generic,
     is_specific,
+    stem_words,
     stopwords_en,
     tokenize,
 )
@@ -157,7 +157,7 @@ def _gloss_terms(gloss: str) -> list[str]:
     if not words:
         return []
     never = _gloss_stop_stems()
-    stems: list[str] = [s for s in _stemmer().stemWords(words) if s not in never]
+    stems: list[str] = [s for s in stem_words(words) if s not in never]
     return stems + [f"{a}_{b}" for a, b in zip(stems, stems[1:], strict=False)]
 
 
@@ -171,7 +171,7 @@ def _gloss_dropped_words() -> frozenset[str]:
 def _gloss_stop_stems() -> frozenset[str]:
     """Stems that are never a translation (`gloss_stopwords`: "correspondence" goes with
     "correspond")."""
-    return frozenset(_stemmer().stemWords(sorted(gloss_stopwords())))
+    return frozenset(stem_words(sorted(gloss_stopwords())))
 
 
 def _kept_senses(word: str) -> list[tuple[str, ...]]:

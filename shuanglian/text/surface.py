@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from shuanglian.text.normalize import fold_width, to_simplified
-from shuanglian.text.tokenize import _stemmer, stopwords_en
+from shuanglian.text.tokenize import stem_words, stopwords_en
 
 _WORD = re.compile(r"[A-Za-z0-9]+")
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -22,7 +22,7 @@ def _latin_surface(term: str, text: str) -> str | None:
     words = [m for m in words if m.group().lower() not in stop]
     if not words:
         return None
-    stems = _stemmer().stemWords([m.group().lower() for m in words])
+    stems = stem_words([m.group().lower() for m in words])
     n = len(parts)
     for i in range(len(words) - n + 1):
         if stems[i : i + n] == parts:

@@ -158,6 +158,28 @@ def _stemmer() -> Any:
     return Stemmer.Stemmer("english", 100_000)
 
 
+# Words whose Snowball stem is also an unrelated word's: animation and animal (`anim`: an
+# animation patent read as 动物 and matched animal-feed firms), formation and format
+# (`format`: a file format read as 队形, a military formation), experience and experiment
+# (`experi`). They get stems of their own.
+_STEM_EXCEPTIONS = {
+    **dict.fromkeys(
+        ("animation", "animations", "animated", "animating", "animate", "animates",
+         "animator", "animators"),
+        "animat",
+    ),
+    **dict.fromkeys(("formation", "formations"), "formation"),
+    **dict.fromkeys(("experience", "experiences"), "experienc"),
+}  # fmt: skip
+
+
+def stem_words(words: list[str]) -> list[str]:
+    """Snowball stems of lower-case English words, `_STEM_EXCEPTIONS` kept apart: the one
+    stemmer of the index, the dictionary's glosses and the shared words shown."""
+    stems: list[str] = _stemmer().stemWords(words)
+    return [_STEM_EXCEPTIONS.get(w, s) for w, s in zip(words, stems, strict=True)]
+
+
 def _is_han(ch: str) -> bool:
     code = ord(ch)
     return 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF
@@ -166,7 +188,7 @@ def _is_han(ch: str) -> bool:
 def _latin_terms(run: str, *, stop: frozenset[str], stem: bool) -> list[str]:
     words = [w for w in _LATIN.findall(run) if len(w) > 1 and w not in stop]
     if stem and words:
-        words = _stemmer().stemWords(words)
+        words = stem_words(words)
     return words
 
 

@@ -108,3 +108,34 @@ def test_dense_rerank_alone_connects_the_languages() -> None:
     assert hits[0].doc_id == "battery"
     assert hits[0].explanation is not None and hits[0].explanation.dense is not None
     assert hits[0].explanation.shares["dense"] == pytest.approx(1.0)
+
+
+def test_an_animation_patent_finds_animation_studios_not_animal_feed_makers() -> None:
+    """Snowball cuts animation and animal to one stem (`anim`), so an English animation patent
+    read as 动物 and its best Chinese match was an animal-feed maker; formation and format
+    shared `format` the same way. Each word now keeps its own stem."""
+    from shuanglian.text.tokenize import tokenize
+
+    for one, other in (
+        ("animation", "animal"),
+        ("formation", "format"),
+        ("experience", "experiment"),
+    ):
+        assert tokenize(one, lang="en") != tokenize(other, lang="en")
+    firms = Matcher.build(
+        [
+            Record(id="feed", text="动物饲料的生产与销售；动物营养添加剂研发"),
+            Record(id="studio", text="动画制作；动画设计；影视动画技术开发"),
+        ]
+    )
+    hits = firms.search(
+        Record(
+            id="q",
+            title="Skeletal animation",
+            text="Animating characters with skeletal animation rigs.",
+        ),
+        top=2,
+    )
+    assert [h.doc_id for h in hits] == ["studio"]
+    assert hits[0].explanation is not None
+    assert any(t.term == "动画" for t in hits[0].explanation.terms)

@@ -153,8 +153,9 @@ def test_flow_and_permissions(client):
         headers=_h("admin"),
     )
     assert r.status_code == 200 and r.json()["pushes_made"] == 2
-    # The industry matcher's pairs are linked by industry: nothing skipped for want of evidence.
-    assert r.json()["skipped_no_evidence"] == 0
+    # The industry matcher's pairs are linked by industry: nothing skipped for want of evidence,
+    # and it gives no match levels, so no pair is left out as weak.
+    assert r.json()["skipped_no_evidence"] == 0 and r.json()["skipped_weak"] == 0
 
     with Session(client.engine) as s:
         push = s.scalars(select(Push)).first()

@@ -119,6 +119,7 @@ def test_cli_flow(env, tmp_path, sample_csv):
         env, "push", "round", "--matcher", "industry", "--per-patent", "3", "--cap", "3"
     )
     assert code == 0 and pushed["pushes_made"] > 0 and pushed["skipped_no_evidence"] == 0
+    assert pushed["skipped_weak"] == 0  # the industry matcher gives no levels
 
     code, pool = call(env, "pool", "list")
     assert len(pool["pool"]) == 6 and all(p["grade"] for p in pool["pool"])

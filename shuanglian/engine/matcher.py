@@ -961,15 +961,23 @@ class Matcher:
         out: list[tuple[list[TermMatch], float, float]] = [([], 0.0, 0.0) for _ in positions]
         if not positions or not view.terms:
             return out
+        for seg, cols, slots in self._by_segment(positions):
+            self._segment_term_matches(view, seg, cols, slots, out)
+        return out
+
+    def _by_segment(
+        self, positions: Sequence[int]
+    ) -> Iterator[tuple[Segment, np.ndarray, np.ndarray]]:
+        """(segment, its columns, the places in `positions` they stand at) for each segment
+        that holds some of the document `positions`."""
         pos = np.asarray(positions, dtype=np.int64)
         start = 0
         for seg in self.segments:
             stop = start + len(seg)
             mine = np.flatnonzero((pos >= start) & (pos < stop))
             if len(mine):
-                self._segment_term_matches(view, seg, pos[mine] - start, mine, out)
+                yield seg, pos[mine] - start, mine
             start = stop
-        return out
 
     def _segment_term_matches(
         self,
@@ -1003,16 +1011,8 @@ class Matcher:
         d_cov = np.zeros(len(positions), dtype=np.float64)
         if not len(positions) or not view.terms:
             return q_cov, d_cov
-        pos = np.asarray(positions, dtype=np.int64)
-        start = 0
-        for seg in self.segments:
-            stop = start + len(seg)
-            mine = np.flatnonzero((pos >= start) & (pos < stop))
-            if len(mine):
-                _found, _parts, q_cov[mine], d_cov[mine] = self._segment_evidence(
-                    view, seg, pos[mine] - start
-                )
-            start = stop
+        for seg, cols, slots in self._by_segment(positions):
+            _found, _parts, q_cov[slots], d_cov[slots] = self._segment_evidence(view, seg, cols)
         return q_cov, d_cov
 
     def _segment_evidence(

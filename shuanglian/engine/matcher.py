@@ -859,11 +859,10 @@ class Matcher:
             return out
         view = self._query_view(query, query_terms(query, self.params) if terms is None else terms)
         q_cov, d_cov = self._coverages(view, positions)
+        calibration = self.params.calibration
         covers = zip(positions, q_cov.tolist(), d_cov.tolist(), strict=True)
         for k, (pos, q, d) in enumerate(covers):
-            ipc_sim = self._ipc_similarity(view, int(pos)) if view.ipc_weights else 0.0
-            evidence = {"query_coverage": q, "doc_coverage": d, "ipc": ipc_sim}
-            out[k] = match_probability(evidence, self.params.calibration)
+            out[k] = match_probability(self._evidence(view, int(pos), q, d), calibration)
         return out
 
     def _query_view(self, query: Record, terms: list[str]) -> _QueryView:
@@ -1069,8 +1068,7 @@ class Matcher:
         lo, hi = seg.ipc.indptr[col], seg.ipc.indptr[col + 1]
         doc_ipc = [self.ipc_terms[i] for i in seg.ipc.indices[lo:hi]]
         shared = sorted(view.ipc.intersection(doc_ipc), key=lambda t: (-len(t), t))
-        ipc_sim = self._ipc_similarity(view, pos) if view.ipc_weights else 0.0
-        evidence = {"query_coverage": q_cov, "doc_coverage": d_cov, "ipc": ipc_sim}
+        evidence = self._evidence(view, pos, q_cov, d_cov)
         if dense is not None:
             evidence["dense"] = dense
         return Explanation(
@@ -1082,6 +1080,12 @@ class Matcher:
             evidence=evidence,
             match=match_probability(evidence, self.params.calibration),
         )
+
+    def _evidence(self, view: _QueryView, pos: int, q_cov: float, d_cov: float) -> dict[str, float]:
+        """The calibrated model's inputs for the document at `pos` (engine.calibrate): one
+        place, so a bulk job's level (`match_probabilities`) is the one its explanation shows."""
+        ipc_sim = self._ipc_similarity(view, pos) if view.ipc_weights else 0.0
+        return {"query_coverage": q_cov, "doc_coverage": d_cov, "ipc": ipc_sim}
 
     def _ipc_similarity(self, view: _QueryView, pos: int) -> float:
         """Raw IPC cosine of the query and the document at `pos` (in [0, 1])."""

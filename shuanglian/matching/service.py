@@ -25,6 +25,7 @@ from shuanglian.engine.calibrate import LEVELS_FIRST_DEPTH, levels_first
 from shuanglian.engine.dense import Encoder, make_encoder
 from shuanglian.engine.dense_store import DenseMismatch, Progress
 from shuanglian.engine.index import IndexCorrupt, IndexMissing, index_info, load_index, save_index
+from shuanglian.engine.ipc import ipc_subclass
 from shuanglian.engine.matcher import Matcher
 from shuanglian.engine.prior import IndustryLink
 from shuanglian.engine.reasons import describe
@@ -498,28 +499,31 @@ def _to_matches(
 
 def _subclasses(codes: Iterable[str | None]) -> set[str]:
     """IPC subclasses (H01M) of a patent's codes."""
-    found = (str(c).strip().upper() for c in codes if c)
-    return {c[:4] for c in found if len(c) >= 4}
+    return {sub for sub in (ipc_subclass(c) for c in codes if c) if sub}
 
 
 def _interests(
     session: Session, enterprise_ids: Iterable[int]
 ) -> dict[int, tuple[set[str], set[int]]]:
     """enterprise → (IPC subclasses of the patents it asked to talk about, license, buy or
-    develop further in its feedback, those patents' ids)."""
-    wanted = list(dict.fromkeys(enterprise_ids))
+    develop further in its feedback, those patents' ids); one select per CHUNK ids: a push
+    round asks for every firm its chunk of patents reached, and PostgreSQL takes at most
+    65,535 parameters in one statement."""
+    wanted = sorted(set(enterprise_ids))
     out: dict[int, tuple[set[str], set[int]]] = {}
-    if not wanted:
-        return out
-    rows = session.execute(
-        select(Feedback.enterprise_id, Patent.id, Patent.main_ipc, Patent.ipc_codes)
-        .join(Patent, Patent.id == Feedback.patent_id)
-        .where(Feedback.enterprise_id.in_(wanted), Feedback.intent.in_(COOPERATION_INTENTS))
-    )
-    for enterprise_id, patent_id, main_ipc, codes in rows:
-        classes, patents = out.setdefault(enterprise_id, (set(), set()))
-        classes |= _subclasses((main_ipc, *(codes or ())))
-        patents.add(patent_id)
+    for start in range(0, len(wanted), CHUNK):
+        rows = session.execute(
+            select(Feedback.enterprise_id, Patent.id, Patent.main_ipc, Patent.ipc_codes)
+            .join(Patent, Patent.id == Feedback.patent_id)
+            .where(
+                Feedback.enterprise_id.in_(wanted[start : start + CHUNK]),
+                Feedback.intent.in_(COOPERATION_INTENTS),
+            )
+        )
+        for enterprise_id, patent_id, main_ipc, codes in rows:
+            classes, patents = out.setdefault(enterprise_id, (set(), set()))
+            classes |= _subclasses((main_ipc, *(codes or ())))
+            patents.add(patent_id)
     return out
 
 

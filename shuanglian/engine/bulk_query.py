@@ -128,14 +128,19 @@ class StoredQueries:
 
     def translation_rows(self, ids: np.ndarray) -> np.ndarray:
         """The target rows of the looked-up source terms' translations, together."""
+        return self.translation_pairs(ids)[1]
+
+    def translation_pairs(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(place in `ids`, target row) of every translation of the looked-up source terms
+        `ids`, in the order of `ids` and of each term's translations."""
         reps = self._trans_len[ids]
         sel = np.flatnonzero(reps)
         if not len(sel):
-            return np.zeros(0, dtype=np.int64)
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         reps = reps[sel]
         first = np.cumsum(reps) - reps
         at = np.repeat(self._trans_start[ids[sel]] - first, reps) + np.arange(int(reps.sum()))
-        return self._trans_rows[at]
+        return np.repeat(sel, reps), self._trans_rows[at]
 
     def _tables(self, top: int) -> tuple[np.ndarray, np.ndarray]:
         """(1 + ln q) and alpha × (1 + ln q) for q < `top`, each computed by the scalar
@@ -157,6 +162,21 @@ class StoredQueries:
         """Each form's (target rows ascending, float32 weights): `_query_terms` of its terms."""
         if not forms:
             return []
+        uniq, acc = self.sums(forms)
+        owner = uniq // self.n_rows
+        bounds = np.searchsorted(owner, np.arange(len(forms) + 1))
+        rows = (uniq % self.n_rows).astype(np.int32)
+        weights = acc.astype(np.float32)
+        self.used += len(forms)
+        return [
+            (rows[bounds[i] : bounds[i + 1]], weights[bounds[i] : bounds[i + 1]])
+            for i in range(len(forms))
+        ]
+
+    def sums(self, forms: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+        """(keys `form number × n_rows + target row`, ascending; their float64 weights): the
+        sums `_query_terms` makes, before the ranking rounds them to float32 (the match level
+        reads them as the explanation does, `bulk_levels`)."""
         lengths = np.fromiter((len(f[0]) for f in forms), dtype=np.int64, count=len(forms))
         q = np.repeat(np.arange(len(forms), dtype=np.int64), lengths)
         t = np.concatenate([f[0] for f in forms]).astype(np.int64)
@@ -182,12 +202,4 @@ class StoredQueries:
         uniq, inverse = np.unique(all_keys, return_inverse=True)
         acc = np.zeros(len(uniq), dtype=np.float64)
         np.add.at(acc, inverse, all_vals)  # in index order: own first, then translations
-        owner = uniq // self.n_rows
-        bounds = np.searchsorted(owner, np.arange(len(forms) + 1))
-        rows = (uniq % self.n_rows).astype(np.int32)
-        weights = acc.astype(np.float32)
-        self.used += len(forms)
-        return [
-            (rows[bounds[i] : bounds[i + 1]], weights[bounds[i] : bounds[i + 1]])
-            for i in range(len(forms))
-        ]
+        return uniq, acc

@@ -429,7 +429,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--top", type=int, default=20)
     parser.add_argument("--cap", type=int, default=100)
-    parser.add_argument("--weak-limit", action="store_true", help="BulkOptions.weak_limit")
+    parser.add_argument(
+        "--weak-limit",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="BulkOptions.weak_limit (default on; --no-weak-limit pushes weak pairs too)",
+    )
     parser.add_argument("--shard-size", type=int, default=2000)
     parser.add_argument("--memory-budget-gb", type=float, default=16.0)
     parser.add_argument("--ray", action="store_true", help="Ray (2 workers) vs 1 and 2 processes")
@@ -474,8 +479,7 @@ def main(argv: list[str] | None = None) -> int:
                    "--memory-budget-gb", str(args.memory_budget_gb)]  # fmt: skip
             if args.work:
                 cmd += ["--work", str(args.work)]
-            if args.weak_limit:
-                cmd.append("--weak-limit")
+            cmd.append("--weak-limit" if args.weak_limit else "--no-weak-limit")
             proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT)
             if proc.returncode != 0:
                 return 1

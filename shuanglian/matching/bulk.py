@@ -80,9 +80,8 @@ class BulkOptions:
     overfetch: int = 3
     directions: str = "both"  # "both", "p2e" or "e2p"
     # Push a patent's weak (低) pairs only while it has fewer than WEAK_PUSHES, as a push
-    # round does. Off by default: reading each hit's level costs about 2.7 times the job's
-    # CPU (README "At most three weak pushes per patent").
-    weak_limit: bool = False
+    # round does (each hit's level read as arrays, `engine.bulk_levels`).
+    weak_limit: bool = True
     shard_size: int = 2000
     workers: int = 2
     ray_address: str | None = None

@@ -344,11 +344,12 @@ def push_bulk(
     weak_limit: Annotated[
         bool,
         typer.Option(
-            "--weak-limit",
-            help="每件专利最多推送 3 条弱匹配（低），与推送轮次相同；任务 CPU 约为 2.7 倍 "
-            "(at most 3 weak pushes per patent, as a push round does; about 2.7 × the CPU)",
+            "--weak-limit/--no-weak-limit",
+            help="每件专利最多推送 3 条弱匹配（低），与推送轮次相同（默认）；--no-weak-limit "
+            "推送前几条有依据的匹配，不论强弱 (at most 3 weak pushes per patent, as a push "
+            "round does; the default)",
         ),
-    ] = False,
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """全量推送，双向，分片提交，可断点续跑 (bulk push, both directions, resumable)."""

@@ -359,11 +359,14 @@ def test_index_rebuilt_mid_job_refuses_to_mix(sqlite_world):
 def test_without_the_weak_limit_a_job_pushes_weak_pairs_and_a_resumed_job_keeps_its_choice(
     sqlite_world,
 ):
-    """The weak limit is the job's own option (off by default: it costs CPU): without it a
-    patent's pushes are its first five with something to check, weak or not; a job started
-    with it and resumed without the flag still applies it."""
+    """The weak limit is the job's own option (on by default): without it a patent's pushes
+    are its first five with something to check, weak or not; a job started with it and
+    resumed with `--no-weak-limit` still applies it."""
     settings, engine = sqlite_world
-    report = run_bulk_job(engine, settings=settings, options=_opts(directions="p2e"))
+    assert BulkOptions().weak_limit
+    report = run_bulk_job(
+        engine, settings=settings, options=_opts(directions="p2e", weak_limit=False)
+    )
     assert report.skipped_weak == 0
     ents = load_index(settings.index_dir, name=ENTERPRISE_INDEX, link=industry_link())
     pushes, _recs = results(engine)
@@ -381,7 +384,9 @@ def test_without_the_weak_limit_a_job_pushes_weak_pairs_and_a_resumed_job_keeps_
         options=_opts(directions="p2e", weak_limit=True, restart=True, fail_shards=("p2e:1",)),
     )
     assert first.failed_shards and first.skipped_weak > 0
-    resumed = run_bulk_job(engine, settings=settings, options=_opts(directions="p2e"))
+    resumed = run_bulk_job(
+        engine, settings=settings, options=_opts(directions="p2e", weak_limit=False)
+    )
     assert resumed.resumed and resumed.job_id == first.job_id and resumed.status == "finished"
     assert resumed.skipped_weak > 0
 

@@ -88,9 +88,9 @@ class EvidenceCheck:
         (`is_specific_translation`: build, use, power rank but are not), together."""
         own = np.unique(own)
         translated = np.unique(translated)
-        own = own[_flags(self._specific, own, self.terms, is_specific)]
+        own = own[memo_flags(self._specific, own, self.terms, is_specific)]
         translated = translated[
-            _flags(self._specific_translation, translated, self.terms, is_specific_translation)
+            memo_flags(self._specific_translation, translated, self.terms, is_specific_translation)
         ]
         return np.union1d(own, translated)
 
@@ -98,7 +98,7 @@ class EvidenceCheck:
         if self._source is None or self._source[0] is not stored.source:
             flags = np.full(len(stored.source.terms), -1, dtype=np.int8)
             self._source = (stored.source, flags)
-        return _flags(self._source[1], ids, stored.source.terms, is_specific)
+        return memo_flags(self._source[1], ids, stored.source.terms, is_specific)
 
     # ------------------------------------------------------------------ hits
     def hits(self, rows: np.ndarray, doc_ids: Sequence[str], parts: np.ndarray) -> np.ndarray:
@@ -134,7 +134,7 @@ class EvidenceCheck:
         return found
 
 
-def _flags(
+def memo_flags(
     flags: np.ndarray, ids: np.ndarray, terms: Sequence[str], test: Callable[[str], bool]
 ) -> np.ndarray:
     """`test` of `terms[ids]`, each asked once and remembered in `flags`."""

@@ -251,6 +251,14 @@ class BulkRanker:
         """The stored query forms in use (`use_source`), or None."""
         return self._stored
 
+    def stored_form(self, query: Record) -> tuple[np.ndarray, np.ndarray] | None:
+        """The query's (source term ids, counts) where its terms are read from its stored form,
+        else None (it is tokenised): a text of several passages counts its terms per passage
+        (`query_terms`), and the stored counts are whole-text ones."""
+        if self._stored is None or _counts_by_passage(query, self.params):
+            return None
+        return self._stored.form(query)
+
     def use_source(self, source: Matcher | None) -> None:
         """Read queries' terms from `source` (the index their records belong to) where it
         holds them (`bulk_query.StoredQueries`); None: tokenise every query."""
@@ -302,9 +310,7 @@ class BulkRanker:
         if stored is not None:
             forms, where = [], []
             for i, query in enumerate(queries):
-                # A text of several passages counts its terms per passage (`query_terms`):
-                # the stored counts are whole-text ones, so it is tokenised below.
-                form = None if _counts_by_passage(query, self.params) else stored.form(query)
+                form = self.stored_form(query)
                 if form is not None:
                     forms.append(form)
                     where.append(i)

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shuanglian.engine.bulk import BulkRanker, RankedBlock, _counts_by_passage, bulk_ranker
+from shuanglian.engine.bulk import BulkRanker, RankedBlock, bulk_ranker
 from shuanglian.engine.bulk_evidence import memo_flags
 from shuanglian.engine.bulk_query import StoredQueries
 from shuanglian.engine.calibrate import FEATURES, MEDIUM
@@ -430,9 +430,7 @@ def block_match(matcher: Matcher, queries: Sequence[Record], block: RankedBlock)
         if not len(todo):
             continue
         query = by_id[query_id]
-        form = None
-        if arrays_ok and not _counts_by_passage(query, matcher.params):
-            form = stored.form(query)  # type: ignore[union-attr]
+        form = ranker.stored_form(query) if arrays_ok else None
         if form is not None:
             arrays.append((query, form, todo))
         else:  # changed since the index was built, or counted per passage: tokenised

@@ -565,3 +565,29 @@ def test_the_job_is_the_push_rules_over_matcher_search(world):
     assert report.skipped_weak == weak_left_out > 0
     assert len(pushes) > N_PATENTS
     assert recs == expected_recs and len(recs) > N_ENTERPRISES
+
+
+def test_the_cli_limits_weak_pushes_unless_told_not_to(sqlite_world):
+    """`shuanglian inventory push bulk` limits weak pushes by default, as a push round does;
+    `--no-weak-limit` pushes them, and each job records its choice."""
+    from typer.testing import CliRunner
+
+    from shuanglian.cli.main import app
+
+    settings, engine = sqlite_world
+    env = {"SHUANGLIAN_HOME": str(settings.home), "SHUANGLIAN_DATABASE_URL": ""}
+    common = ["inventory", "push", "bulk", "--directions", "p2e", "--top", "5", "--workers", "1",
+              "--shard-size", "40", "--cap", "1000", "--json"]  # fmt: skip
+    reports = {}
+    for flag in ("--no-weak-limit", None):
+        args = [*common, "--restart"] + ([flag] if flag else [])
+        result = CliRunner().invoke(app, args, env=env)
+        assert result.exit_code == 0, result.output
+        reports[flag] = json.loads(
+            [ln for ln in result.stdout.splitlines() if ln.startswith("{")][-1]
+        )
+    assert reports["--no-weak-limit"]["skipped_weak"] == 0
+    assert reports[None]["skipped_weak"] > 0
+    with engine.connect() as conn:
+        choices = conn.execute(select(BulkJob.weak_limit).order_by(BulkJob.id)).scalars().all()
+    assert choices == [False, True]

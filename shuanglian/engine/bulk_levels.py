@@ -37,8 +37,9 @@ from shuanglian.engine.bulk import BulkRanker, RankedBlock, bulk_ranker
 from shuanglian.engine.bulk_evidence import memo_flags
 from shuanglian.engine.bulk_query import StoredQueries
 from shuanglian.engine.calibrate import FEATURES, MEDIUM
-from shuanglian.engine.matcher import Matcher
+from shuanglian.engine.matcher import Matcher, Segment
 from shuanglian.engine.records import Record
+from shuanglian.engine.sparse import DocTerms
 from shuanglian.text.bilingual import is_specific_translation
 from shuanglian.text.informativeness import query_factor
 from shuanglian.text.tokenize import is_bigram, is_generic
@@ -109,8 +110,10 @@ class _QuerySide:
     counted: np.ndarray  # per key: counts towards the document coverage
     mass: np.ndarray  # per coverage group (query, word), ascending
     total: np.ndarray  # per query: the mass of all its groups, never-covered ones included
-    member_key: np.ndarray  # the groups' member rows as places in `keys`, ascending
-    member_group: np.ndarray  # the group of each of those
+    # The groups each key belongs to: member_group[member_start[k]:member_start[k + 1]].
+    member_start: np.ndarray
+    member_group: np.ndarray
+    several: np.ndarray  # per group: it has more than one row
 
 
 class LevelCheck:
@@ -128,6 +131,8 @@ class LevelCheck:
         self._top_idf = float(np.max(self._idf)) if len(self._idf) else 1.0
         self._power = float(m.params.background_idf)
         self._source: _SourceTables | None = None
+        self._lengths: dict[int, np.ndarray] = {}  # per segment: its documents' lengths
+        self._exact: dict[int, bool] = {}  # per segment: `_formula_exact`
         sizes = [len(seg) for seg in m.segments]
         self._starts = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
 
@@ -173,25 +178,21 @@ class LevelCheck:
             local = hit_pos[hits] - self._starts[s]
             doc_mass[hits] = self.matcher._doc_mass(seg)[local]
             # Which rows of its query each hit's document has, and their BM25 parts.
-            h, k = self._candidates(seg, hits, local, hit_query, side.keys)
-            rows = side.key_row[k]
-            inside = rows < seg.bm25.shape[0]
-            h, k, rows = h[inside], k[inside], rows[inside]
-            at = _csr_find(seg.bm25.indptr, seg.bm25.indices, rows, hit_pos[h] - self._starts[s])
-            found = at >= 0
-            h, k, at = h[found], k[found], at[found]
-            part = np.asarray(seg.bm25.data[at], dtype=np.float64)
+            h, k, part = self._found(s, seg, hits, local, hit_query, side, hit_pos)
             c = side.counted[k]
             matched += np.bincount(h[c], weights=part[c], minlength=n_hits)
-            # Each found row's groups: a hit covers a group once however many rows it has.
-            lo = np.searchsorted(side.member_key, k, side="left")
-            reps = np.searchsorted(side.member_key, k, side="right") - lo
+            # Each found row's groups: a hit covers a group once however many rows it has
+            # (only a group of several rows can be reached twice).
+            lo = side.member_start[k]
+            reps = side.member_start[k + 1] - lo
             first = np.cumsum(reps) - reps
             idx = np.repeat(lo - first, reps) + np.arange(int(reps.sum()))
-            pair = np.unique(np.repeat(h, reps) * n_groups + side.member_group[idx])
-            covered += np.bincount(
-                pair // n_groups, weights=side.mass[pair % n_groups], minlength=n_hits
-            )
+            pair_h, pair_g = np.repeat(h, reps), side.member_group[idx]
+            shared = side.several[pair_g]
+            pair = _distinct_sorted(pair_h[shared] * n_groups + pair_g[shared])
+            pair_h = np.concatenate([pair_h[~shared], pair // n_groups])
+            pair_g = np.concatenate([pair_g[~shared], pair % n_groups])
+            covered += np.bincount(pair_h, weights=side.mass[pair_g], minlength=n_hits)
         total = side.total[hit_query]
         q_cov = np.divide(covered, total, out=np.zeros(n_hits), where=total > 0)
         d_cov = np.minimum(
@@ -270,8 +271,9 @@ class LevelCheck:
             counted=counted,
             mass=mass,
             total=total,
-            member_key=m_key[by_key],
+            member_start=np.searchsorted(m_key[by_key], np.arange(len(keys) + 1)),
             member_group=m_group[by_key],
+            several=np.bincount(m_group, minlength=len(groups)) > 1,
         )
 
     def _idf_of(self, rows: np.ndarray) -> np.ndarray:
@@ -281,14 +283,67 @@ class LevelCheck:
         out[inside] = idf[rows[inside]]
         return out
 
+    def _found(
+        self, s: int, seg: Segment, hits: np.ndarray, local: np.ndarray, hit_query: np.ndarray,
+        side: _QuerySide, hit_pos: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+        """(hit, place in `side.keys`, BM25 part) of every query row the hits' documents of
+        segment `s` hold."""
+        h, k, at = self._candidates(seg, hits, local, hit_query, side.keys)
+        rows = side.key_row[k]
+        if at is not None and self._formula_exact(s, seg, rows, h, at, hit_pos):
+            return h, k, self._formula_parts(s, seg, rows, h, at, hit_pos)
+        inside = rows < seg.bm25.shape[0]
+        h, k, rows = h[inside], k[inside], rows[inside]
+        found = _csr_find(seg.bm25.indptr, seg.bm25.indices, rows, hit_pos[h] - self._starts[s])
+        ok = found >= 0
+        return h[ok], k[ok], np.asarray(seg.bm25.data[found[ok]], dtype=np.float64)
+
+    def _formula_parts(
+        self, s: int, seg: Segment, rows: np.ndarray, h: np.ndarray, at: np.ndarray,
+        hit_pos: np.ndarray,
+    ) -> np.ndarray:  # fmt: skip
+        """BM25 parts from the stored document terms' counts by the build's own float32
+        arithmetic (`sparse.Postings.matrix`): a binary search of the term-major matrix per
+        shared term was a third of the levels' cost at 100k firms."""
+        assert seg.doc_terms is not None
+        lengths = self._lengths.get(s)
+        if lengths is None:
+            lengths = self._lengths[s] = _doc_lengths(seg.doc_terms).astype(np.float32)
+        params, avgdl = self.matcher.params, self.matcher.avgdl
+        tf = np.asarray(seg.doc_terms.counts[at]).astype(np.float32)
+        dl = lengths[hit_pos[h] - self._starts[s]]
+        norm = params.k1 * ((1 - params.b) + params.b * dl / (avgdl if avgdl > 0 else 1.0))
+        idf = np.asarray(self.matcher.idf[rows])
+        return (idf * tf / (norm + tf)).astype(np.float32).astype(np.float64)
+
+    def _formula_exact(
+        self, s: int, seg: Segment, rows: np.ndarray, h: np.ndarray, at: np.ndarray,
+        hit_pos: np.ndarray,
+    ) -> bool:  # fmt: skip
+        """Whether the formula gives this segment's stored parts, bit for bit: asked once per
+        segment, on the first block's shared terms, against the binary search (a segment
+        built another way, or an index from an older build, keeps the search)."""
+        known = self._exact.get(s)
+        if known is None:
+            sample = slice(0, 20_000)
+            cols = hit_pos[h[sample]] - self._starts[s]
+            found = _csr_find(seg.bm25.indptr, seg.bm25.indices, rows[sample], cols)
+            stored = np.asarray(seg.bm25.data[found[found >= 0]], dtype=np.float64)
+            mine = self._formula_parts(s, seg, rows[sample], h[sample], at[sample], hit_pos)
+            known = bool((found >= 0).all() and np.array_equal(stored, mine))
+            self._exact[s] = known
+        return known
+
     def _candidates(
-        self, seg: object, hits: np.ndarray, local: np.ndarray, hit_query: np.ndarray,
+        self, seg: Segment, hits: np.ndarray, local: np.ndarray, hit_query: np.ndarray,
         keys: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-        """(hit, place in `keys`) of the query rows each hit's document may hold: its stored
-        terms that are rows of its query, or every row of its query where the segment keeps
-        no terms (a delta segment)."""
-        doc_terms = getattr(seg, "doc_terms", None)
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:  # fmt: skip
+        """(hit, place in `keys`, place in the stored document terms) of the query rows each
+        hit's document holds: its stored terms that are rows of its query; where the segment
+        keeps no terms (a delta segment), every row of its query, for the caller to look up
+        (no places)."""
+        doc_terms = seg.doc_terms
         n_rows = self.n_rows
         if doc_terms is None:
             bounds = np.searchsorted(keys // n_rows, np.arange(int(hit_query.max(initial=0)) + 2))
@@ -297,20 +352,22 @@ class LevelCheck:
             first = np.cumsum(reps) - reps
             h = np.repeat(hits, reps)
             k = np.repeat(bounds[q] - first, reps) + np.arange(int(reps.sum()))
-            return h, k
+            return h, k, None
         # Per query, its rows marked with their place in `keys`, then its hits' document
         # terms looked up (a search of every document term in all the block's keys cost
         # more than the rest together; one query's pieces stay in the cache).
         # Plain arrays: a memory-mapped one makes a memmap object per slice.
         indptr, all_terms = np.asarray(doc_terms.indptr), np.asarray(doc_terms.terms)
-        lo = np.asarray(indptr[local], dtype=np.int64).tolist()
+        lo_arr = np.asarray(indptr[local], dtype=np.int64)
+        lo = lo_arr.tolist()
         hi = np.asarray(indptr[local + 1], dtype=np.int64).tolist()
         key_bounds = np.searchsorted(keys // n_rows, np.arange(int(hit_query.max(initial=0)) + 2))
         q_of = hit_query[hits]
         cuts = (np.flatnonzero(np.diff(q_of)) + 1).tolist()
         mark = self._mark
-        out_h: list[np.ndarray] = []
+        out_j: list[np.ndarray] = []
         out_k: list[np.ndarray] = []
+        out_at: list[np.ndarray] = []
         for a, b in zip([0, *cuts], [*cuts, len(hits)], strict=True):
             q = int(q_of[a])
             k_lo, k_hi = int(key_bounds[q]), int(key_bounds[q + 1])
@@ -321,12 +378,16 @@ class LevelCheck:
             mark[rows] = -1
             ok = np.flatnonzero(found >= 0)
             lengths = np.fromiter((len(p) for p in pieces), dtype=np.int64, count=len(pieces))
-            owner = np.searchsorted(np.cumsum(lengths), ok, side="right")
-            out_h.append(hits[a + owner])
+            ends = np.cumsum(lengths)
+            owner = np.searchsorted(ends, ok, side="right")
+            out_j.append(a + owner)
             out_k.append(found[ok])
-        if not out_h:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        return np.concatenate(out_h), np.concatenate(out_k)
+            out_at.append(ok - (ends - lengths)[owner])
+        if not out_j:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, empty
+        j = np.concatenate(out_j)
+        return hits[j], np.concatenate(out_k), lo_arr[j] + np.concatenate(out_at)
 
     def _ipc(
         self, queries: Sequence[Record], hit_query: np.ndarray, hit_pos: np.ndarray
@@ -364,6 +425,29 @@ def _probability(evidence: np.ndarray, calibration: dict[str, float]) -> np.ndar
     z = float(calibration.get("intercept", 0.0)) + z
     p = 1.0 / (1.0 + np.exp(-np.clip(z, -30.0, 30.0)))
     return np.where(x.any(axis=1), p, 0.0)
+
+
+def _distinct_sorted(values: np.ndarray) -> np.ndarray:
+    """`np.unique` of values already in runs (hit by hit): a stable sort of nearly sorted
+    data is far cheaper than hashing them all."""
+    if not len(values):
+        return values
+    ordered = np.sort(values, kind="stable")
+    keep = np.empty(len(ordered), dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
+
+
+def _doc_lengths(doc_terms: DocTerms) -> np.ndarray:
+    """Each document's length in tokens (the sum of its term counts), as the build took it."""
+    indptr = np.asarray(doc_terms.indptr, dtype=np.int64)
+    starts, ends = indptr[:-1], indptr[1:]
+    out = np.zeros(len(starts), dtype=np.int64)
+    full = ends > starts
+    if full.any():  # each sum runs to the next non-empty document's start
+        out[full] = np.add.reduceat(np.asarray(doc_terms.counts), starts[full], dtype=np.int64)
+    return out
 
 
 def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:

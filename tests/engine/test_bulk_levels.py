@@ -125,3 +125,23 @@ def test_hits_without_evidence_get_no_level() -> None:
     got = block_match(target, PATENTS, block)
     assert np.isnan(got[1::2]).all() and not np.isnan(got[::2]).any()
     assert not block_weak(target, PATENTS, block)[1::2].any()
+
+
+def test_bm25_parts_from_term_counts_are_the_stored_ones_or_the_stored_ones_are_read() -> None:
+    """A shared term's BM25 part is recomputed from the document's stored counts by the build's
+    own arithmetic, once checked against the stored matrix; an index whose stored parts differ
+    (built another way) has them read from the matrix instead. Either way the levels are the
+    explanation's."""
+    from shuanglian.engine import bulk_levels
+
+    source = Matcher.build(PATENTS, query_forms=True)
+    for perturb in (False, True):
+        target = Matcher.build(_firms(), query_forms=True)
+        if perturb:
+            seg = target.segments[0]
+            seg.bm25.data = seg.bm25.data * np.float32(1.001)
+        block = rank_block(target, PATENTS, top=8, source=source)
+        got = block_match(target, PATENTS, block)
+        np.testing.assert_allclose(got, _reference(target, PATENTS, block), atol=1e-12)
+        (check,) = bulk_levels._CHECKS.values()
+        assert check._exact == {0: not perturb}

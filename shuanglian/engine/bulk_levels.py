@@ -17,8 +17,10 @@ is arrays, with the per-term work done once per distinct term:
   specific translations; a translation of a word pair belongs to both words) are triples
   (query, word, row) built from per-term tables: whether the term is a word of its own, the
   words of a pair;
-* a hit's shared terms are its document's stored terms (`Segment.doc_terms`) that are rows of
-  its query, their BM25 parts read by a vectorised binary search of the term-major matrix;
+* a hit's shared terms are its document's stored terms (`Segment.doc_terms`) marked against
+  its query's rows; their BM25 parts are recomputed from the stored counts by the build's own
+  float32 arithmetic (checked bit for bit against the matrix once per segment; where they
+  differ, or a delta segment keeps no terms, a vectorised binary search reads the matrix);
 * the logistic is one array expression.
 
 Queries without a stored form (changed since the index was built, or counted per passage) go

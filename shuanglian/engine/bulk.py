@@ -88,6 +88,9 @@ class RankedBlock:
     evidence: np.ndarray | None = None
     # One bit per hit: whether its match level is 低 (`bulk_levels`); None where not asked.
     weak: np.ndarray | None = None
+    # The calibrated match of each hit with evidence (NaN for the others), the number its
+    # explanation shows (`bulk_levels.block_match`); None where not asked.
+    match: np.ndarray | None = None
 
     def hits_of(self, i: int) -> tuple[list[str], np.ndarray, np.ndarray]:
         """(doc ids, scores, signal parts) of query `i`, best first."""

@@ -489,7 +489,11 @@ _CHECKS: dict[int, LevelCheck] = {}
 def block_weak(matcher: Matcher, queries: Sequence[Record], block: RankedBlock) -> np.ndarray:
     """One bit per hit of `block` (ranked by `rank_block` from `queries`): whether its match
     level is 低. False for hits without evidence (`block.evidence`), which are not pushed."""
-    match = block_match(matcher, queries, block)
+    return weak_of(block_match(matcher, queries, block))
+
+
+def weak_of(match: np.ndarray) -> np.ndarray:
+    """Whether each of `block_match`'s numbers reads 低 (never where there is none, NaN)."""
     return ~np.isnan(match) & (np.nan_to_num(match, nan=1.0) < MEDIUM)
 
 

@@ -181,6 +181,7 @@ def _workspace(
 ) -> HTMLResponse:
     from shuanglian.inventory.feedback import INTENTS, feedback_by_push
     from shuanglian.inventory.push import push_list_for_enterprise
+    from shuanglian.matching.bulk import explain_compact_pushes
     from shuanglian.matching.service import IndexNotReady, match_enterprise
 
     enterprise_id = workspace.workspace_enterprise_id(user)
@@ -205,6 +206,10 @@ def _workspace(
         {
             "enterprise": enterprise,
             "pushes": pushes,
+            # A national bulk push stores its pushes compact: their reasons are read now.
+            "explained": explain_compact_pushes(
+                session, settings=request.app.state.settings, pushes=[p for p, _ in pushes]
+            ),
             "feedback": feedback,
             "intents": INTENTS,
             "demands": demands,

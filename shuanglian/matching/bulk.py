@@ -600,3 +600,59 @@ def render_explanation(
 def default_workers() -> int:
     """Worker processes by default: every core of this machine."""
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+
+
+def explain_compact_pushes(
+    session: Session, *, settings: Settings, pushes: Sequence[Any]
+) -> dict[int, dict[str, Any]]:
+    """Push id → the full explanation (reasons in plain words, shared words) of the bulk
+    pushes among `pushes` that were stored compact, computed now from the index for showing.
+
+    A bulk job stores each push's signal parts and its calibrated match, not its reasons (19M
+    explanations would cost the national job an hour). A page showing an enterprise's pushes
+    explains only those, each pair directly (no search), grouped by patent; the stored match
+    and level stay the ones shown. Empty when the index is not built."""
+    from shuanglian.engine.records import Hit
+    from shuanglian.matching import service
+
+    compact = [p for p in pushes if (p.explanation or {}).get("compact")]
+    if not compact:
+        return {}
+    try:
+        matcher = service._matcher(settings, service.ENTERPRISE_INDEX)
+    except service.IndexNotReady:
+        return {}
+    by_patent: dict[int, list[Any]] = {}
+    for push in compact:
+        by_patent.setdefault(int(push.patent_id), []).append(push)
+    rows = session.execute(
+        select(*service._PATENT_COLS).where(Patent.id.in_(list(by_patent)))
+    ).all()
+    regions = service._regions(session, Patent, list(by_patent))
+    out: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        query = service._patent_record(row)
+        pid = int(query.id)
+        known = [p for p in by_patent[pid] if str(p.enterprise_id) in matcher]
+        if not known:
+            continue
+        hits = [Hit(doc_id=str(p.enterprise_id), score=float(p.score)) for p in known]
+        matcher.explain(query, hits)
+        eids = [int(p.enterprise_id) for p in known]
+        pairs = service._interested(session, codes={pid: query.ipc}, enterprise_ids=eids)
+        matches = service._to_matches(
+            session, hits, kind="enterprise", query_text=service._record_text(query),
+            query_region=regions.get(pid), interested={e for _p, e in pairs},
+        )  # fmt: skip
+        by_enterprise = {int(m.id): m for m in matches}
+        for push in known:
+            m = by_enterprise.get(int(push.enterprise_id))
+            if m is not None and m.explanation is not None:
+                stored = push.explanation or {}
+                full = {"method": "engine", **m.explanation.model_dump(mode="json")}
+                # The level the job stored is the one every list shows.
+                for key in ("match", "level", "level_label", "level_label_en", "weak"):
+                    if key in stored:
+                        full[key] = stored[key]
+                out[int(push.id)] = full
+    return out

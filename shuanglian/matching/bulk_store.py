@@ -9,6 +9,7 @@ goes wrong in between (database gone, disk full) rolls the whole shard back.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 
 from shuanglian.db import utcnow
 from shuanglian.engine.bulk import SIGNAL_COLUMNS, RankedBlock
+from shuanglian.engine.calibrate import LEVELS, level
 from shuanglian.enterprises.models import Enterprise
 from shuanglian.errors import DomainError
 from shuanglian.inventory.models import PoolEntry, Push, PushRound
@@ -68,15 +70,25 @@ def bulk_write_rows(
         cur.close()
 
 
-def _compact(job_id: int, score: float, parts: np.ndarray) -> dict[str, Any]:
-    """The stored explanation of a push: signal parts and shares; the rest on demand."""
+def _compact(
+    job_id: int, score: float, parts: np.ndarray, match: float | None = None
+) -> dict[str, Any]:
+    """The stored explanation of a push: signal parts and shares, and, where the job read the
+    pair's level (`RankedBlock.match`), the calibrated match every page shows (匹配度 中 32%,
+    and the push list's order); the rest on demand."""
     signals = {name: round(float(v), 6) for name, v in zip(SIGNAL_COLUMNS, parts, strict=True)}
     shares = {k: (round(v / score, 4) if score > 0 else 0.0) for k, v in signals.items() if v}
-    return {"method": "engine", "compact": True, "bulk_job": job_id, "signals": signals,
-            "shares": shares}  # fmt: skip
+    out = {"method": "engine", "compact": True, "bulk_job": job_id, "signals": signals,
+           "shares": shares}  # fmt: skip
+    if match is not None:
+        lvl = level(match)
+        zh, en = LEVELS[lvl]
+        out |= {"match": round(match, 4), "level": lvl, "level_label": zh, "level_label_en": en,
+                "weak": lvl == "low"}  # fmt: skip
+    return out
 
 
-def _compact_json(job_id: int, score: float, parts: list[float]) -> str:
+def _compact_json(job_id: int, score: float, parts: list[float], match: float | None = None) -> str:
     """`json.dumps(_compact(...), separators=(",", ":"))`, character for character, written
     directly: a national push stores ~19M of them, and the generic encoder was the largest
     cost of the writing process (floats are written by `repr`, as the encoder does). The
@@ -89,10 +101,21 @@ def _compact_json(job_id: int, score: float, parts: list[float]) -> str:
         shares.append(f'"ipc":{(round(i / score, 4) if score > 0 else 0.0)!r}')
     if p:
         shares.append(f'"prior":{(round(p / score, 4) if score > 0 else 0.0)!r}')
-    return (
+    head = (
         f'{{"method":"engine","compact":true,"bulk_job":{job_id},'
-        f'"signals":{{"bm25":{b!r},"ipc":{i!r},"prior":{p!r}}},"shares":{{{",".join(shares)}}}}}'
+        f'"signals":{{"bm25":{b!r},"ipc":{i!r},"prior":{p!r}}},"shares":{{{",".join(shares)}}}'
     )
+    if match is None:
+        return head + "}"
+    return f'{head},"match":{round(match, 4)!r},{_LEVEL_JSON[level(match)]}}}'
+
+
+# The level fields of `_compact` as `json.dumps` writes them (Chinese labels escaped).
+_LEVEL_JSON = {
+    lvl: f'"level":"{lvl}","level_label":{json.dumps(zh)},"level_label_en":"{en}",'
+    f'"weak":{"true" if lvl == "low" else "false"}'
+    for lvl, (zh, en) in LEVELS.items()
+}
 
 
 @dataclass
@@ -210,10 +233,13 @@ def _select_p2e(
     at = np.asarray(kept, dtype=np.int64)
     scores = [round(v, 6) for v in block.scores[at].tolist()]
     parts = block.signals[at].astype(np.float64).tolist()
+    matches: list[float | None] = [None] * len(kept)
+    if block.match is not None:  # every kept pair has evidence, so a level
+        matches = [None if v != v else v for v in block.match[at].tolist()]  # NaN: none
     out.rows = [
-        (round_id, pid, eid, rank, score, _compact_json(job_id, score, part), stamp)
-        for pid, eid, rank, score, part in zip(
-            owners, keys[at].tolist(), ranks, scores, parts, strict=True
+        (round_id, pid, eid, rank, score, _compact_json(job_id, score, part, match), stamp)
+        for pid, eid, rank, score, part, match in zip(
+            owners, keys[at].tolist(), ranks, scores, parts, matches, strict=True
         )
     ]
     return out

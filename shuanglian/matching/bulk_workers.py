@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from shuanglian.engine.bulk import RankedBlock, rank_block, worker_matcher, worker_source
 from shuanglian.engine.bulk_evidence import block_evidence
-from shuanglian.engine.bulk_levels import block_weak
+from shuanglian.engine.bulk_levels import block_match, weak_of
 from shuanglian.engine.records import Record
 
 ATTEMPTS = 3  # a shard is tried this many times before it is reported as failed
@@ -79,8 +79,9 @@ def rank_shard(task: ShardTask) -> RankedBlock:
     block = rank_block(matcher, task.records, top=task.top, source=source)
     if task.direction == "p2e":  # pushes skip pairs with nothing to check, as rounds do
         block.evidence = block_evidence(matcher, task.records, block)
-    if task.levels:  # and keep only a few weak ones
-        block.weak = block_weak(matcher, task.records, block)
+    if task.levels:  # and keep only a few weak ones; the pushes store their match
+        block.match = block_match(matcher, task.records, block)
+        block.weak = weak_of(block.match)
     return block
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, func, insert, select, text, update
 
 from shuanglian.config import Settings
 from shuanglian.db import make_engine
+from shuanglian.engine.calibrate import level
 from shuanglian.engine.index import load_index
 from shuanglian.engine.records import Hit
 from shuanglian.inventory.models import Push, PushRound
@@ -129,6 +130,20 @@ def test_both_directions_equal_the_engine_ranking(world):
     for query, hits in zip(queries, ents.search_many(queries, top=15, explain=True), strict=True):
         stored = [(e, round(s, 6)) for p, e, _, s, _ in pushes if p == int(query.id)]
         assert stored == [(int(h.doc_id), round(h.score, 6)) for h in _pushable(hits, 5)]
+        # Each push stores the calibrated match its explanation shows, and its level, so the
+        # push list reads 匹配度 中 32% as a push round's does.
+        with engine.connect() as conn:
+            explained = dict(
+                conn.execute(
+                    select(Push.enterprise_id, Push.explanation).where(
+                        Push.patent_id == int(query.id)
+                    )
+                ).all()
+            )
+        for h in _pushable(hits, 5):
+            ex = explained[int(h.doc_id)]
+            assert ex["match"] == pytest.approx(h.explanation.match, abs=1e-4)
+            assert ex["weak"] == (level(h.explanation.match) == "low") == (ex["level"] == "low")
     # Enterprise → patent: every patent is pooled, so the lists are the engine's top 5.
     pats = load_index(settings.index_dir, name=PATENT_INDEX, link=industry_link())
     from shuanglian.matching.service import enterprise_records
@@ -591,3 +606,28 @@ def test_the_cli_limits_weak_pushes_unless_told_not_to(sqlite_world):
     with engine.connect() as conn:
         choices = conn.execute(select(BulkJob.weak_limit).order_by(BulkJob.id)).scalars().all()
     assert choices == [False, True]
+
+
+def test_a_bulk_push_is_shown_with_its_reasons_in_plain_words(sqlite_world):
+    """A bulk push stores signals and its level, not its reasons; the enterprise's page reads
+    them now (`explain_compact_pushes`): shared words and 同一地区-style sentences, not
+    「得分构成：文本 100%」, with the stored level kept."""
+    from sqlalchemy.orm import Session
+
+    from shuanglian.matching.bulk import explain_compact_pushes
+
+    settings, engine = sqlite_world
+    run_bulk_job(engine, settings=settings, options=_opts(directions="p2e"))
+    with Session(engine) as session:
+        pushes = session.scalars(select(Push).order_by(Push.id).limit(40)).all()
+        assert pushes and all(p.explanation.get("compact") for p in pushes)
+        full = explain_compact_pushes(session, settings=settings, pushes=pushes)
+    assert set(full) == {p.id for p in pushes}
+    for push in pushes:
+        ex = full[push.id]
+        assert ex["reasons"] and not any("得分构成" in r for r in ex["reasons"])
+        assert ex["reasons_en"]
+        assert ex["match"] == push.explanation["match"]
+        assert ex["level_label"] == push.explanation["level_label"]
+    # Most share words a person can check (the others a patent class ↔ industry link).
+    assert sum(bool(full[p.id]["words"]) for p in pushes) > len(pushes) / 2

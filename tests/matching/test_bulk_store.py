@@ -18,11 +18,21 @@ _PART = st.one_of(
 
 
 @settings(max_examples=500, deadline=None)
-@given(parts=st.tuples(_PART, _PART, _PART), job=st.integers(min_value=1, max_value=10**6))
-def test_compact_json_is_json_dumps_of_compact(parts: tuple[float, ...], job: int) -> None:
+@given(
+    parts=st.tuples(_PART, _PART, _PART),
+    job=st.integers(min_value=1, max_value=10**6),
+    match=st.one_of(st.none(), st.floats(min_value=0.0, max_value=1.0, allow_nan=False)),
+)
+def test_compact_json_is_json_dumps_of_compact(
+    parts: tuple[float, ...], job: int, match: float | None
+) -> None:
     assert SIGNAL_COLUMNS == ("bm25", "ipc", "prior")
     values = np.asarray(parts, dtype=np.float32)
     score = round(float(values.sum()), 6)
     as_list = values.astype(np.float64).tolist()
-    expected = json.dumps(_compact(job, score, values), separators=(",", ":"))
-    assert _compact_json(job, score, as_list) == expected
+    expected = json.dumps(_compact(job, score, values, match), separators=(",", ":"))
+    assert _compact_json(job, score, as_list, match) == expected
+    if match is not None:  # what the pages read: 匹配度 中 32%, and the weak mark
+        stored = json.loads(expected)
+        assert stored["level_label"] in ("高", "中", "低") and stored["match"] == round(match, 4)
+        assert stored["weak"] == (stored["level"] == "low")

@@ -37,7 +37,7 @@ import numpy as np
 
 from shuanglian.engine.bulk import BulkRanker, RankedBlock, bulk_ranker
 from shuanglian.engine.bulk_evidence import memo_flags
-from shuanglian.engine.bulk_query import StoredQueries
+from shuanglian.engine.bulk_query import StoredQueries, ragged_pairs
 from shuanglian.engine.calibrate import FEATURES, MEDIUM
 from shuanglian.engine.matcher import Matcher, Segment
 from shuanglian.engine.records import Record
@@ -93,14 +93,7 @@ class _SourceTables:
 
     def word_pairs(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(place in `ids`, word id) of the words each term of `ids` covers as a source."""
-        reps = self._len[ids]
-        sel = np.flatnonzero(reps)
-        if not len(sel):
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        reps = reps[sel]
-        first = np.cumsum(reps) - reps
-        at = np.repeat(self._start[ids[sel]] - first, reps) + np.arange(int(reps.sum()))
-        return np.repeat(sel, reps), self._words[at]
+        return ragged_pairs(self._start, self._len, self._words, ids)
 
 
 @dataclass(frozen=True, slots=True)

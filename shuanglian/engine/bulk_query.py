@@ -28,6 +28,21 @@ from shuanglian.engine.records import Record
 _UNSET = -2
 
 
+def ragged_pairs(
+    start: np.ndarray, length: np.ndarray, values: np.ndarray, ids: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(place in `ids`, value) of every value of a ragged table (`values[start[t]:start[t] +
+    length[t]]` for each `t` of `ids`), in the order of `ids`, with no call per id."""
+    reps = length[ids]
+    sel = np.flatnonzero(reps)
+    if not len(sel):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    reps = reps[sel]
+    first = np.cumsum(reps) - reps
+    at = np.repeat(start[ids[sel]] - first, reps) + np.arange(int(reps.sum()))
+    return np.repeat(sel, reps), values[at]
+
+
 class StoredQueries:
     """Stored forms of one source index's documents, weighed for one target index."""
 
@@ -133,14 +148,7 @@ class StoredQueries:
     def translation_pairs(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(place in `ids`, target row) of every translation of the looked-up source terms
         `ids`, in the order of `ids` and of each term's translations."""
-        reps = self._trans_len[ids]
-        sel = np.flatnonzero(reps)
-        if not len(sel):
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        reps = reps[sel]
-        first = np.cumsum(reps) - reps
-        at = np.repeat(self._trans_start[ids[sel]] - first, reps) + np.arange(int(reps.sum()))
-        return np.repeat(sel, reps), self._trans_rows[at]
+        return ragged_pairs(self._trans_start, self._trans_len, self._trans_rows, ids)
 
     def _tables(self, top: int) -> tuple[np.ndarray, np.ndarray]:
         """(1 + ln q) and alpha × (1 + ln q) for q < `top`, each computed by the scalar

@@ -211,6 +211,9 @@ def _item_page(
         }
     level = STAGE_LEVEL.get(item.status)
     patent = patent_service.get_patent(session, patent_id=item.patent_id)
+    from shuanglian.matching.bulk import explain_compact_pushes
+
+    outcome = patent_outcome(session, patent_id=patent.id)
     return render(
         request,
         "workspace/item.html",
@@ -218,7 +221,13 @@ def _item_page(
             "item": item,
             "patent": patent,
             "ipc": ipc_lines(patent, lang=pick_lang(request)),
-            "outcome": patent_outcome(session, patent_id=patent.id),
+            "outcome": outcome,
+            # A national bulk push stores its pushes compact: their reasons are read now.
+            "explained": explain_compact_pushes(
+                session,
+                settings=request.app.state.settings,
+                pushes=[line.push for line in outcome.pushes],
+            ),
             "channels": RECORDED_CHANNELS,
             "intents": INTENTS,
             "explain": explanation_lines,

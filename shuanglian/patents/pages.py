@@ -70,6 +70,7 @@ def patent_page(
     """A patent; `?hl=锂电池,正极材料` (a match list's link) marks those words in it."""
     from shuanglian.enterprises.pages import explanation_lines
     from shuanglian.inventory.history import patent_outcome
+    from shuanglian.matching.bulk import explain_compact_pushes
     from shuanglian.supermarket.service import published_listings_for_patent
     from shuanglian.web.highlight import words_from_query
 
@@ -78,13 +79,19 @@ def patent_page(
     own = patent.institution_id is not None and perm.can_manage_institution(
         user, patent.institution_id
     )
+    outcome = patent_outcome(session, patent_id=patent.id) if own else None
     return render(
         request,
         "patents/detail.html",
         {
             "patent": patent,
             "listings": published_listings_for_patent(session, patent_id=patent.id),
-            "outcome": patent_outcome(session, patent_id=patent.id) if own else None,
+            "outcome": outcome,
+            "explained": explain_compact_pushes(
+                session,
+                settings=request.app.state.settings,
+                pushes=[line.push for line in outcome.pushes] if outcome else [],
+            ),
             "explain": explanation_lines,
             "marked": words_from_query(hl),
         },

@@ -628,21 +628,25 @@ def explain_compact_pushes(
     rows = session.execute(
         select(*service._PATENT_COLS).where(Patent.id.in_(list(by_patent)))
     ).all()
+    queries = [service._patent_record(row) for row in rows]
     regions = service._regions(session, Patent, list(by_patent))
+    # Shown interest for every (patent, enterprise) pair at once, not one read per patent.
+    interested = service._interested(
+        session,
+        codes={int(q.id): q.ipc for q in queries},
+        enterprise_ids=sorted({int(p.enterprise_id) for p in compact}),
+    )
     out: dict[int, dict[str, Any]] = {}
-    for row in rows:
-        query = service._patent_record(row)
+    for query in queries:
         pid = int(query.id)
         known = [p for p in by_patent[pid] if str(p.enterprise_id) in matcher]
         if not known:
             continue
         hits = [Hit(doc_id=str(p.enterprise_id), score=float(p.score)) for p in known]
         matcher.explain(query, hits)
-        eids = [int(p.enterprise_id) for p in known]
-        pairs = service._interested(session, codes={pid: query.ipc}, enterprise_ids=eids)
         matches = service._to_matches(
             session, hits, kind="enterprise", query_text=service._record_text(query),
-            query_region=regions.get(pid), interested={e for _p, e in pairs},
+            query_region=regions.get(pid), interested={e for p, e in interested if p == pid},
         )  # fmt: skip
         by_enterprise = {int(m.id): m for m in matches}
         for push in known:

@@ -246,24 +246,33 @@ def push_round_api(
 @router.get("/pushes", summary="推送给本企业的专利 / patents pushed to an enterprise")
 def pushes_api(
     session: SessionDep,
+    settings: SettingsDep,
     user: CurrentUser,
     enterprise_id: IdQuery = None,
     round_id: IdQuery = None,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: Limit = 100,
 ) -> list[dict[str, Any]]:
+    """The enterprise's pushes in the order its workspace lists them, each with its reasons:
+    a bulk job's pushes are stored compact (match and level only) and explained here, as the
+    page does, so an API client reads the same 「双方都涉及：…」 sentences."""
+    from shuanglian.matching.bulk import explain_compact_pushes
+
     actor = _user(user)
     eid = enterprise_id if enterprise_id is not None else actor.enterprise_id
     if eid is None:
         raise DomainError("请指定企业 (enterprise_id)", field="enterprise_id")
     rows = push_service.push_list_for_enterprise(
         session, actor=actor, enterprise_id=eid, round_id=round_id
-    )
+    )[offset : offset + limit]
+    explained = explain_compact_pushes(session, settings=settings, pushes=[p for p, _ in rows])
     return [
         {
             "push_id": p.id,
             "round_id": p.round_id,
             "rank": p.rank,
             "score": p.score,
-            "explanation": p.explanation,
+            "explanation": explained.get(p.id, p.explanation),
             "patent_id": pt.id,
             "application_number": pt.application_number,
             "title": pt.title,

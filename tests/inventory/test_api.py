@@ -181,6 +181,7 @@ def test_flow_and_permissions(client):
         push_id, patent_id, push_eid = push.id, push.patent_id, push.enterprise_id
     listed = client.get("/api/v1/inventory/pushes", headers=_h("ent")).json()
     assert [p["push_id"] for p in listed] == [push_id]
+    assert client.get("/api/v1/inventory/pushes?offset=1", headers=_h("ent")).json() == []
     assert client.get("/api/v1/inventory/pushes", headers=_h("ent2")).json() == []
     r = client.post(
         "/api/v1/inventory/feedback",

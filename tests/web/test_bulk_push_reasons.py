@@ -42,6 +42,7 @@ def test_compact_bulk_pushes_show_level_and_plain_reasons(
     with TestClient(app, raise_server_exceptions=False) as client:
         login(client, make_user(db_session, "enterprise_user", enterprise_id=ent.id))
         pages["enterprise"] = client.get("/workspace/enterprise")
+        listed = client.get("/api/v1/inventory/pushes").json()
     with TestClient(app, raise_server_exceptions=False) as client:
         login(client, make_user(db_session, "institution_staff", institution_id=inst.id))
         pages["institution"] = client.get(f"/patents/{patent.id}")
@@ -51,3 +52,9 @@ def test_compact_bulk_pushes_show_level_and_plain_reasons(
         assert "双方都涉及" in page.text and "锂离子电池" in page.text, who
     pushes = pages["enterprise"].text.split('id="pushes"', 1)[1].split("</section>", 1)[0]
     assert "匹配度" in pushes and "中" in pushes and "42%" in pushes
+    # An API client reads the same: the stored level, and the reasons explained now.
+    (item,) = listed
+    explanation = item["explanation"]
+    assert explanation["level"] == "medium" and explanation["match"] == 0.42
+    assert any("锂离子电池" in reason for reason in explanation["reasons"])
+    assert not any("得分构成" in reason for reason in explanation["reasons"])

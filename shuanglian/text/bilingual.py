@@ -69,6 +69,15 @@ _SKIP_SENSE = re.compile(
     re.IGNORECASE,
 )
 _HAN = re.compile(r"[\u3400-\u9fff]")
+# A sense CC-CEDICT marks with a technical field: read even after MAX_SENSES (内核 is "core (of
+# a fruit)" first and "(computing) kernel" fourth), because this is a technical platform.
+_TECHNICAL_TAG = re.compile(
+    r"\((?:computing|computer|math\.|mathematics|physics|chemistry|electronics|electricity|"
+    r"engineering|mechanics|telecommunications|biology|medicine|materials)\)",
+    re.IGNORECASE,
+)
+# A figurative sense is never what a technical text means by the word (内核 "(fig.) essence").
+_FIGURATIVE = re.compile(r"^\((?:fig\.|lit\. and fig\.)\)", re.IGNORECASE)
 _DATA_FILE = "cedict_1_0_ts_utf-8_mdbg.txt.gz"
 
 
@@ -110,24 +119,30 @@ def built_once(build: Callable[[], T]) -> Callable[[], T]:
     return get
 
 
-def _senses(field: str) -> list[str]:
-    out: list[str] = []
+def _senses(field: str) -> list[tuple[str, bool]]:
+    """(gloss, whether its sense is marked with a technical field) for one entry's senses."""
+    out: list[tuple[str, bool]] = []
     for sense in field.split("/"):
         sense = sense.strip()
         if not sense or _SKIP_SENSE.match(sense) or "[" in sense or "|" in sense:
             continue
+        if _FIGURATIVE.match(sense):
+            continue
+        technical = _TECHNICAL_TAG.search(sense) is not None
         sense = _PAREN.sub(" ", sense).strip()
         if not sense or _HAN.search(sense):
             continue
         # "to collect; to gather": each ';' part is a gloss of its own.
-        out.extend(p.strip() for p in sense.split(";") if p.strip())
+        out.extend((p.strip(), technical) for p in sense.split(";") if p.strip())
     return out
 
 
 @built_once
-def cedict_glosses() -> dict[str, tuple[str, ...]]:
-    """Simplified headword → its short English glosses, main sense first (parsed once)."""
+def _parsed() -> tuple[dict[str, tuple[str, ...]], dict[str, frozenset[str]]]:
+    """(Simplified headword → its short English glosses, main sense first; headword → those
+    of its glosses whose sense is marked technical), parsed once."""
     table: dict[str, list[str]] = defaultdict(list)
+    technical: dict[str, set[str]] = defaultdict(set)
     for line in _data_text().splitlines():
         if line.startswith("#"):
             continue
@@ -137,10 +152,18 @@ def cedict_glosses() -> dict[str, tuple[str, ...]]:
         simp = m.group(2)
         if len(simp) < 2 or not all(_HAN.match(c) for c in simp):
             continue
-        for gloss in _senses(m.group(3)):
+        for gloss, is_technical in _senses(m.group(3)):
             if len(gloss.split()) <= MAX_GLOSS_WORDS + 2 and gloss not in table[simp]:
                 table[simp].append(gloss)
-    return {k: tuple(v) for k, v in table.items() if v}
+                if is_technical:
+                    technical[simp].add(gloss)
+    glosses = {k: tuple(v) for k, v in table.items() if v}
+    return glosses, {k: frozenset(v) for k, v in technical.items()}
+
+
+def cedict_glosses() -> dict[str, tuple[str, ...]]:
+    """Simplified headword → its short English glosses, main sense first."""
+    return _parsed()[0]
 
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -176,15 +199,22 @@ def _gloss_stop_stems() -> frozenset[str]:
 
 def _kept_senses(word: str) -> list[tuple[str, ...]]:
     """The translations of a headword: its first MAX_SENSES distinct glosses of one to
-    MAX_GLOSS_WORDS content words, each as its search terms (stems, then phrases)."""
+    MAX_GLOSS_WORDS content words, and any later gloss of a sense marked technical, each as
+    its search terms (stems, then phrases)."""
+    glosses, technical = _parsed()
+    marked = technical.get(word, frozenset())
     kept: list[tuple[str, ...]] = []
-    for gloss in cedict_glosses().get(word, ()):
+    main = 0
+    for gloss in glosses.get(word, ()):
         terms = tuple(_gloss_terms(gloss))
         stems = [t for t in terms if "_" not in t]
-        if 1 <= len(stems) <= MAX_GLOSS_WORDS and terms not in kept:
-            kept.append(terms)
-            if len(kept) >= MAX_SENSES:
-                break
+        if not 1 <= len(stems) <= MAX_GLOSS_WORDS or terms in kept:
+            continue
+        if main < MAX_SENSES:
+            main += 1
+        elif gloss not in marked:
+            continue
+        kept.append(terms)
     return kept
 
 

@@ -41,6 +41,16 @@ def test_a_later_dictionary_sense_is_no_translation() -> None:
     assert "staircas" not in dict(translate_term("单元"))
 
 
+def test_a_later_sense_marked_technical_translates_and_a_figurative_one_never() -> None:
+    """内核 is "core (of a fruit); (fig.) the essence; (geology) inner core; (computing)
+    kernel": a computing kernel patent must reach 内核, and no English "essence" may."""
+    assert "kernel" in dict(translate_term("内核"))
+    assert "内核" in dict(translate_term("kernel"))
+    assert "essenc" not in dict(translate_term("内核"))
+    assert "内核" not in dict(translate_term("essenc"))
+    assert "线程" in dict(translate_term("thread"))  # "(computing) thread", its only sense
+
+
 def test_function_and_drafting_words_are_never_translations() -> None:
     """CC-CEDICT's 养殖 is "to cultivate; to further", 通信 "to correspond; to communicate",
     炮制 "to concoct; to invent": as translations they matched every "further",
@@ -132,9 +142,9 @@ def test_the_dictionary_is_parsed_once_when_many_threads_ask_at_once() -> None:
     does not hold back the callers while it builds); now they share one build."""
     import threading
 
-    from shuanglian.text.bilingual import cedict_glosses
+    from shuanglian.text.bilingual import _parsed, cedict_glosses
 
-    cedict_glosses.cache_clear()  # type: ignore[attr-defined]
+    _parsed.cache_clear()  # type: ignore[attr-defined]
     start = threading.Barrier(6)
     tables: list[object] = []
 

@@ -49,9 +49,10 @@ class ShardTask:
     # it instead of tokenising them again ("" : tokenise).
     query_index: str = ""
     query_version: str = ""
-    # Patent → enterprise: also tell each hit's weak (低) level (`bulk_levels`), for a job
-    # with `weak_limit`.
+    # Patent → enterprise: also read each hit's match level (`bulk_levels`), which its push
+    # stores; with `weak_limit`, also mark the weak (低) hits the job skips past a few.
     levels: bool = False
+    weak_limit: bool = False
     # Fault drill: the task raises instead of ranking (tests and failover rehearsals use it
     # to see a failing shard reported while the others finish).
     fail: bool = False
@@ -79,9 +80,10 @@ def rank_shard(task: ShardTask) -> RankedBlock:
     block = rank_block(matcher, task.records, top=task.top, source=source)
     if task.direction == "p2e":  # pushes skip pairs with nothing to check, as rounds do
         block.evidence = block_evidence(matcher, task.records, block)
-    if task.levels:  # and keep only a few weak ones; the pushes store their match
+    if task.levels:  # the pushes store their match (and level)
         block.match = block_match(matcher, task.records, block)
-        block.weak = weak_of(block.match)
+        if task.weak_limit:  # and keep only a few weak ones
+            block.weak = weak_of(block.match)
     return block
 
 

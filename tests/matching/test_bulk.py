@@ -375,14 +375,19 @@ def test_without_the_weak_limit_a_job_pushes_weak_pairs_and_a_resumed_job_keeps_
     sqlite_world,
 ):
     """The weak limit is the job's own option (on by default): without it a patent's pushes
-    are its first five with something to check, weak or not; a job started with it and
-    resumed with `--no-weak-limit` still applies it."""
+    are its first five with something to check, weak or not, each still storing its level
+    (the enterprise's list orders and marks them by it); a job started with it and resumed
+    with `--no-weak-limit` still applies it."""
     settings, engine = sqlite_world
     assert BulkOptions().weak_limit
     report = run_bulk_job(
         engine, settings=settings, options=_opts(directions="p2e", weak_limit=False)
     )
     assert report.skipped_weak == 0
+    with engine.connect() as conn:
+        stored = conn.execute(select(Push.explanation)).scalars().all()
+    assert stored and all(ex["level"] in ("high", "medium", "low") for ex in stored)
+    assert any(ex["weak"] for ex in stored)  # weak pairs pushed, and marked
     ents = load_index(settings.index_dir, name=ENTERPRISE_INDEX, link=industry_link())
     pushes, _recs = results(engine)
     with engine.connect() as conn:

@@ -479,14 +479,9 @@ def _csr_find(
 _CHECKS: dict[int, LevelCheck] = {}
 
 
-def block_weak(matcher: Matcher, queries: Sequence[Record], block: RankedBlock) -> np.ndarray:
-    """One bit per hit of `block` (ranked by `rank_block` from `queries`): whether its match
-    level is 低. False for hits without evidence (`block.evidence`), which are not pushed."""
-    return weak_of(block_match(matcher, queries, block))
-
-
 def weak_of(match: np.ndarray) -> np.ndarray:
-    """Whether each of `block_match`'s numbers reads 低 (never where there is none, NaN)."""
+    """Whether each of `block_match`'s numbers reads 低. False where there is none (NaN: a
+    hit without evidence, `block.evidence`, which is not pushed)."""
     return ~np.isnan(match) & (np.nan_to_num(match, nan=1.0) < MEDIUM)
 
 

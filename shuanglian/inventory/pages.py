@@ -193,6 +193,8 @@ def _item_page(
     message: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    from shuanglian.matching.bulk import explain_compact_pushes  # read on first use, as elsewhere
+
     item = _managed_item(session, user, item_id)
     assessment = item.assessment
     if form is None and assessment is not None:
@@ -211,8 +213,6 @@ def _item_page(
         }
     level = STAGE_LEVEL.get(item.status)
     patent = patent_service.get_patent(session, patent_id=item.patent_id)
-    from shuanglian.matching.bulk import explain_compact_pushes
-
     outcome = patent_outcome(session, patent_id=patent.id)
     return render(
         request,

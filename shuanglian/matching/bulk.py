@@ -478,7 +478,7 @@ def _ranked(
                 direction=shard.direction, shard_no=shard.shard_no, records=tuple(records),
                 index_root=index_root, index_name=index_name, index_version=version, top=top,
                 query_index=query_index, query_version=query_version,
-                levels=shard.direction == "p2e", weak_limit=weak_limit,
+                weak_limit=weak_limit,
                 fail=f"{shard.direction}:{shard.shard_no}" in fail,
             )  # fmt: skip
             handle = executor.submit(task)

@@ -49,9 +49,8 @@ class ShardTask:
     # it instead of tokenising them again ("" : tokenise).
     query_index: str = ""
     query_version: str = ""
-    # Patent → enterprise: also read each hit's match level (`bulk_levels`), which its push
-    # stores; with `weak_limit`, also mark the weak (低) hits the job skips past a few.
-    levels: bool = False
+    # Patent → enterprise: mark the weak (低) hits, which the job skips past a few per patent
+    # (every p2e hit's match level is read anyway: its push stores it).
     weak_limit: bool = False
     # Fault drill: the task raises instead of ranking (tests and failover rehearsals use it
     # to see a failing shard reported while the others finish).
@@ -78,10 +77,9 @@ def rank_shard(task: ShardTask) -> RankedBlock:
             Path(task.index_root), name=task.query_index, version=task.query_version
         )
     block = rank_block(matcher, task.records, top=task.top, source=source)
-    if task.direction == "p2e":  # pushes skip pairs with nothing to check, as rounds do
+    if task.direction == "p2e":  # pushes skip pairs with nothing to check, as rounds do,
         block.evidence = block_evidence(matcher, task.records, block)
-    if task.levels:  # the pushes store their match (and level)
-        block.match = block_match(matcher, task.records, block)
+        block.match = block_match(matcher, task.records, block)  # and store their level
         if task.weak_limit:  # and keep only a few weak ones
             block.weak = weak_of(block.match)
     return block

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from shuanglian.engine.bulk import rank_block
-from shuanglian.engine.bulk_levels import block_match, block_weak
+from shuanglian.engine.bulk_levels import block_match, weak_of
 from shuanglian.engine.calibrate import MEDIUM
 from shuanglian.engine.matcher import Matcher
 from shuanglian.engine.records import Record
@@ -73,7 +73,7 @@ def test_a_blocks_levels_equal_the_explanations_match_hit_for_hit() -> None:
     assert got[english] > 0
     i = block.query_ids.index("p7")
     assert "compilers" in block.doc_ids[int(block.offsets[i]) : int(block.offsets[i + 1])]
-    assert np.array_equal(block_weak(target, PATENTS, block), want < MEDIUM)
+    assert np.array_equal(weak_of(block_match(target, PATENTS, block)), want < MEDIUM)
 
 
 def test_hits_of_a_delta_segment_and_queries_changed_since_the_build_read_the_same() -> None:
@@ -124,7 +124,7 @@ def test_hits_without_evidence_get_no_level() -> None:
     block.evidence[::2] = True
     got = block_match(target, PATENTS, block)
     assert np.isnan(got[1::2]).all() and not np.isnan(got[::2]).any()
-    assert not block_weak(target, PATENTS, block)[1::2].any()
+    assert not weak_of(block_match(target, PATENTS, block))[1::2].any()
 
 
 def test_bm25_parts_from_term_counts_are_the_stored_ones_or_the_stored_ones_are_read() -> None:

@@ -50,6 +50,7 @@ from shuanglian.engine.index import load_index
 from shuanglian.engine.matcher import Matcher, query_terms
 from shuanglian.engine.prior import IndustryLink
 from shuanglian.engine.records import Record
+from shuanglian.engine.senses import context_shares, is_latin, sense_space
 from shuanglian.text.bilingual import translations
 from shuanglian.text.informativeness import query_factor
 
@@ -297,9 +298,24 @@ class BulkRanker:
                     own_w[qtf] if qtf < _LOG_TABLE else float(np.float64(1.0) + np.log(qtf))
                 ) * entry[1]
         if self.alpha > 0:
-            for trans, qtf in entries:
+            chosen: list[tuple[float, ...] | None] = [None] * len(entries)
+            if any(
+                len(trans) >= 2 and is_latin(term)
+                for term, (trans, _q) in zip(counts, entries, strict=True)
+            ):
+                names = self.matcher.terms
+                chosen = context_shares(
+                    sense_space(self.matcher),
+                    [
+                        (term, qtf, [names[r] for r, _s in trans], [s for _r, s in trans])
+                        for (term, qtf), (trans, _q) in zip(counts.items(), entries, strict=True)
+                    ],
+                )
+            for (trans, qtf), shares in zip(entries, chosen, strict=True):
                 if not trans:
                     continue
+                if shares is not None:
+                    trans = tuple((r, s) for (r, _old), s in zip(trans, shares, strict=True))
                 base = base_w[qtf] if qtf < _LOG_TABLE else self.alpha * (1.0 + float(np.log(qtf)))
                 for row, share in trans:
                     weights[row] = weights.get(row, 0.0) + base * share

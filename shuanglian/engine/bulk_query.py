@@ -24,6 +24,7 @@ import numpy as np
 
 from shuanglian.engine.matcher import Matcher, text_crc
 from shuanglian.engine.records import Record
+from shuanglian.engine.senses import context_shares, is_latin, sense_space
 
 _UNSET = -2
 
@@ -56,6 +57,7 @@ class StoredQueries:
         alpha: float,
     ) -> None:
         self.source = source
+        self.target = target
         self.n_rows = len(target.terms)
         self._entry = entry
         self._own_weight = own_weight
@@ -71,6 +73,8 @@ class StoredQueries:
         n_terms = len(source.terms)
         self._own = np.full(n_terms, _UNSET, dtype=np.int64)
         self._factor = np.ones(n_terms, dtype=np.float64)
+        # Whether each source term is English (its translations follow the query's context).
+        self._latin = np.zeros(n_terms, dtype=bool)
         self._trans_start = np.zeros(n_terms, dtype=np.int64)
         self._trans_len = np.zeros(n_terms, dtype=np.int64)
         self._trans_rows = np.zeros(1024, dtype=np.int64)
@@ -122,6 +126,7 @@ class StoredQueries:
             own, factor, trans = self._entry(terms[t])
             self._own[t] = own
             self._factor[t] = factor
+            self._latin[t] = is_latin(terms[t])
             if trans:
                 need = self._trans_used + len(trans)
                 if need > len(self._trans_rows):
@@ -204,10 +209,54 @@ class StoredQueries:
                 first = np.cumsum(reps) - reps
                 at = np.repeat(self._trans_start[t[sel]] - first, reps) + np.arange(total)
                 keys.append(np.repeat(q[sel], reps) * self.n_rows + self._trans_rows[at])
-                vals.append(np.repeat(base_tab[tf[sel]], reps) * self._trans_shares[at])
+                shares = self._context_shares(q, t, tf, sel, reps, at)
+                vals.append(np.repeat(base_tab[tf[sel]], reps) * shares)
         all_keys = np.concatenate(keys)
         all_vals = np.concatenate(vals)
         uniq, inverse = np.unique(all_keys, return_inverse=True)
         acc = np.zeros(len(uniq), dtype=np.float64)
         np.add.at(acc, inverse, all_vals)  # in index order: own first, then translations
         return uniq, acc
+
+    def _context_shares(
+        self,
+        q: np.ndarray,
+        t: np.ndarray,
+        tf: np.ndarray,
+        sel: np.ndarray,
+        reps: np.ndarray,
+        at: np.ndarray,
+    ) -> np.ndarray:
+        """The translation shares of `sums`' pairs (`at` into the tables, for the terms `sel`
+        of the flat query terms `q`, `t`, `tf`, `reps` translations each), with the English
+        terms of several translations shared by their query's context (`engine.senses`, as
+        `_query_terms` does): a loop over the queries that have such a term only."""
+        shares = self._trans_shares[at]
+        multi = (self._trans_len[t] >= 2) & self._latin[t]
+        if not multi.any():
+            return shares
+        space = sense_space(self.target)
+        if space is None:
+            return shares
+        source_terms, target_terms = self.source.terms, self.target.terms
+        pair_start = np.cumsum(reps) - reps
+        for qi in np.unique(q[multi]).tolist():
+            lo, hi = np.searchsorted(q, [qi, qi + 1])
+            items = []
+            for k in range(int(lo), int(hi)):
+                term = int(t[k])
+                start, n = int(self._trans_start[term]), int(self._trans_len[term])
+                items.append(
+                    (
+                        source_terms[term],
+                        int(tf[k]),
+                        [target_terms[r] for r in self._trans_rows[start : start + n].tolist()],
+                        self._trans_shares[start : start + n].tolist(),
+                    )
+                )
+            for k, chosen in enumerate(context_shares(space, items), start=int(lo)):
+                if chosen is not None:
+                    place = int(np.searchsorted(sel, k))
+                    first = int(pair_start[place])
+                    shares[first : first + len(chosen)] = chosen
+        return shares

@@ -38,6 +38,7 @@ from shuanglian.engine.ipc import LEVELS, ipc_tokens
 from shuanglian.engine.prior import IndustryLink, industry_key
 from shuanglian.engine.records import Explanation, Hit, Record, TermMatch
 from shuanglian.engine.records import IndustryLink as LinkReason
+from shuanglian.engine.senses import SenseSpace, context_shares, is_latin, sense_space
 from shuanglian.text.bilingual import is_specific_translation, translations
 from shuanglian.text.informativeness import query_factor
 from shuanglian.text.tokenize import is_bigram, is_generic, tokenize
@@ -196,6 +197,9 @@ class Matcher:
     _vocab: dict[str, int] | None = field(default=None, repr=False)
     _ipc_vocab: dict[str, int] | None = field(default=None, repr=False)
     _cache: dict[str, object] = field(default_factory=dict, repr=False)
+    # (main segment, its `senses.SenseSpace` or None): kept across `_invalidate`, rebuilt
+    # only for a new main segment (engine.senses.sense_space).
+    _senses: tuple[Segment, SenseSpace | None] | None = field(default=None, repr=False)
 
     # ----------------------------------------------------------------- construction
     @classmethod
@@ -511,7 +515,8 @@ class Matcher:
         reaches the other language (shuanglian.text.bilingual) at `cross_lingual` × (1 + ln
         count) × the translation's share (not scaled by informativeness: measured worse on the
         cross-lingual suites, see fusion_params.json); a term reached both ways adds the parts.
-        Translations the index lacks are dropped before the shares are taken.
+        Translations the index lacks are dropped before the shares are taken; an English
+        term's Chinese ones are then shared by the query's context (engine.senses).
         """
         vocab = self.vocab
         counts = Counter(terms)
@@ -529,11 +534,28 @@ class Matcher:
             memo: dict[str, tuple[tuple[str, float], ...]] = self._cache.setdefault(  # type: ignore[assignment]
                 "translations", {}
             )
-            for term, qtf in counts.items():
-                base = alpha * (1.0 + float(np.log(qtf)))
+            founds = []
+            for term in counts:
                 found = memo.get(term)
                 if found is None:
                     found = memo[term] = translations(term, known=known)
+                founds.append(found)
+            chosen: list[tuple[float, ...] | None] = [None] * len(founds)
+            if any(
+                len(found) >= 2 and is_latin(term)
+                for term, found in zip(counts, founds, strict=True)
+            ):
+                chosen = context_shares(
+                    sense_space(self),
+                    [
+                        (term, qtf, [t for t, _s in found], [s for _t, s in found])
+                        for (term, qtf), found in zip(counts.items(), founds, strict=True)
+                    ],
+                )
+            for (term, qtf), found, shares in zip(counts.items(), founds, chosen, strict=True):
+                base = alpha * (1.0 + float(np.log(qtf)))
+                if shares is not None:
+                    found = tuple((t, s) for (t, _old), s in zip(found, shares, strict=True))
                 for target, share in found:
                     weights[target] = weights.get(target, 0.0) + base * share
                     sources.setdefault(target, []).append(term)

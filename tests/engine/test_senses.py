@@ -1,0 +1,110 @@
+"""An English word's Chinese senses are chosen by the rest of its query (`engine.senses`).
+
+`data` glosses 数据 and 材料 (CC-CEDICT: 材料 "material; data"): a GPU patent means 数据, a
+coatings patent 材料. The choice is read from the Chinese texts of the index searched (real
+business scopes here), and the bulk job's query rows must stay the engine's, number for number.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from shuanglian.engine.bulk import bulk_ranker
+from shuanglian.engine.matcher import Matcher
+from shuanglian.engine.records import Record
+from shuanglian.engine.senses import context_shares, sense_space
+from shuanglian.matching.service import industry_link
+from shuanglian.text.bilingual import translations
+from shuanglian.text.tokenize import tokenize
+
+from .test_bulk_rank import _check
+
+SAMPLES = Path(__file__).resolve().parents[2].parent / "shared/data/samples"
+
+
+def _scopes(n: int) -> list[Record]:
+    with (SAMPLES / "cn_enterprises_2002_business_scope.csv").open(encoding="utf-8") as fh:
+        rows = [r for _, r in zip(range(n), csv.DictReader(fh), strict=False)]
+    return [
+        Record(id=str(i), title=row["企业名称"], text=row["经营范围"])
+        for i, row in enumerate(rows, start=1)
+    ]
+
+
+def _nvidia(n: int) -> list[Record]:
+    with (SAMPLES / "en_patents_nvidia_sample150.csv").open(encoding="utf-8-sig") as fh:
+        rows = [r for _, r in zip(range(n), csv.DictReader(fh), strict=False)]
+    return [
+        Record(id=f"us{row['patent_id']}", title=row["title"], text=row["abstract"]) for row in rows
+    ]
+
+
+@pytest.fixture(scope="module")
+def scopes() -> Matcher:
+    return Matcher.build(_scopes(3000), link=industry_link())
+
+
+def _shares(matcher: Matcher, text: str, term: str) -> dict[str, float]:
+    """The share of each Chinese translation of `term` in the query `text` (its weight over
+    the weight one occurrence of the term gives its translations)."""
+    base = matcher.params.cross_lingual
+    weights = {t: w for t, _row, w in matcher._query_terms(tokenize(text))[0]}
+    known = matcher.vocab.__contains__
+    return {z: weights[z] / base for z, _s in translations(term, known=known)}
+
+
+def test_the_rest_of_the_query_chooses_data_or_material(scopes: Matcher) -> None:
+    dictionary = dict(translations("data", known=scopes.vocab.__contains__))
+    assert set(dictionary) == {"数据", "材料"}
+    computing = _shares(scopes, "Data transfer between a processor, memory and software", "data")
+    coatings = _shares(scopes, "Data on steel, plastic and chemical coatings", "data")
+    # A computing query leans further to 数据 than the dictionary does, a coatings query
+    # to 材料; the word keeps its whole weight either way.
+    assert computing["数据"] > dictionary["数据"] > coatings["数据"]
+    assert coatings["材料"] > 0.5 > dictionary["材料"]
+    assert sum(computing.values()) == pytest.approx(1.0)
+    assert sum(coatings.values()) == pytest.approx(1.0)
+
+
+def test_chinese_terms_single_translations_and_small_indexes_keep_their_shares(
+    scopes: Matcher,
+) -> None:
+    space = sense_space(scopes)
+    assert space is not None
+    items = [
+        ("数据", 1, ["data"], [1.0]),  # a Chinese term: its English words are not chosen
+        ("engin", 1, ["发动机"], [0.41]),  # one translation: nothing to choose
+        ("data", 2, ["数据", "材料"], [0.65, 0.35]),
+        ("softwar", 1, ["软件"], [1.0]),
+        ("comput", 1, ["计算机"], [1.0]),
+    ]
+    chosen = context_shares(space, items)
+    assert chosen[0] is None and chosen[1] is None and chosen[3] is None and chosen[4] is None
+    assert chosen[2] is not None and chosen[2][0] > 0.65
+    # Too few Chinese words to learn from (an English index, a handful of scopes): no space,
+    # the dictionary's shares stand.
+    assert sense_space(Matcher.build(_nvidia(40))) is None
+    small = Matcher.build(_scopes(30))
+    assert sense_space(small) is None
+    assert context_shares(None, items) == [None] * 5
+
+
+def test_the_space_survives_added_documents() -> None:
+    index = Matcher.build(_scopes(1500))
+    space = sense_space(index)
+    index.add([Record(id="new", title="新公司", text="数据处理服务；材料销售")])
+    assert sense_space(index) is space
+
+
+def test_english_queries_rank_in_bulk_as_the_engine_ranks_them(scopes: Matcher) -> None:
+    """English patents against Chinese scopes, where the senses are chosen: the bulk job's
+    tokenised queries and its stored query forms give `Matcher.search`'s hits exactly."""
+    patents = _nvidia(120)
+    assert _check(scopes, patents, top=10) > 300
+    patent_index = Matcher.build(patents, query_forms=True)
+    _check(scopes, patents, top=10, source=patent_index)
+    stored = bulk_ranker(scopes).stored
+    assert stored is not None and stored.used >= len(patents)

@@ -50,7 +50,7 @@ from shuanglian.engine.index import load_index
 from shuanglian.engine.matcher import Matcher, query_terms
 from shuanglian.engine.prior import IndustryLink
 from shuanglian.engine.records import Record
-from shuanglian.engine.senses import context_shares, is_latin, sense_space
+from shuanglian.engine.senses import is_latin, query_shares, sense_space
 from shuanglian.text.bilingual import translations
 from shuanglian.text.informativeness import query_factor
 
@@ -304,11 +304,11 @@ class BulkRanker:
                 for term, (trans, _q) in zip(counts, entries, strict=True)
             ):
                 names = self.matcher.terms
-                chosen = context_shares(
+                chosen = query_shares(
                     sense_space(self.matcher),
                     [
-                        (term, qtf, [names[r] for r, _s in trans], [s for _r, s in trans])
-                        for (term, qtf), (trans, _q) in zip(counts.items(), entries, strict=True)
+                        (term, [names[r] for r, _s in trans], [s for _r, s in trans])
+                        for term, (trans, _q) in zip(counts, entries, strict=True)
                     ],
                 )
             for (trans, qtf), shares in zip(entries, chosen, strict=True):

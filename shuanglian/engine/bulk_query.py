@@ -24,7 +24,7 @@ import numpy as np
 
 from shuanglian.engine.matcher import Matcher, text_crc
 from shuanglian.engine.records import Record
-from shuanglian.engine.senses import context_shares, is_latin, sense_space
+from shuanglian.engine.senses import SenseInput, SenseSpace, choose, is_latin, sense_space
 
 _UNSET = -2
 
@@ -73,8 +73,13 @@ class StoredQueries:
         n_terms = len(source.terms)
         self._own = np.full(n_terms, _UNSET, dtype=np.int64)
         self._factor = np.ones(n_terms, dtype=np.float64)
-        # Whether each source term is English (its translations follow the query's context).
+        # Whether each source term is English (its translations follow the query's context),
+        # and for the target's sense space: each source term's English row and each target
+        # term's Chinese row (_UNSET until looked up).
         self._latin = np.zeros(n_terms, dtype=bool)
+        self._space: SenseSpace | None = None
+        self._english_row = np.zeros(0, dtype=np.int64)
+        self._target_vec = np.zeros(0, dtype=np.int64)
         self._trans_start = np.zeros(n_terms, dtype=np.int64)
         self._trans_len = np.zeros(n_terms, dtype=np.int64)
         self._trans_rows = np.zeros(1024, dtype=np.int64)
@@ -209,7 +214,7 @@ class StoredQueries:
                 first = np.cumsum(reps) - reps
                 at = np.repeat(self._trans_start[t[sel]] - first, reps) + np.arange(total)
                 keys.append(np.repeat(q[sel], reps) * self.n_rows + self._trans_rows[at])
-                shares = self._context_shares(q, t, tf, sel, reps, at)
+                shares = self._context_shares(q, t, sel, reps, at)
                 vals.append(np.repeat(base_tab[tf[sel]], reps) * shares)
         all_keys = np.concatenate(keys)
         all_vals = np.concatenate(vals)
@@ -219,44 +224,56 @@ class StoredQueries:
         return uniq, acc
 
     def _context_shares(
-        self,
-        q: np.ndarray,
-        t: np.ndarray,
-        tf: np.ndarray,
-        sel: np.ndarray,
-        reps: np.ndarray,
-        at: np.ndarray,
+        self, q: np.ndarray, t: np.ndarray, sel: np.ndarray, reps: np.ndarray, at: np.ndarray
     ) -> np.ndarray:
-        """The translation shares of `sums`' pairs (`at` into the tables, for the terms `sel`
-        of the flat query terms `q`, `t`, `tf`, `reps` translations each), with the English
-        terms of several translations shared by their query's context (`engine.senses`, as
-        `_query_terms` does): a loop over the queries that have such a term only."""
+        """The translation shares of `sums`' pairs (`at` into the tables, for the flat query
+        terms `sel` of `q`, `t`, with `reps` translations each), an English term's several
+        Chinese ones chosen by the rest of its query (`engine.senses.choose`, the numbers
+        `_query_terms` gets for the query alone)."""
         shares = self._trans_shares[at]
-        multi = (self._trans_len[t] >= 2) & self._latin[t]
+        latin = self._latin[t]
+        multi = (self._trans_len[t] >= 2) & latin
         if not multi.any():
             return shares
         space = sense_space(self.target)
         if space is None:
             return shares
-        source_terms, target_terms = self.source.terms, self.target.terms
-        pair_start = np.cumsum(reps) - reps
-        for qi in np.unique(q[multi]).tolist():
-            lo, hi = np.searchsorted(q, [qi, qi + 1])
-            items = []
-            for k in range(int(lo), int(hi)):
-                term = int(t[k])
-                start, n = int(self._trans_start[term]), int(self._trans_len[term])
-                items.append(
-                    (
-                        source_terms[term],
-                        int(tf[k]),
-                        [target_terms[r] for r in self._trans_rows[start : start + n].tolist()],
-                        self._trans_shares[start : start + n].tolist(),
-                    )
-                )
-            for k, chosen in enumerate(context_shares(space, items), start=int(lo)):
-                if chosen is not None:
-                    place = int(np.searchsorted(sel, k))
-                    first = int(pair_start[place])
-                    shares[first : first + len(chosen)] = chosen
+        if self._space is not space:
+            self._space = space
+            self._english_row = np.full(len(self._own), _UNSET, dtype=np.int64)
+            self._target_vec = np.full(self.n_rows, _UNSET, dtype=np.int64)
+        english = np.full(len(t), -1, dtype=np.int64)
+        english[latin] = self._english_rows(space, t[latin])
+        has = english >= 0
+        place = np.full(len(t), -1, dtype=np.int64)
+        place[has] = np.arange(int(has.sum()))
+        pair_term = np.repeat(sel, reps)
+        chosen = multi[pair_term]
+        pairs = pair_term[chosen]
+        given = SenseInput(
+            context_query=q[has],
+            context_row=english[has],
+            pair_query=q[pairs],
+            pair_term=pairs,
+            pair_share=shares[chosen],
+            pair_target=self._target_rows(space, self._trans_rows[at][chosen]),
+            pair_context=place[pairs],
+        )
+        shares[chosen] = choose(space, given, int(q[-1]) + 1)
         return shares
+
+    def _english_rows(self, space: SenseSpace, ids: np.ndarray) -> np.ndarray:
+        """`space.english_row` of source terms, looked up once each."""
+        new = np.unique(ids[self._english_row[ids] == _UNSET])
+        terms = self.source.terms
+        for term in new.tolist():
+            self._english_row[term] = space.english_row(terms[term])
+        return self._english_row[ids]
+
+    def _target_rows(self, space: SenseSpace, rows: np.ndarray) -> np.ndarray:
+        """The space's row of target-index terms (-1: no vector), looked up once each."""
+        new = np.unique(rows[self._target_vec[rows] == _UNSET])
+        terms = self.target.terms
+        for row in new.tolist():
+            self._target_vec[row] = space.rows.get(terms[row], -1)
+        return self._target_vec[rows]

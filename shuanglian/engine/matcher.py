@@ -38,7 +38,7 @@ from shuanglian.engine.ipc import LEVELS, ipc_tokens
 from shuanglian.engine.prior import IndustryLink, industry_key
 from shuanglian.engine.records import Explanation, Hit, Record, TermMatch
 from shuanglian.engine.records import IndustryLink as LinkReason
-from shuanglian.engine.senses import SenseSpace, context_shares, is_latin, sense_space
+from shuanglian.engine.senses import SenseSpace, is_latin, query_shares, sense_space
 from shuanglian.text.bilingual import is_specific_translation, translations
 from shuanglian.text.informativeness import query_factor
 from shuanglian.text.tokenize import is_bigram, is_generic, tokenize
@@ -545,11 +545,11 @@ class Matcher:
                 len(found) >= 2 and is_latin(term)
                 for term, found in zip(counts, founds, strict=True)
             ):
-                chosen = context_shares(
+                chosen = query_shares(
                     sense_space(self),
                     [
-                        (term, qtf, [t for t, _s in found], [s for _t, s in found])
-                        for (term, qtf), found in zip(counts.items(), founds, strict=True)
+                        (term, [t for t, _s in found], [s for _t, s in found])
+                        for term, found in zip(counts, founds, strict=True)
                     ],
                 )
             for (term, qtf), found, shares in zip(counts.items(), founds, chosen, strict=True):

@@ -49,34 +49,44 @@ POWER = 0.5
 
 @dataclass
 class SenseSpace:
-    """Unit vectors of an index's Chinese translation targets, and memoised English terms."""
+    """Unit vectors of an index's Chinese translation targets, and of the English terms seen."""
 
     vectors: np.ndarray  # words × DIM, float32, unit rows
     rows: dict[str, int]  # Chinese term → row of `vectors`
-    _english: dict[str, np.ndarray | None] = field(default_factory=dict, repr=False)
+    _english_rows: dict[str, int] = field(default_factory=dict, repr=False)
+    _english: np.ndarray = field(
+        default_factory=lambda: np.zeros((1024, DIM), dtype=np.float32), repr=False
+    )
+    _english_used: int = field(default=0, repr=False)
 
-    def english(self, term: str) -> np.ndarray | None:
-        """The English term's Chinese translations' vectors, summed by their shares
-        (float64); None when none of them has a vector."""
-        if term in self._english:
-            return self._english[term]
+    def english_row(self, term: str) -> int:
+        """Row in `english_vectors()` of an English term: its Chinese translations' vectors
+        summed by their shares; -1 when none of them has a vector."""
+        row = self._english_rows.get(term)
+        if row is not None:
+            return row
         acc = np.zeros(self.vectors.shape[1], dtype=np.float64)
         found = False
         for target, share in translate_term(term):
-            row = self.rows.get(target)
-            if row is not None:
-                acc += share * self.vectors[row]
+            at = self.rows.get(target)
+            if at is not None:
+                acc += share * self.vectors[at]
                 found = True
-        out = acc if found else None
-        self._english[term] = out
-        return out
+        row = -1
+        if found:
+            row = self._english_used
+            if row >= len(self._english):
+                grown = np.zeros((2 * len(self._english), self._english.shape[1]), np.float32)
+                grown[:row] = self._english[:row]
+                self._english = grown
+            self._english[row] = acc
+            self._english_used += 1
+        self._english_rows[term] = row
+        return row
 
-    def gain(self, target: str, context: np.ndarray, norm: float) -> float:
-        """max(cosine of `target` to the context, FLOOR) ** POWER; FLOOR's for a word
-        without a vector (no document of the index uses it beside others)."""
-        row = self.rows.get(target)
-        cosine = float(self.vectors[row] @ context) / norm if row is not None else 0.0
-        return max(cosine, FLOOR) ** POWER
+    def english_vectors(self) -> np.ndarray:
+        """The English terms' vectors (rows of `english_row`), float32."""
+        return self._english
 
 
 def build_space(matcher: Matcher) -> SenseSpace | None:
@@ -147,37 +157,98 @@ def is_latin(term: str) -> bool:
     return bool(term) and term[0].isascii() and term[0].isalpha()
 
 
-def context_shares(
-    space: SenseSpace | None,
-    items: Sequence[tuple[str, int, Sequence[str], Sequence[float]]],
-) -> list[tuple[float, ...] | None]:
-    """For each (query term, its count, its translations' terms, their shares), in query
-    order: the shares the query's other words choose, or None where they stay as given
-    (a Chinese term, a single translation, no context).
+@dataclass(frozen=True, slots=True)
+class SenseInput:
+    """The English terms and translations of a batch of queries, as rows of `SenseSpace`.
 
-    Every caller (the engine's query, the bulk job's tokenised and stored queries) passes the
-    same items in the same order and gets the same floats."""
+    context_*: each English term that has a vector — its query (0, 1, …), its English row.
+    pair_*: each translation of an English term with several — its query, its term (a number
+    shared by that term's translations), its share, its Chinese word's row (-1: none), and its
+    term's place among the context entries (-1: the term has no vector)."""
+
+    context_query: np.ndarray
+    context_row: np.ndarray
+    pair_query: np.ndarray
+    pair_term: np.ndarray
+    pair_share: np.ndarray
+    pair_target: np.ndarray
+    pair_context: np.ndarray
+
+
+def choose(space: SenseSpace, given: SenseInput, n_queries: int) -> np.ndarray:
+    """The pairs' shares as the rest of each query chooses them (float64, in pair order).
+
+    Array work over a whole batch, so the bulk job pays no call per query; one query is a
+    batch of one and gets the same floats (every sum runs in pair or term order within its
+    query, whatever else the batch holds)."""
+    english = space.english_vectors()
+    context = np.zeros((n_queries, english.shape[1]), dtype=np.float64)
+    np.add.at(context, given.context_query, english[given.context_row].astype(np.float64))
+    rest = context[given.pair_query]
+    own = given.pair_context >= 0
+    if own.any():
+        rest[own] -= english[given.context_row[given.pair_context[own]]]
+    norm = np.sqrt((rest * rest).sum(axis=1))
+    cosine = np.zeros(len(rest), dtype=np.float64)
+    has = (given.pair_target >= 0) & (norm > 0)
+    if has.any():
+        dots = (space.vectors[given.pair_target[has]] * rest[has]).sum(axis=1)
+        cosine[has] = dots / norm[has]
+    gain = np.power(np.maximum(cosine, FLOOR), POWER)
+    share = given.pair_share
+    n_terms = int(given.pair_term.max(initial=-1)) + 1
+    total = np.zeros(n_terms, dtype=np.float64)
+    weighed = np.zeros(n_terms, dtype=np.float64)
+    np.add.at(total, given.pair_term, share)
+    np.add.at(weighed, given.pair_term, share * gain)
+    out = share * gain * total[given.pair_term] / weighed[given.pair_term]
+    # A term with no context at all (no other English word with a vector) keeps its shares.
+    return np.where(norm > 0, out, share)
+
+
+def query_shares(
+    space: SenseSpace | None, items: Sequence[tuple[str, Sequence[str], Sequence[float]]]
+) -> list[tuple[float, ...] | None]:
+    """For one query's terms in query order, each as (term, its translations' terms, their
+    shares): the shares the rest of the query chooses, or None where they stay as given (a
+    Chinese term, a single translation, no space). `choose` for a batch of one."""
     out: list[tuple[float, ...] | None] = [None] * len(items)
-    if space is None or not any(
-        len(targets) >= 2 and is_latin(term) for term, _qtf, targets, _s in items
-    ):
+    if space is None:
         return out
-    context = np.zeros(space.vectors.shape[1], dtype=np.float64)
-    parts: dict[str, np.ndarray] = {}
-    for term, qtf in sorted((term, qtf) for term, qtf, _t, _s in items if is_latin(term)):
-        vector = space.english(term)
-        if vector is not None:
-            parts[term] = (1.0 + math.log(qtf)) * vector
-            context = context + parts[term]
-    for k, (term, _qtf, targets, shares) in enumerate(items):
-        if len(targets) < 2 or not is_latin(term):
-            continue
-        rest = context - parts[term] if term in parts else context
-        norm = float(np.linalg.norm(rest))
-        if norm <= 0:
-            continue
-        gains = [space.gain(target, rest, norm) for target in targets]
-        total = sum(shares)
-        weighed = sum(s * g for s, g in zip(shares, gains, strict=True))
-        out[k] = tuple(s * g * total / weighed for s, g in zip(shares, gains, strict=True))
+    context_row: list[int] = []
+    place: dict[int, int] = {}
+    for k, (term, _targets, _shares) in enumerate(items):
+        if is_latin(term):
+            row = space.english_row(term)
+            if row >= 0:
+                place[k] = len(context_row)
+                context_row.append(row)
+    chosen = [
+        k for k, (term, targets, _s) in enumerate(items) if len(targets) >= 2 and is_latin(term)
+    ]
+    if not chosen or not context_row:
+        return out
+    pair_term, pair_share, pair_target, pair_context = [], [], [], []
+    for k in chosen:
+        _term, targets, shares = items[k]
+        for target, share in zip(targets, shares, strict=True):
+            pair_term.append(k)
+            pair_share.append(share)
+            pair_target.append(space.rows.get(target, -1))
+            pair_context.append(place.get(k, -1))
+    given = SenseInput(
+        context_query=np.zeros(len(context_row), dtype=np.int64),
+        context_row=np.asarray(context_row, dtype=np.int64),
+        pair_query=np.zeros(len(pair_term), dtype=np.int64),
+        pair_term=np.asarray(pair_term, dtype=np.int64),
+        pair_share=np.asarray(pair_share, dtype=np.float64),
+        pair_target=np.asarray(pair_target, dtype=np.int64),
+        pair_context=np.asarray(pair_context, dtype=np.int64),
+    )
+    shares_out = choose(space, given, 1).tolist()
+    at = 0
+    for k in chosen:
+        n = len(items[k][1])
+        out[k] = tuple(shares_out[at : at + n])
+        at += n
     return out

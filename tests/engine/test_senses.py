@@ -15,7 +15,7 @@ import pytest
 from shuanglian.engine.bulk import bulk_ranker
 from shuanglian.engine.matcher import Matcher
 from shuanglian.engine.records import Record
-from shuanglian.engine.senses import context_shares, sense_space
+from shuanglian.engine.senses import query_shares, sense_space
 from shuanglian.matching.service import industry_link
 from shuanglian.text.bilingual import translations
 from shuanglian.text.tokenize import tokenize
@@ -75,21 +75,22 @@ def test_chinese_terms_single_translations_and_small_indexes_keep_their_shares(
     space = sense_space(scopes)
     assert space is not None
     items = [
-        ("数据", 1, ["data"], [1.0]),  # a Chinese term: its English words are not chosen
-        ("engin", 1, ["发动机"], [0.41]),  # one translation: nothing to choose
-        ("data", 2, ["数据", "材料"], [0.65, 0.35]),
-        ("softwar", 1, ["软件"], [1.0]),
-        ("comput", 1, ["计算机"], [1.0]),
+        ("数据", ["data"], [1.0]),  # a Chinese term: its English words are not chosen
+        ("engin", ["发动机"], [0.41]),  # one translation: nothing to choose
+        ("data", ["数据", "材料"], [0.65, 0.35]),
+        ("softwar", ["软件"], [1.0]),
+        ("comput", ["计算机"], [1.0]),
     ]
-    chosen = context_shares(space, items)
+    chosen = query_shares(space, items)
     assert chosen[0] is None and chosen[1] is None and chosen[3] is None and chosen[4] is None
     assert chosen[2] is not None and chosen[2][0] > 0.65
+    assert sum(chosen[2]) == pytest.approx(1.0)
     # Too few Chinese words to learn from (an English index, a handful of scopes): no space,
     # the dictionary's shares stand.
     assert sense_space(Matcher.build(_nvidia(40))) is None
     small = Matcher.build(_scopes(30))
     assert sense_space(small) is None
-    assert context_shares(None, items) == [None] * 5
+    assert query_shares(None, items) == [None] * 5
 
 
 def test_the_space_survives_added_documents() -> None:

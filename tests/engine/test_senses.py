@@ -10,12 +10,13 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from shuanglian.engine.bulk import bulk_ranker
 from shuanglian.engine.matcher import Matcher
 from shuanglian.engine.records import Record
-from shuanglian.engine.senses import query_shares, sense_space
+from shuanglian.engine.senses import build_space, query_shares, sense_space
 from shuanglian.matching.service import industry_link
 from shuanglian.text.bilingual import translations
 from shuanglian.text.tokenize import tokenize
@@ -109,3 +110,24 @@ def test_english_queries_rank_in_bulk_as_the_engine_ranks_them(scopes: Matcher) 
     _check(scopes, patents, top=10, source=patent_index)
     stored = bulk_ranker(scopes).stored
     assert stored is not None and stored.used >= len(patents)
+
+
+def test_threads_adding_english_terms_get_each_term_its_own_vector(scopes: Matcher) -> None:
+    """A web server's threads share one space: English rows added at once must each hold
+    their own term's vector (a row handed out twice would mix two words' senses)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    shared = build_space(scopes)
+    alone = build_space(scopes)
+    assert shared is not None and alone is not None
+    terms = sorted({t for p in _nvidia(60) for t in tokenize(f"{p.title} {p.text}")})
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        rows = dict(zip(terms, pool.map(shared.english_row, terms), strict=True))
+    assert sum(r >= 0 for r in rows.values()) > 100
+    for term in terms:
+        row = alone.english_row(term)
+        assert (row >= 0) == (rows[term] >= 0)
+        if row >= 0:
+            assert np.array_equal(
+                shared.english_vectors()[rows[term]], alone.english_vectors()[row]
+            )

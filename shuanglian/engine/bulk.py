@@ -50,7 +50,7 @@ from shuanglian.engine.index import load_index
 from shuanglian.engine.matcher import Matcher, query_terms
 from shuanglian.engine.prior import IndustryLink
 from shuanglian.engine.records import Record
-from shuanglian.engine.senses import is_latin, query_shares, sense_space
+from shuanglian.engine.senses import is_latin, query_shares
 from shuanglian.text.bilingual import translations
 from shuanglian.text.informativeness import query_factor
 
@@ -305,7 +305,7 @@ class BulkRanker:
             ):
                 names = self.matcher.terms
                 chosen = query_shares(
-                    sense_space(self.matcher),
+                    self.matcher.sense_space(),
                     [
                         (term, [names[r] for r, _s in trans], [s for _r, s in trans])
                         for term, (trans, _q) in zip(counts, entries, strict=True)

@@ -24,7 +24,7 @@ import numpy as np
 
 from shuanglian.engine.matcher import Matcher, text_crc
 from shuanglian.engine.records import Record
-from shuanglian.engine.senses import SenseInput, SenseSpace, choose, is_latin, sense_space
+from shuanglian.engine.senses import SenseInput, SenseSpace, choose, is_latin
 
 _UNSET = -2
 
@@ -235,7 +235,7 @@ class StoredQueries:
         multi = (self._trans_len[t] >= 2) & latin
         if not multi.any():
             return shares
-        space = sense_space(self.target)
+        space = self.target.sense_space()
         if space is None:
             return shares
         if self._space is not space:

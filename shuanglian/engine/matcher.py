@@ -14,6 +14,7 @@ is an argpartition, and explanations look up all hits of a query term in one sea
 from __future__ import annotations
 
 import logging
+import threading
 import zlib
 from array import array
 from collections import Counter
@@ -38,12 +39,14 @@ from shuanglian.engine.ipc import LEVELS, ipc_tokens
 from shuanglian.engine.prior import IndustryLink, industry_key
 from shuanglian.engine.records import Explanation, Hit, Record, TermMatch
 from shuanglian.engine.records import IndustryLink as LinkReason
-from shuanglian.engine.senses import SenseSpace, is_latin, query_shares, sense_space
+from shuanglian.engine.senses import SenseSpace, build_space, is_latin, query_shares
 from shuanglian.text.bilingual import is_specific_translation, translations
 from shuanglian.text.informativeness import query_factor
 from shuanglian.text.tokenize import is_bigram, is_generic, tokenize
 
 log = logging.getLogger(__name__)
+# One sense-space build at a time per process (`Matcher.sense_space`).
+_SENSES_BUILD = threading.Lock()
 
 # Queries scored together in `search_many`; bounds the dense score block (chunk × docs floats).
 _BATCH = 64
@@ -198,7 +201,7 @@ class Matcher:
     _ipc_vocab: dict[str, int] | None = field(default=None, repr=False)
     _cache: dict[str, object] = field(default_factory=dict, repr=False)
     # (main segment, its `senses.SenseSpace` or None): kept across `_invalidate`, rebuilt
-    # only for a new main segment (engine.senses.sense_space).
+    # only for a new main segment (`sense_space`).
     _senses: tuple[Segment, SenseSpace | None] | None = field(default=None, repr=False)
 
     # ----------------------------------------------------------------- construction
@@ -320,6 +323,20 @@ class Matcher:
 
     def _invalidate(self) -> None:
         self._cache = {}
+
+    def sense_space(self) -> SenseSpace | None:
+        """`senses.build_space` of the main segment, built on first use and kept while that
+        segment is (added documents go to delta segments and leave it as it was)."""
+        if not self.segments:
+            return None
+        main = self.segments[0]
+        held = self._senses
+        if held is None or held[0] is not main:
+            with _SENSES_BUILD:  # threads asking for the same space wait for one build
+                held = self._senses
+                if held is None or held[0] is not main:
+                    held = self._senses = (main, build_space(main.bm25, self.terms))
+        return held[1]
 
     def __len__(self) -> int:
         return int((~self._dead_mask()).sum())
@@ -546,7 +563,7 @@ class Matcher:
                 for term, found in zip(counts, founds, strict=True)
             ):
                 chosen = query_shares(
-                    sense_space(self),
+                    self.sense_space(),
                     [
                         (term, [t for t, _s in found], [s for _t, s in found])
                         for term, found in zip(counts, founds, strict=True)

@@ -25,15 +25,11 @@ import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 
 from shuanglian.text.bilingual import reverse_targets, translate_term
-
-if TYPE_CHECKING:
-    from shuanglian.engine.matcher import Matcher
 
 # Dimensions of the word vectors; fewer words than this + 2 in an index: no sense choice.
 DIM = 64
@@ -100,18 +96,16 @@ class SenseSpace:
         return self._english
 
 
-def build_space(matcher: Matcher) -> SenseSpace | None:
-    """Vectors of the Chinese words of `matcher`'s main segment that English terms translate
-    to; None when too few (an English index, a handful of documents)."""
-    seg = matcher.segments[0]
+def build_space(bm25: sp.csr_matrix, terms: Sequence[str]) -> SenseSpace | None:
+    """Vectors of the Chinese words of one segment (its terms × docs BM25 matrix; `terms` names
+    its rows) that English terms translate to; None when too few (an English index, a handful
+    of documents). `Matcher.sense_space` builds it for the main segment on first use."""
     targets = reverse_targets()
-    n_rows = seg.bm25.shape[0]
-    rows = np.array(
-        [i for i, t in enumerate(matcher.terms[:n_rows]) if t in targets], dtype=np.int64
-    )
+    n_rows = bm25.shape[0]
+    rows = np.array([i for i, t in enumerate(terms[:n_rows]) if t in targets], dtype=np.int64)
     if len(rows) <= DIM + 1:
         return None
-    incidence = seg.bm25[rows]
+    incidence = bm25[rows]
     n_docs = incidence.shape[1]
     if n_docs > MAX_DOCS:
         incidence = incidence[:, np.arange(0, n_docs, math.ceil(n_docs / MAX_DOCS))]
@@ -153,31 +147,14 @@ def build_space(matcher: Matcher) -> SenseSpace | None:
     u, s, _vt = svds(ppmi, k=DIM, random_state=0)
     vectors = u * np.sqrt(s)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12
-    terms = matcher.terms
     return SenseSpace(
         vectors=vectors.astype(np.float32),
         rows={terms[int(r)]: i for i, r in enumerate(rows[keep])},
     )
 
 
-def sense_space(matcher: Matcher) -> SenseSpace | None:
-    """`build_space` of the matcher's main segment, built on first use and kept while that
-    segment is (added documents go to delta segments and leave it as it was)."""
-    main = matcher.segments[0] if matcher.segments else None
-    if main is None:
-        return None
-    held = matcher._senses
-    if held is None or held[0] is not main:
-        with _BUILDING:
-            held = matcher._senses
-            if held is None or held[0] is not main:
-                held = matcher._senses = (main, build_space(matcher))
-    return held[1]
-
-
-# One build at a time per process (threads asking for the same space wait for it), and one
-# new English row at a time (module locks: a space stays picklable).
-_BUILDING = threading.Lock()
+# One new English row at a time: a web server's threads share a space (a module lock, so a
+# space stays picklable).
 _ENGLISH = threading.Lock()
 
 

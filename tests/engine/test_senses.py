@@ -16,7 +16,7 @@ import pytest
 from shuanglian.engine.bulk import bulk_ranker
 from shuanglian.engine.matcher import Matcher
 from shuanglian.engine.records import Record
-from shuanglian.engine.senses import build_space, query_shares, sense_space
+from shuanglian.engine.senses import build_space, query_shares
 from shuanglian.matching.service import industry_link
 from shuanglian.text.bilingual import translations
 from shuanglian.text.tokenize import tokenize
@@ -73,7 +73,7 @@ def test_the_rest_of_the_query_chooses_data_or_material(scopes: Matcher) -> None
 def test_chinese_terms_single_translations_and_small_indexes_keep_their_shares(
     scopes: Matcher,
 ) -> None:
-    space = sense_space(scopes)
+    space = scopes.sense_space()
     assert space is not None
     items = [
         ("数据", ["data"], [1.0]),  # a Chinese term: its English words are not chosen
@@ -88,17 +88,17 @@ def test_chinese_terms_single_translations_and_small_indexes_keep_their_shares(
     assert sum(chosen[2]) == pytest.approx(1.0)
     # Too few Chinese words to learn from (an English index, a handful of scopes): no space,
     # the dictionary's shares stand.
-    assert sense_space(Matcher.build(_nvidia(40))) is None
+    assert Matcher.build(_nvidia(40)).sense_space() is None
     small = Matcher.build(_scopes(30))
-    assert sense_space(small) is None
+    assert small.sense_space() is None
     assert query_shares(None, items) == [None] * 5
 
 
 def test_the_space_survives_added_documents() -> None:
     index = Matcher.build(_scopes(1500))
-    space = sense_space(index)
+    space = index.sense_space()
     index.add([Record(id="new", title="新公司", text="数据处理服务；材料销售")])
-    assert sense_space(index) is space
+    assert index.sense_space() is space
 
 
 def test_english_queries_rank_in_bulk_as_the_engine_ranks_them(scopes: Matcher) -> None:
@@ -117,8 +117,8 @@ def test_threads_adding_english_terms_get_each_term_its_own_vector(scopes: Match
     their own term's vector (a row handed out twice would mix two words' senses)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    shared = build_space(scopes)
-    alone = build_space(scopes)
+    shared = build_space(scopes.segments[0].bm25, scopes.terms)
+    alone = build_space(scopes.segments[0].bm25, scopes.terms)
     assert shared is not None and alone is not None
     terms = sorted({t for p in _nvidia(60) for t in tokenize(f"{p.title} {p.text}")})
     with ThreadPoolExecutor(max_workers=8) as pool:

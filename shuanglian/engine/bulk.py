@@ -50,7 +50,7 @@ from shuanglian.engine.index import load_index
 from shuanglian.engine.matcher import Matcher, query_terms
 from shuanglian.engine.prior import IndustryLink
 from shuanglian.engine.records import Record
-from shuanglian.engine.senses import is_latin, query_shares
+from shuanglian.engine.senses import chosen_translations
 from shuanglian.text.bilingual import translations
 from shuanglian.text.informativeness import query_factor
 
@@ -298,24 +298,15 @@ class BulkRanker:
                     own_w[qtf] if qtf < _LOG_TABLE else float(np.float64(1.0) + np.log(qtf))
                 ) * entry[1]
         if self.alpha > 0:
-            chosen: list[tuple[float, ...] | None] = [None] * len(entries)
-            if any(
-                len(trans) >= 2 and is_latin(term)
-                for term, (trans, _q) in zip(counts, entries, strict=True)
-            ):
-                names = self.matcher.terms
-                chosen = query_shares(
-                    self.matcher.sense_space(),
-                    [
-                        (term, [names[r] for r, _s in trans], [s for _r, s in trans])
-                        for term, (trans, _q) in zip(counts, entries, strict=True)
-                    ],
-                )
-            for (trans, qtf), shares in zip(entries, chosen, strict=True):
+            chosen = chosen_translations(
+                self.matcher.sense_space,
+                list(counts),
+                [trans for trans, _q in entries],
+                name=self.matcher.terms.__getitem__,
+            )
+            for trans, (_t, qtf) in zip(chosen, entries, strict=True):
                 if not trans:
                     continue
-                if shares is not None:
-                    trans = tuple((r, s) for (r, _old), s in zip(trans, shares, strict=True))
                 base = base_w[qtf] if qtf < _LOG_TABLE else self.alpha * (1.0 + float(np.log(qtf)))
                 for row, share in trans:
                     weights[row] = weights.get(row, 0.0) + base * share

@@ -39,7 +39,7 @@ from shuanglian.engine.ipc import LEVELS, ipc_tokens
 from shuanglian.engine.prior import IndustryLink, industry_key
 from shuanglian.engine.records import Explanation, Hit, Record, TermMatch
 from shuanglian.engine.records import IndustryLink as LinkReason
-from shuanglian.engine.senses import SenseSpace, build_space, is_latin, query_shares
+from shuanglian.engine.senses import SenseSpace, build_space, chosen_translations
 from shuanglian.text.bilingual import is_specific_translation, translations
 from shuanglian.text.informativeness import query_factor
 from shuanglian.text.tokenize import is_bigram, is_generic, tokenize
@@ -557,23 +557,10 @@ class Matcher:
                 if found is None:
                     found = memo[term] = translations(term, known=known)
                 founds.append(found)
-            chosen: list[tuple[float, ...] | None] = [None] * len(founds)
-            if any(
-                len(found) >= 2 and is_latin(term)
-                for term, found in zip(counts, founds, strict=True)
-            ):
-                chosen = query_shares(
-                    self.sense_space(),
-                    [
-                        (term, [t for t, _s in found], [s for _t, s in found])
-                        for term, found in zip(counts, founds, strict=True)
-                    ],
-                )
-            for (term, qtf), found, shares in zip(counts.items(), founds, chosen, strict=True):
+            chosen = chosen_translations(self.sense_space, list(counts), founds, name=str)
+            for (term, qtf), pairs in zip(counts.items(), chosen, strict=True):
                 base = alpha * (1.0 + float(np.log(qtf)))
-                if shares is not None:
-                    found = tuple((t, s) for (t, _old), s in zip(found, shares, strict=True))
-                for target, share in found:
+                for target, share in pairs:
                     weights[target] = weights.get(target, 0.0) + base * share
                     sources.setdefault(target, []).append(term)
         rows = [(t, vocab[t], w) for t, w in weights.items()]

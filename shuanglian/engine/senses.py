@@ -23,13 +23,16 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 import scipy.sparse as sp
 
 from shuanglian.text.bilingual import reverse_targets, translate_term
+
+K = TypeVar("K")
 
 # Dimensions of the word vectors; fewer words than this + 2 in an index: no sense choice.
 DIM = 64
@@ -260,3 +263,29 @@ def query_shares(
         out[k] = tuple(shares_out[at : at + n])
         at += n
     return out
+
+
+def chosen_translations(
+    space_of: Callable[[], SenseSpace | None],
+    terms: Sequence[str],
+    found: Sequence[Sequence[tuple[K, float]]],
+    name: Callable[[K], str],
+) -> list[Sequence[tuple[K, float]]]:
+    """Each query term's translations (target, share), in query order, with the shares the
+    rest of the query chooses (`query_shares`). `name` gives a target's term; `space_of` is
+    asked only when some English term has several translations, so a Chinese query never
+    builds a space. The engine (`Matcher._query_terms`) and the bulk job's tokenised queries
+    (`BulkRanker._weights`) both go through here."""
+    if not any(len(f) >= 2 and is_latin(t) for t, f in zip(terms, found, strict=True)):
+        return list(found)
+    shares = query_shares(
+        space_of(),
+        [
+            (term, [name(k) for k, _s in pairs], [s for _k, s in pairs])
+            for term, pairs in zip(terms, found, strict=True)
+        ],
+    )
+    return [
+        pairs if new is None else tuple((k, s) for (k, _old), s in zip(pairs, new, strict=True))
+        for pairs, new in zip(found, shares, strict=True)
+    ]

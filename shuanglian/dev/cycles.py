@@ -8,7 +8,8 @@ What counts as an import (decided here, once):
 - every `import x` and `from x import y` anywhere in a module — at module level *and* inside
   functions. A function-local import that exists only to dodge a cycle still couples the two
   modules both ways; counting it keeps the layering honest. Imports under `if TYPE_CHECKING:`
-  are left out: they never run and exist for annotations only.
+  count too: they never run, but an annotation naming a module above is the same upward
+  dependence (the project's standing rule counts them; a lower module takes plain data).
 - `from pkg import name` is an edge to `pkg.name` when that is a module, else to `pkg`.
 - importing `a.b.c` also runs `a/__init__.py` and `a/b/__init__.py`, so it is an edge to those
   packages too — except packages that contain the importing module (Python has already
@@ -35,28 +36,9 @@ def module_names(root: Path = PACKAGE_ROOT) -> dict[str, Path]:
     return found
 
 
-def _is_type_checking(test: ast.expr) -> bool:
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
-    )
-
-
 def _imports(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:
-    """Every import statement in the tree except those under `if TYPE_CHECKING:`."""
-    found: list[ast.Import | ast.ImportFrom] = []
-
-    def visit(node: ast.AST) -> None:
-        if isinstance(node, ast.If) and _is_type_checking(node.test):
-            for branch in node.orelse:
-                visit(branch)
-            return
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            found.append(node)
-        for child in ast.iter_child_nodes(node):
-            visit(child)
-
-    visit(tree)
-    return found
+    """Every import statement in the tree, wherever it stands."""
+    return [node for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)]
 
 
 def import_graph(root: Path = PACKAGE_ROOT) -> dict[str, set[str]]:

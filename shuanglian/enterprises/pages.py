@@ -221,7 +221,7 @@ def _workspace(
             "saved": saved,
             "matches": matches,
             "matches_note": matches_note,
-            "abstracts": _abstracts(session, matches),
+            "abstracts": patent_abstracts(session, matches),
             "max_upload_mb": request.app.state.settings.max_upload_mb,
             "max_upload_bytes": request.app.state.settings.max_upload_bytes,
         },
@@ -398,10 +398,10 @@ def _demand_matches(session: Any, request: Request, demand_id: int) -> dict[str,
         )
     except IndexNotReady as exc:
         return {"items": [], "note": exc.message, "abstracts": {}}
-    return {"items": matches, "note": None, "abstracts": _abstracts(session, matches)}
+    return {"items": matches, "note": None, "abstracts": patent_abstracts(session, matches)}
 
 
-def _abstracts(session: Any, matches: list[Any]) -> dict[int, str]:
+def patent_abstracts(session: Any, matches: list[Any]) -> dict[int, str]:
     """The abstracts of matched patents, for the line under each title with the shared words
     marked (web.highlight)."""
     from shuanglian.patents.service import patents_by_id

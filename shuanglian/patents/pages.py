@@ -6,8 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
 from shuanglian.accounts import permissions as perm
+from shuanglian.config import Settings
+from shuanglian.matching.schemas import Match
 from shuanglian.patents import service as patent_service
 from shuanglian.patents.workspace import import_institution_patents, workspace_institution
 from shuanglian.web.deps import (
@@ -41,6 +44,12 @@ def patents_page(
         session, q=q, institution_id=institution_id, offset=page.offset, limit=page.per_page
     )
     institutions = patent_service.list_institutions(session, limit=500)
+    related: list[Match] = []
+    abstracts: dict[int, str] = {}
+    if q and q.strip() and found.total == 0 and page.offset == 0:
+        related, abstracts = _related_patents(
+            session, request.app.state.settings, q=q.strip(), institution_id=institution_id
+        )
     pager = page.context(found.total)
     if found.capped:  # counted up to the cap: say "10000+" and keep "next" while pages are full
         pager["total"] = f"{found.total}+"  # type: ignore[assignment]
@@ -55,8 +64,37 @@ def patents_page(
             "q": q,
             "institution_id": institution_id,
             "institutions": institutions,
+            "related": related,
+            "abstracts": abstracts,
         },
     )
+
+
+# Patents the related list asks the engine for; an institution filter keeps those of its own.
+RELATED_TOP = 20
+RELATED_ASKED = 100
+
+
+def _related_patents(
+    session: Session, settings: Settings, *, q: str, institution_id: int | None
+) -> tuple[list[Match], dict[int, str]]:
+    """When no title holds every word (锂电池正极材料 is no title's phrase), the patents whose
+    title and abstract the engine finds closest to the words, in either language, with their
+    level and shared words; ([], {}) while the index is not built."""
+    from shuanglian.enterprises.pages import patent_abstracts
+    from shuanglian.matching.service import IndexNotReady, match_text
+
+    top = RELATED_TOP if institution_id is None else RELATED_ASKED
+    try:
+        matches = match_text(session, settings=settings, text=q, target="patents", top=top)
+    except IndexNotReady:
+        return [], {}
+    if institution_id is not None:
+        owners = patent_service.patents_by_id(session, ids=[m.id for m in matches])
+        matches = [
+            m for m in matches if m.id in owners and owners[m.id].institution_id == institution_id
+        ][:RELATED_TOP]
+    return matches, patent_abstracts(session, matches)
 
 
 @router.get("/patents/{patent_id}", response_class=HTMLResponse)

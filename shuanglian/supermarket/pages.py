@@ -67,8 +67,13 @@ def _catalogue_context(request: Request, session: Any, page: Any, params: dict[s
     pages = page.pages(result.total)
     if result.total_capped and len(result.items) == page.per_page:
         pages = max(pages, page.page + 1)  # more beyond the counted ones: keep "next"
+    partial = []
+    if not result.total and params.get("q") and page.page == 1:
+        filters = {k: v for k, v in params.items() if k not in ("q", "sort")}
+        partial = service.partial_matches(session, q=params["q"], **filters)
     return {
         "items": result.items,
+        "partial": partial,
         "total": f"{result.total}+" if result.total_capped else result.total,
         "page": page.page,
         "pages": pages,

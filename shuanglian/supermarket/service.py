@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from dataclasses import dataclass
@@ -776,6 +777,37 @@ def search_listings(
         kept_page = (found_ids, page.total, page.total_capped)
         catalogue_cache.pages.put(page_key, kept_page, counted_at=counted_at)
     return page
+
+
+# A search no listing matches in full: the listings that hold the most of its words, read from
+# each word's first PARTIAL_PER_WORD matches (newest first), PARTIAL_SHOWN of them shown.
+PARTIAL_PER_WORD = 200
+PARTIAL_SHOWN = 12
+
+
+def partial_matches(
+    session: Session, *, q: str | None, status: str = "published", **filters: Any
+) -> list[Listing]:
+    """The listings holding the most words of `q` when none holds them all (锂电池正极材料: no
+    listing says it in one phrase), a rarer word counting more (log(1 + listings / its
+    matches)); ties newest first. Each word is a catalogue search of its own, with the same
+    filters and in either language. [] for a search of one word: its answer stands."""
+    words = search_terms.query_words(q)
+    if len(words) < 2:
+        return []
+    catalogue = session.scalar(select(func.count(Listing.id)).where(Listing.status == status))
+    scores: dict[int, float] = {}
+    found: dict[int, Listing] = {}
+    for word in words:
+        page = search_listings(session, q=word, status=status, limit=PARTIAL_PER_WORD, **filters)
+        if not page.items:
+            continue
+        weight = math.log(1.0 + (catalogue or 1) / page.total)
+        for listing in page.items:
+            scores[listing.id] = scores.get(listing.id, 0.0) + weight
+            found[listing.id] = listing
+    best = sorted(scores, key=lambda i: (-scores[i], -i))[:PARTIAL_SHOWN]
+    return [found[i] for i in best]
 
 
 def _search_listings(

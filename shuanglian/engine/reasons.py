@@ -37,6 +37,9 @@ WEAK_CAP = MEDIUM - 0.01
 # When no hit reaches this level the list is introduced as weak (see `list_notice`).
 NOTICE_ZH = "暂无高度匹配的成果，以下为最接近的几项（匹配较弱，仅供参考）"
 NOTICE_EN = "No strong match yet; the closest few are shown below (weak matches)"
+# The same for a list of enterprises (成果 are patents and listings, not companies).
+NOTICE_ENTERPRISES_ZH = "暂无高度匹配的企业，以下为最接近的几家（匹配较弱，仅供参考）"
+NOTICE_ENTERPRISES_EN = "No strongly matching enterprise yet; the closest few are shown below"
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,8 +250,13 @@ def _level_label(lvl: str, lang: str) -> str:
 WEAK_SHOWN = 3
 
 
-def list_notice(levels: Sequence[str], *, lang: str = "zh") -> str | None:
-    """「暂无高度匹配的成果…」 when no hit of a list is at least 'medium', else None."""
+def list_notice(
+    levels: Sequence[str], *, lang: str = "zh", enterprises: bool = False
+) -> str | None:
+    """「暂无高度匹配的成果…」 (of enterprises: 「…的企业…」) when no hit of a list is at least
+    'medium', else None."""
     if any(lv in ("high", "medium") for lv in levels):
         return None
+    if enterprises:
+        return NOTICE_ENTERPRISES_EN if lang == "en" else NOTICE_ENTERPRISES_ZH
     return NOTICE_EN if lang == "en" else NOTICE_ZH

@@ -40,6 +40,16 @@ def enterprises_page(
         offset=page.offset,
         limit=page.per_page,
     )
+    related: list[Any] = []
+    found: dict[int, Any] = {}
+    if q and q.strip() and result.total == 0 and page.offset == 0:
+        related, found = _related_enterprises(
+            session,
+            request.app.state.settings,
+            q=q.strip(),
+            province=province or None,
+            industry_code=industry_code or None,
+        )
     return render(
         request,
         "enterprises/list.html",
@@ -49,8 +59,36 @@ def enterprises_page(
             "q": q,
             "province": province,
             "industry_code": industry_code,
+            "related": related,
+            "related_rows": found,
         },
     )
+
+
+# Enterprises the related list shows, and asks the engine for when a filter must keep some.
+RELATED_TOP = 20
+RELATED_ASKED = 200
+
+
+def _related_enterprises(
+    session: Any, settings: Any, *, q: str, province: str | None, industry_code: str | None
+) -> tuple[list[Any], dict[int, Any]]:
+    """When no name or business scope holds the words as typed (锂电池 where scopes say 锂离子
+    电池; `lithium battery`), the enterprises whose scope the engine finds closest, in either
+    language, with level, shared words and reasons, the register's filters applied; ([], {})
+    while the index is not built."""
+    from shuanglian.matching.service import IndexNotReady, match_text
+
+    filtered = province is not None or industry_code is not None
+    top = RELATED_ASKED if filtered else RELATED_TOP
+    try:
+        matches = match_text(session, settings=settings, text=q, target="enterprises", top=top)
+    except IndexNotReady:
+        return [], {}
+    rows = service.enterprises_among(
+        session, ids=[m.id for m in matches], province=province, industry_code=industry_code
+    )
+    return [m for m in matches if m.id in rows][:RELATED_TOP], rows
 
 
 @router.get("/enterprises/{enterprise_id}", response_class=HTMLResponse)

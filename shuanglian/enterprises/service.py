@@ -330,6 +330,25 @@ def industry_code_filter(column: Any, code: str) -> Any:
     return or_(*(column.startswith(p, autoescape=True) for p in prefixes))
 
 
+def enterprises_among(
+    session: Session,
+    *,
+    ids: list[int],
+    province: str | None = None,
+    industry_code: str | None = None,
+) -> dict[int, Enterprise]:
+    """The enterprises of `ids` that pass `list_enterprises`' filters, by id (a ranked list
+    from the engine, filtered the way the register filters)."""
+    if not ids:
+        return {}
+    stmt = select(Enterprise).where(Enterprise.id.in_(ids))
+    if province:
+        stmt = stmt.where(Enterprise.province == province.strip())
+    if industry_code:
+        stmt = stmt.where(industry_code_filter(Enterprise.industry_code, industry_code))
+    return {e.id: e for e in session.scalars(stmt)}
+
+
 def list_enterprises(
     session: Session,
     *,

@@ -80,7 +80,11 @@ def match_list(context: Any, matches: list[Any]) -> tuple[list[Any], str | None]
     'medium', 「暂无高度匹配的成果…」 and only the closest few (`engine.reasons`)."""
     if not matches:
         return [], None
-    notice = list_notice([m.explanation.level for m in matches], lang=context.get("lang") or "zh")
+    notice = list_notice(
+        [m.explanation.level for m in matches],
+        lang=context.get("lang") or "zh",
+        enterprises=matches[0].kind == "enterprise",
+    )
     return (list(matches[:WEAK_SHOWN]) if notice else list(matches)), notice
 
 

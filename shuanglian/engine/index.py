@@ -4,7 +4,10 @@ Layout under `root/<name>/`:
 
     segments/<seg>/      one immutable segment: bm25_{data,indices,indptr}.npy (terms × docs),
                          ipc_{data,indices,indptr}.npy (docs × IPC tokens), ids.npy, industry.npy,
-                         dense.npy (docs × dim float16 vectors, when built with an encoder)
+                         dense.npy (docs × dim float16 vectors, when built with an encoder),
+                         the main segment's senses_vectors.npy + senses_terms.json
+                         (engine.senses: its Chinese words' vectors; meta.json "senses" says
+                         whether it has any)
     versions/<ver>/      manifest.json (format, counts, stats, params, segment list, file sizes
                          and sha256), terms.json, ipc_terms.json, idf.npy, tombstones.npy
     current              the name of the live version (replaced atomically with os.replace)
@@ -36,6 +39,7 @@ from shuanglian.engine.dense_store import DENSE_DTYPE
 from shuanglian.engine.fusion import FusionParams
 from shuanglian.engine.matcher import Matcher, Segment
 from shuanglian.engine.prior import IndustryLink
+from shuanglian.engine.senses import SenseSpace
 from shuanglian.engine.sparse import DocTerms
 
 FORMAT_VERSION = 1
@@ -74,6 +78,14 @@ def _read_csr(folder: Path, prefix: str, shape: list[int], mmap: bool) -> sp.csr
     return sp.csr_matrix((data, indices, indptr), shape=tuple(shape))
 
 
+def _read_senses(folder: Path, mmap: bool) -> SenseSpace:
+    vectors = np.load(folder / "senses_vectors.npy", mmap_mode="r" if mmap else None)
+    words = json.loads((folder / "senses_terms.json").read_text(encoding="utf-8"))
+    if vectors.shape[0] != len(words):
+        raise ValueError(f"senses_vectors.npy has {vectors.shape[0]} rows for {len(words)} words")
+    return SenseSpace(vectors=vectors, rows={w: i for i, w in enumerate(words)})
+
+
 def _str_array(values: list[str]) -> np.ndarray:
     width = max((len(v) for v in values), default=1) or 1
     return np.asarray(values, dtype=f"<U{width}")
@@ -96,15 +108,26 @@ def _file_table(base: Path, folders: list[Path]) -> dict[str, dict[str, Any]]:
     return table
 
 
-def _write_segment(base: Path, seg: Segment) -> str:
+def _write_segment(base: Path, seg: Segment, *, senses: Matcher | None = None) -> str:
+    """A new segment folder; `senses`: the matcher whose main segment this is, whose sense
+    space (`engine.senses`) is stored beside it."""
     key = f"seg-{time.time_ns():020d}-{uuid.uuid4().hex[:6]}"
     tmp = base / "segments" / f".tmp-{key}"
     tmp.mkdir(parents=True)
-    meta = {
+    meta: dict[str, Any] = {
         "docs": len(seg),
         "bm25": _write_csr(tmp, "bm25", seg.bm25),
         "ipc": _write_csr(tmp, "ipc", seg.ipc),
     }
+    if senses is not None:
+        # Built here once, not by every process on its first English query (a bulk worker
+        # built one per index: +280 MB each at 100k; the web's first query waited 0.5-2 s).
+        space = senses.sense_space()
+        meta["senses"] = space is not None
+        if space is not None:
+            np.save(tmp / "senses_vectors.npy", np.asarray(space.vectors, dtype=np.float32))
+            words = sorted(space.rows, key=space.rows.__getitem__)
+            (tmp / "senses_terms.json").write_text(json.dumps(words, ensure_ascii=False), "utf-8")
     if seg.doc_terms is not None and seg.doc_crc is not None:
         # The documents as queries (for the bulk job): optional, older indexes lack them.
         itype = _index_dtype(seg.doc_terms.indptr)
@@ -141,10 +164,10 @@ def save_index(matcher: Matcher, root: Path, *, name: str) -> Path:
     (base / "segments").mkdir(parents=True, exist_ok=True)
     (base / "versions").mkdir(parents=True, exist_ok=True)
     keys = []
-    for seg in matcher.segments:
+    for n, seg in enumerate(matcher.segments):
         key = seg.key
         if not key or not (base / "segments" / key).is_dir():
-            key = _write_segment(base, seg)
+            key = _write_segment(base, seg, senses=matcher if n == 0 else None)
             seg.key = key
         keys.append(key)
     # Nanosecond stamp first: names sort in creation order (garbage collection relies on it).
@@ -255,9 +278,12 @@ def load_index(
     dense = manifest.get("dense")
     try:
         segments = []
+        stored_senses: tuple[SenseSpace | None] | None = None
         for key in manifest["segments"]:
             sdir = base / "segments" / key
             meta = json.loads((sdir / "meta.json").read_text(encoding="utf-8"))
+            if not segments and "senses" in meta:
+                stored_senses = (_read_senses(sdir, mmap) if meta["senses"] else None,)
             seg = Segment(
                 ids=np.load(sdir / "ids.npy").tolist(),
                 bm25=_read_csr(sdir, "bm25", meta["bm25"]["shape"], mmap),
@@ -290,6 +316,8 @@ def load_index(
             link=link,
             dense_encoder=str(dense["encoder"]) if dense else None,
         )
+        if stored_senses is not None:  # older indexes: built on first use, as before
+            matcher.keep_sense_space(stored_senses[0])
     except (OSError, ValueError, KeyError) as exc:
         raise IndexCorrupt(f"索引无法读取 (index unreadable: {exc}); {_REBUILD_HINT}") from exc
     return matcher

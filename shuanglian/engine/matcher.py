@@ -338,6 +338,12 @@ class Matcher:
                     held = self._senses = (main, build_space(main.bm25, self.terms))
         return held[1]
 
+    def keep_sense_space(self, space: SenseSpace | None) -> None:
+        """Use `space` (stored with the index: `engine.index`) as the main segment's, so no
+        process builds it again."""
+        if self.segments:
+            self._senses = (self.segments[0], space)
+
     def __len__(self) -> int:
         return int((~self._dead_mask()).sum())
 

@@ -131,3 +131,58 @@ def test_threads_adding_english_terms_get_each_term_its_own_vector(scopes: Match
             assert np.array_equal(
                 shared.english_vectors()[rows[term]], alone.english_vectors()[row]
             )
+
+
+def test_the_space_is_stored_with_the_index_and_read_back(
+    scopes: Matcher, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`index build` stores the main segment's space; a process that loads the index uses it
+    (no build: each bulk worker built its own) and ranks English queries exactly as before."""
+    from shuanglian.engine import matcher as matcher_module
+    from shuanglian.engine.index import load_index, save_index
+
+    save_index(scopes, tmp_path, name="enterprises")
+    built = scopes.sense_space()
+    assert built is not None
+    save_index(Matcher.build(_scopes(30)), tmp_path, name="small")  # too small for a space
+
+    def no_build(*_args: object) -> None:
+        raise AssertionError("the stored space should have been used")
+
+    monkeypatch.setattr(matcher_module, "build_space", no_build)
+    loaded = load_index(tmp_path, name="enterprises", link=industry_link())
+    space = loaded.sense_space()
+    assert space is not None and space.rows == built.rows
+    assert np.array_equal(np.asarray(space.vectors), built.vectors)
+    for patent in _nvidia(30):
+        assert [(h.doc_id, h.score) for h in loaded.search(patent, top=10)] == [
+            (h.doc_id, h.score) for h in scopes.search(patent, top=10)
+        ]
+    # An index too small for a space says so: loading it builds nothing either.
+    assert load_index(tmp_path, name="small").sense_space() is None
+
+
+def test_an_index_saved_without_a_space_still_builds_one_on_first_use(
+    tmp_path: Path,
+) -> None:
+    import json
+
+    from shuanglian.engine.index import load_index, save_index
+
+    save_index(Matcher.build(_scopes(1500)), tmp_path, name="older")
+    # An index written before spaces were stored: no "senses" in its main segment's meta.
+    segment = next((tmp_path / "older" / "segments").iterdir())
+    meta = json.loads((segment / "meta.json").read_text(encoding="utf-8"))
+    del meta["senses"]
+    (segment / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    for name in ("senses_vectors.npy", "senses_terms.json"):
+        (segment / name).unlink()
+    manifest_dir = next(p for p in (tmp_path / "older" / "versions").iterdir())
+    manifest = json.loads((manifest_dir / "manifest.json").read_text(encoding="utf-8"))
+    manifest["files"] = {
+        k: v for k, v in manifest["files"].items() if "senses_" not in k and "meta.json" not in k
+    }
+    (manifest_dir / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    loaded = load_index(tmp_path, name="older")
+    assert loaded._senses is None
+    assert loaded.sense_space() is not None

@@ -277,7 +277,7 @@ def load_index(
     folder = base / "versions" / manifest["version"]
     dense = manifest.get("dense")
     try:
-        segments = []
+        segments: list[Segment] = []
         stored_senses: tuple[SenseSpace | None] | None = None
         for key in manifest["segments"]:
             sdir = base / "segments" / key

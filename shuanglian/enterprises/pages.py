@@ -117,11 +117,15 @@ def demands_page(
     result = service.list_demands(
         session, q=q, offset=page.offset, limit=page.per_page, viewer=user, public=True
     )
+    partial = []
+    if q and q.strip() and result.total == 0 and page.offset == 0:
+        partial = service.partial_demands(session, q=q, viewer=user)
     return render(
         request,
         "enterprises/demands.html",
         {
             "items": result.items,
+            "partial": partial,
             **page.context(result.total),
             "q": q,
         },

@@ -8,6 +8,7 @@ minutes.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
@@ -22,6 +23,7 @@ from shuanglian.enterprises.models import Demand, Enterprise
 from shuanglian.errors import DomainError, NotFound
 from shuanglian.importing import ImportReport
 from shuanglian.text.normalize import normalize_for_search
+from shuanglian.text.query_words import chinese_forms, query_words
 
 T = TypeVar("T")
 
@@ -543,6 +545,50 @@ def list_demands(
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     items = session.scalars(stmt.order_by(Demand.id.desc()).offset(offset).limit(limit)).all()
     return Page(items=list(items), total=total, offset=offset, limit=limit)
+
+
+# A demand search nothing matches in full: each word's newest PARTIAL_PER_WORD matches are
+# read, and the PARTIAL_SHOWN demands holding the most words are shown.
+PARTIAL_PER_WORD = 200
+PARTIAL_SHOWN = 20
+
+
+def partial_demands(session: Session, *, q: str | None, viewer: User | None) -> list[Demand]:
+    """The demands `viewer` may see that hold the most words of `q` when none holds them all
+    (锂电池正极材料; an English search, `battery`, over Chinese demands), a rarer word counting
+    more (log(1 + demands / its matches)), ties newest first. An English word is looked for
+    as its dictionary translations. [] for one Chinese word: its answer stands."""
+    words = query_words(q)
+    forms = [chinese_forms(w) for w in words]
+    if not words or (len(words) == 1 and len(forms[0]) == 1):
+        return []
+    visible = demand_visible_to(viewer)
+    everything = session.scalar(select(func.count(Demand.id)).where(visible)) or 1
+    scores: dict[int, float] = {}
+    for word_forms in forms:
+        holds = or_(
+            *(
+                Demand.search_text.contains(normalize_for_search(f), autoescape=True)
+                for f in word_forms
+            )
+        )
+        ids = session.scalars(
+            select(Demand.id)
+            .where(visible, holds)
+            .order_by(Demand.id.desc())
+            .limit(PARTIAL_PER_WORD)
+        ).all()
+        if not ids:
+            continue
+        matches = len(ids)
+        if matches == PARTIAL_PER_WORD:
+            matches = session.scalar(select(func.count(Demand.id)).where(visible, holds)) or matches
+        weight = math.log(1.0 + everything / matches)
+        for demand_id in ids:
+            scores[demand_id] = scores.get(demand_id, 0.0) + weight
+    best = sorted(scores, key=lambda i: (-scores[i], -i))[:PARTIAL_SHOWN]
+    found = {d.id: d for d in session.scalars(select(Demand).where(Demand.id.in_(best)))}
+    return [found[i] for i in best if i in found]
 
 
 # --------------------------------------------------------------------------- helpers

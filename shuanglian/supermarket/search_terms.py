@@ -223,28 +223,6 @@ def plain_query(q: str | None) -> Query:
     return Query(terms[:MAX_QUERY_TERMS], list(dict.fromkeys(substrings))[:MAX_QUERY_TERMS])
 
 
-def query_words(q: str | None) -> list[str]:
-    """The words of a search one by one (锂电池正极材料 → 锂电池, 正极材料; English stems, a
-    pair the dictionary holds kept together, stopwords dropped): a search that no listing
-    matches in full is looked up word by word (`service.partial_matches`), each word still in
-    either language."""
-    norm = normalize_for_search(q or "")
-    words: list[str] = []
-    for run in _HAN_RUN.findall(norm):
-        words.extend(w for w in segment_words(run) if len(w) >= 2)
-    stems = tokenize(_HAN_RUN.sub(" ", norm), lang="en")
-    i = 0
-    while i < len(stems):
-        # A pair the dictionary has as one entry stays one word (lithium battery → 锂电池).
-        if i + 1 < len(stems) and alternatives(f"{stems[i]}_{stems[i + 1]}"):
-            words.append(f"{stems[i]} {stems[i + 1]}")
-            i += 2
-        else:
-            words.append(stems[i])
-            i += 1
-    return list(dict.fromkeys(words))[:MAX_QUERY_TERMS]
-
-
 def parse_query(q: str | None) -> Query:
     """The terms, word groups and substrings of a visitor's search (MAX_QUERY_TERMS of each).
 

@@ -49,6 +49,7 @@ from shuanglian.supermarket.models import (
     ListingTerm,
 )
 from shuanglian.text.normalize import is_storable, normalize_for_search
+from shuanglian.text.query_words import query_words
 
 # Cooperation modes (合作方式), code → (zh, en). 开放许可: Patent Law art. 50–52.
 MODES: dict[str, tuple[str, str]] = {
@@ -792,7 +793,7 @@ def partial_matches(
     listing says it in one phrase), a rarer word counting more (log(1 + listings / its
     matches)); ties newest first. Each word is a catalogue search of its own, with the same
     filters and in either language. [] for a search of one word: its answer stands."""
-    words = search_terms.query_words(q)
+    words = query_words(q)
     if len(words) < 2:
         return []
     catalogue = session.scalar(select(func.count(Listing.id)).where(Listing.status == status))

@@ -7,7 +7,8 @@ import re
 
 from fastapi.testclient import TestClient
 
-from shuanglian.supermarket import search_terms, service
+from shuanglian.supermarket import service
+from shuanglian.text.query_words import query_words
 from tests.web.factories import make_institution, make_listing
 
 PARTIAL = "没有同时含有全部关键词的成果"
@@ -21,9 +22,9 @@ def _titles(listings) -> list[str]:
 
 
 def test_query_words_split_a_phrase_and_keep_dictionary_pairs() -> None:
-    assert search_terms.query_words("锂电池正极材料") == ["锂电池", "正极材料"]
-    assert search_terms.query_words("lithium battery cathode") == ["lithium batteri", "cathod"]
-    assert search_terms.query_words("無人機") == ["无人机"]  # Traditional, as everywhere
+    assert query_words("锂电池正极材料") == ["锂电池", "正极材料"]
+    assert query_words("lithium battery cathode") == ["lithium batteri", "cathod"]
+    assert query_words("無人機") == ["无人机"]  # Traditional, as everywhere
 
 
 def test_listings_with_more_and_rarer_words_come_first(db_session) -> None:

@@ -1,0 +1,48 @@
+"""A search cut into its words, each to be looked up on its own.
+
+Catalogue, register and demand searches ask for every word of a query; when nothing holds them
+all (锂电池正极材料 is no listing's phrase), the pages look the words up one by one and list
+what holds the most of them (`supermarket.service.partial_matches`,
+`enterprises.service.partial_demands`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from shuanglian.text.bilingual import alternatives, translate_term
+from shuanglian.text.normalize import normalize_for_search
+from shuanglian.text.tokenize import segment_words, tokenize
+
+MAX_WORDS = 10
+_HAN_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+
+def query_words(q: str | None) -> list[str]:
+    """The words of a search one by one (锂电池正极材料 → 锂电池, 正极材料; English stems, a
+    pair the dictionary holds kept together as `lithium batteri`, stopwords dropped)."""
+    norm = normalize_for_search(q or "")
+    words: list[str] = []
+    for run in _HAN_RUN.findall(norm):
+        words.extend(w for w in segment_words(run) if len(w) >= 2)
+    stems = tokenize(_HAN_RUN.sub(" ", norm), lang="en")
+    i = 0
+    while i < len(stems):
+        # A pair the dictionary has as one entry stays one word (lithium battery → 锂电池).
+        if i + 1 < len(stems) and alternatives(f"{stems[i]}_{stems[i + 1]}"):
+            words.append(f"{stems[i]} {stems[i + 1]}")
+            i += 2
+        else:
+            words.append(stems[i])
+            i += 1
+    return list(dict.fromkeys(words))[:MAX_WORDS]
+
+
+def chinese_forms(word: str) -> list[str]:
+    """What to look for in Chinese text for one word of `query_words`: a Chinese word itself;
+    an English stem (or pair) its dictionary translations (`batteri` → 电池, 蓄电池 …) and the
+    stem as typed, for text that keeps English words (AGV)."""
+    if _HAN_RUN.fullmatch(word):
+        return [word]
+    found = translate_term(word.replace(" ", "_"))
+    return [*dict.fromkeys(t for t, _w in found if _HAN_RUN.fullmatch(t)), word]

@@ -145,3 +145,21 @@ def login(client: TestClient, user: User, password: str = PASSWORD) -> None:
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text[:500]
+
+
+def indexed_client(
+    settings: Any, session: Session, user: User, *, indexed: bool = True
+) -> TestClient:
+    """A client logged in as `user` to an app reading `session`, the engine's indexes built
+    from it first unless `indexed` is False (pages that match must then say they cannot)."""
+    from shuanglian.matching.service import build_index
+    from shuanglian.web.app import create_app
+    from shuanglian.web.deps import get_session
+
+    if indexed:
+        build_index(session, settings=settings)
+    app = create_app(settings)
+    app.dependency_overrides[get_session] = lambda: session
+    client = TestClient(app, raise_server_exceptions=False)
+    login(client, user)
+    return client

@@ -10,10 +10,13 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from shuanglian.config import Settings
-from shuanglian.matching.service import build_index
-from shuanglian.web.app import create_app
-from shuanglian.web.deps import get_session
-from tests.web.factories import login, make_enterprise, make_institution, make_patent, make_user
+from tests.web.factories import (
+    indexed_client,
+    make_enterprise,
+    make_institution,
+    make_patent,
+    make_user,
+)
 
 NO_WORDS = "没有名称或经营范围含有这些字词的企业"
 NOTHING = "没有符合条件的企业"
@@ -30,13 +33,7 @@ def _client(db_settings: Settings, db_session, home: Path, *, indexed: bool = Tr
         make_enterprise(db_session, name=name, province=province, business_scope=scope)
     user = make_user(db_session, "admin")
     settings = db_settings.model_copy(update={"home": home})
-    if indexed:
-        build_index(db_session, settings=settings)
-    app = create_app(settings)
-    app.dependency_overrides[get_session] = lambda: db_session
-    client = TestClient(app, raise_server_exceptions=False)
-    login(client, user)
-    return client
+    return indexed_client(settings, db_session, user, indexed=indexed)
 
 
 def _names(page: str) -> list[str]:

@@ -12,10 +12,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shuanglian.config import Settings
-from shuanglian.matching.service import build_index
-from shuanglian.web.app import create_app
-from shuanglian.web.deps import get_session
-from tests.web.factories import login, make_enterprise, make_institution, make_patent, make_user
+from tests.web.factories import (
+    indexed_client,
+    make_enterprise,
+    make_institution,
+    make_patent,
+    make_user,
+)
 
 NO_TITLE = "没有标题同时含有全部关键词的专利"
 NOTHING = "没有符合条件的专利"
@@ -40,13 +43,7 @@ def world(db_settings: Settings, db_session, tmp_path: Path) -> Iterator[tuple]:
     settings = db_settings.model_copy(update={"home": tmp_path})
 
     def client(*, indexed: bool = True) -> TestClient:
-        if indexed:
-            build_index(db_session, settings=settings)
-        app = create_app(settings)
-        app.dependency_overrides[get_session] = lambda: db_session
-        c = TestClient(app, raise_server_exceptions=False)
-        login(c, user)
-        return c
+        return indexed_client(settings, db_session, user, indexed=indexed)
 
     yield made, (first, second), client
 

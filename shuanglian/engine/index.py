@@ -278,12 +278,13 @@ def load_index(
     dense = manifest.get("dense")
     try:
         segments: list[Segment] = []
-        stored_senses: tuple[SenseSpace | None] | None = None
+        # The main segment's folder and meta.json, for its stored sense space.
+        main_dir, main_meta = base, dict[str, Any]()
         for key in manifest["segments"]:
             sdir = base / "segments" / key
             meta = json.loads((sdir / "meta.json").read_text(encoding="utf-8"))
-            if not segments and "senses" in meta:
-                stored_senses = (_read_senses(sdir, mmap) if meta["senses"] else None,)
+            if not segments:
+                main_dir, main_meta = sdir, meta
             seg = Segment(
                 ids=np.load(sdir / "ids.npy").tolist(),
                 bm25=_read_csr(sdir, "bm25", meta["bm25"]["shape"], mmap),
@@ -316,8 +317,8 @@ def load_index(
             link=link,
             dense_encoder=str(dense["encoder"]) if dense else None,
         )
-        if stored_senses is not None:  # older indexes: built on first use, as before
-            matcher.keep_sense_space(stored_senses[0])
+        if "senses" in main_meta:  # older indexes: built on first use, as before
+            matcher.keep_sense_space(_read_senses(main_dir, mmap) if main_meta["senses"] else None)
     except (OSError, ValueError, KeyError) as exc:
         raise IndexCorrupt(f"索引无法读取 (index unreadable: {exc}); {_REBUILD_HINT}") from exc
     return matcher

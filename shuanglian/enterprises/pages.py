@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from shuanglian.enterprises import service, workspace
 from shuanglian.enterprises.workspace import DemandInput, ProfileInput
 from shuanglian.errors import DomainError
+from shuanglian.patents.service import patent_abstracts
 from shuanglian.web.deps import CsrfDep, CurrentUser, IdPath, PageDep, SessionDep, SettingsDep
 from shuanglian.web.forms import FormDep, form_errors, form_status, form_text
 from shuanglian.web.templating import render
@@ -263,7 +264,7 @@ def _workspace(
             "saved": saved,
             "matches": matches,
             "matches_note": matches_note,
-            "abstracts": patent_abstracts(session, matches),
+            "abstracts": patent_abstracts(session, ids=[m.id for m in matches]),
             "max_upload_mb": request.app.state.settings.max_upload_mb,
             "max_upload_bytes": request.app.state.settings.max_upload_bytes,
         },
@@ -440,16 +441,11 @@ def _demand_matches(session: Any, request: Request, demand_id: int) -> dict[str,
         )
     except IndexNotReady as exc:
         return {"items": [], "note": exc.message, "abstracts": {}}
-    return {"items": matches, "note": None, "abstracts": patent_abstracts(session, matches)}
-
-
-def patent_abstracts(session: Any, matches: list[Any]) -> dict[int, str]:
-    """The abstracts of matched patents, for the line under each title with the shared words
-    marked (web.highlight)."""
-    from shuanglian.patents.service import patents_by_id
-
-    found = patents_by_id(session, ids=[m.id for m in matches])
-    return {pid: p.abstract for pid, p in found.items() if p.abstract}
+    return {
+        "items": matches,
+        "note": None,
+        "abstracts": patent_abstracts(session, ids=[m.id for m in matches]),
+    }
 
 
 @router.post(

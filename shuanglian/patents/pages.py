@@ -81,7 +81,6 @@ def _related_patents(
     """When no title holds every word (锂电池正极材料 is no title's phrase), the patents whose
     title and abstract the engine finds closest to the words, in either language, with their
     level and shared words; ([], {}) while the index is not built."""
-    from shuanglian.enterprises.pages import patent_abstracts
     from shuanglian.matching.service import IndexNotReady, match_text
 
     top = RELATED_TOP if institution_id is None else RELATED_ASKED
@@ -89,12 +88,12 @@ def _related_patents(
         matches = match_text(session, settings=settings, text=q, target="patents", top=top)
     except IndexNotReady:
         return [], {}
+    found = patent_service.patents_by_id(session, ids=[m.id for m in matches])
     if institution_id is not None:
-        owners = patent_service.patents_by_id(session, ids=[m.id for m in matches])
         matches = [
-            m for m in matches if m.id in owners and owners[m.id].institution_id == institution_id
+            m for m in matches if m.id in found and found[m.id].institution_id == institution_id
         ][:RELATED_TOP]
-    return matches, patent_abstracts(session, matches)
+    return matches, {pid: p.abstract for pid, p in found.items() if p.abstract}
 
 
 @router.get("/patents/{patent_id}", response_class=HTMLResponse)

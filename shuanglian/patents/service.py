@@ -333,6 +333,12 @@ def patents_by_id(session: Session, *, ids: Iterable[int]) -> dict[int, Patent]:
     return {p.id: p for p in session.scalars(select(Patent).where(Patent.id.in_(wanted)))}
 
 
+def patent_abstracts(session: Session, *, ids: Iterable[int]) -> dict[int, str]:
+    """The abstracts of these patents by id (those without one left out): the line under each
+    matched title, with the shared words marked (web.highlight)."""
+    return {pid: p.abstract for pid, p in patents_by_id(session, ids=ids).items() if p.abstract}
+
+
 def list_institutions(session: Session, *, limit: int = 500) -> list[Institution]:
     """Institutions by name, for choosers and admin lists."""
     statement = select(Institution).order_by(Institution.name).limit(max(min(limit, 5000), 0))

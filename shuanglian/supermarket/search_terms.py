@@ -28,11 +28,11 @@ cannot collide with a filter term.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from shuanglian.text.bilingual import alternatives
 from shuanglian.text.normalize import normalize_for_search
+from shuanglian.text.query_words import HAN_RUN
 from shuanglian.text.tokenize import segment_words, tokenize
 
 MAX_TERM_LENGTH = 64  # the column's width; longer tokens are cut the same way on both sides
@@ -47,9 +47,6 @@ REGION = "reg:"
 
 def _cut(term: str) -> str:
     return term[:MAX_TERM_LENGTH]
-
-
-_HAN_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
 def _bigrams(run: str, *, cover: bool) -> list[str]:
@@ -68,11 +65,11 @@ def _keywords(text: str | None, *, cover: bool = False) -> tuple[list[str], list
     norm = normalize_for_search(text or "")
     terms: list[str] = []
     singles: list[str] = []
-    for run in _HAN_RUN.findall(norm):
+    for run in HAN_RUN.findall(norm):
         if len(run) == 1:
             singles.append(run)
         terms.extend(_bigrams(run, cover=cover))
-    terms.extend(tokenize(_HAN_RUN.sub(" ", norm)))
+    terms.extend(tokenize(HAN_RUN.sub(" ", norm)))
     return list(dict.fromkeys(_cut(t) for t in terms)), singles
 
 
@@ -152,7 +149,7 @@ def _index_form(reading: tuple[str, ...]) -> tuple[str, ...]:
     """A reading in the catalogue's own term form: Chinese words as covering bigrams."""
     out: list[str] = []
     for word in reading:
-        if _HAN_RUN.fullmatch(word):
+        if HAN_RUN.fullmatch(word):
             if len(word) < 2:
                 return ()  # a single character has no term in the index
             out.extend(_bigrams(word, cover=True))
@@ -232,7 +229,7 @@ def parse_query(q: str | None) -> Query:
     terms: list[str] = []
     singles: list[str] = []
     groups: list[WordGroup] = []
-    for run in _HAN_RUN.findall(norm):
+    for run in HAN_RUN.findall(norm):
         if len(run) == 1:
             singles.append(run)
             continue
@@ -241,7 +238,7 @@ def parse_query(q: str | None) -> Query:
             terms.extend(_bigrams(run, cover=True))
         else:
             groups.append(group)
-    plain, latin = _latin_groups(_HAN_RUN.sub(" ", norm))
+    plain, latin = _latin_groups(HAN_RUN.sub(" ", norm))
     terms.extend(plain)
     groups.extend(latin)
     terms = list(dict.fromkeys(_cut(t) for t in terms))

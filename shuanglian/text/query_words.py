@@ -15,7 +15,8 @@ from shuanglian.text.normalize import normalize_for_search
 from shuanglian.text.tokenize import segment_words, tokenize
 
 MAX_WORDS = 10
-_HAN_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+# A run of Han characters (CJK unified, extension A, compatibility): the catalogue's too.
+HAN_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
 def query_words(q: str | None) -> list[str]:
@@ -23,9 +24,9 @@ def query_words(q: str | None) -> list[str]:
     pair the dictionary holds kept together as `lithium batteri`, stopwords dropped)."""
     norm = normalize_for_search(q or "")
     words: list[str] = []
-    for run in _HAN_RUN.findall(norm):
+    for run in HAN_RUN.findall(norm):
         words.extend(w for w in segment_words(run) if len(w) >= 2)
-    stems = tokenize(_HAN_RUN.sub(" ", norm), lang="en")
+    stems = tokenize(HAN_RUN.sub(" ", norm), lang="en")
     i = 0
     while i < len(stems):
         # A pair the dictionary has as one entry stays one word (lithium battery → 锂电池).
@@ -42,7 +43,7 @@ def chinese_forms(word: str) -> list[str]:
     """What to look for in Chinese text for one word of `query_words`: a Chinese word itself;
     an English stem (or pair) its dictionary translations (`batteri` → 电池, 蓄电池 …) and the
     stem as typed, for text that keeps English words (AGV)."""
-    if _HAN_RUN.fullmatch(word):
+    if HAN_RUN.fullmatch(word):
         return [word]
     found = translate_term(word.replace(" ", "_"))
-    return [*dict.fromkeys(t for t, _w in found if _HAN_RUN.fullmatch(t)), word]
+    return [*dict.fromkeys(t for t, _w in found if HAN_RUN.fullmatch(t)), word]

@@ -8,7 +8,6 @@ minutes.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
@@ -23,7 +22,7 @@ from shuanglian.enterprises.models import Demand, Enterprise
 from shuanglian.errors import DomainError, NotFound
 from shuanglian.importing import ImportReport
 from shuanglian.text.normalize import normalize_for_search
-from shuanglian.text.query_words import chinese_forms, query_words
+from shuanglian.text.query_words import chinese_forms, most_words, query_words
 
 T = TypeVar("T")
 
@@ -563,8 +562,8 @@ def partial_demands(session: Session, *, q: str | None, viewer: User | None) -> 
     if not words or (len(words) == 1 and len(forms[0]) == 1):
         return []
     visible = demand_visible_to(viewer)
-    everything = session.scalar(select(func.count(Demand.id)).where(visible)) or 1
-    scores: dict[int, float] = {}
+    everything = session.scalar(select(func.count(Demand.id)).where(visible)) or 0
+    per_word = []
     for word_forms in forms:
         holds = or_(
             *(
@@ -578,15 +577,11 @@ def partial_demands(session: Session, *, q: str | None, viewer: User | None) -> 
             .order_by(Demand.id.desc())
             .limit(PARTIAL_PER_WORD)
         ).all()
-        if not ids:
-            continue
         matches = len(ids)
-        if matches == PARTIAL_PER_WORD:
+        if matches == PARTIAL_PER_WORD:  # more than were read: count them
             matches = session.scalar(select(func.count(Demand.id)).where(visible, holds)) or matches
-        weight = math.log(1.0 + everything / matches)
-        for demand_id in ids:
-            scores[demand_id] = scores.get(demand_id, 0.0) + weight
-    best = sorted(scores, key=lambda i: (-scores[i], -i))[:PARTIAL_SHOWN]
+        per_word.append((ids, matches))
+    best = most_words(per_word, everything, PARTIAL_SHOWN)
     found = {d.id: d for d in session.scalars(select(Demand).where(Demand.id.in_(best)))}
     return [found[i] for i in best if i in found]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from dataclasses import dataclass
@@ -49,7 +48,7 @@ from shuanglian.supermarket.models import (
     ListingTerm,
 )
 from shuanglian.text.normalize import is_storable, normalize_for_search
-from shuanglian.text.query_words import query_words
+from shuanglian.text.query_words import most_words, query_words
 
 # Cooperation modes (合作方式), code → (zh, en). 开放许可: Patent Law art. 50–52.
 MODES: dict[str, tuple[str, str]] = {
@@ -797,18 +796,13 @@ def partial_matches(
     if len(words) < 2:
         return []
     catalogue = session.scalar(select(func.count(Listing.id)).where(Listing.status == status))
-    scores: dict[int, float] = {}
-    found: dict[int, Listing] = {}
-    for word in words:
-        page = search_listings(session, q=word, status=status, limit=PARTIAL_PER_WORD, **filters)
-        if not page.items:
-            continue
-        weight = math.log(1.0 + (catalogue or 1) / page.total)
-        for listing in page.items:
-            scores[listing.id] = scores.get(listing.id, 0.0) + weight
-            found[listing.id] = listing
-    best = sorted(scores, key=lambda i: (-scores[i], -i))[:PARTIAL_SHOWN]
-    return [found[i] for i in best]
+    pages = [
+        search_listings(session, q=word, status=status, limit=PARTIAL_PER_WORD, **filters)
+        for word in words
+    ]
+    found = {listing.id: listing for page in pages for listing in page.items}
+    per_word = [([x.id for x in page.items], page.total) for page in pages]
+    return [found[i] for i in most_words(per_word, catalogue or 0, PARTIAL_SHOWN)]
 
 
 def _search_listings(

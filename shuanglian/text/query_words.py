@@ -3,12 +3,14 @@
 Catalogue, register and demand searches ask for every word of a query; when nothing holds them
 all (锂电池正极材料 is no listing's phrase), the pages look the words up one by one and list
 what holds the most of them (`supermarket.service.partial_matches`,
-`enterprises.service.partial_demands`).
+`enterprises.service.partial_demands`, both ranked by `most_words`).
 """
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Iterable, Sequence
 
 from shuanglian.text.bilingual import alternatives, translate_term
 from shuanglian.text.normalize import normalize_for_search
@@ -47,3 +49,17 @@ def chinese_forms(word: str) -> list[str]:
         return [word]
     found = translate_term(word.replace(" ", "_"))
     return [*dict.fromkeys(t for t, _w in found if HAN_RUN.fullmatch(t)), word]
+
+
+def most_words(found: Iterable[tuple[Sequence[int], int]], everything: int, top: int) -> list[int]:
+    """Ids holding the most words, best first: `found` gives each word's ids (those read) and
+    how many records it matches in all, of `everything`; a rarer word counts more
+    (log(1 + everything / matches)); ties go to the higher id, the newer record."""
+    scores: dict[int, float] = {}
+    for ids, matches in found:
+        if not ids:
+            continue
+        weight = math.log(1.0 + max(everything, 1) / max(matches, 1))
+        for i in ids:
+            scores[i] = scores.get(i, 0.0) + weight
+    return sorted(scores, key=lambda i: (-scores[i], -i))[:top]

@@ -37,6 +37,9 @@ class FusionParams:
     dense_scaling: str = "max"
     bigrams: bool = False
     phrases: bool = True
+    # Whether a Chinese word also gives the chemical element it holds (钠离子 → 钠:
+    # text.elements); an index saved before has none, and its queries are cut the same way.
+    elements: bool = False
     # Weight of a query term's translations (CC-CEDICT, shuanglian.text.bilingual) relative to
     # the term itself; 0 turns cross-language matching off.
     cross_lingual: float = 0.7

@@ -80,11 +80,17 @@ class Segment:
 
 
 def record_terms(
-    record: Record, *, title_weight: int = 1, bigrams: bool = False, phrases: bool = True
+    record: Record,
+    *,
+    title_weight: int = 1,
+    bigrams: bool = False,
+    phrases: bool = True,
+    elements: bool = False,
 ) -> list[str]:
     """Tokens of a record with the title repeated `title_weight` times (a cheap BM25F)."""
-    title = tokenize(record.title, bigrams=bigrams, phrases=phrases)
-    return title * max(title_weight, 0) + tokenize(record.text, bigrams=bigrams, phrases=phrases)
+    title = tokenize(record.title, bigrams=bigrams, phrases=phrases, elements=elements)
+    text = tokenize(record.text, bigrams=bigrams, phrases=phrases, elements=elements)
+    return title * max(title_weight, 0) + text
 
 
 def text_crc(record: Record) -> int:
@@ -95,7 +101,11 @@ def text_crc(record: Record) -> int:
 
 def _terms(record: Record, params: FusionParams) -> list[str]:
     return record_terms(
-        record, title_weight=params.title_weight, bigrams=params.bigrams, phrases=params.phrases
+        record,
+        title_weight=params.title_weight,
+        bigrams=params.bigrams,
+        phrases=params.phrases,
+        elements=params.elements,
     )
 
 
@@ -115,7 +125,10 @@ def query_terms(record: Record, params: FusionParams) -> list[str]:
         return _terms(record, params)
 
     def distinct(text: str) -> list[str]:
-        return list(dict.fromkeys(tokenize(text, bigrams=params.bigrams, phrases=params.phrases)))
+        terms = tokenize(
+            text, bigrams=params.bigrams, phrases=params.phrases, elements=params.elements
+        )
+        return list(dict.fromkeys(terms))
 
     out = distinct(record.title) * max(params.title_weight, 0)
     for line in passages:

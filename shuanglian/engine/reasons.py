@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from shuanglian.engine.calibrate import LEVELS, MEDIUM, level
 from shuanglian.engine.records import Explanation
 from shuanglian.text.bilingual import glosses, is_specific_translation
+from shuanglian.text.elements import is_element
 from shuanglian.text.informativeness import informativeness
 from shuanglian.text.surface import surface_form
 from shuanglian.text.tokenize import is_specific
@@ -106,7 +107,7 @@ def shared_words(
             cross = False
         if not q or not d:
             continue
-        if len(q) == 1 and _is_han(q) and informativeness(q) < MIN_ONE_CHARACTER_INFORMATIVENESS:
+        if len(q) == 1 and _is_han(q) and not _names_something(q):
             continue
         if "_" in match.term and not match.source and _is_han(match.term):
             continue  # Chinese words read well alone: 锂电池、正极材料, not 锂电池正极材料
@@ -260,3 +261,9 @@ def list_notice(
     if enterprises:
         return NOTICE_ENTERPRISES_EN if lang == "en" else NOTICE_ENTERPRISES_ZH
     return NOTICE_EN if lang == "en" else NOTICE_ZH
+
+
+def _names_something(char: str) -> bool:
+    """Whether a one-character Chinese word is worth listing: a chemical element (碳 is
+    carbon, however common), or a character general Chinese uses rarely (泵, 阀)."""
+    return is_element(char) or informativeness(char) >= MIN_ONE_CHARACTER_INFORMATIVENESS

@@ -32,6 +32,7 @@ from functools import lru_cache, wraps
 from importlib import resources
 from typing import TypeVar
 
+from shuanglian.text.elements import ELEMENT_CHARS, ELEMENT_NAMES
 from shuanglian.text.tokenize import (
     _subwords,
     gloss_clashes,
@@ -242,6 +243,13 @@ def _tables() -> tuple[
                 # How much of the Chinese word this gloss is: 电池 is all `battery`, 殴打
                 # ("to beat; assault and battery") only a little.
                 en_zh[key].append((word, weights.get(key, 0.0)))
+    # The dictionary's one-character entries are left out (most are bound morphemes with a
+    # dozen senses); the chemical elements are words of their own (text.elements).
+    for char in sorted(ELEMENT_CHARS):
+        names = list(dict.fromkeys(stem_words(list(ELEMENT_NAMES[char]))))
+        zh_en[char] = tuple((name, 1.0) for name in names)
+        for name in names:
+            en_zh[name].append((char, 1.0))
     return zh_en, dict(en_zh)
 
 

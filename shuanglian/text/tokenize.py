@@ -30,6 +30,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal
 
+from shuanglian.text.elements import elements_in, is_element
 from shuanglian.text.normalize import normalize_for_search
 
 Lang = Literal["auto", "zh", "en"]
@@ -91,8 +92,11 @@ def generic_terms() -> frozenset[str]:
 
 def is_generic(term: str) -> bool:
     """Whether a search term is generic: in `generic_terms`, or a Chinese word of one
-    character (含, 高, 用 …: jieba leaves them where no word fits; alone they name nothing)."""
-    return term in generic_terms() or (len(term) == 1 and _is_han(term))
+    character (含, 高, 用 …: jieba leaves them where no word fits; alone they name nothing)
+    other than a chemical element (锂, 镍: `text.elements`)."""
+    if term in generic_terms():
+        return True
+    return len(term) == 1 and _is_han(term) and not is_element(term)
 
 
 def is_specific(term: str) -> bool:
@@ -208,7 +212,12 @@ def _segment_runs(cut: Any, runs: list[str]) -> list[list[str]]:
 
 
 def tokenize(
-    text: str | None, *, lang: Lang = "auto", bigrams: bool = False, phrases: bool = False
+    text: str | None,
+    *,
+    lang: Lang = "auto",
+    bigrams: bool = False,
+    phrases: bool = False,
+    elements: bool = False,
 ) -> list[str]:
     """Search terms of `text`, in order (repeats kept, BM25 counts them).
 
@@ -217,6 +226,9 @@ def tokenize(
     `phrases` appends adjacent-word pairs ('panoram_camera', '防火_板材') built inside a clause
     (never across a line break or punctuation), after stopwords are removed: they reward a
     shared phrase over the same words scattered (measured: nDCG@10 +0.03 on both dev suites).
+    `elements` also emits the chemical element a Chinese word holds (钠离子 → 钠, 碳酸锂 → 碳,
+    锂; `text.elements`): the compound is how Chinese writes the element, so `sodium` (钠)
+    and 钠离子电池 meet.
     Mixed text always works; empty or stopword-only text returns [].
     """
     if lang not in LANGS:
@@ -251,6 +263,8 @@ def tokenize(
                     out.extend(x for x in _subwords(w) if x not in stop_zh)
                 else:
                     out.append(w)
+                if elements:
+                    out.extend(elements_in(w))
             if bigrams and len(run) >= 2:
                 out.extend(BIGRAM_MARK + run[i : i + 2] for i in range(len(run) - 1))
             if phrases:
@@ -286,7 +300,14 @@ def segment_words(run: str) -> list[str]:
 
 
 def tokenize_many(
-    texts: list[str], *, lang: Lang = "auto", bigrams: bool = False, phrases: bool = False
+    texts: list[str],
+    *,
+    lang: Lang = "auto",
+    bigrams: bool = False,
+    phrases: bool = False,
+    elements: bool = False,
 ) -> list[list[str]]:
     """`tokenize` over a list (one call site for batch indexing)."""
-    return [tokenize(t, lang=lang, bigrams=bigrams, phrases=phrases) for t in texts]
+    return [
+        tokenize(t, lang=lang, bigrams=bigrams, phrases=phrases, elements=elements) for t in texts
+    ]

@@ -139,3 +139,45 @@ def test_an_animation_patent_finds_animation_studios_not_animal_feed_makers() ->
     assert [h.doc_id for h in hits] == ["studio"]
     assert hits[0].explanation is not None
     assert any(t.term == "动画" for t in hits[0].explanation.terms)
+
+
+ELEMENT_DOCS = {
+    "zh-sodium": ("一种钠离子电池负极材料", "本发明公开了一种钠离子电池负极材料及其制备方法。"),
+    "zh-lithium": ("锂离子电池健康状态估计方法", "对锂离子电池进行循环老化测试。"),
+    "en-usb": ("Reducing power drawn by USB controllers", "Battery power is saved when idle."),
+    "zh-car": ("汽车蓄电池销售", "汽车配件、汽车电池、润滑油的零售。"),
+}
+
+
+def _element_docs() -> Matcher:
+    return Matcher.build(Record(id=k, title=t, text=x) for k, (t, x) in ELEMENT_DOCS.items())
+
+
+def test_an_english_element_name_finds_chinese_patents_that_write_it_inside_words() -> None:
+    # 锂 is written inside 锂离子电池: `lithium` found nothing before the elements were words.
+    hits = _element_docs().search(Record(id="q", text="lithium"), top=4)
+    assert [h.doc_id for h in hits] == ["zh-lithium"]
+    reasons = describe(
+        hits[0].explanation, query_text="lithium", doc_text=" ".join(ELEMENT_DOCS["zh-lithium"])
+    )
+    assert [w.label() for w in reasons.words] == ["lithium ↔ 锂"]
+    assert reasons.evidence
+
+
+def test_the_element_puts_the_sodium_battery_above_other_chinese_batteries() -> None:
+    # Without 钠 the sodium-ion patent shared only 电池 with the query, as the car-battery shop
+    # did. (The English USB patent may lead: own-language words outweigh translations.)
+    hits = _element_docs().search(Record(id="q", text="sodium battery"), top=4)
+    chinese = [h.doc_id for h in hits if h.doc_id.startswith("zh-")]
+    assert chinese[0] == "zh-sodium"
+    reasons = describe(
+        hits[[h.doc_id for h in hits].index("zh-sodium")].explanation,
+        query_text="sodium battery",
+        doc_text=" ".join(ELEMENT_DOCS["zh-sodium"]),
+    )
+    assert reasons.words[0].label() == "sodium ↔ 钠"
+
+
+def test_a_chinese_element_query_meets_the_compound() -> None:
+    hits = _element_docs().search(Record(id="q", text="钠"), top=4)
+    assert [h.doc_id for h in hits] == ["zh-sodium"]

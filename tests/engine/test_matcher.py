@@ -377,12 +377,16 @@ def test_one_passage_keeps_plain_term_counts() -> None:
             title_weight=params.title_weight,
             bigrams=params.bigrams,
             phrases=params.phrases,
+            elements=params.elements,
         )
 
 
 def test_a_profile_query_explains_its_own_weights() -> None:
-    # The explanation reads the same passage counts as the score: the parts still add up.
-    params = replace(load_params(), query_passages=True, bigrams=False, phrases=False)
+    # The explanation reads the same passage counts as the score: the parts still add up
+    # (fewer shared terms than an explanation lists: no bigrams, phrases or elements).
+    params = replace(
+        load_params(), query_passages=True, bigrams=False, phrases=False, elements=False
+    )
     patents = Matcher.build([CATHODE_PATENT, GYPSUM_PATENT], params=params)
     hit = patents.search(PROFILE, top=1, signals=["bm25"])[0]
     assert hit.doc_id == "p2" and hit.explanation is not None

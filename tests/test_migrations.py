@@ -15,6 +15,7 @@ from shuanglian.config import Settings
 from shuanglian.db import Base, make_engine
 from shuanglian.migrate import alembic_config, upgrade_database
 from shuanglian.patents.service import search_patents
+from shuanglian.supermarket import catalogue_cache
 from shuanglian.supermarket.models import SORT_INDEXES
 from shuanglian.supermarket.service import search_listings
 from tests.conftest import _create_pg_database, _drop_pg_database
@@ -71,13 +72,10 @@ def test_the_catalogue_sort_indexes_exist_after_upgrade(blank_engine) -> None:
     assert {ix.name for ix in SORT_INDEXES} <= names
 
 
-def test_upgrading_indexes_the_listings_already_there(blank_engine) -> None:
-    cfg = alembic_config(blank_engine)
-    with blank_engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "9f01556e2361")  # before the catalogue's term index
-    # Rows are written with the columns of that revision (the ORM models are newer).
-    with blank_engine.begin() as conn:
+def _insert_battery_listing(engine) -> int:  # type: ignore[no-untyped-def]
+    """A listing of 废旧锂电池回收 and its patent, written as SQL with the columns of revision
+    9f01556e2361 or later (the ORM models are newer); returns its id."""
+    with engine.begin() as conn:
         conn.execute(
             text(
                 "INSERT INTO institutions (name, kind, created_at, updated_at) "
@@ -96,21 +94,33 @@ def test_upgrading_indexes_the_listings_already_there(blank_engine) -> None:
             {"inst": inst_id},
         )
         patent_id = conn.execute(text("SELECT id FROM patents")).scalar_one()
+        # Two counters the listings had at first and lost later.
+        has = {c["name"] for c in inspect(conn).get_columns("market_listings")}
+        counters = [c for c in ("deals_signed", "signed_amount") if c in has]
         conn.execute(
             text(
                 "INSERT INTO market_listings (patent_id, institution_id, title, summary, "
                 "search_text, industries, modes, status, featured, view_count, scan_count, "
-                "deals_signed, signed_amount, created_at, updated_at) VALUES (:patent, :inst, "
-                "'废旧锂电池回收', 'Battery recycling', '废旧锂电池回收 battery recycling', "
-                "',C38,', ',licence,', 'published', :no, 0, 0, 0, 0, CURRENT_TIMESTAMP, "
-                "CURRENT_TIMESTAMP)"
+                f"{''.join(c + ', ' for c in counters)}created_at, updated_at) VALUES (:patent, "
+                ":inst, '废旧锂电池回收', 'Battery recycling', '废旧锂电池回收 battery recycling', "
+                f"',C38,', ',licence,', 'published', :no, 0, 0, {'0, ' * len(counters)}"
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
             ),
             {"patent": patent_id, "inst": inst_id, "no": False},
         )
         listing_id = conn.execute(text("SELECT id FROM market_listings")).scalar_one()
+    return int(listing_id)
+
+
+def test_upgrading_indexes_the_listings_already_there(blank_engine) -> None:
+    cfg = alembic_config(blank_engine)
+    with blank_engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "9f01556e2361")  # before the catalogue's term index
+    listing_id = _insert_battery_listing(blank_engine)
     upgrade_database(blank_engine)
     with Session(blank_engine) as session:
-        for q, kw in (("电池", {}), ("batteries", {}), (None, {"industry": "C3"})):
+        for q, kw in (("电池", {}), ("batteries", {}), ("lithium", {}), (None, {"industry": "C3"})):
             page = search_listings(session, q=q, mode="licence", **kw)
             assert [x.id for x in page.items] == [listing_id]
 
@@ -264,3 +274,35 @@ def test_notifications_in_english_go_down_and_up(blank_engine) -> None:
         assert titles == ["新的洽谈项目：旧", "新的洽谈项目：新"]
         command.upgrade(cfg, "b3f8c1d6e4a2")
         assert {"title_en", "body_en"} <= columns(conn)
+
+
+def test_upgrading_indexes_the_elements_of_the_listings_already_there(blank_engine) -> None:
+    """Revision c9e4a2f7d1b8 adds each listing's element terms (锂 of 锂电池), so `lithium` finds
+    a listing saved before; downgrading removes them and nothing else."""
+    cfg = alembic_config(blank_engine)
+    with blank_engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "a7d3e9c2b5f1")
+    listing_id = _insert_battery_listing(blank_engine)
+    with blank_engine.begin() as conn:  # its terms as the code before this revision wrote them
+        conn.execute(
+            text(
+                "INSERT INTO market_listing_terms (term, listing_id) VALUES "
+                "('废旧', :id), ('锂电', :id), ('电池', :id), ('回收', :id), ('batteri', :id)"
+            ),
+            {"id": listing_id},
+        )
+
+    def found(q: str) -> list[int]:
+        with Session(blank_engine) as session:
+            return [x.id for x in search_listings(session, q=q).items]
+
+    assert found("lithium") == [] and found("电池") == [listing_id]
+    upgrade_database(blank_engine)
+    catalogue_cache.clear()  # a server starts after its upgrade: no counts kept from before
+    assert found("lithium") == [listing_id] and found("电池") == [listing_id]
+    with blank_engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "a7d3e9c2b5f1")
+        terms = conn.scalars(text("SELECT term FROM market_listing_terms ORDER BY term")).all()
+    assert sorted(terms) == sorted(["废旧", "锂电", "电池", "回收", "batteri"])

@@ -20,7 +20,8 @@ Chinese ↔ English: a query word with a dictionary reading in the other languag
 word itself or one whole reading of it (锂电池 → 锂电+电池, or lithium+batteri; `battery` →
 batteri, or 电池 …). Listings are indexed as before, in their own words only; the service drops
 readings no listing has before it picks its plan, so a query without any stays on the plain
-all-terms plan.
+all-terms plan. A chemical element is written inside Chinese words (锂 in 锂离子电池), so each
+element character of a listing's Chinese is a term of its own: `lithium` reads as 锂.
 
 Keyword tokens are [a-z0-9]+ runs or Han/other-script words, never containing ':', so they
 cannot collide with a filter term.
@@ -31,6 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from shuanglian.text.bilingual import alternatives
+from shuanglian.text.elements import is_element
 from shuanglian.text.normalize import normalize_for_search
 from shuanglian.text.query_words import HAN_RUN
 from shuanglian.text.tokenize import segment_words, tokenize
@@ -78,6 +80,12 @@ def keyword_terms(text: str | None) -> list[str]:
     return _keywords(text)[0]
 
 
+def element_terms(text: str | None) -> set[str]:
+    """The element characters of a text's Chinese, each a term of its own (one character: no
+    keyword term is ever that short)."""
+    return {ch for ch in normalize_for_search(text or "") if is_element(ch)}
+
+
 def industry_term(code: str) -> str:
     return _cut(INDUSTRY + code.strip().upper())
 
@@ -102,8 +110,11 @@ def listing_terms(
     tech_field: str | None,
     region: str | None,
 ) -> set[str]:
-    """Every term a listing is found under: its keywords and its filter values."""
+    """Every term a listing is found under: its keywords, the chemical elements its Chinese
+    names (锂 inside 锂离子电池: an English `lithium` reads as 锂, `text.elements`), and its
+    filter values."""
     terms = set(keyword_terms(search_text))
+    terms.update(element_terms(search_text))
     for code in industries:
         code = code.strip().upper()
         terms.update(industry_term(code[:n]) for n in range(1, len(code) + 1))
@@ -151,7 +162,10 @@ def _index_form(reading: tuple[str, ...]) -> tuple[str, ...]:
     for word in reading:
         if HAN_RUN.fullmatch(word):
             if len(word) < 2:
-                return ()  # a single character has no term in the index
+                if not is_element(word):
+                    return ()  # a single character has no term in the index
+                out.append(word)  # but an element has (`element_terms`)
+                continue
             out.extend(_bigrams(word, cover=True))
         else:
             out.append(word)

@@ -207,6 +207,23 @@ def test_chinese_finds_english_listings_and_the_reverse(db_session) -> None:
     assert _ids(db_session, inst, q="鋰電池") == [english.id]
 
 
+def test_an_english_element_name_finds_the_chinese_compounds_that_hold_it(
+    db_session, monkeypatch
+) -> None:
+    # 锂 is written inside 锂离子电池 and 钠 inside 钠离子: `lithium` found nothing before.
+    inst = make_institution(db_session)
+    lithium = make_listing(db_session, inst, title="锂离子电池正极材料")
+    sodium = make_listing(db_session, inst, title="钠离子电池负极材料")
+    funds = make_listing(db_session, inst, title="科技金融服务平台")  # 金 of 金融 is no gold
+    assert "锂" in _terms(db_session, lithium.id) and "金" not in _terms(db_session, funds.id)
+    assert _ids(db_session, inst, q="lithium") == [lithium.id]
+    assert _ids(db_session, inst, q="sodium battery") == [sodium.id]
+    assert _ids(db_session, inst, q="gold") == []
+    # Posting lists too long to drive: the element reading filters a walk of the index.
+    monkeypatch.setattr(service, "DRIVING_POSTINGS_MAX", 0)
+    assert _ids(db_session, inst, q="lithium") == [lithium.id]
+
+
 def test_cross_lingual_groups_agree_on_both_plans(db_session, monkeypatch) -> None:
     inst = make_institution(db_session)
     found = [make_listing(db_session, inst, title=f"Lithium battery pack {i}") for i in range(3)]

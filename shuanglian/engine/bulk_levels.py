@@ -38,7 +38,7 @@ import numpy as np
 from shuanglian.engine.bulk import BulkRanker, RankedBlock, bulk_ranker
 from shuanglian.engine.bulk_evidence import memo_flags
 from shuanglian.engine.bulk_query import StoredQueries, ragged_pairs
-from shuanglian.engine.calibrate import FEATURES, MEDIUM
+from shuanglian.engine.calibrate import FEATURES, MEDIUM, short_query_match
 from shuanglian.engine.matcher import Matcher, Segment
 from shuanglian.engine.records import Record
 from shuanglian.engine.sparse import DocTerms
@@ -105,6 +105,7 @@ class _QuerySide:
     counted: np.ndarray  # per key: counts towards the document coverage
     mass: np.ndarray  # per coverage group (query, word), ascending
     total: np.ndarray  # per query: the mass of all its groups, never-covered ones included
+    words: np.ndarray  # per query: how many groups it has, never-covered ones included
     # The groups each key belongs to: member_group[member_start[k]:member_start[k + 1]].
     member_start: np.ndarray
     member_group: np.ndarray
@@ -194,7 +195,8 @@ class LevelCheck:
             np.divide(matched, doc_mass, out=np.zeros(n_hits), where=doc_mass > 0), 1
         )
         ipc = self._ipc(queries, hit_query, hit_pos)
-        return _probability(np.column_stack([q_cov, d_cov, ipc]), self.matcher.params.calibration)
+        p = _probability(np.column_stack([q_cov, d_cov, ipc]), self.matcher.params.calibration)
+        return short_query_match(p, q_cov, side.words[hit_query].astype(np.float64))
 
     def _query_side(
         self, stored: StoredQueries, forms: Sequence[tuple[np.ndarray, np.ndarray]]
@@ -253,12 +255,14 @@ class LevelCheck:
             w_key = np.searchsorted(keys, g_query[is_own] * n_rows + w_rows)
             mass[is_own] = weight[w_key] * self._idf_of(w_rows)
         total = np.bincount(g_query, weights=mass, minlength=len(forms))
+        words = np.bincount(g_query, minlength=len(forms))
         # A specific word the target lacks is still a word of the query, never covered.
         unknown = ~has & words_ok & ~_member(fq * n_words + ft, groups)
         if unknown.any():
             own_weight = np.float64(1.0) + np.log(ftf[unknown].astype(np.float64))
             lost = own_weight * tables.factor[ft[unknown]] * self._top_idf
             total += np.bincount(fq[unknown], weights=lost, minlength=len(forms))
+            words += np.bincount(fq[unknown], minlength=len(forms))
         by_key = np.argsort(m_key, kind="stable")
         return _QuerySide(
             keys=keys,
@@ -266,6 +270,7 @@ class LevelCheck:
             counted=counted,
             mass=mass,
             total=total,
+            words=words,
             member_start=np.searchsorted(m_key[by_key], np.arange(len(keys) + 1)),
             member_group=m_group[by_key],
             several=np.bincount(m_group, minlength=len(groups)) > 1,

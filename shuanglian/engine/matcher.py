@@ -1130,7 +1130,12 @@ class Matcher:
         """The calibrated model's inputs for the document at `pos` (engine.calibrate): one
         place, so a bulk job's level (`match_probabilities`) is the one its explanation shows."""
         ipc_sim = self._ipc_similarity(view, pos) if view.ipc_weights else 0.0
-        return {"query_coverage": q_cov, "doc_coverage": d_cov, "ipc": ipc_sim}
+        return {
+            "query_coverage": q_cov,
+            "doc_coverage": d_cov,
+            "ipc": ipc_sim,
+            "query_words": float(len(view.groups)),
+        }
 
     def _ipc_similarity(self, view: _QueryView, pos: int) -> float:
         """Raw IPC cosine of the query and the document at `pos` (in [0, 1])."""

@@ -7,7 +7,7 @@ import numpy as np
 
 from shuanglian.engine.bulk import rank_block
 from shuanglian.engine.bulk_levels import block_match, weak_of
-from shuanglian.engine.calibrate import MEDIUM
+from shuanglian.engine.calibrate import HIGH, MEDIUM
 from shuanglian.engine.matcher import Matcher
 from shuanglian.engine.records import Record
 
@@ -74,6 +74,29 @@ def test_a_blocks_levels_equal_the_explanations_match_hit_for_hit() -> None:
     i = block.query_ids.index("p7")
     assert "compilers" in block.doc_ids[int(block.offsets[i]) : int(block.offsets[i + 1])]
     assert np.array_equal(weak_of(block_match(target, PATENTS, block)), want < MEDIUM)
+
+
+def test_short_queries_are_held_down_alike_in_bulk() -> None:
+    """Firms as queries, one-line scopes of one to three words, over the patents: a hit
+    lacking some of a short scope's words reads 中 at most (`short_query_match`), the bulk
+    level the same number as the explanation's."""
+    scopes = [
+        Record(id="s1", title="锂电池销售", text="锂电池、无人机销售"),
+        Record(id="s2", title="Drone shop", text="drones, flight controllers"),
+        Record(id="s3", title="预制构件厂", text="混凝土预制构件"),
+    ]
+    target = Matcher.build(PATENTS, query_forms=True)
+    source = Matcher.build(scopes, query_forms=True)
+    block = rank_block(target, scopes, top=7, source=source)
+    got = block_match(target, scopes, block)
+    want = _reference(target, scopes, block)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+    i = block.query_ids.index("s1")
+    lo, hi = int(block.offsets[i]), int(block.offsets[i + 1])
+    # p1 (锂电池, no 无人机) and p3 (无人机, no 锂电池): each part of the scope, neither 高,
+    # neither weak.
+    held = [got[block.doc_ids.index(d, lo, hi)] for d in ("p1", "p3")]
+    assert all(MEDIUM <= p < HIGH for p in held), held
 
 
 def test_hits_of_a_delta_segment_and_queries_changed_since_the_build_read_the_same() -> None:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import math
 import random
 
-from shuanglian.engine.calibrate import levels_first, logit, match_probability, rescale_calibration
+from shuanglian.engine.calibrate import (
+    HIGH,
+    MEDIUM,
+    levels_first,
+    logit,
+    match_probability,
+    rescale_calibration,
+)
 from shuanglian.engine.records import Explanation, Hit
 
 BASE = {"intercept": -8.0, "query_coverage": 6.5, "doc_coverage": 6.4, "ipc": 0.6}
@@ -66,3 +73,26 @@ def test_levels_first_keeps_the_engines_order_within_a_level_and_past_the_depth(
     hits = [hit("a", 0.10), hit("b", 0.30), hit("c", 0.90), hit("d", 0.25), hit("e", 0.95)]
     # 高: c; 中: b, d (as ranked); 低: a; e lies past the depth and stays last.
     assert [h.doc_id for h in levels_first(hits, depth=4)] == ["c", "b", "d", "a", "e"]
+
+
+def test_a_short_query_reads_high_only_for_a_hit_with_all_its_words() -> None:
+    calibration = {"intercept": -4.6, "query_coverage": 7.7, "doc_coverage": 7.4, "ipc": 1.1}
+    half = {"query_coverage": 0.5, "doc_coverage": 0.05, "ipc": 0.0}
+    # A patent-length query covering half its words: strong evidence, read as it was.
+    assert match_probability(half | {"query_words": 40.0}, calibration) == match_probability(
+        half, calibration
+    )
+    assert match_probability(half, calibration) > HIGH
+    # `lithium battery` and a car-battery shop that has only `battery`: no longer 高.
+    held = match_probability(half | {"query_words": 2.0}, calibration)
+    assert MEDIUM <= held < HIGH
+    whole = {"query_coverage": 1.0, "doc_coverage": 0.05, "ipc": 0.0, "query_words": 2.0}
+    assert match_probability(whole, calibration) > HIGH
+    # Held within 中 in the same order, and what was 低 stays 低 (no pair becomes weak).
+    most = {"query_coverage": 0.9, "doc_coverage": 0.05, "ipc": 0.0, "query_words": 3.0}
+    assert held < match_probability(most, calibration) < HIGH
+    little = {"query_coverage": 0.02, "doc_coverage": 0.01, "ipc": 0.0}
+    assert match_probability(little, calibration) < MEDIUM
+    assert match_probability(little | {"query_words": 2.0}, calibration) == match_probability(
+        little, calibration
+    )

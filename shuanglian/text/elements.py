@@ -49,9 +49,11 @@ ELEMENT_NAMES = MappingProxyType(_NAMES)
 
 # Characters that mean something else inside common words, so a compound does not name the
 # element through them: 资金 / 基金 (gold), 银行 (silver), 地铁 / 铁路 (iron), 无锡 (tin), 铅笔
-# (lead); 氧化 is a process (oxidation) in most texts that write it, and an English `lead` is
-# mostly the verb. They keep the plain word rules (one character alone is generic, untranslated).
-_AMBIGUOUS = frozenset("金银铁锡铅氧")
+# (lead); 氧化 is a process (oxidation) in most texts that write it, 氢氧化 a hydroxide (a
+# sugar synthesis using 甲醇钠 and 加氢 read as `hydrogen production`), and an English `lead` is
+# mostly the verb. They keep the plain word rules (one character alone is generic,
+# untranslated; `hydrogen` still reads 氢气 through the dictionary).
+_AMBIGUOUS = frozenset("金银铁锡铅氧氢")
 
 # Element characters a compound names (钠离子 → 钠) and that count as specific words.
 ELEMENT_CHARS = frozenset(_NAMES) - _AMBIGUOUS

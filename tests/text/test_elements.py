@@ -21,9 +21,11 @@ def test_without_the_option_the_cut_is_unchanged() -> None:
 
 
 def test_characters_that_mean_other_things_inside_words_stay_out() -> None:
-    # 资金 is funds, 银行 a bank, 地铁 the underground, 无锡 a city, 氧化 oxidation.
-    terms = tokenize("资金来自银行，用于地铁与无锡的氧化处理", elements=True)
-    assert not {"金", "银", "铁", "锡", "氧"} & set(terms)
+    # 资金 is funds, 银行 a bank, 地铁 the underground, 无锡 a city, 氧化 oxidation, 氢氧化钠
+    # a hydroxide (its sodium stays).
+    terms = tokenize("资金来自银行，用于地铁与无锡的氧化处理和氢氧化钠", elements=True)
+    assert not {"金", "银", "铁", "锡", "氧", "氢"} & set(terms)
+    assert "钠" in terms
     assert elements_in("离子") == []
     assert elements_in("锂") == []  # a one-character word is already itself
 

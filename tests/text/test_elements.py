@@ -53,3 +53,8 @@ def test_every_listed_element_is_one_han_character() -> None:
         names and all(n.isascii() and n.islower() for n in names)
         for names in ELEMENT_NAMES.values()
     )
+
+
+def test_traditional_text_gives_the_same_elements() -> None:
+    terms = tokenize("鋰離子電池與鎳鈷錳三元材料", elements=True)
+    assert {"锂", "镍", "钴", "锰"} <= set(terms)

@@ -244,6 +244,11 @@ def parse_query(q: str | None) -> Query:
     singles: list[str] = []
     groups: list[WordGroup] = []
     for run in HAN_RUN.findall(norm):
+        if len(run) == 1 and is_element(run):
+            # An index term of its own (`element_terms`), read in English too: 锂 → lithium.
+            readings = tuple(r for r in (_index_form(a) for a in alternatives(run)) if r)
+            groups.append(WordGroup(own=(run,), readings=readings))
+            continue
         if len(run) == 1:
             singles.append(run)
             continue

@@ -456,6 +456,8 @@ def alternatives(term: str) -> tuple[tuple[str, ...], ...]:
     """
     zh_en, _en_zh = _tables()
     if _is_han_term(term):
+        if term in ELEMENT_CHARS:  # 锂 → lithium; 铝 → aluminium or aluminum
+            return tuple((name,) for name, _w in zh_en[term])
         if "_" in term or len(term) < 2:
             return ()
         senses = _sense_stems(term)

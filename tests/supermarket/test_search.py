@@ -219,9 +219,12 @@ def test_an_english_element_name_finds_the_chinese_compounds_that_hold_it(
     assert _ids(db_session, inst, q="lithium") == [lithium.id]
     assert _ids(db_session, inst, q="sodium battery") == [sodium.id]
     assert _ids(db_session, inst, q="gold") == []
+    # And the reverse: 锂 finds the English listing that says lithium.
+    english = make_listing(db_session, inst, title="Lithium metal anodes")
+    assert sorted(_ids(db_session, inst, q="锂")) == sorted([lithium.id, english.id])
     # Posting lists too long to drive: the element reading filters a walk of the index.
     monkeypatch.setattr(service, "DRIVING_POSTINGS_MAX", 0)
-    assert _ids(db_session, inst, q="lithium") == [lithium.id]
+    assert sorted(_ids(db_session, inst, q="lithium")) == sorted([lithium.id, english.id])
 
 
 def test_cross_lingual_groups_agree_on_both_plans(db_session, monkeypatch) -> None:

@@ -52,17 +52,14 @@ def match_probability(evidence: Mapping[str, float], calibration: Mapping[str, f
     p = 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
     if "query_words" not in evidence:
         return p
-    return float(
-        short_query_match(
-            np.array([p]),
-            np.array([float(evidence.get("query_coverage", 0.0))]),
-            np.array([float(evidence["query_words"])]),
-        )[0]
-    )
+    coverage = float(evidence.get("query_coverage", 0.0))
+    return float(short_query_match(p, coverage, float(evidence["query_words"])))
 
 
 def short_query_match(
-    probability: np.ndarray, query_coverage: np.ndarray, query_words: np.ndarray
+    probability: np.ndarray | float,
+    query_coverage: np.ndarray | float,
+    query_words: np.ndarray | float,
 ) -> np.ndarray:
     """The match of hits of queries of a few specific words (search boxes, one-line demands
     and business scopes): a hit that lacks some of the words reads 中 at most.
@@ -72,7 +69,8 @@ def short_query_match(
     car-battery shop read 高 84% (the lithium-battery maker 99%). A query of SHORT_QUERY_WORDS
     words or fewer now reads 高 only for a hit that has all of them; the others' 中 and 高 are
     drawn into 中 in the same order, and 低 stays 低 (so no pair becomes weak: a firm with two
-    lines of business still meets a patent that fits one)."""
+    lines of business still meets a patent that fits one). Arrays (a bulk block) or one hit's
+    floats alike."""
     short = (query_words >= 1) & (query_words <= SHORT_QUERY_WORDS)
     partial = short & (query_coverage < 1.0 - 1e-9) & (probability >= MEDIUM)
     top = HIGH - 0.01

@@ -322,12 +322,7 @@ def section_compare(args: dict) -> dict:
     matcher = Matcher.build(records)
     params = matcher.params
     # One tokenisation for everyone: the baselines see exactly the engine's terms.
-    doc_tokens = [
-        record_terms(
-            r, title_weight=params.title_weight, bigrams=params.bigrams, elements=params.elements
-        )
-        for r in records
-    ]
+    doc_tokens = [record_terms(r, title_weight=params.title_weight, **params.cut) for r in records]
     retriever = bm25s.BM25(k1=params.k1, b=params.b, method="lucene", idf_method="lucene")
     # create_empty_token=False: bm25s 0.3.16 puts "" in its vocabulary but not in its score
     # matrix, so a query term outside the vocabulary must be filtered out before retrieve().
@@ -337,9 +332,7 @@ def section_compare(args: dict) -> dict:
     vocab = retriever.vocab_dict
     queries, q_tokens = [], []
     for q in _records(paths["enterprise-to-patent"], None):
-        terms = record_terms(
-            q, title_weight=params.title_weight, bigrams=params.bigrams, elements=params.elements
-        )
+        terms = record_terms(q, title_weight=params.title_weight, **params.cut)
         known = [t for t in terms if t in vocab]
         if known:  # a query sharing no term with the corpus would time nothing
             queries.append(q)

@@ -22,7 +22,6 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from shuanglian.engine.fusion import FusionParams
 from shuanglian.engine.matcher import Matcher, text_crc
 from shuanglian.engine.records import Record
 from shuanglian.engine.senses import SenseInput, SenseSpace, choose, is_latin
@@ -99,11 +98,8 @@ class StoredQueries:
     def usable(source: Matcher, target: Matcher) -> bool:
         """Whether the source's stored forms are the target's query terms: both indexes cut
         text alike and the source has stored forms."""
-
-        def cut(p: FusionParams) -> tuple[object, ...]:
-            return (p.title_weight, p.bigrams, p.phrases, p.elements)
-
-        same = cut(source.params) == cut(target.params)
+        a, b = source.params, target.params
+        same = (a.title_weight, a.cut) == (b.title_weight, b.cut)
         return same and any(seg.doc_terms is not None for seg in source.segments)
 
     # ------------------------------------------------------------------ lookup

@@ -12,8 +12,18 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
+
+
+class Cut(TypedDict):
+    """`FusionParams.cut`: the `text.tokenize` options an index cuts its text with."""
+
+    bigrams: bool
+    phrases: bool
+    elements: bool
+
 
 SIGNALS: tuple[str, ...] = ("bm25", "ipc", "prior", "dense")
 PARAMS_FILE = Path(__file__).with_name("fusion_params.json")
@@ -60,6 +70,12 @@ class FusionParams:
         }
     )
     comment: str = ""
+
+    @property
+    def cut(self) -> Cut:
+        """How text is cut into terms (`text.tokenize` options): one place for every caller
+        that must cut documents and queries alike."""
+        return Cut(bigrams=self.bigrams, phrases=self.phrases, elements=self.elements)
 
     def to_json(self) -> dict[str, object]:
         """The JSON form stored beside an index and in fusion_params.json."""

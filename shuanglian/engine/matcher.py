@@ -100,13 +100,7 @@ def text_crc(record: Record) -> int:
 
 
 def _terms(record: Record, params: FusionParams) -> list[str]:
-    return record_terms(
-        record,
-        title_weight=params.title_weight,
-        bigrams=params.bigrams,
-        phrases=params.phrases,
-        elements=params.elements,
-    )
+    return record_terms(record, title_weight=params.title_weight, **params.cut)
 
 
 def query_terms(record: Record, params: FusionParams) -> list[str]:
@@ -125,10 +119,7 @@ def query_terms(record: Record, params: FusionParams) -> list[str]:
         return _terms(record, params)
 
     def distinct(text: str) -> list[str]:
-        terms = tokenize(
-            text, bigrams=params.bigrams, phrases=params.phrases, elements=params.elements
-        )
-        return list(dict.fromkeys(terms))
+        return list(dict.fromkeys(tokenize(text, **params.cut)))
 
     out = distinct(record.title) * max(params.title_weight, 0)
     for line in passages:

@@ -373,11 +373,7 @@ def test_one_passage_keeps_plain_term_counts() -> None:
     params = replace(load_params(), query_passages=True)
     for record in (GYPSUM_PATENT, BATTERY, replace(PROFILE, text="电池 电池 电池\n")):
         assert query_terms(record, params) == record_terms(
-            record,
-            title_weight=params.title_weight,
-            bigrams=params.bigrams,
-            phrases=params.phrases,
-            elements=params.elements,
+            record, title_weight=params.title_weight, **params.cut
         )
 
 

@@ -33,6 +33,7 @@ from importlib import resources
 from typing import TypeVar
 
 from shuanglian.text.elements import ELEMENT_CHARS, ELEMENT_NAMES
+from shuanglian.text.glossary import tech_glossary
 from shuanglian.text.tokenize import (
     _subwords,
     gloss_clashes,
@@ -199,9 +200,14 @@ def _gloss_stop_stems() -> frozenset[str]:
 
 
 def _kept_senses(word: str) -> list[tuple[str, ...]]:
-    """The translations of a headword: its first MAX_SENSES distinct glosses of one to
-    MAX_GLOSS_WORDS content words, and any later gloss of a sense marked technical, each as
-    its search terms (stems, then phrases)."""
+    """The translations of a headword: its renderings in the technical glossary when it has
+    them (text.glossary), else its first MAX_SENSES distinct glosses of one to MAX_GLOSS_WORDS
+    content words and any later gloss of a sense marked technical, each as its search terms
+    (stems, then phrases)."""
+    listed = tech_glossary().get(word)
+    if listed is not None:
+        out = [tuple(_gloss_terms(r)) for r in listed]
+        return list(dict.fromkeys(t for t in out if t))
     glosses, technical = _parsed()
     marked = technical.get(word, frozenset())
     kept: list[tuple[str, ...]] = []
@@ -227,7 +233,8 @@ def _tables() -> tuple[
     a key of more than MAX_TARGETS headwords is too general to translate, `_english_key`)."""
     zh_en: dict[str, tuple[tuple[str, float], ...]] = {}
     en_zh: dict[str, list[tuple[str, float]]] = defaultdict(list)
-    for word in cedict_glosses():
+    glossary = tech_glossary()
+    for word in dict.fromkeys([*cedict_glosses(), *glossary]):
         kept = _kept_senses(word)
         if not kept:
             continue
@@ -243,6 +250,10 @@ def _tables() -> tuple[
                 # How much of the Chinese word this gloss is: 电池 is all `battery`, 殴打
                 # ("to beat; assault and battery") only a little.
                 en_zh[key].append((word, weights.get(key, 0.0)))
+    # An English key the glossary renders means only the glossary's words for it: `cathod`
+    # is 正极 and 阴极, no longer CC-CEDICT's 负极; `wafer` no longer reaches 威化.
+    for key in _glossary_keys():
+        en_zh[key] = [(w, p) for w, p in en_zh[key] if w in glossary]
     # The dictionary's one-character entries are left out (most are bound morphemes with a
     # dozen senses); the chemical elements are words of their own (text.elements).
     for char in sorted(ELEMENT_CHARS):
@@ -251,6 +262,18 @@ def _tables() -> tuple[
         for name in names:
             en_zh[name].append((char, 1.0))
     return zh_en, dict(en_zh)
+
+
+@built_once
+def _glossary_keys() -> frozenset[str]:
+    """The English keys (a stem or two joined stems) that the glossary's renderings give."""
+    keys: set[str] = set()
+    for word in tech_glossary():
+        for terms in _kept_senses(word):
+            stems = [t for t in terms if "_" not in t]
+            if 1 <= len(stems) <= 2:
+                keys.add("_".join(stems))
+    return frozenset(keys)
 
 
 def _english_key(term: str) -> list[tuple[str, float]]:
@@ -409,8 +432,10 @@ def expand_terms(
 
 
 def glosses(word: str, *, limit: int = 2) -> list[str]:
-    """Readable English glosses of a Chinese word (for explanations), main sense first."""
-    return list(cedict_glosses().get(word, ())[:limit])
+    """Readable English glosses of a Chinese word (for explanations), main sense first; the
+    glossary's renderings when it lists the word (负极 ↔ anode)."""
+    listed = tech_glossary().get(word)
+    return list((listed if listed is not None else cedict_glosses().get(word, ()))[:limit])
 
 
 # Readings per term for `alternatives`: the main senses; a catalogue query looks each one up.
@@ -428,12 +453,12 @@ def _sense_stems(word: str) -> list[tuple[str, ...]]:
 def _compound_parts(word: str) -> list[str]:
     """A compound the dictionary lacks as its dictionary parts, left to right, longest first
     (正极材料 → 正极, 材料); [] when some stretch of two or more characters has no entry."""
-    known = cedict_glosses()
+    cedict, glossary = cedict_glosses(), tech_glossary()
     parts: list[str] = []
     i = 0
     while i < len(word):
         for j in range(len(word), i + 1, -1):
-            if word[i:j] in known and word[i:j] != word:
+            if (word[i:j] in cedict or word[i:j] in glossary) and word[i:j] != word:
                 parts.append(word[i:j])
                 i = j
                 break

@@ -8,13 +8,31 @@ import pytest
 from shuanglian.engine.matcher import Matcher
 from shuanglian.engine.reasons import describe
 from shuanglian.engine.records import Record
-from shuanglian.text.bilingual import alternatives, glosses, translate_term
+from shuanglian.text.bilingual import _gloss_terms, alternatives, glosses, translate_term
 from shuanglian.text.glossary import GlossaryError, parse_glossary, tech_glossary
+from shuanglian.text.tokenize import stopwords_en, tokenize
 
 
 def test_the_shipped_glossary_reads_and_lists_battery_electrodes() -> None:
     glossary = tech_glossary()
     assert glossary["正极"][0] == "cathode" and glossary["负极"][0] == "anode"
+
+
+def test_every_listed_word_is_a_search_term_and_every_rendering_keeps_its_words() -> None:
+    """A listed word the tokenizer drops (公司, 实现) would take its English words away from
+    CC-CEDICT and match nothing; a rendering that loses a word to the gloss stoplists
+    ("existing technology" → technology) would claim a word it does not mean."""
+    dropped = [w for w in tech_glossary() if not tokenize(w, lang="zh")]
+    assert dropped == []
+    stop = stopwords_en()
+    shrunk = [
+        (w, r)
+        for w, renderings in tech_glossary().items()
+        for r in renderings
+        if len([t for t in _gloss_terms(r) if "_" not in t])
+        != len([x for x in r.replace("-", " ").split() if len(x) > 1 and x not in stop])
+    ]
+    assert shrunk == []
 
 
 def test_a_line_is_a_word_a_tab_and_renderings() -> None:
@@ -72,7 +90,7 @@ def test_an_english_cathode_search_finds_the_chinese_cathode_patent_first() -> N
     hits = matcher.search(Record(id="q", text=query), top=2)
     assert [h.doc_id for h in hits][0] == "cathode"
     reasons = describe(hits[0].explanation, query_text=query, doc_text=ELECTRODES["cathode"])
-    assert "Cathode ↔ 正极" in [w.label() for w in reasons.words]
+    assert [w.label() for w in reasons.words][0] == "Cathode material ↔ 正极材料"
 
 
 def test_a_chinese_anode_demand_finds_the_english_anode_patent_first() -> None:

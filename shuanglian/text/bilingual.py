@@ -234,6 +234,7 @@ def _tables() -> tuple[
     zh_en: dict[str, tuple[tuple[str, float], ...]] = {}
     en_zh: dict[str, list[tuple[str, float]]] = defaultdict(list)
     glossary = tech_glossary()
+    glossary_keys: set[str] = set()  # the English keys the glossary's renderings give
     for word in dict.fromkeys([*cedict_glosses(), *glossary]):
         kept = _kept_senses(word)
         if not kept:
@@ -250,9 +251,11 @@ def _tables() -> tuple[
                 # How much of the Chinese word this gloss is: 电池 is all `battery`, 殴打
                 # ("to beat; assault and battery") only a little.
                 en_zh[key].append((word, weights.get(key, 0.0)))
+                if word in glossary:
+                    glossary_keys.add(key)
     # An English key the glossary renders means only the glossary's words for it: `cathod`
     # is 正极 and 阴极, no longer CC-CEDICT's 负极; `wafer` no longer reaches 威化.
-    for key in _glossary_keys():
+    for key in glossary_keys:
         en_zh[key] = [(w, p) for w, p in en_zh[key] if w in glossary]
     # The dictionary's one-character entries are left out (most are bound morphemes with a
     # dozen senses); the chemical elements are words of their own (text.elements).
@@ -262,18 +265,6 @@ def _tables() -> tuple[
         for name in names:
             en_zh[name].append((char, 1.0))
     return zh_en, dict(en_zh)
-
-
-@built_once
-def _glossary_keys() -> frozenset[str]:
-    """The English keys (a stem or two joined stems) that the glossary's renderings give."""
-    keys: set[str] = set()
-    for word in tech_glossary():
-        for terms in _kept_senses(word):
-            stems = [t for t in terms if "_" not in t]
-            if 1 <= len(stems) <= 2:
-                keys.add("_".join(stems))
-    return frozenset(keys)
 
 
 def _english_key(term: str) -> list[tuple[str, float]]:

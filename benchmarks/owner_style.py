@@ -20,8 +20,6 @@ does not want.
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import re
 import sys
@@ -34,7 +32,7 @@ from scipy import sparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from quality_ceiling import BAR, plain_run  # noqa: E402
+from quality_ceiling import BAR, plain_run, run_suites  # noqa: E402
 
 from shuanglian.engine.evaluate import read_qrels, run_suite, score_run, suite_info, suite_rows  # noqa: E402
 
@@ -143,21 +141,7 @@ def measure(path: Path) -> dict[str, Any]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    ap.add_argument("suites", nargs="+", type=Path)
-    ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
-    args = ap.parse_args()
-    out = []
-    for path in args.suites:
-        res = measure(path)
-        out.append(res)
-        print(json.dumps(res, ensure_ascii=False), flush=True)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "owner_style.json").write_text(
-        json.dumps({"command": " ".join(sys.argv), "suites": out}, ensure_ascii=False, indent=1)
-        + "\n",
-        encoding="utf-8",
-    )
+    run_suites(measure, "owner_style.json", __doc__)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -105,22 +106,31 @@ def measure(path: Path) -> dict[str, Any]:
     }
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def run_suites(
+    measure_suite: Callable[[Path], dict[str, Any]], out_name: str, doc: str | None
+) -> None:
+    """The command line of the scripts that measure suites one by one (this one,
+    owner_style.py): suite folders in, a JSON line per suite printed, all of them in
+    `--out`/`out_name` with the command that made them."""
+    ap = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
     ap.add_argument("suites", nargs="+", type=Path)
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = ap.parse_args()
     out = []
     for path in args.suites:
-        res = measure(path)
+        res = measure_suite(path)
         out.append(res)
         print(json.dumps(res, ensure_ascii=False), flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "quality_ceiling.json").write_text(
+    (args.out / out_name).write_text(
         json.dumps({"command": " ".join(sys.argv), "suites": out}, ensure_ascii=False, indent=1)
         + "\n",
         encoding="utf-8",
     )
+
+
+def main() -> None:
+    run_suites(measure, "quality_ceiling.json", __doc__)
 
 
 if __name__ == "__main__":

@@ -40,8 +40,11 @@ from shuanglian.engine.evaluate import read_qrels, record_from_beir, suite_info,
 from shuanglian.engine.fusion import PARAMS_FILE, load_params
 from shuanglian.engine.matcher import Matcher
 
+# (evidence, relevant, query id) of each hit, in the same order.
+Pairs = tuple[list[dict[str, float]], list[int], list[str]]
 
-def pairs(path: Path) -> tuple[list[dict[str, float]], list[int], list[str]]:
+
+def pairs(path: Path) -> Pairs:
     """(evidence, relevant, query id) of every top-10 hit of every judged query of one suite."""
     qrels = read_qrels(path / "qrels" / "test.tsv")
     matcher = Matcher.build(record_from_beir(r) for r in suite_rows(path / "corpus.jsonl"))
@@ -59,9 +62,6 @@ def pairs(path: Path) -> tuple[list[dict[str, float]], list[int], list[str]]:
     return rows, labels, query_ids
 
 
-Pairs = tuple[list[dict[str, float]], list[int], list[str]]
-
-
 def _fold(query_id: str, folds: int) -> int:
     return int(hashlib.md5(query_id.encode("utf-8")).hexdigest(), 16) % folds
 
@@ -72,7 +72,9 @@ def _log_loss(probs: list[float], labels: list[int]) -> float:
     return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
 
 
-def rescaled(fitted: dict[str, float], judged: dict[str, Pairs], skip: int, folds: int) -> dict:
+def rescaled(
+    fitted: dict[str, float], judged: dict[str, Pairs], skip: int, folds: int
+) -> dict[str, float]:
     """The rescale on the judged pairs, leaving out fold `skip` (-1: none); each suite weighs
     the same."""
     rows: list[dict[str, float]] = []

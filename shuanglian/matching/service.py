@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -21,7 +21,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shuanglian.config import Settings
-from shuanglian.engine.calibrate import LEVELS_FIRST_DEPTH, levels_first
+from shuanglian.engine.calibrate import (
+    LEVELS_FIRST_DEPTH,
+    SHORT_QUERY_WORDS,
+    levels_first,
+    short_query_match,
+)
 from shuanglian.engine.dense import Encoder, make_encoder
 from shuanglian.engine.dense_store import DenseMismatch, Progress
 from shuanglian.engine.index import IndexCorrupt, IndexMissing, index_info, load_index, save_index
@@ -42,6 +47,7 @@ from shuanglian.matching.schemas import (
     TermOut,
 )
 from shuanglian.patents.models import Institution, Patent
+from shuanglian.text.query_words import holds_word, query_words
 from shuanglian.text.regions import province_of
 
 PATENT_INDEX = "patents"
@@ -573,11 +579,13 @@ def _search_index(
     query_region: str | None = None,
     reader: int | None = None,
     patent: int | None = None,
+    typed: bool = False,
 ) -> list[Match]:
     """Search one index (patents or enterprises) and return explained, named matches;
     patents come in level order (engine.calibrate.levels_first), enterprises as ranked.
     `reader` (the enterprise a list of patents is for) or `patent` (the patent a list of
-    enterprises is for) adds 「…曾对同类专利表示有意向」 where it applies."""
+    enterprises is for) adds 「…曾对同类专利表示有意向」 where it applies. `typed`: the query
+    is what a person typed into a search box (`_pairs_held`)."""
     kind = "patent" if target == PATENT_INDEX else "enterprise"
     _check_top(top)
     try:
@@ -588,6 +596,10 @@ def _search_index(
         )
     except DenseMismatch as exc:
         raise IndexNotReady(str(exc)) from exc
+    if typed:
+        hits = _pairs_held(
+            session, _record_text(query), hits, Patent if kind == "patent" else Enterprise
+        )
     if kind == "patent":
         hits = levels_first(hits)[:top]
     ids = [int(h.doc_id) for h in hits]
@@ -606,6 +618,36 @@ def _search_index(
         query_region=query_region,
         interested=interested,
     )
+
+
+# A search box's text is this short; a longer one is a pasted passage, not a few words.
+SHORT_TEXT_CHARS = 120
+
+
+def _pairs_held(session: Session, query_text: str, hits: list[Hit], model: Any) -> list[Hit]:
+    """The hits (patents or enterprises, `model`) of a short English search, with those that
+    do not hold one of its two-word terms as one (`query_words`: `cathode material`, `lithium
+    battery`; `text.query_words.holds_word`) read 中 at most, as a hit lacking a word does
+    (engine.calibrate.short_query_match). The order is the engine's; a list of patents is
+    then put in level order.
+
+    Why: the engine's coverage counts a search's words one by one, so an OLED patent with a
+    cathode in one clause and a material in another read 高 99% and came first for
+    `cathode material`, above the 正极材料 patents."""
+    if len(query_text) > SHORT_TEXT_CHARS:
+        return hits
+    words = query_words(query_text)
+    pairs = [w for w in words if " " in w]
+    if not pairs or len(words) > SHORT_QUERY_WORDS:
+        return hits
+    out = []
+    for hit, text in zip(hits, _texts(session, model)([h.doc_id for h in hits]), strict=True):
+        exp = hit.explanation
+        if exp is not None and not all(holds_word(pair, text) for pair in pairs):
+            held = float(short_query_match(exp.match, 0.0, float(len(words))))
+            hit = replace(hit, explanation=replace(exp, match=held))
+        out.append(hit)
+    return out
 
 
 # --------------------------------------------------------------------------- matches
@@ -841,6 +883,7 @@ def match_text(
         target=target,
         top=top,
         encoder=None,
+        typed=True,
     )
 
 

@@ -51,6 +51,45 @@ def chinese_forms(word: str) -> list[str]:
     return [*dict.fromkeys(t for t, _w in found if HAN_RUN.fullmatch(t)), word]
 
 
+def holds_word(word: str, text: str) -> bool:
+    """Whether `text` holds one word of `query_words` as a person reads it.
+
+    A Chinese word or an English word's Chinese translation (正极材料 for `cathod materi`) is
+    looked for as written. The two halves of a pair are also accepted a little apart: as
+    English stems in one clause with at most one word between them (cathode active material,
+    lithium-ion battery), or as Chinese translations at most two characters apart (锂离子电池,
+    正极活性材料). Why: "a cathode and an anode, and a material" holds both words but is no
+    cathode material, and an OLED patent read 高 99% for that search above the 正极材料
+    patents.
+    """
+    norm = normalize_for_search(text)
+    if any(HAN_RUN.fullmatch(form) and form in norm for form in chinese_forms(word)):
+        return True
+    halves = word.split()
+    if len(halves) == 1:
+        return word in tokenize(HAN_RUN.sub(" ", norm), lang="en")
+    first, second = halves[0], halves[-1]
+    for clause in _CLAUSE.split(HAN_RUN.sub(" ", norm)):
+        stems = tokenize(clause, lang="en")
+        for i, stem in enumerate(stems):
+            if stem == first and second in stems[i + 1 : i + 3]:
+                return True
+    near = [
+        re.escape(a) + ".{0,2}" + re.escape(b)
+        for a in _han_forms(first)
+        for b in _han_forms(second)
+    ]
+    return bool(near) and re.search("|".join(near), norm) is not None
+
+
+# Where a clause ends, for `holds_word`: two words on either side of it are not one phrase.
+_CLAUSE = re.compile(r"[,;:.!?()\[\]，；：。！？（）、]")
+
+
+def _han_forms(stem: str) -> list[str]:
+    return [form for form in chinese_forms(stem) if HAN_RUN.fullmatch(form)]
+
+
 def most_words(found: Iterable[tuple[Sequence[int], int]], everything: int, top: int) -> list[int]:
     """Ids holding the most words, best first: `found` gives each word's ids (those read) and
     how many records it matches in all, of `everything`; a rarer word counts more

@@ -162,6 +162,30 @@ def test_free_text_search(db_session: Session, index_settings: Settings) -> None
     assert service.match_text(db_session, settings=index_settings, text="😀 的") == []
 
 
+def test_a_search_term_of_two_words_is_held_as_one(
+    db_session: Session, index_settings: Settings
+) -> None:
+    """`cathode material`: an OLED patent with a cathode in one clause and a material in
+    another has both words, yet it is no cathode-material patent; it read 高 99% and came
+    first. It now reads 中 at most, after the 正极材料 patent."""
+    ids = _seed(db_session)
+    oled = _patent(
+        db_session,
+        "US20090000001",
+        "Material for organic electroluminescence device",
+        "An organic EL device has an emitting layer between a cathode and an anode, and a "
+        "material for the device in one of its organic layers; the material emits blue light.",
+        ["H10K85/60"],
+    )
+    db_session.flush()
+    service.build_index(db_session, settings=index_settings)
+    hits = service.match_text(db_session, settings=index_settings, text="cathode material")
+    by_id = {h.id: h for h in hits}
+    assert hits[0].id == ids["cathode"] and by_id[ids["cathode"]].explanation.level == "high"
+    assert by_id[oled.id].explanation.level != "high"
+    assert [h.id for h in hits].index(oled.id) > 0
+
+
 def test_bulk_matches_equal_single_matches(db_session: Session, index_settings: Settings) -> None:
     ids = _seed(db_session)
     service.build_index(db_session, settings=index_settings)

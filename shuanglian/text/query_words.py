@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from shuanglian.text.bilingual import alternatives, translate_term
 from shuanglian.text.normalize import normalize_for_search
@@ -51,6 +52,10 @@ def chinese_forms(word: str) -> list[str]:
     return [*dict.fromkeys(t for t, _w in found if HAN_RUN.fullmatch(t)), word]
 
 
+# Where a clause ends, for `holds_word`: two words on either side of it are not one phrase.
+_CLAUSE = re.compile(r"[,;:.!?()\[\]，；：。！？（）、]")
+
+
 def holds_word(word: str, text: str) -> bool:
     """Whether `text` holds one word of `query_words` as a person reads it.
 
@@ -62,32 +67,34 @@ def holds_word(word: str, text: str) -> bool:
     cathode material, and an OLED patent read 高 99% for that search above the 正极材料
     patents.
     """
+    forms, near = _word_patterns(word)
     norm = normalize_for_search(text)
-    if any(HAN_RUN.fullmatch(form) and form in norm for form in chinese_forms(word)):
+    if any(form in norm for form in forms) or (near is not None and near.search(norm)):
         return True
+    latin = HAN_RUN.sub(" ", norm)
     halves = word.split()
     if len(halves) == 1:
-        return word in tokenize(HAN_RUN.sub(" ", norm), lang="en")
+        return word in tokenize(latin, lang="en")
     first, second = halves[0], halves[-1]
-    for clause in _CLAUSE.split(HAN_RUN.sub(" ", norm)):
+    for clause in _CLAUSE.split(latin):
         stems = tokenize(clause, lang="en")
-        for i, stem in enumerate(stems):
-            if stem == first and second in stems[i + 1 : i + 3]:
-                return True
-    near = [
-        re.escape(a) + ".{0,2}" + re.escape(b)
-        for a in _han_forms(first)
-        for b in _han_forms(second)
-    ]
-    return bool(near) and re.search("|".join(near), norm) is not None
+        if any(s == first and second in stems[i + 1 : i + 3] for i, s in enumerate(stems)):
+            return True
+    return False
 
 
-# Where a clause ends, for `holds_word`: two words on either side of it are not one phrase.
-_CLAUSE = re.compile(r"[,;:.!?()\[\]，；：。！？（）、]")
-
-
-def _han_forms(stem: str) -> list[str]:
-    return [form for form in chinese_forms(stem) if HAN_RUN.fullmatch(form)]
+@lru_cache(maxsize=1024)
+def _word_patterns(word: str) -> tuple[tuple[str, ...], re.Pattern[str] | None]:
+    """What `holds_word` looks for in Chinese text, built once per word rather than per text:
+    the word's Chinese forms, and for a pair its two halves' forms at most two characters
+    apart."""
+    forms = tuple(f for f in chinese_forms(word) if HAN_RUN.fullmatch(f))
+    halves = word.split()
+    if len(halves) != 2:
+        return forms, None
+    first, second = ([f for f in chinese_forms(h) if HAN_RUN.fullmatch(f)] for h in halves)
+    near = [re.escape(a) + ".{0,2}" + re.escape(b) for a in first for b in second]
+    return forms, re.compile("|".join(near)) if near else None
 
 
 def most_words(found: Iterable[tuple[Sequence[int], int]], everything: int, top: int) -> list[int]:
